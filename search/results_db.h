@@ -1,0 +1,87 @@
+// The results database: one SQLite file (default ./mcunas.db) in WAL mode. Every write is one transaction, so an
+// interrupted run loses at most the epoch in flight, and a failed open never touches an existing file's contents.
+// Schema and example queries: docs/results-schema.md.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+struct sqlite3;
+
+namespace nas::search {
+
+struct RunStart {
+  std::string kind;          // "train" now; "search" later
+  std::string config_yaml;   // the full effective config, so a run can be reproduced from the database alone
+  std::string config_path;   // where it came from ("" for built-in)
+  std::string command_line;
+  uint64_t seed = 0;
+  int32_t threads = 0;
+};
+
+struct EpochRecord {
+  int32_t epoch = 0;         // 1-based
+  std::string phase;         // "train" now; "warmup", "search", "finetune" later
+  double learning_rate = 0;
+  double train_loss = 0, train_accuracy = 0;
+  std::optional<double> val_loss, val_accuracy;
+  std::optional<double> test_loss, test_accuracy;
+  double seconds = 0;
+  double images_per_second = 0;
+};
+
+struct RunEnd {
+  std::string status;                      // "done", "failed", "interrupted"
+  std::optional<double> test_accuracy;     // final
+  std::string error;                       // for "failed"
+  std::vector<float> weights;              // flat θ_w (may be empty)
+  std::vector<float> state;                // flat non-trained state, e.g. BN running statistics (may be empty)
+  int64_t peak_rss_bytes = 0;
+};
+
+struct RunSummary {
+  int64_t id = 0;
+  std::string kind, status;
+  std::string started_at, finished_at;     // ISO 8601 UTC, finished_at "" while running
+  std::string config_path;
+  uint64_t seed = 0;
+  int32_t threads = 0;
+  int32_t epochs_done = 0;
+  std::optional<double> test_accuracy;
+};
+
+struct RunDetail {
+  RunSummary summary;
+  std::string config_yaml, command_line, error;
+  int64_t peak_rss_bytes = 0;
+  std::vector<EpochRecord> epochs;
+  std::vector<float> weights, state;
+};
+
+class ResultsDb {
+ public:
+  // Opens or creates the file and its schema. Throws nas::Error (bad_input) with one line naming the path and the
+  // cause when the directory is missing or unwritable, or the file is not an mcunas database.
+  explicit ResultsDb(const std::filesystem::path& path);
+  ~ResultsDb();
+  ResultsDb(const ResultsDb&) = delete;
+  ResultsDb& operator=(const ResultsDb&) = delete;
+
+  int64_t begin_run(const RunStart& start);             // status "running"
+  void add_epoch(int64_t run_id, const EpochRecord& epoch);
+  void finish_run(int64_t run_id, const RunEnd& end);
+
+  std::vector<RunSummary> list_runs() const;             // newest first
+  std::optional<RunDetail> get_run(int64_t run_id) const;
+
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace nas::search
