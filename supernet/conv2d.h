@@ -1,0 +1,86 @@
+// 2-D convolution in NHWC with weights laid out [KH][KW][Cin/groups][Cout] ("HWIO"): any kernel size, stride,
+// zero padding and group count. Three code paths, chosen by shape:
+//  - dense and grouped convolutions run as im2col + OpenBLAS sgemm per chunk of images;
+//  - a dense convolution with a short reduction (KH·KW·Cin ≤ kDirectMaxTaps, e.g. the first layer on a grey
+//    image: 9 taps) runs a direct loop vectorised over output channels, since a GEMM with 9-deep dot products
+//    spends its time packing, not multiplying;
+//  - depthwise convolution (groups == Cin == Cout) runs a direct loop vectorised over channels, since its GEMM
+//    would have one column.
+#pragma once
+
+#include <vector>
+
+#include "supernet/layer.h"
+
+namespace nas::supernet {
+
+struct Conv2dSpec {
+  int32_t out_channels = 0;
+  int32_t kernel_h = 3, kernel_w = 3;
+  int32_t stride = 1;
+  int32_t padding = 0;
+  int32_t groups = 1;
+  bool bias = true;
+};
+
+class Conv2d final : public Layer {
+ public:
+  explicit Conv2d(Conv2dSpec spec) : spec_(spec) {}
+
+  std::string type() const override { return "conv2d"; }
+  Shape output_shape(std::span<const Shape> inputs) override;
+  void declare(ParamStore& store) override;
+  void bind(ParamStore& store) override;
+  void init(ParamStore& store, Rng& rng) override;
+  void forward(std::span<const Tensor* const> inputs, Tensor& output, bool training) override;
+  void backward(std::span<const Tensor* const> inputs, const Tensor& output, const Tensor& grad_output,
+                std::span<Tensor* const> grad_inputs) override;
+
+  const Conv2dSpec& spec() const { return spec_; }
+  int32_t in_channels() const { return in_c_; }
+
+ private:
+  bool depthwise() const { return spec_.groups == in_c_ && spec_.out_channels == in_c_ && in_c_ > 1; }
+  static constexpr int64_t kDirectMaxTaps = 32;
+  bool direct() const { return spec_.groups == 1 && col_width() <= kDirectMaxTaps && !pointwise(); }
+  bool pointwise() const {  // 1×1, stride 1, no padding, dense: the input already is the im2col matrix
+    return spec_.kernel_h == 1 && spec_.kernel_w == 1 && spec_.stride == 1 && spec_.padding == 0 && spec_.groups == 1;
+  }
+  int64_t col_width() const { return int64_t{spec_.kernel_h} * spec_.kernel_w * (in_c_ / spec_.groups); }
+
+  // im2col of images [image_begin, image_end) for one group, into this thread's buffer.
+  const float* lowered(const Tensor& in, int64_t image_begin, int64_t image_end, int32_t group) const;
+  void im2col(const Tensor& in, int32_t image_begin, int32_t image_end, int32_t group, float* col) const;
+  void col2im_add(const float* col, int32_t image_begin, int32_t image_end, int32_t group, Tensor& grad_in) const;
+
+  void forward_gemm(const Tensor& in, Tensor& out);
+  void backward_gemm(const Tensor& in, const Tensor& grad_out, Tensor* grad_in);
+  void forward_direct(const Tensor& in, Tensor& out) const;
+  void backward_direct(const Tensor& in, const Tensor& grad_out, Tensor* grad_in);
+  // Calls fn(input pixel index h·W + w, tap index kh·KW + kw) for each tap of output pixel (oh, ow) that falls
+  // inside the image (taps on the zero padding contribute nothing).
+  template <class Fn>
+  void for_each_tap(int32_t oh, int32_t ow, Fn&& fn) const {
+    for (int32_t kh = 0; kh < spec_.kernel_h; ++kh) {
+      const int32_t ih = oh * spec_.stride - spec_.padding + kh;
+      if (ih < 0 || ih >= in_h_) continue;
+      for (int32_t kw = 0; kw < spec_.kernel_w; ++kw) {
+        const int32_t iw = ow * spec_.stride - spec_.padding + kw;
+        if (iw >= 0 && iw < in_w_) fn(int64_t{ih} * in_w_ + iw, int64_t{kh} * spec_.kernel_w + kw);
+      }
+    }
+  }
+  void forward_depthwise(const Tensor& in, Tensor& out) const;
+  void backward_depthwise(const Tensor& in, const Tensor& grad_out, Tensor* grad_in);
+
+  Conv2dSpec spec_;
+  int32_t in_c_ = 0, in_h_ = 0, in_w_ = 0, out_h_ = 0, out_w_ = 0;
+  int32_t weight_ = -1, bias_ = -1;
+  float* w_ = nullptr;
+  float* dw_ = nullptr;
+  float* b_ = nullptr;
+  float* db_ = nullptr;
+  std::vector<float> partials_;  // per-chunk weight (and bias) gradients, summed in chunk order
+};
+
+}  // namespace nas::supernet

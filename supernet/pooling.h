@@ -1,0 +1,55 @@
+// Pooling in NHWC: max and average over k×k windows (average counts only the window's cells inside the image, as
+// TFLite's AVERAGE_POOL_2D does, so the float net and its int8 lowering agree), and global average pooling.
+#pragma once
+
+#include <vector>
+
+#include "supernet/layer.h"
+
+namespace nas::supernet {
+
+struct PoolSpec {
+  int32_t kernel = 2;
+  int32_t stride = 2;
+  int32_t padding = 0;
+};
+
+class MaxPool2d final : public Layer {
+ public:
+  explicit MaxPool2d(PoolSpec spec) : spec_(spec) {}
+  std::string type() const override { return "max_pool"; }
+  Shape output_shape(std::span<const Shape> inputs) override;
+  void forward(std::span<const Tensor* const> inputs, Tensor& output, bool training) override;
+  void backward(std::span<const Tensor* const> inputs, const Tensor& output, const Tensor& grad_output,
+                std::span<Tensor* const> grad_inputs) override;
+
+ private:
+  PoolSpec spec_;
+  Shape in_, out_;
+  std::vector<int32_t> argmax_;  // per output element: index of the winning input element within its image
+};
+
+class AvgPool2d final : public Layer {
+ public:
+  explicit AvgPool2d(PoolSpec spec) : spec_(spec) {}
+  std::string type() const override { return "avg_pool"; }
+  Shape output_shape(std::span<const Shape> inputs) override;
+  void forward(std::span<const Tensor* const> inputs, Tensor& output, bool training) override;
+  void backward(std::span<const Tensor* const> inputs, const Tensor& output, const Tensor& grad_output,
+                std::span<Tensor* const> grad_inputs) override;
+
+ private:
+  PoolSpec spec_;
+  Shape in_, out_;
+};
+
+class GlobalAvgPool final : public Layer {
+ public:
+  std::string type() const override { return "global_avg_pool"; }
+  Shape output_shape(std::span<const Shape> inputs) override;
+  void forward(std::span<const Tensor* const> inputs, Tensor& output, bool training) override;
+  void backward(std::span<const Tensor* const> inputs, const Tensor& output, const Tensor& grad_output,
+                std::span<Tensor* const> grad_inputs) override;
+};
+
+}  // namespace nas::supernet

@@ -1,0 +1,37 @@
+// One training epoch and one evaluation pass over a dataset. The driver that strings epochs together, stores
+// results and reports progress lives in search/; these are the loops it calls.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+
+#include "supernet/dataset.h"
+#include "supernet/loss.h"
+#include "supernet/network.h"
+#include "supernet/optimizer.h"
+
+namespace nas::supernet {
+
+struct EpochResult {
+  double loss = 0;       // mean over images
+  double accuracy = 0;   // share of images classified correctly
+  int64_t images = 0;
+  double seconds = 0;
+};
+
+// Called after every step with (step within the epoch, steps in the epoch, running loss, running accuracy).
+using StepCallback = std::function<void(int32_t step, int32_t steps, double loss, double accuracy)>;
+
+// Trains one epoch; the schedule is indexed by the global step `first_step + step`.
+struct EpochPlan {
+  int32_t epoch = 0;              // 0-based; selects the loader's shuffle and augmentation
+  int64_t first_step = 0;
+  double label_smoothing = 0.0;
+};
+EpochResult train_epoch(Network& net, Optimizer& optimizer, const LrSchedule& schedule, BatchLoader& loader,
+                        const EpochPlan& plan, const StepCallback& on_step = {});
+
+// Evaluates in inference mode (BatchNorm running statistics) in batches of `batch_size`.
+EpochResult evaluate(Network& net, const Dataset& data, int32_t batch_size);
+
+}  // namespace nas::supernet

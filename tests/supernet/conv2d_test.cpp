@@ -1,0 +1,113 @@
+#include "supernet/conv2d.h"
+
+#include <gtest/gtest.h>
+
+#include "supernet/error.h"
+#include "tests/supernet/gradcheck.h"
+
+namespace nas::supernet {
+namespace {
+
+using testing::gradcheck;
+using testing::kRelativeBound;
+
+struct ConvCase {
+  const char* label;
+  Shape input;
+  Conv2dSpec spec;
+};
+
+const ConvCase kCases[] = {
+    {"dense 3x3 pad 1", {2, 5, 6, 3}, {4, 3, 3, 1, 1, 1, true}},
+    {"dense 3x3 stride 2", {2, 7, 7, 2}, {5, 3, 3, 2, 1, 1, false}},
+    {"dense 5x5 pad 2", {1, 6, 5, 2}, {3, 5, 5, 1, 2, 1, true}},
+    {"pointwise 1x1", {3, 4, 4, 5}, {6, 1, 1, 1, 0, 1, true}},
+    {"grouped g=2", {2, 5, 5, 4}, {6, 3, 3, 1, 1, 2, true}},
+    {"depthwise 3x3", {2, 6, 6, 5}, {5, 3, 3, 1, 1, 5, true}},
+    {"depthwise 5x5 stride 2", {2, 7, 7, 3}, {3, 5, 5, 2, 2, 3, false}},
+    {"single input channel (direct path)", {4, 6, 6, 1}, {3, 3, 3, 1, 1, 1, false}},
+    {"three input channels stride 2 (direct path)", {3, 7, 7, 3}, {5, 3, 3, 2, 1, 1, true}},
+    {"direct path, a full channel block and a remainder", {3, 5, 7, 2}, {20, 3, 3, 1, 1, 1, true}},
+    {"direct path, two channel blocks", {2, 6, 6, 1}, {32, 3, 3, 1, 1, 1, false}},
+};
+
+// Direct convolution straight from the definition, weights [KH][KW][Cin/g][Cout].
+Tensor naive_conv(const Tensor& in, const std::vector<float>& w, const std::vector<float>& b, const Conv2dSpec& s) {
+  const Shape is = in.shape();
+  const int32_t oh_n = (is.h + 2 * s.padding - s.kernel_h) / s.stride + 1;
+  const int32_t ow_n = (is.w + 2 * s.padding - s.kernel_w) / s.stride + 1;
+  const int32_t cin_g = is.c / s.groups, cout_g = s.out_channels / s.groups;
+  Tensor out({is.n, oh_n, ow_n, s.out_channels});
+  for (int32_t n = 0; n < is.n; ++n)
+    for (int32_t oh = 0; oh < oh_n; ++oh)
+      for (int32_t ow = 0; ow < ow_n; ++ow)
+        for (int32_t co = 0; co < s.out_channels; ++co) {
+          const int32_t g = co / cout_g;
+          double acc = s.bias ? b[static_cast<size_t>(co)] : 0.0;
+          for (int32_t kh = 0; kh < s.kernel_h; ++kh)
+            for (int32_t kw = 0; kw < s.kernel_w; ++kw)
+              for (int32_t ci = 0; ci < cin_g; ++ci) {
+                const int32_t ih = oh * s.stride - s.padding + kh, iw = ow * s.stride - s.padding + kw;
+                if (ih < 0 || ih >= is.h || iw < 0 || iw >= is.w) continue;
+                const float x = in.item(n)[(ih * is.w + iw) * is.c + g * cin_g + ci];
+                acc += x * w[static_cast<size_t>(((kh * s.kernel_w + kw) * cin_g + ci) * s.out_channels + co)];
+              }
+          out.item(n)[(oh * ow_n + ow) * s.out_channels + co] = static_cast<float>(acc);
+        }
+  return out;
+}
+
+TEST(Conv2d, ForwardMatchesDirectDefinition) {
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.label);
+    Conv2d conv(c.spec);
+    ParamStore store = testing::prepare_layer(conv, {c.input}, 3);
+    Rng rng(3);
+    for (float& v : store.theta()) v = static_cast<float>(rng.normal());
+    Tensor in(c.input);
+    for (int64_t i = 0; i < in.size(); ++i) in[i] = static_cast<float>(rng.normal());
+    Tensor out;
+    const Tensor* ins[] = {&in};
+    conv.forward(ins, out, true);
+
+    const auto theta = store.theta();
+    const int64_t weights = theta.size() - (c.spec.bias ? c.spec.out_channels : 0);
+    const std::vector<float> w(theta.begin(), theta.begin() + weights), b(theta.begin() + weights, theta.end());
+    const Tensor expected = naive_conv(in, w, b, c.spec);
+    ASSERT_EQ(out.shape(), expected.shape());
+    for (int64_t i = 0; i < out.size(); ++i) ASSERT_NEAR(out[i], expected[i], 1e-4) << "element " << i;
+  }
+}
+
+TEST(Conv2d, GradientsMatchCentralDifferences) {
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.label);
+    Conv2d conv(c.spec);
+    const auto report = gradcheck(conv, {c.input});
+    EXPECT_LT(report.relative_error, kRelativeBound) << report.worst;
+    EXPECT_GT(report.checked, 0);
+  }
+}
+
+TEST(Conv2d, GradientsAreIndependentOfThreadCountAndChunking) {
+  // A batch large enough to split into several chunks: the weight gradient is summed per chunk in fixed order.
+  Conv2d a({8, 3, 3, 1, 1, 1, true}), b({8, 3, 3, 1, 1, 1, true});
+  const Shape shape{40, 10, 10, 4};
+  testing::GradCheckOptions options;
+  options.max_checks = 50;
+  const auto ra = gradcheck(a, {shape}, options);
+  const auto rb = gradcheck(b, {shape}, options);
+  EXPECT_EQ(ra.relative_error, rb.relative_error);  // bit-identical runs
+  EXPECT_LT(ra.relative_error, kRelativeBound) << ra.worst;
+}
+
+TEST(Conv2d, RejectsImpossibleShapes) {
+  const Shape in[] = {{1, 5, 5, 3}};
+  EXPECT_THROW(Conv2d({4, 3, 3, 1, 1, 2, true}).output_shape(in), Error);   // groups do not divide 3
+  EXPECT_THROW(Conv2d({4, 7, 7, 1, 0, 1, true}).output_shape(in), Error);   // kernel larger than the input
+  EXPECT_THROW(Conv2d({0, 3, 3, 1, 1, 1, true}).output_shape(in), Error);   // no output channels
+  EXPECT_THROW(Conv2d({4, 3, 3, 0, 1, 1, true}).output_shape(in), Error);   // stride 0
+}
+
+}  // namespace
+}  // namespace nas::supernet
