@@ -1,1 +1,150 @@
-int main() { return 0; }
+// The `nas` command line. Thin by design: it parses arguments and calls library functions, so everything it does
+// is tested without a shell. Errors print one line and exit 2 (bad input) or 1 (failure).
+#include <CLI/CLI.hpp>
+#include <fmt/core.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "search/interrupt.h"
+#include "search/progress.h"
+#include "search/results_db.h"
+#include "search/run_report.h"
+#include "search/train_config.h"
+#include "search/train_driver.h"
+#include "supernet/error.h"
+
+namespace {
+
+using nas::search::ResultsDb;
+
+std::string joined_command_line(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) line += (i ? " " : "") + std::string(argv[i]);
+  return line;
+}
+
+int command_train(const nas::search::TrainConfig& config, const std::string& db_path, bool json,
+                  const std::string& command_line) {
+  ResultsDb db(db_path);
+  nas::search::Progress progress(nas::search::Progress::detect(/*quiet=*/false));
+  nas::search::install_interrupt_handler();
+  const auto outcome = nas::search::run_train(config, db, progress, command_line);
+  if (json) {
+    const nlohmann::json out = {{"run_id", outcome.run_id},
+                                {"status", outcome.status},
+                                {"config", config.path.string()},
+                                {"epochs", outcome.epochs_done},
+                                {"test_accuracy", outcome.test_accuracy},
+                                {"mean_epoch_seconds", outcome.mean_epoch_seconds},
+                                {"images_per_second", outcome.images_per_second},
+                                {"parameters", outcome.parameters},
+                                {"peak_rss_bytes", outcome.peak_rss_bytes},
+                                {"threads", config.threads},
+                                {"db", db.path().string()}};
+    std::cout << out.dump() << "\n";
+  } else {
+    fmt::print("run {} {}: test accuracy {:.2f}% after {} epochs ({:.1f} s/epoch, {:.0f} img/s, peak RSS {:.0f} MiB)\n",
+               outcome.run_id, outcome.status, 100 * outcome.test_accuracy, outcome.epochs_done,
+               outcome.mean_epoch_seconds, outcome.images_per_second,
+               static_cast<double>(outcome.peak_rss_bytes) / (1 << 20));
+    fmt::print("stored in {} (nas show {})\n", db.path().string(), outcome.run_id);
+  }
+  return outcome.status == "done" ? 0 : 130;
+}
+
+int command_runs(const std::string& db_path, bool json) {
+  const ResultsDb db(db_path);
+  const auto runs = db.list_runs();
+  if (json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& run : runs) list.push_back(nas::search::run_summary_json(run));
+    std::cout << nlohmann::json{{"db", db.path().string()}, {"runs", list}}.dump() << "\n";
+  } else if (runs.empty()) {
+    fmt::print("no runs yet in {}\n", db.path().string());
+  } else {
+    std::cout << nas::search::format_runs_table(runs);
+  }
+  return 0;
+}
+
+int command_show(const std::string& db_path, int64_t run_id, bool json) {
+  const ResultsDb db(db_path);
+  const auto run = db.get_run(run_id);
+  if (!run)
+    throw nas::Error("nas show", "no run " + std::to_string(run_id) + " in " + db.path().string() +
+                                     " (nas runs lists them)");
+  if (json) {
+    std::cout << nas::search::run_detail_json(*run).dump() << "\n";
+  } else {
+    std::cout << nas::search::format_run_detail(*run);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"mcunas: neural architecture search for microcontrollers"};
+  app.require_subcommand(1);
+  std::string db_path = "mcunas.db";
+  bool json = false;
+  app.add_option("--db", db_path, "results database (SQLite)")->capture_default_str();
+  app.add_flag("--json", json, "print one JSON object on stdout (progress stays on stderr)");
+
+  auto* train = app.add_subcommand("train", "train a fixed network from an experiment config");
+  std::string config_path;
+  nas::search::TrainOverrides overrides;
+  train->add_option("--config", config_path, "experiment YAML, e.g. experiments/fmnist_cnn.yaml")->required();
+  train->add_option("--epochs", overrides.epochs, "override train.epochs");
+  train->add_option("--threads", overrides.threads, "override train.threads");
+  train->add_option("--batch-size", overrides.batch_size, "override train.batch_size");
+  train->add_option("--seed", overrides.seed, "override train.seed");
+  train->add_option("--data-dir", overrides.data_dir, "override data.dir (where the data files are)");
+
+  app.add_subcommand("runs", "list the runs in the results database");
+  auto* show = app.add_subcommand("show", "print one run: config, per-epoch metrics, final accuracy");
+  int64_t run_id = 0;
+  show->add_option("run", run_id, "run id (see nas runs)")->required();
+
+  // --db and --json are accepted after the subcommand too: `nas runs --json`.
+  for (auto* sub : {train, show, app.get_subcommand("runs")}) {
+    sub->add_option("--db", db_path, "results database (SQLite)");
+    sub->add_flag("--json", json, "print one JSON object on stdout");
+  }
+
+  // CLI11 reports an unknown first word as "a subcommand is required"; say what is wrong instead.
+  const std::vector<std::string> commands = {"train", "runs", "show"};
+  if (argc > 1 && argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
+    std::fprintf(stderr, "nas: unknown command '%s' (known: train, runs, show; see nas --help)\n", argv[1]);
+    return 2;
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "nas: %s (see nas --help)\n", e.what());
+    return 2;
+  }
+
+  try {
+    if (train->parsed()) {
+      const auto config = nas::search::load_train_config(config_path, overrides);
+      return command_train(config, db_path, json, joined_command_line(argc, argv));
+    }
+    if (app.get_subcommand("runs")->parsed()) return command_runs(db_path, json);
+    if (show->parsed()) return command_show(db_path, run_id, json);
+  } catch (const nas::Error& e) {
+    std::fprintf(stderr, "nas: %s\n", e.what());
+    return e.exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "nas: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

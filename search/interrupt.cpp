@@ -1,0 +1,27 @@
+#include "search/interrupt.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+
+namespace nas::search {
+
+namespace {
+std::atomic<bool> requested{false};
+
+extern "C" void on_signal(int) {
+  if (requested.exchange(true)) _exit(130);  // second signal: the user means it
+  constexpr char kMessage[] = "\ninterrupt: finishing the current step; press Ctrl-C again to quit at once\n";
+  [[maybe_unused]] auto ignored = write(STDERR_FILENO, kMessage, sizeof kMessage - 1);
+}
+}  // namespace
+
+void install_interrupt_handler() {
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+}
+
+bool interrupt_requested() { return requested.load(std::memory_order_relaxed); }
+
+}  // namespace nas::search

@@ -1,0 +1,32 @@
+// `nas train`: plain training of a fixed network from an experiment config, every epoch stored in the results
+// database as it finishes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "search/progress.h"
+#include "search/results_db.h"
+#include "search/train_config.h"
+
+namespace nas::search {
+
+struct TrainOutcome {
+  int64_t run_id = 0;
+  std::string status;               // "done" or "interrupted"
+  int32_t epochs_done = 0;
+  double test_accuracy = 0;         // after the last finished epoch
+  double mean_epoch_seconds = 0;    // training time only, evaluation excluded
+  double images_per_second = 0;
+  int64_t parameters = 0;
+  int64_t peak_rss_bytes = 0;
+};
+
+// Validates data and model before the run is recorded, so bad input leaves the database untouched. A failure
+// mid-run marks the run "failed" with its error and rethrows; an interrupt marks it "interrupted".
+TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line);
+
+// Peak resident set size of this process so far.
+int64_t peak_rss_bytes();
+
+}  // namespace nas::search
