@@ -3,19 +3,27 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <array>
+#include <bit>
 #include <cstring>
 #include <fstream>
+#include <utility>
 
 #include "supernet/error.h"
 
 namespace nas::search {
 
+// Weight blobs are the host's float32 bytes as they are; docs/results-schema.md promises little-endian, so a
+// big-endian host must not silently write blobs that read back wrong elsewhere.
+static_assert(std::endian::native == std::endian::little, "weight blobs are stored as little-endian float32");
+
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr const char* kSchemaVersion = "1";
 
-// Every table; CREATE IF NOT EXISTS so opening an existing database is a no-op. docs/results-schema.md explains
-// each column.
+// Every table, CREATE IF NOT EXISTS so that opening an existing database changes nothing. Candidates and
+// deployments will get their own tables (and schema version 2) when the search and deploy commands write them.
+// docs/results-schema.md explains each column.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS mcunas_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -50,20 +58,25 @@ CREATE TABLE IF NOT EXISTS epochs (
 );
 CREATE TABLE IF NOT EXISTS weights (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-  name TEXT NOT NULL,
+  name TEXT NOT NULL CHECK (name IN ('theta_w', 'state')),
   count INTEGER NOT NULL,
   data BLOB NOT NULL,
   PRIMARY KEY (run_id, name)
 );
 )sql";
 
+// SQL text, not a value: the current time as ISO 8601 UTC with milliseconds, e.g. 2026-11-24T10:23:10.376Z.
 constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
 
-// A prepared statement that finalises itself. Values are always bound, never pasted into SQL text.
+[[noreturn]] void fail(sqlite3* db, const std::string& where) {
+  throw Error(where, sqlite3_errmsg(db), Error::Kind::failure);
+}
+
+// A prepared statement that finalises itself. Values are always bound, never pasted into the SQL text.
 class Statement {
  public:
-  Statement(sqlite3* db, const std::string& sql, const std::string& where) : db_(db), where_(where) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) fail();
+  Statement(sqlite3* db, const std::string& where, const std::string& sql) : db_(db), where_(where) {
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) fail(db_, where_);
   }
   ~Statement() { sqlite3_finalize(stmt_); }
   Statement(const Statement&) = delete;
@@ -72,11 +85,12 @@ class Statement {
   Statement& bind(int i, int64_t v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
   Statement& bind(int i, double v) { return check(sqlite3_bind_double(stmt_, i, v)); }
   Statement& bind(int i, const std::string& v) {
-    return check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+    return check(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
   }
-  Statement& bind(int i, const std::optional<double>& v) { return v ? bind(i, *v) : check(sqlite3_bind_null(stmt_, i)); }
+  Statement& bind(int i, const std::optional<double>& v) {
+    return v ? bind(i, *v) : check(sqlite3_bind_null(stmt_, i));
+  }
   Statement& bind_floats(int i, const std::vector<float>& v) {
-    // float32 in the host's byte order; every host we build on (x86-64, AArch64) is little-endian, as documented.
     return check(sqlite3_bind_blob64(stmt_, i, v.data(), v.size() * sizeof(float), SQLITE_TRANSIENT));
   }
 
@@ -84,7 +98,7 @@ class Statement {
   bool step() {
     const int rc = sqlite3_step(stmt_);
     if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) fail();
+    if (rc != SQLITE_DONE) fail(db_, where_);
     return false;
   }
   void run() {
@@ -99,47 +113,44 @@ class Statement {
     return real(col);
   }
   std::string text(int col) const {
-    const auto* p = sqlite3_column_text(stmt_, col);
-    return p ? reinterpret_cast<const char*>(p) : "";
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
   }
   std::vector<float> floats(int col) const {
-    std::vector<float> out(static_cast<size_t>(sqlite3_column_bytes(stmt_, col)) / sizeof(float));
+    const auto bytes = static_cast<size_t>(sqlite3_column_bytes(stmt_, col));
+    std::vector<float> out(bytes / sizeof(float));
     if (!out.empty()) std::memcpy(out.data(), sqlite3_column_blob(stmt_, col), out.size() * sizeof(float));
     return out;
   }
 
  private:
   Statement& check(int rc) {
-    if (rc != SQLITE_OK) fail();
+    if (rc != SQLITE_OK) fail(db_, where_);
     return *this;
   }
-  [[noreturn]] void fail() const { throw Error(where_, sqlite3_errmsg(db_), Error::Kind::failure); }
 
   sqlite3* db_;
-  sqlite3_stmt* stmt_ = nullptr;
   std::string where_;
+  sqlite3_stmt* stmt_ = nullptr;
 };
 
-void exec(sqlite3* db, const char* sql, const std::string& where) {
-  char* message = nullptr;
-  if (sqlite3_exec(db, sql, nullptr, nullptr, &message) != SQLITE_OK) {
-    const std::string text = message ? message : sqlite3_errmsg(db);
-    sqlite3_free(message);
-    throw Error(where, text, Error::Kind::failure);
-  }
+void exec(sqlite3* db, const std::string& where, const char* sql) {
+  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(db, where);
 }
 
-// BEGIN IMMEDIATE … COMMIT, rolled back if anything throws before commit().
+// BEGIN IMMEDIATE takes the write lock up front, so a second writer waits (busy_timeout) at the start instead of
+// failing halfway. Anything that throws before commit() rolls the whole write back.
 class Transaction {
  public:
-  Transaction(sqlite3* db, const std::string& where) : db_(db), where_(where) {
-    exec(db_, "BEGIN IMMEDIATE", where_);
-  }
+  Transaction(sqlite3* db, const std::string& where) : db_(db), where_(where) { exec(db_, where_, "BEGIN IMMEDIATE"); }
   ~Transaction() {
     if (!committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
   }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+
   void commit() {
-    exec(db_, "COMMIT", where_);
+    exec(db_, where_, "COMMIT");
     committed_ = true;
   }
 
@@ -149,69 +160,186 @@ class Transaction {
   bool committed_ = false;
 };
 
-// Refuses, before SQLite touches anything, paths that cannot hold our database: a missing or unwritable
-// directory, a directory in place of the file, a file that is not SQLite.
-void check_path(const std::filesystem::path& path) {
-  const std::string where = path.string();
+// A connection that closes itself; used for the read-only look at an existing file.
+struct Connection {
+  sqlite3* db = nullptr;
+  ~Connection() { sqlite3_close_v2(db); }
+};
+
+// Refuses, before SQLite opens anything, paths that cannot hold our database. The directory must be writable even
+// for an existing file: WAL mode keeps its -wal and -shm files beside the database.
+void check_path(const std::filesystem::path& path, const std::string& where) {
+  namespace fs = std::filesystem;
   std::error_code ec;
-  const auto parent = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
-  if (!std::filesystem::is_directory(parent, ec))
-    throw Error(where, "cannot create the results database: directory " + parent.string() + " does not exist");
-  if (std::filesystem::is_directory(path, ec))
-    throw Error(where, "is a directory; pass --db with a file path, e.g. --db " + (path / "mcunas.db").string());
-  if (std::filesystem::exists(path, ec)) {
-    char header[16] = {};
-    std::ifstream in(path, std::ios::binary);
-    in.read(header, sizeof header);
-    if (in.gcount() > 0 && std::memcmp(header, "SQLite format 3", 16) != 0)
-      throw Error(where, "is not an SQLite database (left untouched); pass --db with another path");
-    if (access(path.c_str(), R_OK | W_OK) != 0)
-      throw Error(where, "cannot open the results database for writing: permission denied");
-  } else if (access(parent.c_str(), W_OK) != 0) {
-    throw Error(where, "cannot create the results database: directory " + parent.string() + " is not writable");
+  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const bool exists = fs::exists(path, ec);
+  const std::string verb = exists ? "cannot write the results database" : "cannot create the results database";
+  if (!fs::exists(parent, ec)) throw Error(where, verb + ": directory " + parent.string() + " does not exist");
+  if (!fs::is_directory(parent, ec)) throw Error(where, verb + ": " + parent.string() + " is not a directory");
+  if (fs::is_directory(path, ec)) throw Error(where, "is a directory, not a results database file");
+  if (exists && !fs::is_regular_file(path, ec)) throw Error(where, "is not a regular file");
+  if (access(parent.c_str(), W_OK) != 0)
+    throw Error(where, verb + ": directory " + parent.string() + " is not writable");
+  if (exists && access(path.c_str(), R_OK | W_OK) != 0)
+    throw Error(where, "cannot write the results database: the file is not writable");
+}
+
+// The schema version an existing file declares; "" for an SQLite file with no tables at all (e.g. an empty file),
+// which we may adopt.
+std::string read_schema_version(sqlite3* db, const std::string& where) {
+  bool has_tables = false, has_meta = false;
+  Statement list(db, where, "SELECT name FROM sqlite_master WHERE type = 'table'");
+  while (list.step()) {
+    has_tables = true;
+    has_meta = has_meta || list.text(0) == "mcunas_meta";
   }
+  if (!has_tables) return "";
+  if (!has_meta) throw Error(where, "is an SQLite database but not an mcunas results database (left untouched)");
+  Statement version(db, where, "SELECT value FROM mcunas_meta WHERE key = 'schema_version'");
+  if (!version.step()) throw Error(where, "has an mcunas_meta table without a schema_version (left untouched)");
+  return version.text(0);
+}
+
+// Looks at an existing file through a read-only connection, so that a file we refuse is never modified.
+std::string existing_schema_version(const std::string& where) {
+  Connection probe;
+  if (sqlite3_open_v2(where.c_str(), &probe.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
+    throw Error(where, std::string("cannot read the results database: ") + sqlite3_errmsg(probe.db));
+  sqlite3_busy_timeout(probe.db, 5000);
+  try {
+    return read_schema_version(probe.db, where);
+  } catch (const Error& e) {
+    // SQLite reads lazily: a file that is not a database only shows when the first query reads its header.
+    const int code = sqlite3_errcode(probe.db);
+    if (e.kind() == Error::Kind::failure && (code == SQLITE_NOTADB || code == SQLITE_CORRUPT))
+      throw Error(where, "is not an SQLite database (left untouched)");
+    throw;
+  }
+}
+
+// The first 16 bytes of every SQLite 3 database file (https://www.sqlite.org/fileformat.html, section 1.3.1).
+constexpr std::array<char, 16> kSqliteMagic = {'S', 'Q', 'L', 'i', 't', 'e', ' ', 'f',
+                                               'o', 'r', 'm', 'a', 't', ' ', '3', '\0'};
+
+// The smallest page, so the smallest non-empty database file (fileformat.html, section 1.3.2).
+constexpr std::uintmax_t kMinPageBytes = 512;
+
+// SQLite itself takes any file shorter than one page for an empty database and would overwrite it, so the magic
+// and the size are checked here first. An empty file is the one thing we adopt as it is.
+bool looks_like_sqlite(const std::filesystem::path& path) {
+  std::error_code ec;
+  const std::uintmax_t size = std::filesystem::file_size(path, ec);
+  if (ec) return false;
+  if (size == 0) return true;
+  std::array<char, 16> header{};
+  std::ifstream in(path, std::ios::binary);
+  in.read(header.data(), header.size());
+  return size >= kMinPageBytes && header == kSqliteMagic;
+}
+
+void check_existing_file(const std::filesystem::path& path, const std::string& where) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return;
+  if (!looks_like_sqlite(path)) throw Error(where, "is not an SQLite database (left untouched)");
+  const std::string version = existing_schema_version(where);
+  if (!version.empty() && version != kSchemaVersion)
+    throw Error(where, "results database has schema version " + version + ", this mcunas reads version " +
+                           kSchemaVersion + " (left untouched)");
+}
+
+// Throws unless run `run_id` exists and is still running: epochs and the final result are written once.
+void require_running(sqlite3* db, const std::string& where, int64_t run_id) {
+  Statement query(db, where, "SELECT status FROM runs WHERE id = ?");
+  query.bind(1, run_id);
+  if (!query.step()) throw Error(where, "no run " + std::to_string(run_id));
+  const std::string status = query.text(0);
+  if (status != "running")
+    throw Error(where, "run " + std::to_string(run_id) + " is " + status + " (expected running); its record is final");
+}
+
+// Connection settings, then the schema. journal_mode and foreign_keys only take effect outside a transaction.
+void configure(sqlite3* db, const std::string& where) {
+  exec(db, where, "PRAGMA busy_timeout = 5000");
+  exec(db, where, "PRAGMA foreign_keys = ON");
+  {
+    Statement wal(db, where, "PRAGMA journal_mode = WAL");
+    // SQLite answers with the mode it is really in; a file system without shared memory refuses WAL silently.
+    if (!wal.step() || wal.text(0) != "wal")
+      throw Error(where, "cannot switch the results database to WAL mode (got journal mode " + wal.text(0) + ")",
+                  Error::Kind::failure);
+  }
+  Transaction tx(db, where);
+  exec(db, where, kSchema);
+  Statement version(db, where, "INSERT OR IGNORE INTO mcunas_meta (key, value) VALUES ('schema_version', ?)");
+  version.bind(1, std::string(kSchemaVersion)).run();
+  tx.commit();
+}
+
+constexpr const char* kSummarySelect =
+    "SELECT r.id, r.kind, r.status, r.started_at, coalesce(r.finished_at, ''), r.config_path, r.seed, r.threads, "
+    "(SELECT count(*) FROM epochs e WHERE e.run_id = r.id), r.test_accuracy, "
+    "r.config_yaml, r.command_line, coalesce(r.error, ''), coalesce(r.peak_rss_bytes, 0) FROM runs r";
+
+RunSummary read_summary(const Statement& row) {
+  RunSummary s;
+  s.id = row.integer(0);
+  s.kind = row.text(1);
+  s.status = row.text(2);
+  s.started_at = row.text(3);
+  s.finished_at = row.text(4);
+  s.config_path = row.text(5);
+  s.seed = static_cast<uint64_t>(row.integer(6));  // stored as its two's-complement int64 bits
+  s.threads = static_cast<int32_t>(row.integer(7));
+  s.epochs_done = static_cast<int32_t>(row.integer(8));
+  s.test_accuracy = row.optional_real(9);
+  return s;
+}
+
+EpochRecord read_epoch(const Statement& row) {
+  EpochRecord e;
+  e.epoch = static_cast<int32_t>(row.integer(0));
+  e.phase = row.text(1);
+  e.learning_rate = row.real(2);
+  e.train_loss = row.real(3);
+  e.train_accuracy = row.real(4);
+  e.val_loss = row.optional_real(5);
+  e.val_accuracy = row.optional_real(6);
+  e.test_loss = row.optional_real(7);
+  e.test_accuracy = row.optional_real(8);
+  e.seconds = row.real(9);
+  e.images_per_second = row.real(10);
+  return e;
 }
 
 }  // namespace
 
 ResultsDb::ResultsDb(const std::filesystem::path& path) : path_(path) {
-  check_path(path);
-  const std::string where = path.string();
+  const std::string where = path.empty() ? std::string("results database") : path.string();
+  if (path.empty()) throw Error(where, "empty path");
+  check_path(path, where);
+  check_existing_file(path, where);
   if (sqlite3_open_v2(where.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
     const std::string message = db_ ? sqlite3_errmsg(db_) : "out of memory";
-    sqlite3_close(db_);
+    sqlite3_close_v2(db_);
     throw Error(where, "cannot open the results database: " + message);
   }
   try {
-    exec(db_, "PRAGMA busy_timeout = 5000", where);
-    // A database with tables but no mcunas_meta belongs to somebody else: leave it alone.
-    {  // scoped: an unfinished statement holds a read transaction, and journal_mode cannot change inside one
-      Statement tables(db_, "SELECT count(*), sum(name = 'mcunas_meta') FROM sqlite_master WHERE type = 'table'", where);
-      tables.step();
-      if (tables.integer(0) > 0 && tables.integer(1) == 0)
-        throw Error(where, "is an SQLite database but not an mcunas results database (left untouched)");
-    }
-    exec(db_, "PRAGMA journal_mode = WAL", where);
-    exec(db_, "PRAGMA foreign_keys = ON", where);
-    Transaction tx(db_, where);
-    exec(db_, kSchema, where);
-    Statement version(db_, "INSERT OR IGNORE INTO mcunas_meta (key, value) VALUES ('schema_version', ?)", where);
-    version.bind(1, std::to_string(kSchemaVersion)).run();
-    tx.commit();
+    configure(db_, where);
   } catch (...) {
-    sqlite3_close(db_);
+    sqlite3_close_v2(db_);
     throw;
   }
 }
 
-ResultsDb::~ResultsDb() { sqlite3_close(db_); }
+ResultsDb::~ResultsDb() { sqlite3_close_v2(db_); }
 
 int64_t ResultsDb::begin_run(const RunStart& start) {
-  Transaction tx(db_, path_.string());
-  Statement insert(db_,
+  const std::string where = path_.string();
+  Transaction tx(db_, where);
+  Statement insert(db_, where,
                    std::string("INSERT INTO runs (kind, status, started_at, config_path, config_yaml, command_line, "
-                               "seed, threads) VALUES (?, 'running', ") + kNow + ", ?, ?, ?, ?, ?)",
-                   path_.string());
+                               "seed, threads) VALUES (?, 'running', ") +
+                       kNow + ", ?, ?, ?, ?, ?)");
   insert.bind(1, start.kind)
       .bind(2, start.config_path)
       .bind(3, start.config_yaml)
@@ -225,12 +353,13 @@ int64_t ResultsDb::begin_run(const RunStart& start) {
 }
 
 void ResultsDb::add_epoch(int64_t run_id, const EpochRecord& e) {
-  Transaction tx(db_, path_.string());
-  Statement insert(db_,
-                   "INSERT OR REPLACE INTO epochs (run_id, epoch, phase, learning_rate, train_loss, train_accuracy, "
-                   "val_loss, val_accuracy, test_loss, test_accuracy, seconds, images_per_second) "
-                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                   path_.string());
+  const std::string where = path_.string();
+  Transaction tx(db_, where);
+  require_running(db_, where, run_id);
+  Statement insert(db_, where,
+                   "INSERT INTO epochs (run_id, epoch, phase, learning_rate, train_loss, train_accuracy, val_loss, "
+                   "val_accuracy, test_loss, test_accuracy, seconds, images_per_second) "
+                   "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   insert.bind(1, run_id)
       .bind(2, int64_t{e.epoch})
       .bind(3, e.phase)
@@ -249,50 +378,34 @@ void ResultsDb::add_epoch(int64_t run_id, const EpochRecord& e) {
 
 void ResultsDb::finish_run(int64_t run_id, const RunEnd& end) {
   const std::string where = path_.string();
+  if (end.status != "done" && end.status != "failed" && end.status != "interrupted")
+    throw Error(where, "cannot finish run " + std::to_string(run_id) + " as '" + end.status +
+                           "' (expected done, failed or interrupted)");
   Transaction tx(db_, where);
-  Statement update(db_,
+  require_running(db_, where, run_id);
+  Statement update(db_, where,
                    std::string("UPDATE runs SET status = ?, finished_at = ") + kNow +
-                       ", test_accuracy = ?, error = ?, peak_rss_bytes = ? WHERE id = ?",
-                   where);
+                       ", test_accuracy = ?, error = ?, peak_rss_bytes = ? WHERE id = ?");
   update.bind(1, end.status)
       .bind(2, end.test_accuracy)
       .bind(3, end.error)
       .bind(4, end.peak_rss_bytes)
       .bind(5, run_id)
       .run();
-  for (const auto& [name, values] : {std::pair{"theta_w", &end.weights}, std::pair{"state", &end.state}}) {
+  const std::array<std::pair<const char*, const std::vector<float>*>, 2> blobs{
+      {{"theta_w", &end.weights}, {"state", &end.state}}};
+  for (const auto& [name, values] : blobs) {
     if (values->empty()) continue;
-    Statement blob(db_, "INSERT OR REPLACE INTO weights (run_id, name, count, data) VALUES (?, ?, ?, ?)", where);
-    blob.bind(1, run_id).bind(2, std::string(name)).bind(3, static_cast<int64_t>(values->size()));
-    blob.bind_floats(4, *values).run();
+    Statement insert(db_, where, "INSERT INTO weights (run_id, name, count, data) VALUES (?, ?, ?, ?)");
+    insert.bind(1, run_id).bind(2, std::string(name)).bind(3, static_cast<int64_t>(values->size()));
+    insert.bind_floats(4, *values).run();
   }
   tx.commit();
 }
 
-namespace {
-constexpr const char* kSummaryColumns =
-    "SELECT r.id, r.kind, r.status, r.started_at, coalesce(r.finished_at, ''), r.config_path, r.seed, r.threads, "
-    "(SELECT count(*) FROM epochs e WHERE e.run_id = r.id), r.test_accuracy, r.config_yaml, r.command_line, "
-    "coalesce(r.error, ''), coalesce(r.peak_rss_bytes, 0) FROM runs r";
-
-RunSummary read_summary(const Statement& row) {
-  RunSummary s;
-  s.id = row.integer(0);
-  s.kind = row.text(1);
-  s.status = row.text(2);
-  s.started_at = row.text(3);
-  s.finished_at = row.text(4);
-  s.config_path = row.text(5);
-  s.seed = static_cast<uint64_t>(row.integer(6));
-  s.threads = static_cast<int32_t>(row.integer(7));
-  s.epochs_done = static_cast<int32_t>(row.integer(8));
-  s.test_accuracy = row.optional_real(9);
-  return s;
-}
-}  // namespace
-
 std::vector<RunSummary> ResultsDb::list_runs() const {
-  Statement query(db_, std::string(kSummaryColumns) + " ORDER BY r.id DESC", path_.string());
+  // Ids grow with every run, so id order is start order even when two runs start in the same millisecond.
+  Statement query(db_, path_.string(), std::string(kSummarySelect) + " ORDER BY r.id DESC");
   std::vector<RunSummary> runs;
   while (query.step()) runs.push_back(read_summary(query));
   return runs;
@@ -300,7 +413,7 @@ std::vector<RunSummary> ResultsDb::list_runs() const {
 
 std::optional<RunDetail> ResultsDb::get_run(int64_t run_id) const {
   const std::string where = path_.string();
-  Statement query(db_, std::string(kSummaryColumns) + " WHERE r.id = ?", where);
+  Statement query(db_, where, std::string(kSummarySelect) + " WHERE r.id = ?");
   query.bind(1, run_id);
   if (!query.step()) return std::nullopt;
   RunDetail detail;
@@ -310,29 +423,25 @@ std::optional<RunDetail> ResultsDb::get_run(int64_t run_id) const {
   detail.error = query.text(12);
   detail.peak_rss_bytes = query.integer(13);
 
-  Statement epochs(db_,
-                   "SELECT epoch, phase, learning_rate, train_loss, train_accuracy, val_loss, val_accuracy, test_loss, "
-                   "test_accuracy, seconds, images_per_second FROM epochs WHERE run_id = ? ORDER BY rowid",
-                   where);
+  // Insertion order is the order the phases ran in (warm-up, search, fine-tune), which sorting by name is not.
+  Statement epochs(db_, where,
+                   "SELECT epoch, phase, learning_rate, train_loss, train_accuracy, val_loss, val_accuracy, "
+                   "test_loss, test_accuracy, seconds, images_per_second FROM epochs WHERE run_id = ? ORDER BY rowid");
   epochs.bind(1, run_id);
-  while (epochs.step()) {
-    EpochRecord e;
-    e.epoch = static_cast<int32_t>(epochs.integer(0));
-    e.phase = epochs.text(1);
-    e.learning_rate = epochs.real(2);
-    e.train_loss = epochs.real(3);
-    e.train_accuracy = epochs.real(4);
-    e.val_loss = epochs.optional_real(5);
-    e.val_accuracy = epochs.optional_real(6);
-    e.test_loss = epochs.optional_real(7);
-    e.test_accuracy = epochs.optional_real(8);
-    e.seconds = epochs.real(9);
-    e.images_per_second = epochs.real(10);
-    detail.epochs.push_back(e);
-  }
-  Statement weights(db_, "SELECT name, data FROM weights WHERE run_id = ?", where);
+  while (epochs.step()) detail.epochs.push_back(read_epoch(epochs));
+
+  Statement weights(db_, where, "SELECT name, count, data FROM weights WHERE run_id = ?");
   weights.bind(1, run_id);
-  while (weights.step()) (weights.text(0) == "state" ? detail.state : detail.weights) = weights.floats(1);
+  while (weights.step()) {
+    std::vector<float> values = weights.floats(2);
+    if (static_cast<int64_t>(values.size()) != weights.integer(1))
+      throw Error(where,
+                  "weights '" + weights.text(0) + "' of run " + std::to_string(run_id) + " are damaged (got " +
+                      std::to_string(values.size()) + " float32 values, expected " +
+                      std::to_string(weights.integer(1)) + ")",
+                  Error::Kind::failure);
+    (weights.text(0) == "state" ? detail.state : detail.weights) = std::move(values);
+  }
   return detail;
 }
 

@@ -2,55 +2,143 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <sstream>
 
 namespace nas::search {
 
 namespace {
 
-std::string percent(const std::optional<double>& value) {
-  return value ? fmt::format("{:.2f}", 100 * *value) : "-";
+constexpr double kBytesPerMiB = 1024.0 * 1024.0;
+
+struct Column {
+  const char* header;
+  bool right_aligned;  // numbers line up on their last digit
+};
+
+// Columns as wide as their widest cell, two spaces apart, each line prefixed by `indent`. The last column is not
+// padded, so lines carry no trailing blanks.
+std::string format_table(const std::vector<Column>& columns, const std::vector<std::vector<std::string>>& rows,
+                         const std::string& indent) {
+  std::vector<size_t> widths;
+  for (const auto& column : columns) widths.push_back(std::string_view(column.header).size());
+  for (const auto& row : rows)
+    for (size_t c = 0; c < row.size(); ++c) widths[c] = std::max(widths[c], row[c].size());
+
+  const auto line = [&](const auto& cell_of) {
+    std::string out = indent;
+    for (size_t c = 0; c < columns.size(); ++c) {
+      const std::string cell = cell_of(c);
+      const bool last = c + 1 == columns.size();
+      if (columns[c].right_aligned)
+        out += fmt::format("{:>{}}", cell, widths[c]);
+      else
+        out += last ? cell : fmt::format("{:<{}}", cell, widths[c]);
+      out += last ? "\n" : "  ";
+    }
+    return out;
+  };
+  std::string out = line([&](size_t c) { return std::string(columns[c].header); });
+  for (const auto& row : rows) out += line([&](size_t c) { return row[c]; });
+  return out;
+}
+
+std::string percent(const std::optional<double>& fraction) {
+  return fraction ? fmt::format("{:.2f}", 100 * *fraction) : "-";
+}
+
+// "2026-11-24T10:23:10.376Z" -> "2026-11-24 10:23:10": seconds are enough to tell runs apart in a list.
+std::string short_time(const std::string& iso) {
+  std::string out = iso.substr(0, 19);
+  if (out.size() > 10 && out[10] == 'T') out[10] = ' ';
+  return out;
+}
+
+std::string config_name(const std::string& config_path) { return config_path.empty() ? "(built in)" : config_path; }
+
+std::string epochs_table(const std::vector<EpochRecord>& epochs) {
+  static const std::vector<Column> columns = {{"epoch", true},      {"phase", false},       {"lr", true},
+                                              {"train loss", true}, {"train acc %", true},  {"val acc %", true},
+                                              {"test acc %", true}, {"seconds", true},      {"img/s", true}};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& e : epochs) {
+    rows.push_back({std::to_string(e.epoch), e.phase, fmt::format("{:.4g}", e.learning_rate),
+                    fmt::format("{:.4f}", e.train_loss), percent(e.train_accuracy), percent(e.val_accuracy),
+                    percent(e.test_accuracy), fmt::format("{:.1f}", e.seconds),
+                    fmt::format("{:.0f}", e.images_per_second)});
+  }
+  return format_table(columns, rows, "  ");
+}
+
+std::string indented(const std::string& text, const std::string& indent) {
+  std::string out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) out += line.empty() ? "\n" : indent + line + "\n";
+  return out;
 }
 
 nlohmann::json optional_json(const std::optional<double>& value) {
   return value ? nlohmann::json(*value) : nlohmann::json(nullptr);
 }
 
+nlohmann::json text_or_null(const std::string& text) {
+  return text.empty() ? nlohmann::json(nullptr) : nlohmann::json(text);
+}
+
+nlohmann::json epoch_json(const EpochRecord& e) {
+  return {{"epoch", e.epoch},
+          {"phase", e.phase},
+          {"learning_rate", e.learning_rate},
+          {"train_loss", e.train_loss},
+          {"train_accuracy", e.train_accuracy},
+          {"val_loss", optional_json(e.val_loss)},
+          {"val_accuracy", optional_json(e.val_accuracy)},
+          {"test_loss", optional_json(e.test_loss)},
+          {"test_accuracy", optional_json(e.test_accuracy)},
+          {"seconds", e.seconds},
+          {"images_per_second", e.images_per_second}};
+}
+
 }  // namespace
 
 std::string format_runs_table(const std::vector<RunSummary>& runs) {
-  std::string out = fmt::format("{:>5}  {:<7} {:<11} {:<20} {:>6} {:>9} {:>6}  {}\n", "run", "kind", "status", "started",
-                                "epochs", "test acc%", "seed", "config");
+  static const std::vector<Column> columns = {{"id", true},     {"kind", false},       {"status", false},
+                                              {"started", false}, {"epochs", true},    {"test acc %", true},
+                                              {"seed", true},   {"config", false}};
+  std::vector<std::vector<std::string>> rows;
   for (const auto& r : runs) {
-    out += fmt::format("{:>5}  {:<7} {:<11} {:<20} {:>6} {:>9} {:>6}  {}\n", r.id, r.kind, r.status,
-                       r.started_at.substr(0, 19), r.epochs_done, percent(r.test_accuracy), r.seed, r.config_path);
+    rows.push_back({std::to_string(r.id), r.kind, r.status, short_time(r.started_at), std::to_string(r.epochs_done),
+                    percent(r.test_accuracy), std::to_string(r.seed), config_name(r.config_path)});
   }
-  return out;
+  return format_table(columns, rows, "");
 }
 
 std::string format_run_detail(const RunDetail& run) {
   const RunSummary& s = run.summary;
-  std::string out = fmt::format("run {} ({}): {}\n", s.id, s.kind, s.status);
-  out += fmt::format("  config      {}\n  command     {}\n  started     {}\n  finished    {}\n  seed        {}\n"
-                     "  threads     {}\n",
-                     s.config_path.empty() ? "(built in)" : s.config_path, run.command_line, s.started_at,
-                     s.finished_at.empty() ? "-" : s.finished_at, s.seed, s.threads);
-  if (!run.error.empty()) out += fmt::format("  error       {}\n", run.error);
-  out += fmt::format("  test acc    {}%\n  peak RSS    {:.0f} MiB\n  parameters  {} trained, {} state\n",
-                     percent(s.test_accuracy), static_cast<double>(run.peak_rss_bytes) / (1 << 20), run.weights.size(),
+  std::string out = fmt::format("run {}: {}, {}\n", s.id, s.kind, s.status);
+  out += fmt::format("  config    {}\n", config_name(s.config_path));
+  out += fmt::format("  command   {}\n", run.command_line);
+  out += fmt::format("  started   {}\n", s.started_at);
+  out += fmt::format("  finished  {}\n", s.finished_at.empty() ? "-" : s.finished_at);
+  out += fmt::format("  seed      {}\n", s.seed);
+  out += fmt::format("  threads   {}\n", s.threads);
+  if (!run.error.empty()) out += fmt::format("  error     {}\n", run.error);
+
+  out += "\n";
+  out += run.epochs.empty() ? "  no finished epochs\n" : epochs_table(run.epochs);
+
+  out += "\n";
+  out += fmt::format("  final test accuracy  {}\n",
+                     s.test_accuracy ? fmt::format("{:.2f} %", 100 * *s.test_accuracy) : "-");
+  out += fmt::format("  peak RSS             {}\n",
+                     run.peak_rss_bytes > 0
+                         ? fmt::format("{:.1f} MiB", static_cast<double>(run.peak_rss_bytes) / kBytesPerMiB)
+                         : "-");
+  out += fmt::format("  weights              {} trained values (theta_w), {} state values\n", run.weights.size(),
                      run.state.size());
-  if (!run.epochs.empty()) {
-    out += fmt::format("\n  {:>5} {:<8} {:>8} {:>10} {:>9} {:>8} {:>9} {:>8} {:>8}\n", "epoch", "phase", "lr",
-                       "train loss", "train %", "val %", "test %", "seconds", "img/s");
-    for (const auto& e : run.epochs) {
-      out += fmt::format("  {:>5} {:<8} {:>8.4f} {:>10.4f} {:>9.2f} {:>8} {:>9} {:>8.1f} {:>8.0f}\n", e.epoch, e.phase,
-                         e.learning_rate, e.train_loss, 100 * e.train_accuracy, percent(e.val_accuracy),
-                         percent(e.test_accuracy), e.seconds, e.images_per_second);
-    }
-  }
+
   out += "\n  config:\n";
-  std::istringstream lines(run.config_yaml);
-  for (std::string line; std::getline(lines, line);) out += "    " + line + "\n";
+  out += indented(run.config_yaml, "    ");
   return out;
 }
 
@@ -59,11 +147,11 @@ nlohmann::json run_summary_json(const RunSummary& r) {
           {"kind", r.kind},
           {"status", r.status},
           {"started_at", r.started_at},
-          {"finished_at", r.finished_at.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.finished_at)},
+          {"finished_at", text_or_null(r.finished_at)},
           {"config_path", r.config_path},
           {"seed", r.seed},
           {"threads", r.threads},
-          {"epochs", r.epochs_done},
+          {"epochs_done", r.epochs_done},
           {"test_accuracy", optional_json(r.test_accuracy)}};
 }
 
@@ -71,25 +159,13 @@ nlohmann::json run_detail_json(const RunDetail& run) {
   nlohmann::json out = run_summary_json(run.summary);
   out["command_line"] = run.command_line;
   out["config_yaml"] = run.config_yaml;
-  out["error"] = run.error.empty() ? nlohmann::json(nullptr) : nlohmann::json(run.error);
-  out["peak_rss_bytes"] = run.peak_rss_bytes;
-  out["trained_parameters"] = run.weights.size();
-  out["state_values"] = run.state.size();
+  out["error"] = text_or_null(run.error);
+  out["peak_rss_bytes"] = run.peak_rss_bytes > 0 ? nlohmann::json(run.peak_rss_bytes) : nlohmann::json(nullptr);
+  out["theta_w_count"] = run.weights.size();
+  out["state_count"] = run.state.size();
   nlohmann::json epochs = nlohmann::json::array();
-  for (const auto& e : run.epochs) {
-    epochs.push_back({{"epoch", e.epoch},
-                      {"phase", e.phase},
-                      {"learning_rate", e.learning_rate},
-                      {"train_loss", e.train_loss},
-                      {"train_accuracy", e.train_accuracy},
-                      {"val_loss", optional_json(e.val_loss)},
-                      {"val_accuracy", optional_json(e.val_accuracy)},
-                      {"test_loss", optional_json(e.test_loss)},
-                      {"test_accuracy", optional_json(e.test_accuracy)},
-                      {"seconds", e.seconds},
-                      {"images_per_second", e.images_per_second}});
-  }
-  out["epochs"] = epochs;
+  for (const auto& e : run.epochs) epochs.push_back(epoch_json(e));
+  out["epochs"] = std::move(epochs);
   return out;
 }
 

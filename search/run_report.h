@@ -1,4 +1,4 @@
-// How runs read for people (tables) and for scripts (JSON). The CLI prints these; the facts are the same in both.
+// How runs read for people (aligned tables) and for scripts (JSON). The CLI prints these; both carry the same facts.
 #pragma once
 
 #include <nlohmann/json.hpp>
@@ -10,10 +10,13 @@
 
 namespace nas::search {
 
+// `nas runs`: one line per run, newest first as given. The caller handles the empty list ("no runs yet in …").
 std::string format_runs_table(const std::vector<RunSummary>& runs);
+// `nas show RUN`: the run's facts, its per-epoch table, the final figures and the effective config.
 std::string format_run_detail(const RunDetail& run);
 
 nlohmann::json run_summary_json(const RunSummary& run);
-nlohmann::json run_detail_json(const RunDetail& run);  // parameter counts, not the weights themselves
+// The same facts as format_run_detail; the weights themselves stay in the database, only their counts are given.
+nlohmann::json run_detail_json(const RunDetail& run);
 
 }  // namespace nas::search

@@ -128,12 +128,14 @@ void BatchNorm2d::forward(std::span<const Tensor* const> inputs, Tensor& output,
     shift[c] = beta_v_[c] - mean_[c] * scale[c];
   }
   const float lo = lower_clamp(activation_), hi = upper_clamp(activation_);
-  parallel_chunks(rows, kRowsPerChunk, [&](int64_t, int64_t r0, int64_t r1) {
+  const float* a = scale.data();
+  const float* b = shift.data();
+  parallel_chunks(rows, kRowsPerChunk, [=, &in, &output](int64_t, int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const float* x = in.data() + r * c_n;
       float* y = output.data() + r * c_n;
 #pragma omp simd
-      for (int32_t c = 0; c < c_n; ++c) y[c] = std::min(std::max(x[c] * scale[c] + shift[c], lo), hi);
+      for (int32_t c = 0; c < c_n; ++c) y[c] = std::min(std::max(x[c] * a[c] + b[c], lo), hi);
     }
   });
 }

@@ -1,6 +1,5 @@
 #include "supernet/conv2d.h"
 
-#include <cblas.h>
 #include <tbb/enumerable_thread_specific.h>
 
 #include <algorithm>
@@ -9,6 +8,7 @@
 #include <cstring>
 
 #include "supernet/error.h"
+#include "supernet/gemm.h"
 #include "supernet/parallel.h"
 
 namespace nas::supernet {
@@ -136,8 +136,6 @@ void Conv2d::forward(std::span<const Tensor* const> inputs, Tensor& output, bool
   output.resize({in.shape().n, out_h_, out_w_, spec_.out_channels});
   if (depthwise()) {
     forward_depthwise(in, output);
-  } else if (direct()) {
-    forward_direct(in, output);
   } else {
     forward_gemm(in, output);
   }
@@ -150,8 +148,6 @@ void Conv2d::backward(std::span<const Tensor* const> inputs, const Tensor& /*out
   if (grad_in) grad_in->resize(in.shape());
   if (depthwise()) {
     backward_depthwise(in, grad_output, grad_in);
-  } else if (direct()) {
-    backward_direct(in, grad_output, grad_in);
   } else {
     backward_gemm(in, grad_output, grad_in);
   }
@@ -188,8 +184,7 @@ void Conv2d::forward_gemm(const Tensor& in, Tensor& out) {
     float* y = out.data() + row0 * cout;
     for (int32_t g = 0; g < groups; ++g) {
       const float* a = pointwise() ? in.data() + row0 * in_c_ : lowered(in, n0, n1, g);
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, static_cast<int>(rows), cout_g, static_cast<int>(k),
-                  1.0f, a, static_cast<int>(k), w_ + g * cout_g, cout, 0.0f, y + g * cout_g, cout);
+      gemm_nn(rows, cout_g, k, a, pointwise() ? in_c_ : k, w_ + g * cout_g, cout, y + g * cout_g, cout, false);
     }
     if (spec_.bias) {
       for (int64_t r = 0; r < rows; ++r)
@@ -210,22 +205,20 @@ void Conv2d::backward_gemm(const Tensor& in, const Tensor& grad_out, Tensor* gra
     const int64_t row0 = n0 * rows_per_image, rows = (n1 - n0) * rows_per_image;
     const float* dy = grad_out.data() + row0 * cout;
     float* partial = partials_.data() + index * partial_size;
-    if (grad_in) std::fill_n(grad_in->item(static_cast<int32_t>(n0)), (n1 - n0) * in.shape().item_size(), 0.0f);
+    if (grad_in && !pointwise())  // col2im adds into it
+      std::fill_n(grad_in->item(static_cast<int32_t>(n0)), (n1 - n0) * in.shape().item_size(), 0.0f);
     for (int32_t g = 0; g < groups; ++g) {
       const float* a = pointwise() ? in.data() + row0 * in_c_ : lowered(in, n0, n1, g);
       // dW_g (k × cout_g) = colᵀ · dY_g
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, static_cast<int>(k), cout_g, static_cast<int>(rows), 1.0f,
-                  a, static_cast<int>(k), dy + g * cout_g, cout, 0.0f, partial + g * cout_g, cout);
+      gemm_tn(k, cout_g, rows, a, k, dy + g * cout_g, cout, partial + g * cout_g, cout, false);
       if (!grad_in) continue;
       if (pointwise()) {  // dX = dY · Wᵀ, written straight into the input gradient
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(k), cout, 1.0f,
-                    dy, cout, w_, cout, 0.0f, grad_in->data() + row0 * in_c_, in_c_);
+        gemm_nt(rows, k, cout, dy, cout, w_, cout, grad_in->data() + row0 * in_c_, in_c_, false);
         continue;
       }
       auto& dcol = thread_buffer(1);
       dcol.resize(static_cast<size_t>(rows * k));
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(k), cout_g, 1.0f,
-                  dy + g * cout_g, cout, w_ + g * cout_g, cout, 0.0f, dcol.data(), static_cast<int>(k));
+      gemm_nt(rows, k, cout_g, dy + g * cout_g, cout, w_ + g * cout_g, cout, dcol.data(), k, false);
       col2im_add(dcol.data(), static_cast<int32_t>(n0), static_cast<int32_t>(n1), g, *grad_in);
     }
     float* dbias = partial + weight_size;
@@ -233,105 +226,6 @@ void Conv2d::backward_gemm(const Tensor& in, const Tensor& grad_out, Tensor* gra
     if (spec_.bias) {
       for (int64_t r = 0; r < rows; ++r)
         for (int32_t c = 0; c < cout; ++c) dbias[c] += dy[r * cout + c];
-    }
-  });
-  sum_partials(partials_.data(), chunks, partial_size, weight_size, dw_);
-  if (spec_.bias) sum_partials(partials_.data() + weight_size, chunks, partial_size, cout, db_);
-}
-
-// ---- short reductions: direct loops over taps, vectorised over output channels ----------------------------------
-//
-// Tap t = (kh·KW + kw)·Cin + ci indexes a weight row of Cout floats, the same layout the GEMM path multiplies by.
-
-namespace {
-// Output channels handled together: 16 floats stay in one AVX-512 or two AVX2 registers across all taps. GCC and
-// Clang vector extensions make the compiler keep the block in registers, which it would not do for a float[16]
-// (measured: the scalar version of the weight-gradient loop ran 4x slower).
-constexpr int32_t kChannelBlock = 16;
-typedef float Block __attribute__((vector_size(sizeof(float) * kChannelBlock)));
-
-inline Block load_block(const float* p) {
-  Block v;
-  std::memcpy(&v, p, sizeof v);
-  return v;
-}
-inline void store_block(float* p, Block v) { std::memcpy(p, &v, sizeof v); }
-}  // namespace
-
-void Conv2d::forward_direct(const Tensor& in, Tensor& out) const {
-  const int32_t batch = in.shape().n, cout = spec_.out_channels;
-  const int64_t k = col_width(), rows_per_image = int64_t{out_h_} * out_w_;
-  parallel_chunks(batch, images_per_chunk(batch, rows_per_image), [&](int64_t, int64_t n0, int64_t n1) {
-    const float* col = lowered(in, n0, n1, 0);
-    const int64_t rows = (n1 - n0) * rows_per_image;
-    float* y = out.data() + n0 * rows_per_image * cout;
-    // Four rows at a time: four independent accumulator chains hide the FMA latency, and each weight block is
-    // loaded once for all four.
-    constexpr int64_t kRows = 4;
-    int64_t r = 0;
-    for (; r + kRows <= rows; r += kRows) {
-      for (int32_t co = 0; co + kChannelBlock <= cout; co += kChannelBlock) {
-        Block acc[kRows];
-        for (auto& a : acc) a = spec_.bias ? load_block(b_ + co) : Block{};
-        for (int64_t t = 0; t < k; ++t) {
-          const Block w = load_block(w_ + t * cout + co);
-          for (int64_t i = 0; i < kRows; ++i) acc[i] += col[(r + i) * k + t] * w;
-        }
-        for (int64_t i = 0; i < kRows; ++i) store_block(y + (r + i) * cout + co, acc[i]);
-      }
-    }
-    const int32_t blocked = cout / kChannelBlock * kChannelBlock;
-    for (int64_t row = 0; row < rows; ++row) {  // rows after the last group of four, channels after the last block
-      for (int32_t co = row < r ? blocked : 0; co < cout; ++co) {
-        float acc = spec_.bias ? b_[co] : 0.0f;
-        for (int64_t t = 0; t < k; ++t) acc += col[row * k + t] * w_[t * cout + co];
-        y[row * cout + co] = acc;
-      }
-    }
-  });
-}
-
-void Conv2d::backward_direct(const Tensor& in, const Tensor& grad_out, Tensor* grad_in) {
-  const int32_t batch = in.shape().n, cout = spec_.out_channels;
-  const int64_t k = col_width(), rows_per_image = int64_t{out_h_} * out_w_;
-  const int64_t weight_size = k * cout, partial_size = weight_size + cout;
-  const int64_t chunk = images_per_chunk(batch, rows_per_image), chunks = chunk_count(batch, chunk);
-  partials_.assign(static_cast<size_t>(chunks * partial_size), 0.0f);
-
-  parallel_chunks(batch, chunk, [&](int64_t index, int64_t n0, int64_t n1) {
-    const float* col = lowered(in, n0, n1, 0);
-    const int64_t rows = (n1 - n0) * rows_per_image;
-    const float* dy = grad_out.data() + n0 * rows_per_image * cout;
-    float* dw = partials_.data() + index * partial_size;
-    float* dbias = dw + weight_size;
-    // dW[t][co] = Σ_rows col[r][t]·dY[r][co], one tap and one channel block at a time, accumulated in registers.
-    // Per channel block, one accumulator per tap (at most kDirectMaxTaps): every dY block is loaded once, and the
-    // taps' accumulators are independent, so the FMAs do not wait on each other.
-    const int32_t blocked = cout / kChannelBlock * kChannelBlock;
-    for (int32_t co = 0; co < blocked; co += kChannelBlock) {
-      Block acc[kDirectMaxTaps] = {};
-      for (int64_t r = 0; r < rows; ++r) {
-        const Block g = load_block(dy + r * cout + co);
-        for (int64_t t = 0; t < k; ++t) acc[t] += col[r * k + t] * g;
-      }
-      for (int64_t t = 0; t < k; ++t) store_block(dw + t * cout + co, acc[t]);
-    }
-    for (int64_t t = 0; t < k; ++t) {
-      for (int32_t co = blocked; co < cout; ++co) {
-        float acc = 0.0f;
-        for (int64_t r = 0; r < rows; ++r) acc += col[r * k + t] * dy[r * cout + co];
-        dw[t * cout + co] = acc;
-      }
-    }
-    for (int64_t r = 0; r < rows; ++r)
-      for (int32_t co = 0; co < cout; ++co) dbias[co] += dy[r * cout + co];
-    if (grad_in) {  // dcol = dY·Wᵀ, then scattered back: rare for this path (it serves first layers)
-      auto& dcol = thread_buffer(1);
-      dcol.resize(static_cast<size_t>(rows * k));
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, static_cast<int>(rows), static_cast<int>(k), cout, 1.0f,
-                  dy, cout, w_, cout, 0.0f, dcol.data(), static_cast<int>(k));
-      std::fill_n(grad_in->item(static_cast<int32_t>(n0)), (n1 - n0) * in.shape().item_size(), 0.0f);
-      col2im_add(dcol.data(), static_cast<int32_t>(n0), static_cast<int32_t>(n1), 0, *grad_in);
     }
   });
   sum_partials(partials_.data(), chunks, partial_size, weight_size, dw_);

@@ -1,9 +1,6 @@
 // 2-D convolution in NHWC with weights laid out [KH][KW][Cin/groups][Cout] ("HWIO"): any kernel size, stride,
-// zero padding and group count. Three code paths, chosen by shape:
-//  - dense and grouped convolutions run as im2col + OpenBLAS sgemm per chunk of images;
-//  - a dense convolution with a short reduction (KH·KW·Cin ≤ kDirectMaxTaps, e.g. the first layer on a grey
-//    image: 9 taps) runs a direct loop vectorised over output channels, since a GEMM with 9-deep dot products
-//    spends its time packing, not multiplying;
+// zero padding and group count. Two code paths, chosen by shape:
+//  - dense and grouped convolutions run as im2col + GEMM (supernet/gemm.h) per chunk of images;
 //  - depthwise convolution (groups == Cin == Cout) runs a direct loop vectorised over channels, since its GEMM
 //    would have one column.
 #pragma once
@@ -41,8 +38,6 @@ class Conv2d final : public Layer {
 
  private:
   bool depthwise() const { return spec_.groups == in_c_ && spec_.out_channels == in_c_ && in_c_ > 1; }
-  static constexpr int64_t kDirectMaxTaps = 32;
-  bool direct() const { return spec_.groups == 1 && col_width() <= kDirectMaxTaps && !pointwise(); }
   bool pointwise() const {  // 1×1, stride 1, no padding, dense: the input already is the im2col matrix
     return spec_.kernel_h == 1 && spec_.kernel_w == 1 && spec_.stride == 1 && spec_.padding == 0 && spec_.groups == 1;
   }
@@ -55,8 +50,6 @@ class Conv2d final : public Layer {
 
   void forward_gemm(const Tensor& in, Tensor& out);
   void backward_gemm(const Tensor& in, const Tensor& grad_out, Tensor* grad_in);
-  void forward_direct(const Tensor& in, Tensor& out) const;
-  void backward_direct(const Tensor& in, const Tensor& grad_out, Tensor* grad_in);
   // Calls fn(input pixel index h·W + w, tap index kh·KW + kw) for each tap of output pixel (oh, ow) that falls
   // inside the image (taps on the zero padding contribute nothing).
   template <class Fn>

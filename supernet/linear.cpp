@@ -1,11 +1,10 @@
 #include "supernet/linear.h"
 
-#include <cblas.h>
-
 #include <algorithm>
 #include <cmath>
 
 #include "supernet/error.h"
+#include "supernet/gemm.h"
 
 namespace nas::supernet {
 
@@ -45,8 +44,7 @@ void Linear::forward(std::span<const Tensor* const> inputs, Tensor& output, bool
   for (int32_t n = 0; n < batch; ++n) {
     if (has_bias_) std::copy_n(b_, out_, y + int64_t{n} * out_); else std::fill_n(y + int64_t{n} * out_, out_, 0.0f);
   }
-  cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, batch, out_, in_, 1.0f, in.data(), in_, w_, out_, 1.0f, y,
-              out_);
+  gemm_nn(batch, out_, in_, in.data(), in_, w_, out_, y, out_, /*accumulate=*/true);
 }
 
 void Linear::backward(std::span<const Tensor* const> inputs, const Tensor&, const Tensor& grad_output,
@@ -55,8 +53,7 @@ void Linear::backward(std::span<const Tensor* const> inputs, const Tensor&, cons
   const int32_t batch = in.shape().n;
   const float* dy = grad_output.data();
   // dW = xᵀ·dY, db = Σ_n dY, dX = dY·Wᵀ
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, in_, out_, batch, 1.0f, in.data(), in_, dy, out_, 0.0f, dw_,
-              out_);
+  gemm_tn(in_, out_, batch, in.data(), in_, dy, out_, dw_, out_, false);
   if (has_bias_) {
     std::fill_n(db_, out_, 0.0f);
     for (int32_t n = 0; n < batch; ++n)
@@ -64,8 +61,7 @@ void Linear::backward(std::span<const Tensor* const> inputs, const Tensor&, cons
   }
   if (Tensor* grad_in = grad_inputs[0]) {
     grad_in->resize(in.shape());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, batch, in_, out_, 1.0f, dy, out_, w_, out_, 0.0f,
-                grad_in->data(), in_);
+    gemm_nt(batch, in_, out_, dy, out_, w_, out_, grad_in->data(), in_, false);
   }
 }
 

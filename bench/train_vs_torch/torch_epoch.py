@@ -1,66 +1,152 @@
 #!/usr/bin/python3
 """The PyTorch side of bench/train_vs_torch: one timed training epoch of the reference CNN on Fashion-MNIST.
 
-The same model as experiments/fmnist_cnn.yaml, the same data (idx files scaled to [0, 1], normalised with the
-training set's mean and standard deviation, no augmentation), batch 128, SGD with momentum 0.9 and weight decay 5e-4
-at a constant learning rate, after an untimed warm-up of the same number of steps as the mcunas side. Prints one
-JSON line on stdout. Run it with Debian's /usr/bin/python3, which has python3-torch.
+Run with Debian's interpreter (/usr/bin/python3, python3-torch from scripts/setup_bench.sh). Reads the four idx
+.gz files itself, trains the same model as experiments/fmnist_cnn.yaml for a short untimed warm-up and then one
+timed epoch, evaluates the test accuracy (untimed), and prints one JSON line on stdout. Progress goes to stderr.
 """
 import argparse
 import copy
 import gzip
 import json
+import os
 import resource
+import struct
 import sys
 import time
 
 import numpy as np
 import torch
-from torch import nn
+import torch.nn as nn
+import torch.nn.functional as F
+
+FORMATS = {"contiguous": torch.contiguous_format, "channels_last": torch.channels_last}
+
+
+def log(msg):
+    print(f"torch_epoch: {msg}", file=sys.stderr, flush=True)
 
 
 def read_idx(path):
+    """Reads one gzip-compressed idx file: magic (0, 0, type 0x08 = ubyte, ndim), ndim big-endian uint32 sizes."""
     with gzip.open(path, "rb") as f:
-        data = f.read()
-    dims = data[3]
-    shape = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(dims)]
-    return np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * dims).reshape(shape)
+        raw = f.read()
+    zero, dtype_code, ndim = struct.unpack(">HBB", raw[:4])
+    if zero != 0 or dtype_code != 0x08:
+        raise ValueError(f"{path}: not an unsigned-byte idx file")
+    dims = struct.unpack(">" + "I" * ndim, raw[4 : 4 + 4 * ndim])
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * ndim)
+    if data.size != int(np.prod(dims)):
+        raise ValueError(f"{path}: {data.size} bytes of data, the header says {dims}")
+    return data.reshape(dims)
 
 
-def reference_cnn():
-    def block(cin, cout, stride):
-        return [nn.Conv2d(cin, cout, 3, stride, 1, bias=False), nn.BatchNorm2d(cout), nn.ReLU()]
+def load_data(data_dir):
+    """Images as N×1×28×28 float32 tensors scaled to [0, 1], then normalised with the training set's mean and std."""
+    def images(name):
+        return read_idx(os.path.join(data_dir, name)).astype(np.float32) / np.float32(255.0)
 
-    return nn.Sequential(*block(1, 32, 1), *block(32, 64, 2), *block(64, 64, 2),
-                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10))
+    def labels(name):
+        return read_idx(os.path.join(data_dir, name)).astype(np.int64)
 
+    x_train = images("train-images-idx3-ubyte.gz")
+    y_train = labels("train-labels-idx1-ubyte.gz")
+    x_test = images("t10k-images-idx3-ubyte.gz")
+    y_test = labels("t10k-labels-idx1-ubyte.gz")
+    mean = float(x_train.mean(dtype=np.float64))
+    std = float(x_train.std(dtype=np.float64))
 
-def steps(model, optimizer, images, labels, order, batch, limit=None):
-    loss_fn = nn.CrossEntropyLoss()
-    count = 0
-    for start in range(0, len(order), batch):
-        if limit is not None and count >= limit:
-            break
-        index = order[start:start + batch]
-        optimizer.zero_grad(set_to_none=True)
-        loss = loss_fn(model(images[index]), labels[index])
-        loss.backward()
-        optimizer.step()
-        count += 1
-    return count
+    def to_tensor(x):
+        x = ((x - np.float32(mean)) / np.float32(std)).astype(np.float32)
+        return torch.from_numpy(np.ascontiguousarray(x[:, None, :, :]))
 
-
-def make(fmt, lr, seed):
-    torch.manual_seed(seed)
-    model = reference_cnn()
-    if fmt == "channels_last":
-        model = model.to(memory_format=torch.channels_last)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9, weight_decay=5e-4)
-    return model, optimizer
+    return to_tensor(x_train), torch.from_numpy(y_train), to_tensor(x_test), torch.from_numpy(y_test), mean, std
 
 
-def to_format(x, fmt):
-    return x.contiguous(memory_format=torch.channels_last) if fmt == "channels_last" else x.contiguous()
+class ReferenceCNN(nn.Module):
+    """conv3x3 32 -> conv3x3 64 /2 -> conv3x3 64 /2 (each conv without bias, then BatchNorm, ReLU), GAP, linear."""
+
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, 3, stride=1, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(32)
+        self.conv2 = nn.Conv2d(32, 64, 3, stride=2, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(64)
+        self.conv3 = nn.Conv2d(64, 64, 3, stride=2, padding=1, bias=False)
+        self.bn3 = nn.BatchNorm2d(64)
+        self.fc = nn.Linear(64, classes)
+
+    def forward(self, x):
+        x = F.relu(self.bn1(self.conv1(x)))
+        x = F.relu(self.bn2(self.conv2(x)))
+        x = F.relu(self.bn3(self.conv3(x)))
+        x = torch.flatten(F.adaptive_avg_pool2d(x, 1), 1)
+        return self.fc(x)
+
+
+def make_optimizer(model, args):
+    # Weight decay on every parameter (BatchNorm and biases included), constant learning rate, not Nesterov.
+    return torch.optim.SGD(model.parameters(), lr=args.lr, momentum=args.momentum, nesterov=False,
+                           weight_decay=args.weight_decay)
+
+
+def train_step(model, optimizer, images, labels):
+    optimizer.zero_grad(set_to_none=True)
+    loss = F.cross_entropy(model(images), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()
+
+
+def run_steps(model, optimizer, x, y, batch, steps, memory_format):
+    """`steps` training steps on the first batches of the training set, in file order (wrapping around)."""
+    per_epoch = (x.shape[0] + batch - 1) // batch
+    for step in range(steps):
+        start = (step % per_epoch) * batch
+        images = x[start : start + batch].contiguous(memory_format=memory_format)
+        train_step(model, optimizer, images, y[start : start + batch])
+
+
+def pick_memory_format(model, x, y, args):
+    """Times 30 steps in each memory format, after 10 warm-up steps, each on a throwaway copy of the model."""
+    trials = {}
+    for name, fmt in FORMATS.items():
+        trial = copy.deepcopy(model).to(memory_format=fmt)
+        trial.train()
+        optimizer = make_optimizer(trial, args)
+        run_steps(trial, optimizer, x, y, args.batch, 10, fmt)
+        start = time.perf_counter()
+        run_steps(trial, optimizer, x, y, args.batch, 30, fmt)
+        trials[name] = time.perf_counter() - start
+        log(f"format trial {name}: 30 steps in {trials[name]:.3f} s")
+        del trial, optimizer
+    return min(trials, key=trials.get), trials
+
+
+def train_epoch(model, optimizer, x, y, batch, seed, memory_format):
+    """One epoch over a seeded permutation, the last partial batch included. Returns (seconds, mean batch loss)."""
+    order = torch.from_numpy(np.random.RandomState(seed).permutation(x.shape[0]))
+    model.train()
+    total_loss = torch.zeros((), dtype=torch.float64)
+    batches = 0
+    start = time.perf_counter()
+    for first in range(0, x.shape[0], batch):
+        idx = order[first : first + batch]
+        images = x.index_select(0, idx).contiguous(memory_format=memory_format)
+        total_loss += train_step(model, optimizer, images, y.index_select(0, idx))
+        batches += 1
+    seconds = time.perf_counter() - start
+    return seconds, float(total_loss) / batches
+
+
+def evaluate(model, x, y, memory_format, batch=1000):
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for first in range(0, x.shape[0], batch):
+            images = x[first : first + batch].contiguous(memory_format=memory_format)
+            correct += int((model(images).argmax(1) == y[first : first + batch]).sum())
+    return correct / x.shape[0]
 
 
 def main():
@@ -71,58 +157,52 @@ def main():
     p.add_argument("--warmup-steps", type=int, default=20)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--lr", type=float, default=0.1)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--weight-decay", type=float, default=5e-4)
     p.add_argument("--memory-format", choices=["contiguous", "channels_last", "best"], default="best")
-    a = p.parse_args()
+    args = p.parse_args()
 
-    torch.set_num_threads(a.threads)
+    torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
-    d = a.data_dir
-    train_x = read_idx(f"{d}/train-images-idx3-ubyte.gz").astype(np.float32) / 255.0
-    train_y = read_idx(f"{d}/train-labels-idx1-ubyte.gz").astype(np.int64)
-    test_x = read_idx(f"{d}/t10k-images-idx3-ubyte.gz").astype(np.float32) / 255.0
-    test_y = read_idx(f"{d}/t10k-labels-idx1-ubyte.gz").astype(np.int64)
-    mean, std = train_x.mean(), train_x.std()
-    train_x = torch.from_numpy((train_x - mean) / std).unsqueeze(1)
-    test_x = torch.from_numpy((test_x - mean) / std).unsqueeze(1)
-    train_y, test_y = torch.from_numpy(train_y), torch.from_numpy(test_y)
-    order = torch.from_numpy(np.random.default_rng(a.seed).permutation(len(train_y)))
+    torch.manual_seed(args.seed)
 
-    # Measure the peer at its best: time 30 steps in each memory format (after 10 untimed) on a throwaway model.
-    fmt = a.memory_format
-    if fmt == "best":
-        rates = {}
-        for candidate in ("contiguous", "channels_last"):
-            model, optimizer = make(candidate, a.lr, a.seed)
-            x = to_format(train_x, candidate)
-            steps(model, optimizer, x, train_y, order, a.batch, limit=10)
-            start = time.perf_counter()
-            steps(model, optimizer, x, train_y, order, a.batch, limit=30)
-            rates[candidate] = time.perf_counter() - start
-        fmt = min(rates, key=rates.get)
-        print(f"torch: 30 steps contiguous {rates['contiguous']:.2f} s, channels_last {rates['channels_last']:.2f} s;"
-              f" using {fmt}", file=sys.stderr)
+    x_train, y_train, x_test, y_test, mean, std = load_data(args.data_dir)
+    log(f"data: {x_train.shape[0]} train, {x_test.shape[0]} test images; mean {mean:.4f}, std {std:.4f}")
 
-    model, optimizer = make(fmt, a.lr, a.seed)
-    train_x = to_format(train_x, fmt)
-    test_x = to_format(test_x, fmt)
+    model = ReferenceCNN(classes=int(y_train.max()) + 1)
+    trials = None
+    if args.memory_format == "best":
+        format_name, trials = pick_memory_format(model, x_train, y_train, args)
+    else:
+        format_name = args.memory_format
+    fmt = FORMATS[format_name]
+    model = model.to(memory_format=fmt)
+    optimizer = make_optimizer(model, args)
+    log(f"memory format {format_name}; {args.warmup_steps} warm-up steps, then one timed epoch")
+
     model.train()
-    steps(model, optimizer, train_x, train_y, order, a.batch, limit=a.warmup_steps)
-    start = time.perf_counter()
-    steps(model, optimizer, train_x, train_y, order, a.batch)
-    seconds = time.perf_counter() - start
+    run_steps(model, optimizer, x_train, y_train, args.batch, args.warmup_steps, fmt)
+    seconds, train_loss = train_epoch(model, optimizer, x_train, y_train, args.batch, args.seed, fmt)
+    log(f"epoch {seconds:.2f} s, mean train loss {train_loss:.4f}")
+    accuracy = evaluate(model, x_test, y_test, fmt)
 
-    model.eval()
-    correct = 0
-    with torch.no_grad():
-        for s in range(0, len(test_y), 1000):
-            correct += (model(test_x[s:s + 1000]).argmax(1) == test_y[s:s + 1000]).sum().item()
-    print(json.dumps({
-        "impl": "torch", "torch_version": torch.__version__, "memory_format": fmt,
-        "mkldnn": torch.backends.mkldnn.is_available(), "threads": a.threads, "batch": a.batch,
-        "warmup_steps": a.warmup_steps, "epoch_seconds": seconds, "images_per_second": len(train_y) / seconds,
-        "test_accuracy": correct / len(test_y),
+    out = {
+        "impl": "torch",
+        "torch_version": torch.__version__,
+        "mkldnn": torch.backends.mkldnn.is_available(),
+        "memory_format": format_name,
+        "threads": args.threads,
+        "batch": args.batch,
+        "warmup_steps": args.warmup_steps,
+        "epoch_seconds": seconds,
+        "images_per_second": x_train.shape[0] / seconds,
+        "train_loss": train_loss,
+        "test_accuracy": accuracy,
         "peak_rss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
-    }))
+    }
+    if trials is not None:
+        out["format_trial_seconds"] = trials
+    print(json.dumps(out), flush=True)
 
 
 if __name__ == "__main__":

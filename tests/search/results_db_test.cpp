@@ -1,0 +1,423 @@
+#include "search/results_db.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <regex>
+
+#include "tests/common/test_support.h"
+
+namespace nas::search {
+namespace {
+
+using test_support::contains;
+using test_support::error_of;
+
+RunStart sample_start(const std::string& config_path = "experiments/fmnist_cnn.yaml", uint64_t seed = 1) {
+  return {"train", "name: fmnist_cnn\ntrain:\n  epochs: 3\n", config_path,
+          "nas train --config " + config_path, seed, 2};
+}
+
+EpochRecord sample_epoch(int32_t epoch, bool with_validation = true) {
+  EpochRecord e;
+  e.epoch = epoch;
+  e.phase = "train";
+  e.learning_rate = 0.4 / epoch;
+  e.train_loss = 1.0 / epoch;
+  e.train_accuracy = 0.5 + 0.01 * epoch;
+  if (with_validation) {
+    e.val_loss = 0.9 / epoch;
+    e.val_accuracy = 0.6 + 0.01 * epoch;
+  }
+  e.test_loss = 0.8 / epoch;
+  e.test_accuracy = 0.7 + 0.01 * epoch;
+  e.seconds = 12.5;
+  e.images_per_second = 4800.25;
+  return e;
+}
+
+std::string file_contents(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+bool has_sidecar_files(const std::filesystem::path& path) {
+  return std::filesystem::exists(path.string() + "-wal") || std::filesystem::exists(path.string() + "-shm") ||
+         std::filesystem::exists(path.string() + "-journal");
+}
+
+// A plain connection of our own, to look at the file the way another tool (sqlite3) would.
+class RawDb {
+ public:
+  explicit RawDb(const std::filesystem::path& path) {
+    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
+  }
+  ~RawDb() { sqlite3_close(db_); }
+  RawDb(const RawDb&) = delete;
+  RawDb& operator=(const RawDb&) = delete;
+
+  void exec(const std::string& sql) {
+    char* message = nullptr;
+    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
+    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (message ? message : "");
+    sqlite3_free(message);
+  }
+
+  // The first column of the first row, as text ("" for none).
+  std::string text(const std::string& sql) {
+    sqlite3_stmt* stmt = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
+    std::string out;
+    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
+      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
+    sqlite3_finalize(stmt);
+    return out;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+class ResultsDbTest : public test_support::TempDirTest {
+ protected:
+  std::filesystem::path db_path() const { return dir_ / "mcunas.db"; }
+
+  // Opening `path` must fail with a one-line bad-input error containing `expected`, and leave `path` as it was.
+  void expect_refused(const std::filesystem::path& path, const std::string& expected) {
+    const bool existed = std::filesystem::exists(path);
+    const bool was_directory = std::filesystem::is_directory(path);
+    const std::string before = existed && !was_directory ? file_contents(path) : "";
+    try {
+      ResultsDb db(path);
+      ADD_FAILURE() << path << " opened, expected: " << expected;
+    } catch (const Error& e) {
+      const std::string message = e.what();
+      EXPECT_TRUE(contains(message, expected)) << message;
+      EXPECT_TRUE(contains(message, path.string())) << message;
+      EXPECT_FALSE(contains(message, "\n")) << message;
+      EXPECT_EQ(e.kind(), Error::Kind::bad_input) << message;
+    }
+    EXPECT_EQ(std::filesystem::exists(path), existed);
+    EXPECT_EQ(std::filesystem::is_directory(path), was_directory);
+    if (existed && !was_directory) {
+      EXPECT_TRUE(file_contents(path) == before) << path << " was modified";  // no diff: it may be binary
+    }
+    EXPECT_FALSE(has_sidecar_files(path)) << "SQLite left files beside " << path;
+  }
+};
+
+const std::regex kIsoUtc(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)");
+
+TEST_F(ResultsDbTest, RoundTripsARunWithEpochsAndWeights) {
+  // Values whose bits a lossy encoding would change: signed zero, a subnormal, extremes, NaN and infinity.
+  const std::vector<float> weights = {0.1f, -0.0f, 1.0e-45f, 3.4028235e38f, -1.17549435e-38f,
+                                      std::numeric_limits<float>::quiet_NaN(), -std::numeric_limits<float>::infinity()};
+  const std::vector<float> state = {1.5f, 2.25f, -7.0f};
+  ResultsDb db(db_path());
+  const int64_t id = db.begin_run(sample_start());
+  db.add_epoch(id, sample_epoch(1, /*with_validation=*/false));
+  db.add_epoch(id, sample_epoch(2));
+  db.finish_run(id, RunEnd{"done", 0.875, "", weights, state, 123456789});
+
+  const auto run = db.get_run(id);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->summary.id, id);
+  EXPECT_EQ(run->summary.kind, "train");
+  EXPECT_EQ(run->summary.status, "done");
+  EXPECT_TRUE(std::regex_match(run->summary.started_at, kIsoUtc)) << run->summary.started_at;
+  EXPECT_TRUE(std::regex_match(run->summary.finished_at, kIsoUtc)) << run->summary.finished_at;
+  EXPECT_LE(run->summary.started_at, run->summary.finished_at);
+  EXPECT_EQ(run->summary.config_path, "experiments/fmnist_cnn.yaml");
+  EXPECT_EQ(run->summary.seed, 1u);
+  EXPECT_EQ(run->summary.threads, 2);
+  EXPECT_EQ(run->summary.epochs_done, 2);
+  EXPECT_EQ(run->summary.test_accuracy, 0.875);
+  EXPECT_EQ(run->config_yaml, sample_start().config_yaml);
+  EXPECT_EQ(run->command_line, "nas train --config experiments/fmnist_cnn.yaml");
+  EXPECT_EQ(run->error, "");
+  EXPECT_EQ(run->peak_rss_bytes, 123456789);
+
+  ASSERT_EQ(run->epochs.size(), 2u);
+  const EpochRecord& first = run->epochs[0];
+  const EpochRecord expected = sample_epoch(1, false);
+  EXPECT_EQ(first.epoch, 1);
+  EXPECT_EQ(first.phase, "train");
+  EXPECT_EQ(first.learning_rate, expected.learning_rate);
+  EXPECT_EQ(first.train_loss, expected.train_loss);
+  EXPECT_EQ(first.train_accuracy, expected.train_accuracy);
+  EXPECT_FALSE(first.val_loss.has_value());
+  EXPECT_FALSE(first.val_accuracy.has_value());
+  EXPECT_EQ(first.test_loss, expected.test_loss);
+  EXPECT_EQ(first.test_accuracy, expected.test_accuracy);
+  EXPECT_EQ(first.seconds, 12.5);
+  EXPECT_EQ(first.images_per_second, 4800.25);
+  EXPECT_EQ(run->epochs[1].epoch, 2);
+  EXPECT_EQ(run->epochs[1].val_accuracy, sample_epoch(2).val_accuracy);
+
+  // Bit-for-bit, so that NaN and -0 count too.
+  ASSERT_EQ(run->weights.size(), weights.size());
+  EXPECT_EQ(std::memcmp(run->weights.data(), weights.data(), weights.size() * sizeof(float)), 0);
+  EXPECT_EQ(run->state, state);
+}
+
+TEST_F(ResultsDbTest, StoresWeightsAsLittleEndianFloat32WithTheirCount) {
+  ResultsDb db(db_path());
+  const int64_t id = db.begin_run(sample_start());
+  db.finish_run(id, RunEnd{"done", 0.5, "", {1.0f, -2.0f}, {}, 1});
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.text("SELECT count FROM weights WHERE name = 'theta_w'"), "2");
+  EXPECT_EQ(raw.text("SELECT hex(data) FROM weights WHERE name = 'theta_w'"), "0000803F000000C0");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM weights WHERE name = 'state'"), "0");  // empty buffers are not stored
+}
+
+TEST_F(ResultsDbTest, KeepsSeedsAboveInt64Max) {
+  ResultsDb db(db_path());
+  const uint64_t seed = std::numeric_limits<uint64_t>::max();
+  const int64_t id = db.begin_run(sample_start("", seed));
+  EXPECT_EQ(db.get_run(id)->summary.seed, seed);
+}
+
+TEST_F(ResultsDbTest, ListsRunsNewestFirstWithTheirEpochCounts) {
+  ResultsDb db(db_path());
+  EXPECT_TRUE(db.list_runs().empty());
+  const int64_t first = db.begin_run(sample_start("a.yaml"));
+  const int64_t second = db.begin_run(sample_start("b.yaml"));
+  const int64_t third = db.begin_run(sample_start("c.yaml"));
+  for (int32_t epoch = 1; epoch <= 3; ++epoch) db.add_epoch(first, sample_epoch(epoch));
+  db.add_epoch(third, sample_epoch(1));
+  db.finish_run(first, RunEnd{"done", 0.9, "", {}, {}, 0});
+
+  const auto runs = db.list_runs();
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].id, third);
+  EXPECT_EQ(runs[1].id, second);
+  EXPECT_EQ(runs[2].id, first);
+  EXPECT_EQ(runs[0].config_path, "c.yaml");
+  EXPECT_EQ(runs[0].epochs_done, 1);
+  EXPECT_EQ(runs[1].epochs_done, 0);
+  EXPECT_EQ(runs[2].epochs_done, 3);
+  EXPECT_EQ(runs[0].status, "running");
+  EXPECT_EQ(runs[0].finished_at, "");
+  EXPECT_FALSE(runs[0].test_accuracy.has_value());
+  EXPECT_EQ(runs[2].status, "done");
+  EXPECT_EQ(runs[2].test_accuracy, 0.9);
+  EXPECT_FALSE(db.get_run(third + 1).has_value());
+}
+
+TEST_F(ResultsDbTest, RunsEndFailedOrInterruptedAndThenStayFinal) {
+  ResultsDb db(db_path());
+  const int64_t failed = db.begin_run(sample_start());
+  db.add_epoch(failed, sample_epoch(1));
+  db.finish_run(failed, RunEnd{"failed", std::nullopt, "data.idx: truncated file", {}, {}, 42});
+  const int64_t interrupted = db.begin_run(sample_start());
+  db.finish_run(interrupted, RunEnd{"interrupted", 0.5, "", {0.5f}, {}, 43});
+
+  const auto failed_run = db.get_run(failed);
+  EXPECT_EQ(failed_run->summary.status, "failed");
+  EXPECT_EQ(failed_run->error, "data.idx: truncated file");
+  EXPECT_FALSE(failed_run->summary.test_accuracy.has_value());
+  EXPECT_EQ(db.get_run(interrupted)->summary.status, "interrupted");
+
+  // A finished record is final: no more epochs, no second ending, and a refused write changes nothing.
+  EXPECT_TRUE(contains(error_of([&] { db.add_epoch(failed, sample_epoch(2)); }), "is failed (expected running)"));
+  EXPECT_TRUE(contains(error_of([&] { db.finish_run(interrupted, RunEnd{"done", 1.0, "", {}, {}, 0}); }),
+                       "is interrupted (expected running)"));
+  EXPECT_EQ(db.get_run(failed)->epochs.size(), 1u);
+  EXPECT_EQ(db.get_run(interrupted)->summary.status, "interrupted");
+  EXPECT_EQ(db.get_run(interrupted)->summary.test_accuracy, 0.5);
+
+  const int64_t running = db.begin_run(sample_start());
+  EXPECT_TRUE(contains(error_of([&] { db.finish_run(running, RunEnd{"running", {}, "", {}, {}, 0}); }),
+                       "(expected done, failed or interrupted)"));
+  EXPECT_TRUE(contains(error_of([&] { db.finish_run(running, RunEnd{"paused", {}, "", {}, {}, 0}); }), "'paused'"));
+  EXPECT_TRUE(contains(error_of([&] { db.add_epoch(running + 1, sample_epoch(1)); }), "no run"));
+  EXPECT_EQ(db.get_run(running)->summary.status, "running");
+}
+
+TEST_F(ResultsDbTest, AFailedWriteRollsBackAndTheConnectionStaysUsable) {
+  ResultsDb db(db_path());
+  const int64_t id = db.begin_run(sample_start());
+  db.add_epoch(id, sample_epoch(1));
+  try {
+    db.add_epoch(id, sample_epoch(1));  // same (run, phase, epoch): the primary key refuses it
+    ADD_FAILURE() << "a duplicate epoch was accepted";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::failure);
+    EXPECT_TRUE(contains(e.what(), db_path().string() + ": UNIQUE constraint failed")) << e.what();
+  }
+  // Had the transaction stayed open, this BEGIN would fail ("cannot start a transaction within a transaction").
+  db.add_epoch(id, sample_epoch(2));
+  EXPECT_EQ(db.get_run(id)->summary.epochs_done, 2);
+}
+
+TEST_F(ResultsDbTest, UsesWalModeAndRecordsTheSchemaVersion) {
+  { ResultsDb db(db_path()); }
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");  // WAL is a property of the file, so a new connection sees it
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "1");
+}
+
+TEST_F(ResultsDbTest, DeletingARunDeletesItsEpochsAndWeights) {
+  ResultsDb db(db_path());
+  const int64_t id = db.begin_run(sample_start());
+  db.add_epoch(id, sample_epoch(1));
+  db.finish_run(id, RunEnd{"done", 0.5, "", {1.0f}, {2.0f}, 0});
+  RawDb raw(db_path());
+  raw.exec("PRAGMA foreign_keys = ON");
+  raw.exec("DELETE FROM runs WHERE id = " + std::to_string(id));
+  EXPECT_EQ(raw.text("SELECT count(*) FROM epochs"), "0");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM weights"), "0");
+}
+
+TEST_F(ResultsDbTest, ReopensAnExistingDatabaseAndAppends) {
+  int64_t first = 0;
+  {
+    ResultsDb db(db_path());
+    first = db.begin_run(sample_start("a.yaml"));
+    db.add_epoch(first, sample_epoch(1));
+    db.finish_run(first, RunEnd{"done", 0.71, "", {1.0f, 2.0f}, {}, 10});
+  }
+  ResultsDb db(db_path());
+  const int64_t second = db.begin_run(sample_start("b.yaml"));
+  EXPECT_GT(second, first);
+  const auto runs = db.list_runs();
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0].config_path, "b.yaml");
+  const auto old = db.get_run(first);
+  EXPECT_EQ(old->summary.status, "done");
+  EXPECT_EQ(old->summary.test_accuracy, 0.71);
+  EXPECT_EQ(old->epochs.size(), 1u);
+  EXPECT_EQ(old->weights, (std::vector<float>{1.0f, 2.0f}));
+}
+
+TEST_F(ResultsDbTest, AdoptsAnEmptyFile) {
+  const auto path = write_text("empty.db", "");
+  ResultsDb db(path);
+  EXPECT_EQ(db.begin_run(sample_start()), 1);
+}
+
+TEST_F(ResultsDbTest, RefusesAMissingDirectoryWithoutCreatingIt) {
+  expect_refused(dir_ / "missing" / "mcunas.db", "cannot create the results database: directory " +
+                                                     (dir_ / "missing").string() + " does not exist");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "missing"));
+}
+
+TEST_F(ResultsDbTest, RefusesAFileInPlaceOfTheDirectory) {
+  const auto file = write_text("notes.txt", "not a directory\n");
+  expect_refused(file / "mcunas.db", "is not a directory");
+  EXPECT_EQ(file_contents(file), "not a directory\n");
+}
+
+TEST_F(ResultsDbTest, RefusesADirectoryAsTheDatabase) {
+  std::filesystem::create_directory(dir_ / "runs");
+  expect_refused(dir_ / "runs", "is a directory");
+  EXPECT_TRUE(std::filesystem::is_empty(dir_ / "runs"));
+}
+
+TEST_F(ResultsDbTest, RefusesAnUnwritableDirectory) {
+  if (geteuid() == 0) GTEST_SKIP() << "root writes everywhere; access(W_OK) cannot fail";
+  const auto locked = dir_ / "locked";
+  std::filesystem::create_directory(locked);
+  std::filesystem::permissions(locked, std::filesystem::perms::owner_read | std::filesystem::perms::owner_exec);
+  expect_refused(locked / "mcunas.db", "is not writable");
+  std::filesystem::permissions(locked, std::filesystem::perms::owner_all);
+}
+
+TEST_F(ResultsDbTest, RefusesTextAndLeavesItUntouched) {
+  expect_refused(write_text("notes.db", "epoch,loss\n1,0.5\n2,0.25\n"), "is not an SQLite database");
+  // Shorter than a page: SQLite alone would take this for an empty database and overwrite it.
+  expect_refused(write_text("tiny.db", "x"), "is not an SQLite database");
+  expect_refused(write_bytes("zeros.db", std::vector<uint8_t>(100, 0)), "is not an SQLite database");
+}
+
+TEST_F(ResultsDbTest, RefusesAnSQLiteHeaderFollowedByGarbage) {
+  std::vector<uint8_t> bytes(4096, 0xA5);
+  const char header[] = "SQLite format 3";  // with its terminating zero: the real 16-byte magic
+  std::memcpy(bytes.data(), header, sizeof header);
+  expect_refused(write_bytes("damaged.db", bytes), "is not an SQLite database");
+  bytes.resize(100);  // the magic, but shorter than the smallest page: a truncated file, not an empty database
+  expect_refused(write_bytes("truncated.db", bytes), "is not an SQLite database");
+}
+
+TEST_F(ResultsDbTest, RefusesSomebodyElsesSQLiteDatabaseAndLeavesItUntouched) {
+  const auto path = dir_ / "other.db";
+  {
+    RawDb other(path);
+    other.exec("CREATE TABLE contacts (name TEXT, phone TEXT)");
+    other.exec("INSERT INTO contacts VALUES ('Ada', '555-0100')");
+  }
+  expect_refused(path, "is an SQLite database but not an mcunas results database");
+  RawDb other(path);
+  EXPECT_EQ(other.text("PRAGMA journal_mode"), "delete");  // we did not switch it to WAL
+  EXPECT_EQ(other.text("SELECT count(*) FROM sqlite_master"), "1");
+}
+
+TEST_F(ResultsDbTest, RefusesADatabaseFromANewerSchema) {
+  { ResultsDb db(db_path()); }
+  {
+    RawDb raw(db_path());
+    raw.exec("UPDATE mcunas_meta SET value = '2' WHERE key = 'schema_version'");
+    raw.exec("PRAGMA journal_mode = DELETE");  // fold the WAL back in, so the file alone holds everything
+  }
+  expect_refused(db_path(), "schema version 2, this mcunas reads version 1");
+}
+
+TEST_F(ResultsDbTest, AnAbandonedWriterLeavesItsFinishedEpochs) {
+  int64_t id = 0;
+  {
+    ResultsDb db(db_path());
+    id = db.begin_run(sample_start());
+    db.add_epoch(id, sample_epoch(1));
+    db.add_epoch(id, sample_epoch(2));
+  }  // destroyed without finish_run
+  ResultsDb db(db_path());
+  const auto run = db.get_run(id);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->summary.status, "running");
+  EXPECT_EQ(run->summary.finished_at, "");
+  EXPECT_EQ(run->summary.epochs_done, 2);
+  EXPECT_EQ(run->epochs.size(), 2u);
+  // A later process may still close the record.
+  db.finish_run(id, RunEnd{"interrupted", run->epochs.back().test_accuracy, "", {}, {}, 0});
+  EXPECT_EQ(db.get_run(id)->summary.status, "interrupted");
+}
+
+TEST_F(ResultsDbTest, AKilledWriterLeavesItsFinishedEpochs) {
+  // The child dies without closing the connection (no destructor, no checkpoint): its commits live only in the
+  // -wal file, as after a crash or SIGKILL, and the next open must recover them from there.
+  const pid_t child = fork();
+  ASSERT_NE(child, -1);
+  if (child == 0) {
+    try {
+      auto* db = new ResultsDb(db_path());  // leaked on purpose
+      const int64_t id = db->begin_run(sample_start());
+      db->add_epoch(id, sample_epoch(1));
+      db->add_epoch(id, sample_epoch(2));
+      _exit(id == 1 ? 0 : 3);
+    } catch (...) {
+      _exit(4);
+    }
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  ASSERT_EQ(WEXITSTATUS(status), 0);
+  EXPECT_TRUE(std::filesystem::exists(db_path().string() + "-wal"));
+
+  ResultsDb db(db_path());
+  const auto run = db.get_run(1);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->summary.status, "running");
+  EXPECT_EQ(run->epochs.size(), 2u);
+  EXPECT_EQ(run->epochs[1].test_accuracy, sample_epoch(2).test_accuracy);
+}
+
+}  // namespace
+}  // namespace nas::search
