@@ -70,6 +70,8 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
     end.peak_rss_bytes = outcome.peak_rss_bytes = peak_rss_bytes();
     db.finish_run(outcome.run_id, end);
     outcome.status = status;
+    outcome.mean_epoch_seconds = train_seconds / std::max(1, outcome.epochs_done);
+    outcome.images_per_second = train_seconds > 0 ? static_cast<double>(train_images) / train_seconds : 0;
   };
 
   try {
@@ -117,8 +119,6 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
     finish("failed", e.what());
     throw;
   }
-  outcome.mean_epoch_seconds = train_seconds / std::max(1, outcome.epochs_done);
-  outcome.images_per_second = train_seconds > 0 ? static_cast<double>(train_images) / train_seconds : 0;
   finish("done", "");
   return outcome;
 }

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
 
 #include "search/interrupt.h"
@@ -45,6 +46,8 @@ int command_train(const nas::search::TrainConfig& config, const std::string& db_
                                 {"threads", config.threads},
                                 {"db", db.path().string()}};
     std::cout << out.dump() << "\n";
+  } else if (outcome.epochs_done == 0) {
+    fmt::print("run {} {} before its first epoch finished\n", outcome.run_id, outcome.status);
   } else {
     fmt::print("run {} {}: test accuracy {:.2f}% after {} epochs ({:.1f} s/epoch, {:.0f} img/s, peak RSS {:.0f} MiB)\n",
                outcome.run_id, outcome.status, 100 * outcome.test_accuracy, outcome.epochs_done,
@@ -55,7 +58,15 @@ int command_train(const nas::search::TrainConfig& config, const std::string& db_
   return outcome.status == "done" ? 0 : 130;
 }
 
+// Reading commands must not create a database where there was none.
+void require_existing(const std::string& db_path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(db_path, ec))
+    throw nas::Error(db_path, "no results database here (nas train creates it; pass --db to read another file)");
+}
+
 int command_runs(const std::string& db_path, bool json) {
+  require_existing(db_path);
   const ResultsDb db(db_path);
   const auto runs = db.list_runs();
   if (json) {
@@ -71,6 +82,7 @@ int command_runs(const std::string& db_path, bool json) {
 }
 
 int command_show(const std::string& db_path, int64_t run_id, bool json) {
+  require_existing(db_path);
   const ResultsDb db(db_path);
   const auto run = db.get_run(run_id);
   if (!run)
