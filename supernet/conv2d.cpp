@@ -153,7 +153,7 @@ void Conv2d::backward(std::span<const Tensor* const> inputs, const Tensor& /*out
   }
 }
 
-// ---- dense and grouped: im2col + sgemm ------------------------------------------------------------------------
+// ---- dense and grouped: im2col + GEMM (supernet/gemm.h) -------------------------------------------------------
 //
 // The im2col block of one chunk lives in a per-thread buffer sized for the L2 cache and is rebuilt in the backward
 // pass rather than kept: rebuilding reads the (smaller) input from cache, keeping would stream the whole batch's
