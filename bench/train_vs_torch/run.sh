@@ -71,7 +71,7 @@ for r, impl in zip(rows, ("mcunas", "torch")):
         sys.exit(f"train_vs_torch: the {impl} epoch time is {r['epoch_seconds']}")
 m, t = rows
 print(f"threads={t['threads']} batch={t['batch']} warmup_steps={t['warmup_steps']}; torch {t.get('torch_version')}"
-      f" (memory format {t.get('memory_format')}, mkldnn {t.get('mkldnn')})")
+      f" (memory format {t.get('memory_format')}, mkldnn {t.get('mkldnn')}, malloc {t.get('malloc')})")
 print(f"{'impl':<8} {'epoch s':>9} {'images/s':>10} {'test acc %':>11} {'peak RSS MiB':>13}")
 for r in rows:
     print(f"{r['impl']:<8} {r['epoch_seconds']:>9.2f} {r['images_per_second']:>10.0f}"
