@@ -4,6 +4,8 @@
 
 #include <fmt/core.h>
 
+#include <cmath>
+
 #include "search/interrupt.h"
 #include "supernet/error.h"
 #include "supernet/network_builder.h"
@@ -80,6 +82,9 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
       int64_t images_done = 0;
       const auto on_step = [&](int32_t step, int32_t, double loss, double accuracy) {
         if (interrupt_requested()) throw Interrupted();
+        if (!std::isfinite(loss))
+          throw Error("nas train", fmt::format("the loss diverged (not finite) at epoch {}, step {}; lower "
+                                               "train.schedule.lr", epoch, step), Error::Kind::failure);
         images_done = std::min<int64_t>(int64_t{step} * config.batch_size, data.train.count);
         progress.step(step, loss, accuracy, images_done);
       };

@@ -100,5 +100,24 @@ TEST_F(TrainDriverTest, MissingDataFilesLeaveTheDatabaseUntouched) {
   EXPECT_TRUE(db.list_runs().empty());  // no run was recorded for input that could not even load
 }
 
+TEST_F(TrainDriverTest, ADivergingRunIsRecordedAsFailedWithItsReason) {
+  std::string text = kConfig;
+  text.replace(text.find("lr: 0.1"), 7, "lr: 1.0e+30");  // SGD blows the weights up within a few steps
+  write_text("diverge.yaml", text);
+  ResultsDb db(dir_ / "results.db");
+  Progress quiet(Progress::Mode::quiet);
+  try {
+    run_train(load_train_config(dir_ / "diverge.yaml"), db, quiet, "diverge");
+    FAIL() << "expected the diverging loss to stop the run";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("diverged"), std::string::npos) << e.what();
+    EXPECT_EQ(e.kind(), Error::Kind::failure);
+  }
+  const auto runs = db.list_runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].status, "failed");
+  EXPECT_NE(db.get_run(runs[0].id)->error.find("diverged"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace nas::search
