@@ -37,7 +37,7 @@ int command_train(const nas::search::TrainConfig& config, const std::string& db_
     const nlohmann::json out = {{"run_id", outcome.run_id},
                                 {"status", outcome.status},
                                 {"config", config.path.string()},
-                                {"epochs", outcome.epochs_done},
+                                {"epochs_done", outcome.epochs_done},
                                 {"test_accuracy", outcome.test_accuracy},
                                 {"mean_epoch_seconds", outcome.mean_epoch_seconds},
                                 {"images_per_second", outcome.images_per_second},
