@@ -22,6 +22,7 @@ const ConvCase kCases[] = {
     {"dense 3x3 stride 2", {2, 7, 7, 2}, {5, 3, 3, 2, 1, 1, false}},
     {"dense 5x5 pad 2", {1, 6, 5, 2}, {3, 5, 5, 1, 2, 1, true}},
     {"pointwise 1x1", {3, 4, 4, 5}, {6, 1, 1, 1, 0, 1, true}},
+    {"1x1 stride 2: some inputs feed no output", {2, 5, 5, 3}, {4, 1, 1, 2, 0, 1, true}},
     {"grouped g=2", {2, 5, 5, 4}, {6, 3, 3, 1, 1, 2, true}},
     {"depthwise 3x3", {2, 6, 6, 5}, {5, 3, 3, 1, 1, 5, true}},
     {"depthwise 5x5 stride 2", {2, 7, 7, 3}, {3, 5, 5, 2, 2, 3, false}},
