@@ -1,0 +1,21 @@
+// Budgets as users type them: sizes in B, K/KB/KiB, M/MB/MiB (all powers of 1024, as microcontroller datasheets
+// count SRAM and flash), times in us, ms, s, energies in uJ, mJ, J. A time or energy without a unit is refused
+// (is "50" 50 ms or 50 s?); a size without a unit is bytes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace nas::constraints {
+
+// Each throws nas::Error (bad input) naming `what` (e.g. "--max-ram"), the text, and the accepted forms.
+int64_t parse_bytes(std::string_view text, std::string_view what);
+double parse_seconds(std::string_view text, std::string_view what);
+double parse_joules(std::string_view text, std::string_view what);
+
+// For reports: "256 KiB", "1.5 MiB", "50 ms", "800 us".
+std::string format_bytes(int64_t bytes);
+std::string format_seconds(double seconds);
+
+}  // namespace nas::constraints
