@@ -200,6 +200,14 @@ void Conv2d::backward_gemm(const Tensor& in, const Tensor& grad_out, Tensor* gra
   const int64_t chunks = chunk_count(batch, chunk);
   const int64_t weight_size = k * cout, partial_size = weight_size + cout;  // weights then bias
   partials_.resize(static_cast<size_t>(chunks * partial_size));
+  // Wᵀ of each group (cout_g × k), transposed once here rather than once per chunk inside the GEMM.
+  if (grad_in) {
+    weights_t_.resize(static_cast<size_t>(k * cout));
+    for (int32_t g = 0; g < groups; ++g)
+      for (int32_t j = 0; j < cout_g; ++j)
+        for (int64_t p = 0; p < k; ++p)
+          weights_t_[static_cast<size_t>((int64_t{g} * cout_g + j) * k + p)] = w_[p * cout + g * cout_g + j];
+  }
 
   parallel_chunks(batch, chunk, [&](int64_t index, int64_t n0, int64_t n1) {
     const int64_t row0 = n0 * rows_per_image, rows = (n1 - n0) * rows_per_image;
@@ -213,12 +221,13 @@ void Conv2d::backward_gemm(const Tensor& in, const Tensor& grad_out, Tensor* gra
       gemm_tn(k, cout_g, rows, a, k, dy + g * cout_g, cout, partial + g * cout_g, cout, false);
       if (!grad_in) continue;
       if (pointwise()) {  // dX = dY · Wᵀ, written straight into the input gradient
-        gemm_nt(rows, k, cout, dy, cout, w_, cout, grad_in->data() + row0 * in_c_, in_c_, false);
+        gemm_nn(rows, k, cout, dy, cout, weights_t_.data(), k, grad_in->data() + row0 * in_c_, in_c_, false);
         continue;
       }
       auto& dcol = thread_buffer(1);
       dcol.resize(static_cast<size_t>(rows * k));
-      gemm_nt(rows, k, cout_g, dy + g * cout_g, cout, w_ + g * cout_g, cout, dcol.data(), k, false);
+      gemm_nn(rows, k, cout_g, dy + g * cout_g, cout, weights_t_.data() + int64_t{g} * cout_g * k, k, dcol.data(), k,
+              false);
       col2im_add(dcol.data(), static_cast<int32_t>(n0), static_cast<int32_t>(n1), g, *grad_in);
     }
     float* dbias = partial + weight_size;

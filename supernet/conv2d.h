@@ -73,7 +73,8 @@ class Conv2d final : public Layer {
   float* dw_ = nullptr;
   float* b_ = nullptr;
   float* db_ = nullptr;
-  std::vector<float> partials_;  // per-chunk weight (and bias) gradients, summed in chunk order
+  std::vector<float> partials_;   // per-chunk weight (and bias) gradients, summed in chunk order
+  std::vector<float> weights_t_;  // Wᵀ per group, for the input gradient
 };
 
 }  // namespace nas::supernet
