@@ -10,18 +10,6 @@ namespace nas::supernet {
 
 namespace {
 
-Shape pooled_shape(const char* where, const PoolSpec& s, const Shape& in) {
-  if (s.kernel <= 0 || s.stride <= 0 || s.padding < 0 || s.padding * 2 >= s.kernel + 1)
-    throw Error(where, "needs kernel > 0, stride > 0 and 0 <= padding <= kernel/2 (got kernel " +
-                           std::to_string(s.kernel) + ", stride " + std::to_string(s.stride) + ", padding " +
-                           std::to_string(s.padding) + ")");
-  if (in.h + 2 * s.padding < s.kernel || in.w + 2 * s.padding < s.kernel)
-    throw Error(where, "kernel " + std::to_string(s.kernel) + " larger than input " + std::to_string(in.h) + "x" +
-                           std::to_string(in.w));
-  return {in.n, (in.h + 2 * s.padding - s.kernel) / s.stride + 1, (in.w + 2 * s.padding - s.kernel) / s.stride + 1,
-          in.c};
-}
-
 // The window of output (oh, ow) clipped to the image: rows [h0, h1), columns [w0, w1).
 struct Window {
   int32_t h0, h1, w0, w1;
@@ -33,13 +21,23 @@ Window window(const PoolSpec& s, const Shape& in, int32_t oh, int32_t ow) {
 
 }  // namespace
 
-// ---- max --------------------------------------------------------------------------------------------------------
-
-Shape MaxPool2d::output_shape(std::span<const Shape> inputs) {
+Shape WindowPool::output_shape(std::span<const Shape> inputs) {
+  const PoolSpec& s = spec_;
+  const std::string where = type();
+  if (s.kernel <= 0 || s.stride <= 0 || s.padding < 0 || s.padding * 2 >= s.kernel + 1)
+    throw Error(where, "needs kernel > 0, stride > 0 and 0 <= padding <= kernel/2 (got kernel " +
+                           std::to_string(s.kernel) + ", stride " + std::to_string(s.stride) + ", padding " +
+                           std::to_string(s.padding) + ")");
   in_ = inputs[0];
-  out_ = pooled_shape("max_pool", spec_, in_);
+  if (in_.h + 2 * s.padding < s.kernel || in_.w + 2 * s.padding < s.kernel)
+    throw Error(where, "kernel " + std::to_string(s.kernel) + " larger than input " + std::to_string(in_.h) + "x" +
+                           std::to_string(in_.w));
+  out_ = {in_.n, (in_.h + 2 * s.padding - s.kernel) / s.stride + 1, (in_.w + 2 * s.padding - s.kernel) / s.stride + 1,
+          in_.c};
   return out_;
 }
+
+// ---- max --------------------------------------------------------------------------------------------------------
 
 void MaxPool2d::forward(std::span<const Tensor* const> inputs, Tensor& output, bool) {
   const Tensor& in = *inputs[0];
@@ -86,12 +84,6 @@ void MaxPool2d::backward(std::span<const Tensor* const> inputs, const Tensor&, c
 }
 
 // ---- average ----------------------------------------------------------------------------------------------------
-
-Shape AvgPool2d::output_shape(std::span<const Shape> inputs) {
-  in_ = inputs[0];
-  out_ = pooled_shape("avg_pool", spec_, in_);
-  return out_;
-}
 
 void AvgPool2d::forward(std::span<const Tensor* const> inputs, Tensor& output, bool) {
   const Tensor& in = *inputs[0];

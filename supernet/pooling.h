@@ -14,33 +14,36 @@ struct PoolSpec {
   int32_t padding = 0;
 };
 
-class MaxPool2d final : public Layer {
+// What max and average pooling share: the window geometry, its validation and the output shape.
+class WindowPool : public Layer {
  public:
-  explicit MaxPool2d(PoolSpec spec) : spec_(spec) {}
-  std::string type() const override { return "max_pool"; }
   Shape output_shape(std::span<const Shape> inputs) override;
+
+ protected:
+  explicit WindowPool(PoolSpec spec) : spec_(spec) {}
+  PoolSpec spec_;
+  Shape in_, out_;
+};
+
+class MaxPool2d final : public WindowPool {
+ public:
+  explicit MaxPool2d(PoolSpec spec) : WindowPool(spec) {}
+  std::string type() const override { return "max_pool"; }
   void forward(std::span<const Tensor* const> inputs, Tensor& output, bool training) override;
   void backward(std::span<const Tensor* const> inputs, const Tensor& output, const Tensor& grad_output,
                 std::span<Tensor* const> grad_inputs) override;
 
  private:
-  PoolSpec spec_;
-  Shape in_, out_;
   std::vector<int32_t> argmax_;  // per output element: index of the winning input element within its image
 };
 
-class AvgPool2d final : public Layer {
+class AvgPool2d final : public WindowPool {
  public:
-  explicit AvgPool2d(PoolSpec spec) : spec_(spec) {}
+  explicit AvgPool2d(PoolSpec spec) : WindowPool(spec) {}
   std::string type() const override { return "avg_pool"; }
-  Shape output_shape(std::span<const Shape> inputs) override;
   void forward(std::span<const Tensor* const> inputs, Tensor& output, bool training) override;
   void backward(std::span<const Tensor* const> inputs, const Tensor& output, const Tensor& grad_output,
                 std::span<Tensor* const> grad_inputs) override;
-
- private:
-  PoolSpec spec_;
-  Shape in_, out_;
 };
 
 class GlobalAvgPool final : public Layer {
