@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <sstream>
 
 #include "supernet/error.h"
 
@@ -125,23 +124,6 @@ std::vector<Network::NodeTime> Network::profile() const {
   std::vector<NodeTime> out;
   for (const auto& node : nodes_) out.push_back({node.name, node.layer->type(), node.forward_seconds, node.backward_seconds});
   return out;
-}
-
-std::string Network::summary() const {
-  std::ostringstream out;
-  int64_t total = 0;
-  for (const auto& node : nodes_) {
-    int64_t count = 0;
-    for (int32_t s = node.first_slot; s < node.first_slot + node.slot_count; ++s) {
-      const auto& slot = params_.slots()[static_cast<size_t>(s)];
-      if (slot.role != ParamRole::state) count += slot.count;
-    }
-    total += count;
-    out << "  " << node.name << "  " << node.layer->type() << "  -> " << node.shape.h << "x" << node.shape.w << "x"
-        << node.shape.c << "  params " << count << "\n";
-  }
-  out << "  total trainable parameters: " << total << "\n";
-  return out.str();
 }
 
 }  // namespace nas::supernet

@@ -40,9 +40,6 @@ class Network {
   const Layer& layer(int32_t node) const { return *nodes_.at(static_cast<size_t>(node)).layer; }
   int32_t find(const std::string& name) const;  // -2 when absent
 
-  // One line per node: name, type, output shape, parameter count.
-  std::string summary() const;
-
   // Per-node wall time of forward and backward passes, accumulated while profiling is on (bench/ uses it to show
   // where an epoch's time goes).
   void set_profiling(bool on) { profiling_ = on; }
