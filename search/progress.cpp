@@ -30,7 +30,7 @@ void Progress::step(int32_t step, double loss, double accuracy, int64_t images_d
   const double eta = step > 0 ? elapsed * (steps_ - step) / step : 0;
   constexpr int kWidth = 24;
   const int filled = steps_ > 0 ? kWidth * step / steps_ : 0;
-  fmt::print(stderr, "\repoch {}/{} [{}{}] {}/{} loss {:.4f} acc {:.2f}% {:.0f} img/s ETA {:.0f}s \x1b[K", epoch_,
+  fmt::print(stderr, "\r{}epoch {}/{} [{}{}] {}/{} loss {:.4f} acc {:.2f}% {:.0f} img/s ETA {:.0f}s \x1b[K", prefix(), epoch_,
              epochs_, std::string(static_cast<size_t>(filled), '#'), std::string(static_cast<size_t>(kWidth - filled), '.'),
              step, steps_, loss, 100 * accuracy, rate, eta);
   std::fflush(stderr);
@@ -39,7 +39,7 @@ void Progress::step(int32_t step, double loss, double accuracy, int64_t images_d
 void Progress::end_epoch(const std::string& summary) {
   if (mode_ == Mode::quiet) return;
   if (mode_ == Mode::bar) fmt::print(stderr, "\r\x1b[K");
-  fmt::print(stderr, "epoch {}/{} {}\n", epoch_, epochs_, summary);
+  fmt::print(stderr, "{}epoch {}/{} {}\n", prefix(), epoch_, epochs_, summary);
 }
 
 void Progress::message(const std::string& text) {

@@ -21,9 +21,14 @@ class Progress {
   // Ends the epoch's line with its summary.
   void end_epoch(const std::string& summary);
   void message(const std::string& text);
+  // A label printed before "epoch i/n" (e.g. "search"), for commands with several phases.
+  void set_phase(std::string phase) { phase_ = std::move(phase); }
 
  private:
+  std::string prefix() const { return phase_.empty() ? "" : phase_ + " "; }
+
   Mode mode_;
+  std::string phase_;
   int32_t epoch_ = 0, epochs_ = 0, steps_ = 0;
   std::chrono::steady_clock::time_point start_, last_draw_;
 };

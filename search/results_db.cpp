@@ -19,11 +19,12 @@ static_assert(std::endian::native == std::endian::little, "weight blobs are stor
 
 namespace {
 
-constexpr const char* kSchemaVersion = "1";
+constexpr const char* kSchemaVersion = "2";
+// Version 1 files (plain training only) are upgraded in place: version 2 only adds tables.
+constexpr const char* kUpgradableVersion = "1";
 
-// Every table, CREATE IF NOT EXISTS so that opening an existing database changes nothing. Candidates and
-// deployments will get their own tables (and schema version 2) when the search and deploy commands write them.
-// docs/results-schema.md explains each column.
+// Every table, CREATE IF NOT EXISTS so that opening an existing database changes nothing. Version 2 added
+// architectures, costs and budget_trace for `nas search`. docs/results-schema.md explains each column.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS mcunas_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -62,6 +63,31 @@ CREATE TABLE IF NOT EXISTS weights (
   count INTEGER NOT NULL,
   data BLOB NOT NULL,
   PRIMARY KEY (run_id, name)
+);
+CREATE TABLE IF NOT EXISTS architectures (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  target TEXT NOT NULL,
+  arch_yaml TEXT NOT NULL,
+  model_yaml TEXT NOT NULL,
+  repaired_channels INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS costs (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  metric TEXT NOT NULL CHECK (metric IN ('ram', 'flash', 'latency', 'energy')),
+  value REAL NOT NULL,
+  budget REAL,
+  budget_source TEXT,
+  PRIMARY KEY (run_id, metric)
+);
+CREATE TABLE IF NOT EXISTS budget_trace (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  metric TEXT NOT NULL,
+  expected REAL NOT NULL,
+  fixed REAL NOT NULL,
+  budget REAL NOT NULL,
+  lambda REAL NOT NULL,
+  PRIMARY KEY (run_id, epoch, metric)
 );
 )sql";
 
@@ -242,7 +268,7 @@ void check_existing_file(const std::filesystem::path& path, const std::string& w
   if (!std::filesystem::exists(path, ec)) return;
   if (!looks_like_sqlite(path)) throw Error(where, "is not an SQLite database (left untouched)");
   const std::string version = existing_schema_version(where);
-  if (!version.empty() && version != kSchemaVersion)
+  if (!version.empty() && version != kSchemaVersion && version != kUpgradableVersion)
     throw Error(where, "results database has schema version " + version + ", this mcunas reads version " +
                            kSchemaVersion + " (left untouched)");
 }
@@ -270,7 +296,7 @@ void configure(sqlite3* db, const std::string& where) {
   }
   Transaction tx(db, where);
   exec(db, where, kSchema);
-  Statement version(db, where, "INSERT OR IGNORE INTO mcunas_meta (key, value) VALUES ('schema_version', ?)");
+  Statement version(db, where, "INSERT OR REPLACE INTO mcunas_meta (key, value) VALUES ('schema_version', ?)");
   version.bind(1, std::string(kSchemaVersion)).run();
   tx.commit();
 }
@@ -278,7 +304,8 @@ void configure(sqlite3* db, const std::string& where) {
 constexpr const char* kSummarySelect =
     "SELECT r.id, r.kind, r.status, r.started_at, coalesce(r.finished_at, ''), r.config_path, r.seed, r.threads, "
     "(SELECT count(*) FROM epochs e WHERE e.run_id = r.id), r.test_accuracy, "
-    "r.config_yaml, r.command_line, coalesce(r.error, ''), coalesce(r.peak_rss_bytes, 0) FROM runs r";
+    "r.config_yaml, r.command_line, coalesce(r.error, ''), coalesce(r.peak_rss_bytes, 0), "
+    "coalesce((SELECT a.target FROM architectures a WHERE a.run_id = r.id), '') FROM runs r";
 
 RunSummary read_summary(const Statement& row) {
   RunSummary s;
@@ -292,6 +319,7 @@ RunSummary read_summary(const Statement& row) {
   s.threads = static_cast<int32_t>(row.integer(7));
   s.epochs_done = static_cast<int32_t>(row.integer(8));
   s.test_accuracy = row.optional_real(9);
+  s.target = row.text(14);
   return s;
 }
 
@@ -352,9 +380,8 @@ int64_t ResultsDb::begin_run(const RunStart& start) {
   return id;
 }
 
-void ResultsDb::add_epoch(int64_t run_id, const EpochRecord& e) {
+void ResultsDb::insert_epoch(int64_t run_id, const EpochRecord& e) {
   const std::string where = path_.string();
-  Transaction tx(db_, where);
   require_running(db_, where, run_id);
   Statement insert(db_, where,
                    "INSERT INTO epochs (run_id, epoch, phase, learning_rate, train_loss, train_accuracy, val_loss, "
@@ -373,6 +400,11 @@ void ResultsDb::add_epoch(int64_t run_id, const EpochRecord& e) {
       .bind(11, e.seconds)
       .bind(12, e.images_per_second)
       .run();
+}
+
+void ResultsDb::add_epoch(int64_t run_id, const EpochRecord& e) {
+  Transaction tx(db_, path_.string());
+  insert_epoch(run_id, e);
   tx.commit();
 }
 
@@ -399,6 +431,37 @@ void ResultsDb::finish_run(int64_t run_id, const RunEnd& end) {
     Statement insert(db_, where, "INSERT INTO weights (run_id, name, count, data) VALUES (?, ?, ?, ?)");
     insert.bind(1, run_id).bind(2, std::string(name)).bind(3, static_cast<int64_t>(values->size()));
     insert.bind_floats(4, *values).run();
+  }
+  tx.commit();
+}
+
+void ResultsDb::add_search_epoch(int64_t run_id, const EpochRecord& epoch, const std::vector<BudgetTrace>& trace) {
+  const std::string where = path_.string();
+  Transaction tx(db_, where);
+  insert_epoch(run_id, epoch);
+  for (const auto& t : trace) {
+    Statement insert(db_, where,
+                     "INSERT INTO budget_trace (run_id, epoch, metric, expected, fixed, budget, lambda) "
+                     "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    insert.bind(1, run_id).bind(2, int64_t{t.epoch}).bind(3, t.metric).bind(4, t.expected).bind(5, t.fixed);
+    insert.bind(6, t.budget).bind(7, t.lambda).run();
+  }
+  tx.commit();
+}
+
+void ResultsDb::store_architecture(int64_t run_id, const ArchitectureRecord& arch) {
+  const std::string where = path_.string();
+  Transaction tx(db_, where);
+  require_running(db_, where, run_id);
+  Statement insert(db_, where,
+                   "INSERT OR REPLACE INTO architectures (run_id, target, arch_yaml, model_yaml, repaired_channels) "
+                   "VALUES (?, ?, ?, ?, ?)");
+  insert.bind(1, run_id).bind(2, arch.target).bind(3, arch.arch_yaml).bind(4, arch.model_yaml);
+  insert.bind(5, int64_t{arch.repaired_channels}).run();
+  for (const auto& c : arch.costs) {
+    Statement cost(db_, where,
+                   "INSERT OR REPLACE INTO costs (run_id, metric, value, budget, budget_source) VALUES (?, ?, ?, ?, ?)");
+    cost.bind(1, run_id).bind(2, c.metric).bind(3, c.value).bind(4, c.budget).bind(5, c.budget_source).run();
   }
   tx.commit();
 }
@@ -442,6 +505,27 @@ std::optional<RunDetail> ResultsDb::get_run(int64_t run_id) const {
                   Error::Kind::failure);
     (weights.text(0) == "state" ? detail.state : detail.weights) = std::move(values);
   }
+
+  Statement arch(db_, where,
+                 "SELECT target, arch_yaml, model_yaml, repaired_channels FROM architectures WHERE run_id = ?");
+  arch.bind(1, run_id);
+  if (arch.step()) {
+    ArchitectureRecord a{arch.text(0), arch.text(1), arch.text(2), static_cast<int32_t>(arch.integer(3)), {}};
+    // Metrics in the order people read them: memory first, then time and energy.
+    Statement costs(db_, where,
+                    "SELECT metric, value, budget, coalesce(budget_source, '') FROM costs WHERE run_id = ? ORDER BY "
+                    "CASE metric WHEN 'ram' THEN 0 WHEN 'flash' THEN 1 WHEN 'latency' THEN 2 ELSE 3 END");
+    costs.bind(1, run_id);
+    while (costs.step()) a.costs.push_back({costs.text(0), costs.real(1), costs.optional_real(2), costs.text(3)});
+    detail.architecture = std::move(a);
+  }
+  Statement trace(db_, where,
+                  "SELECT epoch, metric, expected, fixed, budget, lambda FROM budget_trace WHERE run_id = ? "
+                  "ORDER BY epoch, rowid");
+  trace.bind(1, run_id);
+  while (trace.step())
+    detail.budget_trace.push_back({static_cast<int32_t>(trace.integer(0)), trace.text(1), trace.real(2),
+                                   trace.real(3), trace.real(4), trace.real(5)});
   return detail;
 }
 

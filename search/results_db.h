@@ -14,7 +14,7 @@ struct sqlite3;
 namespace nas::search {
 
 struct RunStart {
-  std::string kind;          // "train" now; "search" later
+  std::string kind;          // "train" or "search"
   std::string config_yaml;   // the full effective config, so a run can be reproduced from the database alone
   std::string config_path;   // where it came from ("" for built-in)
   std::string command_line;
@@ -24,7 +24,7 @@ struct RunStart {
 
 struct EpochRecord {
   int32_t epoch = 0;         // 1-based
-  std::string phase;         // "train" now; "warmup", "search", "finetune" later
+  std::string phase;         // "train"; for searches "warmup", "search", "finetune"
   double learning_rate = 0;
   double train_loss = 0, train_accuracy = 0;
   std::optional<double> val_loss, val_accuracy;
@@ -51,6 +51,32 @@ struct RunSummary {
   int32_t threads = 0;
   int32_t epochs_done = 0;
   std::optional<double> test_accuracy;
+  std::string target;                      // the board a search ran for ("" for plain training)
+};
+
+// The exact cost of a fixed architecture on one metric, against its budget when the search had one.
+struct CostRecord {
+  std::string metric;                      // "ram", "flash", "latency", "energy"
+  double value = 0;                        // bytes, seconds, joules
+  std::optional<double> budget;
+  std::string budget_source;               // "--max-latency 50ms", "nano33 SRAM"
+};
+
+// What a search ends with: the fixed architecture (as YAML), its exact costs, and the board.
+struct ArchitectureRecord {
+  std::string target;
+  std::string arch_yaml;                   // blocks: op, channels, stride (supernet::fixed_arch_yaml)
+  std::string model_yaml;                  // the same net as layers (supernet::fixed_model_yaml)
+  int32_t repaired_channels = 0;           // channels removed after fixing to meet the budgets
+  std::vector<CostRecord> costs;
+};
+
+// One budget at the end of one search epoch: the expected (soft) cost the penalty saw, the exact cost of the
+// architecture if it were fixed now, and the penalty strength.
+struct BudgetTrace {
+  int32_t epoch = 0;
+  std::string metric;
+  double expected = 0, fixed = 0, budget = 0, lambda = 0;
 };
 
 struct RunDetail {
@@ -59,6 +85,8 @@ struct RunDetail {
   int64_t peak_rss_bytes = 0;
   std::vector<EpochRecord> epochs;
   std::vector<float> weights, state;
+  std::optional<ArchitectureRecord> architecture;  // search runs
+  std::vector<BudgetTrace> budget_trace;
 };
 
 class ResultsDb {
@@ -73,6 +101,9 @@ class ResultsDb {
   int64_t begin_run(const RunStart& start);             // status "running"
   void add_epoch(int64_t run_id, const EpochRecord& epoch);
   void finish_run(int64_t run_id, const RunEnd& end);
+  // A search epoch and its budget trace in one transaction.
+  void add_search_epoch(int64_t run_id, const EpochRecord& epoch, const std::vector<BudgetTrace>& trace);
+  void store_architecture(int64_t run_id, const ArchitectureRecord& arch);
 
   std::vector<RunSummary> list_runs() const;             // newest first
   std::optional<RunDetail> get_run(int64_t run_id) const;
@@ -80,6 +111,8 @@ class ResultsDb {
   const std::filesystem::path& path() const { return path_; }
 
  private:
+  void insert_epoch(int64_t run_id, const EpochRecord& epoch);  // inside the caller's transaction
+
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;
 };

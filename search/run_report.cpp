@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "constraints/budget.h"
+
 namespace nas::search {
 
 namespace {
@@ -99,16 +101,60 @@ nlohmann::json epoch_json(const EpochRecord& e) {
           {"images_per_second", e.images_per_second}};
 }
 
+constraints::Metric metric_of(const std::string& name) {
+  for (const auto m : constraints::kMetrics)
+    if (constraints::metric_name(m) == name) return m;
+  return constraints::Metric::ram;
+}
+
+std::string costs_table(const std::vector<CostRecord>& costs) {
+  static const std::vector<Column> columns = {{"metric", false}, {"exact cost", true}, {"budget", true},
+                                              {"cost/budget", true}, {"budget from", false}};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : costs) {
+    const auto m = metric_of(c.metric);
+    rows.push_back({c.metric, constraints::format_metric(m, c.value),
+                    c.budget ? constraints::format_metric(m, *c.budget) : "-",
+                    c.budget ? fmt::format("{:.3f}", c.value / *c.budget) : "-",
+                    c.budget_source.empty() ? "-" : c.budget_source});
+  }
+  return format_table(columns, rows, "  ");
+}
+
+std::string architecture_section(const ArchitectureRecord& a) {
+  std::string out = fmt::format("\n  target {}: exact costs of the fixed network\n", a.target);
+  out += costs_table(a.costs);
+  bool fits = true;
+  for (const auto& c : a.costs) fits = fits && (!c.budget || c.value <= *c.budget);
+  out += fits ? "  every budget met\n" : "  WARNING: a budget is missed (see cost/budget above)\n";
+  if (a.repaired_channels > 0)
+    out += fmt::format("  {} channels were removed after fixing to meet the budgets\n", a.repaired_channels);
+  out += "\n  fixed architecture:\n" + indented(a.arch_yaml, "    ");
+  return out;
+}
+
 }  // namespace
+
+nlohmann::json costs_json(const std::vector<CostRecord>& costs) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& c : costs) {
+    out[c.metric] = {{"value", c.value},
+                     {"budget", optional_json(c.budget)},
+                     {"ratio", c.budget ? nlohmann::json(c.value / *c.budget) : nlohmann::json(nullptr)},
+                     {"budget_source", text_or_null(c.budget_source)}};
+  }
+  return out;
+}
 
 std::string format_runs_table(const std::vector<RunSummary>& runs) {
   static const std::vector<Column> columns = {{"id", true},     {"kind", false},       {"status", false},
                                               {"started", false}, {"epochs", true},    {"test acc %", true},
-                                              {"seed", true},   {"config", false}};
+                                              {"seed", true},   {"target", false}, {"config", false}};
   std::vector<std::vector<std::string>> rows;
   for (const auto& r : runs) {
     rows.push_back({std::to_string(r.id), r.kind, r.status, short_time(r.started_at), std::to_string(r.epochs_done),
-                    percent(r.test_accuracy), std::to_string(r.seed), config_name(r.config_path)});
+                    percent(r.test_accuracy), std::to_string(r.seed), r.target.empty() ? "-" : r.target,
+                    config_name(r.config_path)});
   }
   return format_table(columns, rows, "");
 }
@@ -137,6 +183,7 @@ std::string format_run_detail(const RunDetail& run) {
   out += fmt::format("  weights              {} trained values (theta_w), {} state values\n", run.weights.size(),
                      run.state.size());
 
+  if (run.architecture) out += architecture_section(*run.architecture);
   out += "\n  config:\n";
   out += indented(run.config_yaml, "    ");
   return out;
@@ -152,7 +199,8 @@ nlohmann::json run_summary_json(const RunSummary& r) {
           {"seed", r.seed},
           {"threads", r.threads},
           {"epochs_done", r.epochs_done},
-          {"test_accuracy", optional_json(r.test_accuracy)}};
+          {"test_accuracy", optional_json(r.test_accuracy)},
+          {"target", text_or_null(r.target)}};
 }
 
 nlohmann::json run_detail_json(const RunDetail& run) {
@@ -166,6 +214,17 @@ nlohmann::json run_detail_json(const RunDetail& run) {
   nlohmann::json epochs = nlohmann::json::array();
   for (const auto& e : run.epochs) epochs.push_back(epoch_json(e));
   out["epochs"] = std::move(epochs);
+  if (run.architecture) {
+    out["costs"] = costs_json(run.architecture->costs);
+    out["architecture_yaml"] = run.architecture->arch_yaml;
+    out["model_yaml"] = run.architecture->model_yaml;
+    out["repaired_channels"] = run.architecture->repaired_channels;
+  }
+  nlohmann::json trace = nlohmann::json::array();
+  for (const auto& t : run.budget_trace)
+    trace.push_back({{"epoch", t.epoch}, {"metric", t.metric}, {"expected", t.expected}, {"fixed", t.fixed},
+                     {"budget", t.budget}, {"lambda", t.lambda}});
+  if (!trace.empty()) out["budget_trace"] = std::move(trace);
   return out;
 }
 

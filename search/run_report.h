@@ -18,5 +18,7 @@ std::string format_run_detail(const RunDetail& run);
 nlohmann::json run_summary_json(const RunSummary& run);
 // The same facts as format_run_detail; the weights themselves stay in the database, only their counts are given.
 nlohmann::json run_detail_json(const RunDetail& run);
+// {"ram": {"value", "budget", "ratio", "budget_source"}, ...}: a fixed network's exact costs against its budgets.
+nlohmann::json costs_json(const std::vector<CostRecord>& costs);
 
 }  // namespace nas::search

@@ -36,28 +36,32 @@ void read_train_section(const YAML::Node& train, TrainConfig& config) {
     throw Error(where("train.label_smoothing", train["label_smoothing"]),
                 "must be in [0, 1) (got " + std::to_string(config.label_smoothing) + ")");
 
-  if (const YAML::Node opt = train["optimizer"]) {
-    const std::string path = "train.optimizer";
-    check_keys(opt, path, {"type", "momentum", "nesterov", "weight_decay", "beta1", "beta2", "eps"});
-    auto& o = config.optimizer;
-    read_optional(opt, path, "type", "a name (sgd, adam)", o.type);
-    read_optional(opt, path, "momentum", "a number", o.momentum);
-    read_optional(opt, path, "nesterov", "true or false", o.nesterov);
-    read_optional(opt, path, "weight_decay", "a number", o.weight_decay);
-    read_optional(opt, path, "beta1", "a number", o.beta1);
-    read_optional(opt, path, "beta2", "a number", o.beta2);
-    read_optional(opt, path, "eps", "a number", o.eps);
-  }
-  if (const YAML::Node sched = train["schedule"]) {
-    const std::string path = "train.schedule";
-    check_keys(sched, path, {"type", "lr", "final_lr", "warmup_epochs"});
-    auto& s = config.schedule;
-    read_optional(sched, path, "type", "a name (cosine, constant)", s.type);
-    read_optional(sched, path, "lr", "a number", s.lr);
-    read_optional(sched, path, "final_lr", "a number", s.final_lr);
-    read_optional(sched, path, "warmup_epochs", "a number", s.warmup_epochs);
-  }
+  if (const YAML::Node opt = train["optimizer"]) read_optimizer_spec(opt, "train.optimizer", config.optimizer);
+  if (const YAML::Node sched = train["schedule"]) read_schedule_spec(sched, "train.schedule", config.schedule);
 }
+
+}  // namespace
+
+void read_optimizer_spec(const YAML::Node& opt, const std::string& path, supernet::OptimizerSpec& o) {
+  check_keys(opt, path, {"type", "momentum", "nesterov", "weight_decay", "beta1", "beta2", "eps"});
+  read_optional(opt, path, "type", "a name (sgd, adam)", o.type);
+  read_optional(opt, path, "momentum", "a number", o.momentum);
+  read_optional(opt, path, "nesterov", "true or false", o.nesterov);
+  read_optional(opt, path, "weight_decay", "a number", o.weight_decay);
+  read_optional(opt, path, "beta1", "a number", o.beta1);
+  read_optional(opt, path, "beta2", "a number", o.beta2);
+  read_optional(opt, path, "eps", "a number", o.eps);
+}
+
+void read_schedule_spec(const YAML::Node& sched, const std::string& path, supernet::ScheduleSpec& s) {
+  check_keys(sched, path, {"type", "lr", "final_lr", "warmup_epochs"});
+  read_optional(sched, path, "type", "a name (cosine, constant)", s.type);
+  read_optional(sched, path, "lr", "a number", s.lr);
+  read_optional(sched, path, "final_lr", "a number", s.final_lr);
+  read_optional(sched, path, "warmup_epochs", "a number", s.warmup_epochs);
+}
+
+namespace {
 
 TrainConfig parse(const std::filesystem::path& path, const TrainOverrides& overrides) {
   TrainConfig config;

@@ -42,6 +42,10 @@ struct TrainOverrides {
   std::optional<std::filesystem::path> data_dir;
 };
 
+// The `optimizer:` and `schedule:` maps (shared by nas train and nas search); strict keys, errors name `path`.
+void read_optimizer_spec(const YAML::Node& node, const std::string& path, supernet::OptimizerSpec& spec);
+void read_schedule_spec(const YAML::Node& node, const std::string& path, supernet::ScheduleSpec& spec);
+
 // Reads and validates the file. Throws nas::Error naming the file and the offending key.
 TrainConfig load_train_config(const std::filesystem::path& path, const TrainOverrides& overrides = {});
 

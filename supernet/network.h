@@ -39,6 +39,10 @@ class Network {
   const std::string& name(int32_t node) const { return nodes_.at(static_cast<size_t>(node)).name; }
   const Layer& layer(int32_t node) const { return *nodes_.at(static_cast<size_t>(node)).layer; }
   int32_t find(const std::string& name) const;  // -2 when absent
+  // The parameter slots node `node` declared: handles first_param_slot .. first_param_slot + param_slot_count − 1
+  // of params(), in the order its layer declared them (weight inheritance copies by them).
+  int32_t first_param_slot(int32_t node) const { return nodes_.at(static_cast<size_t>(node)).first_slot; }
+  int32_t param_slot_count(int32_t node) const { return nodes_.at(static_cast<size_t>(node)).slot_count; }
 
   // Per-node wall time of forward and backward passes, accumulated while profiling is on (bench/ uses it to show
   // where an epoch's time goes).

@@ -13,8 +13,13 @@
 #include "search/progress.h"
 #include "search/results_db.h"
 #include "search/run_report.h"
+#include "search/search_config.h"
+#include "search/search_driver.h"
+#include "search/target_listing.h"
 #include "search/train_config.h"
 #include "search/train_driver.h"
+#include "constraints/budget.h"
+#include "cost_models/target.h"
 #include "supernet/error.h"
 
 namespace {
@@ -56,6 +61,60 @@ int command_train(const nas::search::TrainConfig& config, const std::string& db_
     fmt::print("stored in {} (nas show {})\n", db.path().string(), outcome.run_id);
   }
   return outcome.status == "done" ? 0 : 130;
+}
+
+int command_search(const nas::search::SearchRequest& request, const std::string& db_path, bool json) {
+  ResultsDb db(db_path);
+  nas::search::Progress progress(nas::search::Progress::detect(/*quiet=*/false));
+  nas::search::install_interrupt_handler();
+  const auto outcome = nas::search::run_search(request, db, progress);
+  if (json) {
+    const nlohmann::json out = {{"run_id", outcome.run_id},
+                                {"status", outcome.status},
+                                {"target", outcome.target},
+                                {"test_accuracy", outcome.status == "done" ? nlohmann::json(outcome.test_accuracy)
+                                                                           : nlohmann::json(nullptr)},
+                                {"costs", nas::search::costs_json(outcome.cost_records)},
+                                {"fits", outcome.fits},
+                                {"repaired_channels", outcome.repaired_channels},
+                                {"seconds", outcome.seconds},
+                                {"config", request.config.path.string()},
+                                {"db", db.path().string()}};
+    std::cout << out.dump() << "\n";
+  } else if (outcome.status != "done") {
+    fmt::print("run {} {} (nas show {} has what was recorded)\n", outcome.run_id, outcome.status, outcome.run_id);
+  } else {
+    fmt::print("run {} done in {:.0f} s: test accuracy {:.2f}% on {}\n", outcome.run_id, outcome.seconds,
+               100 * outcome.test_accuracy, outcome.target);
+    for (const auto& c : outcome.cost_records) {
+      const auto metric = [&] {
+        for (const auto m : nas::constraints::kMetrics)
+          if (nas::constraints::metric_name(m) == c.metric) return m;
+        return nas::constraints::Metric::ram;
+      }();
+      fmt::print("  {:<8} {:>10}", c.metric, nas::constraints::format_metric(metric, c.value));
+      if (c.budget)
+        fmt::print("  of {:>10} ({:5.1f}%, {}){}", nas::constraints::format_metric(metric, *c.budget),
+                   100 * c.value / *c.budget, c.budget_source, c.value > *c.budget ? "  MISSED" : "");
+      fmt::print("\n");
+    }
+    if (outcome.repaired_channels > 0)
+      fmt::print("  {} channels removed after fixing so that every budget holds\n", outcome.repaired_channels);
+    fmt::print("fixed architecture, weights and costs stored in {} (nas show {})\n", db.path().string(),
+               outcome.run_id);
+  }
+  if (outcome.status != "done") return 130;
+  return outcome.fits ? 0 : 1;
+}
+
+int command_targets(bool json) {
+  std::vector<nas::cost_models::Target> targets;
+  for (const auto& name : nas::cost_models::known_targets()) targets.push_back(nas::cost_models::load_target(name));
+  if (json)
+    std::cout << nas::search::targets_json(targets).dump() << "\n";
+  else
+    std::cout << nas::search::format_targets(targets);
+  return 0;
 }
 
 // Reading commands must not create a database where there was none.
@@ -116,21 +175,40 @@ int main(int argc, char** argv) {
   train->add_option("--seed", overrides.seed, "override train.seed");
   train->add_option("--data-dir", overrides.data_dir, "override data.dir (where the data files are)");
 
+  auto* search = app.add_subcommand("search", "search the network that fits a board's budgets (warm-up, search, "
+                                               "fix, fine-tune, test)");
+  nas::search::SearchRequest request;
+  std::string search_config = nas::search::default_search_config().string();
+  nas::search::SearchOverrides search_overrides;
+  search->add_option("--target", request.target, "board name (nas targets lists them) or a target YAML")->required();
+  search->add_option("--max-ram", request.budgets.max_ram, "peak RAM budget incl. the firmware's share, e.g. 256K");
+  search->add_option("--max-flash", request.budgets.max_flash, "flash budget incl. the firmware's share, e.g. 1M");
+  search->add_option("--max-latency", request.budgets.max_latency, "latency budget per inference, e.g. 50ms");
+  search->add_option("--max-energy", request.budgets.max_energy, "energy budget per inference, e.g. 2mJ");
+  search->add_option("--config", search_config, "search YAML")->capture_default_str();
+  search->add_option("--seed", search_overrides.seed, "override search.seed");
+  search->add_option("--threads", search_overrides.threads, "override search.threads");
+  search->add_option("--warmup-epochs", search_overrides.warmup_epochs, "override search.epochs.warmup");
+  search->add_option("--search-epochs", search_overrides.search_epochs, "override search.epochs.search");
+  search->add_option("--finetune-epochs", search_overrides.finetune_epochs, "override search.epochs.finetune");
+  search->add_option("--data-dir", search_overrides.data_dir, "override data.dir (where the data files are)");
+  auto* targets = app.add_subcommand("targets", "list the boards, their limits and where each number comes from");
+
   app.add_subcommand("runs", "list the runs in the results database");
   auto* show = app.add_subcommand("show", "print one run: config, per-epoch metrics, final accuracy");
   int64_t run_id = 0;
   show->add_option("run", run_id, "run id (see nas runs)")->required();
 
   // --db and --json are accepted after the subcommand too: `nas runs --json`.
-  for (auto* sub : {train, show, app.get_subcommand("runs")}) {
+  for (auto* sub : {train, search, show, targets, app.get_subcommand("runs")}) {
     sub->add_option("--db", db_path, "results database (SQLite)");
     sub->add_flag("--json", json, "print one JSON object on stdout");
   }
 
   // CLI11 reports an unknown first word as "a subcommand is required"; say what is wrong instead.
-  const std::vector<std::string> commands = {"train", "runs", "show"};
+  const std::vector<std::string> commands = {"search", "train", "targets", "runs", "show"};
   if (argc > 1 && argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
-    std::fprintf(stderr, "nas: unknown command '%s' (known: train, runs, show; see nas --help)\n", argv[1]);
+    std::fprintf(stderr, "nas: unknown command '%s' (known: search, train, targets, runs, show; see nas --help)\n", argv[1]);
     return 2;
   }
   try {
@@ -149,6 +227,12 @@ int main(int argc, char** argv) {
       const auto config = nas::search::load_train_config(config_path, overrides);
       return command_train(config, db_path, json, joined_command_line(argc, argv));
     }
+    if (search->parsed()) {
+      request.config = nas::search::load_search_config(search_config, search_overrides);
+      request.command_line = joined_command_line(argc, argv);
+      return command_search(request, db_path, json);
+    }
+    if (targets->parsed()) return command_targets(json);
     if (app.get_subcommand("runs")->parsed()) return command_runs(db_path, json);
     if (show->parsed()) return command_show(db_path, run_id, json);
   } catch (const nas::Error& e) {

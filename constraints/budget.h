@@ -1,0 +1,37 @@
+// A budget: one metric (RAM, flash, latency, energy) and its limit, with where the limit came from (a command-line
+// flag or the board's physical limit), so reports can say which budget bound and why it exists.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace nas::constraints {
+
+enum class Metric { ram, flash, latency, energy };
+
+inline constexpr Metric kMetrics[] = {Metric::ram, Metric::flash, Metric::latency, Metric::energy};
+
+std::string_view metric_name(Metric metric);  // "ram", "flash", "latency", "energy"
+// The value in the metric's unit (bytes, seconds, joules) for people: "212 KiB", "48.3 ms", "1.2 mJ".
+std::string format_metric(Metric metric, double value);
+
+struct Budget {
+  Metric metric = Metric::ram;
+  double limit = 0;     // bytes, seconds or joules
+  std::string source;   // "--max-ram 256K", "nano33 SRAM"
+};
+
+// The budgets of a search: one per metric at most; a user flag replaces the board's implicit limit of the same
+// metric when it is tighter, and is refused when it exceeds what the board has (that budget could never bind).
+struct BudgetFlags {
+  std::string max_ram, max_flash, max_latency, max_energy;  // as typed; "" when not given
+};
+struct BoardLimits {
+  std::string board;
+  double ram_bytes = 0, flash_bytes = 0;  // what the board has in total (the costs include the firmware's share)
+};
+// Throws nas::Error (bad input) naming the flag for bad units or a limit above the board's.
+std::vector<Budget> make_budgets(const BudgetFlags& flags, const BoardLimits& board);
+
+}  // namespace nas::constraints

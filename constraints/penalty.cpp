@@ -1,0 +1,41 @@
+#include "constraints/penalty.h"
+
+#include <algorithm>
+#include <string>
+
+#include "supernet/error.h"
+
+namespace nas::constraints {
+
+Penalty::Penalty(std::vector<Budget> budgets, PenaltySchedule schedule)
+    : budgets_(std::move(budgets)), schedule_(schedule) {
+  const auto& s = schedule_;
+  if (!(s.lambda_init > 0) || !(s.lambda_max >= s.lambda_init))
+    throw Error("search.penalty", "needs 0 < lambda_init <= lambda_max (got " + std::to_string(s.lambda_init) +
+                                      ", " + std::to_string(s.lambda_max) + ")");
+  if (!(s.growth >= 0) || !(s.decay >= 0) || s.decay >= 1)
+    throw Error("search.penalty", "needs growth >= 0 and 0 <= decay < 1");
+  if (s.ramp_steps < 0) throw Error("search.penalty.ramp_steps", "must be >= 0");
+  for (const auto& b : budgets_)
+    if (!(b.limit > 0)) throw Error("budget " + b.source, "must be positive");
+  level_.assign(budgets_.size(), s.lambda_init);
+  lambda_.assign(budgets_.size(), s.ramp_steps > 0 ? 0.0 : s.lambda_init);
+}
+
+void Penalty::update(const std::vector<double>& costs) {
+  if (costs.size() != budgets_.size()) throw Error("Penalty::update", "one cost per budget expected");
+  ++steps_;
+  const double ramp = schedule_.ramp_steps > 0
+                          ? std::min(1.0, static_cast<double>(steps_) / static_cast<double>(schedule_.ramp_steps))
+                          : 1.0;
+  for (size_t b = 0; b < budgets_.size(); ++b) {
+    double& level = level_[b];
+    if (costs[b] > budgets_[b].limit)
+      level = std::min(schedule_.lambda_max, level * (1.0 + schedule_.growth));
+    else
+      level = std::max(schedule_.lambda_init, level * (1.0 - schedule_.decay));
+    lambda_[b] = ramp * level;
+  }
+}
+
+}  // namespace nas::constraints

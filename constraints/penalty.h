@@ -1,0 +1,70 @@
+// Penalties that push one search under several budgets at once (Burrello et al., TETC 2023; DESIGN.md
+// "Constraints"). Each budget b with cost c(θ_a) adds
+//
+//     λ_b · max(0, c/b − 1)
+//
+// to the loss: normalised by the budget, so RAM in bytes and latency in seconds weigh alike, and zero inside the
+// budget, so a net that fits is pushed by accuracy alone. λ_b adapts while the search runs:
+//   - ramp: over the first `ramp_steps` search steps λ_b rises linearly from 0 to `lambda_init`, so the
+//     architecture parameters first follow the task loss (the weights were warmed up on the full supernet);
+//   - while c > b, λ_b grows multiplicatively by (1 + growth) per step (a Lagrangian-style dual update in log
+//     space: the longer a budget is violated, the harder it pushes), capped at lambda_max;
+//   - while c ≤ b, λ_b decays by (1 − decay) per step back towards lambda_init, so a budget that was met long ago
+//     does not keep pushing costs far below it (that would leave accuracy on the table).
+// Defaults (docs/search.md has the reasoning): lambda_init 1, growth 0.01, decay 0.01, lambda_max 1000.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "constraints/budget.h"
+
+namespace nas::constraints {
+
+struct PenaltySchedule {
+  double lambda_init = 1.0;
+  double growth = 0.01;
+  double decay = 0.01;
+  double lambda_max = 1000.0;
+  int64_t ramp_steps = 100;
+};
+
+// The hinge of one budget, generic over the scalar type (double for reports, an autodiff scalar during search).
+template <class S>
+S hinge_penalty(const S& cost, double limit, double lambda) {
+  S excess = cost / limit - 1.0;
+  if (excess < 0.0) return excess * 0.0;  // keeps the scalar type (and a zero gradient)
+  return excess * lambda;
+}
+
+class Penalty {
+ public:
+  // Throws nas::Error (bad input) for a schedule with non-positive or inconsistent values.
+  Penalty(std::vector<Budget> budgets, PenaltySchedule schedule);
+
+  const std::vector<Budget>& budgets() const { return budgets_; }
+  double lambda(size_t b) const { return lambda_.at(b); }
+
+  // Σ_b hinge(cost_b): `cost_of(metric)` returns the current cost as S.
+  template <class S, class CostOf>
+  S total(CostOf&& cost_of) const {
+    S sum = S(0.0);
+    for (size_t b = 0; b < budgets_.size(); ++b)
+      sum = sum + hinge_penalty<S>(cost_of(budgets_[b].metric), budgets_[b].limit, lambda_[b]);
+    return sum;
+  }
+
+  // One search step done with these costs (one per budget, in budgets() order): adapts every λ_b.
+  void update(const std::vector<double>& costs);
+
+  int64_t steps() const { return steps_; }
+
+ private:
+  std::vector<Budget> budgets_;
+  PenaltySchedule schedule_;
+  std::vector<double> lambda_;
+  std::vector<double> level_;  // λ_b before the ramp factor
+  int64_t steps_ = 0;
+};
+
+}  // namespace nas::constraints

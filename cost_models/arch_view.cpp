@@ -1,0 +1,49 @@
+#include "cost_models/arch_view.h"
+
+#include <string>
+
+#include "supernet/error.h"
+
+namespace nas::cost_models {
+
+ArchView<double> fixed_view(const supernet::SearchSpace& space, const supernet::FixedArch& arch) {
+  if (arch.blocks.size() != space.blocks.size())
+    throw Error("fixed architecture", "has " + std::to_string(arch.blocks.size()) + " blocks, the search space " +
+                                          std::to_string(space.blocks.size()) + " (use an architecture of this space)");
+  ArchView<double> view;
+  int32_t in_channels = -1;  // unknown for the first block: the image's channels are not part of the space
+  for (size_t b = 0; b < space.blocks.size(); ++b) {
+    const auto& block = space.blocks[b];
+    const auto& fixed = arch.blocks[b];
+    const std::string where = "fixed architecture block " + std::to_string(b) + " ('" + fixed.name + "')";
+    if (fixed.name != block.name)
+      throw Error(where, "name differs from the search space's block '" + block.name + "'");
+    if (fixed.stride != block.stride)
+      throw Error(where, "stride " + std::to_string(fixed.stride) + " differs from the space's " +
+                             std::to_string(block.stride));
+    BlockView<double> bv;
+    bool found = false;
+    std::string candidates;
+    for (const auto& op : block.ops) {
+      bv.op_prob.push_back(op == fixed.op ? 1.0 : 0.0);
+      found = found || op == fixed.op;
+      candidates += (candidates.empty() ? "" : ", ") + op.name();
+    }
+    if (!found)
+      throw Error(where, "operator '" + fixed.op.name() + "' is not a candidate (candidates: " + candidates + ")");
+    if (fixed.op.kind == supernet::OpKind::skip) {
+      if (in_channels >= 0 && fixed.out_channels != in_channels)
+        throw Error(where, "skip keeps its input's " + std::to_string(in_channels) + " channels (got out " +
+                               std::to_string(fixed.out_channels) + ")");
+    } else if (fixed.out_channels < 1 || fixed.out_channels > block.out_channels) {
+      throw Error(where, "out channels must be 1.." + std::to_string(block.out_channels) + " (got " +
+                             std::to_string(fixed.out_channels) + ")");
+    }
+    bv.out_channels = fixed.out_channels;
+    in_channels = fixed.out_channels;
+    view.blocks.push_back(std::move(bv));
+  }
+  return view;
+}
+
+}  // namespace nas::cost_models

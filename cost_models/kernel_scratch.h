@@ -1,0 +1,41 @@
+// Scratch buffer bytes of each int8 kernel path, the CMSIS-NN way: the formulas follow what CMSIS-NN's
+// `*_get_buffer_size` functions return for a core with the DSP extension (written here from their documented
+// behaviour, not copied). They are the larger (DSP) sizes on purpose, so one lowered graph serves every target
+// and never under-reserves the arena. When deploy/kernels gains its own `<kernel>_scratch_bytes`, these should
+// call or be replaced by those, so the planner and the kernels never disagree (CONVENTIONS.md).
+#pragma once
+
+namespace nas::cost_models::scratch {
+
+// General k×k convolution: the im2col buffer holds two columns of Cin·kh·kw int16 values (CMSIS-NN
+// arm_convolve_s8 processes two output pixels per pass against its int16-expanded patches).
+template <class S>
+S conv_bytes(const S& in_channels, int kernel) {
+  return in_channels * static_cast<double>(2 * kernel * kernel * 2);
+}
+
+// 1×1 convolution (arm_convolve_1x1_s8_fast): multiplies the input in place, no buffer.
+template <class S>
+S conv1x1_bytes(const S&) {
+  return S(0.0);
+}
+
+// Depthwise k×k (arm_depthwise_conv_s8_opt): one int16 patch of Cin·kh·kw values.
+template <class S>
+S depthwise_bytes(const S& in_channels, int kernel) {
+  return in_channels * static_cast<double>(kernel * kernel * 2);
+}
+
+// Average pooling, global included (arm_avgpool_s8): one int32 accumulator per channel.
+template <class S>
+S avg_pool_bytes(const S& channels) {
+  return channels * 4.0;
+}
+
+// Fully connected, max pooling and add need no scratch.
+template <class S>
+S none() {
+  return S(0.0);
+}
+
+}  // namespace nas::cost_models::scratch

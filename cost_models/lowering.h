@@ -1,0 +1,177 @@
+// Lowers a search space under a soft architecture (arch_view.h) to int8 kernel calls (op_graph.h), the one
+// structure every cost formula reads. Per block b, with expected input channels cin (the image's channels for the
+// first block, else the previous block's expected output channels) and kept channels cout:
+//   conv k×k  → one conv op (conv1x1 path when k = 1): Ho·Wo·k²·cin·cout MACs, k²·cin·cout weight bytes,
+//               4·cout bias bytes, 8·cout requantisation bytes;
+//   dwsep k×k → depthwise k×k (Ho·Wo·k²·cin MACs, k²·cin weights, 4·cin bias, 8·cin qparams) into an intermediate
+//               of Ho·Wo·cin bytes, then a 1×1 conv (Ho·Wo·cin·cout MACs, cin·cout weights, ...);
+//   skip      → no op: the block's input is its output.
+// Each candidate's ops carry presence p_i and belong to the block's group, so the planner prices the block as an
+// expectation over its candidates (memory_planner.h). All candidates write one shared block output of
+// Ho·Wo·E[cout] bytes, E[cout] = p_skip·cin + (1 − p_skip)·cout, which is also the next block's cin; with one-hot
+// probabilities that is the real tensor whichever operator runs. BatchNorm folds into the conv and ReLU fuses
+// into its requantisation, so neither adds an op. Head: global average pool (cin elements) then a fully connected
+// layer to the classes (per-channel quantised like the convs). Padding is k/2, so Ho = ceil(H / stride).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "cost_models/arch_view.h"
+#include "cost_models/kernel_scratch.h"
+#include "cost_models/op_graph.h"
+#include "supernet/error.h"
+#include "supernet/search_space.h"
+
+namespace nas::cost_models {
+
+namespace lowering_detail {
+
+// Bytes of the per-channel tail every weighted layer carries: int32 bias, int32 multiplier + int32 shift.
+constexpr double kBiasBytesPerChannel = 4;
+constexpr double kQuantBytesPerChannel = 8;
+
+template <class S>
+void check_view(const supernet::SearchSpace& space, const ArchView<S>& view, supernet::Shape input, int32_t classes) {
+  if (view.blocks.size() != space.blocks.size())
+    throw Error("cost model", "architecture view has " + std::to_string(view.blocks.size()) + " blocks, the space " +
+                                  std::to_string(space.blocks.size()), Error::Kind::failure);
+  for (size_t b = 0; b < space.blocks.size(); ++b)
+    if (view.blocks[b].op_prob.size() != space.blocks[b].ops.size())
+      throw Error("cost model", "block '" + space.blocks[b].name + "' has " + std::to_string(space.blocks[b].ops.size()) +
+                                    " candidates but the view gives " + std::to_string(view.blocks[b].op_prob.size()) +
+                                    " probabilities", Error::Kind::failure);
+  if (input.h < 1 || input.w < 1 || input.c < 1)
+    throw Error("cost model", "input shape " + input.str() + " must have positive height, width and channels");
+  if (classes < 1) throw Error("cost model", "classes must be >= 1 (got " + std::to_string(classes) + ")");
+}
+
+}  // namespace lowering_detail
+
+template <class S>
+OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, supernet::Shape input, int32_t classes) {
+  using lowering_detail::kBiasBytesPerChannel;
+  using lowering_detail::kQuantBytesPerChannel;
+  lowering_detail::check_view(space, view, input, classes);
+
+  OpGraph<S> g;
+  int32_t h = input.h;
+  int32_t w = input.w;
+  S cin(static_cast<double>(input.c));
+  int32_t x = g.add_tensor("input", cin * static_cast<double>(int64_t{h} * w));
+  g.input = x;
+
+  for (size_t b = 0; b < space.blocks.size(); ++b) {
+    const auto& block = space.blocks[b];
+    const auto& bv = view.blocks[b];
+    const int32_t ho = (h + block.stride - 1) / block.stride;
+    const int32_t wo = (w + block.stride - 1) / block.stride;
+    const double pixels = static_cast<double>(int64_t{ho} * wo);
+
+    S p_skip(0.0);
+    bool has_op = false;
+    for (size_t i = 0; i < block.ops.size(); ++i) {
+      if (block.ops[i].kind != supernet::OpKind::skip) {
+        has_op = true;
+      } else if (block.stride != 1) {
+        throw Error("block '" + block.name + "'", "skip needs stride 1 (got " + std::to_string(block.stride) + ")");
+      } else {
+        p_skip += bv.op_prob[i];
+      }
+    }
+    const S& cout = bv.out_channels;
+    const S cout_block = p_skip * cin + (1.0 - p_skip) * cout;
+    if (!has_op) {  // only skip: the input tensor flows on unchanged
+      cin = cout_block;
+      continue;
+    }
+    const int32_t y = g.add_tensor(block.name + ".out", cout_block * pixels);
+
+    for (size_t i = 0; i < block.ops.size(); ++i) {
+      const auto& cand = block.ops[i];
+      if (cand.kind == supernet::OpKind::skip) continue;
+      const double k2 = static_cast<double>(cand.kernel) * cand.kernel;
+      OpInfo<S> base;
+      base.group = static_cast<int32_t>(b);
+      base.choice = static_cast<int32_t>(i);
+      base.presence = bv.op_prob[i];
+      if (cand.kind == supernet::OpKind::conv) {
+        OpInfo<S> op = base;
+        op.name = block.name + "." + cand.name();
+        op.path = cand.kernel == 1 ? KernelPath::conv1x1 : KernelPath::conv;
+        op.inputs = {x};
+        op.output = y;
+        op.macs = cin * cout * (pixels * k2);
+        op.outputs = cout * pixels;
+        op.weight_bytes = cin * cout * k2;
+        op.bias_bytes = cout * kBiasBytesPerChannel;
+        op.qparam_bytes = cout * kQuantBytesPerChannel;
+        op.scratch_bytes = cand.kernel == 1 ? scratch::conv1x1_bytes(cin) : scratch::conv_bytes(cin, cand.kernel);
+        g.ops.push_back(std::move(op));
+      } else {  // dwsep
+        const int32_t mid = g.add_tensor(block.name + "." + cand.name() + ".mid", cin * pixels);
+        OpInfo<S> dw = base;
+        dw.name = block.name + "." + cand.name() + ".dw";
+        dw.path = KernelPath::depthwise;
+        dw.inputs = {x};
+        dw.output = mid;
+        dw.macs = cin * (pixels * k2);
+        dw.outputs = cin * pixels;
+        dw.weight_bytes = cin * k2;
+        dw.bias_bytes = cin * kBiasBytesPerChannel;
+        dw.qparam_bytes = cin * kQuantBytesPerChannel;
+        dw.scratch_bytes = scratch::depthwise_bytes(cin, cand.kernel);
+        g.ops.push_back(std::move(dw));
+
+        OpInfo<S> pw = base;
+        pw.name = block.name + "." + cand.name() + ".pw";
+        pw.path = KernelPath::conv1x1;
+        pw.inputs = {mid};
+        pw.output = y;
+        pw.macs = cin * cout * pixels;
+        pw.outputs = cout * pixels;
+        pw.weight_bytes = cin * cout;
+        pw.bias_bytes = cout * kBiasBytesPerChannel;
+        pw.qparam_bytes = cout * kQuantBytesPerChannel;
+        pw.scratch_bytes = scratch::conv1x1_bytes(cin);
+        g.ops.push_back(std::move(pw));
+      }
+    }
+    x = y;
+    cin = cout_block;
+    h = ho;
+    w = wo;
+  }
+
+  // Head: global average pool to one value per channel, then the classifier.
+  const double pixels = static_cast<double>(int64_t{h} * w);
+  const int32_t pooled = g.add_tensor("head.pool", cin);
+  OpInfo<S> pool;
+  pool.name = "head.pool";
+  pool.path = KernelPath::global_avg_pool;
+  pool.inputs = {x};
+  pool.output = pooled;
+  pool.macs = cin * pixels;  // one accumulate per input element
+  pool.outputs = cin;
+  pool.scratch_bytes = scratch::avg_pool_bytes(cin);
+  g.ops.push_back(std::move(pool));
+
+  const double n_classes = classes;
+  const int32_t logits = g.add_tensor("head.fc", S(n_classes));
+  OpInfo<S> fc;
+  fc.name = "head.fc";
+  fc.path = KernelPath::fully_connected;
+  fc.inputs = {pooled};
+  fc.output = logits;
+  fc.macs = cin * n_classes;
+  fc.outputs = S(n_classes);
+  fc.weight_bytes = cin * n_classes;
+  fc.bias_bytes = S(n_classes * kBiasBytesPerChannel);
+  fc.qparam_bytes = S(n_classes * kQuantBytesPerChannel);
+  fc.scratch_bytes = scratch::none<S>();
+  g.ops.push_back(std::move(fc));
+  g.output = logits;
+  return g;
+}
+
+}  // namespace nas::cost_models

@@ -1,0 +1,52 @@
+// The bridge between the supernet's architecture parameters and the board's cost model: prices the supernet's
+// current soft architecture (operator probabilities, expected kept channels) with the target's formulas, and during
+// search adds the gradient of the budget penalties to θ_a. The formulas are the same ones that price the fixed
+// network afterwards (cost_models/costs.h), evaluated here with the autodiff scalar.
+#pragma once
+
+#include <vector>
+
+#include "constraints/penalty.h"
+#include "cost_models/costs.h"
+#include "cost_models/target.h"
+#include "supernet/search_space.h"
+#include "supernet/supernet.h"
+
+namespace nas::search {
+
+// The cost of one metric out of a cost struct of either scalar type.
+template <class S>
+const S& metric_cost(const cost_models::Costs<S>& costs, constraints::Metric metric) {
+  switch (metric) {
+    case constraints::Metric::ram: return costs.ram_bytes;
+    case constraints::Metric::flash: return costs.flash_bytes;
+    case constraints::Metric::latency: return costs.latency_s;
+    case constraints::Metric::energy: return costs.energy_j;
+  }
+  return costs.ram_bytes;
+}
+
+class ArchCost {
+ public:
+  ArchCost(const supernet::SearchSpace& space, supernet::Shape input, int32_t classes,
+           const cost_models::Target& target)
+      : space_(space), input_(input), classes_(classes), target_(target) {}
+
+  // The expected costs of the supernet's soft architecture now. With a penalty, also adds
+  // d(Σ penalties)/dθ_a into the supernet's architecture gradients.
+  cost_models::Costs<double> soft_costs(supernet::SuperNet& net, const constraints::Penalty* penalty) const;
+
+  // The exact costs of a fixed architecture (the same formulas, in double).
+  cost_models::Costs<double> exact(const supernet::FixedArch& arch) const;
+
+  // Per budget, the cost in `costs` (in budgets() order), for Penalty::update and reports.
+  static std::vector<double> per_budget(const cost_models::Costs<double>& costs, const constraints::Penalty& penalty);
+
+ private:
+  const supernet::SearchSpace& space_;
+  supernet::Shape input_;
+  int32_t classes_;
+  const cost_models::Target& target_;
+};
+
+}  // namespace nas::search

@@ -1,0 +1,139 @@
+#include "search/search_config.h"
+
+#include "search/train_config.h"
+#include "supernet/error.h"
+#include "supernet/yaml_keys.h"
+
+namespace nas::search {
+
+namespace {
+
+using supernet::yaml::check_keys;
+using supernet::yaml::read_int;
+using supernet::yaml::read_scalar;
+using supernet::yaml::where;
+
+void read_number(const YAML::Node& node, const std::string& path, const char* key, double& value) {
+  if (node[key]) value = read_scalar<double>(node[key], path + "." + key, "a number");
+}
+
+void read_count(const YAML::Node& node, const std::string& path, const char* key, int32_t min_value,
+                int32_t& value) {
+  if (node[key]) value = read_int(node[key], path + "." + key, min_value);
+}
+
+void read_phases(const YAML::Node& s, SearchConfig& config) {
+  if (const YAML::Node epochs = s["epochs"]) {
+    check_keys(epochs, "search.epochs", {"warmup", "search", "finetune"});
+    read_count(epochs, "search.epochs", "warmup", 0, config.warmup_epochs);
+    read_count(epochs, "search.epochs", "search", 1, config.search_epochs);
+    read_count(epochs, "search.epochs", "finetune", 0, config.finetune_epochs);
+  }
+  if (const YAML::Node w = s["weights"]) {
+    check_keys(w, "search.weights", {"optimizer", "schedule"});
+    if (w["optimizer"]) read_optimizer_spec(w["optimizer"], "search.weights.optimizer", config.weights_optimizer);
+    if (w["schedule"]) read_schedule_spec(w["schedule"], "search.weights.schedule", config.weights_schedule);
+  }
+  if (const YAML::Node f = s["finetune"]) {
+    check_keys(f, "search.finetune", {"optimizer", "schedule"});
+    if (f["optimizer"]) read_optimizer_spec(f["optimizer"], "search.finetune.optimizer", config.finetune_optimizer);
+    if (f["schedule"]) read_schedule_spec(f["schedule"], "search.finetune.schedule", config.finetune_schedule);
+  }
+}
+
+void read_arch_and_penalty(const YAML::Node& s, SearchConfig& config) {
+  if (const YAML::Node a = s["arch"]) {
+    check_keys(a, "search.arch", {"lr", "beta1", "beta2", "tau_start", "tau_end"});
+    read_number(a, "search.arch", "lr", config.arch.lr);
+    read_number(a, "search.arch", "beta1", config.arch.beta1);
+    read_number(a, "search.arch", "beta2", config.arch.beta2);
+    read_number(a, "search.arch", "tau_start", config.arch.tau_start);
+    read_number(a, "search.arch", "tau_end", config.arch.tau_end);
+    if (!(config.arch.lr > 0)) throw Error(where("search.arch.lr", a["lr"]), "must be positive");
+    if (!(config.arch.tau_start > 0) || !(config.arch.tau_end > 0))
+      throw Error("search.arch", "tau_start and tau_end must be positive");
+  }
+  if (const YAML::Node p = s["penalty"]) {
+    check_keys(p, "search.penalty", {"lambda_init", "growth", "decay", "lambda_max", "ramp_steps"});
+    read_number(p, "search.penalty", "lambda_init", config.penalty.lambda_init);
+    read_number(p, "search.penalty", "growth", config.penalty.growth);
+    read_number(p, "search.penalty", "decay", config.penalty.decay);
+    read_number(p, "search.penalty", "lambda_max", config.penalty.lambda_max);
+    if (p["ramp_steps"]) config.penalty.ramp_steps = read_int(p["ramp_steps"], "search.penalty.ramp_steps", 0);
+  }
+}
+
+void read_search_section(const YAML::Node& s, SearchConfig& config) {
+  supernet::yaml::require_map(s, "search");
+  check_keys(s, "search", {"epochs", "batch_size", "eval_batch_size", "seed", "threads", "label_smoothing",
+                           "weights", "finetune", "arch", "penalty"});
+  read_count(s, "search", "batch_size", 1, config.batch_size);
+  read_count(s, "search", "eval_batch_size", 1, config.eval_batch_size);
+  read_count(s, "search", "threads", 1, config.threads);
+  if (s["seed"]) config.seed = read_scalar<uint64_t>(s["seed"], "search.seed", "a non-negative integer");
+  read_number(s, "search", "label_smoothing", config.label_smoothing);
+  if (config.label_smoothing < 0 || config.label_smoothing >= 1)
+    throw Error(where("search.label_smoothing", s["label_smoothing"]), "must be in [0, 1)");
+  read_phases(s, config);
+  read_arch_and_penalty(s, config);
+}
+
+SearchConfig parse(const std::filesystem::path& path, const SearchOverrides& overrides) {
+  SearchConfig config;
+  config.path = path;
+  try {
+    config.root = YAML::LoadFile(path.string());
+  } catch (const YAML::Exception& e) {
+    throw Error("config", "not valid YAML: " + std::string(e.what()));
+  }
+  if (!config.root.IsMap()) throw Error("config", "expected a YAML map with keys name, data, search_space, search");
+  check_keys(config.root, "config", {"name", "description", "data", "search_space", "search"});
+
+  if (config.root["search"] && !config.root["search"].IsMap()) supernet::yaml::require_map(config.root["search"], "search");
+  YAML::Node s = config.root["search"];
+  if (overrides.warmup_epochs) s["epochs"]["warmup"] = *overrides.warmup_epochs;
+  if (overrides.search_epochs) s["epochs"]["search"] = *overrides.search_epochs;
+  if (overrides.finetune_epochs) s["epochs"]["finetune"] = *overrides.finetune_epochs;
+  if (overrides.threads) s["threads"] = *overrides.threads;
+  if (overrides.batch_size) s["batch_size"] = *overrides.batch_size;
+  if (overrides.seed) s["seed"] = *overrides.seed;
+  if (overrides.data_dir) config.root["data"]["dir"] = overrides.data_dir->string();
+  config.root["search"] = s;
+
+  config.name = path.stem().string();
+  if (config.root["name"]) config.name = read_scalar<std::string>(config.root["name"], "name", "a name");
+  const YAML::Node data = config.root["data"];
+  if (!data || !data.IsMap()) throw Error("config", "missing map 'data' (e.g. data: {dataset: fashion-mnist})");
+  config.data = supernet::parse_data_spec(data, path.parent_path());
+  config.space_node = config.root["search_space"];
+  if (!config.space_node || !config.space_node.IsMap())
+    throw Error("config", "missing map 'search_space' with a list 'blocks'");
+  read_search_section(s, config);
+  return config;
+}
+
+}  // namespace
+
+std::string SearchConfig::effective_yaml() const {
+  YAML::Emitter out;
+  out << root;
+  return std::string(out.c_str()) + "\n";
+}
+
+std::filesystem::path default_search_config() {
+  return std::filesystem::path(MCUNAS_SOURCE_DIR_FOR_CONFIGS) / "experiments" / "fmnist_search.yaml";
+}
+
+SearchConfig load_search_config(const std::filesystem::path& path, const SearchOverrides& overrides) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw Error(path.string(), "config file not found (pass --config with the path of a search YAML, e.g. "
+                               "experiments/fmnist_search.yaml)");
+  try {
+    return parse(path, overrides);
+  } catch (const Error& e) {
+    throw Error(path.string(), e.what(), e.kind());
+  }
+}
+
+}  // namespace nas::search

@@ -1,0 +1,61 @@
+// An experiment config for `nas search`: data, the search space, and the schedule of the four phases (warm-up,
+// search, fix, fine-tune). experiments/fmnist_search.yaml is the reference; docs/search.md documents every key.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+#include "constraints/penalty.h"
+#include "supernet/data_spec.h"
+#include "supernet/optimizer.h"
+#include "supernet/search_space.h"
+
+namespace nas::search {
+
+// Architecture parameters: Adam on θ_a (operator logits and channel gates), and the temperature τ of the operator
+// softmax, annealed exponentially from tau_start to tau_end over the search phase.
+struct ArchTraining {
+  double lr = 0.01;
+  double beta1 = 0.9, beta2 = 0.999;
+  double tau_start = 1.0, tau_end = 0.1;
+};
+
+struct SearchConfig {
+  std::string name;
+  std::filesystem::path path;
+  supernet::DataSpec data;
+  YAML::Node space_node;            // the `search_space:` map (parsed once the input shape is known)
+  int32_t warmup_epochs = 2, search_epochs = 6, finetune_epochs = 10;
+  int32_t batch_size = 128;
+  int32_t eval_batch_size = 500;
+  uint64_t seed = 1;
+  int32_t threads = 2;
+  double label_smoothing = 0.0;
+  supernet::OptimizerSpec weights_optimizer;   // θ_w in warm-up and search
+  supernet::ScheduleSpec weights_schedule;     // one schedule over warm-up + search
+  supernet::OptimizerSpec finetune_optimizer;
+  supernet::ScheduleSpec finetune_schedule;
+  ArchTraining arch;
+  constraints::PenaltySchedule penalty;
+
+  std::string effective_yaml() const;
+  YAML::Node root;
+};
+
+struct SearchOverrides {
+  std::optional<int32_t> warmup_epochs, search_epochs, finetune_epochs, threads, batch_size;
+  std::optional<uint64_t> seed;
+  std::optional<std::filesystem::path> data_dir;
+};
+
+// The config `nas search` uses when --config is not given (experiments/fmnist_search.yaml of the source tree).
+std::filesystem::path default_search_config();
+
+// Reads and validates the file; every error names the file and the key.
+SearchConfig load_search_config(const std::filesystem::path& path, const SearchOverrides& overrides = {});
+
+}  // namespace nas::search

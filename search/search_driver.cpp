@@ -1,0 +1,247 @@
+#include "search/search_driver.h"
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "constraints/penalty.h"
+#include "cost_models/reachable.h"
+#include "cost_models/target.h"
+#include "search/arch_cost.h"
+#include "search/fix_repair.h"
+#include "search/interrupt.h"
+#include "search/supernet_trainer.h"
+#include "search/train_driver.h"
+#include "supernet/error.h"
+#include "supernet/network_builder.h"
+#include "supernet/supernet.h"
+#include "supernet/threads.h"
+#include "supernet/weight_inheritance.h"
+
+namespace nas::search {
+
+namespace {
+
+using constraints::Budget;
+using constraints::format_metric;
+using constraints::Metric;
+using constraints::metric_name;
+
+std::string yaml_text(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return std::string(out.c_str()) + "\n";
+}
+
+// Refuses budgets that no architecture of the space can meet, before any training.
+void check_reachable(const std::vector<Budget>& budgets, const cost_models::Costs<double>& smallest,
+                     const std::string& target) {
+  for (const auto& b : budgets) {
+    const double least = metric_cost(smallest, b.metric);
+    if (least > b.limit)
+      throw Error(b.source, fmt::format("cannot be met on {}: the smallest network of the search space needs {} "
+                                        "of {} (raise the budget to at least that, or shrink the search space)",
+                                        target, format_metric(b.metric, least), metric_name(b.metric)));
+  }
+}
+
+std::string budgets_line(const std::vector<Budget>& budgets, const cost_models::Costs<double>& costs,
+                         const constraints::Penalty* penalty) {
+  std::string line;
+  for (size_t i = 0; i < budgets.size(); ++i) {
+    const auto& b = budgets[i];
+    line += fmt::format("  {} {}/{}", metric_name(b.metric), format_metric(b.metric, metric_cost(costs, b.metric)),
+                        format_metric(b.metric, b.limit));
+    if (penalty) line += fmt::format(" λ={:.3g}", penalty->lambda(i));
+  }
+  return line;
+}
+
+std::vector<CostRecord> cost_records(const cost_models::Costs<double>& costs, const std::vector<Budget>& budgets) {
+  std::vector<CostRecord> records;
+  for (const Metric m : constraints::kMetrics) {
+    CostRecord r{std::string(metric_name(m)), metric_cost(costs, m), std::nullopt, ""};
+    for (const auto& b : budgets)
+      if (b.metric == m) {
+        r.budget = b.limit;
+        r.budget_source = b.source;
+      }
+    records.push_back(r);
+  }
+  return records;
+}
+
+EpochRecord epoch_record(int32_t epoch, const char* phase, double lr, const supernet::EpochResult& train) {
+  EpochRecord r;
+  r.epoch = epoch;
+  r.phase = phase;
+  r.learning_rate = lr;
+  r.train_loss = train.loss;
+  r.train_accuracy = train.accuracy;
+  r.seconds = train.seconds;
+  r.images_per_second = train.seconds > 0 ? static_cast<double>(train.images) / train.seconds : 0;
+  return r;
+}
+
+// Step callback shared by every phase: progress, interrupt, divergence.
+supernet::StepCallback step_callback(Progress& progress, const char* phase, int32_t epoch, int32_t batch_size,
+                                     int64_t images) {
+  return [&progress, phase, epoch, batch_size, images](int32_t step, int32_t, double loss, double accuracy) {
+    if (interrupt_requested()) throw Interrupted();
+    if (!std::isfinite(loss))
+      throw Error("nas search", fmt::format("the loss diverged (not finite) in {} epoch {}, step {}; lower the "
+                                            "learning rate", phase, epoch, step), Error::Kind::failure);
+    progress.step(step, loss, accuracy, std::min<int64_t>(int64_t{step} * batch_size, images));
+  };
+}
+
+}  // namespace
+
+SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& progress) {
+  const SearchConfig& config = request.config;
+  const auto started = std::chrono::steady_clock::now();
+  // Everything that can be wrong with the input is checked before the run is recorded.
+  const cost_models::Target target = cost_models::load_target(request.target);
+  const std::vector<Budget> budgets = constraints::make_budgets(
+      request.budgets, {target.name, static_cast<double>(target.sram_bytes), static_cast<double>(target.flash_bytes)});
+  supernet::ThreadBudget threads(config.threads);
+  supernet::DataSplits data = supernet::load_data(config.data, config.seed);
+  const supernet::Shape input = data.train.batch_shape(1);
+  const int32_t classes = data.train.num_classes;
+  const supernet::SearchSpace space = [&] {
+    try {
+      return supernet::parse_search_space(config.space_node, input);
+    } catch (const Error& e) {
+      throw Error(config.path.string(), e.what(), e.kind());
+    }
+  }();
+  const ArchCost cost(space, input, classes, target);
+  if (cost_models::smallest_is_exact(space))
+    check_reachable(budgets, cost_models::smallest_costs(space, input, classes, target), target.name);
+  else
+    progress.message("note: the search space is too large to find its smallest network exactly; budgets are not "
+                     "checked for reachability before the search");
+  constraints::Penalty penalty(budgets, config.penalty);
+
+  progress.message(fmt::format("target {}: {}", target.name, target.description));
+  progress.message(fmt::format("data: {} train, {} test images of {}x{}x{}, {} classes", data.train.count,
+                               data.test.count, input.h, input.w, input.c, classes));
+  const auto largest = cost_models::largest_costs(space, input, classes, target);
+  progress.message("largest network of the space:" + budgets_line(budgets, largest, nullptr));
+
+  supernet::SuperNet net(space, input, classes, config.seed);
+  supernet::BatchLoader loader(data.train, config.batch_size, /*shuffle=*/true, config.data.augment, config.seed);
+  SupernetTrainer trainer(net, config, cost, penalty, loader.batches_per_epoch());
+
+  SearchOutcome outcome;
+  outcome.target = target.name;
+  RunStart start{"search", config.effective_yaml(), config.path.string(), request.command_line, config.seed,
+                 config.threads};
+  outcome.run_id = db.begin_run(start);
+  progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
+
+  std::unique_ptr<supernet::Network> fixed;
+  auto finish = [&](const std::string& status, const std::string& error) {
+    RunEnd end;
+    end.status = status;
+    if (status == "done") end.test_accuracy = outcome.test_accuracy;
+    end.error = error;
+    if (fixed) {
+      end.weights.assign(fixed->params().theta().begin(), fixed->params().theta().end());
+      end.state.assign(fixed->params().state().begin(), fixed->params().state().end());
+    }
+    end.peak_rss_bytes = peak_rss_bytes();
+    db.finish_run(outcome.run_id, end);
+    outcome.status = status;
+    outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+
+  try {
+    // Warm-up and search share one weight schedule; epochs are counted over both.
+    const int32_t supernet_epochs = config.warmup_epochs + config.search_epochs;
+    for (int32_t e = 0; e < supernet_epochs; ++e) {
+      const bool search = e >= config.warmup_epochs;
+      const char* phase = search ? "search" : "warmup";
+      const int32_t phase_epoch = search ? e - config.warmup_epochs + 1 : e + 1;
+      progress.set_phase(phase);
+      progress.begin_epoch(phase_epoch, search ? config.search_epochs : config.warmup_epochs,
+                           loader.batches_per_epoch());
+      const auto train = trainer.epoch(loader, e, search,
+                                       step_callback(progress, phase, phase_epoch, config.batch_size, data.train.count));
+      const EpochRecord record =
+          epoch_record(phase_epoch, phase, trainer.learning_rate(int64_t{e + 1} * loader.batches_per_epoch() - 1), train);
+      std::string line = fmt::format("loss {:.4f} train {:.2f}%  {:.1f}s", train.loss, 100 * train.accuracy,
+                                     train.seconds);
+      if (!search) {
+        db.add_epoch(outcome.run_id, record);
+      } else {
+        const auto soft = trainer.last_soft_costs();
+        const auto fixed_now = cost.exact(net.fix());
+        std::vector<BudgetTrace> trace;
+        for (size_t b = 0; b < budgets.size(); ++b)
+          trace.push_back({phase_epoch, std::string(metric_name(budgets[b].metric)),
+                           metric_cost(soft, budgets[b].metric), metric_cost(fixed_now, budgets[b].metric),
+                           budgets[b].limit, penalty.lambda(b)});
+        db.add_search_epoch(outcome.run_id, record, trace);
+        line += fmt::format("  τ={:.3f}", trainer.tau()) + budgets_line(budgets, fixed_now, &penalty);
+      }
+      progress.end_epoch(line);
+    }
+
+    // Fix: argmax operators, binarised masks; repaired if the exact cost still misses a budget.
+    const RepairResult repaired = repair_to_budgets(net.fix(), cost, budgets, input.c);
+    outcome.arch = repaired.arch;
+    outcome.repaired_channels = repaired.removed_channels;
+    outcome.fits = repaired.fits;
+    outcome.costs = cost.exact(outcome.arch);
+    outcome.cost_records = cost_records(outcome.costs, budgets);
+    progress.set_phase("");
+    progress.message("fixed architecture:" + budgets_line(budgets, outcome.costs, nullptr) +
+                     (repaired.removed_channels ? fmt::format(" ({} channels removed to fit)",
+                                                              repaired.removed_channels) : std::string()));
+    const YAML::Node model = supernet::fixed_model_yaml(outcome.arch);
+    db.store_architecture(outcome.run_id, {target.name, yaml_text(supernet::fixed_arch_yaml(outcome.arch)),
+                                           yaml_text(model), outcome.repaired_channels, outcome.cost_records});
+
+    // Fine-tune the fixed net from the supernet's weights.
+    fixed = std::make_unique<supernet::Network>(supernet::build_network(model, input, classes, config.seed));
+    supernet::inherit_weights(net, outcome.arch, *fixed);
+    auto optimizer = supernet::make_optimizer(config.finetune_optimizer, fixed->params());
+    const supernet::LrSchedule schedule(config.finetune_schedule, loader.batches_per_epoch(),
+                                        std::max(1, config.finetune_epochs));
+    progress.set_phase("finetune");
+    for (int32_t e = 0; e < config.finetune_epochs; ++e) {
+      progress.begin_epoch(e + 1, config.finetune_epochs, loader.batches_per_epoch());
+      const int64_t first_step = int64_t{e} * loader.batches_per_epoch();
+      const supernet::EpochPlan plan{config.warmup_epochs + config.search_epochs + e, first_step,
+                                     config.label_smoothing};
+      const auto train = supernet::train_epoch(*fixed, *optimizer, schedule, loader, plan,
+                                               step_callback(progress, "finetune", e + 1, config.batch_size,
+                                                             data.train.count));
+      EpochRecord record = epoch_record(e + 1, "finetune", schedule.at(first_step + loader.batches_per_epoch() - 1),
+                                        train);
+      const auto test = supernet::evaluate(*fixed, data.test, config.eval_batch_size);
+      record.test_loss = test.loss;
+      record.test_accuracy = test.accuracy;
+      db.add_epoch(outcome.run_id, record);
+      outcome.test_accuracy = test.accuracy;
+      progress.end_epoch(fmt::format("loss {:.4f} train {:.2f}% test {:.2f}%  {:.1f}s", train.loss,
+                                     100 * train.accuracy, 100 * test.accuracy, train.seconds));
+    }
+    if (config.finetune_epochs == 0) outcome.test_accuracy = supernet::evaluate(*fixed, data.test, config.eval_batch_size).accuracy;
+    progress.set_phase("");
+  } catch (const Interrupted&) {
+    progress.set_phase("");
+    progress.message(fmt::format("run {} interrupted", outcome.run_id));
+    finish("interrupted", "");
+    return outcome;
+  } catch (const std::exception& e) {
+    finish("failed", e.what());
+    throw;
+  }
+  finish("done", "");
+  return outcome;
+}
+
+}  // namespace nas::search

@@ -1,0 +1,44 @@
+// `nas search`: warm-up (θ_w only) → search (θ_w and θ_a under the budget penalties) → fix (argmax operators,
+// binarised channel masks, repaired if a budget is still missed) → fine-tune (the fixed net, starting from the
+// supernet's weights) → test. Every epoch is committed to the results database as it ends; the fixed
+// architecture, its exact costs against every budget, and its weights are stored at the end.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "constraints/budget.h"
+#include "cost_models/costs.h"
+#include "search/progress.h"
+#include "search/results_db.h"
+#include "search/search_config.h"
+#include "supernet/search_space.h"
+
+namespace nas::search {
+
+struct SearchRequest {
+  SearchConfig config;
+  std::string target;                 // a board name (cost_models/targets) or a path to a target YAML
+  constraints::BudgetFlags budgets;
+  std::string command_line;
+};
+
+struct SearchOutcome {
+  int64_t run_id = 0;
+  std::string status;                 // "done" or "interrupted"
+  std::string target;
+  double test_accuracy = 0;
+  supernet::FixedArch arch;
+  cost_models::Costs<double> costs{};
+  std::vector<CostRecord> cost_records;  // each metric against its budget
+  int32_t repaired_channels = 0;
+  bool fits = true;
+  double seconds = 0;
+};
+
+// Validates target, budgets, config, data and reachability before the run is recorded, so bad input leaves the
+// database untouched. Budgets no network in the space can meet are refused naming the smallest reachable cost.
+SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& progress);
+
+}  // namespace nas::search

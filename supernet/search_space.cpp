@@ -1,0 +1,249 @@
+#include "supernet/search_space.h"
+
+#include <set>
+
+#include "supernet/error.h"
+#include "supernet/yaml_keys.h"
+
+namespace nas::supernet {
+
+namespace {
+
+const char* kAcceptedOps = "convKxK or dwsepKxK with odd K in 1..7 (e.g. conv3x3, dwsep5x5), or skip";
+
+// "b1.stride" under "search_space.blocks[0]".
+std::string key(const std::string& path, const std::string& name) { return path + "." + name; }
+
+// Block names become layer-name prefixes ("<block>.conv") and parameter slot names, so they must not contain the
+// separators those use, nor collide with the head's prefix.
+void check_block_name(const std::string& name, const std::string& where) {
+  if (name.empty()) throw Error(where, "block name must not be empty");
+  for (char ch : name) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+                    ch == '-';
+    if (!ok) throw Error(where, "block name '" + name + "' may only use letters, digits, '_' and '-'");
+  }
+  if (name == "head") throw Error(where, "block name 'head' is reserved for the classifier head");
+}
+
+int32_t read_stride(const YAML::Node& node, const std::string& path) {
+  const int32_t stride = yaml::read_scalar<int32_t>(node, path, "an integer");
+  if (stride != 1 && stride != 2) throw Error(yaml::where(path, node), "stride must be 1 or 2 (got " + std::to_string(stride) + ")");
+  return stride;
+}
+
+int32_t read_channels(const YAML::Node& node, const std::string& path) {
+  const int32_t out = yaml::read_scalar<int32_t>(node, path, "an integer");
+  if (out <= 0) throw Error(yaml::where(path, node), "channels must be positive (got " + std::to_string(out) + ")");
+  return out;
+}
+
+// The value of a required key.
+YAML::Node required(const YAML::Node& node, const std::string& path, const std::string& name) {
+  const YAML::Node value = node[name];
+  if (!value) throw Error(yaml::where(path, node), "missing key '" + name + "'");
+  return value;
+}
+
+// A spatial size after a k×k operator with padding k/2 at `stride`: (h + 2·(k/2) − k)/s + 1 = (h − 1)/s + 1 for
+// odd k, the same for every candidate, which is what lets them share one output shape.
+int32_t strided(int32_t size, int32_t stride) { return (size - 1) / stride + 1; }
+
+}  // namespace
+
+std::string OpCandidate::name() const {
+  if (kind == OpKind::skip) return "skip";
+  const std::string k = std::to_string(kernel);
+  return (kind == OpKind::conv ? "conv" : "dwsep") + k + "x" + k;
+}
+
+OpCandidate parse_op(const std::string& text, const std::string& where) {
+  const auto fail = [&]() -> OpCandidate {
+    throw Error(where, "unknown op '" + text + "' (expected " + kAcceptedOps + ")");
+  };
+  if (text == "skip") return {OpKind::skip, 0};
+  OpCandidate op;
+  std::string rest;
+  if (text.rfind("conv", 0) == 0) {
+    op.kind = OpKind::conv;
+    rest = text.substr(4);
+  } else if (text.rfind("dwsep", 0) == 0) {
+    op.kind = OpKind::dwsep;
+    rest = text.substr(5);
+  } else {
+    return fail();
+  }
+  // "KxK" with one digit each side.
+  if (rest.size() != 3 || rest[1] != 'x' || rest[0] != rest[2] || rest[0] < '1' || rest[0] > '7') return fail();
+  op.kernel = rest[0] - '0';
+  if (op.kernel % 2 == 0) return fail();
+  return op;
+}
+
+SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
+  const std::string root = "search_space";
+  if (!node) throw Error(root, "missing (expected a mapping with 'blocks')");
+  yaml::check_keys(node, root, {"blocks"});
+  const std::string blocks_path = key(root, "blocks");
+  const YAML::Node blocks = required(node, root, "blocks");
+  if (!blocks.IsSequence() || blocks.size() == 0)
+    throw Error(yaml::where(blocks_path, blocks), "expected a non-empty list of blocks");
+  if (input.c <= 0 || input.h <= 0 || input.w <= 0)
+    throw Error(root, "input shape " + input.str() + " must be positive", Error::Kind::failure);
+
+  SearchSpace space;
+  std::set<std::string> names;
+  int32_t in_channels = input.c;
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    const YAML::Node& item = blocks[b];
+    const std::string path = blocks_path + "[" + std::to_string(b) + "]";
+    yaml::check_keys(item, path, {"name", "out", "stride", "ops"});
+    SearchBlock block;
+    const YAML::Node name = required(item, path, "name");
+    block.name = yaml::read_scalar<std::string>(name, key(path, "name"), "a string");
+    check_block_name(block.name, yaml::where(key(path, "name"), name));
+    if (!names.insert(block.name).second)
+      throw Error(yaml::where(key(path, "name"), name), "block name '" + block.name + "' is used twice");
+    block.out_channels = read_channels(required(item, path, "out"), key(path, "out"));
+    block.stride = item["stride"] ? read_stride(item["stride"], key(path, "stride")) : 1;
+
+    const std::string ops_path = key(path, "ops");
+    const YAML::Node ops = required(item, path, "ops");
+    if (!ops.IsSequence() || ops.size() == 0) throw Error(yaml::where(ops_path, ops), "expected a non-empty list of ops");
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const std::string op_path = ops_path + "[" + std::to_string(i) + "]";
+      const std::string op_where = yaml::where(op_path, ops[i]);
+      const OpCandidate op = parse_op(yaml::read_scalar<std::string>(ops[i], op_path, "an op name"), op_where);
+      for (const auto& earlier : block.ops)
+        if (earlier == op) throw Error(op_where, "op '" + op.name() + "' is listed twice");
+      if (op.kind == OpKind::skip && (block.stride != 1 || in_channels != block.out_channels))
+        throw Error(op_where, "skip needs stride 1 and as many input as output channels (got stride " +
+                                  std::to_string(block.stride) + ", " + std::to_string(in_channels) + " -> " +
+                                  std::to_string(block.out_channels) + " channels)");
+      block.ops.push_back(op);
+    }
+    in_channels = block.out_channels;
+    space.blocks.push_back(std::move(block));
+  }
+  return space;
+}
+
+Shape block_input_shape(const SearchSpace& space, Shape input, size_t b) {
+  if (b >= space.blocks.size())
+    throw Error("search space", "block " + std::to_string(b) + " does not exist (" +
+                                    std::to_string(space.blocks.size()) + " blocks)", Error::Kind::failure);
+  Shape shape{1, input.h, input.w, input.c};
+  for (size_t k = 0; k < b; ++k) shape = block_output_shape(space, input, k);
+  return shape;
+}
+
+Shape block_output_shape(const SearchSpace& space, Shape input, size_t b) {
+  const Shape in = block_input_shape(space, input, b);
+  const SearchBlock& block = space.blocks[b];
+  return {1, strided(in.h, block.stride), strided(in.w, block.stride), block.out_channels};
+}
+
+YAML::Node fixed_arch_yaml(const FixedArch& arch) {
+  YAML::Node root;
+  YAML::Node blocks(YAML::NodeType::Sequence);
+  for (const auto& block : arch.blocks) {
+    YAML::Node item;
+    item["name"] = block.name;
+    item["op"] = block.op.name();
+    item["out"] = block.out_channels;
+    item["stride"] = block.stride;
+    item.SetStyle(YAML::EmitterStyle::Flow);
+    blocks.push_back(item);
+  }
+  root["blocks"] = blocks;
+  return root;
+}
+
+FixedArch parse_fixed_arch(const YAML::Node& node) {
+  const std::string root = "architecture";
+  if (!node) throw Error(root, "missing (expected a mapping with 'blocks')");
+  yaml::check_keys(node, root, {"blocks"});
+  const std::string blocks_path = key(root, "blocks");
+  const YAML::Node blocks = required(node, root, "blocks");
+  if (!blocks.IsSequence() || blocks.size() == 0)
+    throw Error(yaml::where(blocks_path, blocks), "expected a non-empty list of blocks");
+  FixedArch arch;
+  std::set<std::string> names;
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    const YAML::Node& item = blocks[b];
+    const std::string path = blocks_path + "[" + std::to_string(b) + "]";
+    yaml::check_keys(item, path, {"name", "op", "out", "stride"});
+    FixedBlock block;
+    const YAML::Node name = required(item, path, "name");
+    block.name = yaml::read_scalar<std::string>(name, key(path, "name"), "a string");
+    check_block_name(block.name, yaml::where(key(path, "name"), name));
+    if (!names.insert(block.name).second)
+      throw Error(yaml::where(key(path, "name"), name), "block name '" + block.name + "' is used twice");
+    const YAML::Node op = required(item, path, "op");
+    block.op = parse_op(yaml::read_scalar<std::string>(op, key(path, "op"), "an op name"), yaml::where(key(path, "op"), op));
+    block.out_channels = read_channels(required(item, path, "out"), key(path, "out"));
+    block.stride = item["stride"] ? read_stride(item["stride"], key(path, "stride")) : 1;
+    // The first block's input channels are the image's, unknown here; later skips must keep their input's.
+    if (block.op.kind == OpKind::skip) {
+      const int32_t in = b == 0 ? block.out_channels : arch.blocks.back().out_channels;
+      if (block.stride != 1 || in != block.out_channels)
+        throw Error(yaml::where(path, item), "skip needs stride 1 and out equal to its input's channels (got stride " +
+                                                 std::to_string(block.stride) + ", " + std::to_string(in) + " -> " +
+                                                 std::to_string(block.out_channels) + " channels)");
+    }
+    arch.blocks.push_back(std::move(block));
+  }
+  return arch;
+}
+
+YAML::Node fixed_model_yaml(const FixedArch& arch) {
+  YAML::Node layers(YAML::NodeType::Sequence);
+  // Keys are set before the layer joins the list, so nothing relies on yaml-cpp's node aliasing.
+  auto layer = [](const std::string& name, const std::string& type) {
+    YAML::Node node;
+    node["name"] = name;
+    node["type"] = type;
+    node.SetStyle(YAML::EmitterStyle::Flow);
+    return node;
+  };
+  auto add = [&](const std::string& name, const std::string& type) { layers.push_back(layer(name, type)); };
+  // A k×k convolution without bias: the BatchNorm after it has its own shift, so a bias would be redundant.
+  auto conv = [&](const std::string& name, const std::string& type, int32_t out, int32_t kernel, int32_t stride) {
+    YAML::Node node = layer(name, type);
+    if (out > 0) node["out"] = out;  // a depthwise convolution keeps its input's channels
+    node["kernel"] = kernel;
+    node["stride"] = stride;
+    node["padding"] = kernel / 2;
+    node["bias"] = false;
+    layers.push_back(node);
+  };
+  for (const auto& block : arch.blocks) {
+    const std::string& n = block.name;
+    switch (block.op.kind) {
+      case OpKind::skip:
+        break;  // the identity: no layers
+      case OpKind::conv:
+        conv(n + ".conv", "conv2d", block.out_channels, block.op.kernel, block.stride);
+        add(n + ".bn", "batchnorm");
+        add(n + ".relu", "relu");
+        break;
+      case OpKind::dwsep:
+        conv(n + ".dw", "depthwise_conv2d", 0, block.op.kernel, block.stride);
+        add(n + ".dw_bn", "batchnorm");
+        add(n + ".dw_relu", "relu");
+        conv(n + ".pw", "conv2d", block.out_channels, 1, 1);
+        add(n + ".pw_bn", "batchnorm");
+        add(n + ".pw_relu", "relu");
+        break;
+    }
+  }
+  add("head.pool", "global_avg_pool");
+  YAML::Node fc = layer("head.fc", "linear");
+  fc["out"] = "classes";
+  layers.push_back(fc);
+  YAML::Node model;
+  model["layers"] = layers;
+  return model;
+}
+
+}  // namespace nas::supernet

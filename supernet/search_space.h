@@ -1,0 +1,82 @@
+// The search space of a supernet: a chain of searchable blocks, each choosing one operator from its candidates
+// (SuperNet style) and keeping a subset of its output channels (PIT style), followed by a fixed head (global
+// average pool, then a linear layer to the classes). Described in YAML under `search_space:`:
+//
+//   search_space:
+//     blocks:
+//       - {name: b1, out: 32, stride: 1, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5]}
+//       - {name: b2, out: 64, stride: 2, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5]}
+//       - {name: b3, out: 64, stride: 1, ops: [conv3x3, dwsep3x3, skip]}   # skip: stride 1 and in == out only
+//
+// Every operator is followed by BatchNorm and ReLU; padding is kernel/2 ("same" at stride 1). A depthwise-separable
+// operator is a depthwise k×k convolution (BN, ReLU) then a pointwise 1×1 convolution (BN, ReLU). Skip is the
+// identity. The fixed architecture that a search ends with (FixedArch) names one operator and a channel count per
+// block; it is the hand-off to training, cost models and deployment.
+#pragma once
+
+#include <yaml-cpp/yaml.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "supernet/tensor.h"
+
+namespace nas::supernet {
+
+enum class OpKind { conv, dwsep, skip };
+
+struct OpCandidate {
+  OpKind kind = OpKind::conv;
+  int32_t kernel = 3;  // 0 for skip
+  std::string name() const;  // "conv3x3", "dwsep5x5", "skip"
+  bool operator==(const OpCandidate&) const = default;
+};
+
+// Parses "conv3x3", "conv5x5", "dwsep3x3", "dwsep5x5", "skip" (and any odd kernel 1..7); throws nas::Error naming
+// `where` and listing the accepted forms.
+OpCandidate parse_op(const std::string& text, const std::string& where);
+
+struct SearchBlock {
+  std::string name;
+  int32_t out_channels = 0;  // the most channels the block may keep
+  int32_t stride = 1;
+  std::vector<OpCandidate> ops;
+};
+
+struct SearchSpace {
+  std::vector<SearchBlock> blocks;
+};
+
+// Parses the `search_space:` node (strict keys; one clear nas::Error per problem: unknown op, skip where the shapes
+// do not allow it, duplicate names, non-positive channels, stride not 1 or 2). `input` is one image's shape; it is
+// needed to check skips (the first block's input has input.c channels).
+SearchSpace parse_search_space(const YAML::Node& node, Shape input);
+
+// Input and output shape (n = 1) of block `b` for images of shape `input`, all channels kept.
+Shape block_input_shape(const SearchSpace& space, Shape input, size_t b);
+Shape block_output_shape(const SearchSpace& space, Shape input, size_t b);
+
+// One concrete choice per block.
+struct FixedBlock {
+  std::string name;
+  OpCandidate op;
+  int32_t out_channels = 0;  // channels kept; for skip, equal to the block's input channels
+  int32_t stride = 1;
+};
+
+struct FixedArch {
+  std::vector<FixedBlock> blocks;
+};
+
+// The fixed architecture as human-readable YAML (`blocks: [{name, op, out, stride}]`) and back (strict).
+YAML::Node fixed_arch_yaml(const FixedArch& arch);
+FixedArch parse_fixed_arch(const YAML::Node& node);
+
+// The fixed architecture as a `model:` node for build_network (supernet/network_builder.h): concrete conv2d /
+// depthwise_conv2d / batchnorm / relu layers, then global_avg_pool and `linear, out: classes`. Layer names are
+// `<block>.conv`, `<block>.bn`, `<block>.dw`, `<block>.dw_bn`, `<block>.pw`, `<block>.pw_bn`, `head.pool`,
+// `head.fc`, so weights can be copied from the supernet by name.
+YAML::Node fixed_model_yaml(const FixedArch& arch);
+
+}  // namespace nas::supernet

@@ -1,0 +1,113 @@
+#include "supernet/supernet.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "supernet/error.h"
+#include "supernet/linear.h"
+#include "supernet/pooling.h"
+
+namespace nas::supernet {
+
+SuperNet::SuperNet(SearchSpace space, Shape input, int32_t num_classes, uint64_t seed)
+    : space_(std::move(space)), input_({1, input.h, input.w, input.c}), num_classes_(num_classes), net_(input) {
+  if (space_.blocks.empty()) throw Error("supernet", "the search space has no blocks");
+  if (num_classes <= 0) throw Error("supernet", "classes must be positive (got " + std::to_string(num_classes) + ")");
+  for (const SearchBlock& spec : space_.blocks) {
+    auto block = std::make_unique<SearchableBlock>(spec);
+    blocks_.push_back(block.get());
+    net_.add(spec.name, std::move(block), {net_.size() - 1});
+  }
+  net_.add("head.pool", std::make_unique<GlobalAvgPool>(), {net_.size() - 1});
+  net_.add("head.fc", std::make_unique<Linear>(num_classes), {net_.size() - 1});
+  net_.finalize(seed);
+
+  for (const SearchBlock& spec : space_.blocks) {
+    logits_slots_.push_back(
+        arch_.declare(spec.name + ".op_logits", static_cast<int64_t>(spec.ops.size()), ParamRole::no_decay));
+    gamma_slots_.push_back(arch_.declare(spec.name + ".gamma", spec.out_channels, ParamRole::no_decay));
+  }
+  arch_.allocate();  // zero logits: every op equally likely
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    auto gamma = arch_.value(gamma_slots_[b]);
+    std::fill(gamma.begin(), gamma.end(), 1.0f);  // every channel kept at the start
+    blocks_[b]->bind_arch(arch_, logits_slots_[b], gamma_slots_[b]);
+  }
+}
+
+void SuperNet::set_tau(double tau) {
+  if (!(tau > 0)) throw Error("supernet", "temperature must be positive (got " + std::to_string(tau) + ")");
+  tau_ = tau;
+  for (SearchableBlock* block : blocks_) block->set_tau(tau);
+}
+
+void SuperNet::sample(Rng& rng, double tau) {
+  set_tau(tau);
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    // Gumbel-max: argmax_j (θ_j/τ + g_j) with g_j = −log(−log u_j) is distributed as softmax(θ/τ).
+    const auto logits = arch_.value(logits_slots_[b]);
+    size_t best = 0;
+    double best_score = -INFINITY;
+    for (size_t j = 0; j < logits.size(); ++j) {
+      const double u = (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1.0p-53;  // in (0, 1): both logs finite
+      const double gumbel = -std::log(-std::log(u));
+      const double score = double{logits[j]} / tau + gumbel;
+      if (score > best_score) {
+        best_score = score;
+        best = j;
+      }
+    }
+    blocks_[b]->select(best);
+  }
+}
+
+void SuperNet::select_argmax() {
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    const auto logits = arch_.value(logits_slots_[b]);
+    blocks_[b]->select(static_cast<size_t>(std::max_element(logits.begin(), logits.end()) - logits.begin()));
+  }
+}
+
+std::vector<double> SuperNet::op_probabilities(size_t b) const { return blocks_.at(b)->op_probabilities(); }
+
+double SuperNet::kept_channels(size_t b) const {
+  return static_cast<double>(blocks_.at(b)->kept_channel_indices().size());
+}
+
+std::vector<int32_t> SuperNet::kept_channel_indices(size_t b) const { return blocks_.at(b)->kept_channel_indices(); }
+
+void SuperNet::add_cost_gradient(size_t b, std::span<const double> d_prob, double d_channels) {
+  const std::vector<double> p = op_probabilities(b);
+  if (d_prob.size() != p.size())
+    throw Error("supernet", "cost gradient for block '" + space_.blocks.at(b).name + "' has " +
+                                std::to_string(d_prob.size()) + " op terms, expected " + std::to_string(p.size()),
+                Error::Kind::failure);
+  // dC/dθ_j = Σ_i dC/dp_i · p_i (δ_ij − p_j) / τ = p_j (dC/dp_j − Σ_i p_i dC/dp_i) / τ
+  double mean = 0;
+  for (size_t i = 0; i < p.size(); ++i) mean += p[i] * d_prob[i];
+  auto dlogits = arch_.grad(logits_slots_[b]);
+  for (size_t j = 0; j < p.size(); ++j) dlogits[j] += static_cast<float>(p[j] * (d_prob[j] - mean) / tau_);
+  const auto gamma = arch_.value(gamma_slots_[b]);
+  auto dgamma = arch_.grad(gamma_slots_[b]);
+  for (size_t c = 0; c < gamma.size(); ++c)
+    dgamma[c] += static_cast<float>(d_channels * (gamma[c] < 0.0f ? -1.0 : 1.0));
+}
+
+void SuperNet::zero_arch_grads() { std::fill(arch_.grads().begin(), arch_.grads().end(), 0.0f); }
+
+FixedArch SuperNet::fix() const {
+  FixedArch arch;
+  int32_t channels = input_.c;  // what the next block reads
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    const SearchBlock& spec = space_.blocks[b];
+    const auto logits = arch_.value(logits_slots_[b]);
+    const auto best = static_cast<size_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    FixedBlock block{spec.name, spec.ops[best], 0, spec.stride};
+    if (block.op.kind != OpKind::skip) channels = static_cast<int32_t>(kept_channel_indices(b).size());
+    block.out_channels = channels;
+    arch.blocks.push_back(std::move(block));
+  }
+  return arch;
+}
+
+}  // namespace nas::supernet

@@ -1,0 +1,80 @@
+// The supernet of a search: a chain of SearchableBlocks (supernet/searchable_block.h) followed by a fixed head
+// (global average pool, linear to the classes), with two flat parameter buffers:
+//  - θ_w, the weights of every candidate op and the head: network().params() (= weights());
+//  - θ_a, the architecture parameters: arch(), slots `<block>.op_logits` (one per candidate, initialised to 0, so
+//    all ops start equally likely) and `<block>.gamma` (one per output channel, initialised to 1.0, so every
+//    channel starts kept), all ParamRole::no_decay so an Adam from make_optimizer can train them.
+//
+// A search step: sample(rng, τ) picks one op per block (Gumbel-max), network().forward/backward trains θ_w and
+// WRITES the task loss's θ_a gradients into arch().grads(); add_cost_gradient() then ADDS the cost terms' θ_a
+// gradients; an optimizer steps arch(). Evaluation uses select_argmax().
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "supernet/network.h"
+#include "supernet/rng.h"
+#include "supernet/search_space.h"
+#include "supernet/searchable_block.h"
+
+namespace nas::supernet {
+
+class SuperNet {
+ public:
+  // `input` is one image's shape (n ignored). Weights are drawn from `seed`.
+  SuperNet(SearchSpace space, Shape input, int32_t num_classes, uint64_t seed);
+  SuperNet(SuperNet&&) = default;
+  SuperNet& operator=(SuperNet&&) = default;
+
+  Network& network() { return net_; }
+  const Network& network() const { return net_; }
+  ParamStore& weights() { return net_.params(); }
+  const ParamStore& weights() const { return net_.params(); }
+  ParamStore& arch() { return arch_; }
+  const ParamStore& arch() const { return arch_; }
+  const SearchSpace& space() const { return space_; }
+  Shape input_shape() const { return input_; }
+  int32_t num_classes() const { return num_classes_; }
+  size_t block_count() const { return blocks_.size(); }
+  SearchableBlock& block(size_t b) { return *blocks_.at(b); }
+  const SearchableBlock& block(size_t b) const { return *blocks_.at(b); }
+  // The network node of block b; the head's nodes follow the last block.
+  int32_t block_node(size_t b) const { return static_cast<int32_t>(b); }
+  int32_t head_fc_node() const { return static_cast<int32_t>(blocks_.size()) + 1; }
+
+  // Draws each block's op by Gumbel-max over θ/τ (a sample of softmax(θ/τ)) and sets τ for the gradients.
+  void sample(Rng& rng, double tau);
+  // Selects each block's most likely op (argmax θ, the first on ties), for evaluation; τ is kept.
+  void select_argmax();
+  void set_tau(double tau);
+  double tau() const { return tau_; }
+
+  // Per block: softmax(θ/τ), the binarised channel count (the always-kept channel included) and its indices.
+  std::vector<double> op_probabilities(size_t b) const;
+  double kept_channels(size_t b) const;
+  std::vector<int32_t> kept_channel_indices(size_t b) const;
+
+  // ADDS dCost/dθ_a of block b to arch().grads(), given dCost/dp (one per candidate) and dCost/d(kept channels):
+  // through the softmax Jacobian for the logits, dp_i/dθ_j = p_i (δ_ij − p_j) / τ, and through the mask's
+  // straight-through estimator for every channel's γ, d(Σm)/dγ_c = sign(γ_c) (see searchable_block.h).
+  void add_cost_gradient(size_t b, std::span<const double> d_prob, double d_channels);
+  void zero_arch_grads();
+
+  // Argmax op per block and its kept channel count; a skip keeps its input's channels (the previous block's, or
+  // the image's for the first block).
+  FixedArch fix() const;
+
+ private:
+  SearchSpace space_;
+  Shape input_;
+  int32_t num_classes_;
+  Network net_;
+  ParamStore arch_;
+  std::vector<SearchableBlock*> blocks_;  // owned by net_
+  std::vector<int32_t> logits_slots_, gamma_slots_;
+  double tau_ = 1.0;
+};
+
+}  // namespace nas::supernet

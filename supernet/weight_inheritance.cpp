@@ -1,0 +1,179 @@
+#include "supernet/weight_inheritance.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+#include "supernet/error.h"
+
+namespace nas::supernet {
+
+namespace {
+
+constexpr const char* kWhere = "inherit weights";
+constexpr float kBatchNormEps = 1e-5f;  // BatchNorm2d's default, which the searchable blocks use
+
+using Indices = std::vector<int32_t>;
+
+// The fixed network's node for YAML layer `name`: a BatchNorm fused with its ReLU is one node "<bn>+<relu>".
+int32_t find_node(const Network& net, const std::string& name) {
+  for (int32_t k = 0; k < net.size(); ++k)
+    if (net.name(k) == name || net.name(k).rfind(name + "+", 0) == 0) return k;
+  throw Error(kWhere, "the fixed network has no layer '" + name + "' (build it with fixed_model_yaml)");
+}
+
+std::vector<int32_t> node_slots(const Network& net, int32_t node) {
+  std::vector<int32_t> slots(static_cast<size_t>(net.param_slot_count(node)));
+  std::iota(slots.begin(), slots.end(), net.first_param_slot(node));
+  return slots;
+}
+
+// Copies between the supernet's and the fixed network's parameters, checking every size.
+class Copier {
+ public:
+  Copier(const ParamStore& from, ParamStore& to) : from_(from), to_(to) {}
+
+  // HWIO weights [k·k][cin][cout] → [k·k][in.size()][out.size()] keeping the listed channels.
+  void conv(int32_t from_slot, int32_t to_slot, int32_t cin, int32_t cout, const Indices& in, const Indices& out,
+            const std::string& name) {
+    const auto src = from_.value(from_slot);
+    const auto dst = to_.value(to_slot);
+    const auto taps = static_cast<int64_t>(src.size()) / (int64_t{cin} * cout);
+    const auto in_n = static_cast<int64_t>(in.size()), out_n = static_cast<int64_t>(out.size());
+    expect_size(dst.size(), taps * in_n * out_n, name);
+    for (int64_t t = 0; t < taps; ++t)
+      for (int64_t i = 0; i < in_n; ++i)
+        for (int64_t o = 0; o < out_n; ++o)
+          dst[static_cast<size_t>((t * in_n + i) * out_n + o)] =
+              src[static_cast<size_t>((t * cin + in[static_cast<size_t>(i)]) * cout + out[static_cast<size_t>(o)])];
+  }
+
+  // A per-channel vector (BatchNorm γ, β, running statistics; a bias) keeping the listed channels.
+  void channels(int32_t from_slot, int32_t to_slot, const Indices& keep, const std::string& name) {
+    const auto src = from_.value(from_slot);
+    const auto dst = to_.value(to_slot);
+    expect_size(dst.size(), static_cast<int64_t>(keep.size()), name);
+    for (size_t i = 0; i < keep.size(); ++i) dst[i] = src[static_cast<size_t>(keep[i])];
+  }
+
+  // All four BatchNorm slots: γ, β, running mean, running variance.
+  void batchnorm(const std::vector<int32_t>& from, const std::vector<int32_t>& to, const Indices& keep,
+                 const std::string& name) {
+    if (from.size() != 4 || to.size() != 4) throw Error(kWhere, name + " is not a BatchNorm layer");
+    for (size_t k = 0; k < 4; ++k) channels(from[k], to[k], keep, name);
+  }
+
+  void all(int32_t from_slot, int32_t to_slot, const std::string& name) {
+    const auto src = from_.value(from_slot);
+    const auto dst = to_.value(to_slot);
+    expect_size(dst.size(), static_cast<int64_t>(src.size()), name);
+    std::copy(src.begin(), src.end(), dst.begin());
+  }
+
+ private:
+  static void expect_size(size_t got, int64_t expected, const std::string& name) {
+    if (static_cast<int64_t>(got) != expected)
+      throw Error(kWhere, name + " has " + std::to_string(got) + " parameters, expected " + std::to_string(expected) +
+                              " (was the fixed network built from this architecture?)");
+  }
+  const ParamStore& from_;
+  ParamStore& to_;
+};
+
+// Channels in [0, count) not in `kept` (sorted): with `kept` the supernet's mask, the channels that are zero there.
+Indices dropped(int32_t count, const Indices& kept) {
+  Indices out;
+  for (int32_t c = 0; c < count; ++c)
+    if (!std::binary_search(kept.begin(), kept.end(), c)) out.push_back(c);
+  return out;
+}
+
+// The depthwise stage maps a zero input channel c to the constant ReLU(β_c − μ_c·γ_c/√(σ²_c + ε)) in inference
+// mode; the pointwise convolution adds Σ_c W[c][o]·const_c to output o. Subtracting that from the pointwise
+// BatchNorm's running mean makes the fixed net (which has no channel c) compute the same.
+void fold_dropped_depthwise_channels(const ParamStore& from, ParamStore& to, const std::vector<int32_t>& dw_bn,
+                                     int32_t pw_weight, int32_t cout, const Indices& dropped_in,
+                                     const Indices& kept_out, int32_t fixed_running_mean) {
+  if (dropped_in.empty()) return;
+  const auto gamma = from.value(dw_bn[0]), beta = from.value(dw_bn[1]);
+  const auto mean = from.value(dw_bn[2]), var = from.value(dw_bn[3]);
+  const auto w = from.value(pw_weight);
+  auto running_mean = to.value(fixed_running_mean);
+  for (size_t o = 0; o < kept_out.size(); ++o) {
+    double shift = 0;
+    for (int32_t c : dropped_in) {
+      const auto k = static_cast<size_t>(c);
+      // As BatchNorm2d computes it, in float: scale = γ·invstd, shift = β − mean·scale, y = max(0·scale + shift, 0).
+      const float scale = gamma[k] * (1.0f / std::sqrt(var[k] + kBatchNormEps));
+      const float constant = std::max(beta[k] - mean[k] * scale, 0.0f);
+      shift += double{w[static_cast<size_t>(int64_t{c} * cout + kept_out[o])]} * constant;
+    }
+    running_mean[o] = static_cast<float>(running_mean[o] - shift);
+  }
+}
+
+}  // namespace
+
+void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& fixed) {
+  const SearchSpace& space = supernet.space();
+  if (arch.blocks.size() != space.blocks.size())
+    throw Error(kWhere, "architecture has " + std::to_string(arch.blocks.size()) + " blocks, the supernet " +
+                            std::to_string(space.blocks.size()));
+  Copier copy(supernet.weights(), fixed.params());
+  // The channels of the supernet's activations that the fixed network keeps, as they enter each block, and those
+  // the supernet's mask keeps (the others are zero there).
+  Indices in(static_cast<size_t>(supernet.input_shape().c));
+  std::iota(in.begin(), in.end(), 0);
+  Indices in_live = in;
+  int32_t in_full = supernet.input_shape().c;  // channels of that activation in the supernet
+
+  for (size_t b = 0; b < arch.blocks.size(); ++b) {
+    const FixedBlock& fb = arch.blocks[b];
+    const SearchBlock& sb = space.blocks[b];
+    const std::string where = "block '" + sb.name + "'";
+    if (fb.name != sb.name) throw Error(kWhere, "architecture block " + std::to_string(b) + " is '" + fb.name +
+                                                    "', the supernet's is '" + sb.name + "'");
+    const auto found = std::find(sb.ops.begin(), sb.ops.end(), fb.op);
+    if (found == sb.ops.end()) throw Error(kWhere, where + ": op " + fb.op.name() + " is not one of its candidates");
+    if (fb.op.kind == OpKind::skip) continue;  // the identity: nothing to copy, channels unchanged
+    const auto op = static_cast<size_t>(found - sb.ops.begin());
+    const SearchableBlock& block = supernet.block(b);
+    const Indices live = block.kept_channel_indices();
+    if (fb.out_channels > static_cast<int32_t>(live.size()) || fb.out_channels <= 0)
+      throw Error(kWhere, where + " keeps " + std::to_string(live.size()) + " channels in the supernet, the architecture " +
+                              std::to_string(fb.out_channels) + " (at most the supernet's)");
+    // Fewer channels than the mask keeps (a budget repair removed some): the strongest by |γ|.
+    const Indices out = block.strongest_kept_channels(fb.out_channels);
+    const std::string& n = sb.name;
+    auto fixed_slots = [&](const std::string& layer) { return node_slots(fixed, find_node(fixed, layer)); };
+    if (fb.op.kind == OpKind::conv) {
+      copy.conv(block.stage_slots(op, 0)[0], fixed_slots(n + ".conv")[0], in_full, sb.out_channels, in, out, n + ".conv");
+      copy.batchnorm(block.stage_slots(op, 1), fixed_slots(n + ".bn"), out, n + ".bn");
+    } else {
+      const Indices one{0};  // a depthwise weight has one input channel per group
+      // [k·k][1][cin] keeping the input channels as its "outputs"
+      copy.conv(block.stage_slots(op, 0)[0], fixed_slots(n + ".dw")[0], 1, in_full, one, in, n + ".dw");
+      copy.batchnorm(block.stage_slots(op, 1), fixed_slots(n + ".dw_bn"), in, n + ".dw_bn");
+      const int32_t pw_weight = block.stage_slots(op, 2)[0];
+      copy.conv(pw_weight, fixed_slots(n + ".pw")[0], in_full, sb.out_channels, in, out, n + ".pw");
+      const std::vector<int32_t> pw_bn = fixed_slots(n + ".pw_bn");
+      copy.batchnorm(block.stage_slots(op, 3), pw_bn, out, n + ".pw_bn");
+      fold_dropped_depthwise_channels(supernet.weights(), fixed.params(), block.stage_slots(op, 1), pw_weight,
+                                      sb.out_channels, dropped(in_full, in_live), out, pw_bn[2]);
+    }
+    in = out;
+    in_live = live;
+    in_full = sb.out_channels;
+  }
+
+  // Head: linear weights [in][classes] for the kept input channels, and the bias.
+  const std::vector<int32_t> from = node_slots(supernet.network(), supernet.head_fc_node());
+  const std::vector<int32_t> to = node_slots(fixed, find_node(fixed, "head.fc"));
+  if (from.size() != to.size() || from.empty()) throw Error(kWhere, "head.fc layers differ");
+  Indices classes(static_cast<size_t>(supernet.num_classes()));
+  std::iota(classes.begin(), classes.end(), 0);
+  copy.conv(from[0], to[0], in_full, supernet.num_classes(), in, classes, "head.fc");
+  for (size_t k = 1; k < from.size(); ++k) copy.all(from[k], to[k], "head.fc bias");
+}
+
+}  // namespace nas::supernet

@@ -1,0 +1,93 @@
+#include "constraints/penalty.h"
+
+#include <gtest/gtest.h>
+
+#include "constraints/budget.h"
+#include "tests/common/test_support.h"
+
+namespace nas::constraints {
+namespace {
+
+using test_support::contains;
+using test_support::error_of;
+
+const BoardLimits kBoard{"nano33", 262144, 1048576};
+
+TEST(Budgets, BoardLimitsAlwaysApplyAndFlagsReplaceThem) {
+  auto budgets = make_budgets({}, kBoard);
+  ASSERT_EQ(budgets.size(), 2u);
+  EXPECT_EQ(budgets[0].metric, Metric::ram);
+  EXPECT_EQ(budgets[0].limit, 262144);
+  EXPECT_EQ(budgets[0].source, "nano33 SRAM");
+  EXPECT_EQ(budgets[1].metric, Metric::flash);
+
+  budgets = make_budgets({"128K", "", "50ms", "2mJ"}, kBoard);
+  ASSERT_EQ(budgets.size(), 4u);
+  EXPECT_EQ(budgets[0].limit, 131072);
+  EXPECT_EQ(budgets[0].source, "--max-ram 128K");
+  EXPECT_EQ(budgets[1].source, "nano33 flash");
+  EXPECT_EQ(budgets[2].metric, Metric::latency);
+  EXPECT_DOUBLE_EQ(budgets[2].limit, 0.05);
+  EXPECT_EQ(budgets[3].metric, Metric::energy);
+  EXPECT_DOUBLE_EQ(budgets[3].limit, 2e-3);
+}
+
+TEST(Budgets, BadFlagsNameTheFlag) {
+  EXPECT_TRUE(contains(error_of([] { make_budgets({"256Q", "", "", ""}, kBoard); }), "--max-ram"));
+  EXPECT_TRUE(contains(error_of([] { make_budgets({"", "", "50", ""}, kBoard); }), "--max-latency"));
+  EXPECT_TRUE(contains(error_of([] { make_budgets({"", "", "0ms", ""}, kBoard); }), "must be positive"));
+  const std::string above = error_of([] { make_budgets({"512K", "", "", ""}, kBoard); });
+  EXPECT_TRUE(contains(above, "exceeds the nano33 SRAM")) << above;
+}
+
+TEST(Budgets, MetricsFormatWithUnits) {
+  EXPECT_EQ(metric_name(Metric::latency), "latency");
+  EXPECT_EQ(format_metric(Metric::energy, 1.5e-3), "1.5 mJ");
+  EXPECT_EQ(format_metric(Metric::energy, 2.5e-6), "2.5 uJ");
+}
+
+TEST(HingePenalty, ZeroInsideLinearOutsideNormalisedByTheBudget) {
+  EXPECT_EQ(hinge_penalty(90.0, 100.0, 5.0), 0.0);
+  EXPECT_EQ(hinge_penalty(100.0, 100.0, 5.0), 0.0);
+  EXPECT_DOUBLE_EQ(hinge_penalty(150.0, 100.0, 2.0), 1.0);
+  // the same relative excess costs the same whatever the unit
+  EXPECT_DOUBLE_EQ(hinge_penalty(0.075, 0.05, 2.0), hinge_penalty(393216.0, 262144.0, 2.0));
+}
+
+TEST(Penalty, LambdaRampsThenGrowsWhileViolatedAndDecaysBackWhenMet) {
+  PenaltySchedule schedule;
+  schedule.lambda_init = 1.0;
+  schedule.growth = 0.1;
+  schedule.decay = 0.5;
+  schedule.ramp_steps = 4;
+  Penalty penalty({{Metric::latency, 0.05, "--max-latency 50ms"}}, schedule);
+  EXPECT_EQ(penalty.lambda(0), 0.0);  // the ramp starts at zero
+  penalty.update({0.04});               // met: stays at lambda_init, ramp 1/4
+  EXPECT_DOUBLE_EQ(penalty.lambda(0), 0.25);
+  penalty.update({0.06});               // violated: 1.1, ramp 2/4
+  EXPECT_DOUBLE_EQ(penalty.lambda(0), 0.55);
+  penalty.update({0.06});
+  penalty.update({0.06});               // 1.1^3 at full ramp
+  EXPECT_NEAR(penalty.lambda(0), 1.331, 1e-12);
+  penalty.update({0.01});               // met: decays, but never below lambda_init
+  EXPECT_DOUBLE_EQ(penalty.lambda(0), 1.0);
+
+  const double total = penalty.total<double>([](Metric) { return 0.1; });
+  EXPECT_DOUBLE_EQ(total, 1.0 * (0.1 / 0.05 - 1.0));
+}
+
+TEST(Penalty, GrowthIsCappedAndBadSchedulesAreRefused) {
+  PenaltySchedule schedule;
+  schedule.lambda_max = 2.0;
+  schedule.growth = 1.0;
+  schedule.ramp_steps = 0;
+  Penalty penalty({{Metric::ram, 100, "r"}, {Metric::flash, 100, "f"}}, schedule);
+  for (int i = 0; i < 10; ++i) penalty.update({200, 50});
+  EXPECT_EQ(penalty.lambda(0), 2.0);
+  EXPECT_EQ(penalty.lambda(1), 1.0);  // the met budget is untouched
+  schedule.lambda_init = 0;
+  EXPECT_TRUE(contains(error_of([&] { Penalty({}, schedule); }), "lambda_init"));
+}
+
+}  // namespace
+}  // namespace nas::constraints

@@ -1,0 +1,101 @@
+#include "cost_models/costs.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "cost_models/lowering.h"
+#include "tests/cost_models/small_space.h"
+
+namespace nas::cost_models {
+namespace {
+
+using test::kClasses;
+using test::small_input;
+using test::small_space;
+
+// A soft point of the small space: normalised probabilities bounded away from 0, fractional channels.
+std::vector<double> soft_point(std::mt19937& rng) {
+  std::uniform_real_distribution<double> weight(0.2, 1.0);
+  std::vector<double> x;
+  for (const auto& block : small_space().blocks) {
+    std::vector<double> p;
+    double sum = 0;
+    for (size_t i = 0; i < block.ops.size(); ++i) sum += p.emplace_back(weight(rng));
+    for (const double v : p) x.push_back(v / sum);
+    x.push_back(std::uniform_real_distribution<double>(1.5, block.out_channels - 0.5)(rng));
+  }
+  return x;
+}
+
+// Costs as a function of the flat parameter vector (per block: probabilities, then channels).
+template <class S>
+Costs<S> costs_at(const std::vector<S>& x, const Target& target) {
+  const auto space = small_space();
+  ArchView<S> view;
+  size_t index = 0;
+  for (const auto& block : space.blocks) {
+    BlockView<S> bv;
+    for (size_t i = 0; i < block.ops.size(); ++i) bv.op_prob.push_back(x[index++]);
+    bv.out_channels = x[index++];
+    view.blocks.push_back(std::move(bv));
+  }
+  return estimate(lower(space, view, small_input(), kClasses), target);
+}
+
+std::array<double, 6> metrics(const Costs<double>& c) {
+  return {c.flash_bytes, c.ram_bytes, c.latency_s, c.energy_j, c.arena_bytes, c.model_flash_bytes};
+}
+std::array<const Dual*, 6> metrics(const Costs<Dual>& c) {
+  return {&c.flash_bytes, &c.ram_bytes, &c.latency_s, &c.energy_j, &c.arena_bytes, &c.model_flash_bytes};
+}
+
+// Every cost's gradient with respect to every probability and channel count matches central differences. The
+// peak RAM is a max: at these seeds the peak is not near a tie (checked: both one-sided differences agree).
+TEST(Costs, GradientsMatchCentralDifferences) {
+  const char* names[] = {"flash", "ram", "latency", "energy", "arena", "model_flash"};
+  const auto target = load_target("nano33");
+  for (const unsigned seed : {1u, 2u, 3u}) {
+    std::mt19937 rng(seed);
+    const auto x = soft_point(rng);
+    std::vector<Dual> xd;
+    for (size_t i = 0; i < x.size(); ++i) xd.push_back(Dual::variable(x[i], i, x.size()));
+    const auto dual = costs_at(xd, target);
+    const auto plain = metrics(costs_at(x, target));
+    for (size_t m = 0; m < 6; ++m) EXPECT_EQ(metrics(dual)[m]->v, plain[m]) << names[m];
+    for (size_t i = 0; i < x.size(); ++i) {
+      const double h = 1e-5;
+      auto up = x, down = x;
+      up[i] += h;
+      down[i] -= h;
+      const auto hi = metrics(costs_at(up, target));
+      const auto lo = metrics(costs_at(down, target));
+      for (size_t m = 0; m < 6; ++m) {
+        const double right = (hi[m] - plain[m]) / h;
+        const double left = (plain[m] - lo[m]) / h;
+        ASSERT_NEAR(right, left, 1e-4 * (1 + std::abs(left))) << names[m] << " at a kink, seed " << seed;
+        const double central = (hi[m] - lo[m]) / (2 * h);
+        EXPECT_NEAR(metrics(dual)[m]->grad(i), central, 1e-6 * (1 + std::abs(central)) + 1e-9 * std::abs(plain[m]))
+            << names[m] << " d/dx" << i << " seed " << seed;
+      }
+    }
+  }
+}
+
+// More channels or a likelier expensive operator never make a cost smaller.
+TEST(Costs, GrowWithChannels) {
+  const auto target = load_target("nano33");
+  std::mt19937 rng(11);
+  auto x = soft_point(rng);
+  const auto before = metrics(costs_at(x, target));
+  size_t index = 0;
+  for (const auto& block : small_space().blocks) {
+    index += block.ops.size();
+    x[index++] += 1;  // the block's channels
+  }
+  const auto after = metrics(costs_at(x, target));
+  for (size_t m = 0; m < 6; ++m) EXPECT_GT(after[m], before[m]) << m;
+}
+
+}  // namespace
+}  // namespace nas::cost_models

@@ -1,0 +1,163 @@
+#include "cost_models/target.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/common/test_support.h"
+
+namespace nas::cost_models {
+namespace {
+
+using test_support::contains;
+using test_support::error_of;
+
+TEST(Target, ShipsTheFourBoards) {
+  EXPECT_EQ(known_targets(), (std::vector<std::string>{"f746", "l4r5", "nano33", "rp2040"}));
+  for (const auto& name : known_targets()) {
+    const Target t = load_target(name);
+    EXPECT_EQ(t.name, name);
+    EXPECT_GT(t.ram_available(), 0) << name;
+    EXPECT_GT(t.flash_available(), 0) << name;
+    EXPECT_GT(t.active_power_w, 0) << name;
+    for (size_t p = 0; p < kKernelPathCount; ++p) EXPECT_GT(t.latency[p].per_call, 0) << name << " " << p;
+  }
+}
+
+TEST(Target, LimitsMatchTheDatasheets) {
+  const Target nano = load_target("nano33");
+  EXPECT_EQ(nano.core, "cortex-m4f");
+  EXPECT_EQ(nano.clock_hz, 64e6);
+  EXPECT_EQ(nano.sram_bytes, 256 * 1024);
+  EXPECT_EQ(nano.flash_bytes, 1024 * 1024);
+  EXPECT_TRUE(nano.dsp);
+  EXPECT_LE(nano.flash_available(), 983040);  // what the bootloader leaves to the sketch
+  EXPECT_LT(nano.ram_available(), nano.sram_bytes);
+  EXPECT_EQ(nano.qemu_machine, "mps2-an386");
+
+  const Target f746 = load_target("f746");
+  EXPECT_EQ(f746.core, "cortex-m7");
+  EXPECT_EQ(f746.clock_hz, 216e6);
+  EXPECT_EQ(f746.sram_bytes, 320 * 1024);
+  EXPECT_EQ(f746.flash_bytes, 1024 * 1024);
+  EXPECT_EQ(f746.qemu_machine, "mps2-an500");
+
+  const Target l4r5 = load_target("l4r5");
+  EXPECT_EQ(l4r5.clock_hz, 120e6);
+  EXPECT_EQ(l4r5.sram_bytes, 640 * 1024);
+  EXPECT_EQ(l4r5.flash_bytes, 2 * 1024 * 1024);
+
+  const Target rp = load_target("rp2040");
+  EXPECT_EQ(rp.core, "cortex-m0plus");
+  EXPECT_EQ(rp.clock_hz, 133e6);
+  EXPECT_EQ(rp.sram_bytes, 264 * 1024);
+  EXPECT_EQ(rp.flash_bytes, 2 * 1024 * 1024);
+  EXPECT_FALSE(rp.dsp);
+  EXPECT_EQ(rp.qemu_machine, "mps2-an385");
+}
+
+// The project's calibration point: on the Nano 33, a 50 ms budget buys roughly 1.0-1.5 M MACs of 3×3 conv
+// (16 input channels: 144 MACs per output element).
+TEST(Target, Nano33FiftyMillisecondsIsAboutAMillionConvMacs) {
+  const Target nano = load_target("nano33");
+  const auto& conv = nano.latency_of(KernelPath::conv);
+  const double cycles_per_mac = conv.per_mac + conv.per_output / 144.0;
+  const double macs = 0.050 * nano.clock_hz / cycles_per_mac;
+  EXPECT_GE(macs, 1.0e6);
+  EXPECT_LE(macs, 1.5e6);
+  // Faster cores cost fewer cycles per MAC; the core without DSP costs more.
+  EXPECT_LT(load_target("f746").latency_of(KernelPath::conv).per_mac, conv.per_mac);
+  EXPECT_GT(load_target("rp2040").latency_of(KernelPath::conv).per_mac, conv.per_mac);
+}
+
+TEST(Target, UnknownNameListsTheKnownOnes) {
+  const auto message = error_of([] { load_target("nano34"); });
+  EXPECT_TRUE(contains(message, "unknown target 'nano34'")) << message;
+  EXPECT_TRUE(contains(message, "known: f746, l4r5, nano33, rp2040")) << message;
+  EXPECT_TRUE(contains(message, "path to a target YAML")) << message;
+}
+
+class TargetFileTest : public test_support::TempDirTest {
+ protected:
+  static std::string shipped() {
+    std::ifstream in(targets_dir() + "/nano33.yaml");
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+  // nano33.yaml with the first occurrence of `from` replaced by `to`; the error of loading it.
+  std::string error_with(const std::string& from, const std::string& to) const {
+    std::string text = shipped();
+    const auto at = text.find(from);
+    EXPECT_NE(at, std::string::npos) << from;
+    text.replace(at, from.size(), to);
+    const auto path = write_text("board.yaml", text);
+    const auto message = error_of([&] { load_target(path.string()); });
+    EXPECT_TRUE(contains(message, path.string())) << message;
+    return message;
+  }
+};
+
+TEST_F(TargetFileTest, LoadsByPath) {
+  const auto path = write_text("copy.yaml", shipped());
+  EXPECT_EQ(load_target(path.string()).clock_hz, 64e6);
+  EXPECT_EQ(load_target(path.string()).source_path, path.string());
+}
+
+TEST_F(TargetFileTest, MissingKeyIsNamed) {
+  const auto message = error_with("clock_hz: 64000000", "");
+  EXPECT_TRUE(contains(message, "missing key 'clock_hz'")) << message;
+}
+
+TEST_F(TargetFileTest, WrongTypeIsNamed) {
+  const auto message = error_with("clock_hz: 64000000", "clock_hz: fast");
+  EXPECT_TRUE(contains(message, "clock_hz")) << message;
+  EXPECT_TRUE(contains(message, "expected a number")) << message;
+}
+
+TEST_F(TargetFileTest, NegativeNumberIsNamed) {
+  const auto message = error_with("sram_bytes: 262144", "sram_bytes: -5");
+  EXPECT_TRUE(contains(message, "sram_bytes")) << message;
+  EXPECT_TRUE(contains(message, ">= 0")) << message;
+  const auto coefficient = error_with("per_mac: 2.4", "per_mac: -2.4");
+  EXPECT_TRUE(contains(coefficient, "latency.conv.per_mac")) << coefficient;
+}
+
+TEST_F(TargetFileTest, UnknownKeyIsNamed) {
+  const auto message = error_with("dsp: true", "dsp: true\ncolour: red");
+  EXPECT_TRUE(contains(message, "unknown key 'colour'")) << message;
+  const auto nested = error_with("  conv:\n", "  convolution:\n");
+  EXPECT_TRUE(contains(nested, "unknown key 'convolution'")) << nested;
+}
+
+TEST_F(TargetFileTest, MissingKernelPathIsNamed) {
+  const auto message = error_with("  add:\n    per_mac: 0", "  unused:\n    per_mac: 0");
+  EXPECT_TRUE(contains(message, "latency")) << message;
+}
+
+TEST_F(TargetFileTest, ReservedMustLeaveRoom) {
+  const auto message = error_with("ram_reserved_bytes: 65536", "ram_reserved_bytes: 300000");
+  EXPECT_TRUE(contains(message, "ram_reserved_bytes")) << message;
+}
+
+TEST_F(TargetFileTest, BrokenYamlIsNamed) {
+  const auto path = write_text("broken.yaml", "name: [unclosed\n");
+  const auto message = error_of([&] { load_target(path.string()); });
+  EXPECT_TRUE(contains(message, path.string())) << message;
+  EXPECT_TRUE(contains(message, "not valid YAML")) << message;
+}
+
+TEST_F(TargetFileTest, EnvironmentChoosesTheDirectory) {
+  write_text("myboard.yaml", shipped());
+  ASSERT_EQ(setenv("MCUNAS_TARGETS_DIR", dir_.c_str(), 1), 0);
+  const auto names = known_targets();
+  const auto clock = load_target("myboard").clock_hz;
+  unsetenv("MCUNAS_TARGETS_DIR");
+  EXPECT_EQ(names, std::vector<std::string>{"myboard"});
+  EXPECT_EQ(clock, 64e6);
+}
+
+}  // namespace
+}  // namespace nas::cost_models

@@ -1,0 +1,126 @@
+// End to end on synthetic data: a real search config, the real nano33 target file, a real SQLite file, and the
+// whole warm-up → search → fix → fine-tune → test sequence.
+#include "search/search_driver.h"
+
+#include <gtest/gtest.h>
+
+#include <fmt/core.h>
+
+#include "cost_models/reachable.h"
+#include "cost_models/target.h"
+#include "supernet/error.h"
+#include "tests/common/test_support.h"
+
+namespace nas::search {
+namespace {
+
+using test_support::contains;
+using test_support::error_of;
+
+constexpr const char* kConfig = R"(
+name: synthetic_search
+data:
+  format: synthetic
+  synthetic: {count: 1536, height: 12, width: 12, channels: 1, classes: 4, noise: 0.3, seed: 3}
+search_space:
+  blocks:
+    - {name: b1, out: 16, stride: 1, ops: [conv3x3, conv5x5, dwsep3x3]}
+    - {name: b2, out: 24, stride: 2, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5]}
+    - {name: b3, out: 24, stride: 1, ops: [conv3x3, dwsep3x3, skip]}
+search:
+  epochs: {warmup: 1, search: 4, finetune: 3}
+  batch_size: 32
+  threads: 2
+  weights:
+    optimizer: {type: sgd, momentum: 0.9, weight_decay: 1.0e-4}
+    schedule: {type: cosine, lr: 0.1, warmup_epochs: 0.5}
+  finetune:
+    schedule: {type: cosine, lr: 0.05}
+  arch: {lr: 0.05, tau_start: 1.0, tau_end: 0.2}
+  penalty: {ramp_steps: 10, growth: 0.05}
+)";
+
+class SearchDriverTest : public test_support::TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    write_text("search.yaml", kConfig);
+    config_ = load_search_config(dir_ / "search.yaml");
+  }
+
+  // The largest network of the test space on nano33, to set budgets that bind.
+  cost_models::Costs<double> largest() const {
+    const auto space = supernet::parse_search_space(config_.space_node, {1, 12, 12, 1});
+    return cost_models::largest_costs(space, {1, 12, 12, 1}, 4, cost_models::load_target("nano33"));
+  }
+
+  SearchConfig config_;
+};
+
+TEST_F(SearchDriverTest, OneSearchEndsInsideEveryBudgetAndStoresTheFixedNet) {
+  const auto big = largest();
+  SearchRequest request{config_, "nano33", {}, "test"};
+  // A quarter of the largest net's latency: the search must cut operators and channels to meet it.
+  request.budgets.max_latency = fmt::format("{:.6f}ms", 1e3 * big.latency_s * 0.25);
+  ResultsDb db(dir_ / "results.db");
+  Progress quiet(Progress::Mode::quiet);
+  const SearchOutcome outcome = run_search(request, db, quiet);
+
+  EXPECT_EQ(outcome.status, "done");
+  EXPECT_TRUE(outcome.fits);
+  EXPECT_LE(outcome.costs.latency_s, big.latency_s * 0.25);
+  EXPECT_GT(outcome.test_accuracy, 0.5);  // 4 separable classes: chance is 25 %
+  ASSERT_EQ(outcome.arch.blocks.size(), 3u);
+
+  const auto run = db.get_run(outcome.run_id);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->summary.kind, "search");
+  EXPECT_EQ(run->summary.target, "nano33");
+  ASSERT_TRUE(run->architecture.has_value());
+  EXPECT_TRUE(contains(run->architecture->arch_yaml, "b1"));
+  EXPECT_EQ(run->architecture->costs.size(), 4u);  // ram, flash, latency, energy
+  for (const auto& c : run->architecture->costs)
+    if (c.budget) EXPECT_LE(c.value, *c.budget) << c.metric;
+  EXPECT_EQ(run->epochs.size(), 1u + 4u + 3u);
+  EXPECT_EQ(run->budget_trace.size(), 4u * 3u);  // 4 search epochs × (ram, flash, latency)
+  EXPECT_FALSE(run->weights.empty());
+}
+
+TEST_F(SearchDriverTest, ImpossibleBudgetsAreRefusedBeforeTheRunIsRecorded) {
+  SearchRequest request{config_, "nano33", {}, "test"};
+  request.budgets.max_latency = "1us";
+  ResultsDb db(dir_ / "results.db");
+  Progress quiet(Progress::Mode::quiet);
+  const std::string message = error_of([&] { run_search(request, db, quiet); });
+  EXPECT_TRUE(contains(message, "--max-latency 1us")) << message;
+  EXPECT_TRUE(contains(message, "smallest network of the search space needs")) << message;
+  EXPECT_TRUE(db.list_runs().empty());
+}
+
+TEST_F(SearchDriverTest, UnknownTargetListsTheKnownOnes) {
+  SearchRequest request{config_, "arduino-uno", {}, "test"};
+  ResultsDb db(dir_ / "results.db");
+  Progress quiet(Progress::Mode::quiet);
+  const std::string message = error_of([&] { run_search(request, db, quiet); });
+  EXPECT_TRUE(contains(message, "arduino-uno")) << message;
+  EXPECT_TRUE(contains(message, "nano33")) << message;
+  EXPECT_TRUE(db.list_runs().empty());
+}
+
+TEST_F(SearchDriverTest, ConfigErrorsNameTheFileAndKey) {
+  std::string text = kConfig;
+  text.replace(text.find("tau_end: 0.2"), 12, "tau_end: -1");
+  write_text("bad.yaml", text);
+  const std::string message = error_of([&] { load_search_config(dir_ / "bad.yaml"); });
+  EXPECT_TRUE(contains(message, "bad.yaml")) << message;
+  EXPECT_TRUE(contains(message, "tau")) << message;
+
+  text = kConfig;
+  text.replace(text.find("batch_size: 32"), 14, "batch_sise: 32");
+  write_text("typo.yaml", text);
+  const std::string typo = error_of([&] { load_search_config(dir_ / "typo.yaml"); });
+  EXPECT_TRUE(contains(typo, "batch_sise")) << typo;
+}
+
+}  // namespace
+}  // namespace nas::search

@@ -1,0 +1,184 @@
+#include "supernet/search_space.h"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <regex>
+
+#include "supernet/network_builder.h"
+#include "tests/common/test_support.h"
+
+namespace nas::supernet {
+namespace {
+
+using test_support::contains;
+using test_support::error_of;
+
+const Shape kImage{1, 28, 28, 1};
+
+// The message without its " (line N)" addresses, so the cases below read as the key paths they test.
+std::string without_lines(const std::string& message) {
+  return std::regex_replace(message, std::regex(R"( \(line \d+\))"), "");
+}
+
+const char* kSpace = R"(
+blocks:
+  - {name: b1, out: 8, stride: 1, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5]}
+  - {name: b2, out: 16, stride: 2, ops: [conv3x3, dwsep3x3]}
+  - {name: b3, out: 16, ops: [conv3x3, dwsep5x5, skip]}
+)";
+
+TEST(SearchSpace, ParsesBlocksAndOps) {
+  const SearchSpace space = parse_search_space(YAML::Load(kSpace), kImage);
+  ASSERT_EQ(space.blocks.size(), 3u);
+  EXPECT_EQ(space.blocks[0].name, "b1");
+  EXPECT_EQ(space.blocks[0].out_channels, 8);
+  EXPECT_EQ(space.blocks[1].stride, 2);
+  EXPECT_EQ(space.blocks[2].stride, 1);  // the default
+  ASSERT_EQ(space.blocks[0].ops.size(), 4u);
+  EXPECT_EQ(space.blocks[0].ops[1], (OpCandidate{OpKind::conv, 5}));
+  EXPECT_EQ(space.blocks[0].ops[3], (OpCandidate{OpKind::dwsep, 5}));
+  EXPECT_EQ(space.blocks[2].ops[2], (OpCandidate{OpKind::skip, 0}));
+}
+
+TEST(SearchSpace, OpNamesRoundTrip) {
+  for (const char* name : {"conv1x1", "conv3x3", "conv7x7", "dwsep3x3", "dwsep5x5", "skip"})
+    EXPECT_EQ(parse_op(name, "here").name(), name);
+}
+
+TEST(SearchSpace, RejectsUnknownOps) {
+  for (const char* bad : {"conv4x4", "conv3x5", "conv9x9", "dwsep", "pool3x3", "conv33", "Conv3x3"}) {
+    const std::string message = error_of([&] { parse_op(bad, "here"); });
+    EXPECT_TRUE(contains(message, std::string("here: unknown op '") + bad + "'")) << message;
+    EXPECT_TRUE(contains(message, "convKxK or dwsepKxK with odd K in 1..7")) << message;
+  }
+}
+
+// Each malformed space, and the words its one-line error must contain.
+struct BadSpace {
+  const char* yaml;
+  const char* message;
+};
+
+TEST(SearchSpace, RejectsMalformedSpacesWithOneClearError) {
+  const BadSpace cases[] = {
+      {"{blocks: []}", "search_space.blocks: expected a non-empty list of blocks"},
+      {"{layers: []}", "search_space: unknown key 'layers' (known: blocks)"},
+      {"{}", "search_space: missing key 'blocks'"},
+      {"{blocks: [{name: a, out: 8, ops: [conv3x3], kernel: 3}]}",
+       "search_space.blocks[0]: unknown key 'kernel' (known: name, out, stride, ops)"},
+      {"{blocks: [{out: 8, ops: [conv3x3]}]}", "search_space.blocks[0]: missing key 'name'"},
+      {"{blocks: [{name: a, ops: [conv3x3]}]}", "search_space.blocks[0]: missing key 'out'"},
+      {"{blocks: [{name: a, out: 8}]}", "search_space.blocks[0]: missing key 'ops'"},
+      {"{blocks: [{name: a, out: 0, ops: [conv3x3]}]}", "search_space.blocks[0].out: channels must be positive (got 0)"},
+      {"{blocks: [{name: a, out: many, ops: [conv3x3]}]}", "search_space.blocks[0].out: expected an integer (got 'many')"},
+      {"{blocks: [{name: a, out: 8, stride: 3, ops: [conv3x3]}]}",
+       "search_space.blocks[0].stride: stride must be 1 or 2 (got 3)"},
+      {"{blocks: [{name: a, out: 8, ops: []}]}", "search_space.blocks[0].ops: expected a non-empty list of ops"},
+      {"{blocks: [{name: a, out: 8, ops: [conv3x3, conv6x6]}]}", "search_space.blocks[0].ops[1]: unknown op 'conv6x6'"},
+      {"{blocks: [{name: a, out: 8, ops: [conv3x3, conv3x3]}]}",
+       "search_space.blocks[0].ops[1]: op 'conv3x3' is listed twice"},
+      {"{blocks: [{name: a, out: 8, ops: [conv3x3]}, {name: a, out: 8, ops: [conv3x3]}]}",
+       "search_space.blocks[1].name: block name 'a' is used twice"},
+      {"{blocks: [{name: a.b, out: 8, ops: [conv3x3]}]}", "block name 'a.b' may only use letters, digits"},
+      {"{blocks: [{name: head, out: 8, ops: [conv3x3]}]}", "block name 'head' is reserved"},
+      // The image has 1 channel: a skip in the first block with 8 outputs cannot be the identity.
+      {"{blocks: [{name: a, out: 8, ops: [conv3x3, skip]}]}",
+       "search_space.blocks[0].ops[1]: skip needs stride 1 and as many input as output channels (got stride 1, 1 -> 8 "
+       "channels)"},
+      {"{blocks: [{name: a, out: 8, ops: [conv3x3]}, {name: b, out: 8, stride: 2, ops: [skip]}]}",
+       "search_space.blocks[1].ops[0]: skip needs stride 1 and as many input as output channels (got stride 2, 8 -> 8"},
+  };
+  for (const auto& c : cases) {
+    const std::string message = without_lines(error_of([&] { parse_search_space(YAML::Load(c.yaml), kImage); }));
+    EXPECT_TRUE(contains(message, c.message)) << "yaml: " << c.yaml << "\nmessage: " << message;
+  }
+}
+
+TEST(SearchSpace, ErrorsNameTheLineInAFile) {
+  const std::string message = error_of([] {
+    parse_search_space(YAML::Load("blocks:\n  - {name: a, out: 8, ops: [conv3x3]}\n  - {name: b, out: 8, ops: [bad]}\n"),
+                       kImage);
+  });
+  EXPECT_TRUE(contains(message, "search_space.blocks[1].ops[0] (line 3): unknown op 'bad'")) << message;
+}
+
+TEST(SearchSpace, BlockShapesFollowTheStrides) {
+  const SearchSpace space = parse_search_space(YAML::Load(kSpace), kImage);
+  EXPECT_EQ(block_input_shape(space, kImage, 0), (Shape{1, 28, 28, 1}));
+  EXPECT_EQ(block_output_shape(space, kImage, 0), (Shape{1, 28, 28, 8}));
+  EXPECT_EQ(block_input_shape(space, kImage, 1), (Shape{1, 28, 28, 8}));
+  EXPECT_EQ(block_output_shape(space, kImage, 1), (Shape{1, 14, 14, 16}));
+  EXPECT_EQ(block_output_shape(space, kImage, 2), (Shape{1, 14, 14, 16}));
+  // Odd sizes round up, as a padded stride-2 convolution does.
+  EXPECT_EQ(block_output_shape(space, {1, 7, 7, 1}, 1), (Shape{1, 4, 4, 16}));
+  EXPECT_TRUE(contains(error_of([&] { block_input_shape(space, kImage, 3); }), "block 3 does not exist (3 blocks)"));
+}
+
+FixedArch example_arch() {
+  FixedArch arch;
+  arch.blocks.push_back({"b1", {OpKind::conv, 5}, 6, 1});
+  arch.blocks.push_back({"b2", {OpKind::dwsep, 3}, 12, 2});
+  arch.blocks.push_back({"b3", {OpKind::skip, 0}, 12, 1});
+  arch.blocks.push_back({"b4", {OpKind::dwsep, 5}, 10, 2});
+  return arch;
+}
+
+TEST(FixedArch, YamlRoundTrips) {
+  const FixedArch arch = example_arch();
+  YAML::Emitter out;
+  out << fixed_arch_yaml(arch);
+  const FixedArch back = parse_fixed_arch(YAML::Load(out.c_str()));
+  ASSERT_EQ(back.blocks.size(), arch.blocks.size());
+  for (size_t b = 0; b < arch.blocks.size(); ++b) {
+    EXPECT_EQ(back.blocks[b].name, arch.blocks[b].name);
+    EXPECT_EQ(back.blocks[b].op, arch.blocks[b].op);
+    EXPECT_EQ(back.blocks[b].out_channels, arch.blocks[b].out_channels);
+    EXPECT_EQ(back.blocks[b].stride, arch.blocks[b].stride);
+  }
+  EXPECT_TRUE(contains(out.c_str(), "{name: b2, op: dwsep3x3, out: 12, stride: 2}")) << out.c_str();
+}
+
+TEST(FixedArch, RejectsMalformedArchitectures) {
+  const BadSpace cases[] = {
+      {"{blocks: [{name: a, op: conv3x3}]}", "architecture.blocks[0]: missing key 'out'"},
+      {"{blocks: [{name: a, op: conv3x3, out: 4, ops: 1}]}", "architecture.blocks[0]: unknown key 'ops'"},
+      {"{blocks: [{name: a, op: wide, out: 4}]}", "architecture.blocks[0].op: unknown op 'wide'"},
+      {"{blocks: [{name: a, op: conv3x3, out: 4}, {name: b, op: skip, out: 8}]}",
+       "architecture.blocks[1]: skip needs stride 1 and out equal to its input's channels (got stride 1, 4 -> 8"},
+      {"{blocks: [{name: a, op: conv3x3, out: 4}, {name: a, op: conv3x3, out: 4}]}", "block name 'a' is used twice"},
+      {"{blocks: []}", "architecture.blocks: expected a non-empty list of blocks"},
+  };
+  for (const auto& c : cases) {
+    const std::string message = without_lines(error_of([&] { parse_fixed_arch(YAML::Load(c.yaml)); }));
+    EXPECT_TRUE(contains(message, c.message)) << "yaml: " << c.yaml << "\nmessage: " << message;
+  }
+}
+
+TEST(FixedArch, ModelYamlBuildsWithTheExpectedLayersAndShapes) {
+  const Network net = build_network(fixed_model_yaml(example_arch()), kImage, 10, 1);
+  auto shape_of = [&](const std::string& name) {
+    for (int32_t k = 0; k < net.size(); ++k)
+      if (net.name(k) == name) return net.output_shape(k);
+    ADD_FAILURE() << "no node " << name;
+    return Shape{};
+  };
+  EXPECT_EQ(net.layer(net.find("b1.conv")).type(), "conv2d");
+  EXPECT_EQ(shape_of("b1.conv"), (Shape{1, 28, 28, 6}));
+  EXPECT_EQ(shape_of("b1.bn+b1.relu"), (Shape{1, 28, 28, 6}));  // BatchNorm and ReLU fused by the builder
+  EXPECT_EQ(net.layer(net.find("b1.bn+b1.relu")).type(), "batchnorm+relu");
+  EXPECT_EQ(shape_of("b2.dw"), (Shape{1, 14, 14, 6}));
+  EXPECT_EQ(shape_of("b2.pw"), (Shape{1, 14, 14, 12}));
+  EXPECT_EQ(shape_of("b2.pw_bn+b2.pw_relu"), (Shape{1, 14, 14, 12}));
+  EXPECT_EQ(net.find("b3.conv"), -2);  // skip has no layers
+  EXPECT_EQ(shape_of("b4.dw"), (Shape{1, 7, 7, 12}));
+  EXPECT_EQ(shape_of("b4.pw"), (Shape{1, 7, 7, 10}));
+  EXPECT_EQ(shape_of("head.fc"), (Shape{1, 1, 1, 10}));
+  // Convolutions carry no bias (BatchNorm follows): one slot each. 5×5×1×6 weights for b1.conv.
+  EXPECT_EQ(net.param_slot_count(net.find("b1.conv")), 1);
+  EXPECT_EQ(net.params().slots()[static_cast<size_t>(net.first_param_slot(net.find("b1.conv")))].count, 5 * 5 * 6);
+  EXPECT_EQ(net.params().slots()[static_cast<size_t>(net.first_param_slot(net.find("b2.dw")))].count, 3 * 3 * 6);
+}
+
+}  // namespace
+}  // namespace nas::supernet

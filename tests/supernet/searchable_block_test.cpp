@@ -1,0 +1,216 @@
+#include "supernet/searchable_block.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <memory>
+
+#include "supernet/error.h"
+#include "tests/common/test_support.h"
+#include "tests/supernet/gradcheck.h"
+
+namespace nas::supernet {
+namespace {
+
+// A block choosing among conv3x3, dwsep3x3 and skip on 4 → 4 channels, stride 1.
+SearchBlock spec(int32_t stride = 1) {
+  SearchBlock block{"b", 4, stride, {{OpKind::conv, 3}, {OpKind::dwsep, 3}}};
+  if (stride == 1) block.ops.push_back({OpKind::skip, 0});
+  return block;
+}
+
+const Shape kInput{3, 5, 5, 4};
+
+// The architecture parameters of one block in their own store, as SuperNet lays them out.
+struct Arch {
+  ParamStore store;
+  int32_t logits = -1, gamma = -1;
+
+  explicit Arch(SearchableBlock& block) {
+    logits = store.declare("b.op_logits", static_cast<int64_t>(block.op_count()), ParamRole::no_decay);
+    gamma = store.declare("b.gamma", block.spec().out_channels, ParamRole::no_decay);
+    store.allocate();
+    // Unequal logits; γ with a kept channel, a masked one, a negative kept one and a negative masked one.
+    const float logits_init[] = {0.3f, -0.2f, 0.5f};
+    for (size_t j = 0; j < block.op_count(); ++j) store.value(logits)[j] = logits_init[j];
+    const float gamma_init[] = {1.2f, 0.3f, -0.9f, -0.1f};
+    for (size_t c = 0; c < 4; ++c) store.value(gamma)[c] = gamma_init[c];
+    block.bind_arch(store, logits, gamma);
+  }
+};
+
+Tensor random_tensor(Shape shape, uint64_t seed) {
+  Rng rng(seed);
+  Tensor t(shape);
+  for (int64_t i = 0; i < t.size(); ++i) t[i] = static_cast<float>(rng.normal());
+  return t;
+}
+
+// Weight and input gradients of the selected op, through the mask, against central differences.
+void expect_gradients_match(size_t op, int32_t stride) {
+  SearchableBlock block(spec(stride));
+  Arch arch(block);
+  block.select(op);
+  block.set_tau(0.7);
+  // A small step: two BatchNorm+ReLU stages in a row put some outputs near a kink, where a larger step would
+  // straddle it (as the BatchNorm tests explain).
+  testing::GradCheckOptions options;
+  options.h = 1e-3;
+  const auto report = testing::gradcheck(block, {kInput}, options);
+  EXPECT_GT(report.checked, 0);
+  EXPECT_LT(report.relative_error, testing::kRelativeBound) << report.worst;
+}
+
+TEST(SearchableBlock, ConvGradientsMatchCentralDifferences) { expect_gradients_match(0, 1); }
+TEST(SearchableBlock, DwsepGradientsMatchCentralDifferences) { expect_gradients_match(1, 1); }
+TEST(SearchableBlock, SkipGradientsMatchCentralDifferences) { expect_gradients_match(2, 1); }
+TEST(SearchableBlock, StridedConvGradientsMatchCentralDifferences) { expect_gradients_match(0, 2); }
+TEST(SearchableBlock, StridedDwsepGradientsMatchCentralDifferences) { expect_gradients_match(1, 2); }
+
+// A block ready to run: weights in their own store, θ_a in Arch, a forward and backward with a random projection.
+struct BlockRun {
+  std::unique_ptr<SearchableBlock> block = std::make_unique<SearchableBlock>(spec());
+  ParamStore weights = testing::prepare_layer(*block, {kInput}, 3);
+  Arch arch{*block};
+  Tensor input = random_tensor(kInput, 5), projection = random_tensor(kInput, 6), output, grad_input;
+
+  void forward_backward(size_t op) {
+    block->select(op);
+    const Tensor* ins[] = {&input};
+    block->forward(ins, output, true);
+    Tensor* grads[] = {&grad_input};
+    block->backward(ins, output, projection, grads);
+  }
+  double projected(const Tensor& t) const {
+    double sum = 0;
+    for (int64_t i = 0; i < t.size(); ++i) sum += double{t[i]} * projection[i];
+    return sum;
+  }
+};
+
+// The logits' straight-through gradient is exactly the gradient at θ0 of L(θ) = Σ r ⊙ out · (1 + p_i(θ) − p_i(θ0)):
+// the output scaled by a factor that is 1 at θ0 and moves with p_i, GDAS's h = one_hot − p.detach() + p.
+TEST(SearchableBlock, LogitGradientIsTheStraightThroughSoftmaxGradient) {
+  for (size_t op = 0; op < 3; ++op) {
+    BlockRun run;
+    run.block->set_tau(0.7);
+    run.forward_backward(op);
+    const double base = run.projected(run.output);
+    const double p0 = run.block->op_probabilities()[op];
+    const auto analytic = run.arch.store.grad(run.arch.logits);
+    const std::vector<float> expected(analytic.begin(), analytic.end());
+    testing::GradCheckOptions options;
+    options.h = 1e-3;
+    testing::GradientComparison comparison(options);
+    comparison.check(run.arch.store.value(run.arch.logits), expected,
+                     [&] { return base * (1.0 + run.block->op_probabilities()[op] - p0); }, "logits");
+    const auto report = comparison.finish();
+    EXPECT_EQ(report.checked, 3);
+    EXPECT_LT(report.relative_error, 1e-4) << "op " << op << ": " << report.worst;
+    // The gradients sum to zero (softmax is invariant to a shift of all logits) and are not all zero.
+    EXPECT_NEAR(expected[0] + expected[1] + expected[2], 0.0, 1e-5);
+    EXPECT_GT(std::abs(expected[op]), 1e-3);
+  }
+}
+
+// γ's straight-through gradient is exactly the gradient at γ0 of the loss with each mask value m_c replaced by
+// m_c(γ0) + sign(γ0_c)·(γ_c − γ0_c).
+TEST(SearchableBlock, GammaGradientIsTheStraightThroughMaskGradient) {
+  for (size_t op = 0; op < 2; ++op) {
+    BlockRun run;
+    run.forward_backward(op);
+    const Tensor op_out = run.block->op_output();
+    const std::vector<float> mask = run.block->channel_mask();
+    const std::vector<float> gamma0(run.arch.store.value(run.arch.gamma).begin(),
+                                    run.arch.store.value(run.arch.gamma).end());
+    EXPECT_EQ(mask, (std::vector<float>{1, 0, 1, 0}));
+    for (int64_t i = 0; i < op_out.size(); ++i) ASSERT_EQ(run.output[i], op_out[i] * mask[static_cast<size_t>(i % 4)]);
+
+    const auto gamma = run.arch.store.value(run.arch.gamma);
+    auto surrogate = [&] {
+      double sum = 0;
+      for (int64_t i = 0; i < op_out.size(); ++i) {
+        const auto c = static_cast<size_t>(i % 4);
+        const double sign = gamma0[c] < 0 ? -1.0 : 1.0;
+        sum += double{run.projection[i]} * op_out[i] * (mask[c] + sign * (double{gamma[c]} - gamma0[c]));
+      }
+      return sum;
+    };
+    const auto analytic = run.arch.store.grad(run.arch.gamma);
+    const std::vector<float> expected(analytic.begin(), analytic.end());
+    testing::GradientComparison comparison(testing::GradCheckOptions{});
+    comparison.check(gamma, expected, surrogate, "gamma");
+    const auto report = comparison.finish();
+    EXPECT_LT(report.relative_error, 1e-4) << "op " << op << ": " << report.worst;
+    for (float g : expected) EXPECT_NE(g, 0.0f);  // masked channels still get a gradient, so they can return
+  }
+}
+
+TEST(SearchableBlock, TheStrongestChannelIsAlwaysKept) {
+  BlockRun run;
+  auto gamma = run.arch.store.value(run.arch.gamma);
+  const float small[] = {0.1f, -0.4f, 0.3f, 0.2f};  // all below the threshold; |−0.4| is the largest
+  std::copy(std::begin(small), std::end(small), gamma.begin());
+  EXPECT_EQ(run.block->kept_channel_indices(), (std::vector<int32_t>{1}));
+  run.forward_backward(0);
+  const Tensor& op_out = run.block->op_output();
+  for (int64_t i = 0; i < run.output.size(); ++i) ASSERT_EQ(run.output[i], i % 4 == 1 ? op_out[i] : 0.0f);
+  // Ties go to the first channel.
+  std::fill(gamma.begin(), gamma.end(), 0.2f);
+  EXPECT_EQ(run.block->kept_channel_indices(), (std::vector<int32_t>{0}));
+}
+
+TEST(SearchableBlock, SkipPassesTheInputThroughAndIgnoresTheMask) {
+  BlockRun run;
+  run.forward_backward(2);
+  for (int64_t i = 0; i < run.input.size(); ++i) {
+    ASSERT_EQ(run.output[i], run.input[i]);
+    ASSERT_EQ(run.grad_input[i], run.projection[i]);
+  }
+  for (float g : run.arch.store.grad(run.arch.gamma)) EXPECT_EQ(g, 0.0f);
+  for (float g : run.weights.grads()) EXPECT_EQ(g, 0.0f);  // no candidate with weights ran
+}
+
+// The network writes gradients rather than accumulating them, so a candidate that did not run must report zeros,
+// not the gradient of the last step it ran in.
+TEST(SearchableBlock, UnselectedOpsHaveZeroWeightGradients) {
+  BlockRun run;
+  auto slot_grads = [&](size_t op) {
+    double sum = 0;
+    for (size_t s = 0; s < run.block->stage_count(op); ++s)
+      for (int32_t slot : run.block->stage_slots(op, s)) {
+        if (run.weights.slots()[static_cast<size_t>(slot)].role == ParamRole::state) continue;
+        for (float g : run.weights.grad(slot)) sum += std::abs(g);
+      }
+    return sum;
+  };
+  run.forward_backward(0);
+  EXPECT_GT(slot_grads(0), 0.0);
+  EXPECT_EQ(slot_grads(1), 0.0);
+  run.forward_backward(1);
+  EXPECT_EQ(slot_grads(0), 0.0);
+  EXPECT_GT(slot_grads(1), 0.0);
+  EXPECT_EQ(run.block->stage_count(0), 2u);
+  EXPECT_EQ(run.block->stage_count(1), 4u);
+  EXPECT_EQ(run.block->stage_count(2), 0u);
+}
+
+TEST(SearchableBlock, RejectsASkipThatCannotBeTheIdentity) {
+  SearchableBlock block(SearchBlock{"b", 8, 1, {{OpKind::conv, 3}, {OpKind::skip, 0}}});
+  const Shape shapes[] = {kInput};
+  EXPECT_EQ(test_support::error_of([&] { block.output_shape(shapes); }),
+            "searchable block 'b': skip needs stride 1 and as many input as output channels (got stride 1, 4 -> 8 "
+            "channels)");
+}
+
+TEST(SearchableBlock, ForwardNeedsArchitectureParameters) {
+  SearchableBlock block(spec());
+  ParamStore weights = testing::prepare_layer(block, {kInput}, 1);
+  Tensor input = random_tensor(kInput, 1), output;
+  const Tensor* ins[] = {&input};
+  EXPECT_EQ(test_support::error_of([&] { block.forward(ins, output, true); }),
+            "searchable block 'b': architecture parameters not bound");
+}
+
+}  // namespace
+}  // namespace nas::supernet

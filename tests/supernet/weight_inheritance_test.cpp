@@ -1,0 +1,135 @@
+#include "supernet/weight_inheritance.h"
+
+#include <gtest/gtest.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "supernet/network_builder.h"
+#include "tests/common/test_support.h"
+
+namespace nas::supernet {
+namespace {
+
+const Shape kImage{1, 10, 10, 3};
+
+SearchSpace space() {
+  return parse_search_space(YAML::Load(R"(
+blocks:
+  - {name: b0, out: 3, ops: [conv3x3, skip]}
+  - {name: b1, out: 8, ops: [conv3x3, dwsep3x3]}
+  - {name: b2, out: 8, ops: [conv5x5, skip]}
+  - {name: b3, out: 12, stride: 2, ops: [conv3x3, dwsep5x5]}
+  - {name: b4, out: 6, ops: [conv3x3, dwsep3x3]}
+)"),
+                            kImage);
+}
+
+Tensor random_batch(int32_t n, uint64_t seed) {
+  Rng rng(seed);
+  Tensor t({n, kImage.h, kImage.w, kImage.c});
+  for (int64_t i = 0; i < t.size(); ++i) t[i] = static_cast<float>(rng.normal());
+  return t;
+}
+
+// A supernet whose parameters look trained: BatchNorm γ, β and running statistics away from their initial
+// values (so a wrongly copied channel shows), ops chosen by `ops`, some channels masked in every block.
+SuperNet trained_supernet(const std::vector<size_t>& ops) {
+  SuperNet net(space(), kImage, 5, 3);
+  Rng rng(4);
+  for (float& v : net.weights().theta()) v += static_cast<float>(0.3 * rng.normal());
+  for (size_t b = 0; b < net.block_count(); ++b) {
+    auto logits = net.arch().value(static_cast<int32_t>(2 * b));
+    std::fill(logits.begin(), logits.end(), 0.0f);
+    logits[ops[b]] = 1.0f;
+    auto gamma = net.arch().value(static_cast<int32_t>(2 * b + 1));
+    for (size_t c = 0; c < gamma.size(); ++c) gamma[c] = static_cast<float>(rng.uniform(-1.0, 1.0));
+  }
+  net.select_argmax();
+  // Training-mode passes move the running statistics of the selected ops away from (0, 1).
+  for (int32_t step = 0; step < 3; ++step) net.network().forward(random_batch(16, 10 + step), true);
+  return net;
+}
+
+// After inheritance, the fixed network computes what the supernet computes with its argmax ops, in inference mode.
+void expect_same_function(const std::vector<size_t>& ops) {
+  SuperNet supernet = trained_supernet(ops);
+  const FixedArch arch = supernet.fix();
+  Network fixed = build_network(fixed_model_yaml(arch), kImage, 5, 99);
+  inherit_weights(supernet, arch, fixed);
+  const Tensor images = random_batch(4, 1);
+  const Tensor expected = supernet.network().forward(images, false);
+  const Tensor& got = fixed.forward(images, false);
+  ASSERT_EQ(got.shape(), expected.shape());
+  double largest = 0;
+  for (int64_t i = 0; i < expected.size(); ++i) largest = std::max(largest, std::abs(double{expected[i]}));
+  ASSERT_GT(largest, 0.1);
+  for (int64_t i = 0; i < expected.size(); ++i) EXPECT_NEAR(got[i], expected[i], 1e-5 * std::max(1.0, largest)) << i;
+}
+
+TEST(WeightInheritance, ConvolutionsKeepTheSupernetsFunction) { expect_same_function({0, 0, 0, 0, 0}); }
+
+// Skips pass masked channels on; depthwise stages after masked channels need their constant folded.
+TEST(WeightInheritance, DepthwiseAndSkipsKeepTheSupernetsFunction) { expect_same_function({1, 1, 1, 1, 1}); }
+
+TEST(WeightInheritance, MixedOpsKeepTheSupernetsFunction) { expect_same_function({0, 1, 1, 0, 1}); }
+
+TEST(WeightInheritance, CopiesTheKeptChannelsOfTheChosenOp) {
+  SuperNet supernet = trained_supernet({0, 0, 0, 0, 0});
+  const FixedArch arch = supernet.fix();
+  Network fixed = build_network(fixed_model_yaml(arch), kImage, 5, 99);
+  inherit_weights(supernet, arch, fixed);
+  // b3's BatchNorm γ: the fixed net's channel j is the supernet's kept channel j.
+  const std::vector<int32_t> kept = supernet.kept_channel_indices(3);
+  const auto from = supernet.weights().value(supernet.block(3).stage_slots(0, 1)[0]);
+  const auto to = fixed.params().value(fixed.first_param_slot(fixed.find("b3.bn+b3.relu")));
+  ASSERT_EQ(to.size(), kept.size());
+  for (size_t j = 0; j < kept.size(); ++j) EXPECT_EQ(to[j], from[static_cast<size_t>(kept[j])]);
+}
+
+// A budget repair may take channels away after fix(): the block then keeps its strongest channels by |γ|.
+TEST(WeightInheritance, FewerChannelsKeepTheStrongest) {
+  SuperNet supernet = trained_supernet({0, 1, 1, 1, 0});
+  FixedArch arch = supernet.fix();
+  const std::vector<int32_t> kept = supernet.kept_channel_indices(3);
+  ASSERT_GE(kept.size(), 3u);
+  arch.blocks[3].out_channels = 2;
+  Network fixed = build_network(fixed_model_yaml(arch), kImage, 5, 99);
+  inherit_weights(supernet, arch, fixed);
+  const auto gamma = supernet.arch().value(7);  // b3.gamma
+  std::vector<int32_t> by_strength = kept;
+  std::stable_sort(by_strength.begin(), by_strength.end(), [&](int32_t a, int32_t b) {
+    return std::abs(gamma[static_cast<size_t>(a)]) > std::abs(gamma[static_cast<size_t>(b)]);
+  });
+  std::vector<int32_t> strongest(by_strength.begin(), by_strength.begin() + 2);
+  std::sort(strongest.begin(), strongest.end());
+  EXPECT_EQ(supernet.block(3).strongest_kept_channels(2), strongest);
+  // b3 is dwsep5x5: its pointwise BatchNorm γ holds the two strongest channels.
+  const auto from = supernet.weights().value(supernet.block(3).stage_slots(1, 3)[0]);
+  const auto to = fixed.params().value(fixed.first_param_slot(fixed.find("b3.pw_bn+b3.pw_relu")));
+  ASSERT_EQ(to.size(), 2u);
+  for (size_t j = 0; j < 2; ++j) EXPECT_EQ(to[j], from[static_cast<size_t>(strongest[j])]);
+}
+
+TEST(WeightInheritance, RejectsAnArchitectureThatDoesNotMatch) {
+  SuperNet supernet = trained_supernet({0, 0, 0, 0, 0});
+  FixedArch arch = supernet.fix();
+  Network fixed = build_network(fixed_model_yaml(arch), kImage, 5, 99);
+  FixedArch wrong = arch;
+  wrong.blocks[1].out_channels += 1;
+  EXPECT_TRUE(test_support::contains(test_support::error_of([&] { inherit_weights(supernet, wrong, fixed); }),
+                                     "inherit weights: block 'b1' keeps"));
+  wrong = arch;
+  wrong.blocks[1].op = {OpKind::dwsep, 5};
+  EXPECT_EQ(test_support::error_of([&] { inherit_weights(supernet, wrong, fixed); }),
+            "inherit weights: block 'b1': op dwsep5x5 is not one of its candidates");
+  // A network built for another architecture.
+  wrong = arch;
+  wrong.blocks[1].op = {OpKind::dwsep, 3};
+  EXPECT_TRUE(test_support::contains(test_support::error_of([&] { inherit_weights(supernet, wrong, fixed); }),
+                                     "the fixed network has no layer 'b1.dw'"));
+}
+
+}  // namespace
+}  // namespace nas::supernet
