@@ -24,7 +24,8 @@ Costs<double> values(const Costs<Dual>& c) {
 
 }  // namespace
 
-Costs<double> ArchCost::soft_costs(supernet::SuperNet& net, const constraints::Penalty* penalty) const {
+Costs<double> ArchCost::soft_costs(supernet::SuperNet& net, const constraints::Penalty* penalty,
+                                   Pricing pricing) const {
   // Variables: per block its operator probabilities, then its expected kept channels.
   size_t n = 0;
   for (const auto& block : space_.blocks) n += block.ops.size() + 1;
@@ -32,7 +33,11 @@ Costs<double> ArchCost::soft_costs(supernet::SuperNet& net, const constraints::P
   size_t index = 0;
   for (size_t b = 0; b < space_.blocks.size(); ++b) {
     cost_models::BlockView<Dual> block;
-    for (const double p : net.op_probabilities(b)) block.op_prob.push_back(Dual::variable(p, index++, n));
+    const std::vector<double> p = net.op_probabilities(b);
+    for (size_t i = 0; i < p.size(); ++i) {
+      const double value = pricing == Pricing::expected ? p[i] : (i == net.block(b).selected() ? 1.0 : 0.0);
+      block.op_prob.push_back(Dual::variable(value, index++, n));
+    }
     block.out_channels = Dual::variable(net.kept_channels(b), index++, n);
     view.blocks.push_back(std::move(block));
   }

@@ -32,9 +32,19 @@ class ArchCost {
            const cost_models::Target& target)
       : space_(space), input_(input), classes_(classes), target_(target) {}
 
-  // The expected costs of the supernet's soft architecture now. With a penalty, also adds
+  // What the operator choice is priced at:
+  //  - expected: the expectation over the operator probabilities p (the soft architecture);
+  //  - sampled: the operators the current step sampled (one-hot h), with the straight-through gradient of h, which
+  //    is that of p (GDAS). The gradient is the same as the expectation's (the costs are linear in each block's
+  //    probabilities), but the hinge and λ see the cost of networks that really run, so once τ is low the
+  //    penalty binds on the architecture that will be fixed rather than on an expectation inflated by expensive
+  //    operators kept at low probability.
+  enum class Pricing { expected, sampled };
+
+  // The costs of the supernet's architecture now (channels: the binarised masks). With a penalty, also adds
   // d(Σ penalties)/dθ_a into the supernet's architecture gradients.
-  cost_models::Costs<double> soft_costs(supernet::SuperNet& net, const constraints::Penalty* penalty) const;
+  cost_models::Costs<double> soft_costs(supernet::SuperNet& net, const constraints::Penalty* penalty,
+                                        Pricing pricing = Pricing::expected) const;
 
   // The exact costs of a fixed architecture (the same formulas, in double).
   cost_models::Costs<double> exact(const supernet::FixedArch& arch) const;

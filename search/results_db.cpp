@@ -69,7 +69,8 @@ CREATE TABLE IF NOT EXISTS architectures (
   target TEXT NOT NULL,
   arch_yaml TEXT NOT NULL,
   model_yaml TEXT NOT NULL,
-  repaired_channels INTEGER NOT NULL
+  repaired_channels INTEGER NOT NULL,
+  added_channels INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS costs (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -454,10 +455,10 @@ void ResultsDb::store_architecture(int64_t run_id, const ArchitectureRecord& arc
   Transaction tx(db_, where);
   require_running(db_, where, run_id);
   Statement insert(db_, where,
-                   "INSERT OR REPLACE INTO architectures (run_id, target, arch_yaml, model_yaml, repaired_channels) "
-                   "VALUES (?, ?, ?, ?, ?)");
+                   "INSERT OR REPLACE INTO architectures (run_id, target, arch_yaml, model_yaml, repaired_channels, "
+                   "added_channels) VALUES (?, ?, ?, ?, ?, ?)");
   insert.bind(1, run_id).bind(2, arch.target).bind(3, arch.arch_yaml).bind(4, arch.model_yaml);
-  insert.bind(5, int64_t{arch.repaired_channels}).run();
+  insert.bind(5, int64_t{arch.repaired_channels}).bind(6, int64_t{arch.added_channels}).run();
   for (const auto& c : arch.costs) {
     Statement cost(db_, where,
                    "INSERT OR REPLACE INTO costs (run_id, metric, value, budget, budget_source) VALUES (?, ?, ?, ?, ?)");
@@ -507,10 +508,12 @@ std::optional<RunDetail> ResultsDb::get_run(int64_t run_id) const {
   }
 
   Statement arch(db_, where,
-                 "SELECT target, arch_yaml, model_yaml, repaired_channels FROM architectures WHERE run_id = ?");
+                 "SELECT target, arch_yaml, model_yaml, repaired_channels, added_channels FROM architectures "
+                 "WHERE run_id = ?");
   arch.bind(1, run_id);
   if (arch.step()) {
-    ArchitectureRecord a{arch.text(0), arch.text(1), arch.text(2), static_cast<int32_t>(arch.integer(3)), {}};
+    ArchitectureRecord a{arch.text(0), arch.text(1), arch.text(2), static_cast<int32_t>(arch.integer(3)),
+                         static_cast<int32_t>(arch.integer(4)), {}};
     // Metrics in the order people read them: memory first, then time and energy.
     Statement costs(db_, where,
                     "SELECT metric, value, budget, coalesce(budget_source, '') FROM costs WHERE run_id = ? ORDER BY "

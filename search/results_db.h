@@ -68,6 +68,7 @@ struct ArchitectureRecord {
   std::string arch_yaml;                   // blocks: op, channels, stride (supernet::fixed_arch_yaml)
   std::string model_yaml;                  // the same net as layers (supernet::fixed_model_yaml)
   int32_t repaired_channels = 0;           // channels removed after fixing to meet the budgets
+  int32_t added_channels = 0;              // masked channels added back while every budget still held
   std::vector<CostRecord> costs;
 };
 

@@ -129,6 +129,8 @@ std::string architecture_section(const ArchitectureRecord& a) {
   out += fits ? "  every budget met\n" : "  WARNING: a budget is missed (see cost/budget above)\n";
   if (a.repaired_channels > 0)
     out += fmt::format("  {} channels were removed after fixing to meet the budgets\n", a.repaired_channels);
+  if (a.added_channels > 0)
+    out += fmt::format("  {} masked channels were added back after fixing (budgets still met)\n", a.added_channels);
   out += "\n  fixed architecture:\n" + indented(a.arch_yaml, "    ");
   return out;
 }
@@ -219,6 +221,7 @@ nlohmann::json run_detail_json(const RunDetail& run) {
     out["architecture_yaml"] = run.architecture->arch_yaml;
     out["model_yaml"] = run.architecture->model_yaml;
     out["repaired_channels"] = run.architecture->repaired_channels;
+    out["added_channels"] = run.architecture->added_channels;
   }
   nlohmann::json trace = nlohmann::json::array();
   for (const auto& t : run.budget_trace)

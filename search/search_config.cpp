@@ -43,7 +43,13 @@ void read_phases(const YAML::Node& s, SearchConfig& config) {
 
 void read_arch_and_penalty(const YAML::Node& s, SearchConfig& config) {
   if (const YAML::Node a = s["arch"]) {
-    check_keys(a, "search.arch", {"lr", "beta1", "beta2", "tau_start", "tau_end"});
+    check_keys(a, "search.arch", {"lr", "beta1", "beta2", "tau_start", "tau_end", "price"});
+    if (a["price"]) {
+      const auto price = read_scalar<std::string>(a["price"], "search.arch.price", "sampled or expected");
+      if (price != "sampled" && price != "expected")
+        throw Error(where("search.arch.price", a["price"]), "must be sampled or expected (got '" + price + "')");
+      config.arch.price_sampled = price == "sampled";
+    }
     read_number(a, "search.arch", "lr", config.arch.lr);
     read_number(a, "search.arch", "beta1", config.arch.beta1);
     read_number(a, "search.arch", "beta2", config.arch.beta2);

@@ -22,6 +22,7 @@ struct ArchTraining {
   double lr = 0.01;
   double beta1 = 0.9, beta2 = 0.999;
   double tau_start = 1.0, tau_end = 0.1;
+  bool price_sampled = true;  // penalties on the sampled path's cost (true) or the expected cost (search/arch_cost.h)
 };
 
 struct SearchConfig {

@@ -9,7 +9,7 @@
 #include "cost_models/reachable.h"
 #include "cost_models/target.h"
 #include "search/arch_cost.h"
-#include "search/fix_repair.h"
+#include "search/fix_to_budgets.h"
 #include "search/interrupt.h"
 #include "search/supernet_trainer.h"
 #include "search/train_driver.h"
@@ -176,7 +176,7 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
       if (!search) {
         db.add_epoch(outcome.run_id, record);
       } else {
-        const auto soft = trainer.last_soft_costs();
+        const auto soft = cost.soft_costs(net, nullptr);  // the expectation, for the trace
         const auto fixed_now = cost.exact(net.fix());
         std::vector<BudgetTrace> trace;
         for (size_t b = 0; b < budgets.size(); ++b)
@@ -189,20 +189,33 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
       progress.end_epoch(line);
     }
 
-    // Fix: argmax operators, binarised masks; repaired if the exact cost still misses a budget.
+    // Fix: argmax operators, binarised masks; then channel counts repaired or fitted to the budgets.
     const RepairResult repaired = repair_to_budgets(net.fix(), cost, budgets, input.c);
     outcome.arch = repaired.arch;
     outcome.repaired_channels = repaired.removed_channels;
     outcome.fits = repaired.fits;
+    if (repaired.fits) {
+      std::vector<std::vector<float>> gammas;
+      std::vector<int32_t> max_channels;
+      for (size_t b = 0; b < space.blocks.size(); ++b) {
+        const auto g = net.channel_gates(b);
+        gammas.emplace_back(g.begin(), g.end());
+        max_channels.push_back(space.blocks[b].out_channels);
+      }
+      const FitResult fitted = fit_to_budgets(outcome.arch, cost, budgets, input.c, gammas, max_channels);
+      outcome.arch = fitted.arch;
+      outcome.added_channels = fitted.added_channels;
+    }
     outcome.costs = cost.exact(outcome.arch);
     outcome.cost_records = cost_records(outcome.costs, budgets);
     progress.set_phase("");
     progress.message("fixed architecture:" + budgets_line(budgets, outcome.costs, nullptr) +
-                     (repaired.removed_channels ? fmt::format(" ({} channels removed to fit)",
-                                                              repaired.removed_channels) : std::string()));
+                     fmt::format(" ({} channels removed, {} added back to fit the budgets)",
+                                 outcome.repaired_channels, outcome.added_channels));
     const YAML::Node model = supernet::fixed_model_yaml(outcome.arch);
     db.store_architecture(outcome.run_id, {target.name, yaml_text(supernet::fixed_arch_yaml(outcome.arch)),
-                                           yaml_text(model), outcome.repaired_channels, outcome.cost_records});
+                                           yaml_text(model), outcome.repaired_channels, outcome.added_channels,
+                                           outcome.cost_records});
 
     // Fine-tune the fixed net from the supernet's weights.
     fixed = std::make_unique<supernet::Network>(supernet::build_network(model, input, classes, config.seed));

@@ -32,7 +32,7 @@ struct SearchOutcome {
   supernet::FixedArch arch;
   cost_models::Costs<double> costs{};
   std::vector<CostRecord> cost_records;  // each metric against its budget
-  int32_t repaired_channels = 0;
+  int32_t repaired_channels = 0, added_channels = 0;
   bool fits = true;
   double seconds = 0;
 };

@@ -38,7 +38,8 @@ void SupernetTrainer::arch_step() {
   // τ(t) = τ_start · (τ_end/τ_start)^(t/T): exponential annealing over the search phase.
   const double t = static_cast<double>(search_step_) / static_cast<double>(std::max<int64_t>(1, search_steps_total_));
   tau_ = config_.arch.tau_start * std::pow(config_.arch.tau_end / config_.arch.tau_start, t);
-  soft_ = cost_.soft_costs(net_, &penalty_);
+  soft_ = cost_.soft_costs(net_, &penalty_,
+                          config_.arch.price_sampled ? ArchCost::Pricing::sampled : ArchCost::Pricing::expected);
   arch_opt_->step(net_.arch(), config_.arch.lr);
   penalty_.update(ArchCost::per_budget(soft_, penalty_));
   ++search_step_;

@@ -30,7 +30,7 @@ class SupernetTrainer {
 
   double tau() const { return tau_; }
   double learning_rate(int64_t step) const { return schedule_.at(step); }
-  // The expected costs at the last search step (what the penalties saw).
+  // The costs the penalties saw at the last search step (sampled path or expectation, per config).
   const cost_models::Costs<double>& last_soft_costs() const { return soft_; }
 
  private:

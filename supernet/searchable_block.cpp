@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <numeric>
 
 #include "supernet/batchnorm2d.h"
 #include "supernet/conv2d.h"
@@ -209,11 +210,12 @@ std::vector<int32_t> SearchableBlock::kept_channel_indices() const {
   return kept;
 }
 
-std::vector<int32_t> SearchableBlock::strongest_kept_channels(int32_t count) const {
-  std::vector<int32_t> kept = kept_channel_indices();
-  if (count <= 0 || count > static_cast<int32_t>(kept.size()))
-    throw Error("searchable block '" + spec_.name + "'", "cannot keep " + std::to_string(count) + " channels (the mask keeps " +
-                                                           std::to_string(kept.size()) + ")");
+std::vector<int32_t> SearchableBlock::strongest_channels(int32_t count) const {
+  std::vector<int32_t> kept(static_cast<size_t>(spec_.out_channels));
+  std::iota(kept.begin(), kept.end(), 0);
+  if (count <= 0 || count > spec_.out_channels)
+    throw Error("searchable block '" + spec_.name + "'", "cannot keep " + std::to_string(count) + " channels (it has " +
+                                                           std::to_string(spec_.out_channels) + ")");
   std::stable_sort(kept.begin(), kept.end(), [&](int32_t a, int32_t b) {
     return std::abs(gamma_[static_cast<size_t>(a)]) > std::abs(gamma_[static_cast<size_t>(b)]);
   });

@@ -62,9 +62,11 @@ class SearchableBlock final : public Layer {
   // The binarised mask (0/1 per output channel), the always-kept channel included.
   std::vector<float> channel_mask() const;
   std::vector<int32_t> kept_channel_indices() const;
-  // The `count` kept channels with the largest |γ| (ties: the lower index), in ascending index order: what a
-  // fixed architecture with fewer channels than the mask keeps (e.g. after a budget repair). count ≤ kept.
-  std::vector<int32_t> strongest_kept_channels(int32_t count) const;
+  // The `count` channels with the largest |γ| (ties: the lower index), in ascending index order: the channels of a
+  // fixed architecture whose count differs from what the mask keeps (a budget repair removed some, or the fit step
+  // added back the strongest masked ones). The always-kept channel has the largest |γ|, so it comes first.
+  // 1 ≤ count ≤ out_channels.
+  std::vector<int32_t> strongest_channels(int32_t count) const;
 
   // Parameter slots (handles into the weight store) of candidate `op`'s stage `stage`: a Conv2d stage declares
   // [weight], a BatchNorm stage [gamma, beta, running_mean, running_var]. Stages: conv → {conv, bn};

@@ -55,6 +55,8 @@ class SuperNet {
   std::vector<double> op_probabilities(size_t b) const;
   double kept_channels(size_t b) const;
   std::vector<int32_t> kept_channel_indices(size_t b) const;
+  // Block b's channel gates γ (one per output channel of the block).
+  std::span<const float> channel_gates(size_t b) const { return arch_.value(gamma_slots_.at(b)); }
 
   // ADDS dCost/dθ_a of block b to arch().grads(), given dCost/dp (one per candidate) and dCost/d(kept channels):
   // through the softmax Jacobian for the logits, dp_i/dθ_j = p_i (δ_ij − p_j) / τ, and through the mask's

@@ -88,6 +88,16 @@ Indices dropped(int32_t count, const Indices& kept) {
   return out;
 }
 
+// Channels that were zero in the supernet (masked) and that the fixed network does not have: their constant
+// depthwise response is what the fold below moves into the BatchNorm. A masked channel the fixed network does have
+// (added back by the fit step) is computed for real there, so it is not folded.
+Indices zero_and_dropped(int32_t count, const Indices& live, const Indices& kept) {
+  Indices out;
+  for (const int32_t c : dropped(count, live))
+    if (!std::binary_search(kept.begin(), kept.end(), c)) out.push_back(c);
+  return out;
+}
+
 // The depthwise stage maps a zero input channel c to the constant ReLU(β_c − μ_c·γ_c/√(σ²_c + ε)) in inference
 // mode; the pointwise convolution adds Σ_c W[c][o]·const_c to output o. Subtracting that from the pointwise
 // BatchNorm's running mean makes the fixed net (which has no channel c) compute the same.
@@ -139,11 +149,11 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
     const auto op = static_cast<size_t>(found - sb.ops.begin());
     const SearchableBlock& block = supernet.block(b);
     const Indices live = block.kept_channel_indices();
-    if (fb.out_channels > static_cast<int32_t>(live.size()) || fb.out_channels <= 0)
-      throw Error(kWhere, where + " keeps " + std::to_string(live.size()) + " channels in the supernet, the architecture " +
-                              std::to_string(fb.out_channels) + " (at most the supernet's)");
-    // Fewer channels than the mask keeps (a budget repair removed some): the strongest by |γ|.
-    const Indices out = block.strongest_kept_channels(fb.out_channels);
+    if (fb.out_channels > sb.out_channels || fb.out_channels <= 0)
+      throw Error(kWhere, where + " has " + std::to_string(sb.out_channels) + " channels in the supernet, the "
+                              "architecture keeps " + std::to_string(fb.out_channels));
+    // A count other than the mask's (repaired down, or fitted up to the budget): the strongest by |γ|.
+    const Indices out = block.strongest_channels(fb.out_channels);
     const std::string& n = sb.name;
     auto fixed_slots = [&](const std::string& layer) { return node_slots(fixed, find_node(fixed, layer)); };
     if (fb.op.kind == OpKind::conv) {
@@ -159,7 +169,7 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
       const std::vector<int32_t> pw_bn = fixed_slots(n + ".pw_bn");
       copy.batchnorm(block.stage_slots(op, 3), pw_bn, out, n + ".pw_bn");
       fold_dropped_depthwise_channels(supernet.weights(), fixed.params(), block.stage_slots(op, 1), pw_weight,
-                                      sb.out_channels, dropped(in_full, in_live), out, pw_bn[2]);
+                                      sb.out_channels, zero_and_dropped(in_full, in_live, in), out, pw_bn[2]);
     }
     in = out;
     in_live = live;

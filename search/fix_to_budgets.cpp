@@ -1,4 +1,4 @@
-#include "search/fix_repair.h"
+#include "search/fix_to_budgets.h"
 
 #include <algorithm>
 
@@ -51,6 +51,42 @@ RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
     propagate_skip_channels(arch, input_channels);
     ++result.removed_channels;
     current = best_excess;
+  }
+  result.arch = std::move(arch);
+  return result;
+}
+
+FitResult fit_to_budgets(supernet::FixedArch arch, const ArchCost& cost, const std::vector<constraints::Budget>& budgets,
+                         int32_t input_channels, const std::vector<std::vector<float>>& gammas,
+                         const std::vector<int32_t>& max_channels) {
+  FitResult result;
+  propagate_skip_channels(arch, input_channels);
+  // Per block its gates from strongest to weakest: the next channel to add is at index out_channels.
+  std::vector<std::vector<float>> ranked = gammas;
+  for (auto& g : ranked) {
+    for (auto& v : g) v = std::abs(v);
+    std::stable_sort(g.begin(), g.end(), std::greater<>());
+  }
+  std::vector<bool> blocked(arch.blocks.size(), false);  // adding to it would miss a budget
+  for (;;) {
+    size_t best = arch.blocks.size();
+    for (size_t b = 0; b < arch.blocks.size(); ++b) {
+      const auto& block = arch.blocks[b];
+      if (blocked[b] || block.op.kind == supernet::OpKind::skip || block.out_channels >= max_channels[b]) continue;
+      const float next = ranked[b][static_cast<size_t>(block.out_channels)];
+      if (best == arch.blocks.size() || next > ranked[best][static_cast<size_t>(arch.blocks[best].out_channels)])
+        best = b;
+    }
+    if (best == arch.blocks.size()) break;
+    supernet::FixedArch trial = arch;
+    ++trial.blocks[best].out_channels;
+    propagate_skip_channels(trial, input_channels);
+    if (excess(cost.exact(trial), budgets) > 0) {
+      blocked[best] = true;  // costs only grow with channels: this block is done
+      continue;
+    }
+    arch = std::move(trial);
+    ++result.added_channels;
   }
   result.arch = std::move(arch);
   return result;

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Prints the markdown table of docs/search-budgets.md for the given search runs of a results database:
+# per run the target, each budget with the exact cost of the fixed network and cost/budget, and test accuracy.
+#   bash experiments/budgets/table.sh DB RUN [RUN ...]
+set -euo pipefail
+db="$1"; shift
+ids=$(IFS=,; echo "$*")
+cat <<'HEADER'
+# One search, several budgets: results
+
+Each row is one `nas search` run of `experiments/fmnist_search.yaml` (Fashion-MNIST) with the budgets shown; the
+combinations are listed in `experiments/budgets/combinations.txt` and this file is written by
+`bash experiments/budgets/run.sh`. Costs are the cost model's exact figures for the fixed network (RAM and flash
+include what the board's firmware keeps: see `nas targets`); "c/b" is cost/budget; budgets not given on the command
+line are the board's own SRAM and flash. The binding budget is the one with the largest c/b.
+
+HEADER
+sqlite3 -batch "$db" <<SQL
+.mode markdown
+SELECT r.id AS run, a.target AS target,
+  (SELECT group_concat(substr(c.budget_source, 1), '; ') FROM costs c WHERE c.run_id = r.id AND c.budget_source LIKE '--%') AS budgets,
+  (SELECT printf('%.1f KiB (%.2f)', c.value / 1024.0, c.value / c.budget) FROM costs c WHERE c.run_id = r.id AND c.metric = 'ram') AS "RAM (c/b)",
+  (SELECT printf('%.1f KiB (%.2f)', c.value / 1024.0, c.value / c.budget) FROM costs c WHERE c.run_id = r.id AND c.metric = 'flash') AS "flash (c/b)",
+  (SELECT printf('%.2f ms', c.value * 1e3) || coalesce(printf(' (%.2f)', c.value / c.budget), '') FROM costs c WHERE c.run_id = r.id AND c.metric = 'latency') AS "latency (c/b)",
+  (SELECT printf('%.1f uJ', c.value * 1e6) || coalesce(printf(' (%.2f)', c.value / c.budget), '') FROM costs c WHERE c.run_id = r.id AND c.metric = 'energy') AS "energy (c/b)",
+  printf('%.2f', 100 * r.test_accuracy) AS "test acc %",
+  a.repaired_channels || ' / ' || a.added_channels AS "channels removed / added"
+FROM runs r JOIN architectures a ON a.run_id = r.id
+WHERE r.id IN ($ids) ORDER BY r.id;
+SQL

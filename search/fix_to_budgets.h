@@ -1,0 +1,43 @@
+// After `fix` the exact cost of the argmax architecture differs from the expected cost the penalties saw, both
+// ways: an expensive operator kept at low probability inflates the expectation (so the fixed net comes out well
+// under the budget), and a channel on the threshold can tip it over. Two greedy steps on the channel counts close
+// the gap, with the operators as the search chose them:
+//  - repair: while a budget is missed, remove one channel from the block whose loss of a channel lowers the total
+//    relative excess Σ_b max(0, c_b/limit_b − 1) the most (ties: the widest block);
+//  - fit: while every budget holds, add back the masked channel with the largest |γ| (over all blocks) whose
+//    addition keeps every budget: the search's own ranking of channels, with the threshold lowered.
+// Weight inheritance then takes each block's strongest channels by |γ|. Both counts are reported and stored.
+#pragma once
+
+#include <vector>
+
+#include "constraints/budget.h"
+#include "search/arch_cost.h"
+#include "supernet/search_space.h"
+
+namespace nas::search {
+
+struct RepairResult {
+  supernet::FixedArch arch;
+  int32_t removed_channels = 0;
+  bool fits = true;  // false when even one channel per block misses a budget (the operators chosen are too costly)
+};
+
+struct FitResult {
+  supernet::FixedArch arch;
+  int32_t added_channels = 0;
+};
+
+// Skip blocks carry their input's channel count; call after changing a block's channels.
+void propagate_skip_channels(supernet::FixedArch& arch, int32_t input_channels);
+
+RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
+                               const std::vector<constraints::Budget>& budgets, int32_t input_channels);
+
+// `gammas[b]` are block b's channel gates |γ| (its strongest `out_channels` are the ones kept); `max_channels[b]` the
+// space's limit. The architecture must already fit.
+FitResult fit_to_budgets(supernet::FixedArch arch, const ArchCost& cost, const std::vector<constraints::Budget>& budgets,
+                         int32_t input_channels, const std::vector<std::vector<float>>& gammas,
+                         const std::vector<int32_t>& max_channels);
+
+}  // namespace nas::search

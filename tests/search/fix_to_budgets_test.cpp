@@ -1,0 +1,94 @@
+// Repair and fit of a fixed architecture against budgets, with the real nano33 cost model.
+#include "search/fix_to_budgets.h"
+
+#include <gtest/gtest.h>
+
+#include "cost_models/target.h"
+
+namespace nas::search {
+namespace {
+
+using constraints::Budget;
+using constraints::Metric;
+using supernet::FixedArch;
+using supernet::OpKind;
+
+const supernet::Shape kInput{1, 12, 12, 1};
+
+supernet::SearchSpace space() {
+  supernet::SearchSpace s;
+  s.blocks.push_back({"b1", 16, 1, {{OpKind::conv, 3}, {OpKind::dwsep, 3}}});
+  s.blocks.push_back({"b2", 24, 2, {{OpKind::conv, 3}, {OpKind::dwsep, 5}}});
+  s.blocks.push_back({"b3", 24, 1, {{OpKind::conv, 3}, {OpKind::skip, 0}}});
+  return s;
+}
+
+FixedArch arch(int32_t c1, int32_t c2, OpKind third) {
+  FixedArch a;
+  a.blocks.push_back({"b1", {OpKind::conv, 3}, c1, 1});
+  a.blocks.push_back({"b2", {OpKind::conv, 3}, c2, 2});
+  a.blocks.push_back({"b3", third == OpKind::skip ? supernet::OpCandidate{OpKind::skip, 0}
+                                                  : supernet::OpCandidate{OpKind::conv, 3},
+                      third == OpKind::skip ? c2 : 24, 1});
+  return a;
+}
+
+class FixToBudgetsTest : public ::testing::Test {
+ protected:
+  supernet::SearchSpace space_ = space();
+  cost_models::Target target_ = cost_models::load_target("nano33");
+  ArchCost cost_{space_, kInput, 4, target_};
+};
+
+TEST_F(FixToBudgetsTest, SkipBlocksCarryTheirInputsChannels) {
+  FixedArch a = arch(16, 20, OpKind::skip);
+  a.blocks[2].out_channels = 3;
+  propagate_skip_channels(a, 1);
+  EXPECT_EQ(a.blocks[2].out_channels, 20);
+}
+
+TEST_F(FixToBudgetsTest, RepairRemovesChannelsUntilEveryBudgetHolds) {
+  const FixedArch full = arch(16, 24, OpKind::conv);
+  const double latency = cost_.exact(full).latency_s;
+  const std::vector<Budget> budgets = {{Metric::latency, 0.6 * latency, "--max-latency"}};
+  const RepairResult r = repair_to_budgets(full, cost_, budgets, 1);
+  EXPECT_TRUE(r.fits);
+  EXPECT_GT(r.removed_channels, 0);
+  EXPECT_LE(cost_.exact(r.arch).latency_s, 0.6 * latency);
+  // Greedy, one channel at a time: putting back the last channel removed would miss the budget again, so the
+  // repair did not remove more than it needed in its last step.
+  int32_t total = 0;
+  for (size_t b = 0; b < 3; ++b) total += full.blocks[b].out_channels - r.arch.blocks[b].out_channels;
+  EXPECT_EQ(total, r.removed_channels);
+}
+
+TEST_F(FixToBudgetsTest, RepairSaysSoWhenTheOperatorsCannotFit) {
+  const std::vector<Budget> budgets = {{Metric::latency, 1e-9, "--max-latency"}};
+  const RepairResult r = repair_to_budgets(arch(16, 24, OpKind::conv), cost_, budgets, 1);
+  EXPECT_FALSE(r.fits);
+  EXPECT_EQ(r.arch.blocks[0].out_channels, 1);
+  EXPECT_EQ(r.arch.blocks[1].out_channels, 1);
+}
+
+TEST_F(FixToBudgetsTest, FitAddsTheStrongestMaskedChannelsUntilNoneFits) {
+  const FixedArch small = arch(4, 6, OpKind::conv);
+  const double limit = 0.5 * (cost_.exact(small).latency_s + cost_.exact(arch(16, 24, OpKind::conv)).latency_s);
+  const std::vector<Budget> budgets = {{Metric::latency, limit, "--max-latency"}};
+  // Block b2's gates are all stronger than b1's: it fills first.
+  std::vector<std::vector<float>> gammas = {std::vector<float>(16, 0.3f), std::vector<float>(24, 0.45f),
+                                            std::vector<float>(24, 1.0f)};
+  const FitResult f = fit_to_budgets(small, cost_, budgets, 1, gammas, {16, 24, 24});
+  EXPECT_GT(f.added_channels, 0);
+  EXPECT_LE(cost_.exact(f.arch).latency_s, limit);
+  EXPECT_GT(f.arch.blocks[1].out_channels, 6);
+  // Maximal: one more channel in any block that can still grow misses the budget.
+  for (size_t b = 0; b < 2; ++b) {
+    if (f.arch.blocks[b].out_channels == (b == 0 ? 16 : 24)) continue;
+    FixedArch more = f.arch;
+    ++more.blocks[b].out_channels;
+    EXPECT_GT(cost_.exact(more).latency_s, limit) << "block " << b;
+  }
+}
+
+}  // namespace
+}  // namespace nas::search
