@@ -117,6 +117,7 @@ class Statement {
   Statement& bind(int i, const std::optional<double>& v) {
     return v ? bind(i, *v) : check(sqlite3_bind_null(stmt_, i));
   }
+  Statement& bind_null(int i) { return check(sqlite3_bind_null(stmt_, i)); }
   Statement& bind_floats(int i, const std::vector<float>& v) {
     return check(sqlite3_bind_blob64(stmt_, i, v.data(), v.size() * sizeof(float), SQLITE_TRANSIENT));
   }
@@ -462,7 +463,12 @@ void ResultsDb::store_architecture(int64_t run_id, const ArchitectureRecord& arc
   for (const auto& c : arch.costs) {
     Statement cost(db_, where,
                    "INSERT OR REPLACE INTO costs (run_id, metric, value, budget, budget_source) VALUES (?, ?, ?, ?, ?)");
-    cost.bind(1, run_id).bind(2, c.metric).bind(3, c.value).bind(4, c.budget).bind(5, c.budget_source).run();
+    cost.bind(1, run_id).bind(2, c.metric).bind(3, c.value).bind(4, c.budget);
+    if (c.budget_source.empty())
+      cost.bind_null(5);  // no budget on this metric
+    else
+      cost.bind(5, c.budget_source);
+    cost.run();
   }
   tx.commit();
 }

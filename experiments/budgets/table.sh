@@ -24,6 +24,8 @@ SELECT r.id AS run, a.target AS target,
   (SELECT printf('%.2f ms', c.value * 1e3) || coalesce(printf(' (%.2f)', c.value / c.budget), '') FROM costs c WHERE c.run_id = r.id AND c.metric = 'latency') AS "latency (c/b)",
   (SELECT printf('%.1f uJ', c.value * 1e6) || coalesce(printf(' (%.2f)', c.value / c.budget), '') FROM costs c WHERE c.run_id = r.id AND c.metric = 'energy') AS "energy (c/b)",
   printf('%.2f', 100 * r.test_accuracy) AS "test acc %",
+  (SELECT count(*) FROM epochs e WHERE e.run_id = r.id AND e.phase = 'finetune') AS "fine-tune epochs",
+  printf('%.0f', (julianday(r.finished_at) - julianday(r.started_at)) * 86400) AS "wall s",
   a.repaired_channels || ' / ' || a.added_channels AS "channels removed / added"
 FROM runs r JOIN architectures a ON a.run_id = r.id
 WHERE r.id IN ($ids) ORDER BY r.id;

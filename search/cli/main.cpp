@@ -64,6 +64,11 @@ int command_train(const nas::search::TrainConfig& config, const std::string& db_
 }
 
 int command_search(const nas::search::SearchRequest& request, const std::string& db_path, bool json) {
+  // A bad target or budget is refused before the database is even opened (run_search checks again, and checks the
+  // data and the search space, before it records anything).
+  const auto target = nas::cost_models::load_target(request.target);
+  nas::constraints::make_budgets(request.budgets, {target.name, static_cast<double>(target.sram_bytes),
+                                                   static_cast<double>(target.flash_bytes)});
   ResultsDb db(db_path);
   nas::search::Progress progress(nas::search::Progress::detect(/*quiet=*/false));
   nas::search::install_interrupt_handler();

@@ -261,7 +261,54 @@ TEST_F(ResultsDbTest, UsesWalModeAndRecordsTheSchemaVersion) {
   { ResultsDb db(db_path()); }
   RawDb raw(db_path());
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");  // WAL is a property of the file, so a new connection sees it
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "1");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "2");
+}
+
+TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
+  int64_t id = 0;
+  {
+    ResultsDb db(db_path());
+    id = db.begin_run(sample_start());
+  }
+  {
+    RawDb raw(db_path());  // what issue 3's mcunas wrote: no search tables, version 1
+    raw.exec("DROP TABLE architectures");
+    raw.exec("DROP TABLE costs");
+    raw.exec("DROP TABLE budget_trace");
+    raw.exec("UPDATE mcunas_meta SET value = '1' WHERE key = 'schema_version'");
+  }
+  ResultsDb db(db_path());
+  EXPECT_TRUE(db.get_run(id).has_value());
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'architectures'"), "1");
+}
+
+TEST_F(ResultsDbTest, StoresASearchsArchitectureCostsAndBudgetTrace) {
+  ResultsDb db(db_path());
+  RunStart start = sample_start();
+  start.kind = "search";
+  const int64_t id = db.begin_run(start);
+  EpochRecord epoch = sample_epoch(1);
+  epoch.phase = "search";
+  db.add_search_epoch(id, epoch, {{1, "latency", 0.06, 0.04, 0.05, 2.5}, {1, "ram", 9e4, 8e4, 262144, 1.0}});
+  db.store_architecture(id, {"nano33", "blocks: []\n", "layers: []\n", 3, 7,
+                             {{"ram", 8e4, 262144.0, "--max-ram 256K"}, {"energy", 2e-4, std::nullopt, ""}}});
+  const auto run = db.get_run(id);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->summary.target, "nano33");
+  ASSERT_TRUE(run->architecture.has_value());
+  EXPECT_EQ(run->architecture->repaired_channels, 3);
+  EXPECT_EQ(run->architecture->added_channels, 7);
+  ASSERT_EQ(run->architecture->costs.size(), 2u);
+  EXPECT_EQ(run->architecture->costs[0].metric, "ram");  // memory first
+  EXPECT_EQ(run->architecture->costs[0].budget_source, "--max-ram 256K");
+  EXPECT_FALSE(run->architecture->costs[1].budget.has_value());
+  ASSERT_EQ(run->budget_trace.size(), 2u);
+  EXPECT_EQ(run->budget_trace[0].metric, "latency");
+  EXPECT_DOUBLE_EQ(run->budget_trace[0].lambda, 2.5);
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.text("SELECT count(*) FROM costs WHERE run_id = 1 AND budget_source IS NULL"), "1");
 }
 
 TEST_F(ResultsDbTest, DeletingARunDeletesItsEpochsAndWeights) {
@@ -363,10 +410,10 @@ TEST_F(ResultsDbTest, RefusesADatabaseFromANewerSchema) {
   { ResultsDb db(db_path()); }
   {
     RawDb raw(db_path());
-    raw.exec("UPDATE mcunas_meta SET value = '2' WHERE key = 'schema_version'");
+    raw.exec("UPDATE mcunas_meta SET value = '3' WHERE key = 'schema_version'");
     raw.exec("PRAGMA journal_mode = DELETE");  // fold the WAL back in, so the file alone holds everything
   }
-  expect_refused(db_path(), "schema version 2, this mcunas reads version 1");
+  expect_refused(db_path(), "schema version 3, this mcunas reads version 2");
 }
 
 TEST_F(ResultsDbTest, AnAbandonedWriterLeavesItsFinishedEpochs) {

@@ -85,7 +85,8 @@ TEST(RunsTable, AlignsEveryColumnUnderItsHeader) {
   EXPECT_EQ(end_of(stopped, "3"), end_of(header, "id"));
   EXPECT_EQ(end_of(done, "91.23"), end_of(header, "test acc %"));
   EXPECT_EQ(end_of(stopped, " -"), end_of(header, "test acc %"));  // no accuracy yet
-  EXPECT_EQ(done.find("1  experiments") + 1, end_of(header, "seed"));
+  EXPECT_EQ(done.find("1  -") + 1, end_of(header, "seed"));
+  EXPECT_EQ(done.find("1  -") + 3, start_of(header, "target"));  // a training run has no target: "-"
   EXPECT_EQ(end_of(stopped, "12345678901"), end_of(header, "seed"));
 
   for (const auto& line : lines) EXPECT_NE(line.back(), ' ') << "trailing blank in '" << line << "'";
@@ -221,6 +222,51 @@ TEST(RunJson, DetailOfARunningRunHasNullsWhereNothingIsKnown) {
   EXPECT_TRUE(json["epochs"].is_array());
   EXPECT_TRUE(json["epochs"].empty());
   EXPECT_EQ(json["theta_w_count"], 0);
+}
+
+}  // namespace
+}  // namespace nas::search
+
+namespace nas::search {
+namespace {
+
+RunDetail search_detail(double latency) {
+  RunDetail d;
+  d.summary.id = 7;
+  d.summary.kind = "search";
+  d.summary.status = "done";
+  d.summary.target = "nano33";
+  d.summary.test_accuracy = 0.9012;
+  d.architecture = ArchitectureRecord{"nano33", "blocks:\n  - {name: b1, op: conv3x3, out: 12, stride: 1}\n",
+                                      "layers: []\n", 2, 5,
+                                      {{"ram", 98304, 262144.0, "--max-ram 256K"},
+                                       {"flash", 204800, 1048576.0, "nano33 flash"},
+                                       {"latency", latency, 0.05, "--max-latency 50ms"},
+                                       {"energy", 4.5e-4, std::nullopt, ""}}};
+  return d;
+}
+
+TEST(SearchDetail, ShowsTheArchitectureAndEachCostAgainstItsBudget) {
+  const std::string text = format_run_detail(search_detail(0.0451));
+  EXPECT_NE(text.find("target nano33"), std::string::npos) << text;
+  EXPECT_NE(text.find("45.1 ms"), std::string::npos) << text;
+  EXPECT_NE(text.find("0.902"), std::string::npos) << text;  // cost/budget of latency
+  EXPECT_NE(text.find("--max-latency 50ms"), std::string::npos) << text;
+  EXPECT_NE(text.find("every budget met"), std::string::npos) << text;
+  EXPECT_NE(text.find("{name: b1, op: conv3x3, out: 12, stride: 1}"), std::string::npos) << text;
+  EXPECT_NE(text.find("2 channels were removed"), std::string::npos) << text;
+  EXPECT_NE(text.find("90.12 %"), std::string::npos) << text;
+  // A missed budget is said plainly.
+  EXPECT_NE(format_run_detail(search_detail(0.06)).find("WARNING: a budget is missed"), std::string::npos);
+}
+
+TEST(SearchDetail, JsonCarriesEveryCostWithItsBudgetAndRatio) {
+  const auto json = run_detail_json(search_detail(0.0451));
+  EXPECT_EQ(json["target"], "nano33");
+  EXPECT_DOUBLE_EQ(json["costs"]["latency"]["ratio"].get<double>(), 0.0451 / 0.05);
+  EXPECT_EQ(json["costs"]["latency"]["budget_source"], "--max-latency 50ms");
+  EXPECT_TRUE(json["costs"]["energy"]["budget"].is_null());
+  EXPECT_EQ(json["added_channels"], 5);
 }
 
 }  // namespace
