@@ -87,13 +87,7 @@ void read_search_section(const YAML::Node& s, SearchConfig& config) {
 SearchConfig parse(const std::filesystem::path& path, const SearchOverrides& overrides) {
   SearchConfig config;
   config.path = path;
-  try {
-    config.root = YAML::LoadFile(path.string());
-  } catch (const YAML::Exception& e) {
-    throw Error("config", "not valid YAML: " + std::string(e.what()));
-  }
-  if (!config.root.IsMap()) throw Error("config", "expected a YAML map with keys name, data, search_space, search");
-  check_keys(config.root, "config", {"name", "description", "data", "search_space", "search"});
+  config.root = read_config_document(path, {"name", "description", "data", "search_space", "search"});
 
   if (config.root["search"] && !config.root["search"].IsMap()) supernet::yaml::require_map(config.root["search"], "search");
   YAML::Node s = config.root["search"];

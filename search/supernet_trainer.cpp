@@ -48,11 +48,9 @@ void SupernetTrainer::arch_step() {
 supernet::EpochResult SupernetTrainer::epoch(supernet::BatchLoader& loader, int32_t epoch, bool search,
                                              const supernet::StepCallback& on_step) {
   const auto start = std::chrono::steady_clock::now();
-  supernet::EpochResult result;
+  supernet::EpochTally tally;
   supernet::Tensor images, grad;
   std::vector<int32_t> labels;
-  double loss_sum = 0;
-  int64_t correct = 0;
   const int64_t first_step = int64_t{epoch} * steps_per_epoch_;
   loader.start_epoch(epoch);
   for (int32_t step = 0; loader.next(images, labels); ++step) {
@@ -63,18 +61,10 @@ supernet::EpochResult SupernetTrainer::epoch(supernet::BatchLoader& loader, int3
     net_.network().backward(grad);
     weights_opt_->step(net_.weights(), schedule_.at(first_step + step));
     if (search) arch_step();
-    const auto n = static_cast<int64_t>(labels.size());
-    loss_sum += loss.loss * static_cast<double>(n);
-    correct += loss.correct;
-    result.images += n;
-    if (on_step)
-      on_step(step + 1, steps_per_epoch_, loss_sum / static_cast<double>(result.images),
-              static_cast<double>(correct) / static_cast<double>(result.images));
+    tally.add(loss, static_cast<int64_t>(labels.size()));
+    if (on_step) on_step(step + 1, steps_per_epoch_, tally.loss(), tally.accuracy());
   }
-  result.loss = loss_sum / static_cast<double>(std::max<int64_t>(1, result.images));
-  result.accuracy = static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(1, result.images));
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return result;
+  return tally.result(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
 }
 
 }  // namespace nas::search

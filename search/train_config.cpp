@@ -42,6 +42,18 @@ void read_train_section(const YAML::Node& train, TrainConfig& config) {
 
 }  // namespace
 
+YAML::Node read_config_document(const std::filesystem::path& path, const std::vector<std::string>& keys) {
+  YAML::Node root;
+  try {
+    root = YAML::LoadFile(path.string());
+  } catch (const YAML::Exception& e) {
+    throw Error("config", "not valid YAML: " + std::string(e.what()));
+  }
+  if (!root.IsMap()) throw Error("config", "expected a YAML map with keys " + supernet::yaml::join(keys));
+  check_keys(root, "config", keys);
+  return root;
+}
+
 void read_optimizer_spec(const YAML::Node& opt, const std::string& path, supernet::OptimizerSpec& o) {
   check_keys(opt, path, {"type", "momentum", "nesterov", "weight_decay", "beta1", "beta2", "eps"});
   read_optional(opt, path, "type", "a name (sgd, adam)", o.type);
@@ -66,13 +78,7 @@ namespace {
 TrainConfig parse(const std::filesystem::path& path, const TrainOverrides& overrides) {
   TrainConfig config;
   config.path = path;
-  try {
-    config.root = YAML::LoadFile(path.string());
-  } catch (const YAML::Exception& e) {
-    throw Error("config", "not valid YAML: " + std::string(e.what()));
-  }
-  if (!config.root.IsMap()) throw Error("config", "expected a YAML map with keys name, data, model, train");
-  check_keys(config.root, "config", {"name", "description", "data", "model", "train"});
+  config.root = read_config_document(path, {"name", "description", "data", "model", "train"});
 
   // Overrides are written into the document first, so the stored config is exactly what ran.
   if (config.root["train"] && !config.root["train"].IsMap()) supernet::yaml::require_map(config.root["train"], "train");

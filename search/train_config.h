@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "supernet/data_spec.h"
 #include "supernet/optimizer.h"
@@ -41,6 +42,9 @@ struct TrainOverrides {
   std::optional<uint64_t> seed;
   std::optional<std::filesystem::path> data_dir;
 };
+
+// Loads a config file and checks its top-level keys against `keys` (errors name "config"; callers add the path).
+YAML::Node read_config_document(const std::filesystem::path& path, const std::vector<std::string>& keys);
 
 // The `optimizer:` and `schedule:` maps (shared by nas train and nas search); strict keys, errors name `path`.
 void read_optimizer_spec(const YAML::Node& node, const std::string& path, supernet::OptimizerSpec& spec);

@@ -45,6 +45,16 @@ YAML::Node required(const YAML::Node& node, const std::string& path, const std::
   return value;
 }
 
+// A block's `name`: valid, and not used by an earlier block of the same list (`names` collects them).
+std::string read_block_name(const YAML::Node& item, const std::string& path, std::set<std::string>& names) {
+  const YAML::Node node = required(item, path, "name");
+  std::string name = yaml::read_scalar<std::string>(node, key(path, "name"), "a string");
+  check_block_name(name, yaml::where(key(path, "name"), node));
+  if (!names.insert(name).second)
+    throw Error(yaml::where(key(path, "name"), node), "block name '" + name + "' is used twice");
+  return name;
+}
+
 // A spatial size after a k×k operator with padding k/2 at `stride`: (h + 2·(k/2) − k)/s + 1 = (h − 1)/s + 1 for
 // odd k, the same for every candidate, which is what lets them share one output shape.
 int32_t strided(int32_t size, int32_t stride) { return (size - 1) / stride + 1; }
@@ -99,11 +109,7 @@ SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
     const std::string path = blocks_path + "[" + std::to_string(b) + "]";
     yaml::check_keys(item, path, {"name", "out", "stride", "ops"});
     SearchBlock block;
-    const YAML::Node name = required(item, path, "name");
-    block.name = yaml::read_scalar<std::string>(name, key(path, "name"), "a string");
-    check_block_name(block.name, yaml::where(key(path, "name"), name));
-    if (!names.insert(block.name).second)
-      throw Error(yaml::where(key(path, "name"), name), "block name '" + block.name + "' is used twice");
+    block.name = read_block_name(item, path, names);
     block.out_channels = read_channels(required(item, path, "out"), key(path, "out"));
     block.stride = item["stride"] ? read_stride(item["stride"], key(path, "stride")) : 1;
 
@@ -174,11 +180,7 @@ FixedArch parse_fixed_arch(const YAML::Node& node) {
     const std::string path = blocks_path + "[" + std::to_string(b) + "]";
     yaml::check_keys(item, path, {"name", "op", "out", "stride"});
     FixedBlock block;
-    const YAML::Node name = required(item, path, "name");
-    block.name = yaml::read_scalar<std::string>(name, key(path, "name"), "a string");
-    check_block_name(block.name, yaml::where(key(path, "name"), name));
-    if (!names.insert(block.name).second)
-      throw Error(yaml::where(key(path, "name"), name), "block name '" + block.name + "' is used twice");
+    block.name = read_block_name(item, path, names);
     const YAML::Node op = required(item, path, "op");
     block.op = parse_op(yaml::read_scalar<std::string>(op, key(path, "op"), "an op name"), yaml::where(key(path, "op"), op));
     block.out_channels = read_channels(required(item, path, "out"), key(path, "out"));

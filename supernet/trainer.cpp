@@ -15,11 +15,9 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 EpochResult train_epoch(Network& net, Optimizer& optimizer, const LrSchedule& schedule, BatchLoader& loader,
                         const EpochPlan& plan, const StepCallback& on_step) {
   const auto start = std::chrono::steady_clock::now();
-  EpochResult result;
+  EpochTally tally;
   Tensor images, grad;
   std::vector<int32_t> labels;
-  double loss_sum = 0;
-  int64_t correct = 0;
   const int32_t steps = loader.batches_per_epoch();
   loader.start_epoch(plan.epoch);
   for (int32_t step = 0; loader.next(images, labels); ++step) {
@@ -27,18 +25,10 @@ EpochResult train_epoch(Network& net, Optimizer& optimizer, const LrSchedule& sc
     const LossResult loss = softmax_cross_entropy(logits, labels, &grad, plan.label_smoothing);
     net.backward(grad);
     optimizer.step(net.params(), schedule.at(plan.first_step + step));
-    const auto n = static_cast<int64_t>(labels.size());
-    loss_sum += loss.loss * static_cast<double>(n);
-    correct += loss.correct;
-    result.images += n;
-    if (on_step)
-      on_step(step + 1, steps, loss_sum / static_cast<double>(result.images),
-              static_cast<double>(correct) / static_cast<double>(result.images));
+    tally.add(loss, static_cast<int64_t>(labels.size()));
+    if (on_step) on_step(step + 1, steps, tally.loss(), tally.accuracy());
   }
-  result.loss = loss_sum / static_cast<double>(std::max<int64_t>(1, result.images));
-  result.accuracy = static_cast<double>(correct) / static_cast<double>(std::max<int64_t>(1, result.images));
-  result.seconds = seconds_since(start);
-  return result;
+  return tally.result(seconds_since(start));
 }
 
 EpochResult evaluate(Network& net, const Dataset& data, int32_t batch_size) {

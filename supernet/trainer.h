@@ -19,6 +19,23 @@ struct EpochResult {
   double seconds = 0;
 };
 
+// Running mean loss and accuracy over an epoch's steps: what train_epoch and the search's supernet epochs report.
+class EpochTally {
+ public:
+  void add(const LossResult& loss, int64_t images) {
+    loss_sum_ += loss.loss * static_cast<double>(images);
+    correct_ += loss.correct;
+    images_ += images;
+  }
+  double loss() const { return loss_sum_ / static_cast<double>(images_ > 0 ? images_ : 1); }
+  double accuracy() const { return static_cast<double>(correct_) / static_cast<double>(images_ > 0 ? images_ : 1); }
+  EpochResult result(double seconds) const { return {loss(), accuracy(), images_, seconds}; }
+
+ private:
+  double loss_sum_ = 0;
+  int64_t correct_ = 0, images_ = 0;
+};
+
 // Called after every step with (step within the epoch, steps in the epoch, running loss, running accuracy).
 using StepCallback = std::function<void(int32_t step, int32_t steps, double loss, double accuracy)>;
 

@@ -79,8 +79,11 @@ TEST_F(SearchDriverTest, OneSearchEndsInsideEveryBudgetAndStoresTheFixedNet) {
   ASSERT_TRUE(run->architecture.has_value());
   EXPECT_TRUE(contains(run->architecture->arch_yaml, "b1"));
   EXPECT_EQ(run->architecture->costs.size(), 4u);  // ram, flash, latency, energy
-  for (const auto& c : run->architecture->costs)
-    if (c.budget) EXPECT_LE(c.value, *c.budget) << c.metric;
+  for (const auto& c : run->architecture->costs) {
+    if (c.budget) {
+      EXPECT_LE(c.value, *c.budget) << c.metric;
+    }
+  }
   EXPECT_EQ(run->epochs.size(), 1u + 4u + 3u);
   EXPECT_EQ(run->budget_trace.size(), 4u * 3u);  // 4 search epochs × (ram, flash, latency)
   EXPECT_FALSE(run->weights.empty());
