@@ -40,11 +40,17 @@ Bytes npy_file(const std::string& descr, const std::string& shape, const Bytes& 
   const size_t preamble = version == 1 ? 10 : 12;
   header.append(63 - (preamble + header.size()) % 64, ' ');
   header += '\n';
-  Bytes bytes = {0x93, 'N', 'U', 'M', 'P', 'Y', static_cast<uint8_t>(version), 0};
+  // Sized once and filled by index: GCC 12 at -O3 -march=native (AVX-512) reports a false stringop-overflow for
+  // the push_back/insert version of this code.
   const size_t length = header.size();
-  for (size_t i = 0; i < preamble - 8; ++i) bytes.push_back(static_cast<uint8_t>(length >> (8 * i)));
-  bytes.insert(bytes.end(), header.begin(), header.end());
-  bytes.insert(bytes.end(), data.begin(), data.end());
+  Bytes bytes(preamble + length + data.size());
+  const uint8_t magic[] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+  std::memcpy(bytes.data(), magic, sizeof(magic));
+  bytes[6] = static_cast<uint8_t>(version);
+  bytes[7] = 0;
+  for (size_t i = 0; i < preamble - 8; ++i) bytes[8 + i] = static_cast<uint8_t>(length >> (8 * i));
+  std::memcpy(bytes.data() + preamble, header.data(), length);
+  if (!data.empty()) std::memcpy(bytes.data() + preamble + length, data.data(), data.size());
   return bytes;
 }
 
