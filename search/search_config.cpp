@@ -114,11 +114,7 @@ SearchConfig parse(const std::filesystem::path& path, const SearchOverrides& ove
 
 }  // namespace
 
-std::string SearchConfig::effective_yaml() const {
-  YAML::Emitter out;
-  out << root;
-  return std::string(out.c_str()) + "\n";
-}
+std::string SearchConfig::effective_yaml() const { return supernet::yaml::to_text(root); }
 
 std::filesystem::path default_search_config() {
   return std::filesystem::path(MCUNAS_SOURCE_DIR_FOR_CONFIGS) / "experiments" / "fmnist_search.yaml";

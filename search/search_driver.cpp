@@ -18,6 +18,7 @@
 #include "supernet/supernet.h"
 #include "supernet/threads.h"
 #include "supernet/weight_inheritance.h"
+#include "supernet/yaml_keys.h"
 
 namespace nas::search {
 
@@ -27,12 +28,6 @@ using constraints::Budget;
 using constraints::format_metric;
 using constraints::Metric;
 using constraints::metric_name;
-
-std::string yaml_text(const YAML::Node& node) {
-  YAML::Emitter out;
-  out << node;
-  return std::string(out.c_str()) + "\n";
-}
 
 // Refuses budgets that no architecture of the space can meet, before any training.
 void check_reachable(const std::vector<Budget>& budgets, const cost_models::Costs<double>& smallest,
@@ -213,9 +208,10 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
                      fmt::format(" ({} channels removed, {} added back to fit the budgets)",
                                  outcome.repaired_channels, outcome.added_channels));
     const YAML::Node model = supernet::fixed_model_yaml(outcome.arch);
-    db.store_architecture(outcome.run_id, {target.name, yaml_text(supernet::fixed_arch_yaml(outcome.arch)),
-                                           yaml_text(model), outcome.repaired_channels, outcome.added_channels,
-                                           outcome.cost_records});
+    db.store_architecture(outcome.run_id,
+                          {target.name, supernet::yaml::to_text(supernet::fixed_arch_yaml(outcome.arch)),
+                           supernet::yaml::to_text(model), outcome.repaired_channels, outcome.added_channels,
+                           outcome.cost_records});
 
     // Fine-tune the fixed net from the supernet's weights.
     fixed = std::make_unique<supernet::Network>(supernet::build_network(model, input, classes, config.seed));

@@ -101,11 +101,7 @@ TrainConfig parse(const std::filesystem::path& path, const TrainOverrides& overr
 
 }  // namespace
 
-std::string TrainConfig::effective_yaml() const {
-  YAML::Emitter out;
-  out << root;
-  return std::string(out.c_str()) + "\n";
-}
+std::string TrainConfig::effective_yaml() const { return supernet::yaml::to_text(root); }
 
 TrainConfig load_train_config(const std::filesystem::path& path, const TrainOverrides& overrides) {
   std::error_code ec;

@@ -10,6 +10,12 @@ std::string join(const std::vector<std::string>& words) {
   return text;
 }
 
+std::string to_text(const YAML::Node& node) {
+  YAML::Emitter out;
+  out << node;
+  return std::string(out.c_str()) + "\n";
+}
+
 std::string where(const std::string& key_path, const YAML::Node& node) {
   const int line = node.Mark().line;
   return line >= 0 ? key_path + " (line " + std::to_string(line + 1) + ")" : key_path;

@@ -16,6 +16,9 @@ namespace nas::supernet::yaml {
 // "a, b, c"
 std::string join(const std::vector<std::string>& words);
 
+// The node as YAML text ending in a newline: how configs and architectures are stored in the results database.
+std::string to_text(const YAML::Node& node);
+
 // "data.synthetic.count (line 7)": the key path, and the line when the node came from a file.
 std::string where(const std::string& key_path, const YAML::Node& node);
 
