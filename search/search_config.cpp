@@ -121,15 +121,8 @@ std::filesystem::path default_search_config() {
 }
 
 SearchConfig load_search_config(const std::filesystem::path& path, const SearchOverrides& overrides) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw Error(path.string(), "config file not found (pass --config with the path of a search YAML, e.g. "
-                               "experiments/fmnist_search.yaml)");
-  try {
-    return parse(path, overrides);
-  } catch (const Error& e) {
-    throw Error(path.string(), e.what(), e.kind());
-  }
+  return parse_config_file(path, "a search YAML", "experiments/fmnist_search.yaml",
+                           [&] { return parse(path, overrides); });
 }
 
 }  // namespace nas::search

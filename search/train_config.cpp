@@ -104,16 +104,7 @@ TrainConfig parse(const std::filesystem::path& path, const TrainOverrides& overr
 std::string TrainConfig::effective_yaml() const { return supernet::yaml::to_text(root); }
 
 TrainConfig load_train_config(const std::filesystem::path& path, const TrainOverrides& overrides) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    throw Error(path.string(),
-                "config file not found (pass --config with the path of a YAML file, e.g. experiments/fmnist_cnn.yaml)");
-  // Every message names the file first: "experiments/x.yaml: train.epochs (line 30): must be >= 1 (got 0)".
-  try {
-    return parse(path, overrides);
-  } catch (const Error& e) {
-    throw Error(path.string(), e.what(), e.kind());
-  }
+  return parse_config_file(path, "a YAML file", "experiments/fmnist_cnn.yaml", [&] { return parse(path, overrides); });
 }
 
 }  // namespace nas::search

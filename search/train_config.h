@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "supernet/data_spec.h"
+#include "supernet/error.h"
 #include "supernet/optimizer.h"
 
 namespace nas::search {
@@ -42,6 +43,23 @@ struct TrainOverrides {
   std::optional<uint64_t> seed;
   std::optional<std::filesystem::path> data_dir;
 };
+
+// Runs `parse` on the config file at `path`; a missing file is refused naming `kind` and an `example` to pass with
+// --config, and every nas::Error is prefixed with the path: "experiments/x.yaml: train.epochs (line 30): must be
+// >= 1 (got 0)". Shared by nas train and nas search.
+template <class Parse>
+auto parse_config_file(const std::filesystem::path& path, const std::string& kind, const std::string& example,
+                       Parse&& parse) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    throw Error(path.string(),
+                "config file not found (pass --config with the path of " + kind + ", e.g. " + example + ")");
+  try {
+    return parse();
+  } catch (const Error& e) {
+    throw Error(path.string(), e.what(), e.kind());
+  }
+}
 
 // Loads a config file and checks its top-level keys against `keys` (errors name "config"; callers add the path).
 YAML::Node read_config_document(const std::filesystem::path& path, const std::vector<std::string>& keys);
