@@ -26,6 +26,7 @@ struct Budget {
 // metric when it is tighter, and is refused when it exceeds what the board has (that budget could never bind).
 struct BudgetFlags {
   std::string max_ram, max_flash, max_latency, max_energy;  // as typed; "" when not given
+  bool any() const { return !(max_ram.empty() && max_flash.empty() && max_latency.empty() && max_energy.empty()); }
 };
 struct BoardLimits {
   std::string board;

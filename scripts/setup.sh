@@ -14,6 +14,7 @@ packages=(
   libgtest-dev
   zlib1g-dev           # reading the idx .gz files
   dataset-fashion-mnist
+  slurm-wlm munge       # one-node cluster for the sweep integration test (scripts/slurm_cluster.sh)
 )
 bash "$(dirname "$0")/apt_install.sh" "${packages[@]}"
 echo "setup: all ${#packages[@]} packages present" >&2

@@ -3,12 +3,14 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstring>
 #include <fstream>
 #include <utility>
 
+#include "search/sqlite_statement.h"
 #include "supernet/error.h"
 
 namespace nas::search {
@@ -19,12 +21,18 @@ static_assert(std::endian::native == std::endian::little, "weight blobs are stor
 
 namespace {
 
-constexpr const char* kSchemaVersion = "2";
-// Version 1 files (plain training only) are upgraded in place: version 2 only adds tables.
-constexpr const char* kUpgradableVersion = "1";
+using sql::exec;
+using sql::Statement;
+using sql::Transaction;
+
+constexpr const char* kSchemaVersion = "3";
+// Older files are upgraded in place: version 2 only added tables, version 3 added tables and three columns of runs.
+bool upgradable(const std::string& version) { return version == "1" || version == "2"; }
 
 // Every table, CREATE IF NOT EXISTS so that opening an existing database changes nothing. Version 2 added
-// architectures, costs and budget_trace for `nas search`. docs/results-schema.md explains each column.
+// architectures, costs and budget_trace for `nas search`; version 3 the runs' uid, sweep and sweep_job columns
+// (added to older files by add_run_columns) and the sweeps table for `nas sweep` / `nas merge`.
+// docs/results-schema.md explains each column.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS mcunas_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -40,7 +48,10 @@ CREATE TABLE IF NOT EXISTS runs (
   threads INTEGER NOT NULL,
   test_accuracy REAL,
   error TEXT,
-  peak_rss_bytes INTEGER
+  peak_rss_bytes INTEGER,
+  uid TEXT,
+  sweep TEXT,
+  sweep_job INTEGER
 );
 CREATE TABLE IF NOT EXISTS epochs (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -90,103 +101,37 @@ CREATE TABLE IF NOT EXISTS budget_trace (
   lambda REAL NOT NULL,
   PRIMARY KEY (run_id, epoch, metric)
 );
+CREATE TABLE IF NOT EXISTS sweeps (
+  name TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  executor TEXT NOT NULL CHECK (executor IN ('local', 'slurm')),
+  dir TEXT NOT NULL,
+  jobs INTEGER NOT NULL,
+  command_line TEXT NOT NULL,
+  slurm_job_id TEXT
+);
 )sql";
+
+// A new random run identity, unique across databases: what makes `nas merge` idempotent.
+constexpr const char* kNewUid = "lower(hex(randomblob(16)))";
+
+// Version 3 columns for files made by older versions (ALTER TABLE cannot add them conditionally), then a uid for
+// every run that has none, and the index that keeps uids unique.
+void add_run_columns(sqlite3* db, const std::string& where) {
+  std::vector<std::string> have;
+  Statement info(db, where, "PRAGMA table_info(runs)");
+  while (info.step()) have.push_back(info.text(1));
+  for (const char* column : {"uid TEXT", "sweep TEXT", "sweep_job INTEGER"}) {
+    const std::string name = std::string(column).substr(0, std::string(column).find(' '));
+    if (std::find(have.begin(), have.end(), name) == have.end())
+      exec(db, where, ("ALTER TABLE runs ADD COLUMN " + std::string(column)).c_str());
+  }
+  exec(db, where, (std::string("UPDATE runs SET uid = ") + kNewUid + " WHERE uid IS NULL").c_str());
+  exec(db, where, "CREATE UNIQUE INDEX IF NOT EXISTS runs_uid ON runs(uid)");
+}
 
 // SQL text, not a value: the current time as ISO 8601 UTC with milliseconds, e.g. 2026-11-24T10:23:10.376Z.
 constexpr const char* kNow = "strftime('%Y-%m-%dT%H:%M:%fZ', 'now')";
-
-[[noreturn]] void fail(sqlite3* db, const std::string& where) {
-  throw Error(where, sqlite3_errmsg(db), Error::Kind::failure);
-}
-
-// A prepared statement that finalises itself. Values are always bound, never pasted into the SQL text.
-class Statement {
- public:
-  Statement(sqlite3* db, const std::string& where, const std::string& sql) : db_(db), where_(where) {
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt_, nullptr) != SQLITE_OK) fail(db_, where_);
-  }
-  ~Statement() { sqlite3_finalize(stmt_); }
-  Statement(const Statement&) = delete;
-  Statement& operator=(const Statement&) = delete;
-
-  Statement& bind(int i, int64_t v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
-  Statement& bind(int i, double v) { return check(sqlite3_bind_double(stmt_, i, v)); }
-  Statement& bind(int i, const std::string& v) {
-    return check(sqlite3_bind_text64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
-  }
-  Statement& bind(int i, const std::optional<double>& v) {
-    return v ? bind(i, *v) : check(sqlite3_bind_null(stmt_, i));
-  }
-  Statement& bind_null(int i) { return check(sqlite3_bind_null(stmt_, i)); }
-  Statement& bind_floats(int i, const std::vector<float>& v) {
-    return check(sqlite3_bind_blob64(stmt_, i, v.data(), v.size() * sizeof(float), SQLITE_TRANSIENT));
-  }
-
-  // True while there is a row to read.
-  bool step() {
-    const int rc = sqlite3_step(stmt_);
-    if (rc == SQLITE_ROW) return true;
-    if (rc != SQLITE_DONE) fail(db_, where_);
-    return false;
-  }
-  void run() {
-    while (step()) {
-    }
-  }
-
-  int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
-  double real(int col) const { return sqlite3_column_double(stmt_, col); }
-  std::optional<double> optional_real(int col) const {
-    if (sqlite3_column_type(stmt_, col) == SQLITE_NULL) return std::nullopt;
-    return real(col);
-  }
-  std::string text(int col) const {
-    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
-  }
-  std::vector<float> floats(int col) const {
-    const auto bytes = static_cast<size_t>(sqlite3_column_bytes(stmt_, col));
-    std::vector<float> out(bytes / sizeof(float));
-    if (!out.empty()) std::memcpy(out.data(), sqlite3_column_blob(stmt_, col), out.size() * sizeof(float));
-    return out;
-  }
-
- private:
-  Statement& check(int rc) {
-    if (rc != SQLITE_OK) fail(db_, where_);
-    return *this;
-  }
-
-  sqlite3* db_;
-  std::string where_;
-  sqlite3_stmt* stmt_ = nullptr;
-};
-
-void exec(sqlite3* db, const std::string& where, const char* sql) {
-  if (sqlite3_exec(db, sql, nullptr, nullptr, nullptr) != SQLITE_OK) fail(db, where);
-}
-
-// BEGIN IMMEDIATE takes the write lock up front, so a second writer waits (busy_timeout) at the start instead of
-// failing halfway. Anything that throws before commit() rolls the whole write back.
-class Transaction {
- public:
-  Transaction(sqlite3* db, const std::string& where) : db_(db), where_(where) { exec(db_, where_, "BEGIN IMMEDIATE"); }
-  ~Transaction() {
-    if (!committed_) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-  }
-  Transaction(const Transaction&) = delete;
-  Transaction& operator=(const Transaction&) = delete;
-
-  void commit() {
-    exec(db_, where_, "COMMIT");
-    committed_ = true;
-  }
-
- private:
-  sqlite3* db_;
-  std::string where_;
-  bool committed_ = false;
-};
 
 // A connection that closes itself; used for the read-only look at an existing file.
 struct Connection {
@@ -270,7 +215,7 @@ void check_existing_file(const std::filesystem::path& path, const std::string& w
   if (!std::filesystem::exists(path, ec)) return;
   if (!looks_like_sqlite(path)) throw Error(where, "is not an SQLite database (left untouched)");
   const std::string version = existing_schema_version(where);
-  if (!version.empty() && version != kSchemaVersion && version != kUpgradableVersion)
+  if (!version.empty() && version != kSchemaVersion && !upgradable(version))
     throw Error(where, "results database has schema version " + version + ", this mcunas reads version " +
                            kSchemaVersion + " (left untouched)");
 }
@@ -298,6 +243,7 @@ void configure(sqlite3* db, const std::string& where) {
   }
   Transaction tx(db, where);
   exec(db, where, kSchema);
+  add_run_columns(db, where);
   Statement version(db, where, "INSERT OR REPLACE INTO mcunas_meta (key, value) VALUES ('schema_version', ?)");
   version.bind(1, std::string(kSchemaVersion)).run();
   tx.commit();
@@ -368,8 +314,8 @@ int64_t ResultsDb::begin_run(const RunStart& start) {
   Transaction tx(db_, where);
   Statement insert(db_, where,
                    std::string("INSERT INTO runs (kind, status, started_at, config_path, config_yaml, command_line, "
-                               "seed, threads) VALUES (?, 'running', ") +
-                       kNow + ", ?, ?, ?, ?, ?)");
+                               "seed, threads, uid) VALUES (?, 'running', ") +
+                       kNow + ", ?, ?, ?, ?, ?, " + kNewUid + ")");
   insert.bind(1, start.kind)
       .bind(2, start.config_path)
       .bind(3, start.config_yaml)

@@ -110,6 +110,9 @@ class ResultsDb {
   std::optional<RunDetail> get_run(int64_t run_id) const;
 
   const std::filesystem::path& path() const { return path_; }
+  // The open connection, for the room's other SQL modules (shard merge, sweeps, Pareto queries), which use the
+  // schema this class created and keep to its one-transaction-per-write rule.
+  sqlite3* connection() const { return db_; }
 
  private:
   void insert_epoch(int64_t run_id, const EpochRecord& epoch);  // inside the caller's transaction

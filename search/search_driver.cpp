@@ -2,6 +2,7 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
@@ -98,6 +99,9 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
   const auto started = std::chrono::steady_clock::now();
   // Everything that can be wrong with the input is checked before the run is recorded.
   const cost_models::Target target = cost_models::load_target(request.target);
+  if (request.seed_network && request.budgets.any())
+    throw Error("--seed-network", "trains the unconstrained seed network; drop the --max-... budgets (its costs are "
+                                  "recorded against the board's own limits)");
   const std::vector<Budget> budgets = constraints::make_budgets(
       request.budgets, {target.name, static_cast<double>(target.sram_bytes), static_cast<double>(target.flash_bytes)});
   supernet::ThreadBudget threads(config.threads);
@@ -112,7 +116,9 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
     }
   }();
   const ArchCost cost(space, input, classes, target);
-  if (cost_models::smallest_is_exact(space))
+  if (request.seed_network)
+    ;  // no search: nothing to reach
+  else if (cost_models::smallest_is_exact(space))
     check_reachable(budgets, cost_models::smallest_costs(space, input, classes, target), target.name);
   else
     progress.message("note: the search space is too large to find its smallest network exactly; budgets are not "
@@ -131,8 +137,8 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
 
   SearchOutcome outcome;
   outcome.target = target.name;
-  RunStart start{"search", config.effective_yaml(), config.path.string(), request.command_line, config.seed,
-                 config.threads};
+  RunStart start{request.seed_network ? "seed" : "search", config.effective_yaml(), config.path.string(),
+                 request.command_line, config.seed, config.threads};
   outcome.run_id = db.begin_run(start);
   progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
 
@@ -153,8 +159,8 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
   };
 
   try {
-    // Warm-up and search share one weight schedule; epochs are counted over both.
-    const int32_t supernet_epochs = config.warmup_epochs + config.search_epochs;
+    // Warm-up and search share one weight schedule; epochs are counted over both. The seed network skips both.
+    const int32_t supernet_epochs = request.seed_network ? 0 : config.warmup_epochs + config.search_epochs;
     for (int32_t e = 0; e < supernet_epochs; ++e) {
       const bool search = e >= config.warmup_epochs;
       const char* phase = search ? "search" : "warmup";
@@ -184,12 +190,15 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
       progress.end_epoch(line);
     }
 
-    // Fix: argmax operators, binarised masks; then channel counts repaired or fitted to the budgets.
-    const RepairResult repaired = repair_to_budgets(net.fix(), cost, budgets, input.c);
+    // Fix: argmax operators, binarised masks; then channel counts repaired or fitted to the budgets. The seed
+    // network is taken as it is: its costs are what they are.
+    const RepairResult repaired = request.seed_network
+                                      ? RepairResult{supernet::seed_arch(space), 0, true}
+                                      : repair_to_budgets(net.fix(), cost, budgets, input.c);
     outcome.arch = repaired.arch;
     outcome.repaired_channels = repaired.removed_channels;
     outcome.fits = repaired.fits;
-    if (repaired.fits) {
+    if (repaired.fits && !request.seed_network) {
       std::vector<std::vector<float>> gammas;
       std::vector<int32_t> max_channels;
       for (size_t b = 0; b < space.blocks.size(); ++b) {
@@ -203,6 +212,9 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
     }
     outcome.costs = cost.exact(outcome.arch);
     outcome.cost_records = cost_records(outcome.costs, budgets);
+    if (request.seed_network)
+      outcome.fits = std::none_of(outcome.cost_records.begin(), outcome.cost_records.end(),
+                                  [](const CostRecord& r) { return r.budget && r.value > *r.budget; });
     progress.set_phase("");
     progress.message("fixed architecture:" + budgets_line(budgets, outcome.costs, nullptr) +
                      fmt::format(" ({} channels removed, {} added back to fit the budgets)",

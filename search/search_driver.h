@@ -22,6 +22,10 @@ struct SearchRequest {
   std::string target;                 // a board name (cost_models/targets) or a path to a target YAML
   constraints::BudgetFlags budgets;
   std::string command_line;
+  // Train the space's seed network (supernet::seed_arch) from scratch for the fine-tune epochs instead of
+  // searching: the unconstrained reference that searched nets are compared against. Recorded as kind "seed";
+  // explicit budgets are refused (its costs are recorded against the board's own limits).
+  bool seed_network = false;
 };
 
 struct SearchOutcome {

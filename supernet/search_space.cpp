@@ -149,6 +149,13 @@ Shape block_output_shape(const SearchSpace& space, Shape input, size_t b) {
   return {1, strided(in.h, block.stride), strided(in.w, block.stride), block.out_channels};
 }
 
+FixedArch seed_arch(const SearchSpace& space) {
+  FixedArch arch;
+  for (const auto& block : space.blocks)
+    arch.blocks.push_back({block.name, block.ops.front(), block.out_channels, block.stride});
+  return arch;
+}
+
 YAML::Node fixed_arch_yaml(const FixedArch& arch) {
   YAML::Node root;
   YAML::Node blocks(YAML::NodeType::Sequence);

@@ -69,6 +69,10 @@ struct FixedArch {
   std::vector<FixedBlock> blocks;
 };
 
+// The seed network of a space: every block's first listed operator with all its channels. It is what the search
+// starts from and what its results are compared against (docs/pareto.md); list the seed operator first.
+FixedArch seed_arch(const SearchSpace& space);
+
 // The fixed architecture as human-readable YAML (`blocks: [{name, op, out, stride}]`) and back (strict).
 YAML::Node fixed_arch_yaml(const FixedArch& arch);
 FixedArch parse_fixed_arch(const YAML::Node& node);

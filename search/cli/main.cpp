@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "search/cli/commands.h"
 #include "search/interrupt.h"
 #include "search/progress.h"
 #include "search/results_db.h"
@@ -122,12 +123,7 @@ int command_targets(bool json) {
   return 0;
 }
 
-// Reading commands must not create a database where there was none.
-void require_existing(const std::string& db_path) {
-  std::error_code ec;
-  if (!std::filesystem::exists(db_path, ec))
-    throw nas::Error(db_path, "no results database here (nas train creates it; pass --db to read another file)");
-}
+using nas::cli::require_existing;
 
 int command_runs(const std::string& db_path, bool json) {
   require_existing(db_path);
@@ -197,6 +193,65 @@ int main(int argc, char** argv) {
   search->add_option("--search-epochs", search_overrides.search_epochs, "override search.epochs.search");
   search->add_option("--finetune-epochs", search_overrides.finetune_epochs, "override search.epochs.finetune");
   search->add_option("--data-dir", search_overrides.data_dir, "override data.dir (where the data files are)");
+  search->add_flag("--seed-network", request.seed_network,
+                   "no search: train the space's seed network (every block's first op, all channels) for the "
+                   "fine-tune epochs, the unconstrained reference");
+  auto* sweep = app.add_subcommand("sweep", "run a grid of searches (targets x budgets x seeds) here or on a Slurm "
+                                            "cluster, each job into its own shard, merged on completion");
+  nas::cli::SweepArgs sweep_args;
+  sweep->add_option("--target", sweep_args.targets, "boards, comma-separated: nano33,f746");
+  sweep->add_option("--max-latency", sweep_args.max_latency, "latency budgets, comma-separated: 10ms,20ms,50ms");
+  sweep->add_option("--max-ram", sweep_args.max_ram, "RAM budgets, comma-separated: 64K,128K,256K");
+  sweep->add_option("--max-flash", sweep_args.max_flash, "flash budgets, comma-separated");
+  sweep->add_option("--max-energy", sweep_args.max_energy, "energy budgets, comma-separated");
+  sweep->add_option("--seeds", sweep_args.spec.seeds, "seeds per grid point (search.seed, +1, ...)")
+      ->capture_default_str();
+  sweep->add_option("--jobs", sweep_args.jobs, "jobs at once (local: processes; slurm: array tasks, 0 = no limit)")
+      ->capture_default_str();
+  sweep->add_option("--executor", sweep_args.spec.executor, "local or slurm")->capture_default_str();
+  sweep->add_option("--config", sweep_args.spec.config, "search YAML")->default_val(search_config);
+  sweep->add_option("--name", sweep_args.spec.name, "sweep name (default sweep-N)");
+  sweep->add_option("--dir", sweep_args.dir, "where the jobs' shards and logs go (default: sweeps/NAME beside --db; "
+                                              "on a cluster, a directory every node sees)");
+  sweep->add_option("--threads", sweep_args.spec.overrides.threads,
+                    "threads per job (local default: cores / --jobs; slurm: also --cpus-per-task)");
+  sweep->add_option("--warmup-epochs", sweep_args.spec.overrides.warmup_epochs, "override search.epochs.warmup");
+  sweep->add_option("--search-epochs", sweep_args.spec.overrides.search_epochs, "override search.epochs.search");
+  sweep->add_option("--finetune-epochs", sweep_args.spec.overrides.finetune_epochs, "override search.epochs.finetune");
+  sweep->add_option("--data-dir", sweep_args.spec.overrides.data_dir, "override data.dir");
+  sweep->add_option("--sbatch", sweep_args.sbatch_args,
+                    "an sbatch option passed through, repeatable: --sbatch=--partition=cpu --sbatch=--time=2:00:00");
+  sweep->add_option("--resume", sweep_args.resume, "run the unfinished jobs of local sweep NAME (after Ctrl-C)");
+  sweep->add_option("--status", sweep_args.status, "print where each job of sweep NAME stands");
+  auto* wait_option = sweep->add_option("--wait", sweep_args.follow,
+                                        "follow a sweep until every job ended, merging as they end: the new one "
+                                        "(slurm), or NAME")
+                          ->expected(0, 1);
+
+  auto* sweep_job = app.add_subcommand("sweep-job", "run one job of a sweep (what nas sweep starts; not for hand use)");
+  std::string sweep_job_dir;
+  std::optional<int32_t> sweep_job_index;
+  sweep_job->add_option("dir", sweep_job_dir, "the sweep directory")->required();
+  sweep_job->add_option("index", sweep_job_index, "job index (default: $SLURM_ARRAY_TASK_ID)");
+
+  auto* merge = app.add_subcommand("merge", "fold finished runs of shard databases into --db (idempotent, one "
+                                            "transaction per shard)");
+  std::vector<std::string> merge_shards;
+  std::string merge_sweep;
+  merge->add_option("shards", merge_shards, "shard databases (a sweep's job-K.db files)");
+  merge->add_option("--sweep", merge_sweep, "merge every finished job of sweep NAME");
+
+  auto* pareto = app.add_subcommand("pareto", "the non-dominated candidates: accuracy against a cost, per target");
+  nas::search::ParetoQuery pareto_query;
+  std::string pareto_plot;
+  bool pareto_all = false;
+  pareto->add_option("--target", pareto_query.target, "one board only");
+  pareto->add_option("--sweep", pareto_query.sweep, "one sweep's runs only");
+  pareto->add_option("--x", pareto_query.x, "latency, ram, flash or energy")->capture_default_str();
+  pareto->add_option("--y", pareto_query.y, "accuracy")->capture_default_str();
+  pareto->add_option("--plot", pareto_plot, "write the fronts as front.svg (or .png through rsvg-convert)");
+  pareto->add_flag("--all", pareto_all, "list dominated candidates too");
+
   auto* targets = app.add_subcommand("targets", "list the boards, their limits and where each number comes from");
 
   app.add_subcommand("runs", "list the runs in the results database");
@@ -205,15 +260,17 @@ int main(int argc, char** argv) {
   show->add_option("run", run_id, "run id (see nas runs)")->required();
 
   // --db and --json are accepted after the subcommand too: `nas runs --json`.
-  for (auto* sub : {train, search, show, targets, app.get_subcommand("runs")}) {
+  for (auto* sub : {train, search, show, targets, app.get_subcommand("runs"), sweep, merge, pareto}) {
     sub->add_option("--db", db_path, "results database (SQLite)");
     sub->add_flag("--json", json, "print one JSON object on stdout");
   }
 
   // CLI11 reports an unknown first word as "a subcommand is required"; say what is wrong instead.
-  const std::vector<std::string> commands = {"search", "train", "targets", "runs", "show"};
+  const std::vector<std::string> commands = {"search", "train", "sweep", "sweep-job", "merge",
+                                             "pareto", "targets", "runs", "show"};
   if (argc > 1 && argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
-    std::fprintf(stderr, "nas: unknown command '%s' (known: search, train, targets, runs, show; see nas --help)\n", argv[1]);
+    std::fprintf(stderr, "nas: unknown command '%s' (known: search, train, sweep, merge, pareto, targets, runs, "
+                 "show; see nas --help)\n", argv[1]);
     return 2;
   }
   try {
@@ -237,6 +294,13 @@ int main(int argc, char** argv) {
       request.command_line = joined_command_line(argc, argv);
       return command_search(request, db_path, json);
     }
+    if (sweep->parsed()) {
+      sweep_args.wait = wait_option->count() > 0 && sweep_args.follow.empty();
+      return nas::cli::command_sweep(sweep_args, db_path, json, joined_command_line(argc, argv));
+    }
+    if (sweep_job->parsed()) return nas::cli::command_sweep_job(sweep_job_dir, sweep_job_index);
+    if (merge->parsed()) return nas::cli::command_merge(merge_shards, merge_sweep, db_path, json);
+    if (pareto->parsed()) return nas::cli::command_pareto(pareto_query, pareto_plot, pareto_all, db_path, json);
     if (targets->parsed()) return command_targets(json);
     if (app.get_subcommand("runs")->parsed()) return command_runs(db_path, json);
     if (show->parsed()) return command_show(db_path, run_id, json);

@@ -13,6 +13,7 @@
 #include <regex>
 
 #include "tests/common/test_support.h"
+#include "tests/search/raw_db.h"
 
 namespace nas::search {
 namespace {
@@ -52,38 +53,6 @@ bool has_sidecar_files(const std::filesystem::path& path) {
   return std::filesystem::exists(path.string() + "-wal") || std::filesystem::exists(path.string() + "-shm") ||
          std::filesystem::exists(path.string() + "-journal");
 }
-
-// A plain connection of our own, to look at the file the way another tool (sqlite3) would.
-class RawDb {
- public:
-  explicit RawDb(const std::filesystem::path& path) {
-    EXPECT_EQ(sqlite3_open(path.c_str(), &db_), SQLITE_OK);
-  }
-  ~RawDb() { sqlite3_close(db_); }
-  RawDb(const RawDb&) = delete;
-  RawDb& operator=(const RawDb&) = delete;
-
-  void exec(const std::string& sql) {
-    char* message = nullptr;
-    const int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &message);
-    EXPECT_EQ(rc, SQLITE_OK) << sql << ": " << (message ? message : "");
-    sqlite3_free(message);
-  }
-
-  // The first column of the first row, as text ("" for none).
-  std::string text(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sqlite3_errmsg(db_);
-    std::string out;
-    if (sqlite3_step(stmt) == SQLITE_ROW && sqlite3_column_text(stmt, 0))
-      out = reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0));
-    sqlite3_finalize(stmt);
-    return out;
-  }
-
- private:
-  sqlite3* db_ = nullptr;
-};
 
 class ResultsDbTest : public test_support::TempDirTest {
  protected:
@@ -261,7 +230,7 @@ TEST_F(ResultsDbTest, UsesWalModeAndRecordsTheSchemaVersion) {
   { ResultsDb db(db_path()); }
   RawDb raw(db_path());
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");  // WAL is a property of the file, so a new connection sees it
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "3");
 }
 
 TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
@@ -275,13 +244,42 @@ TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
     raw.exec("DROP TABLE architectures");
     raw.exec("DROP TABLE costs");
     raw.exec("DROP TABLE budget_trace");
+    raw.exec("DROP TABLE sweeps");
+    raw.exec("DROP INDEX runs_uid");
+    for (const char* column : {"uid", "sweep", "sweep_job"}) raw.exec(std::string("ALTER TABLE runs DROP COLUMN ") + column);
     raw.exec("UPDATE mcunas_meta SET value = '1' WHERE key = 'schema_version'");
   }
   ResultsDb db(db_path());
   EXPECT_TRUE(db.get_run(id).has_value());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "3");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'architectures'"), "1");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'sweeps'"), "1");
+  // The old run got an identity (what nas merge matches on), and new runs get distinct ones.
+  EXPECT_EQ(raw.text("SELECT length(uid) FROM runs WHERE id = " + std::to_string(id)), "32");
+  db.begin_run(sample_start());
+  EXPECT_EQ(raw.text("SELECT count(DISTINCT uid) FROM runs"), "2");
+}
+
+TEST_F(ResultsDbTest, UpgradesAVersionTwoDatabaseAddingTheRunColumns) {
+  int64_t id = 0;
+  {
+    ResultsDb db(db_path());
+    id = db.begin_run(sample_start());
+  }
+  {
+    RawDb raw(db_path());  // what issue 4's mcunas wrote: no sweeps, no uid
+    raw.exec("DROP TABLE sweeps");
+    raw.exec("DROP INDEX runs_uid");
+    for (const char* column : {"uid", "sweep", "sweep_job"}) raw.exec(std::string("ALTER TABLE runs DROP COLUMN ") + column);
+    raw.exec("UPDATE mcunas_meta SET value = '2' WHERE key = 'schema_version'");
+  }
+  { ResultsDb db(db_path()); }
+  { ResultsDb again(db_path()); }  // a second open changes nothing more
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "3");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM runs WHERE uid IS NOT NULL AND id = " + std::to_string(id)), "1");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('sweep', 'sweep_job')"), "2");
 }
 
 TEST_F(ResultsDbTest, StoresASearchsArchitectureCostsAndBudgetTrace) {
@@ -410,10 +408,10 @@ TEST_F(ResultsDbTest, RefusesADatabaseFromANewerSchema) {
   { ResultsDb db(db_path()); }
   {
     RawDb raw(db_path());
-    raw.exec("UPDATE mcunas_meta SET value = '3' WHERE key = 'schema_version'");
+    raw.exec("UPDATE mcunas_meta SET value = '4' WHERE key = 'schema_version'");
     raw.exec("PRAGMA journal_mode = DELETE");  // fold the WAL back in, so the file alone holds everything
   }
-  expect_refused(db_path(), "schema version 3, this mcunas reads version 2");
+  expect_refused(db_path(), "schema version 4, this mcunas reads version 3");
 }
 
 TEST_F(ResultsDbTest, AnAbandonedWriterLeavesItsFinishedEpochs) {

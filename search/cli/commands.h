@@ -1,0 +1,35 @@
+// The `nas` commands that fill and read Pareto fronts (sweep, sweep-job, merge, pareto), each a thin function
+// over the search library; main.cpp parses the arguments and calls them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "search/pareto.h"
+#include "search/sweep_plan.h"
+
+namespace nas::cli {
+
+struct SweepArgs {
+  search::SweepSpec spec;
+  std::string targets, max_ram, max_flash, max_latency, max_energy;  // comma lists as typed
+  int32_t jobs = 1;                        // local: processes at once; slurm: array tasks at once (0: no limit)
+  std::string dir;                         // "" : <directory of --db>/sweeps/<name>
+  std::vector<std::string> sbatch_args;
+  bool wait = false;                       // slurm: follow the new sweep until it ends
+  std::string status, follow, resume;      // --status NAME, --wait NAME, --resume NAME
+};
+
+int command_sweep(SweepArgs args, const std::string& db_path, bool json, const std::string& command_line);
+int command_sweep_job(const std::string& dir, std::optional<int32_t> index);
+int command_merge(const std::vector<std::string>& shards, const std::string& sweep, const std::string& db_path,
+                  bool json);
+int command_pareto(const search::ParetoQuery& query, const std::string& plot, bool all, const std::string& db_path,
+                   bool json);
+
+// Reading commands must not create a database where there was none.
+void require_existing(const std::string& db_path);
+
+}  // namespace nas::cli

@@ -1,0 +1,101 @@
+#include "search/sweep_job.h"
+
+#include <unistd.h>
+
+#include <fmt/core.h>
+
+#include <fstream>
+
+#include "search/progress.h"
+#include "search/run_report.h"
+#include "search/search_driver.h"
+#include "supernet/error.h"
+
+namespace nas::search {
+
+namespace {
+
+using nlohmann::json;
+
+std::string host_name() {
+  char name[256] = {};
+  gethostname(name, sizeof(name) - 1);
+  return name;
+}
+
+std::string now_utc() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char text[32];
+  std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+bool already_done(const SweepFiles& files, int32_t index) {
+  std::ifstream in(files.result(index));
+  if (!in) return false;
+  const json result = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  return result.is_object() && result.value("state", "") == "done";
+}
+
+}  // namespace
+
+json lost_job_result(int status, bool signalled, const SweepFiles& files, int32_t index) {
+  const std::string how = signalled ? fmt::format("was killed by signal {}", status)
+                                    : fmt::format("exited with status {}", status);
+  return {{"state", "failed"},
+          {"exit_code", signalled ? 128 + status : status},
+          {"error", fmt::format("the job {} without recording a result (see {})", how, files.log(index).string())}};
+}
+
+int run_sweep_job(const SweepFiles& files, int32_t index) {
+  const SweepPlan plan = read_plan(files);
+  if (index < 0 || index >= static_cast<int32_t>(plan.jobs.size()))
+    throw Error("nas sweep-job", fmt::format("job {} is not in {} (it has jobs 0 to {})", index,
+                                             files.plan().string(), plan.jobs.size() - 1));
+  if (already_done(files, index)) {
+    fmt::print(stderr, "job {} is already done ({}); nothing to do\n", index, files.result(index).string());
+    return 0;
+  }
+  const SweepJob& job = plan.jobs[static_cast<size_t>(index)];
+  write_file_atomically(files.started(index),
+                        json{{"host", host_name()}, {"pid", getpid()}, {"started_at", now_utc()}}.dump() + "\n");
+  json result;
+  int exit_code = 0;
+  try {
+    SearchOverrides overrides = plan.overrides;
+    overrides.seed = job.seed;
+    SearchRequest request;
+    request.config = load_search_config(plan.config, overrides);
+    request.target = job.target;
+    request.budgets = job.budgets;
+    request.command_line = search_command_line(plan, job);
+    fmt::print(stderr, "sweep {} job {}: {}\n", plan.name, index, request.command_line);
+    ResultsDb shard(files.shard(index));
+    Progress progress(Progress::Mode::lines);
+    const SearchOutcome outcome = run_search(request, shard, progress);
+    result = {{"state", outcome.status}, {"run_id", outcome.run_id}, {"seconds", outcome.seconds}};
+    if (outcome.status == "done") {
+      result["test_accuracy"] = outcome.test_accuracy;
+      result["fits"] = outcome.fits;
+      result["costs"] = costs_json(outcome.cost_records);
+      exit_code = outcome.fits ? 0 : 1;
+    } else {
+      exit_code = 130;
+    }
+  } catch (const Error& e) {
+    result = {{"state", "failed"}, {"error", e.what()}};
+    exit_code = e.exit_code();
+  } catch (const std::exception& e) {
+    result = {{"state", "failed"}, {"error", e.what()}};
+    exit_code = 1;
+  }
+  result["exit_code"] = exit_code;
+  result["finished_at"] = now_utc();
+  write_file_atomically(files.result(index), result.dump() + "\n");
+  if (result["state"] == "failed") fmt::print(stderr, "nas: {}\n", result["error"].get<std::string>());
+  return exit_code;
+}
+
+}  // namespace nas::search

@@ -1,0 +1,39 @@
+// The sweeps table of the main results database: which sweeps exist, where their directories are, and the Slurm
+// job that runs each, so that `nas sweep --status NAME` finds everything from the name alone.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "search/results_db.h"
+
+namespace nas::search {
+
+struct SweepRecord {
+  std::string name;
+  std::string created_at;                  // ISO 8601 UTC
+  std::string executor;                    // "local" or "slurm"
+  std::filesystem::path dir;
+  int32_t jobs = 0;
+  std::string command_line;
+  std::string slurm_job_id;                // "" until submitted (and for local sweeps)
+};
+
+// Throws nas::Error (bad input) when a sweep of that name exists already.
+void record_sweep(ResultsDb& db, const SweepRecord& sweep);
+void set_slurm_job_id(ResultsDb& db, const std::string& name, const std::string& job_id);
+std::optional<SweepRecord> find_sweep(const ResultsDb& db, const std::string& name);
+// Throws nas::Error naming the known sweeps when there is none of that name.
+SweepRecord require_sweep(const ResultsDb& db, const std::string& name);
+std::vector<SweepRecord> list_sweeps(const ResultsDb& db);
+// "sweep-N" with the first N not taken.
+std::string next_sweep_name(const ResultsDb& db);
+
+// The main database's run id of each merged job of a sweep (job index -> run id); several if merged twice under
+// different uids, which nas merge never does.
+std::vector<std::pair<int32_t, int64_t>> merged_runs(const ResultsDb& db, const std::string& sweep);
+
+}  // namespace nas::search
