@@ -20,10 +20,11 @@ std::string quoted(const std::string& word) {
   return out + "'";
 }
 
+}  // namespace
+
 // The array task's script: runs the job, and when the job dies without recording how it ended (a crash, a kill by
 // the out-of-memory killer), records that it failed, so that nas sweep --status can say so.
-std::string job_script(const SweepRecord& sweep) {
-  const SweepFiles files{sweep.dir};
+std::string slurm_job_script(const SweepRecord& sweep, const std::string& nas_binary) {
   const std::string dir = quoted(sweep.dir.string());
   return fmt::format(
       "#!/bin/sh\n"
@@ -37,8 +38,10 @@ std::string job_script(const SweepRecord& sweep) {
       "  mv {1}/job-\"$k\".json.tmp {1}/job-\"$k\".json\n"
       "fi\n"
       "exit \"$rc\"\n",
-      sweep.name, dir, quoted(this_executable().string()));
+      sweep.name, dir, quoted(nas_binary));
 }
+
+namespace {
 
 [[noreturn]] void no_slurm(const std::string& command) {
   throw Error("--executor slurm", command + " not found in PATH (install Slurm's client tools, start a test cluster "
@@ -49,7 +52,7 @@ std::string job_script(const SweepRecord& sweep) {
 
 std::string submit_to_slurm(const SweepRecord& sweep, const SweepPlan& plan, const SlurmOptions& options) {
   const auto script = sweep.dir / "job.sh";
-  write_file_atomically(script, job_script(sweep));
+  write_file_atomically(script, slurm_job_script(sweep, this_executable().string()));
   chmod(script.c_str(), 0755);
   std::string array = fmt::format("--array=0-{}", plan.jobs.size() - 1);
   if (options.parallel > 0) array += fmt::format("%{}", options.parallel);
@@ -77,20 +80,23 @@ std::string submit_to_slurm(const SweepRecord& sweep, const SweepPlan& plan, con
 std::set<int32_t> slurm_queue(const std::string& job_id) {
   const Captured squeue = run_captured({"squeue", "-h", "-r", "-j", job_id, "-o", "%i"});
   if (squeue.exit_code == 127) no_slurm("squeue");
-  std::set<int32_t> tasks;
   if (squeue.exit_code != 0) {
     // A job that has left the queue for good is an "invalid job id" to squeue.
-    if (squeue.err.find("Invalid job id") != std::string::npos) return tasks;
+    if (squeue.err.find("Invalid job id") != std::string::npos) return {};
     throw Error("squeue", fmt::format("failed (exit {}): {}", squeue.exit_code,
                                       squeue.err.substr(0, squeue.err.find('\n'))),
                 Error::Kind::failure);
   }
-  std::istringstream lines(squeue.out);
+  return parse_squeue_tasks(squeue.out);
+}
+
+std::set<int32_t> parse_squeue_tasks(const std::string& output) {
+  std::set<int32_t> tasks;
+  std::istringstream lines(output);
   std::string line;
   while (std::getline(lines, line)) {
-    // "123_4" for one array task; "123_[5-7]" may still appear for tasks not yet split off.
     const auto underscore = line.find('_');
-    if (underscore == std::string::npos) continue;
+    if (underscore == std::string::npos) continue;  // a job that is no array
     std::string rest = line.substr(underscore + 1);
     if (!rest.empty() && rest.front() == '[') {
       rest = rest.substr(1, rest.find_first_of("]%") - 1);

@@ -25,4 +25,10 @@ std::string submit_to_slurm(const SweepRecord& sweep, const SweepPlan& plan, con
 // The array tasks (job indices) Slurm still lists as pending or running; empty once the job has left the queue.
 std::set<int32_t> slurm_queue(const std::string& job_id);
 
+// The task indices in `squeue -h -r -o %i` output: "123_4" lines, and "123_[5-7,9%2]" for tasks not yet split off.
+std::set<int32_t> parse_squeue_tasks(const std::string& output);
+
+// The job script every array task runs (written to <dir>/job.sh).
+std::string slurm_job_script(const SweepRecord& sweep, const std::string& nas_binary);
+
 }  // namespace nas::search

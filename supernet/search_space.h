@@ -70,7 +70,7 @@ struct FixedArch {
 };
 
 // The seed network of a space: every block's first listed operator with all its channels. It is what the search
-// starts from and what its results are compared against (docs/pareto.md); list the seed operator first.
+// starts from and what its results are compared against (docs/iso-accuracy.md); list the seed operator first.
 FixedArch seed_arch(const SearchSpace& space);
 
 // The fixed architecture as human-readable YAML (`blocks: [{name, op, out, stride}]`) and back (strict).

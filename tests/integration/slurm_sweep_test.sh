@@ -5,7 +5,10 @@
 #   - every done job's candidate is in the main database exactly once, the 2 impossible jobs are reported failed
 #     with their error by --status and left nothing in the main database;
 #   - merging again (nas merge --sweep, and nas merge of a shard by hand) adds nothing;
-#   - the same sweep run by the local executor gives the same candidates (architecture and accuracy) per job.
+#   - the same sweep run by the local executor gives the same candidates (architecture and accuracy) per job;
+#   - a job killed with SIGKILL midway (on Slurm and locally) is reported failed with the signal, the other job of
+#     its sweep is done and merged, and the killed one left nothing in the main database;
+#   - a local sweep stopped with SIGTERM records its running jobs as interrupted, and --resume finishes it.
 #
 #   bash tests/integration/slurm_sweep_test.sh BUILD/nas
 set -euo pipefail
@@ -38,7 +41,7 @@ search_space:
     - {name: b1, out: 8, stride: 1, ops: [conv3x3, dwsep3x3]}
     - {name: b2, out: 16, stride: 2, ops: [conv3x3, conv5x5, dwsep3x3]}
 search:
-  epochs: {warmup: 1, search: 2, finetune: 1}
+  epochs: {warmup: 1, search: 2, finetune: 8}
   batch_size: 64
   seed: 11
   threads: 1
@@ -95,6 +98,51 @@ candidates() {
 slurm_candidates="$(candidates slurm.db)"
 [ -n "$slurm_candidates" ] || fail "no candidates from Slurm"
 check "local executor gives the Slurm candidates" "$slurm_candidates" "$(candidates local.db)"
+
+# Crashes: two long jobs; job 0 is killed with SIGKILL as soon as it has started.
+crash() {  # executor, database
+  local executor="$1" db="$2" name="crash-$1" pid="" i rc=0
+  "$nas" sweep --target nano33 --max-latency 600us --seeds 2 --config "$work/search.yaml" --threads 1 \
+    --finetune-epochs 400 --executor "$executor" --name "$name" --jobs 2 --wait --db "$db" > /dev/null 2>&1 &
+  local sweep_pid=$!
+  for ((i = 0; i < 600; i++)); do
+    pid="$(grep -o '"pid": *[0-9]*' "sweeps/$name/job-0.started" 2>/dev/null | grep -o '[0-9]*$' || true)"
+    [ -n "$pid" ] && break
+    sleep 0.1
+  done
+  [ -n "$pid" ] || fail "$executor: job 0 never started"
+  kill -KILL "$pid"
+  wait "$sweep_pid" || rc=$?
+  check "$executor: sweep with a killed job exits 1" 1 "$rc"
+  local status
+  status="$("$nas" sweep --status "$name" --db "$db")"
+  echo "$status"
+  check "$executor: killed job reported" 1 "$(grep -Ec '^ +0 .*failed .*(signal 9|status 137)' <<< "$status")"
+  check "$executor: other job done and merged" 1 "$(grep -c '1 done, 1 failed; 1 merged' <<< "$status")"
+  check "$executor: nothing of the killed job in the main database" "1" \
+    "$(q "$db" "SELECT group_concat(sweep_job) FROM runs WHERE sweep = '$name'")"
+}
+crash slurm slurm.db
+crash local local.db
+
+# Interrupted and resumed: SIGTERM to the local sweep while both its jobs run.
+"$nas" sweep --target nano33 --max-latency 600us --seeds 2 --config "$work/search.yaml" --threads 1 \
+  --finetune-epochs 400 --name stopped --jobs 2 --db local.db > /dev/null 2>&1 &
+sweep_pid=$!
+for ((i = 0; i < 600; i++)); do
+  [ -e sweeps/stopped/job-0.started ] && [ -e sweeps/stopped/job-1.started ] && break
+  sleep 0.1
+done
+kill -TERM "$sweep_pid"
+rc=0
+wait "$sweep_pid" || rc=$?
+check "stopped sweep exits 130" 130 "$rc"
+check "running jobs recorded as interrupted" 2 \
+  "$("$nas" sweep --status stopped --db local.db | grep -c ' interrupted ')"
+check "nothing merged from interrupted jobs" 0 "$(q local.db "SELECT count(*) FROM runs WHERE sweep = 'stopped'")"
+"$nas" sweep --resume stopped --db local.db --jobs 2 2> resume.err || fail "resume failed: $(tail -3 resume.err)"
+check "resumed sweep merged every job once" "0,1" \
+  "$(q local.db "SELECT group_concat(sweep_job) FROM (SELECT sweep_job FROM runs WHERE sweep = 'stopped' ORDER BY 1)")"
 
 "$nas" pareto --db slurm.db --all --plot front.svg
 check "front plot written" 1 "$(grep -c '</svg>' front.svg)"
