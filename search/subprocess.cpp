@@ -42,6 +42,12 @@ std::string read_all(int fd) {
 
 }  // namespace
 
+std::string host_name() {
+  char name[256] = {};
+  gethostname(name, sizeof(name) - 1);
+  return name;
+}
+
 std::filesystem::path this_executable() { return std::filesystem::read_symlink("/proc/self/exe"); }
 
 pid_t start_process(const std::vector<std::string>& argv, const std::filesystem::path& log) {

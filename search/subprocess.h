@@ -10,6 +10,9 @@
 
 namespace nas::search {
 
+// This machine's name (gethostname): where a local job runs, so a sweep can tell whether it may look at its pid.
+std::string host_name();
+
 // The running nas binary (/proc/self/exe), so jobs run the same build as the sweep that starts them.
 std::filesystem::path this_executable();
 

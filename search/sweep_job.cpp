@@ -9,6 +9,7 @@
 #include "search/progress.h"
 #include "search/run_report.h"
 #include "search/search_driver.h"
+#include "search/subprocess.h"
 #include "supernet/error.h"
 
 namespace nas::search {
@@ -16,12 +17,6 @@ namespace nas::search {
 namespace {
 
 using nlohmann::json;
-
-std::string host_name() {
-  char name[256] = {};
-  gethostname(name, sizeof(name) - 1);
-  return name;
-}
 
 std::string now_utc() {
   const std::time_t t = std::time(nullptr);

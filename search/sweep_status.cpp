@@ -9,6 +9,8 @@
 #include <fstream>
 #include <map>
 
+#include "search/subprocess.h"
+
 namespace nas::search {
 
 namespace {
@@ -21,15 +23,9 @@ json read_json(const std::filesystem::path& path) {
   return json::parse(in, nullptr, /*allow_exceptions=*/false);
 }
 
-std::string this_host() {
-  char name[256] = {};
-  gethostname(name, sizeof(name) - 1);
-  return name;
-}
-
 // A local job's process is gone when its pid no longer exists on the host that started it.
 bool process_gone(const json& started) {
-  if (!started.is_object() || started.value("host", "") != this_host()) return false;
+  if (!started.is_object() || started.value("host", "") != host_name()) return false;
   const auto pid = started.value("pid", 0);
   return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
 }
