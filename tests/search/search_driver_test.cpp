@@ -89,6 +89,35 @@ TEST_F(SearchDriverTest, OneSearchEndsInsideEveryBudgetAndStoresTheFixedNet) {
   EXPECT_FALSE(run->weights.empty());
 }
 
+TEST_F(SearchDriverTest, TheSeedNetworkIsTrainedWithoutSearchingAndStoredWithItsCosts) {
+  SearchRequest request{config_, "nano33", {}, "test"};
+  request.seed_network = true;
+  ResultsDb db(dir_ / "results.db");
+  Progress quiet(Progress::Mode::quiet);
+  const SearchOutcome outcome = run_search(request, db, quiet);
+  EXPECT_EQ(outcome.status, "done");
+  // Every block's first operator with all its channels: the largest conv3x3 net of the space.
+  ASSERT_EQ(outcome.arch.blocks.size(), 3u);
+  EXPECT_EQ(outcome.arch.blocks[0].op.name(), "conv3x3");
+  EXPECT_EQ(outcome.arch.blocks[1].out_channels, 24);
+  EXPECT_EQ(outcome.arch.blocks[2].op.name(), "conv3x3");
+  EXPECT_EQ(outcome.repaired_channels, 0);
+  EXPECT_GT(outcome.test_accuracy, 0.5);
+  const auto run = db.get_run(outcome.run_id);
+  ASSERT_TRUE(run.has_value());
+  EXPECT_EQ(run->summary.kind, "seed");
+  EXPECT_EQ(run->epochs.size(), 3u);  // fine-tune only
+  EXPECT_TRUE(run->budget_trace.empty());
+  ASSERT_TRUE(run->architecture.has_value());
+  EXPECT_EQ(run->architecture->costs.size(), 4u);
+  EXPECT_DOUBLE_EQ(run->architecture->costs[2].value, outcome.costs.latency_s);  // ram, flash, latency, energy
+
+  request.budgets.max_latency = "50ms";  // the seed is unconstrained: a budget is a mistake, said so
+  const std::string message = error_of([&] { run_search(request, db, quiet); });
+  EXPECT_TRUE(contains(message, "--seed-network")) << message;
+  EXPECT_EQ(db.list_runs().size(), 1u);
+}
+
 TEST_F(SearchDriverTest, ImpossibleBudgetsAreRefusedBeforeTheRunIsRecorded) {
   SearchRequest request{config_, "nano33", {}, "test"};
   request.budgets.max_latency = "1us";
