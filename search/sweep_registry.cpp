@@ -33,6 +33,14 @@ void record_sweep(ResultsDb& db, const SweepRecord& s) {
   tx.commit();
 }
 
+void forget_sweep(ResultsDb& db, const std::string& name) {
+  const std::string where = db.path().string();
+  sql::Transaction tx(db.connection(), where);
+  Statement remove(db.connection(), where, "DELETE FROM sweeps WHERE name = ?");
+  remove.bind(1, name).run();
+  tx.commit();
+}
+
 void set_slurm_job_id(ResultsDb& db, const std::string& name, const std::string& job_id) {
   const std::string where = db.path().string();
   sql::Transaction tx(db.connection(), where);

@@ -24,6 +24,8 @@ struct SweepRecord {
 
 // Throws nas::Error (bad input) when a sweep of that name exists already.
 void record_sweep(ResultsDb& db, const SweepRecord& sweep);
+// Removes the record of a sweep that never started (its submission failed), so the name can be used again.
+void forget_sweep(ResultsDb& db, const std::string& name);
 void set_slurm_job_id(ResultsDb& db, const std::string& name, const std::string& job_id);
 std::optional<SweepRecord> find_sweep(const ResultsDb& db, const std::string& name);
 // Throws nas::Error naming the known sweeps when there is none of that name.

@@ -127,7 +127,14 @@ int command_sweep(SweepArgs args, const std::string& db_path, bool json, const s
   slurm.parallel = args.jobs;
   slurm.cpus_per_task = spec.overrides.threads.value_or(search::load_search_config(plan.config).threads);
   slurm.sbatch_args = args.sbatch_args;
-  sweep.slurm_job_id = search::submit_to_slurm(sweep, plan, slurm);
+  try {
+    sweep.slurm_job_id = search::submit_to_slurm(sweep, plan, slurm);
+  } catch (const Error&) {
+    // Nothing was queued: leave no sweep behind, so the same command can simply be run again.
+    search::forget_sweep(db, sweep.name);
+    fs::remove_all(dir, ec);
+    throw;
+  }
   search::set_slurm_job_id(db, sweep.name, sweep.slurm_job_id);
   say(fmt::format("submitted Slurm job array {} ({} tasks); nas sweep --status {} or --wait {} follows it",
                   sweep.slurm_job_id, plan.jobs.size(), sweep.name, sweep.name));
