@@ -2,12 +2,14 @@
 # The iso-accuracy comparison of docs/iso-accuracy.md, after Burrello et al. (seed network against the nets that
 # searches under tighter budgets find from it, on Fashion-MNIST and the nano33 cost model):
 #   1. the seed network of experiments/iso_accuracy/search.yaml, trained from scratch, three seeds;
-#   2. sweep iso-latency: one search per latency budget; sweep iso-flash: one search per flash budget;
-#   3. the fronts plotted (docs/figures/) and the table written (docs/iso-accuracy.md).
+#   2. sweep iso-latency: the full search (operators and channels, search.yaml), one search per latency budget;
+#   3. sweeps iso-prune-latency and iso-prune-flash: the channel-only search from the same seed (prune.yaml), as in
+#      Burrello et al., one search per latency or flash budget;
+#   4. the fronts plotted (docs/figures/) and the table written (docs/iso-accuracy.md).
 #
 #   bash experiments/iso_accuracy/run.sh [--db iso_accuracy.db]
 #
-# Safe to run again: finished seed runs are kept and an interrupted sweep is resumed. About 60 minutes on 2 cores.
+# Safe to run again: finished seed runs are kept and an interrupted sweep is resumed. About 75 minutes on 2 cores.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 db="iso_accuracy.db"
@@ -20,6 +22,7 @@ done
 nas="${NAS:-$root/build/nas}"   # NAS=path runs another build (e.g. a copy kept while rebuilding)
 [ -x "$nas" ] || { echo "run.sh: $nas not built (run bash scripts/build.sh first)" >&2; exit 2; }
 config="$root/experiments/iso_accuracy/search.yaml"
+prune="$root/experiments/iso_accuracy/prune.yaml"
 # The seed gets as many epochs as a search spends in all: warm-up 1 + search 3 + fine-tune 10.
 seed_epochs=14
 
@@ -34,16 +37,18 @@ for seed in 1 2 3; do
     --db "$db" --json < /dev/null
 done
 
-sweep() {  # name, then the budget flags
-  local name="$1"; shift
+sweep() {  # name, config, then the budget flags; exit status 1 (a job missed or failed) is reported, not fatal
+  local name="$1" sweep_config="$2"; shift 2
   if [ -f "$db" ] && [ -n "$(sqlite3 "$db" "SELECT name FROM sweeps WHERE name = '$name'")" ]; then
-    "$nas" sweep --resume "$name" --db "$db" --jobs 1 < /dev/null
+    "$nas" sweep --resume "$name" --db "$db" --jobs 1 < /dev/null || [ $? -eq 1 ]
   else
-    "$nas" sweep --name "$name" --target nano33 "$@" --config "$config" --jobs 1 --db "$db" < /dev/null
+    "$nas" sweep --name "$name" --target nano33 "$@" --config "$sweep_config" --jobs 1 --db "$db" < /dev/null \
+      || [ $? -eq 1 ]
   fi
 }
-sweep iso-latency --max-latency 100ms,50ms,25ms,12ms
-sweep iso-flash --max-flash 232K,212K,202K
+sweep iso-latency "$config" --max-latency 100ms,50ms,25ms,12ms
+sweep iso-prune-latency "$prune" --max-latency 150ms,100ms,60ms
+sweep iso-prune-flash "$prune" --max-flash 240K,220K,205K
 
 mkdir -p "$root/docs/figures"
 "$nas" pareto --db "$db" --x latency --all --plot "$root/docs/figures/iso_accuracy_latency.svg"
