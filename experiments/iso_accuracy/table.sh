@@ -18,11 +18,13 @@ CREATE TEMP TABLE board AS SELECT json_extract(value, '\$.flash_reserved_bytes')
   json_extract(value, '\$.ram_reserved_bytes') AS ram_reserve
   FROM json_each('$(sed "s/'/''/g" <<< "$targets")', '\$.targets') WHERE json_extract(value, '\$.name') = 'nano33';
 CREATE TEMP TABLE cand AS SELECT r.id, r.kind, coalesce(r.sweep, '') AS sweep, r.seed, 100 * r.test_accuracy AS acc,
+  CASE WHEN r.config_path LIKE '%prune.yaml' THEN 'channels only' ELSE 'operators + channels' END AS search,
   (SELECT value FROM costs c WHERE c.run_id = r.id AND c.metric = 'latency') AS latency,
   (SELECT value FROM costs c WHERE c.run_id = r.id AND c.metric = 'ram') - (SELECT ram_reserve FROM board) AS act,
   (SELECT value FROM costs c WHERE c.run_id = r.id AND c.metric = 'flash') - (SELECT flash_reserve FROM board) AS weights,
   (SELECT group_concat(budget_source, ' ') FROM costs c WHERE c.run_id = r.id AND c.budget_source LIKE '--%') AS budgets,
-  replace(replace(replace(replace(a.arch_yaml, 'blocks:', ''), char(10), ''), '  - ', ' '), 'name: ', '') AS arch
+  trim(replace(replace(replace(replace(replace(replace(replace(a.arch_yaml, 'blocks:', ''), '  - {name: ', ''),
+    ', op: ', ' '), ', out: ', ' '), ', stride: 1}', ''), ', stride: 2}', '/2'), char(10), ', '), ', ') AS arch
   FROM runs r JOIN architectures a ON a.run_id = r.id WHERE r.status = 'done' AND a.target = 'nano33';
 CREATE TEMP TABLE seed AS SELECT count(*) AS n, avg(acc) AS acc,
   CASE WHEN count(*) > 1 THEN sqrt((sum(acc * acc) - count(*) * avg(acc) * avg(acc)) / (count(*) - 1)) END AS std,
@@ -42,8 +44,12 @@ images), costs from the nano33 cost model (Arduino Nano 33 BLE Sense, Cortex-M4F
   global average pooling, linear), trained from scratch for 14 epochs (\`nas search --seed-network\`), three
   seeds. 14 epochs is what a search spends in all (1 warm-up + 3 search + 10 fine-tune), so both sides get the
   same training.
-- **Searches**: the same space (conv / depthwise-separable 3x3 and 5x5, skip, per-channel masks), one search per
-  budget, seed 1: sweep \`iso-latency\` over latency budgets, sweep \`iso-flash\` over flash budgets.
+- **Searches**, one per budget, seed 1, from the same seed network:
+  - *channels only* (\`prune.yaml\`, as in Burrello et al., who prune the seed's channels): one operator per block
+    (conv3x3), the search chooses how many channels each block keeps; sweeps \`iso-prune-latency\` (latency
+    budgets) and \`iso-prune-flash\` (flash budgets).
+  - *operators + channels* (\`search.yaml\`): each block also chooses among conv / depthwise-separable 3x3 and 5x5
+    (and skip in b3, b5); sweep \`iso-latency\`.
 - **Memory** is the network's own bytes as the cost model counts them on the board: *weights* = flash − the
   firmware's reserve (int8 weights, int32 biases, requantisation constants), *activations* = peak RAM − the
   firmware's reserve (tensor arena at the peak, kernel scratch). Burrello et al. count memory as the model's
@@ -53,7 +59,7 @@ images), costs from the nano33 cost model (Arduino Nano 33 BLE Sense, Cortex-M4F
 ## Seed network
 HEADER
 echo
-sql ".mode markdown
+sql ".mode markdown --wrap 0
 SELECT n AS runs, printf('%.2f ± %.2f', acc, coalesce(std, 0)) AS \"test acc % (mean ± std)\",
   printf('%.1f', latency * 1e3) AS \"latency ms\", printf('%.1f', weights / 1024.0) AS \"weights KiB\",
   printf('%.1f', act / 1024.0) AS \"activations KiB\" FROM seed;"
@@ -62,36 +68,36 @@ echo "## Searched networks"
 echo
 echo "Reductions are against the seed's figures above; Δ acc against the seed's mean accuracy."
 echo
-sql ".mode markdown
-SELECT c.id AS run, c.sweep, c.budgets, printf('%.2f', c.acc) AS \"test acc %\", printf('%+.2f', c.acc - s.acc) AS \"Δ acc\",
+sql ".mode markdown --wrap 0
+SELECT c.id AS run, c.search, c.budgets, printf('%.2f', c.acc) AS \"test acc %\", printf('%+.2f', c.acc - s.acc) AS \"Δ acc\",
   printf('%.2f', c.latency * 1e3) AS \"latency ms\", printf('%.1f%%', 100 * (c.latency / s.latency - 1)) AS \"Δ latency\",
   printf('%.1f', c.weights / 1024.0) AS \"weights KiB\", printf('%.1f%%', 100 * (c.weights / s.weights - 1)) AS \"Δ weights\",
   printf('%.1f', c.act / 1024.0) AS \"activations KiB\", printf('%.1f%%', 100 * (c.act / s.act - 1)) AS \"Δ activations\",
   c.arch AS architecture
-FROM cand c, seed s WHERE c.kind = 'search' ORDER BY c.sweep, c.latency DESC;"
+FROM cand c, seed s WHERE c.kind = 'search' ORDER BY c.search, c.sweep, c.latency DESC;"
 echo
 echo "## At iso-accuracy, next to the paper"
 echo
-echo "The largest reduction of each cost among the searched networks within ${tolerance} points of the seed's mean"
+echo "Per search, the largest reduction of each cost among its networks within ${tolerance} points of the seed's mean"
 echo "accuracy (each may come from a different network; the run is named). Burrello et al.'s figures are their"
 echo "seed-network comparisons at non-inferior accuracy as the issue quotes them, on their own tasks and hardware."
 echo
-sql ".mode markdown
-WITH ok AS (SELECT c.* FROM cand c, seed s WHERE c.kind = 'search' AND c.acc >= s.acc - $tolerance)
-SELECT 'latency' AS cost,
-  coalesce((SELECT printf('%.1f%% (run %d, %.2f ms, %.2f%%)', 100 * (o.latency / s.latency - 1), o.id, o.latency * 1e3, o.acc)
-            FROM ok o, seed s ORDER BY o.latency LIMIT 1), 'no searched network within ${tolerance} pt') AS mcunas,
-  '-54.2%' AS \"Burrello et al.\"
-UNION ALL
-SELECT 'memory (weights)',
-  coalesce((SELECT printf('%.1f%% (run %d, %.1f KiB, %.2f%%)', 100 * (o.weights / s.weights - 1), o.id, o.weights / 1024.0, o.acc)
-            FROM ok o, seed s ORDER BY o.weights LIMIT 1), 'no searched network within ${tolerance} pt'),
-  '-87.4%'
-UNION ALL
-SELECT 'activations',
-  coalesce((SELECT printf('%.1f%% (run %d, %.1f KiB, %.2f%%)', 100 * (o.act / s.act - 1), o.id, o.act / 1024.0, o.acc)
-            FROM ok o, seed s ORDER BY o.act LIMIT 1), 'no searched network within ${tolerance} pt'),
-  '-';"
+best() {  # search, cost column, label, format of the value, scale, paper's figure
+  echo "SELECT '$1' AS search, '$3' AS cost,
+    coalesce((SELECT printf('%.1f%% (run %d: $4, %.2f%%)', 100 * (o.$2 / s.$2 - 1), o.id, o.$2 * $5, o.acc)
+              FROM cand o, seed s WHERE o.kind = 'search' AND o.search = '$1' AND o.acc >= s.acc - $tolerance
+              ORDER BY o.$2 LIMIT 1), 'none within ${tolerance} pt') AS mcunas, '$6' AS \"Burrello et al.\""
+}
+rows=""
+for search in "channels only" "operators + channels"; do
+  for metric in "latency|latency|%.2f ms|1e3|-54.2%" "weights|memory (weights)|%.1f KiB|1.0 / 1024|-87.4%" \
+                "act|activations|%.1f KiB|1.0 / 1024|-"; do
+    IFS='|' read -r column label format scale paper <<< "$metric"
+    rows+="${rows:+ UNION ALL }$(best "$search" "$column" "$label" "$format" "$scale" "$paper")"
+  done
+done
+sql ".mode markdown --wrap 0
+$rows;"
 cat <<'FOOTER'
 
 ## Fronts
