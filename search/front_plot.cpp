@@ -20,9 +20,9 @@ constexpr std::string_view kWhere = "front plot";
 
 // Canvas layout in SVG user units (px). The legend gets its own column right of the plot area, so it can never
 // hide a point or an axis, whatever the data.
-constexpr double kWidth = 720, kHeight = 480;
+constexpr double kWidth = 760, kHeight = 480;
 constexpr double kTop = 48, kBottom = 410;  // plot area, vertically
-constexpr double kLegendWidth = 160;
+constexpr double kLegendWidth = 200;
 constexpr double kLegendX = kWidth - kLegendWidth - 8;
 constexpr double kPlotRight = kLegendX - 16;
 constexpr double kTitleFont = 16, kLabelFont = 13, kTickFont = 11, kLegendFont = 12;

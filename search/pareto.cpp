@@ -77,6 +77,8 @@ std::vector<const Candidate*> ordered(const std::vector<Candidate>& candidates, 
 void check_query(const ParetoQuery& query) {
   axis(query.x);
   if (query.y != "accuracy") throw Error("--y", "'" + query.y + "' is not supported (known: accuracy)");
+  if (query.series != "target" && query.series != "sweep")
+    throw Error("--by", "'" + query.series + "' is not a way to group the plot (known: target, sweep)");
 }
 
 std::vector<Candidate> pareto_candidates(const ResultsDb& db, const ParetoQuery& query) {
@@ -161,14 +163,26 @@ json pareto_json(const std::vector<Candidate>& candidates, const ParetoQuery& qu
 FrontPlot pareto_plot(const std::vector<Candidate>& candidates, const ParetoQuery& query) {
   const Axis& a = axis(query.x);
   FrontPlot plot;
-  plot.title = fmt::format("test accuracy vs {}{}", query.x, query.sweep ? " (sweep " + *query.sweep + ")" : "");
+  plot.title = fmt::format("test accuracy vs {}{}{}", query.x, query.target ? " on " + *query.target : "",
+                           query.sweep ? " (sweep " + *query.sweep + ")" : "");
   plot.x_label = a.label;
   plot.y_label = "test accuracy [%]";
   double lo = INFINITY, hi = 0;
+  // Per sweep, the board is named only when there are several.
+  const bool one_target = std::all_of(candidates.begin(), candidates.end(),
+                                      [&](const Candidate& c) { return c.target == candidates.front().target; });
+  const auto series_name = [&](const Candidate& c) {
+    if (query.series == "target") return c.target;
+    const std::string board = one_target ? "" : " (" + c.target + ")";
+    if (c.kind == "seed") return "seed network" + board;
+    return (c.sweep.empty() ? std::string("no sweep") : c.sweep) + board;
+  };
   for (const Candidate* c : ordered(candidates, query.x)) {
-    if (plot.series.empty() || plot.series.back().name != c->target) plot.series.push_back({c->target, {}});
+    const std::string name = series_name(*c);
+    auto series = std::find_if(plot.series.begin(), plot.series.end(), [&](const auto& s) { return s.name == name; });
+    if (series == plot.series.end()) series = plot.series.insert(plot.series.end(), {name, {}});
     const double x = cost(*c, query.x) * a.scale;
-    plot.series.back().points.push_back({x, 100 * c->accuracy, c->dominated});
+    series->points.push_back({x, 100 * c->accuracy, c->dominated});
     lo = std::min(lo, x);
     hi = std::max(hi, x);
   }

@@ -21,6 +21,7 @@ struct ParetoQuery {
   std::optional<std::string> sweep;        // one sweep's runs, or all
   std::string x = "latency";               // latency, ram, flash, energy
   std::string y = "accuracy";              // accuracy (the only one so far)
+  std::string series = "target";           // plot series per "target", or per "sweep" (seed runs on their own)
 };
 
 struct Candidate {
@@ -44,7 +45,8 @@ std::vector<Candidate> pareto_candidates(const ResultsDb& db, const ParetoQuery&
 // The front (or every candidate with `all`), per target, cheapest first.
 std::string format_pareto(const std::vector<Candidate>& candidates, const ParetoQuery& query, bool all);
 nlohmann::json pareto_json(const std::vector<Candidate>& candidates, const ParetoQuery& query);
-// One series per target; x in the unit a person reads (ms, KiB, mJ), accuracy in %.
+// One series per target (or per sweep); x in the unit a person reads (ms, KiB, mJ), accuracy in %. Domination is
+// always judged per target.
 FrontPlot pareto_plot(const std::vector<Candidate>& candidates, const ParetoQuery& query);
 
 }  // namespace nas::search

@@ -51,7 +51,8 @@ sweep iso-prune-latency "$prune" --max-latency 150ms,100ms,60ms
 sweep iso-prune-flash "$prune" --max-flash 240K,220K,205K
 
 mkdir -p "$root/docs/figures"
-"$nas" pareto --db "$db" --x latency --all --plot "$root/docs/figures/iso_accuracy_latency.svg"
-"$nas" pareto --db "$db" --x flash --all --plot "$root/docs/figures/iso_accuracy_flash.svg"
+for x in latency flash; do
+  "$nas" pareto --db "$db" --target nano33 --x "$x" --all --by sweep --plot "$root/docs/figures/iso_accuracy_$x.svg"
+done
 bash "$root/experiments/iso_accuracy/table.sh" "$db" > "$root/docs/iso-accuracy.md"
 echo "wrote docs/iso-accuracy.md and docs/figures/iso_accuracy_{latency,flash}.svg from $db" >&2

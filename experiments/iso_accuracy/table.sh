@@ -102,8 +102,9 @@ cat <<'FOOTER'
 
 ## Fronts
 
-Accuracy against latency and against flash on nano33, every candidate of the database (seed runs included; faint
-points are dominated), drawn by `nas pareto --all --plot`:
+Accuracy against latency and against flash on nano33, every candidate of the database, one colour per sweep and
+the seed runs on their own (faint points are dominated on the board), drawn by
+`nas pareto --target nano33 --x latency|flash --all --by sweep --plot`:
 
 ![accuracy vs latency](figures/iso_accuracy_latency.svg)
 

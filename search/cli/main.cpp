@@ -249,6 +249,7 @@ int main(int argc, char** argv) {
   pareto->add_option("--sweep", pareto_query.sweep, "one sweep's runs only");
   pareto->add_option("--x", pareto_query.x, "latency, ram, flash or energy")->capture_default_str();
   pareto->add_option("--y", pareto_query.y, "accuracy")->capture_default_str();
+  pareto->add_option("--by", pareto_query.series, "plot one series per target or per sweep")->capture_default_str();
   pareto->add_option("--plot", pareto_plot, "write the fronts as front.svg (or .png through rsvg-convert)");
   pareto->add_flag("--all", pareto_all, "list dominated candidates too");
 

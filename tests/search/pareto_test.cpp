@@ -121,6 +121,17 @@ TEST_F(ParetoTest, TableJsonAndPlotCarryTheSameCandidates) {
   EXPECT_TRUE(plot.series[1].points[1].dominated);
   EXPECT_TRUE(plot.log_x);  // 5 ms to 200 ms
   EXPECT_TRUE(contains(plot.x_label, "[ms]"));
+
+  ParetoQuery by_sweep;
+  by_sweep.series = "sweep";
+  const FrontPlot split = pareto_plot(c, by_sweep);
+  ASSERT_EQ(split.series.size(), 3u);  // per board: the searches (in no sweep), and the seed network on its own
+  EXPECT_EQ(split.series[0].name, "no sweep (f746)");
+  EXPECT_EQ(split.series[1].name, "no sweep (nano33)");
+  EXPECT_EQ(split.series[1].points.size(), 2u);
+  EXPECT_EQ(split.series[2].name, "seed network (nano33)");
+  by_sweep.series = "colour";
+  EXPECT_TRUE(contains(error_of([&] { check_query(by_sweep); }), "--by"));
 }
 
 TEST_F(ParetoTest, AnEmptyDatabaseSaysSo) {
