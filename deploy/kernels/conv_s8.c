@@ -1,0 +1,64 @@
+/* 2-D convolution, int8 in and out, int32 accumulation, per-channel requantisation (mcunas_kernels.h). */
+#include "mcunas_kernels.h"
+#include "requantize.h"
+
+/* 1x1, stride 1, no padding: every output pixel is a dot product of one input pixel's channels with each filter,
+ * so the window arithmetic drops out. */
+static void conv_1x1(const mcunas_conv_params *p, const mcunas_channel_quant *q, int32_t pixels, int32_t in_c,
+                     const int8_t *input, int32_t out_c, const int8_t *weights, const int32_t *bias, int8_t *output) {
+  for (int32_t px = 0; px < pixels; ++px) {
+    const int8_t *in = input + (int64_t)px * in_c;
+    for (int32_t o = 0; o < out_c; ++o) {
+      const int8_t *w = weights + (int64_t)o * in_c;
+      int32_t acc = bias ? bias[o] : 0;
+      for (int32_t i = 0; i < in_c; ++i) acc += ((int32_t)in[i] + p->input_offset) * (int32_t)w[i];
+      output[(int64_t)px * out_c + o] =
+          mcunas_requantize_to_s8(acc, q->multiplier[o], q->shift[o], p->output_offset, p->act_min, p->act_max);
+    }
+  }
+}
+
+void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, const mcunas_dims *in_dims,
+                    const int8_t *input, const mcunas_dims *f_dims, const int8_t *weights, const int32_t *bias,
+                    const mcunas_dims *out_dims, int8_t *output) {
+  const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
+  const int32_t k_h = f_dims->h, k_w = f_dims->w;
+  const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
+  if (k_h == 1 && k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
+      out_h == in_h && out_w == in_w) {
+    conv_1x1(p, q, in_dims->n * in_h * in_w, in_c, input, out_c, weights, bias, output);
+    return;
+  }
+  for (int32_t b = 0; b < in_dims->n; ++b) {
+    const int8_t *in_batch = input + (int64_t)b * in_h * in_w * in_c;
+    int8_t *out_batch = output + (int64_t)b * out_h * out_w * out_c;
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+      for (int32_t ox = 0; ox < out_w; ++ox) {
+        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+        for (int32_t o = 0; o < out_c; ++o) {
+          int32_t acc = bias ? bias[o] : 0;
+          for (int32_t ky = 0; ky < k_h; ++ky) {
+            const int32_t iy = y0 + ky;
+            if (iy < 0 || iy >= in_h) continue; /* padding: adds nothing */
+            for (int32_t kx = 0; kx < k_w; ++kx) {
+              const int32_t ix = x0 + kx;
+              if (ix < 0 || ix >= in_w) continue;
+              const int8_t *in = in_batch + ((int64_t)iy * in_w + ix) * in_c;
+              const int8_t *w = weights + (((int64_t)o * k_h + ky) * k_w + kx) * in_c;
+              for (int32_t i = 0; i < in_c; ++i) acc += ((int32_t)in[i] + p->input_offset) * (int32_t)w[i];
+            }
+          }
+          out_batch[((int64_t)oy * out_w + ox) * out_c + o] =
+              mcunas_requantize_to_s8(acc, q->multiplier[o], q->shift[o], p->output_offset, p->act_min, p->act_max);
+        }
+      }
+    }
+  }
+}
+
+/* This direct convolution reads the input in place: no im2col buffer. */
+int32_t mcunas_conv_s8_scratch_bytes(const mcunas_dims *input_dims, const mcunas_dims *filter_dims) {
+  (void)input_dims;
+  (void)filter_dims;
+  return 0;
+}

@@ -1,0 +1,98 @@
+/* The int8 kernels of mcunas: plain C99, no allocation, NHWC tensors, TFLite int8 arithmetic (as CMSIS-NN computes
+ * it; ../shared/conformance/int8 holds reference cases). The same files build for the host executor and, unchanged,
+ * for the Cortex-M firmware.
+ *
+ * Quantisation conventions (the TFLite int8 specification):
+ * - real = scale * (q - zero_point); activations int8 with a zero point, weights int8 symmetric per output channel
+ *   (zero point 0), biases int32 at scale s_in * s_w[c].
+ * - Kernels take offsets, as CMSIS-NN does: input_offset = -input zero point (added to every input value),
+ *   output_offset = +output zero point (added after requantisation).
+ * - The requantisation scale is multiplier / 2^31 * 2^shift (multiplier Q31 in [2^30, 2^31), shift > 0 left).
+ * - act_min / act_max clamp in the output's quantised domain after output_offset: ReLU is act_min = zero point.
+ * - Padding: pad_h / pad_w are the leading (top, left) pads; any tap outside the input is padding and adds nothing
+ *   (it stands for the input zero point); pooling skips it.
+ */
+#ifndef MCUNAS_KERNELS_H
+#define MCUNAS_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A tensor shape, NHWC (for weights: OHWI, out_c in n). */
+typedef struct {
+  int32_t n, h, w, c;
+} mcunas_dims;
+
+typedef struct {
+  int32_t stride_h, stride_w;
+  int32_t pad_h, pad_w;  /* leading padding */
+  int32_t input_offset;  /* -zero point of the input */
+  int32_t output_offset; /* +zero point of the output */
+  int32_t act_min, act_max;
+} mcunas_conv_params;
+
+/* One multiplier and shift per output channel. */
+typedef struct {
+  const int32_t *multiplier;
+  const int32_t *shift;
+} mcunas_channel_quant;
+
+/* 2-D convolution. filter: out_c (n) x k_h (h) x k_w (w) x in_c (c), weights OHWI. bias: out_c values or NULL. A 1x1,
+ * stride 1, unpadded convolution takes a faster path with the same result. */
+void mcunas_conv_s8(const mcunas_conv_params *params, const mcunas_channel_quant *quant, const mcunas_dims *input_dims,
+                    const int8_t *input, const mcunas_dims *filter_dims, const int8_t *weights, const int32_t *bias,
+                    const mcunas_dims *output_dims, int8_t *output);
+int32_t mcunas_conv_s8_scratch_bytes(const mcunas_dims *input_dims, const mcunas_dims *filter_dims);
+
+/* Depthwise 2-D convolution, channel multiplier 1. filter: 1 x k_h x k_w x c. */
+void mcunas_depthwise_conv_s8(const mcunas_conv_params *params, const mcunas_channel_quant *quant,
+                              const mcunas_dims *input_dims, const int8_t *input, const mcunas_dims *filter_dims,
+                              const int8_t *weights, const int32_t *bias, const mcunas_dims *output_dims,
+                              int8_t *output);
+int32_t mcunas_depthwise_conv_s8_scratch_bytes(const mcunas_dims *input_dims, const mcunas_dims *filter_dims);
+
+typedef struct {
+  int32_t input_offset, output_offset;
+  int32_t multiplier, shift; /* one for the whole tensor */
+  int32_t act_min, act_max;
+} mcunas_fc_params;
+
+/* Fully connected: input batches x in_features, weights out_features x in_features, bias out_features or NULL. */
+void mcunas_fully_connected_s8(const mcunas_fc_params *params, int32_t batches, int32_t in_features,
+                               const int8_t *input, int32_t out_features, const int8_t *weights, const int32_t *bias,
+                               int8_t *output);
+
+typedef struct {
+  int32_t k_h, k_w;
+  int32_t stride_h, stride_w;
+  int32_t pad_h, pad_w;
+  int32_t act_min, act_max;
+} mcunas_pool_params;
+
+/* Pooling keeps the input's quantisation (no offsets); padding taps are left out of the max and of the average's
+ * count. Global average pooling is avg pooling with the window of the whole input. */
+void mcunas_max_pool_s8(const mcunas_pool_params *params, const mcunas_dims *input_dims, const int8_t *input,
+                        const mcunas_dims *output_dims, int8_t *output);
+void mcunas_avg_pool_s8(const mcunas_pool_params *params, const mcunas_dims *input_dims, const int8_t *input,
+                        const mcunas_dims *output_dims, int8_t *output);
+
+typedef struct {
+  int32_t input1_offset, input1_multiplier, input1_shift;
+  int32_t input2_offset, input2_multiplier, input2_shift;
+  int32_t left_shift; /* 20 in TFLite's int8 ADD */
+  int32_t output_offset, output_multiplier, output_shift;
+  int32_t act_min, act_max;
+} mcunas_add_params;
+
+/* Element-wise add of two int8 tensors of `size` values with different quantisations (a residual connection). */
+void mcunas_add_s8(const mcunas_add_params *params, int32_t size, const int8_t *input1, const int8_t *input2,
+                   int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* MCUNAS_KERNELS_H */

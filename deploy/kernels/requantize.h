@@ -1,0 +1,39 @@
+/* Requantisation: an int32 accumulator times a real scale given as multiplier / 2^31 * 2^shift, in integers only.
+ * Written once here and used by every kernel. This is TFLite's MultiplyByQuantizedMultiplier with its default
+ * "double rounding" (what CMSIS-NN computes unless built with CMSIS_NN_USE_SINGLE_ROUNDING):
+ *   1. x = acc * 2^max(shift, 0)
+ *   2. h = round(x * multiplier / 2^31), ties toward +infinity (the saturating rounding doubling high multiply;
+ *      saturation only matters for x = multiplier = INT32_MIN, which a multiplier in [2^30, 2^31) never is)
+ *   3. h / 2^max(-shift, 0), rounded to nearest with ties away from zero.
+ * Relies on >> of a negative value being an arithmetic shift (GCC and Clang on every target we build for). */
+#ifndef MCUNAS_REQUANTIZE_H
+#define MCUNAS_REQUANTIZE_H
+
+#include <stdint.h>
+
+static inline int32_t mcunas_clamp_s32(int64_t v) {
+  return v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : (int32_t)v);
+}
+
+static inline int32_t mcunas_requantize(int32_t acc, int32_t multiplier, int32_t shift) {
+  const int32_t left = shift > 0 ? shift : 0;
+  const int32_t right = shift < 0 ? -shift : 0;
+  /* Step 1 saturates instead of overflowing (TFLite leaves that case undefined). */
+  const int32_t x = mcunas_clamp_s32((int64_t)acc * ((int64_t)1 << left));
+  const int32_t h = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
+  const int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
+  const int32_t remainder = h & mask;
+  const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
+  return (h >> right) + (remainder > threshold ? 1 : 0);
+}
+
+/* The int8 output: requantised, offset, clamped to [act_min, act_max]. */
+static inline int8_t mcunas_requantize_to_s8(int32_t acc, int32_t multiplier, int32_t shift, int32_t output_offset,
+                                             int32_t act_min, int32_t act_max) {
+  int32_t v = mcunas_requantize(acc, multiplier, shift) + output_offset;
+  if (v < act_min) v = act_min;
+  if (v > act_max) v = act_max;
+  return (int8_t)v;
+}
+
+#endif /* MCUNAS_REQUANTIZE_H */
