@@ -137,7 +137,8 @@ std::string format_pareto(const std::vector<Candidate>& candidates, const Pareto
     out += row + "\n";
   }
   out += fmt::format("{} of {} candidates on the front of accuracy vs {}{}\n",
-                     std::count_if(candidates.begin(), candidates.end(), [](const Candidate& c) { return !c.dominated; }),
+                     std::count_if(candidates.begin(), candidates.end(),
+                                   [](const Candidate& c) { return !c.dominated; }),
                      candidates.size(), query.x, all || shown == candidates.size() ? "" : " (--all shows the others)");
   return out;
 }
