@@ -1,6 +1,7 @@
 /* 2-D convolution, int8 in and out, int32 accumulation, per-channel requantisation (mcunas_kernels.h). */
 #include "mcunas_kernels.h"
 #include "requantize.h"
+#include "window.h"
 
 /* 1x1, stride 1, no padding: every output pixel is a dot product of one input pixel's channels with each filter,
  * so the window arithmetic drops out. */
@@ -9,9 +10,7 @@ static void conv_1x1(const mcunas_conv_params *p, const mcunas_channel_quant *q,
   for (int32_t px = 0; px < pixels; ++px) {
     const int8_t *in = input + (int64_t)px * in_c;
     for (int32_t o = 0; o < out_c; ++o) {
-      const int8_t *w = weights + (int64_t)o * in_c;
-      int32_t acc = bias ? bias[o] : 0;
-      for (int32_t i = 0; i < in_c; ++i) acc += ((int32_t)in[i] + p->input_offset) * (int32_t)w[i];
+      const int32_t acc = mcunas_dot_s8(bias ? bias[o] : 0, in, weights + (int64_t)o * in_c, in_c, p->input_offset);
       output[(int64_t)px * out_c + o] =
           mcunas_requantize_to_s8(acc, q->multiplier[o], q->shift[o], p->output_offset, p->act_min, p->act_max);
     }
@@ -34,20 +33,16 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
     int8_t *out_batch = output + (int64_t)b * out_h * out_w * out_c;
     for (int32_t oy = 0; oy < out_h; ++oy) {
       for (int32_t ox = 0; ox < out_w; ++ox) {
-        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+        /* Only the taps inside the input: padding stands for the zero point and adds nothing. */
+        const mcunas_window win =
+            mcunas_clip_window(oy, ox, p->stride_h, p->stride_w, p->pad_h, p->pad_w, k_h, k_w, in_h, in_w);
         for (int32_t o = 0; o < out_c; ++o) {
           int32_t acc = bias ? bias[o] : 0;
-          for (int32_t ky = 0; ky < k_h; ++ky) {
-            const int32_t iy = y0 + ky;
-            if (iy < 0 || iy >= in_h) continue; /* padding: adds nothing */
-            for (int32_t kx = 0; kx < k_w; ++kx) {
-              const int32_t ix = x0 + kx;
-              if (ix < 0 || ix >= in_w) continue;
-              const int8_t *in = in_batch + ((int64_t)iy * in_w + ix) * in_c;
-              const int8_t *w = weights + (((int64_t)o * k_h + ky) * k_w + kx) * in_c;
-              for (int32_t i = 0; i < in_c; ++i) acc += ((int32_t)in[i] + p->input_offset) * (int32_t)w[i];
-            }
-          }
+          for (int32_t iy = win.y_begin; iy < win.y_end; ++iy)
+            for (int32_t ix = win.x_begin; ix < win.x_end; ++ix)
+              acc = mcunas_dot_s8(acc, in_batch + ((int64_t)iy * in_w + ix) * in_c,
+                                  weights + (((int64_t)o * k_h + (iy - win.y0)) * k_w + (ix - win.x0)) * in_c, in_c,
+                                  p->input_offset);
           out_batch[((int64_t)oy * out_w + ox) * out_c + o] =
               mcunas_requantize_to_s8(acc, q->multiplier[o], q->shift[o], p->output_offset, p->act_min, p->act_max);
         }

@@ -1,6 +1,7 @@
 /* Depthwise 2-D convolution (channel multiplier 1), int8, per-channel requantisation (mcunas_kernels.h). */
 #include "mcunas_kernels.h"
 #include "requantize.h"
+#include "window.h"
 
 void mcunas_depthwise_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q,
                               const mcunas_dims *in_dims, const int8_t *input, const mcunas_dims *f_dims,
@@ -14,19 +15,15 @@ void mcunas_depthwise_conv_s8(const mcunas_conv_params *p, const mcunas_channel_
     int8_t *out_batch = output + (int64_t)b * out_h * out_w * c;
     for (int32_t oy = 0; oy < out_h; ++oy) {
       for (int32_t ox = 0; ox < out_w; ++ox) {
-        const int32_t y0 = oy * p->stride_h - p->pad_h, x0 = ox * p->stride_w - p->pad_w;
+        /* Only the taps inside the input: padding stands for the zero point and adds nothing. */
+        const mcunas_window win =
+            mcunas_clip_window(oy, ox, p->stride_h, p->stride_w, p->pad_h, p->pad_w, k_h, k_w, in_h, in_w);
         for (int32_t ch = 0; ch < c; ++ch) {
           int32_t acc = bias ? bias[ch] : 0;
-          for (int32_t ky = 0; ky < k_h; ++ky) {
-            const int32_t iy = y0 + ky;
-            if (iy < 0 || iy >= in_h) continue; /* padding: adds nothing */
-            for (int32_t kx = 0; kx < k_w; ++kx) {
-              const int32_t ix = x0 + kx;
-              if (ix < 0 || ix >= in_w) continue;
+          for (int32_t iy = win.y_begin; iy < win.y_end; ++iy)
+            for (int32_t ix = win.x_begin; ix < win.x_end; ++ix)
               acc += ((int32_t)in_batch[((int64_t)iy * in_w + ix) * c + ch] + p->input_offset) *
-                     (int32_t)weights[((int64_t)ky * k_w + kx) * c + ch];
-            }
-          }
+                     (int32_t)weights[((int64_t)(iy - win.y0) * k_w + (ix - win.x0)) * c + ch];
           out_batch[((int64_t)oy * out_w + ox) * c + ch] =
               mcunas_requantize_to_s8(acc, q->multiplier[ch], q->shift[ch], p->output_offset, p->act_min, p->act_max);
         }

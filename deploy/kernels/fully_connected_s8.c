@@ -1,15 +1,15 @@
 /* Fully connected layer, int8, one requantisation scale for the whole output (mcunas_kernels.h). */
 #include "mcunas_kernels.h"
 #include "requantize.h"
+#include "window.h"
 
 void mcunas_fully_connected_s8(const mcunas_fc_params *p, int32_t batches, int32_t in_features, const int8_t *input,
                                int32_t out_features, const int8_t *weights, const int32_t *bias, int8_t *output) {
   for (int32_t b = 0; b < batches; ++b) {
     const int8_t *in = input + (int64_t)b * in_features;
     for (int32_t o = 0; o < out_features; ++o) {
-      const int8_t *w = weights + (int64_t)o * in_features;
-      int32_t acc = bias ? bias[o] : 0;
-      for (int32_t i = 0; i < in_features; ++i) acc += ((int32_t)in[i] + p->input_offset) * (int32_t)w[i];
+      const int32_t acc = mcunas_dot_s8(bias ? bias[o] : 0, in, weights + (int64_t)o * in_features, in_features,
+                                        p->input_offset);
       output[(int64_t)b * out_features + o] =
           mcunas_requantize_to_s8(acc, p->multiplier, p->shift, p->output_offset, p->act_min, p->act_max);
     }

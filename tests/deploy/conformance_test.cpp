@@ -68,43 +68,30 @@ TEST(Int8Conformance, Requantize) {
   EXPECT_EQ(checked, 1600u);
 }
 
-TEST(Int8Conformance, Conv) {
-  const auto all = cases("conv_s8.jsonl");
+// Conv and depthwise cases share their fields; depthwise weights are 1 x k_h x k_w x c.
+void conv_cases(const char* file, bool depthwise) {
+  const auto all = cases(file);
   ASSERT_EQ(all.size(), 30u);
   for (const auto& c : all) {
     ASSERT_EQ(get(c, "dilation_h"), 1);
+    if (depthwise) ASSERT_EQ(get(c, "ch_mult"), 1);
     const auto p = conv_params(c);
     const auto mult = values<int32_t>(c, "multiplier"), shift = values<int32_t>(c, "shift");
     const mcunas_channel_quant q{mult.data(), shift.data()};
     const mcunas_dims in{get(c, "n"), get(c, "in_h"), get(c, "in_w"), get(c, "in_c")};
-    const mcunas_dims f{get(c, "out_c"), get(c, "k_h"), get(c, "k_w"), get(c, "in_c")};
+    const mcunas_dims f{depthwise ? 1 : get(c, "out_c"), get(c, "k_h"), get(c, "k_w"), get(c, "in_c")};
     const mcunas_dims out{get(c, "n"), get(c, "out_h"), get(c, "out_w"), get(c, "out_c")};
     const auto input = values<int8_t>(c, "input"), weights = values<int8_t>(c, "weights");
     const auto bias = values<int32_t>(c, "bias");
     std::vector<int8_t> output(static_cast<size_t>(out.n) * out.h * out.w * out.c);
-    mcunas_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, output.data());
+    (depthwise ? mcunas_depthwise_conv_s8 : mcunas_conv_s8)(&p, &q, &in, input.data(), &f, weights.data(),
+                                                             bias.data(), &out, output.data());
     expect_same(output, c);
   }
 }
 
-TEST(Int8Conformance, DepthwiseConv) {
-  const auto all = cases("dwconv_s8.jsonl");
-  ASSERT_EQ(all.size(), 30u);
-  for (const auto& c : all) {
-    ASSERT_EQ(get(c, "ch_mult"), 1);
-    const auto p = conv_params(c);
-    const auto mult = values<int32_t>(c, "multiplier"), shift = values<int32_t>(c, "shift");
-    const mcunas_channel_quant q{mult.data(), shift.data()};
-    const mcunas_dims in{get(c, "n"), get(c, "in_h"), get(c, "in_w"), get(c, "in_c")};
-    const mcunas_dims f{1, get(c, "k_h"), get(c, "k_w"), get(c, "in_c")};
-    const mcunas_dims out{get(c, "n"), get(c, "out_h"), get(c, "out_w"), get(c, "out_c")};
-    const auto input = values<int8_t>(c, "input"), weights = values<int8_t>(c, "weights");
-    const auto bias = values<int32_t>(c, "bias");
-    std::vector<int8_t> output(static_cast<size_t>(out.n) * out.h * out.w * out.c);
-    mcunas_depthwise_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, output.data());
-    expect_same(output, c);
-  }
-}
+TEST(Int8Conformance, Conv) { conv_cases("conv_s8.jsonl", false); }
+TEST(Int8Conformance, DepthwiseConv) { conv_cases("dwconv_s8.jsonl", true); }
 
 TEST(Int8Conformance, FullyConnected) {
   const auto all = cases("fc_s8.jsonl");

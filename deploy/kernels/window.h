@@ -1,0 +1,35 @@
+/* Shared by the kernels (not part of the interface): the valid taps of one sliding window, and the dot product of
+ * an int8 input run with int8 weights. */
+#ifndef MCUNAS_WINDOW_H
+#define MCUNAS_WINDOW_H
+
+#include <stdint.h>
+
+/* The window of output pixel (oy, ox) clipped to the input: input rows y_begin..y_end-1 and columns
+ * x_begin..x_end-1. Taps outside are padding. The window's own origin (y0, x0) may be negative; a tap at input row
+ * iy is kernel row iy - y0. */
+typedef struct {
+  int32_t y0, x0;
+  int32_t y_begin, y_end, x_begin, x_end;
+} mcunas_window;
+
+static inline mcunas_window mcunas_clip_window(int32_t oy, int32_t ox, int32_t stride_h, int32_t stride_w,
+                                               int32_t pad_h, int32_t pad_w, int32_t k_h, int32_t k_w, int32_t in_h,
+                                               int32_t in_w) {
+  mcunas_window w;
+  w.y0 = oy * stride_h - pad_h;
+  w.x0 = ox * stride_w - pad_w;
+  w.y_begin = w.y0 < 0 ? 0 : w.y0;
+  w.x_begin = w.x0 < 0 ? 0 : w.x0;
+  w.y_end = w.y0 + k_h > in_h ? in_h : w.y0 + k_h;
+  w.x_end = w.x0 + k_w > in_w ? in_w : w.x0 + k_w;
+  return w;
+}
+
+/* acc + Σ (in[i] + input_offset) * w[i] over n values: the inner loop of conv, its 1x1 path and fully connected. */
+static inline int32_t mcunas_dot_s8(int32_t acc, const int8_t *in, const int8_t *w, int32_t n, int32_t input_offset) {
+  for (int32_t i = 0; i < n; ++i) acc += ((int32_t)in[i] + input_offset) * (int32_t)w[i];
+  return acc;
+}
+
+#endif /* MCUNAS_WINDOW_H */
