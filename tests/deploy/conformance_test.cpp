@@ -74,7 +74,9 @@ void conv_cases(const char* file, bool depthwise) {
   ASSERT_EQ(all.size(), 30u);
   for (const auto& c : all) {
     ASSERT_EQ(get(c, "dilation_h"), 1);
-    if (depthwise) ASSERT_EQ(get(c, "ch_mult"), 1);
+    if (depthwise) {
+      ASSERT_EQ(get(c, "ch_mult"), 1);
+    }
     const auto p = conv_params(c);
     const auto mult = values<int32_t>(c, "multiplier"), shift = values<int32_t>(c, "shift");
     const mcunas_channel_quant q{mult.data(), shift.data()};
