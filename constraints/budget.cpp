@@ -7,6 +7,12 @@
 
 namespace nas::constraints {
 
+std::optional<Metric> metric_named(std::string_view name) {
+  for (const Metric m : kMetrics)
+    if (metric_name(m) == name) return m;
+  return std::nullopt;
+}
+
 std::string_view metric_name(Metric metric) {
   switch (metric) {
     case Metric::ram: return "ram";

@@ -2,6 +2,7 @@
 // flag or the board's physical limit), so reports can say which budget bound and why it exists.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +14,8 @@ enum class Metric { ram, flash, latency, energy };
 inline constexpr Metric kMetrics[] = {Metric::ram, Metric::flash, Metric::latency, Metric::energy};
 
 std::string_view metric_name(Metric metric);  // "ram", "flash", "latency", "energy"
+// The metric of that name (as stored in the results database), or nullopt.
+std::optional<Metric> metric_named(std::string_view name);
 // The value in the metric's unit (bytes, seconds, joules) for people: "212 KiB", "48.3 ms", "1.2 mJ".
 std::string format_metric(Metric metric, double value);
 

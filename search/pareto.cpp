@@ -34,12 +34,6 @@ const Axis& axis(const std::string& metric) {
   throw Error("--x", "'" + metric + "' is not a cost (known: latency, ram, flash, energy)");
 }
 
-constraints::Metric metric_of(const std::string& name) {
-  for (const auto m : constraints::kMetrics)
-    if (constraints::metric_name(m) == name) return m;
-  return constraints::Metric::ram;
-}
-
 double cost(const Candidate& c, const std::string& metric) {
   const auto it = c.costs.find(metric);
   return it == c.costs.end() ? NAN : it->second;
@@ -131,7 +125,7 @@ std::string format_pareto(const std::vector<Candidate>& candidates, const Pareto
                                   c->sweep.empty() ? "-" : c->sweep, 100 * c->accuracy);
     for (const char* m : {"latency", "ram", "flash", "energy"})
       row += fmt::format(" {:>10}", std::isnan(cost(*c, m)) ? "-"
-                                                            : constraints::format_metric(metric_of(m), cost(*c, m)));
+                                                            : constraints::format_metric(*constraints::metric_named(m), cost(*c, m)));
     row += "  " + (c->budgets.empty() ? std::string(c->kind == "seed" ? "(seed network)" : "-") : c->budgets);
     if (all && c->dominated) row += "  (dominated)";
     out += row + "\n";

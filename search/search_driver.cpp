@@ -116,13 +116,14 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
     }
   }();
   const ArchCost cost(space, input, classes, target);
-  if (request.seed_network)
-    ;  // no search: nothing to reach
-  else if (cost_models::smallest_is_exact(space))
-    check_reachable(budgets, cost_models::smallest_costs(space, input, classes, target), target.name);
-  else
-    progress.message("note: the search space is too large to find its smallest network exactly; budgets are not "
-                     "checked for reachability before the search");
+  // The seed network is not searched: it has no budget to reach.
+  if (!request.seed_network) {
+    if (cost_models::smallest_is_exact(space))
+      check_reachable(budgets, cost_models::smallest_costs(space, input, classes, target), target.name);
+    else
+      progress.message("note: the search space is too large to find its smallest network exactly; budgets are not "
+                       "checked for reachability before the search");
+  }
   constraints::Penalty penalty(budgets, config.penalty);
 
   progress.message(fmt::format("target {}: {}", target.name, target.description));

@@ -4,7 +4,6 @@
 
 #include <fmt/core.h>
 
-#include <fstream>
 
 #include "search/progress.h"
 #include "search/run_report.h"
@@ -28,9 +27,7 @@ std::string now_utc() {
 }
 
 bool already_done(const SweepFiles& files, int32_t index) {
-  std::ifstream in(files.result(index));
-  if (!in) return false;
-  const json result = json::parse(in, nullptr, /*allow_exceptions=*/false);
+  const json result = read_json_file(files.result(index));
   return result.is_object() && result.value("state", "") == "done";
 }
 

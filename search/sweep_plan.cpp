@@ -170,6 +170,12 @@ SweepPlan read_plan(const SweepFiles& files) {
   }
 }
 
+json read_json_file(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  if (!in) return nullptr;
+  return json::parse(in, nullptr, /*allow_exceptions=*/false);
+}
+
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
   const auto temporary = path.string() + ".tmp" + std::to_string(getpid());
   {

@@ -82,4 +82,7 @@ SweepPlan read_plan(const SweepFiles& files);
 // Writes `text` to `path` through a temporary file and a rename.
 void write_file_atomically(const std::filesystem::path& path, const std::string& text);
 
+// A job's JSON file (job-K.started, job-K.json) as it is now: null when it is missing or not JSON.
+nlohmann::json read_json_file(const std::filesystem::path& path);
+
 }  // namespace nas::search

@@ -6,7 +6,6 @@
 #include <fmt/core.h>
 
 #include <cerrno>
-#include <fstream>
 #include <map>
 
 #include "search/subprocess.h"
@@ -16,12 +15,6 @@ namespace nas::search {
 namespace {
 
 using nlohmann::json;
-
-json read_json(const std::filesystem::path& path) {
-  std::ifstream in(path);
-  if (!in) return nullptr;
-  return json::parse(in, nullptr, /*allow_exceptions=*/false);
-}
 
 // A local job's process is gone when its pid no longer exists on the host that started it.
 bool process_gone(const json& started) {
@@ -64,8 +57,8 @@ std::vector<JobStatus> job_statuses(const ResultsDb& main, const SweepRecord& sw
   for (const auto& job : plan.jobs) {
     JobStatus s;
     s.job = job;
-    const json result = read_json(files.result(job.index));
-    const json started = read_json(files.started(job.index));
+    const json result = read_json_file(files.result(job.index));
+    const json started = read_json_file(files.started(job.index));
     if (result.is_object()) {
       s.state = result.value("state", "failed");
       s.error = result.value("error", "");

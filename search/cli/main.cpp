@@ -93,11 +93,7 @@ int command_search(const nas::search::SearchRequest& request, const std::string&
     fmt::print("run {} done in {:.0f} s: test accuracy {:.2f}% on {}\n", outcome.run_id, outcome.seconds,
                100 * outcome.test_accuracy, outcome.target);
     for (const auto& c : outcome.cost_records) {
-      const auto metric = [&] {
-        for (const auto m : nas::constraints::kMetrics)
-          if (nas::constraints::metric_name(m) == c.metric) return m;
-        return nas::constraints::Metric::ram;
-      }();
+      const auto metric = nas::constraints::metric_named(c.metric).value_or(nas::constraints::Metric::ram);
       fmt::print("  {:<8} {:>10}", c.metric, nas::constraints::format_metric(metric, c.value));
       if (c.budget)
         fmt::print("  of {:>10} ({:5.1f}%, {}){}", nas::constraints::format_metric(metric, *c.budget),
