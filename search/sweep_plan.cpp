@@ -176,17 +176,4 @@ json read_json_file(const std::filesystem::path& path) {
   return json::parse(in, nullptr, /*allow_exceptions=*/false);
 }
 
-void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
-  const auto temporary = path.string() + ".tmp" + std::to_string(getpid());
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << text;
-    out.flush();
-    if (!out) throw Error(temporary, "cannot write (disk full or directory not writable?)", Error::Kind::failure);
-  }
-  std::error_code ec;
-  std::filesystem::rename(temporary, path, ec);
-  if (ec) throw Error(path.string(), "cannot rename " + temporary + " into place: " + ec.message(), Error::Kind::failure);
-}
-
 }  // namespace nas::search

@@ -12,6 +12,7 @@ class Relu final : public Layer {
   explicit Relu(float cap = 0.0f) : cap_(cap) {}
 
   std::string type() const override { return cap_ > 0 ? "relu6" : "relu"; }
+  float cap() const { return cap_; }  // 0: no upper bound
   Shape output_shape(std::span<const Shape> inputs) override { return inputs[0]; }
   void forward(std::span<const Tensor* const> inputs, Tensor& output, bool training) override;
   void backward(std::span<const Tensor* const> inputs, const Tensor& output, const Tensor& grad_output,

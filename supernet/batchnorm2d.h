@@ -25,6 +25,7 @@ class BatchNorm2d final : public Layer {
                                                                                           : "batchnorm+relu6";
   }
   Activation activation() const { return activation_; }
+  float eps() const { return eps_; }
   Shape output_shape(std::span<const Shape> inputs) override;
   void declare(ParamStore& store) override;
   void bind(ParamStore& store) override;

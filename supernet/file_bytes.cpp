@@ -1,5 +1,6 @@
 #include "supernet/file_bytes.h"
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include <algorithm>
@@ -84,6 +85,19 @@ std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path, const st
   if (!std::filesystem::exists(path, ec)) throw Error(path.string(), "file not found");
   if (std::filesystem::is_directory(path, ec)) throw Error(path.string(), "is a directory, expected " + expected);
   return ends_with_gz(path) ? read_gzip(path) : read_raw(path);
+}
+
+void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
+  const auto temporary = path.string() + ".tmp" + std::to_string(getpid());
+  {
+    std::ofstream out(temporary, std::ios::trunc);
+    out << text;
+    out.flush();
+    if (!out) throw Error(temporary, "cannot write (disk full or directory not writable?)", Error::Kind::failure);
+  }
+  std::error_code ec;
+  std::filesystem::rename(temporary, path, ec);
+  if (ec) throw Error(path.string(), "cannot rename " + temporary + " into place: " + ec.message(), Error::Kind::failure);
 }
 
 }  // namespace nas::supernet

@@ -13,4 +13,8 @@ namespace nas::supernet {
 // unreadable, corrupt gzip data, or a ".gz" name on a file that is not gzip-compressed.
 std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path, const std::string& expected);
 
+// Writes `text` to a temporary file beside `path` and renames it into place, so a reader never sees half a file
+// and an interrupted write leaves the old one. Throws nas::Error (failure) naming the path.
+void write_file_atomically(const std::filesystem::path& path, const std::string& text);
+
 }  // namespace nas::supernet

@@ -39,6 +39,10 @@ class Network {
   const std::string& name(int32_t node) const { return nodes_.at(static_cast<size_t>(node)).name; }
   const Layer& layer(int32_t node) const { return *nodes_.at(static_cast<size_t>(node)).layer; }
   int32_t find(const std::string& name) const;  // -2 when absent
+  // The nodes `node` reads (kInput for the network input) and what it produced in the last forward pass (deploy/
+  // reads both: BatchNorm folding walks the wiring, calibration the activations).
+  const std::vector<int32_t>& inputs(int32_t node) const { return nodes_.at(static_cast<size_t>(node)).inputs; }
+  const Tensor& output(int32_t node) const { return nodes_.at(static_cast<size_t>(node)).output; }
   // The parameter slots node `node` declared: handles first_param_slot .. first_param_slot + param_slot_count − 1
   // of params(), in the order its layer declared them (weight inheritance copies by them).
   int32_t first_param_slot(int32_t node) const { return nodes_.at(static_cast<size_t>(node)).first_slot; }

@@ -18,6 +18,7 @@ struct PoolSpec {
 class WindowPool : public Layer {
  public:
   Shape output_shape(std::span<const Shape> inputs) override;
+  const PoolSpec& spec() const { return spec_; }
 
  protected:
   explicit WindowPool(PoolSpec spec) : spec_(spec) {}

@@ -52,8 +52,12 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
 }
 
 /* This direct convolution reads the input in place: no im2col buffer. */
-int32_t mcunas_conv_s8_scratch_bytes(const mcunas_dims *input_dims, const mcunas_dims *filter_dims) {
-  (void)input_dims;
-  (void)filter_dims;
-  return 0;
+/* The portable path needs no buffer. The bytes returned are the reservation for the Cortex-M DSP path (two
+ * int16-expanded im2col columns of c_in * k_h * k_w values, as CMSIS-NN's arm_convolve_s8 keeps), so the arena the
+ * host plans is the arena the firmware needs; an unpadded 1x1 convolution reads its input in place. The
+ * memory planner's cost model (cost_models/kernel_scratch.h) uses the same sizes; tests/deploy checks they agree. */
+int32_t mcunas_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
+                                     const mcunas_dims *filter_dims) {
+  if (filter_dims->h == 1 && filter_dims->w == 1 && params->pad_h == 0 && params->pad_w == 0) return 0;
+  return 2 * 2 * input_dims->c * filter_dims->h * filter_dims->w;
 }

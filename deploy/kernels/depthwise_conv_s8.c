@@ -33,8 +33,8 @@ void mcunas_depthwise_conv_s8(const mcunas_conv_params *p, const mcunas_channel_
 }
 
 /* Reads the input in place: no row buffer. */
+/* The portable path needs no buffer; the bytes are the DSP path's reservation: one int16 patch of c * k_h * k_w
+ * values (see mcunas_conv_s8_scratch_bytes). */
 int32_t mcunas_depthwise_conv_s8_scratch_bytes(const mcunas_dims *input_dims, const mcunas_dims *filter_dims) {
-  (void)input_dims;
-  (void)filter_dims;
-  return 0;
+  return 2 * input_dims->c * filter_dims->h * filter_dims->w;
 }

@@ -45,7 +45,9 @@ typedef struct {
 void mcunas_conv_s8(const mcunas_conv_params *params, const mcunas_channel_quant *quant, const mcunas_dims *input_dims,
                     const int8_t *input, const mcunas_dims *filter_dims, const int8_t *weights, const int32_t *bias,
                     const mcunas_dims *output_dims, int8_t *output);
-int32_t mcunas_conv_s8_scratch_bytes(const mcunas_dims *input_dims, const mcunas_dims *filter_dims);
+/* Scratch bytes the caller reserves for one call (the DSP path's buffer; the portable path uses none). */
+int32_t mcunas_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
+                                     const mcunas_dims *filter_dims);
 
 /* Depthwise 2-D convolution, channel multiplier 1. filter: 1 x k_h x k_w x c. */
 void mcunas_depthwise_conv_s8(const mcunas_conv_params *params, const mcunas_channel_quant *quant,
@@ -78,6 +80,9 @@ void mcunas_max_pool_s8(const mcunas_pool_params *params, const mcunas_dims *inp
                         const mcunas_dims *output_dims, int8_t *output);
 void mcunas_avg_pool_s8(const mcunas_pool_params *params, const mcunas_dims *input_dims, const int8_t *input,
                         const mcunas_dims *output_dims, int8_t *output);
+/* Scratch bytes reserved for average pooling: one int32 sum per channel on the DSP path; the portable path uses
+ * none. Max pooling needs none. */
+int32_t mcunas_avg_pool_s8_scratch_bytes(const mcunas_dims *input_dims);
 
 typedef struct {
   int32_t input1_offset, input1_multiplier, input1_shift;

@@ -41,3 +41,5 @@ void mcunas_avg_pool_s8(const mcunas_pool_params *p, const mcunas_dims *in, cons
                         const mcunas_dims *out, int8_t *output) {
   pool(p, in, input, out, output, 1);
 }
+
+int32_t mcunas_avg_pool_s8_scratch_bytes(const mcunas_dims *input_dims) { return 4 * input_dims->c; }

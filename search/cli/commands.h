@@ -1,5 +1,5 @@
-// The `nas` commands that fill and read Pareto fronts (sweep, sweep-job, merge, pareto), each a thin function
-// over the search library; main.cpp parses the arguments and calls them.
+// The `nas` commands that fill and read Pareto fronts (sweep, sweep-job, merge, pareto) and that lower a run to
+// int8 (eval, export), each a thin function over the libraries; main.cpp parses the arguments and calls them.
 #pragma once
 
 #include <cstdint>
@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "deploy/calibration.h"
 #include "search/pareto.h"
 #include "search/sweep_plan.h"
 
@@ -28,6 +29,18 @@ int command_merge(const std::vector<std::string>& shards, const std::string& swe
                   bool json);
 int command_pareto(const search::ParetoQuery& query, const std::string& plot, bool all, const std::string& db_path,
                    bool json);
+
+struct DeployArgs {
+  int64_t run_id = 0;
+  deploy::CalibrationSpec calibration;
+  int32_t threads = 2;
+  bool int8 = false;        // eval: also the int8 network
+  std::string format = "c"; // export
+  std::string out;          // export: directory
+};
+
+int command_eval(const DeployArgs& args, const std::string& db_path, bool json);
+int command_export(const DeployArgs& args, const std::string& db_path, bool json);
 
 // Reading commands must not create a database where there was none.
 void require_existing(const std::string& db_path);

@@ -249,6 +249,27 @@ int main(int argc, char** argv) {
   pareto->add_option("--plot", pareto_plot, "write the fronts as front.svg (or .png through rsvg-convert)");
   pareto->add_flag("--all", pareto_all, "list dominated candidates too");
 
+  nas::cli::DeployArgs deploy_args;
+  auto add_calibration = [&](CLI::App* sub) {
+    sub->add_option("run", deploy_args.run_id, "run id (see nas runs)")->required();
+    sub->add_option("--calibration", deploy_args.calibration.method, "activation ranges: minmax or percentile")
+        ->capture_default_str();
+    sub->add_option("--calibration-images", deploy_args.calibration.images, "training images to calibrate on")
+        ->capture_default_str();
+    sub->add_option("--percentile", deploy_args.calibration.percentile, "for --calibration percentile")
+        ->capture_default_str();
+    sub->add_option("--threads", deploy_args.threads, "threads for the float network")->capture_default_str();
+  };
+  auto* eval = app.add_subcommand("eval", "test accuracy of a run's network in float and, with --int8, in int8 "
+                                          "on the host kernels, with their agreement");
+  add_calibration(eval);
+  eval->add_flag("--int8", deploy_args.int8, "also quantise to int8 and run the C kernels");
+  auto* export_c = app.add_subcommand("export", "write a run's network as int8 C (model.h, model.c, kernels/): "
+                                                "no heap, one static arena");
+  add_calibration(export_c);
+  export_c->add_option("--format", deploy_args.format, "output format (c)")->capture_default_str();
+  export_c->add_option("--out", deploy_args.out, "directory to write into (created if missing)")->required();
+
   auto* targets = app.add_subcommand("targets", "list the boards, their limits and where each number comes from");
 
   app.add_subcommand("runs", "list the runs in the results database");
@@ -257,17 +278,17 @@ int main(int argc, char** argv) {
   show->add_option("run", run_id, "run id (see nas runs)")->required();
 
   // --db and --json are accepted after the subcommand too: `nas runs --json`.
-  for (auto* sub : {train, search, show, targets, app.get_subcommand("runs"), sweep, merge, pareto}) {
+  for (auto* sub : {train, search, show, targets, app.get_subcommand("runs"), sweep, merge, pareto, eval, export_c}) {
     sub->add_option("--db", db_path, "results database (SQLite)");
     sub->add_flag("--json", json, "print one JSON object on stdout");
   }
 
   // CLI11 reports an unknown first word as "a subcommand is required"; say what is wrong instead.
-  const std::vector<std::string> commands = {"search", "train", "sweep", "sweep-job", "merge",
-                                             "pareto", "targets", "runs", "show"};
+  const std::vector<std::string> commands = {"search", "train", "sweep", "sweep-job", "merge", "pareto",
+                                             "eval",   "export", "targets", "runs",     "show"};
   if (argc > 1 && argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
-    std::fprintf(stderr, "nas: unknown command '%s' (known: search, train, sweep, merge, pareto, targets, runs, "
-                 "show; see nas --help)\n", argv[1]);
+    std::fprintf(stderr, "nas: unknown command '%s' (known: search, train, sweep, merge, pareto, eval, export, "
+                 "targets, runs, show; see nas --help)\n", argv[1]);
     return 2;
   }
   try {
@@ -298,6 +319,8 @@ int main(int argc, char** argv) {
     if (sweep_job->parsed()) return nas::cli::command_sweep_job(sweep_job_dir, sweep_job_index);
     if (merge->parsed()) return nas::cli::command_merge(merge_shards, merge_sweep, db_path, json);
     if (pareto->parsed()) return nas::cli::command_pareto(pareto_query, pareto_plot, pareto_all, db_path, json);
+    if (eval->parsed()) return nas::cli::command_eval(deploy_args, db_path, json);
+    if (export_c->parsed()) return nas::cli::command_export(deploy_args, db_path, json);
     if (targets->parsed()) return command_targets(json);
     if (app.get_subcommand("runs")->parsed()) return command_runs(db_path, json);
     if (show->parsed()) return command_show(db_path, run_id, json);

@@ -1,0 +1,36 @@
+// An int8 model as plain C99: model.h declares `int mcunas_invoke(const int8_t *input, int8_t *output)` and the
+// input / output quantisation; model.c holds the weights as const arrays (flash), one static arena of the planned
+// size, and the kernel calls in order, each with its arguments as const initialisers (kernel_call.h, the very
+// calls the host executor makes). No heap, no interpreter; the output depends only on the model, so the same run
+// exports the same bytes.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "cost_models/arena_plan.h"
+#include "deploy/int8_model.h"
+
+namespace nas::deploy {
+
+struct GeneratedC {
+  std::string header;            // model.h
+  std::string source;            // model.c
+  int64_t parameter_bytes = 0;   // bytes of the const weight, bias, multiplier and shift arrays
+  int64_t arena_bytes = 0;
+};
+
+// `origin` is one line saying where the model came from (e.g. "run 12 of mcunas.db"), printed in both files.
+GeneratedC generate_c(const Int8Model& model, const cost_models::ArenaPlan& plan, const std::string& origin);
+
+// Writes model.h and model.c into `dir` (created if missing) and copies the kernel sources beside them into
+// `dir`/kernels, so the folder builds on its own: cc -std=c99 -I DIR/kernels DIR/model.c DIR/kernels/*.c main.c.
+// Each file is written through a temporary file and a rename. Throws nas::Error (bad_input) naming the path when
+// the directory cannot be created or written.
+void write_c_files(const GeneratedC& code, const std::filesystem::path& dir);
+
+// Where the kernel sources live (deploy/kernels of the source tree this nas was built from).
+std::filesystem::path kernels_source_dir();
+
+}  // namespace nas::deploy

@@ -1,0 +1,71 @@
+#include "deploy/int8_executor.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "deploy/kernel_call.h"
+#include "supernet/error.h"
+
+namespace nas::deploy {
+
+Int8Executor::Int8Executor(Int8Model model) : model_(std::move(model)) {
+  const auto graph = op_graph(model_);
+  plan_ = cost_models::plan_arena(graph);
+  if (const auto clash = cost_models::plan_violation(graph, plan_); !clash.empty())
+    throw Error("arena plan", clash, Error::Kind::failure);
+  arena_.assign(static_cast<size_t>(plan_.arena_bytes), 0);
+}
+
+std::span<int8_t> Int8Executor::input() {
+  return {tensor(model_.input), static_cast<size_t>(model_.tensors[static_cast<size_t>(model_.input)].bytes())};
+}
+
+std::span<const int8_t> Int8Executor::output() const {
+  const auto offset = static_cast<size_t>(plan_.tensor_offset[static_cast<size_t>(model_.output)]);
+  return {arena_.data() + offset, static_cast<size_t>(model_.tensors[static_cast<size_t>(model_.output)].bytes())};
+}
+
+void Int8Executor::invoke() {
+  for (size_t j = 0; j < model_.ops.size(); ++j) {
+    const Int8Op& op = model_.ops[j];
+    const KernelCall call = kernel_call(model_, op);
+    const int8_t* in = tensor(op.inputs[0]);
+    int8_t* out = tensor(op.output);
+    const mcunas_channel_quant quant{op.multiplier.data(), op.shift.data()};
+    switch (op.kind) {
+      case Int8OpKind::conv:
+      case Int8OpKind::fully_connected:
+        mcunas_conv_s8(&call.conv, &quant, &call.input, in, &call.filter, op.weights.data(), op.bias.data(),
+                       &call.output, out);
+        break;
+      case Int8OpKind::depthwise:
+        mcunas_depthwise_conv_s8(&call.conv, &quant, &call.input, in, &call.filter, op.weights.data(),
+                                 op.bias.data(), &call.output, out);
+        break;
+      case Int8OpKind::max_pool:
+        mcunas_max_pool_s8(&call.pool, &call.input, in, &call.output, out);
+        break;
+      case Int8OpKind::avg_pool:
+        mcunas_avg_pool_s8(&call.pool, &call.input, in, &call.output, out);
+        break;
+      case Int8OpKind::add:
+        mcunas_add_s8(&op.add, call.elements, in, tensor(op.inputs[1]), out);
+        break;
+    }
+  }
+}
+
+void quantize_input(const Int8Model& model, std::span<const float> image, std::span<int8_t> out) {
+  const QuantParams& q = model.tensors.at(static_cast<size_t>(model.input)).quant;
+  if (image.size() != out.size())
+    throw Error("int8 input", "image has " + std::to_string(image.size()) + " values, the model takes " +
+                                  std::to_string(out.size()), Error::Kind::failure);
+  for (size_t i = 0; i < image.size(); ++i)
+    out[i] = static_cast<int8_t>(std::clamp(std::round(image[i] / q.scale) + q.zero_point, -128.0, 127.0));
+}
+
+int32_t argmax(std::span<const int8_t> logits) {
+  return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+}  // namespace nas::deploy

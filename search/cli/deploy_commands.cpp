@@ -1,0 +1,83 @@
+// nas eval and nas export: a finished run's network on the host, in float and in int8, and as generated C.
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "deploy/codegen.h"
+#include "search/cli/commands.h"
+#include "search/int8_deployment.h"
+#include "search/progress.h"
+#include "supernet/error.h"
+#include "supernet/threads.h"
+#include "supernet/trainer.h"
+
+namespace nas::cli {
+
+int command_eval(const DeployArgs& args, const std::string& db_path, bool json) {
+  require_existing(db_path);
+  const search::ResultsDb db(db_path);
+  const supernet::ThreadBudget threads(args.threads);
+  search::Progress progress(search::Progress::detect(json));
+  nlohmann::json out;
+  std::string text;
+  if (!args.int8) {
+    auto stored = search::load_stored_network(db, args.run_id);
+    const auto result = supernet::evaluate(*stored.net, stored.data.test, 500);
+    out = {{"run", args.run_id}, {"images", stored.data.test.count}, {"float_accuracy", result.accuracy}};
+    text = fmt::format("{}: {} test images\n  float  {:.2f} %\n", search::run_label(stored.run),
+                       stored.data.test.count, 100 * result.accuracy);
+  } else {
+    progress.message(fmt::format("run {}: folding BatchNorm, calibrating on {} training images ({})", args.run_id,
+                                 args.calibration.images, args.calibration.method));
+    auto d = search::prepare_int8(db, args.run_id, args.calibration);
+    deploy::Int8Executor executor(d.model);
+    const auto r = deploy::evaluate_int8(*d.stored.net, executor, d.stored.data.test, [&](int32_t done, int32_t all) {
+      if (done == all || done % 2000 == 0) progress.message(fmt::format("int8 evaluation: {}/{} images", done, all));
+    });
+    out = {{"run", args.run_id},
+           {"images", r.images},
+           {"float_accuracy", r.float_accuracy},
+           {"int8_accuracy", r.int8_accuracy},
+           {"agreement", r.agreement},
+           {"calibration", {{"method", args.calibration.method},
+                            {"images", args.calibration.images},
+                            {"percentile", args.calibration.percentile}}},
+           {"memory", search::memory_json(d)}};
+    text = fmt::format("{}: {} test images\n  float      {:.2f} %\n  int8       {:.2f} %  ({:+.2f} pt)\n"
+                       "  agreement  {:.2f} % of images get the same class\n  {}\n",
+                       search::run_label(d.stored.run), r.images, 100 * r.float_accuracy, 100 * r.int8_accuracy,
+                       100 * (r.int8_accuracy - r.float_accuracy), 100 * r.agreement, search::memory_line(d));
+  }
+  if (json) {
+    std::cout << out.dump(2) << "\n";
+  } else {
+    std::cout << text;
+  }
+  return 0;
+}
+
+int command_export(const DeployArgs& args, const std::string& db_path, bool json) {
+  if (args.format != "c")
+    throw Error("--format", "'" + args.format + "' is not supported (known: c)");
+  if (args.out.empty()) throw Error("--out", "needs a directory to write model.h and model.c into");
+  require_existing(db_path);
+  const search::ResultsDb db(db_path);
+  const supernet::ThreadBudget threads(args.threads);
+  auto d = search::prepare_int8(db, args.run_id, args.calibration);
+  const auto code = deploy::generate_c(d.model, d.plan, fmt::format("run {} of {}", args.run_id, db_path));
+  deploy::write_c_files(code, args.out);
+  if (json) {
+    std::cout << nlohmann::json{{"run", args.run_id},
+                                {"out", args.out},
+                                {"files", {"model.h", "model.c", "kernels/"}},
+                                {"memory", search::memory_json(d)}}
+                     .dump(2)
+              << "\n";
+  } else {
+    std::cout << fmt::format("{}: wrote {}/model.h, model.c and kernels/\n  {}\n", search::run_label(d.stored.run),
+                             args.out, search::memory_line(d));
+  }
+  return 0;
+}
+
+}  // namespace nas::cli
