@@ -4,9 +4,9 @@
 
 namespace nas::search {
 
-Int8Deployment prepare_int8(const ResultsDb& db, int64_t run_id, const deploy::CalibrationSpec& calibration) {
+Int8Deployment prepare_int8(StoredNetwork stored, const deploy::CalibrationSpec& calibration) {
   deploy::check(calibration);
-  Int8Deployment d{load_stored_network(db, run_id), {}, {}, 0};
+  Int8Deployment d{std::move(stored), {}, {}, 0};
   d.model = deploy::quantize_network(*d.stored.net, d.stored.data, calibration);
   d.plan = cost_models::plan_arena(deploy::op_graph(d.model));
   for (const auto& op : d.model.ops) d.parameter_bytes += deploy::parameter_bytes(op);

@@ -24,7 +24,8 @@ struct Int8Deployment {
   int64_t parameter_bytes = 0;  // int8 weights, int32 biases, multipliers and shifts
 };
 
-Int8Deployment prepare_int8(const ResultsDb& db, int64_t run_id, const deploy::CalibrationSpec& calibration);
+// Folds, calibrates on the run's training images and quantises; plans the arena.
+Int8Deployment prepare_int8(StoredNetwork stored, const deploy::CalibrationSpec& calibration);
 
 // "run 12 (search for nano33)"
 std::string run_label(const RunSummary& run);

@@ -27,9 +27,11 @@ int command_eval(const DeployArgs& args, const std::string& db_path, bool json) 
     text = fmt::format("{}: {} test images\n  float  {:.2f} %\n", search::run_label(stored.run),
                        stored.data.test.count, 100 * result.accuracy);
   } else {
+    deploy::check(args.calibration);
+    auto stored = search::load_stored_network(db, args.run_id);
     progress.message(fmt::format("run {}: folding BatchNorm, calibrating on {} training images ({})", args.run_id,
                                  args.calibration.images, args.calibration.method));
-    auto d = search::prepare_int8(db, args.run_id, args.calibration);
+    auto d = search::prepare_int8(std::move(stored), args.calibration);
     deploy::Int8Executor executor(d.model);
     const auto r = deploy::evaluate_int8(*d.stored.net, executor, d.stored.data.test, [&](int32_t done, int32_t all) {
       if (done == all || done % 2000 == 0) progress.message(fmt::format("int8 evaluation: {}/{} images", done, all));
@@ -63,7 +65,7 @@ int command_export(const DeployArgs& args, const std::string& db_path, bool json
   require_existing(db_path);
   const search::ResultsDb db(db_path);
   const supernet::ThreadBudget threads(args.threads);
-  auto d = search::prepare_int8(db, args.run_id, args.calibration);
+  auto d = search::prepare_int8(search::load_stored_network(db, args.run_id), args.calibration);
   const auto code = deploy::generate_c(d.model, d.plan, fmt::format("run {} of {}", args.run_id, db_path));
   deploy::write_c_files(code, args.out);
   if (json) {

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Integration test of `nas eval` and `nas export` through the real binary and a real SQLite file:
+#   - a short search on synthetic data gives a finished run; `nas eval RUN --int8 --json` reports float and int8
+#     accuracy and their agreement, and the arena next to its liveness lower bound;
+#   - `nas export` writes model.h, model.c and kernels/; two exports of the same run are byte-identical; the folder
+#     builds as C99 with -Wall -Wextra -Werror -pedantic and runs an inference;
+#   - an unknown run, a failed run, a --out under a regular file and an unknown --format each give one line on
+#     stderr and exit status 2, and leave the database unchanged.
+#
+#   bash tests/integration/deploy_cli_test.sh BUILD/nas
+set -euo pipefail
+nas="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+work="$(mktemp -d /tmp/mcunas-deploy.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+check() {  # description, expected, actual
+  [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+  echo "ok: $1 ($3)"
+}
+cd "$work"
+
+cat > search.yaml <<'YAML'
+name: deploy_integration
+data:
+  format: synthetic
+  synthetic: {count: 512, height: 8, width: 8, channels: 1, classes: 4, noise: 0.1, seed: 3}
+search_space:
+  blocks:
+    - {name: b1, out: 8, stride: 1, ops: [conv3x3, dwsep3x3]}
+    - {name: b2, out: 16, stride: 2, ops: [conv3x3, conv5x5, dwsep3x3]}
+search:
+  epochs: {warmup: 1, search: 2, finetune: 20}
+  batch_size: 64
+  seed: 11
+  threads: 1
+YAML
+"$nas" search --target nano33 --max-latency 600us --config search.yaml --db runs.db 2> search.log >/dev/null ||
+  fail "the search failed: $(tail -3 search.log)"
+
+"$nas" eval 1 --int8 --json --db runs.db --threads 1 2> eval.log > eval.json
+# A key's number in the JSON: top-level keys are indented by 2 (the default), the memory plan's by 4.
+number() { grep -E "^ {${2:-2}}\"$1\": " eval.json | head -1 | grep -o '[-0-9.e]*,\?$' | tr -d ,; }
+check "eval reports 128 test images" 128 "$(number images)"
+for key in float_accuracy int8_accuracy agreement; do
+  awk -v v="$(number "$key")" 'BEGIN { exit !(v >= 0 && v <= 1) }' || fail "$key is not a share: $(number "$key")"
+done
+awk -v v="$(number agreement)" 'BEGIN { exit !(v >= 0.9) }' || fail "int8 agrees with float on only $(number agreement)"
+arena="$(number arena_bytes 4)"
+bound="$(number liveness_lower_bound_bytes 4)"
+awk -v a="$arena" -v b="$bound" 'BEGIN { exit !(a == b && a > 0) }' || fail "arena $arena is not the bound $bound of a chain"
+echo "ok: eval --int8 (float $(number float_accuracy), int8 $(number int8_accuracy), agreement $(number agreement))"
+
+"$nas" export 1 --out first --db runs.db --threads 1 > export.txt
+"$nas" export 1 --out second --db runs.db --threads 1 > /dev/null
+[ -f first/model.h ] && [ -f first/model.c ] && [ -f first/kernels/mcunas_kernels.h ] || fail "export files missing"
+diff -r first second > /dev/null || fail "two exports of run 1 differ"
+echo "ok: export is deterministic"
+if grep -E 'malloc|calloc|realloc|free\(' first/model.c first/model.h; then fail "generated code uses the heap"; fi
+cat > main.c <<'C'
+#include <stdio.h>
+#include "model.h"
+int main(void) {
+  static int8_t input[MCUNAS_INPUT_SIZE];
+  int8_t output[MCUNAS_OUTPUT_SIZE];
+  int i;
+  for (i = 0; i < MCUNAS_INPUT_SIZE; ++i) input[i] = (int8_t)(i % 97 - 48);
+  if (mcunas_invoke(input, output) != 0) return 1;
+  for (i = 0; i < MCUNAS_OUTPUT_SIZE; ++i) printf("%d\n", output[i]);
+  return 0;
+}
+C
+cc -std=c99 -pedantic -Wall -Wextra -Werror -I first -I first/kernels first/model.c first/kernels/*.c main.c -o model
+check "the exported model prints one logit per class" 4 "$(./model | wc -l)"
+
+dump() { sqlite3 runs.db .dump | sha256sum; }  # contents, not bytes: WAL checkpoints rewrite the file
+before="$(dump)"
+refused() {  # description, expected text on stderr, nas arguments...
+  local what="$1" text="$2"
+  shift 2
+  local rc=0
+  "$nas" "$@" 2> err.txt > /dev/null || rc=$?
+  check "$what: exit status" 2 "$rc"
+  check "$what: one line on stderr" 1 "$(wc -l < err.txt)"
+  grep -q -- "$text" err.txt || fail "$what: stderr does not say '$text': $(cat err.txt)"
+}
+refused "unknown run" "run 99: no such run" export 99 --out x --db runs.db
+cp runs.db failed.db
+sqlite3 failed.db "UPDATE runs SET status = 'failed', error = 'out of memory' WHERE id = 1"
+refused "failed run" "failed (out of memory)" export 1 --out y --db failed.db
+[ ! -e y ] || fail "a refused export created its directory"
+touch plain-file
+refused "--out under a regular file" "plain-file" export 1 --out plain-file/model --db runs.db
+refused "unknown format" "'tflite' is not supported" export 1 --format tflite --out z --db runs.db
+refused "eval of an unknown run" "run 7: no such run" eval 7 --int8 --db runs.db
+check "refused commands left the database as it was" "$before" "$(dump)"
+echo "all deploy CLI checks passed"
