@@ -1,8 +1,9 @@
 // Scratch buffer bytes of each int8 kernel path, the CMSIS-NN way: the formulas follow what CMSIS-NN's
 // `*_get_buffer_size` functions return for a core with the DSP extension (written here from their documented
 // behaviour, not copied). They are the larger (DSP) sizes on purpose, so one lowered graph serves every target
-// and never under-reserves the arena. When deploy/kernels gains its own `<kernel>_scratch_bytes`, these should
-// call or be replaced by those, so the planner and the kernels never disagree (CONVENTIONS.md).
+// and never under-reserves the arena. The kernels' own `mcunas_*_scratch_bytes` (deploy/kernels) return the same
+// sizes; they are written twice because these must also take the search's soft channel counts (Dual), and
+// tests/deploy/scratch_bytes_test.cpp holds the two equal.
 #pragma once
 
 namespace nas::cost_models::scratch {
