@@ -22,8 +22,12 @@ std::string comment_text(std::string s) {
   return s;
 }
 
-// A float literal that reads back as the same float.
-std::string float_literal(double v) { return fmt::format("{:.9g}f", static_cast<float>(v)); }
+// A float literal that reads back as the same float. A whole number gets a ".0": "2f" is not a C literal.
+std::string float_literal(double v) {
+  std::string s = fmt::format("{:.9g}", static_cast<float>(v));
+  if (s.find_first_of(".eE") == std::string::npos) s += ".0";
+  return s + "f";
+}
 
 template <class T>
 void print_array(std::ostringstream& out, const char* type, const std::string& name, const std::vector<T>& values) {
@@ -43,6 +47,7 @@ const char* kind_name(Int8OpKind kind) {
     case Int8OpKind::fully_connected: return "fully connected (as a 1x1 convolution)";
     case Int8OpKind::max_pool: return "max pooling";
     case Int8OpKind::avg_pool: return "average pooling";
+    case Int8OpKind::global_avg_pool: return "global average pooling";
     case Int8OpKind::add: return "add";
   }
   return "";
@@ -79,6 +84,15 @@ void print_call(std::ostringstream& out, const Int8Model& model, const cost_mode
       out << "    " << (op.kind == Int8OpKind::max_pool ? "mcunas_max_pool_s8" : "mcunas_avg_pool_s8")
           << "(&params, &input_dims, " << at(op.inputs[0]) << ", &output_dims, " << at(op.output) << ");\n";
       break;
+    case Int8OpKind::global_avg_pool: {
+      const auto& m = op.mean;
+      out << fmt::format("    static const mcunas_mean_params params = {{{}, {}, {}, {}, {}, {}}};\n", m.input_offset,
+                         m.output_offset, m.multiplier, m.shift, m.act_min, m.act_max);
+      out << "    static const mcunas_dims input_dims = " << dims(c.input) << ";\n";
+      out << "    mcunas_global_avg_pool_s8(&params, &input_dims, " << at(op.inputs[0]) << ", " << at(op.output)
+          << ");\n";
+      break;
+    }
     case Int8OpKind::add: {
       const auto& a = op.add;
       out << fmt::format("    static const mcunas_add_params params = {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "

@@ -116,11 +116,9 @@ class Folder {
       op.stride_h = op.stride_w = pool->spec().stride;
       op.pad_h = op.pad_w = pool->spec().padding;
     } else if (dynamic_cast<const supernet::GlobalAvgPool*>(&layer) != nullptr) {
-      FloatOp& op = new_op(node, Int8OpKind::avg_pool);
+      FloatOp& op = new_op(node, Int8OpKind::global_avg_pool);
       op.kernel_h = in.h;
       op.kernel_w = in.w;
-      op.stride_h = in.h;
-      op.stride_w = in.w;
     } else if (dynamic_cast<const supernet::Linear*>(&layer) != nullptr) {
       lower_linear(node, in, out);
     } else if (dynamic_cast<const supernet::Add*>(&layer) != nullptr) {
@@ -134,7 +132,8 @@ class Folder {
   void lower_conv(int32_t node, const supernet::Conv2d& conv, const supernet::Shape& in, const supernet::Shape& out) {
     const auto& spec = conv.spec();
     const int32_t cin = in.c, cout = out.c, kh = spec.kernel_h, kw = spec.kernel_w;
-    const bool depthwise = spec.groups == cin && cout == cin && cin > 1;
+    // A declared depthwise layer stays depthwise with one channel (groups == 1 then), as the search prices it.
+    const bool depthwise = spec.depthwise || (spec.groups == cin && cout == cin && cin > 1);
     if (spec.groups != 1 && !depthwise)
       throw refuse(node, "a grouped convolution (" + std::to_string(spec.groups) + " groups) has no int8 kernel; "
                          "use groups: 1 or a depthwise convolution");

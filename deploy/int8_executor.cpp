@@ -48,6 +48,9 @@ void Int8Executor::invoke() {
       case Int8OpKind::avg_pool:
         mcunas_avg_pool_s8(&call.pool, &call.input, in, &call.output, out);
         break;
+      case Int8OpKind::global_avg_pool:
+        mcunas_global_avg_pool_s8(&op.mean, &call.input, in, out);
+        break;
       case Int8OpKind::add:
         mcunas_add_s8(&op.add, call.elements, in, tensor(op.inputs[1]), out);
         break;

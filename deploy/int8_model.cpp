@@ -20,6 +20,8 @@ cost_models::KernelPath kernel_path(const Int8Model& model, const Int8Op& op) {
       const auto& out = model.tensors.at(static_cast<size_t>(op.output));
       return out.h == 1 && out.w == 1 ? KernelPath::global_avg_pool : KernelPath::avg_pool;
     }
+    case Int8OpKind::global_avg_pool:
+      return KernelPath::global_avg_pool;
     case Int8OpKind::add:
       return KernelPath::add;
   }
@@ -36,6 +38,8 @@ int32_t scratch_bytes(const Int8Model& model, const Int8Op& op) {
       return mcunas_depthwise_conv_s8_scratch_bytes(&call.input, &call.filter);
     case Int8OpKind::avg_pool:
       return mcunas_avg_pool_s8_scratch_bytes(&call.input);
+    case Int8OpKind::global_avg_pool:
+      return mcunas_global_avg_pool_s8_scratch_bytes(&call.input);
     case Int8OpKind::max_pool:
     case Int8OpKind::add:
       return 0;
@@ -78,6 +82,9 @@ cost_models::OpGraph<double> op_graph(const Int8Model& model) {
       case Int8OpKind::avg_pool:  // global: one accumulate per input element, as the cost model counts it
         info.macs = info.path == cost_models::KernelPath::global_avg_pool ? static_cast<double>(in.bytes())
                                                                           : static_cast<double>(out.bytes()) * taps;
+        break;
+      case Int8OpKind::global_avg_pool:  // one accumulate per input element
+        info.macs = static_cast<double>(in.bytes());
         break;
       case Int8OpKind::add:
         info.macs = static_cast<double>(out.bytes());
@@ -133,6 +140,8 @@ void validate(const Int8Model& model) {
     if (op.weights.size() != weights || op.bias.size() != channels || op.multiplier.size() != channels ||
         op.shift.size() != channels)
       throw fail("op '" + op.name + "' has parameter arrays of the wrong length");
+    if (op.kind == Int8OpKind::global_avg_pool && (out.h != 1 || out.w != 1 || out.c != in.c))
+      throw fail("global average pooling '" + op.name + "' must give 1x1x" + std::to_string(in.c));
     if (op.act_min > op.act_max || op.act_min < -128 || op.act_max > 127)
       throw fail("op '" + op.name + "' has the clamp [" + std::to_string(op.act_min) + ", " +
                  std::to_string(op.act_max) + "]");

@@ -35,7 +35,8 @@ enum class Int8OpKind {
                     // a 1×1×in tensor so its requantisation is per output channel, like the convs (the cost model
                     // prices it so), where mcunas_fully_connected_s8 takes one multiplier per tensor.
   max_pool,         // pooling keeps the input's quantisation
-  avg_pool,         // a window of the whole input is global average pooling
+  avg_pool,         // a window of the whole input is global average pooling at the input's quantisation
+  global_avg_pool,  // mcunas_global_avg_pool_s8: the mean over the map, requantised to its own scale (mean)
   add,              // residual join: both inputs requantised (add_params)
 };
 
@@ -50,6 +51,7 @@ struct Int8Op {
   std::vector<int32_t> bias;               // per output channel, at scale s_in · s_w[c]
   std::vector<int32_t> multiplier, shift;  // per output channel: s_in · s_w[c] / s_out
   mcunas_add_params add{};                 // add only
+  mcunas_mean_params mean{};               // global_avg_pool only
 };
 
 struct Int8Model {

@@ -30,6 +30,8 @@ KernelCall kernel_call(const Int8Model& model, const Int8Op& op) {
     case Int8OpKind::avg_pool:
       call.pool = {op.kernel_h, op.kernel_w, op.stride_h, op.stride_w, op.pad_h, op.pad_w, op.act_min, op.act_max};
       break;
+    case Int8OpKind::global_avg_pool:
+      break;
     case Int8OpKind::add:
       call.elements = static_cast<int32_t>(out.bytes());
       break;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "deploy/bias_correction.h"
 #include "deploy/fold_batchnorm.h"
 #include "deploy/quantize.h"
 
@@ -11,7 +12,9 @@ namespace nas::deploy {
 Int8Model quantize_network(supernet::Network& net, const supernet::DataSplits& data, const CalibrationSpec& spec) {
   const FoldedModel folded = fold_batchnorm(net);
   const auto ranges = calibrate(net, folded, data.train, spec);
-  return quantize(folded, ranges, data.norm.mean, data.norm.stddev);
+  Int8Model model = quantize(folded, ranges, data.norm.mean, data.norm.stddev);
+  if (spec.bias_correction) correct_biases(net, folded, model, data.train, spec.images);
+  return model;
 }
 
 Int8Evaluation evaluate_int8(supernet::Network& net, Int8Executor& executor, const supernet::Dataset& data,

@@ -13,7 +13,8 @@
 
 namespace nas::deploy {
 
-// fold_batchnorm → calibrate on data.train → quantize, with data.norm as the input normalisation.
+// fold_batchnorm → calibrate on data.train → quantize (data.norm as the input normalisation) → correct_biases
+// (unless spec.bias_correction is off).
 Int8Model quantize_network(supernet::Network& net, const supernet::DataSplits& data, const CalibrationSpec& spec);
 
 struct Int8Evaluation {

@@ -98,6 +98,12 @@ Int8Model quantize(const FoldedModel& model, const std::vector<TensorRange>& ran
       case Int8OpKind::avg_pool:
         out = in;  // the kernels keep the input's quantisation
         break;
+      case Int8OpKind::global_avg_pool: {  // its own output scale: the mean is far below the map's maximum
+        const auto& t = q.tensors[static_cast<size_t>(f.inputs[0])];
+        const FixedPointScale m = quantize_multiplier(in.scale / (out.scale * static_cast<double>(t.h * t.w)));
+        op.mean = {-in.zero_point, out.zero_point, m.multiplier, m.shift, -128, 127};
+        break;
+      }
       case Int8OpKind::add: {
         const QuantParams& in2 = q.tensors[static_cast<size_t>(f.inputs.at(1))].quant;
         const AddScales s = add_scales(in.scale, in2.scale, out.scale);
@@ -110,6 +116,10 @@ Int8Model quantize(const FoldedModel& model, const std::vector<TensorRange>& ran
     if (f.kind == Int8OpKind::add) {
       op.add.act_min = op.act_min;
       op.add.act_max = op.act_max;
+    }
+    if (f.kind == Int8OpKind::global_avg_pool) {
+      op.mean.act_min = op.act_min;
+      op.mean.act_max = op.act_max;
     }
     q.ops.push_back(std::move(op));
   }

@@ -18,6 +18,9 @@ struct Conv2dSpec {
   int32_t padding = 0;
   int32_t groups = 1;
   bool bias = true;
+  // Declared as a depthwise convolution (`depthwise_conv2d`). Only deployment reads it: with one channel a
+  // depthwise convolution has groups == 1 like a dense one, yet must run on the depthwise kernel the search priced.
+  bool depthwise = false;
 };
 
 class Conv2d final : public Layer {

@@ -101,7 +101,11 @@ const std::map<std::string, Factory>& factories() {
          return std::make_unique<Conv2d>(read_conv(r, out, r.integer("groups", 1)));
        }},
       {"depthwise_conv2d",
-       [](LayerReader& r, const Shape& in) { return std::make_unique<Conv2d>(read_conv(r, in.c, in.c)); }},
+       [](LayerReader& r, const Shape& in) {
+         Conv2dSpec spec = read_conv(r, in.c, in.c);
+         spec.depthwise = true;
+         return std::make_unique<Conv2d>(spec);
+       }},
       {"batchnorm", [](LayerReader&, const Shape&) { return std::make_unique<BatchNorm2d>(); }},
       {"relu", [](LayerReader&, const Shape&) { return std::make_unique<Relu>(0.0f); }},
       {"relu6", [](LayerReader&, const Shape&) { return std::make_unique<Relu>(6.0f); }},

@@ -84,6 +84,19 @@ void mcunas_avg_pool_s8(const mcunas_pool_params *params, const mcunas_dims *inp
  * none. Max pooling needs none. */
 int32_t mcunas_avg_pool_s8_scratch_bytes(const mcunas_dims *input_dims);
 
+/* Global average pooling that requantises: out = output_offset + (sum over the map of (q + input_offset)) * scale,
+ * scale = s_in / (s_out * h * w) as multiplier and shift; input n x h x w x c, output n x 1 x 1 x c. */
+typedef struct {
+  int32_t input_offset, output_offset;
+  int32_t multiplier, shift;
+  int32_t act_min, act_max;
+} mcunas_mean_params;
+
+void mcunas_global_avg_pool_s8(const mcunas_mean_params *params, const mcunas_dims *input_dims, const int8_t *input,
+                               int8_t *output);
+/* The same reservation as average pooling: one int32 sum per channel on the DSP path. */
+int32_t mcunas_global_avg_pool_s8_scratch_bytes(const mcunas_dims *input_dims);
+
 typedef struct {
   int32_t input1_offset, input1_multiplier, input1_shift;
   int32_t input2_offset, input2_multiplier, input2_shift;

@@ -43,7 +43,8 @@ int command_eval(const DeployArgs& args, const std::string& db_path, bool json) 
            {"agreement", r.agreement},
            {"calibration", {{"method", args.calibration.method},
                             {"images", args.calibration.images},
-                            {"percentile", args.calibration.percentile}}},
+                            {"percentile", args.calibration.percentile},
+                            {"bias_correction", args.calibration.bias_correction}}},
            {"memory", search::memory_json(d)}};
     text = fmt::format("{}: {} test images\n  float      {:.2f} %\n  int8       {:.2f} %  ({:+.2f} pt)\n"
                        "  agreement  {:.2f} % of images get the same class\n  {}\n",

@@ -259,6 +259,8 @@ int main(int argc, char** argv) {
     sub->add_option("--percentile", deploy_args.calibration.percentile, "for --calibration percentile")
         ->capture_default_str();
     sub->add_option("--threads", deploy_args.threads, "threads for the float network")->capture_default_str();
+    sub->add_flag("!--no-bias-correction", deploy_args.calibration.bias_correction,
+                  "keep the quantised biases as rounded (no empirical bias correction)");
   };
   auto* eval = app.add_subcommand("eval", "test accuracy of a run's network in float and, with --int8, in int8 "
                                           "on the host kernels, with their agreement");
