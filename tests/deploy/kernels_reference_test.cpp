@@ -190,6 +190,29 @@ TEST(KernelsAgainstReference, Pooling) {
   }
 }
 
+TEST(KernelsAgainstReference, GlobalAveragePooling) {
+  // The mean over the map requantised to its own scale: sum of (q − zp_in), times s_in / (s_out · h · w).
+  Random r(14);
+  for (int t = 0; t < 300; ++t) {
+    const int32_t n = r.between(1, 2), h = r.between(1, 9), w = r.between(1, 9), c = r.between(1, 17);
+    const int32_t zp_in = r.between(-128, 127), zp_out = r.between(-128, 127);
+    int32_t lo = 0, hi = 0;
+    r.activation(zp_out, lo, hi);
+    const mcunas_mean_params p{-zp_in, zp_out, r.multipliers(1)[0], r.shifts(1)[0], lo, hi};
+    const mcunas_dims dims{n, h, w, c};
+    const auto input = r.int8s(static_cast<size_t>(n) * h * w * c, t % 3 == 0);
+    std::vector<int8_t> got(static_cast<size_t>(n) * c);
+    mcunas_global_avg_pool_s8(&p, &dims, input.data(), got.data());
+    for (int32_t b = 0; b < n; ++b)
+      for (int32_t ch = 0; ch < c; ++ch) {
+        int64_t sum = 0;
+        for (int32_t i = 0; i < h * w; ++i) sum += input[(static_cast<size_t>(b) * h * w + i) * c + ch] - zp_in;
+        ASSERT_EQ(got[static_cast<size_t>(b) * c + ch],
+                  reference_output(sum, p.multiplier, p.shift, zp_out, lo, hi)) << t;
+      }
+  }
+}
+
 TEST(KernelsAgainstReference, Add) {
   Random r(14);
   for (int t = 0; t < 300; ++t) {
