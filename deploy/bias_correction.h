@@ -13,7 +13,8 @@
 
 namespace nas::deploy {
 
+// Measures on the first `images` items of `data`, `batch_size` at a time.
 void correct_biases(supernet::Network& net, const FoldedModel& folded, Int8Model& model, const supernet::Dataset& data,
-                    int32_t images);
+                    int32_t images, int32_t batch_size);
 
 }  // namespace nas::deploy

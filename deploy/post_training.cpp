@@ -13,7 +13,7 @@ Int8Model quantize_network(supernet::Network& net, const supernet::DataSplits& d
   const FoldedModel folded = fold_batchnorm(net);
   const auto ranges = calibrate(net, folded, data.train, spec);
   Int8Model model = quantize(folded, ranges, data.norm.mean, data.norm.stddev);
-  if (spec.bias_correction) correct_biases(net, folded, model, data.train, spec.images);
+  if (spec.bias_correction) correct_biases(net, folded, model, data.train, spec.images, spec.batch_size);
   return model;
 }
 
