@@ -26,35 +26,38 @@ std::span<const int8_t> Int8Executor::output() const {
 }
 
 void Int8Executor::invoke() {
-  for (size_t j = 0; j < model_.ops.size(); ++j) {
-    const Int8Op& op = model_.ops[j];
-    const KernelCall call = kernel_call(model_, op);
-    const int8_t* in = tensor(op.inputs[0]);
-    int8_t* out = tensor(op.output);
-    const mcunas_channel_quant quant{op.multiplier.data(), op.shift.data()};
-    switch (op.kind) {
-      case Int8OpKind::conv:
-      case Int8OpKind::fully_connected:
-        mcunas_conv_s8(&call.conv, &quant, &call.input, in, &call.filter, op.weights.data(), op.bias.data(),
-                       &call.output, out);
-        break;
-      case Int8OpKind::depthwise:
-        mcunas_depthwise_conv_s8(&call.conv, &quant, &call.input, in, &call.filter, op.weights.data(),
-                                 op.bias.data(), &call.output, out);
-        break;
-      case Int8OpKind::max_pool:
-        mcunas_max_pool_s8(&call.pool, &call.input, in, &call.output, out);
-        break;
-      case Int8OpKind::avg_pool:
-        mcunas_avg_pool_s8(&call.pool, &call.input, in, &call.output, out);
-        break;
-      case Int8OpKind::global_avg_pool:
-        mcunas_global_avg_pool_s8(&op.mean, &call.input, in, out);
-        break;
-      case Int8OpKind::add:
-        mcunas_add_s8(&op.add, call.elements, in, tensor(op.inputs[1]), out);
-        break;
-    }
+  for (const Int8Op& op : model_.ops) {
+    const int8_t* inputs[2] = {tensor(op.inputs[0]), op.inputs.size() > 1 ? tensor(op.inputs[1]) : nullptr};
+    run_op(model_, op, inputs, tensor(op.output));
+  }
+}
+
+void run_op(const Int8Model& model, const Int8Op& op, const int8_t* const* inputs, int8_t* out) {
+  const KernelCall call = kernel_call(model, op);
+  const int8_t* in = inputs[0];
+  const mcunas_channel_quant quant{op.multiplier.data(), op.shift.data()};
+  switch (op.kind) {
+    case Int8OpKind::conv:
+    case Int8OpKind::fully_connected:
+      mcunas_conv_s8(&call.conv, &quant, &call.input, in, &call.filter, op.weights.data(), op.bias.data(),
+                     &call.output, out);
+      break;
+    case Int8OpKind::depthwise:
+      mcunas_depthwise_conv_s8(&call.conv, &quant, &call.input, in, &call.filter, op.weights.data(), op.bias.data(),
+                               &call.output, out);
+      break;
+    case Int8OpKind::max_pool:
+      mcunas_max_pool_s8(&call.pool, &call.input, in, &call.output, out);
+      break;
+    case Int8OpKind::avg_pool:
+      mcunas_avg_pool_s8(&call.pool, &call.input, in, &call.output, out);
+      break;
+    case Int8OpKind::global_avg_pool:
+      mcunas_global_avg_pool_s8(&op.mean, &call.input, in, out);
+      break;
+    case Int8OpKind::add:
+      mcunas_add_s8(&op.add, call.elements, in, inputs[1], out);
+      break;
   }
 }
 
