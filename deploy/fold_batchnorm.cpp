@@ -61,9 +61,9 @@ class Folder {
     return model_.ops.back();
   }
 
-  // The op whose output node `node` reads, if BatchNorm or an activation may fold into it: a convolution or linear
-  // layer (for BatchNorm) or any weighted op without an activation yet, read by nothing else.
-  FloatOp& foldable_producer(int32_t node, bool batchnorm) {
+  // The op whose output node `node` reads, if a BatchNorm or an activation may fold into it: a convolution or
+  // linear layer without an activation yet, read by nothing else.
+  FloatOp& foldable_producer(int32_t node) {
     const int32_t in = net_.inputs(node).at(0);
     if (in == Network::kInput) throw refuse(node, "reads the network input directly; nothing to fold it into");
     if (readers_[static_cast<size_t>(in)] != 1)
@@ -72,8 +72,7 @@ class Folder {
     FloatOp& op = model_.ops.back();
     const bool weighted = op.kind == Int8OpKind::conv || op.kind == Int8OpKind::depthwise ||
                           op.kind == Int8OpKind::fully_connected;
-    if (op.output != tensor_of(in) || !weighted || (batchnorm && std::isfinite(op.act_max)) ||
-        std::isfinite(op.act_min))
+    if (op.output != tensor_of(in) || !weighted || std::isfinite(op.act_min))  // act_min is set by any activation
       throw refuse(node, "follows '" + net_.name(in) + "', which is not a convolution or linear layer without "
                          "an activation; int8 deployment needs it folded into one");
     return op;
@@ -100,13 +99,13 @@ class Folder {
     if (const auto* conv = dynamic_cast<const supernet::Conv2d*>(&layer)) {
       lower_conv(node, *conv, in, out);
     } else if (const auto* bn = dynamic_cast<const supernet::BatchNorm2d*>(&layer)) {
-      FloatOp& op = foldable_producer(node, true);
+      FloatOp& op = foldable_producer(node);
       fold(op, node, *bn);
       if (bn->activation() != supernet::BatchNorm2d::Activation::none)
         set_activation(op, bn->activation() == supernet::BatchNorm2d::Activation::relu6 ? 6.0f : 0.0f);
       takes_over(op, node);
     } else if (const auto* relu = dynamic_cast<const supernet::Relu*>(&layer)) {
-      FloatOp& op = foldable_producer(node, false);
+      FloatOp& op = foldable_producer(node);
       set_activation(op, relu->cap());
       takes_over(op, node);
     } else if (const auto* pool = dynamic_cast<const supernet::WindowPool*>(&layer)) {

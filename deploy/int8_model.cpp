@@ -41,8 +41,9 @@ int32_t scratch_bytes(const Int8Model& model, const Int8Op& op) {
     case Int8OpKind::global_avg_pool:
       return mcunas_global_avg_pool_s8_scratch_bytes(&call.input);
     case Int8OpKind::max_pool:
+      return mcunas_max_pool_s8_scratch_bytes(&call.input);
     case Int8OpKind::add:
-      return 0;
+      return mcunas_add_s8_scratch_bytes(call.elements);
   }
   return 0;
 }

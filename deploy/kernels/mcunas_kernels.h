@@ -66,6 +66,8 @@ typedef struct {
 void mcunas_fully_connected_s8(const mcunas_fc_params *params, int32_t batches, int32_t in_features,
                                const int8_t *input, int32_t out_features, const int8_t *weights, const int32_t *bias,
                                int8_t *output);
+/* Fully connected reads its operands in place on every path: 0. */
+int32_t mcunas_fully_connected_s8_scratch_bytes(int32_t in_features);
 
 typedef struct {
   int32_t k_h, k_w;
@@ -81,8 +83,9 @@ void mcunas_max_pool_s8(const mcunas_pool_params *params, const mcunas_dims *inp
 void mcunas_avg_pool_s8(const mcunas_pool_params *params, const mcunas_dims *input_dims, const int8_t *input,
                         const mcunas_dims *output_dims, int8_t *output);
 /* Scratch bytes reserved for average pooling: one int32 sum per channel on the DSP path; the portable path uses
- * none. Max pooling needs none. */
+ * none. Max pooling keeps no state between taps: 0. */
 int32_t mcunas_avg_pool_s8_scratch_bytes(const mcunas_dims *input_dims);
+int32_t mcunas_max_pool_s8_scratch_bytes(const mcunas_dims *input_dims);
 
 /* Global average pooling that requantises: out = output_offset + (sum over the map of (q + input_offset)) * scale,
  * scale = s_in / (s_out * h * w) as multiplier and shift; input n x h x w x c, output n x 1 x 1 x c. */
@@ -108,6 +111,8 @@ typedef struct {
 /* Element-wise add of two int8 tensors of `size` values with different quantisations (a residual connection). */
 void mcunas_add_s8(const mcunas_add_params *params, int32_t size, const int8_t *input1, const int8_t *input2,
                    int8_t *output);
+/* Element-wise: 0. */
+int32_t mcunas_add_s8_scratch_bytes(int32_t size);
 
 #ifdef __cplusplus
 }

@@ -28,6 +28,10 @@ TEST(ScratchBytes, KernelsReserveWhatTheCostModelPrices) {
     EXPECT_EQ(mcunas_depthwise_conv_s8_scratch_bytes(&input, &dw_filter),
               cost_models::scratch::depthwise_bytes(double(cin), k));
     EXPECT_EQ(mcunas_avg_pool_s8_scratch_bytes(&input), cost_models::scratch::avg_pool_bytes(double(cin)));
+    EXPECT_EQ(mcunas_global_avg_pool_s8_scratch_bytes(&input), cost_models::scratch::avg_pool_bytes(double(cin)));
+    EXPECT_EQ(mcunas_max_pool_s8_scratch_bytes(&input), cost_models::scratch::none<double>());
+    EXPECT_EQ(mcunas_add_s8_scratch_bytes(cin * 256), cost_models::scratch::none<double>());
+    EXPECT_EQ(mcunas_fully_connected_s8_scratch_bytes(cin), cost_models::scratch::none<double>());
   }
 }
 
