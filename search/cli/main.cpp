@@ -252,7 +252,7 @@ int main(int argc, char** argv) {
   nas::cli::DeployArgs deploy_args;
   auto add_calibration = [&](CLI::App* sub) {
     sub->add_option("run", deploy_args.run_id, "run id (see nas runs)")->required();
-    sub->add_option("--calibration", deploy_args.calibration.method, "activation ranges: minmax or percentile")
+    sub->add_option("--calibration", deploy_args.calibration.method, "activation ranges: percentile, minmax or mse")
         ->capture_default_str();
     sub->add_option("--calibration-images", deploy_args.calibration.images, "training images to calibrate on")
         ->capture_default_str();
