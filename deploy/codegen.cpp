@@ -187,7 +187,7 @@ GeneratedC generate_c(const Int8Model& model, const cost_models::ArenaPlan& plan
 
 std::filesystem::path kernels_source_dir() { return MCUNAS_KERNELS_SOURCE_DIR; }
 
-void write_c_files(const GeneratedC& code, const std::filesystem::path& dir) {
+void make_output_dir(const std::filesystem::path& dir) {
   const std::filesystem::path kernels = dir / "kernels";
   std::error_code ec;
   std::filesystem::create_directories(kernels, ec);
@@ -195,6 +195,15 @@ void write_c_files(const GeneratedC& code, const std::filesystem::path& dir) {
     throw Error(dir.string(), "cannot create the output directory (" +
                                   (ec ? ec.message() : std::string("a file is in the way")) +
                                   "); pass --out a writable directory");
+  const std::filesystem::path probe = kernels / ".mcunas-write-probe";  // an existing but read-only directory
+  if (!std::ofstream(probe))
+    throw Error(dir.string(), "cannot write into the output directory; pass --out a writable directory");
+  std::filesystem::remove(probe, ec);
+}
+
+void write_c_files(const GeneratedC& code, const std::filesystem::path& dir) {
+  make_output_dir(dir);
+  const std::filesystem::path kernels = dir / "kernels";
   auto write = [&](const std::filesystem::path& path, const std::string& text) {
     try {
       supernet::write_file_atomically(path, text);

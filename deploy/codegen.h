@@ -30,6 +30,11 @@ GeneratedC generate_c(const Int8Model& model, const cost_models::ArenaPlan& plan
 // the directory cannot be created or written.
 void write_c_files(const GeneratedC& code, const std::filesystem::path& dir);
 
+// Creates `dir` and `dir`/kernels and checks a file can be written there; throws nas::Error (bad_input) naming the
+// path when not. write_c_files calls
+// it; nas export calls it first too, so a bad --out is refused before any work.
+void make_output_dir(const std::filesystem::path& dir);
+
 // Where the kernel sources live (deploy/kernels of the source tree this nas was built from).
 std::filesystem::path kernels_source_dir();
 

@@ -66,7 +66,13 @@ int command_export(const DeployArgs& args, const std::string& db_path, bool json
   require_existing(db_path);
   const search::ResultsDb db(db_path);
   const supernet::ThreadBudget threads(args.threads);
-  auto d = search::prepare_int8(search::load_stored_network(db, args.run_id), args.calibration);
+  deploy::check(args.calibration);
+  auto stored = search::load_stored_network(db, args.run_id);
+  deploy::make_output_dir(args.out);
+  search::Progress(search::Progress::detect(json))
+      .message(fmt::format("run {}: folding BatchNorm, calibrating on {} training images ({})", args.run_id,
+                           args.calibration.images, args.calibration.method));
+  auto d = search::prepare_int8(std::move(stored), args.calibration);
   const auto code = deploy::generate_c(d.model, d.plan, fmt::format("run {} of {}", args.run_id, db_path));
   deploy::write_c_files(code, args.out);
   if (json) {
