@@ -97,7 +97,11 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
   }
   std::error_code ec;
   std::filesystem::rename(temporary, path, ec);
-  if (ec) throw Error(path.string(), "cannot rename " + temporary + " into place: " + ec.message(), Error::Kind::failure);
+  if (ec) {
+    const std::string why = ec.message();
+    std::filesystem::remove(temporary, ec);  // leave nothing half-done behind
+    throw Error(path.string(), "cannot rename " + temporary + " into place: " + why, Error::Kind::failure);
+  }
 }
 
 }  // namespace nas::supernet
