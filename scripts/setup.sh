@@ -15,6 +15,7 @@ packages=(
   zlib1g-dev           # reading the idx .gz files
   dataset-fashion-mnist
   slurm-wlm munge       # one-node cluster for the sweep integration test (scripts/slurm_cluster.sh)
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm  # Cortex-M firmware, run in QEMU (deploy/firmware)
 )
 bash "$(dirname "$0")/apt_install.sh" "${packages[@]}"
 echo "setup: all ${#packages[@]} packages present" >&2

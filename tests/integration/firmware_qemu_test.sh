@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# The exported C of a searched network runs bit for bit alike on the host and on emulated Cortex-M cores: the real
+# cross compiler (arm-none-eabi-gcc) builds it with our start-up code and linker script (deploy/firmware/) for
+# QEMU's mps2-an386 (Cortex-M4F), mps2-an500 (Cortex-M7) and mps2-an385 (Cortex-M3, no DSP), the real
+# qemu-system-arm runs it with semihosting, and the printed outputs of 20 inferences must equal the host build's.
+# A firmware whose main fails must make QEMU exit non-zero, so the check can fail.
+#
+#   bash tests/integration/firmware_qemu_test.sh BUILD/nas
+set -euo pipefail
+nas="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+firmware="$root/deploy/firmware"
+work="$(mktemp -d /tmp/mcunas-firmware.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+for tool in arm-none-eabi-gcc:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm; do
+  command -v "${tool%%:*}" > /dev/null ||
+    fail "${tool%%:*} is missing: apt-get install --no-install-recommends ${tool#*:} (scripts/setup.sh does)"
+done
+cd "$work"
+
+cat > search.yaml <<'YAML'
+name: firmware_integration
+data:
+  format: synthetic
+  synthetic: {count: 512, height: 8, width: 8, channels: 1, classes: 4, noise: 0.1, seed: 3}
+search_space:
+  blocks:
+    - {name: b1, out: 8, stride: 1, ops: [conv3x3, dwsep3x3]}
+    - {name: b2, out: 16, stride: 2, ops: [conv3x3, conv5x5, dwsep3x3]}
+search:
+  epochs: {warmup: 1, search: 2, finetune: 4}
+  batch_size: 64
+  seed: 11
+  threads: 1
+YAML
+"$nas" search --target nano33 --max-latency 600us --config search.yaml --db runs.db 2> search.log > /dev/null ||
+  fail "the search failed: $(tail -3 search.log)"
+"$nas" export 1 --out model --db runs.db --threads 1 > /dev/null 2>&1 || fail "nas export failed"
+
+cc -std=c99 -O2 -I model -I model/kernels model/model.c model/kernels/*.c "$root/tests/firmware/outputs_main.c" -o host
+./host > host.txt
+[ "$(wc -l < host.txt)" -eq 20 ] || fail "the host build printed $(wc -l < host.txt) lines, not 20"
+
+build() {  # name, main source, compiler flags...
+  local name="$1" main="$2"
+  shift 2
+  arm-none-eabi-gcc -std=c99 -O2 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -nostartfiles \
+    -T "$firmware/mps2.ld" -Wl,--gc-sections --specs=nano.specs -DMCUNAS_FIRMWARE "$@" \
+    -I model -I model/kernels -I "$firmware" "$firmware/startup.c" "$firmware/semihosting.c" \
+    model/model.c model/kernels/*.c "$main" -o "$name.elf"
+}
+run() {  # name, machine: prints the semihosting console into name.txt, returns QEMU's exit status
+  timeout 300 qemu-system-arm -M "$2" -nographic -monitor none -serial none \
+    -chardev "file,id=console,path=$1.txt" -semihosting-config enable=on,target=native,chardev=console \
+    -kernel "$1.elf"
+}
+cores=(
+  "m4 mps2-an386 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"
+  "m7 mps2-an500 -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16"
+  "m3 mps2-an385 -mcpu=cortex-m3 -mthumb"
+)
+for core in "${cores[@]}"; do
+  read -r name machine flags <<< "$core"
+  # shellcheck disable=SC2086
+  build "$name" "$root/tests/firmware/outputs_main.c" $flags
+  run "$name" "$machine" || fail "$name: QEMU ($machine) exited with status $?: $(tail -2 "$name.txt")"
+  cmp -s host.txt "$name.txt" || fail "$name: outputs differ from the host's: $(diff host.txt "$name.txt" | head -4)"
+  echo "ok: $name on $machine prints the host's 20 outputs ($(arm-none-eabi-size "$name.elf" | tail -1 | awk '{print $1 " B text, " $3 " B bss"}'))"
+done
+
+echo 'int main(void) { return 1; }' > failing.c
+arm-none-eabi-gcc -std=c99 -O2 -mcpu=cortex-m4 -mthumb -nostartfiles -T "$firmware/mps2.ld" --specs=nano.specs \
+  -I "$firmware" "$firmware/startup.c" "$firmware/semihosting.c" failing.c -o failing.elf
+rc=0
+run failing mps2-an386 || rc=$?
+[ "$rc" -ne 0 ] || fail "a firmware whose main returns 1 left QEMU with status 0"
+echo "ok: a failing firmware ends QEMU with status $rc"
+echo "all firmware checks passed"
