@@ -175,11 +175,17 @@ GeneratedC generate_c(const Int8Model& model, const cost_models::ArenaPlan& plan
     if (plan.scratch_offset[j] >= 0)
       c << fmt::format(" *   {:>8}  scratch of {}\n", plan.scratch_offset[j], comment_text(model.ops[j].name));
   c << " */\nstatic int32_t arena_words[(MCUNAS_ARENA_BYTES + 3) / 4];\n\n"
+    << "/* Layer boundaries, for counting instructions per layer in QEMU (deploy/firmware/qemu_icount_plugin.c); a\n"
+    << " * firmware build defines it as the marker instruction. */\n"
+    << "#ifndef MCUNAS_LAYER_MARK\n#define MCUNAS_LAYER_MARK() ((void)0)\n#endif\n\n"
     << "int mcunas_invoke(const int8_t *input, int8_t *output) {\n"
     << "  int8_t *const arena = (int8_t *)arena_words;\n"
     << "  memcpy(arena + " << plan.tensor_offset[static_cast<size_t>(model.input)] << ", input, MCUNAS_INPUT_SIZE);\n";
-  for (size_t j = 0; j < model.ops.size(); ++j) print_call(c, model, plan, j);
-  c << "  memcpy(output, arena + " << plan.tensor_offset[static_cast<size_t>(model.output)]
+  for (size_t j = 0; j < model.ops.size(); ++j) {
+    c << "  MCUNAS_LAYER_MARK();\n";
+    print_call(c, model, plan, j);
+  }
+  c << "  MCUNAS_LAYER_MARK();\n  memcpy(output, arena + " << plan.tensor_offset[static_cast<size_t>(model.output)]
     << ", MCUNAS_OUTPUT_SIZE);\n  return 0;\n}\n";
   code.source = c.str();
   return code;

@@ -3,11 +3,13 @@
 # cross compiler (arm-none-eabi-gcc) builds it with our start-up code and linker script (deploy/firmware/) for
 # QEMU's mps2-an386 (Cortex-M4F), mps2-an500 (Cortex-M7) and mps2-an385 (Cortex-M3, no DSP), the real
 # qemu-system-arm runs it with semihosting, and the printed outputs of 20 inferences must equal the host build's.
-# A firmware whose main fails must make QEMU exit non-zero, so the check can fail.
+# A firmware whose main fails must make QEMU exit non-zero, so the check can fail. Our QEMU plugin counts the
+# instructions of every layer (the generated MCUNAS_LAYER_MARK markers); the counts of two runs are identical.
 #
-#   bash tests/integration/firmware_qemu_test.sh BUILD/nas
+#   bash tests/integration/firmware_qemu_test.sh BUILD/nas BUILD/deploy/libmcunas_qemu_icount.so
 set -euo pipefail
 nas="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+plugin="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 firmware="$root/deploy/firmware"
 work="$(mktemp -d /tmp/mcunas-firmware.XXXXXX)"
@@ -50,13 +52,14 @@ build() {  # name, main source, compiler flags...
   shift 2
   arm-none-eabi-gcc -std=c99 -O2 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -nostartfiles \
     -T "$firmware/mps2.ld" -Wl,--gc-sections --specs=nano.specs -DMCUNAS_FIRMWARE "$@" \
+    '-DMCUNAS_LAYER_MARK()=__asm volatile("mov r11, r11")' \
     -I model -I model/kernels -I "$firmware" "$firmware/startup.c" "$firmware/semihosting.c" \
     model/model.c model/kernels/*.c "$main" -o "$name.elf"
 }
-run() {  # name, machine: prints the semihosting console into name.txt, returns QEMU's exit status
+run() {  # name, machine [counts file]: the semihosting console into name.txt; returns QEMU's exit status
   timeout 300 qemu-system-arm -M "$2" -nographic -monitor none -serial none \
     -chardev "file,id=console,path=$1.txt" -semihosting-config enable=on,target=native,chardev=console \
-    -kernel "$1.elf"
+    ${3:+-plugin "$plugin,out=$3"} -kernel "$1.elf"
 }
 cores=(
   "m4 mps2-an386 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"
@@ -67,9 +70,19 @@ for core in "${cores[@]}"; do
   read -r name machine flags <<< "$core"
   # shellcheck disable=SC2086
   build "$name" "$root/tests/firmware/outputs_main.c" $flags
-  run "$name" "$machine" || fail "$name: QEMU ($machine) exited with status $?: $(tail -2 "$name.txt")"
+  run "$name" "$machine" "$name.counts" || fail "$name: QEMU ($machine) exited with status $?: $(tail -2 "$name.txt")"
   cmp -s host.txt "$name.txt" || fail "$name: outputs differ from the host's: $(diff host.txt "$name.txt" | head -4)"
   echo "ok: $name on $machine prints the host's 20 outputs ($(arm-none-eabi-size "$name.elf" | tail -1 | awk '{print $1 " B text, " $3 " B bss"}'))"
+
+  # One mark before each layer and one after the last, per inference.
+  layers="$(grep -c 'MCUNAS_LAYER_MARK();' model/model.c)"
+  marks="$(grep -c '^mark ' "$name.counts")"
+  [ "$marks" -eq $((20 * layers)) ] || fail "$name: $marks layer marks for 20 inferences of $((layers - 1)) layers"
+  run "$name" "$machine" "$name.again" || fail "$name: the second run failed"
+  cmp -s "$name.counts" "$name.again" || fail "$name: instruction counts differ between two runs"
+  awk -v layers="$layers" '/^mark / && $2 < layers { if ($2 > 0) printf "  layer %d: %d instructions\n", $2 - 1, $3 - last; last = $3 }' \
+    "$name.counts"
+  echo "ok: $name instruction counts per layer are the same in two runs ($(head -1 "$name.counts"))"
 done
 
 echo 'int main(void) { return 1; }' > failing.c

@@ -84,42 +84,55 @@ static const int32_t op5_shift[3] = {
  */
 static int32_t arena_words[(MCUNAS_ARENA_BYTES + 3) / 4];
 
+/* Layer boundaries, for counting instructions per layer in QEMU (deploy/firmware/qemu_icount_plugin.c); a
+ * firmware build defines it as the marker instruction. */
+#ifndef MCUNAS_LAYER_MARK
+#define MCUNAS_LAYER_MARK() ((void)0)
+#endif
+
 int mcunas_invoke(const int8_t *input, int8_t *output) {
   int8_t *const arena = (int8_t *)arena_words;
   memcpy(arena + 0, input, MCUNAS_INPUT_SIZE);
+  MCUNAS_LAYER_MARK();
   {  /* b1.conv */
     static const mcunas_conv_params params = {2, 2, 1, 1, 3, -100, -100, 127};
     static const mcunas_channel_quant quant = {op0_multiplier, op0_shift};
     static const mcunas_dims input_dims = {1, 6, 6, 2}, filter_dims = {4, 3, 3, 2}, output_dims = {1, 3, 3, 4};
     mcunas_conv_s8(&params, &quant, &input_dims, arena + 0, &filter_dims, op0_weights, op0_bias, &output_dims, arena + 144);
   }
+  MCUNAS_LAYER_MARK();
   {  /* b2.dw */
     static const mcunas_conv_params params = {1, 1, 1, 1, 100, -128, -128, 127};
     static const mcunas_channel_quant quant = {op1_multiplier, op1_shift};
     static const mcunas_dims input_dims = {1, 3, 3, 4}, filter_dims = {1, 3, 3, 4}, output_dims = {1, 3, 3, 4};
     mcunas_depthwise_conv_s8(&params, &quant, &input_dims, arena + 144, &filter_dims, op1_weights, op1_bias, &output_dims, arena + 72);
   }
+  MCUNAS_LAYER_MARK();
   {  /* b2.pw */
     static const mcunas_conv_params params = {1, 1, 0, 0, 128, 5, -128, 127};
     static const mcunas_channel_quant quant = {op2_multiplier, op2_shift};
     static const mcunas_dims input_dims = {1, 3, 3, 4}, filter_dims = {4, 1, 1, 4}, output_dims = {1, 3, 3, 4};
     mcunas_conv_s8(&params, &quant, &input_dims, arena + 72, &filter_dims, op2_weights, op2_bias, &output_dims, arena + 0);
   }
+  MCUNAS_LAYER_MARK();
   {  /* join */
     static const mcunas_add_params params = {-5, 1073741824, 0, 100, 1342177280, -1, 20, -2, 1073741824, -19, -128, 127};
     mcunas_add_s8(&params, 36, arena + 0, arena + 144, arena + 36);
   }
+  MCUNAS_LAYER_MARK();
   {  /* head.pool */
     static const mcunas_mean_params params = {2, -128, 1193046471, 0, -128, 127};
     static const mcunas_dims input_dims = {1, 3, 3, 4};
     mcunas_global_avg_pool_s8(&params, &input_dims, arena + 36, arena + 16);
   }
+  MCUNAS_LAYER_MARK();
   {  /* head.fc */
     static const mcunas_conv_params params = {1, 1, 0, 0, 128, 7, -128, 127};
     static const mcunas_channel_quant quant = {op5_multiplier, op5_shift};
     static const mcunas_dims input_dims = {1, 1, 1, 4}, filter_dims = {3, 1, 1, 4}, output_dims = {1, 1, 1, 3};
     mcunas_conv_s8(&params, &quant, &input_dims, arena + 16, &filter_dims, op5_weights, op5_bias, &output_dims, arena + 0);
   }
+  MCUNAS_LAYER_MARK();
   memcpy(output, arena + 0, MCUNAS_OUTPUT_SIZE);
   return 0;
 }
