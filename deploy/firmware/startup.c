@@ -29,8 +29,10 @@ void mcunas_fault_handler(void) {
   mcunas_semihosting_exit(0);
 }
 
-/* Initial stack pointer, reset, then NMI, HardFault, MemManage, BusFault and UsageFault: every fault stops the run. */
-__attribute__((section(".isr_vector"), used)) static void (*const vector_table[])(void) = {
-    (void (*)(void))(&_estack), mcunas_reset_handler, mcunas_fault_handler, mcunas_fault_handler,
-    mcunas_fault_handler,       mcunas_fault_handler, mcunas_fault_handler,
+/* Initial stack pointer, reset, then NMI, HardFault, MemManage, BusFault and UsageFault: every fault stops the run.
+ * Addresses as words: the table mixes a data address with handlers. */
+__attribute__((section(".isr_vector"), used)) static const uintptr_t vector_table[] = {
+    (uintptr_t)&_estack,          (uintptr_t)mcunas_reset_handler, (uintptr_t)mcunas_fault_handler,
+    (uintptr_t)mcunas_fault_handler, (uintptr_t)mcunas_fault_handler, (uintptr_t)mcunas_fault_handler,
+    (uintptr_t)mcunas_fault_handler,
 };
