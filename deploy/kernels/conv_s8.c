@@ -3,17 +3,33 @@
 #include "requantize.h"
 #include "window.h"
 
-/* 1x1, stride 1, no padding: every output pixel is a dot product of one input pixel's channels with each filter,
- * so the window arithmetic drops out. */
-static void conv_1x1(const mcunas_conv_params *p, const mcunas_channel_quant *q, int32_t pixels, int32_t in_c,
-                     const int8_t *input, int32_t out_c, const int8_t *weights, const int32_t *bias, int8_t *output) {
-  for (int32_t px = 0; px < pixels; ++px) {
-    const int8_t *in = input + (int64_t)px * in_c;
-    for (int32_t o = 0; o < out_c; ++o) {
-      const int32_t acc = mcunas_dot_s8(bias ? bias[o] : 0, in, weights + (int64_t)o * in_c, in_c, p->input_offset);
-      output[(int64_t)px * out_c + o] =
-          mcunas_requantize_to_s8(acc, q->multiplier[o], q->shift[o], p->output_offset, p->act_min, p->act_max);
-    }
+/* Every output channel of one output pixel: the window's taps (rows of in_c values in NHWC) against each filter,
+ * two channels at a time so the DSP path splits each input word once for both. */
+static void convolve_pixel(const mcunas_conv_params *p, const mcunas_channel_quant *q, const int8_t *in_batch,
+                           int32_t in_w, int32_t in_c, const mcunas_window *win, int32_t k_h, int32_t k_w,
+                           const int8_t *weights, const int32_t *bias, int32_t out_c, int8_t *out) {
+  const int64_t filter_size = (int64_t)k_h * k_w * in_c;
+  int32_t o = 0;
+  for (; o + 2 <= out_c; o += 2) {
+    int32_t acc0 = bias ? bias[o] : 0, acc1 = bias ? bias[o + 1] : 0;
+    for (int32_t iy = win->y_begin; iy < win->y_end; ++iy)
+      for (int32_t ix = win->x_begin; ix < win->x_end; ++ix) {
+        const int8_t *w0 = weights + (((int64_t)o * k_h + (iy - win->y0)) * k_w + (ix - win->x0)) * in_c;
+        mcunas_dot2_s8(&acc0, &acc1, in_batch + ((int64_t)iy * in_w + ix) * in_c, w0, w0 + filter_size, in_c,
+                       p->input_offset);
+      }
+    out[o] = mcunas_requantize_to_s8(acc0, q->multiplier[o], q->shift[o], p->output_offset, p->act_min, p->act_max);
+    out[o + 1] = mcunas_requantize_to_s8(acc1, q->multiplier[o + 1], q->shift[o + 1], p->output_offset, p->act_min,
+                                         p->act_max);
+  }
+  for (; o < out_c; ++o) {
+    int32_t acc = bias ? bias[o] : 0;
+    for (int32_t iy = win->y_begin; iy < win->y_end; ++iy)
+      for (int32_t ix = win->x_begin; ix < win->x_end; ++ix)
+        acc = mcunas_dot_s8(acc, in_batch + ((int64_t)iy * in_w + ix) * in_c,
+                            weights + (((int64_t)o * k_h + (iy - win->y0)) * k_w + (ix - win->x0)) * in_c, in_c,
+                            p->input_offset);
+    out[o] = mcunas_requantize_to_s8(acc, q->multiplier[o], q->shift[o], p->output_offset, p->act_min, p->act_max);
   }
 }
 
@@ -25,33 +41,29 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
   const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
   if (k_h == 1 && k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_h == 0 && p->pad_w == 0 &&
       out_h == in_h && out_w == in_w) {
-    conv_1x1(p, q, in_dims->n * in_h * in_w, in_c, input, out_c, weights, bias, output);
+    /* 1x1, stride 1, no padding: the input is one row of pixels and each window is one of them, so the window
+     * arithmetic drops out. */
+    const int32_t pixels = in_dims->n * in_h * in_w;
+    for (int32_t px = 0; px < pixels; ++px) {
+      const mcunas_window win = {0, px, 0, 1, px, px + 1};
+      convolve_pixel(p, q, input, pixels, in_c, &win, 1, 1, weights, bias, out_c, output + (int64_t)px * out_c);
+    }
     return;
   }
   for (int32_t b = 0; b < in_dims->n; ++b) {
     const int8_t *in_batch = input + (int64_t)b * in_h * in_w * in_c;
     int8_t *out_batch = output + (int64_t)b * out_h * out_w * out_c;
-    for (int32_t oy = 0; oy < out_h; ++oy) {
+    for (int32_t oy = 0; oy < out_h; ++oy)
       for (int32_t ox = 0; ox < out_w; ++ox) {
         /* Only the taps inside the input: padding stands for the zero point and adds nothing. */
         const mcunas_window win =
             mcunas_clip_window(oy, ox, p->stride_h, p->stride_w, p->pad_h, p->pad_w, k_h, k_w, in_h, in_w);
-        for (int32_t o = 0; o < out_c; ++o) {
-          int32_t acc = bias ? bias[o] : 0;
-          for (int32_t iy = win.y_begin; iy < win.y_end; ++iy)
-            for (int32_t ix = win.x_begin; ix < win.x_end; ++ix)
-              acc = mcunas_dot_s8(acc, in_batch + ((int64_t)iy * in_w + ix) * in_c,
-                                  weights + (((int64_t)o * k_h + (iy - win.y0)) * k_w + (ix - win.x0)) * in_c, in_c,
-                                  p->input_offset);
-          out_batch[((int64_t)oy * out_w + ox) * out_c + o] =
-              mcunas_requantize_to_s8(acc, q->multiplier[o], q->shift[o], p->output_offset, p->act_min, p->act_max);
-        }
+        convolve_pixel(p, q, in_batch, in_w, in_c, &win, k_h, k_w, weights, bias, out_c,
+                       out_batch + ((int64_t)oy * out_w + ox) * out_c);
       }
-    }
   }
 }
 
-/* This direct convolution reads the input in place: no im2col buffer. */
 /* The portable path needs no buffer. The bytes returned are the reservation for the Cortex-M DSP path (two
  * int16-expanded im2col columns of c_in * k_h * k_w values, as CMSIS-NN's arm_convolve_s8 keeps), so the arena the
  * host plans is the arena the firmware needs; an unpadded 1x1 convolution reads its input in place. The

@@ -5,6 +5,8 @@
 # qemu-system-arm runs it with semihosting, and the printed outputs of 20 inferences must equal the host build's.
 # A firmware whose main fails must make QEMU exit non-zero, so the check can fail. Our QEMU plugin counts the
 # instructions of every layer (the generated MCUNAS_LAYER_MARK markers); the counts of two runs are identical.
+# Then 138 random layers (tests/firmware/random_layers_main.c) hash alike on the host, on the Cortex-M3 (portable
+# path) and on the Cortex-M4 and M7 (DSP path).
 #
 #   bash tests/integration/firmware_qemu_test.sh BUILD/nas BUILD/deploy/libmcunas_qemu_icount.so
 set -euo pipefail
@@ -47,14 +49,15 @@ cc -std=c99 -O2 -I model -I model/kernels model/model.c model/kernels/*.c "$root
 ./host > host.txt
 [ "$(wc -l < host.txt)" -eq 20 ] || fail "the host build printed $(wc -l < host.txt) lines, not 20"
 
-build() {  # name, main source, compiler flags...
-  local name="$1" main="$2"
+build() {  # name, sources (one argument, space-separated), compiler flags...
+  local name="$1" sources="$2"
   shift 2
-  arm-none-eabi-gcc -std=c99 -O2 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -nostartfiles \
+  # shellcheck disable=SC2086
+  arm-none-eabi-gcc -std=c99 -pedantic -O2 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -nostartfiles \
     -T "$firmware/mps2.ld" -Wl,--gc-sections --specs=nano.specs -DMCUNAS_FIRMWARE "$@" \
     '-DMCUNAS_LAYER_MARK()=__asm volatile("mov r11, r11")' \
     -I model -I model/kernels -I "$firmware" "$firmware/startup.c" "$firmware/semihosting.c" \
-    model/model.c model/kernels/*.c "$main" -o "$name.elf"
+    model/kernels/*.c $sources -o "$name.elf"
 }
 run() {  # name, machine [counts file]: the semihosting console into name.txt; returns QEMU's exit status
   timeout 300 qemu-system-arm -M "$2" -nographic -monitor none -serial none \
@@ -69,7 +72,7 @@ cores=(
 for core in "${cores[@]}"; do
   read -r name machine flags <<< "$core"
   # shellcheck disable=SC2086
-  build "$name" "$root/tests/firmware/outputs_main.c" $flags
+  build "$name" "model/model.c $root/tests/firmware/outputs_main.c" $flags
   run "$name" "$machine" "$name.counts" || fail "$name: QEMU ($machine) exited with status $?: $(tail -2 "$name.txt")"
   cmp -s host.txt "$name.txt" || fail "$name: outputs differ from the host's: $(diff host.txt "$name.txt" | head -4)"
   echo "ok: $name on $machine prints the host's 20 outputs ($(arm-none-eabi-size "$name.elf" | tail -1 | awk '{print $1 " B text, " $3 " B bss"}'))"
@@ -83,6 +86,20 @@ for core in "${cores[@]}"; do
   awk -v layers="$layers" '/^mark / && $2 < layers { if ($2 > 0) printf "  layer %d: %d instructions\n", $2 - 1, $3 - last; last = $3 }' \
     "$name.counts"
   echo "ok: $name instruction counts per layer are the same in two runs ($(head -1 "$name.counts"))"
+done
+
+cc -std=c99 -O2 -I model/kernels model/kernels/*.c "$root/tests/firmware/random_layers_main.c" -o layers
+./layers > layers.txt
+[ "$(wc -l < layers.txt)" -ge 100 ] || fail "only $(wc -l < layers.txt) random layers ran on the host"
+[ "$(cut -d' ' -f3 layers.txt | sort -u | wc -l)" -ge 100 ] || fail "the random layers' outputs barely differ"
+for core in "${cores[@]}"; do
+  read -r name machine flags <<< "$core"
+  # shellcheck disable=SC2086
+  build "$name-layers" "$root/tests/firmware/random_layers_main.c" $flags
+  run "$name-layers" "$machine" || fail "$name: the random layers failed in QEMU"
+  cmp -s layers.txt "$name-layers.txt" ||
+    fail "$name: random layers differ from the host's: $(diff layers.txt "$name-layers.txt" | head -4)"
+  echo "ok: $name gives the host's bits on $(wc -l < layers.txt) random layers"
 done
 
 echo 'int main(void) { return 1; }' > failing.c

@@ -1,0 +1,85 @@
+/* 160 random int8 layers (convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts,
+ * strides, paddings, extreme inputs), each printed as a hash of its output bytes. Built for the host and for
+ * Cortex-M3 (portable path) and Cortex-M4 / M7 (DSP path) in QEMU, the printouts must be identical
+ * (tests/integration/firmware_qemu_test.sh): the DSP path gives the portable path's bits. */
+#include <stdint.h>
+
+#include "mcunas_kernels.h"
+
+#ifdef MCUNAS_FIRMWARE
+#include "semihosting.h"
+static void emit(const char *text) { mcunas_semihosting_write(text); }
+#else
+#include <stdio.h>
+static void emit(const char *text) { fputs(text, stdout); }
+#endif
+
+static uint32_t state = 2024u;
+static uint32_t next(void) {
+  state = state * 1664525u + 1013904223u;
+  return state;
+}
+static int32_t between(int32_t lo, int32_t hi) { return lo + (int32_t)((next() >> 8) % (uint32_t)(hi - lo + 1)); }
+
+enum { kMaxIn = 10 * 10 * 24, kMaxWeights = 24 * 5 * 5 * 24, kMaxChannels = 24 };
+static int8_t input[kMaxIn], weights[kMaxWeights], output[kMaxIn];
+static int32_t bias[kMaxChannels], multiplier[kMaxChannels], shift[kMaxChannels];
+
+static void fill(int8_t *v, int32_t n, int extremes) {
+  for (int32_t i = 0; i < n; ++i) v[i] = extremes ? (next() >> 31 ? 127 : -128) : (int8_t)(next() >> 24);
+}
+
+static void print_hash(int32_t layer, char kind, const int8_t *v, int32_t n) {
+  uint32_t h = 2166136261u; /* FNV-1a */
+  for (int32_t i = 0; i < n; ++i) h = (h ^ (uint8_t)v[i]) * 16777619u;
+  char line[32];
+  char *p = line + sizeof line;
+  *--p = '\0';
+  *--p = '\n';
+  for (int d = 0; d < 8; ++d, h >>= 4) *--p = "0123456789abcdef"[h & 15u];
+  *--p = ' ';
+  *--p = kind;
+  *--p = ' ';
+  do *--p = (char)('0' + layer % 10); while ((layer /= 10) > 0);
+  emit(p);
+}
+
+int main(void) {
+  for (int32_t layer = 0; layer < 160; ++layer) {
+    const int32_t kind = layer % 4, extremes = layer % 7 == 0;
+    const int32_t h = between(1, 10), w = between(1, 10), in_c = between(1, 24), out_c = between(1, 24);
+    const int32_t k = kind == 1 ? 1 : 2 * between(0, 2) + 1, stride = kind == 1 ? 1 : between(1, 2);
+    const int32_t pad = kind == 1 ? 0 : between(0, k / 2);
+    const int32_t out_h = (h + 2 * pad - k) / stride + 1, out_w = (w + 2 * pad - k) / stride + 1;
+    if (out_h < 1 || out_w < 1) continue;
+    const int32_t zp_out = between(-128, 127);
+    const mcunas_conv_params p = {stride, stride, pad, pad, between(-127, 128), zp_out,
+                                  between(0, 1) ? zp_out : -128, 127};
+    for (int32_t c = 0; c < kMaxChannels; ++c) {
+      bias[c] = between(-20000, 20000);
+      multiplier[c] = (int32_t)(0x40000000u + (next() >> 2));
+      shift[c] = between(-12, 0);
+    }
+    const mcunas_channel_quant q = {multiplier, shift};
+    const mcunas_dims in_dims = {1, h, w, in_c};
+    fill(input, h * w * in_c, extremes);
+    if (kind == 0 || kind == 1) { /* general convolution, or the 1x1 path */
+      const mcunas_dims f = {out_c, k, k, in_c}, o = {1, out_h, out_w, out_c};
+      fill(weights, out_c * k * k * in_c, extremes);
+      mcunas_conv_s8(&p, &q, &in_dims, input, &f, weights, bias, &o, output);
+      print_hash(layer, kind ? 'p' : 'c', output, out_h * out_w * out_c);
+    } else if (kind == 2) {
+      const mcunas_dims f = {1, k, k, in_c}, o = {1, out_h, out_w, in_c};
+      fill(weights, k * k * in_c, extremes);
+      mcunas_depthwise_conv_s8(&p, &q, &in_dims, input, &f, weights, bias, &o, output);
+      print_hash(layer, 'd', output, out_h * out_w * in_c);
+    } else { /* fully connected over the flattened input */
+      const mcunas_fc_params fp = {p.input_offset, zp_out, multiplier[0], shift[0], p.act_min, 127};
+      const int32_t features = h * w * in_c < 400 ? h * w * in_c : 400;
+      fill(weights, out_c * features, extremes);
+      mcunas_fully_connected_s8(&fp, 1, features, input, out_c, weights, bias, output);
+      print_hash(layer, 'f', output, out_c);
+    }
+  }
+  return 0;
+}
