@@ -1,23 +1,27 @@
-/* 2-D convolution, int8 in and out, int32 accumulation, per-channel requantisation (mcunas_kernels.h). */
+/* 2-D convolution, int8 in and out, int32 accumulation, per-channel requantisation (mcunas_kernels.h). Offsets are
+ * ptrdiff_t: native width on the core (64-bit arithmetic costs a Cortex-M extra instructions per address). */
+#include <stddef.h>
+
 #include "mcunas_kernels.h"
 #include "requantize.h"
 #include "window.h"
 
-/* Every output channel of one output pixel: the window's taps (rows of in_c values in NHWC) against each filter,
- * two channels at a time so the DSP path splits each input word once for both. */
+/* Every output channel of one output pixel: the window's taps against each filter, two channels at a time so the DSP
+ * path splits each input word once for both. In NHWC input and OHWI weights the taps of one window row are
+ * contiguous (run = window width x in_c values), so each row is one dot product. */
 static void convolve_pixel(const mcunas_conv_params *p, const mcunas_channel_quant *q, const int8_t *in_batch,
                            int32_t in_w, int32_t in_c, const mcunas_window *win, int32_t k_h, int32_t k_w,
                            const int8_t *weights, const int32_t *bias, int32_t out_c, int8_t *out) {
-  const int64_t filter_size = (int64_t)k_h * k_w * in_c;
+  const ptrdiff_t filter_size = (ptrdiff_t)k_h * k_w * in_c;
+  const int32_t run = (win->x_end - win->x_begin) * in_c;
   int32_t o = 0;
   for (; o + 2 <= out_c; o += 2) {
     int32_t acc0 = bias ? bias[o] : 0, acc1 = bias ? bias[o + 1] : 0;
-    for (int32_t iy = win->y_begin; iy < win->y_end; ++iy)
-      for (int32_t ix = win->x_begin; ix < win->x_end; ++ix) {
-        const int8_t *w0 = weights + (((int64_t)o * k_h + (iy - win->y0)) * k_w + (ix - win->x0)) * in_c;
-        mcunas_dot2_s8(&acc0, &acc1, in_batch + ((int64_t)iy * in_w + ix) * in_c, w0, w0 + filter_size, in_c,
-                       p->input_offset);
-      }
+    for (int32_t iy = win->y_begin; iy < win->y_end; ++iy) {
+      const int8_t *w0 = weights + (((ptrdiff_t)o * k_h + (iy - win->y0)) * k_w + (win->x_begin - win->x0)) * in_c;
+      mcunas_dot2_s8(&acc0, &acc1, in_batch + ((ptrdiff_t)iy * in_w + win->x_begin) * in_c, w0, w0 + filter_size, run,
+                     p->input_offset);
+    }
     out[o] = mcunas_requantize_to_s8(acc0, q->multiplier[o], q->shift[o], p->output_offset, p->act_min, p->act_max);
     out[o + 1] = mcunas_requantize_to_s8(acc1, q->multiplier[o + 1], q->shift[o + 1], p->output_offset, p->act_min,
                                          p->act_max);
@@ -25,10 +29,9 @@ static void convolve_pixel(const mcunas_conv_params *p, const mcunas_channel_qua
   for (; o < out_c; ++o) {
     int32_t acc = bias ? bias[o] : 0;
     for (int32_t iy = win->y_begin; iy < win->y_end; ++iy)
-      for (int32_t ix = win->x_begin; ix < win->x_end; ++ix)
-        acc = mcunas_dot_s8(acc, in_batch + ((int64_t)iy * in_w + ix) * in_c,
-                            weights + (((int64_t)o * k_h + (iy - win->y0)) * k_w + (ix - win->x0)) * in_c, in_c,
-                            p->input_offset);
+      acc = mcunas_dot_s8(acc, in_batch + ((ptrdiff_t)iy * in_w + win->x_begin) * in_c,
+                          weights + (((ptrdiff_t)o * k_h + (iy - win->y0)) * k_w + (win->x_begin - win->x0)) * in_c, run,
+                          p->input_offset);
     out[o] = mcunas_requantize_to_s8(acc, q->multiplier[o], q->shift[o], p->output_offset, p->act_min, p->act_max);
   }
 }
@@ -46,20 +49,20 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
     const int32_t pixels = in_dims->n * in_h * in_w;
     for (int32_t px = 0; px < pixels; ++px) {
       const mcunas_window win = {0, px, 0, 1, px, px + 1};
-      convolve_pixel(p, q, input, pixels, in_c, &win, 1, 1, weights, bias, out_c, output + (int64_t)px * out_c);
+      convolve_pixel(p, q, input, pixels, in_c, &win, 1, 1, weights, bias, out_c, output + (ptrdiff_t)px * out_c);
     }
     return;
   }
   for (int32_t b = 0; b < in_dims->n; ++b) {
-    const int8_t *in_batch = input + (int64_t)b * in_h * in_w * in_c;
-    int8_t *out_batch = output + (int64_t)b * out_h * out_w * out_c;
+    const int8_t *in_batch = input + (ptrdiff_t)b * in_h * in_w * in_c;
+    int8_t *out_batch = output + (ptrdiff_t)b * out_h * out_w * out_c;
     for (int32_t oy = 0; oy < out_h; ++oy)
       for (int32_t ox = 0; ox < out_w; ++ox) {
         /* Only the taps inside the input: padding stands for the zero point and adds nothing. */
         const mcunas_window win =
             mcunas_clip_window(oy, ox, p->stride_h, p->stride_w, p->pad_h, p->pad_w, k_h, k_w, in_h, in_w);
         convolve_pixel(p, q, in_batch, in_w, in_c, &win, k_h, k_w, weights, bias, out_c,
-                       out_batch + ((int64_t)oy * out_w + ox) * out_c);
+                       out_batch + ((ptrdiff_t)oy * out_w + ox) * out_c);
       }
   }
 }

@@ -1,12 +1,13 @@
 /* Shared by the kernels (not part of the interface): the valid taps of one sliding window, and the dot product of
- * an int8 input run with int8 weights. */
+ * an int8 input run with int8 weights. Building with MCUNAS_PORTABLE_KERNELS keeps the portable path on a DSP core
+ * (bench/kernels_m4 compares the two). */
 #ifndef MCUNAS_WINDOW_H
 #define MCUNAS_WINDOW_H
 
 #include <stdint.h>
 #include <string.h>
 
-#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32)
+#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32) && !defined(MCUNAS_PORTABLE_KERNELS)
 #include <arm_acle.h>
 #endif
 
@@ -31,6 +32,28 @@ static inline mcunas_window mcunas_clip_window(int32_t oy, int32_t ox, int32_t s
   return w;
 }
 
+#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32) && !defined(MCUNAS_PORTABLE_KERNELS)
+#define MCUNAS_DSP_PATH 1
+
+/* Bytes 1 and 3 of a word, sign-extended to two 16-bit halves: SXTB16 with its free rotation by 8 (the ACLE
+ * intrinsic has no rotation operand and GCC does not fold a separate ROR into it). */
+static inline int16x2_t mcunas_sxtb16_ror8(uint32_t v) {
+  int16x2_t r;
+  __asm("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(v));
+  return r;
+}
+static inline int16x2_t mcunas_sxtab16_ror8(int16x2_t add, uint32_t v) {
+  int16x2_t r;
+  __asm("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(add), "r"(v));
+  return r;
+}
+static inline uint32_t mcunas_load_word(const int8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4); /* one (unaligned) LDR */
+  return v;
+}
+#endif
+
 /* acc + Σ (in[i] + input_offset) * w[i] over n values: the inner loop of conv, its 1x1 path and fully connected.
  *
  * On cores with the DSP extension (Cortex-M4/M7: __ARM_FEATURE_DSP) four values at a time: one word of inputs and
@@ -40,18 +63,12 @@ static inline mcunas_window mcunas_clip_window(int32_t oy, int32_t ox, int32_t s
  * as the portable loop, which QEMU checks (tests/integration/firmware_qemu_test.sh). */
 static inline int32_t mcunas_dot_s8(int32_t acc, const int8_t *in, const int8_t *w, int32_t n, int32_t input_offset) {
   int32_t i = 0;
-#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32)
+#ifdef MCUNAS_DSP_PATH
   const int16x2_t offset = (int16x2_t)(((uint32_t)input_offset & 0xFFFFu) | ((uint32_t)input_offset << 16));
   for (; i + 4 <= n; i += 4) {
-    uint32_t x, k;
-    memcpy(&x, in + i, 4); /* one (unaligned) word load each */
-    memcpy(&k, w + i, 4);
-    const int16x2_t x02 = __sxtab16(offset, (int8x4_t)x);
-    const int16x2_t x13 = __sxtab16(offset, (int8x4_t)((x >> 8) | (x << 24)));
-    const int16x2_t k02 = __sxtb16((int8x4_t)k);
-    const int16x2_t k13 = __sxtb16((int8x4_t)((k >> 8) | (k << 24)));
-    acc = __smlad(x02, k02, acc);
-    acc = __smlad(x13, k13, acc);
+    const uint32_t x = mcunas_load_word(in + i), k = mcunas_load_word(w + i);
+    acc = __smlad(__sxtab16(offset, (int8x4_t)x), __sxtb16((int8x4_t)k), acc);
+    acc = __smlad(mcunas_sxtab16_ror8(offset, x), mcunas_sxtb16_ror8(k), acc);
   }
 #endif
   for (; i < n; ++i) acc += ((int32_t)in[i] + input_offset) * (int32_t)w[i];
@@ -59,23 +76,20 @@ static inline int32_t mcunas_dot_s8(int32_t acc, const int8_t *in, const int8_t 
 }
 
 /* Two dot products over the same inputs at once, for two output channels (w0, w1): on the DSP path each input word
- * is split once and feeds four SMLADs, which is where a convolution's instructions per MAC come down. */
+ * is split once and feeds four SMLADs, eight values a step, which is where a convolution's instructions per MAC
+ * come down. */
 static inline void mcunas_dot2_s8(int32_t *acc0, int32_t *acc1, const int8_t *in, const int8_t *w0, const int8_t *w1,
                                   int32_t n, int32_t input_offset) {
   int32_t a0 = *acc0, a1 = *acc1, i = 0;
-#if defined(__ARM_FEATURE_DSP) && defined(__ARM_FEATURE_SIMD32)
+#ifdef MCUNAS_DSP_PATH
   const int16x2_t offset = (int16x2_t)(((uint32_t)input_offset & 0xFFFFu) | ((uint32_t)input_offset << 16));
   for (; i + 4 <= n; i += 4) {
-    uint32_t x, k0, k1;
-    memcpy(&x, in + i, 4);
-    memcpy(&k0, w0 + i, 4);
-    memcpy(&k1, w1 + i, 4);
-    const int16x2_t x02 = __sxtab16(offset, (int8x4_t)x);
-    const int16x2_t x13 = __sxtab16(offset, (int8x4_t)((x >> 8) | (x << 24)));
+    const uint32_t x = mcunas_load_word(in + i), k0 = mcunas_load_word(w0 + i), k1 = mcunas_load_word(w1 + i);
+    const int16x2_t x02 = __sxtab16(offset, (int8x4_t)x), x13 = mcunas_sxtab16_ror8(offset, x);
     a0 = __smlad(x02, __sxtb16((int8x4_t)k0), a0);
-    a0 = __smlad(x13, __sxtb16((int8x4_t)((k0 >> 8) | (k0 << 24))), a0);
+    a0 = __smlad(x13, mcunas_sxtb16_ror8(k0), a0);
     a1 = __smlad(x02, __sxtb16((int8x4_t)k1), a1);
-    a1 = __smlad(x13, __sxtb16((int8x4_t)((k1 >> 8) | (k1 << 24))), a1);
+    a1 = __smlad(x13, mcunas_sxtb16_ror8(k1), a1);
   }
 #endif
   for (; i < n; ++i) {
