@@ -12,33 +12,11 @@ set -euo pipefail
 nas="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 work="$(mktemp -d /tmp/mcunas-deploy.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-check() {  # description, expected, actual
-  [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
-  echo "ok: $1 ($3)"
-}
+# shellcheck source=tests/integration/small_search.sh
+source "$(dirname "$0")/small_search.sh"
 cd "$work"
 
-cat > search.yaml <<'YAML'
-name: deploy_integration
-data:
-  format: synthetic
-  synthetic: {count: 512, height: 8, width: 8, channels: 1, classes: 4, noise: 0.1, seed: 3}
-search_space:
-  blocks:
-    - {name: b1, out: 8, stride: 1, ops: [conv3x3, dwsep3x3]}
-    - {name: b2, out: 16, stride: 2, ops: [conv3x3, conv5x5, dwsep3x3]}
-search:
-  epochs: {warmup: 1, search: 2, finetune: 20}
-  batch_size: 64
-  seed: 11
-  threads: 1
-YAML
-"$nas" search --target nano33 --max-latency 600us --config search.yaml --db runs.db 2> search.log >/dev/null ||
-  fail "the search failed: $(tail -3 search.log)"
+small_search "$nas" 20
 
 "$nas" eval 1 --int8 --json --db runs.db --threads 1 2> eval.log > eval.json
 # A key's number in the JSON: top-level keys are indented by 2 (the default), the memory plan's by 4.

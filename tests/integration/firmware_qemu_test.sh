@@ -16,33 +16,15 @@ root="$(cd "$(dirname "$0")/../.." && pwd)"
 firmware="$root/deploy/firmware"
 work="$(mktemp -d /tmp/mcunas-firmware.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
+# shellcheck source=tests/integration/small_search.sh
+source "$root/tests/integration/small_search.sh"
 for tool in arm-none-eabi-gcc:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm; do
   command -v "${tool%%:*}" > /dev/null ||
     fail "${tool%%:*} is missing: apt-get install --no-install-recommends ${tool#*:} (scripts/setup.sh does)"
 done
 cd "$work"
 
-cat > search.yaml <<'YAML'
-name: firmware_integration
-data:
-  format: synthetic
-  synthetic: {count: 512, height: 8, width: 8, channels: 1, classes: 4, noise: 0.1, seed: 3}
-search_space:
-  blocks:
-    - {name: b1, out: 8, stride: 1, ops: [conv3x3, dwsep3x3]}
-    - {name: b2, out: 16, stride: 2, ops: [conv3x3, conv5x5, dwsep3x3]}
-search:
-  epochs: {warmup: 1, search: 2, finetune: 4}
-  batch_size: 64
-  seed: 11
-  threads: 1
-YAML
-"$nas" search --target nano33 --max-latency 600us --config search.yaml --db runs.db 2> search.log > /dev/null ||
-  fail "the search failed: $(tail -3 search.log)"
+small_search "$nas" 4
 "$nas" export 1 --out model --db runs.db --threads 1 > /dev/null 2>&1 || fail "nas export failed"
 
 cc -std=c99 -O2 -I model -I model/kernels model/model.c model/kernels/*.c "$root/tests/firmware/outputs_main.c" -o host

@@ -1,0 +1,29 @@
+# Sourced by the integration tests that need a finished search run: fail, check, and small_search, which runs a
+# short search on synthetic 8x8 data into runs.db of the current directory (run 1).
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+check() {  # description, expected, actual
+  [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
+  echo "ok: $1 ($3)"
+}
+small_search() {  # nas binary, fine-tune epochs
+  cat > search.yaml <<YAML
+name: small_search
+data:
+  format: synthetic
+  synthetic: {count: 512, height: 8, width: 8, channels: 1, classes: 4, noise: 0.1, seed: 3}
+search_space:
+  blocks:
+    - {name: b1, out: 8, stride: 1, ops: [conv3x3, dwsep3x3]}
+    - {name: b2, out: 16, stride: 2, ops: [conv3x3, conv5x5, dwsep3x3]}
+search:
+  epochs: {warmup: 1, search: 2, finetune: $2}
+  batch_size: 64
+  seed: 11
+  threads: 1
+YAML
+  "$1" search --target nano33 --max-latency 600us --config search.yaml --db runs.db 2> search.log > /dev/null ||
+    fail "the search failed: $(tail -3 search.log)"
+}
