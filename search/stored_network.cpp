@@ -35,13 +35,9 @@ StoredNetwork load_stored_network(const ResultsDb& db, int64_t run_id) {
   StoredNetwork out;
   out.run = s;
   const YAML::Node config = YAML::Load(detail->config_yaml);
-  if (detail->architecture) {
-    out.model_yaml = detail->architecture->model_yaml;
-  } else if (config["model"]) {
-    out.model_yaml = detail->config_yaml;
-  } else {
-    throw Error(where, "has no fixed architecture (its search ended before fixing one)");
-  }
+  // A search's fixed architecture, or a training run's `model:` section.
+  const YAML::Node model = detail->architecture ? YAML::Load(detail->architecture->model_yaml) : config["model"];
+  if (!model) throw Error(where, "has no fixed architecture (its search ended before fixing one)");
   if (detail->weights.empty()) throw Error(where, "has no stored weights to deploy");
 
   const std::filesystem::path base = s.config_path.empty() ? std::filesystem::current_path()
@@ -49,10 +45,8 @@ StoredNetwork load_stored_network(const ResultsDb& db, int64_t run_id) {
   const auto spec = supernet::parse_data_spec(config["data"], base);
   out.data = supernet::load_data(spec, s.seed);
   const supernet::Shape input = out.data.train.batch_shape(1);
-  const YAML::Node model = YAML::Load(out.model_yaml);
   out.net = std::make_unique<supernet::Network>(
-      supernet::build_network(detail->architecture ? model : model["model"], input, out.data.train.num_classes,
-                              s.seed));
+      supernet::build_network(model, input, out.data.train.num_classes, s.seed));
   restore(std::move(detail->weights), out.net->params().theta(), where, "weights");
   restore(std::move(detail->state), out.net->params().state(), where, "BatchNorm statistics");
   return out;

@@ -15,7 +15,6 @@ namespace nas::search {
 
 struct StoredNetwork {
   RunSummary run;
-  std::string model_yaml;                   // the layers the network was built from
   std::unique_ptr<supernet::Network> net;
   supernet::DataSplits data;
 };

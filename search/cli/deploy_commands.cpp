@@ -1,6 +1,7 @@
 // nas eval and nas export: a finished run's network on the host, in float and in int8, and as generated C.
 #include <fmt/format.h>
 
+#include <functional>
 #include <iostream>
 
 #include "deploy/codegen.h"
@@ -12,6 +13,22 @@
 #include "supernet/trainer.h"
 
 namespace nas::cli {
+
+namespace {
+
+// The run's int8 lowering, with the cheap refusals first: the calibration options, the run itself, then whatever
+// `ready` checks (export: the output directory), before the seconds of calibration the progress line announces.
+search::Int8Deployment quantize_run(const search::ResultsDb& db, const DeployArgs& args, search::Progress& progress,
+                                    const std::function<void()>& ready = {}) {
+  deploy::check(args.calibration);
+  auto stored = search::load_stored_network(db, args.run_id);
+  if (ready) ready();
+  progress.message(fmt::format("run {}: folding BatchNorm, calibrating on {} training images ({})", args.run_id,
+                               args.calibration.images, args.calibration.method));
+  return search::prepare_int8(std::move(stored), args.calibration);
+}
+
+}  // namespace
 
 int command_eval(const DeployArgs& args, const std::string& db_path, bool json) {
   require_existing(db_path);
@@ -27,11 +44,7 @@ int command_eval(const DeployArgs& args, const std::string& db_path, bool json) 
     text = fmt::format("{}: {} test images\n  float  {:.2f} %\n", search::run_label(stored.run),
                        stored.data.test.count, 100 * result.accuracy);
   } else {
-    deploy::check(args.calibration);
-    auto stored = search::load_stored_network(db, args.run_id);
-    progress.message(fmt::format("run {}: folding BatchNorm, calibrating on {} training images ({})", args.run_id,
-                                 args.calibration.images, args.calibration.method));
-    auto d = search::prepare_int8(std::move(stored), args.calibration);
+    auto d = quantize_run(db, args, progress);
     deploy::Int8Executor executor(d.model);
     const auto r = deploy::evaluate_int8(*d.stored.net, executor, d.stored.data.test, [&](int32_t done, int32_t all) {
       if (done == all || done % 2000 == 0) progress.message(fmt::format("int8 evaluation: {}/{} images", done, all));
@@ -66,13 +79,8 @@ int command_export(const DeployArgs& args, const std::string& db_path, bool json
   require_existing(db_path);
   const search::ResultsDb db(db_path);
   const supernet::ThreadBudget threads(args.threads);
-  deploy::check(args.calibration);
-  auto stored = search::load_stored_network(db, args.run_id);
-  deploy::make_output_dir(args.out);
-  search::Progress(search::Progress::detect(json))
-      .message(fmt::format("run {}: folding BatchNorm, calibrating on {} training images ({})", args.run_id,
-                           args.calibration.images, args.calibration.method));
-  auto d = search::prepare_int8(std::move(stored), args.calibration);
+  search::Progress progress(search::Progress::detect(json));
+  auto d = quantize_run(db, args, progress, [&] { deploy::make_output_dir(args.out); });
   const auto code = deploy::generate_c(d.model, d.plan, fmt::format("run {} of {}", args.run_id, db_path));
   deploy::write_c_files(code, args.out);
   if (json) {

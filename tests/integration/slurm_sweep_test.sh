@@ -22,14 +22,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-fail() {
-  echo "FAIL: $*" >&2
-  exit 1
-}
-check() {  # description, expected, actual
-  [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
-  echo "ok: $1 ($3)"
-}
+# shellcheck source=tests/integration/small_search.sh
+source "$root/tests/integration/small_search.sh"  # fail, check
 
 cat > "$work/search.yaml" <<'YAML'
 name: sweep_integration
