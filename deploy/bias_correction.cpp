@@ -26,9 +26,10 @@ class Int8Activations {
     return v.data() + image * bytes;
   }
   void run(const Int8Op& op) {
+    std::vector<int8_t> scratch(static_cast<size_t>(scratch_bytes(model_, op)));
     for (int32_t i = 0; i < images_; ++i) {
       const int8_t* inputs[2] = {at(op.inputs[0], i), op.inputs.size() > 1 ? at(op.inputs[1], i) : nullptr};
-      run_op(model_, op, inputs, at(op.output, i));
+      run_op(model_, op, inputs, at(op.output, i), scratch.empty() ? nullptr : scratch.data());
     }
   }
   void release(int32_t tensor) { std::vector<int8_t>().swap(values_[static_cast<size_t>(tensor)]); }

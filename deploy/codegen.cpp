@@ -59,6 +59,7 @@ void print_call(std::ostringstream& out, const Int8Model& model, const cost_mode
   const KernelCall c = kernel_call(model, op);
   auto at = [&](int32_t tensor) { return fmt::format("arena + {}", plan.tensor_offset[static_cast<size_t>(tensor)]); };
   const std::string p = fmt::format("op{}_", j);
+  const int64_t scratch = plan.scratch_offset[j];
   out << "  {  /* " << comment_text(op.name) << " */\n";
   switch (op.kind) {
     case Int8OpKind::conv:
@@ -72,7 +73,11 @@ void print_call(std::ostringstream& out, const Int8Model& model, const cost_mode
           << ", output_dims = " << dims(c.output) << ";\n";
       out << "    " << (op.kind == Int8OpKind::depthwise ? "mcunas_depthwise_conv_s8" : "mcunas_conv_s8")
           << "(&params, &quant, &input_dims, " << at(op.inputs[0]) << ", &filter_dims, " << p << "weights, " << p
-          << "bias, &output_dims, " << at(op.output) << ");\n";
+          << "bias, &output_dims, " << at(op.output)
+          << (op.kind == Int8OpKind::depthwise ? ""
+              : scratch >= 0 ? fmt::format(", arena + {}", scratch)
+                             : std::string(", NULL"))
+          << ");\n";
       break;
     case Int8OpKind::max_pool:
     case Int8OpKind::avg_pool:

@@ -26,13 +26,15 @@ std::span<const int8_t> Int8Executor::output() const {
 }
 
 void Int8Executor::invoke() {
-  for (const Int8Op& op : model_.ops) {
+  for (size_t j = 0; j < model_.ops.size(); ++j) {
+    const Int8Op& op = model_.ops[j];
     const int8_t* inputs[2] = {tensor(op.inputs[0]), op.inputs.size() > 1 ? tensor(op.inputs[1]) : nullptr};
-    run_op(model_, op, inputs, tensor(op.output));
+    const int64_t scratch = plan_.scratch_offset[j];
+    run_op(model_, op, inputs, tensor(op.output), scratch >= 0 ? arena_.data() + scratch : nullptr);
   }
 }
 
-void run_op(const Int8Model& model, const Int8Op& op, const int8_t* const* inputs, int8_t* out) {
+void run_op(const Int8Model& model, const Int8Op& op, const int8_t* const* inputs, int8_t* out, void* scratch) {
   const KernelCall call = kernel_call(model, op);
   const int8_t* in = inputs[0];
   const mcunas_channel_quant quant{op.multiplier.data(), op.shift.data()};
@@ -40,7 +42,7 @@ void run_op(const Int8Model& model, const Int8Op& op, const int8_t* const* input
     case Int8OpKind::conv:
     case Int8OpKind::fully_connected:
       mcunas_conv_s8(&call.conv, &quant, &call.input, in, &call.filter, op.weights.data(), op.bias.data(),
-                     &call.output, out);
+                     &call.output, out, scratch);
       break;
     case Int8OpKind::depthwise:
       mcunas_depthwise_conv_s8(&call.conv, &quant, &call.input, in, &call.filter, op.weights.data(), op.bias.data(),

@@ -32,8 +32,9 @@ class Int8Executor {
   std::vector<int8_t> arena_;
 };
 
-// Runs one op's kernel: `inputs` holds one pointer per op input (two for add), each to its whole tensor.
-void run_op(const Int8Model& model, const Int8Op& op, const int8_t* const* inputs, int8_t* output);
+// Runs one op's kernel: `inputs` holds one pointer per op input (two for add), each to its whole tensor; `scratch`
+// holds scratch_bytes(model, op) bytes (any alignment), or is null where that is 0.
+void run_op(const Int8Model& model, const Int8Op& op, const int8_t* const* inputs, int8_t* output, void* scratch);
 
 // Quantises one normalised float image (what the float network takes) with the model's input parameters.
 void quantize_input(const Int8Model& model, std::span<const float> image, std::span<int8_t> out);

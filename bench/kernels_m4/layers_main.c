@@ -2,6 +2,7 @@
  * deploy/firmware/qemu_icount_plugin.c counts between: int8 conv 3x3 on 16x16x16 -> 16 channels with padding 1
  * (589,824 MACs, the layer DESIGN.md gives CMSIS-NN's 2.33 instructions/MAC for), conv 1x1 on the same input
  * (65,536 MACs), depthwise 3x3 with padding 1 (36,864 MACs), fully connected 1024 -> 16 (16,384 MACs). */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mcunas_kernels.h"
@@ -11,6 +12,7 @@
 
 static int8_t input[16 * 16 * 16], weights[16 * 3 * 3 * 16], output[16 * 16 * 16];
 static int32_t bias[16], multiplier[16], shift[16];
+static int16_t scratch[2 * 3 * 3 * 16]; /* two im2col columns (mcunas_conv_s8_scratch_bytes) */
 
 int main(void) {
   uint32_t state = 7u;
@@ -27,9 +29,9 @@ int main(void) {
   const mcunas_dims f3 = {16, 3, 3, 16}, f1 = {16, 1, 1, 16}, dw = {1, 3, 3, 16};
   const mcunas_fc_params fc = {3, -5, 1518500250, -9, -128, 127};
   MARK();
-  mcunas_conv_s8(&padded, &q, &in, input, &f3, weights, bias, &out, output);
+  mcunas_conv_s8(&padded, &q, &in, input, &f3, weights, bias, &out, output, scratch);
   MARK();
-  mcunas_conv_s8(&unpadded, &q, &in, input, &f1, weights, bias, &out, output);
+  mcunas_conv_s8(&unpadded, &q, &in, input, &f1, weights, bias, &out, output, NULL);
   MARK();
   mcunas_depthwise_conv_s8(&padded, &q, &in, input, &dw, weights, bias, &out, output);
   MARK();

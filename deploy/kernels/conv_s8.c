@@ -2,6 +2,7 @@
  * ptrdiff_t: native width on the core (64-bit arithmetic costs a Cortex-M extra instructions per address). */
 #include <stddef.h>
 
+#include "conv_dsp.h"
 #include "mcunas_kernels.h"
 #include "requantize.h"
 #include "window.h"
@@ -38,7 +39,7 @@ static void convolve_pixel(const mcunas_conv_params *p, const mcunas_channel_qua
 
 void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, const mcunas_dims *in_dims,
                     const int8_t *input, const mcunas_dims *f_dims, const int8_t *weights, const int32_t *bias,
-                    const mcunas_dims *out_dims, int8_t *output) {
+                    const mcunas_dims *out_dims, int8_t *output, void *scratch) {
   const int32_t in_h = in_dims->h, in_w = in_dims->w, in_c = in_dims->c;
   const int32_t k_h = f_dims->h, k_w = f_dims->w;
   const int32_t out_h = out_dims->h, out_w = out_dims->w, out_c = out_dims->c;
@@ -47,12 +48,49 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
     /* 1x1, stride 1, no padding: the input is one row of pixels and each window is one of them, so the window
      * arithmetic drops out. */
     const int32_t pixels = in_dims->n * in_h * in_w;
-    for (int32_t px = 0; px < pixels; ++px) {
+    int32_t px = 0;
+#ifdef MCUNAS_DSP_PATH
+    for (; px + 2 <= pixels; px += 2)
+      mcunas_conv_two_pixels(p, q, input + (ptrdiff_t)px * in_c, 1, in_c, weights, bias, out_c,
+                             output + (ptrdiff_t)px * out_c);
+#endif
+    for (; px < pixels; ++px) {
       const mcunas_window win = {0, px, 0, 1, px, px + 1};
       convolve_pixel(p, q, input, pixels, in_c, &win, 1, 1, weights, bias, out_c, output + (ptrdiff_t)px * out_c);
     }
     return;
   }
+#ifdef MCUNAS_DSP_PATH
+  if (scratch) { /* two im2col columns, then blocks of 2 pixels x 2 channels (conv_dsp.h) */
+    int16_t *columns = (int16_t *)scratch;
+    const ptrdiff_t k = (ptrdiff_t)k_h * k_w * in_c;
+    for (int32_t b = 0; b < in_dims->n; ++b) {
+      const int8_t *in_batch = input + (ptrdiff_t)b * in_h * in_w * in_c;
+      int8_t *out_batch = output + (ptrdiff_t)b * out_h * out_w * out_c;
+      const int32_t pixels = out_h * out_w;
+      for (int32_t px = 0; px < pixels; ++px) {
+        const int32_t oy = px / out_w, ox = px % out_w;
+        if (px + 1 == pixels) { /* an odd last pixel alone */
+          const mcunas_window win =
+              mcunas_clip_window(oy, ox, p->stride_h, p->stride_w, p->pad_h, p->pad_w, k_h, k_w, in_h, in_w);
+          convolve_pixel(p, q, in_batch, in_w, in_c, &win, k_h, k_w, weights, bias, out_c,
+                         out_batch + (ptrdiff_t)px * out_c);
+          break;
+        }
+        const int32_t oy1 = (px + 1) / out_w, ox1 = (px + 1) % out_w;
+        mcunas_im2col_s8(columns, 0, in_batch, in_h, in_w, in_c, oy * p->stride_h - p->pad_h,
+                         ox * p->stride_w - p->pad_w, k_h, k_w, p->input_offset);
+        mcunas_im2col_s8(columns, 1, in_batch, in_h, in_w, in_c, oy1 * p->stride_h - p->pad_h,
+                         ox1 * p->stride_w - p->pad_w, k_h, k_w, p->input_offset);
+        mcunas_conv_two_pixels(p, q, columns, 0, k, weights, bias, out_c, out_batch + (ptrdiff_t)px * out_c);
+        ++px;
+      }
+    }
+    return;
+  }
+#else
+  (void)scratch;
+#endif
   for (int32_t b = 0; b < in_dims->n; ++b) {
     const int8_t *in_batch = input + (ptrdiff_t)b * in_h * in_w * in_c;
     int8_t *out_batch = output + (ptrdiff_t)b * out_h * out_w * out_c;

@@ -41,10 +41,12 @@ typedef struct {
 } mcunas_channel_quant;
 
 /* 2-D convolution. filter: out_c (n) x k_h (h) x k_w (w) x in_c (c), weights OHWI. bias: out_c values or NULL. A 1x1,
- * stride 1, unpadded convolution takes a faster path with the same result. */
+ * stride 1, unpadded convolution takes a faster path with the same result. scratch: mcunas_conv_s8_scratch_bytes()
+ * bytes, any alignment, for the DSP path's im2col columns; NULL makes the DSP path go pixel by pixel (slower, the
+ * same result); the portable path ignores it. */
 void mcunas_conv_s8(const mcunas_conv_params *params, const mcunas_channel_quant *quant, const mcunas_dims *input_dims,
                     const int8_t *input, const mcunas_dims *filter_dims, const int8_t *weights, const int32_t *bias,
-                    const mcunas_dims *output_dims, int8_t *output);
+                    const mcunas_dims *output_dims, int8_t *output, void *scratch);
 /* Scratch bytes the caller reserves for one call (the DSP path's buffer; the portable path uses none). */
 int32_t mcunas_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                      const mcunas_dims *filter_dims);

@@ -11,17 +11,18 @@
 
 #include <stdint.h>
 
-static inline int32_t mcunas_clamp_s32(int64_t v) {
-  return v > INT32_MAX ? INT32_MAX : (v < INT32_MIN ? INT32_MIN : (int32_t)v);
-}
-
+/* shift in [-31, 31] (deploy/quantize_multiplier.cpp gives no less than -31). Written for 32-bit cores: one 32 x 32
+ * -> 64 multiply (SMULL), no 64-bit shifts. */
 static inline int32_t mcunas_requantize(int32_t acc, int32_t multiplier, int32_t shift) {
-  const int32_t left = shift > 0 ? shift : 0;
-  const int32_t right = shift < 0 ? -shift : 0;
-  /* Step 1 saturates instead of overflowing (TFLite leaves that case undefined). */
-  const int32_t x = mcunas_clamp_s32((int64_t)acc * ((int64_t)1 << left));
+  int32_t x = acc;
+  if (shift > 0) { /* step 1 saturates instead of overflowing (TFLite leaves that case undefined) */
+    const int32_t limit = INT32_MAX >> shift;
+    x = acc > limit ? INT32_MAX : (acc < -limit - 1 ? INT32_MIN : (int32_t)((uint32_t)acc << shift));
+  }
   const int32_t h = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
-  const int32_t mask = (int32_t)(((int64_t)1 << right) - 1);
+  if (shift >= 0) return h;
+  const int32_t right = -shift;
+  const int32_t mask = (int32_t)((1u << right) - 1u);
   const int32_t remainder = h & mask;
   const int32_t threshold = (mask >> 1) + (h < 0 ? 1 : 0);
   return (h >> right) + (remainder > threshold ? 1 : 0);

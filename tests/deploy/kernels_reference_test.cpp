@@ -94,7 +94,7 @@ void check_convolutions(bool depthwise) {
     if (depthwise)
       mcunas_depthwise_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, got.data());
     else
-      mcunas_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, got.data());
+      mcunas_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, got.data(), nullptr);
 
     size_t i = 0;
     for (int32_t b = 0; b < n; ++b)

@@ -1,5 +1,7 @@
-/* 160 random int8 layers (convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts,
- * strides, paddings, extreme inputs), each printed as a hash of its output bytes. Built for the host and for
+/* 240 random int8 layers (convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
+ * (half of them multiples of four, which take the DSP path's word-wise im2col), strides, paddings, extreme inputs),
+ * each printed as a hash of its output bytes. General convolutions get their scratch at an odd address, as the arena
+ * may place it. Built for the host and for
  * Cortex-M3 (portable path) and Cortex-M4 / M7 (DSP path) in QEMU, the printouts must be identical
  * (tests/integration/firmware_qemu_test.sh): the DSP path gives the portable path's bits. */
 #include <stdint.h>
@@ -24,6 +26,7 @@ static int32_t between(int32_t lo, int32_t hi) { return lo + (int32_t)((next() >
 enum { kMaxIn = 10 * 10 * 24, kMaxWeights = 24 * 5 * 5 * 24, kMaxChannels = 24 };
 static int8_t input[kMaxIn], weights[kMaxWeights], output[kMaxIn];
 static int32_t bias[kMaxChannels], multiplier[kMaxChannels], shift[kMaxChannels];
+static int8_t scratch[4 * 5 * 5 * 24 + 1]; /* mcunas_conv_s8_scratch_bytes of the largest layer, one byte more */
 
 static void fill(int8_t *v, int32_t n, int extremes) {
   for (int32_t i = 0; i < n; ++i) v[i] = extremes ? (next() >> 31 ? 127 : -128) : (int8_t)(next() >> 24);
@@ -45,9 +48,10 @@ static void print_hash(int32_t layer, char kind, const int8_t *v, int32_t n) {
 }
 
 int main(void) {
-  for (int32_t layer = 0; layer < 160; ++layer) {
+  for (int32_t layer = 0; layer < 240; ++layer) {
     const int32_t kind = layer % 4, extremes = layer % 7 == 0;
-    const int32_t h = between(1, 10), w = between(1, 10), in_c = between(1, 24), out_c = between(1, 24);
+    const int32_t h = between(1, 10), w = between(1, 10), out_c = between(1, 24);
+    const int32_t in_c = layer % 8 < 4 ? 4 * between(1, 6) : between(1, 24);
     const int32_t k = kind == 1 ? 1 : 2 * between(0, 2) + 1, stride = kind == 1 ? 1 : between(1, 2);
     const int32_t pad = kind == 1 ? 0 : between(0, k / 2);
     const int32_t out_h = (h + 2 * pad - k) / stride + 1, out_w = (w + 2 * pad - k) / stride + 1;
@@ -66,7 +70,8 @@ int main(void) {
     if (kind == 0 || kind == 1) { /* general convolution, or the 1x1 path */
       const mcunas_dims f = {out_c, k, k, in_c}, o = {1, out_h, out_w, out_c};
       fill(weights, out_c * k * k * in_c, extremes);
-      mcunas_conv_s8(&p, &q, &in_dims, input, &f, weights, bias, &o, output);
+      if (mcunas_conv_s8_scratch_bytes(&p, &in_dims, &f) > (int32_t)sizeof scratch - 1) return 1;
+      mcunas_conv_s8(&p, &q, &in_dims, input, &f, weights, bias, &o, output, scratch + 1);
       print_hash(layer, kind ? 'p' : 'c', output, out_h * out_w * out_c);
     } else if (kind == 2) {
       const mcunas_dims f = {1, k, k, in_c}, o = {1, out_h, out_w, in_c};

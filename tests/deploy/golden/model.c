@@ -98,7 +98,7 @@ int mcunas_invoke(const int8_t *input, int8_t *output) {
     static const mcunas_conv_params params = {2, 2, 1, 1, 3, -100, -100, 127};
     static const mcunas_channel_quant quant = {op0_multiplier, op0_shift};
     static const mcunas_dims input_dims = {1, 6, 6, 2}, filter_dims = {4, 3, 3, 2}, output_dims = {1, 3, 3, 4};
-    mcunas_conv_s8(&params, &quant, &input_dims, arena + 0, &filter_dims, op0_weights, op0_bias, &output_dims, arena + 144);
+    mcunas_conv_s8(&params, &quant, &input_dims, arena + 0, &filter_dims, op0_weights, op0_bias, &output_dims, arena + 144, arena + 72);
   }
   MCUNAS_LAYER_MARK();
   {  /* b2.dw */
@@ -112,7 +112,7 @@ int mcunas_invoke(const int8_t *input, int8_t *output) {
     static const mcunas_conv_params params = {1, 1, 0, 0, 128, 5, -128, 127};
     static const mcunas_channel_quant quant = {op2_multiplier, op2_shift};
     static const mcunas_dims input_dims = {1, 3, 3, 4}, filter_dims = {4, 1, 1, 4}, output_dims = {1, 3, 3, 4};
-    mcunas_conv_s8(&params, &quant, &input_dims, arena + 72, &filter_dims, op2_weights, op2_bias, &output_dims, arena + 0);
+    mcunas_conv_s8(&params, &quant, &input_dims, arena + 72, &filter_dims, op2_weights, op2_bias, &output_dims, arena + 0, NULL);
   }
   MCUNAS_LAYER_MARK();
   {  /* join */
@@ -130,7 +130,7 @@ int mcunas_invoke(const int8_t *input, int8_t *output) {
     static const mcunas_conv_params params = {1, 1, 0, 0, 128, 7, -128, 127};
     static const mcunas_channel_quant quant = {op5_multiplier, op5_shift};
     static const mcunas_dims input_dims = {1, 1, 1, 4}, filter_dims = {3, 1, 1, 4}, output_dims = {1, 1, 1, 3};
-    mcunas_conv_s8(&params, &quant, &input_dims, arena + 16, &filter_dims, op5_weights, op5_bias, &output_dims, arena + 0);
+    mcunas_conv_s8(&params, &quant, &input_dims, arena + 16, &filter_dims, op5_weights, op5_bias, &output_dims, arena + 0, NULL);
   }
   MCUNAS_LAYER_MARK();
   memcpy(output, arena + 0, MCUNAS_OUTPUT_SIZE);

@@ -1,0 +1,181 @@
+/* The convolution's DSP path (Cortex-M4/M7, MCUNAS_DSP_PATH): a block of two output pixels by two output channels
+ * per pass, four accumulators, so each weight word and each input word feeds two SMLADs each time it is split.
+ * Internal to conv_s8.c (not part of the interface).
+ *
+ * General convolutions first copy each pixel's window into an im2col column in the caller's scratch: K = k_h * k_w *
+ * in_c values, (x + input_offset) as int16, padding taps 0, and every group of four values (x0, x1, x2, x3) stored as
+ * the pairs (x0, x2), (x1, x3) — the order SXTB16 splits a weight word into, so the column needs no splitting in the
+ * inner loop and the weights need no reordering in flash. That loop is then 2 weight loads, 4 SXTB16, 4 column loads
+ * and 8 SMLADs for 16 MACs. An unpadded 1x1 convolution reads its two pixels in place (no scratch) and splits both
+ * input words instead (SXTAB16 adds the offset on the way). Integer sums in another order: the portable path's bits,
+ * which QEMU checks (tests/integration/firmware_qemu_test.sh). */
+#ifndef MCUNAS_CONV_DSP_H
+#define MCUNAS_CONV_DSP_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "mcunas_kernels.h"
+#include "requantize.h"
+#include "window.h"
+
+#ifdef MCUNAS_DSP_PATH
+
+static inline int16x2_t mcunas_load_pair(const int16_t *p) {
+  int16x2_t v;
+  memcpy(&v, p, 4); /* one LDR: the scratch is byte-aligned in the arena, and LDR may be unaligned on v7E-M */
+  return v;
+}
+
+/* The two columns share one buffer, interleaved group by group so the inner loop reads both through one pointer:
+ * group g of pixel p (its pairs (x0, x2), (x1, x3)) at int16 offset 8g + 4p; a tail of fewer than four values
+ * (k % 4) follows all groups, pixel 0's then pixel 1's, in order. */
+static inline ptrdiff_t mcunas_im2col_slot(ptrdiff_t i, ptrdiff_t k, int pixel) {
+  static const unsigned char order[4] = {0, 2, 1, 3};
+  const ptrdiff_t full = k & ~(ptrdiff_t)3;
+  return i < full ? 2 * (i & ~(ptrdiff_t)3) + 4 * pixel + order[i & 3] : 2 * full + pixel * (k - full) + (i - full);
+}
+
+/* Zeroes the slots of values [i, i + n) of one pixel, n a multiple of four (whole groups). */
+static inline void mcunas_im2col_zero(int16_t *columns, ptrdiff_t i, ptrdiff_t n, int pixel) {
+  for (int16_t *dst = columns + 2 * i + 4 * pixel, *end = dst + 2 * n; dst < end; dst += 8) memset(dst, 0, 8);
+}
+
+/* The window of one output pixel (origin y0, x0, possibly in the padding) as column `pixel` (0 or 1). */
+static void mcunas_im2col_s8(int16_t *columns, int pixel, const int8_t *in_batch, int32_t in_h, int32_t in_w,
+                             int32_t in_c, int32_t y0, int32_t x0, int32_t k_h, int32_t k_w, int32_t input_offset) {
+  const ptrdiff_t row_values = (ptrdiff_t)k_w * in_c, k = (ptrdiff_t)k_h * row_values;
+  if ((in_c & 3) == 0) { /* groups of four never straddle a tap: whole words, split on the way */
+    const int16x2_t offset = (int16x2_t)(((uint32_t)input_offset & 0xFFFFu) | ((uint32_t)input_offset << 16));
+    for (int32_t ky = 0; ky < k_h; ++ky) {
+      const ptrdiff_t row = ky * row_values;
+      const int32_t iy = y0 + ky;
+      const int32_t x_begin = x0 < 0 ? 0 : x0, x_end = x0 + k_w > in_w ? in_w : x0 + k_w;
+      if (iy < 0 || iy >= in_h || x_begin >= x_end) {
+        mcunas_im2col_zero(columns, row, row_values, pixel);
+        continue;
+      }
+      const ptrdiff_t lead = (ptrdiff_t)(x_begin - x0) * in_c, run = (ptrdiff_t)(x_end - x_begin) * in_c;
+      mcunas_im2col_zero(columns, row, lead, pixel);
+      const int8_t *src = in_batch + ((ptrdiff_t)iy * in_w + x_begin) * in_c;
+      int16_t *dst = columns + 2 * (row + lead) + 4 * pixel;
+      for (ptrdiff_t i = 0; i < run; i += 4, dst += 8) {
+        const uint32_t x = mcunas_load_word(src + i);
+        const int16x2_t even = __sxtab16(offset, (int8x4_t)x), odd = mcunas_sxtab16_ror8(offset, x);
+        memcpy(dst, &even, 4);
+        memcpy(dst + 2, &odd, 4);
+      }
+      mcunas_im2col_zero(columns, row + lead + run, row_values - lead - run, pixel);
+    }
+    return;
+  }
+  /* Few input channels (a first layer): value by value, each to its slot. */
+  for (int32_t ky = 0; ky < k_h; ++ky)
+    for (int32_t kx = 0; kx < k_w; ++kx) {
+      const int32_t iy = y0 + ky, ix = x0 + kx;
+      const int inside = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w;
+      const int8_t *src = in_batch + ((ptrdiff_t)iy * in_w + ix) * in_c;
+      for (int32_t c = 0; c < in_c; ++c) {
+        const ptrdiff_t i = ky * row_values + (ptrdiff_t)kx * in_c + c;
+        columns[mcunas_im2col_slot(i, k, pixel)] = (int16_t)(inside ? src[c] + input_offset : 0);
+      }
+    }
+}
+
+/* Output channels o and o + 1 (or only o when `pair` is 0) of the two pixels in `columns`. */
+static inline void mcunas_block_2x2(const int16_t *columns, ptrdiff_t k, const int8_t *w0, int pair, int32_t *acc) {
+  const int8_t *w1 = pair ? w0 + k : w0;
+  int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3]; /* a<channel><pixel> */
+  const int16_t *c = columns;
+  const int8_t *const w0_end = w0 + (k & ~(ptrdiff_t)3);
+  for (; w0 < w0_end; w0 += 4, w1 += 4, c += 8) {
+    const uint32_t k0 = mcunas_load_word(w0), k1 = mcunas_load_word(w1);
+    const int16x2_t p0e = mcunas_load_pair(c), p0o = mcunas_load_pair(c + 2);
+    const int16x2_t p1e = mcunas_load_pair(c + 4), p1o = mcunas_load_pair(c + 6);
+    const int16x2_t k0e = __sxtb16((int8x4_t)k0), k0o = mcunas_sxtb16_ror8(k0);
+    a00 = __smlad(k0e, p0e, __smlad(k0o, p0o, a00));
+    a01 = __smlad(k0e, p1e, __smlad(k0o, p1o, a01));
+    const int16x2_t k1e = __sxtb16((int8x4_t)k1), k1o = mcunas_sxtb16_ror8(k1);
+    a10 = __smlad(k1e, p0e, __smlad(k1o, p0o, a10));
+    a11 = __smlad(k1e, p1e, __smlad(k1o, p1o, a11));
+  }
+  const ptrdiff_t tail = k & 3;
+  for (ptrdiff_t i = 0; i < tail; ++i) {
+    a00 += c[i] * w0[i];
+    a01 += c[tail + i] * w0[i];
+    a10 += c[i] * w1[i];
+    a11 += c[tail + i] * w1[i];
+  }
+  acc[0] = a00;
+  acc[1] = a01;
+  acc[2] = a10;
+  acc[3] = a11;
+}
+
+/* The same block read from two int8 pixels in place (x0 and x0 + k): the 1x1 path. */
+static inline void mcunas_block_2x2_s8(const int8_t *x0, ptrdiff_t k, const int8_t *w0, int pair,
+                                       int32_t input_offset, int32_t *acc) {
+  const int8_t *x1 = x0 + k, *w1 = pair ? w0 + k : w0;
+  const int16x2_t offset = (int16x2_t)(((uint32_t)input_offset & 0xFFFFu) | ((uint32_t)input_offset << 16));
+  int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+  ptrdiff_t i = 0;
+  for (; i + 4 <= k; i += 4) {
+    const uint32_t k0 = mcunas_load_word(w0 + i), k1 = mcunas_load_word(w1 + i);
+    const uint32_t v0 = mcunas_load_word(x0 + i), v1 = mcunas_load_word(x1 + i);
+    const int16x2_t k0e = __sxtb16((int8x4_t)k0), k0o = mcunas_sxtb16_ror8(k0);
+    const int16x2_t k1e = __sxtb16((int8x4_t)k1), k1o = mcunas_sxtb16_ror8(k1);
+    const int16x2_t p0e = __sxtab16(offset, (int8x4_t)v0), p0o = mcunas_sxtab16_ror8(offset, v0);
+    const int16x2_t p1e = __sxtab16(offset, (int8x4_t)v1), p1o = mcunas_sxtab16_ror8(offset, v1);
+    a00 = __smlad(k0e, p0e, __smlad(k0o, p0o, a00));
+    a01 = __smlad(k0e, p1e, __smlad(k0o, p1o, a01));
+    a10 = __smlad(k1e, p0e, __smlad(k1o, p0o, a10));
+    a11 = __smlad(k1e, p1e, __smlad(k1o, p1o, a11));
+  }
+  for (; i < k; ++i) {
+    const int32_t p0 = x0[i] + input_offset, p1 = x1[i] + input_offset;
+    a00 += p0 * w0[i];
+    a01 += p1 * w0[i];
+    a10 += p0 * w1[i];
+    a11 += p1 * w1[i];
+  }
+  acc[0] = a00;
+  acc[1] = a01;
+  acc[2] = a10;
+  acc[3] = a11;
+}
+
+/* Every output channel of two pixels (out0 and out0 + out_c), from two im2col columns (`in_place` 0) or from two
+ * int8 pixels read in place (`in_place` 1). The parameters sit in locals: the int8 stores may alias anything, so
+ * the compiler would otherwise load them again for every output. */
+static void mcunas_conv_two_pixels(const mcunas_conv_params *p, const mcunas_channel_quant *q, const void *columns,
+                                   int in_place, ptrdiff_t k, const int8_t *weights, const int32_t *bias,
+                                   int32_t out_c, int8_t *out0) {
+  const int32_t input_offset = p->input_offset, output_offset = p->output_offset;
+  const int32_t act_min = p->act_min, act_max = p->act_max;
+  const int32_t *const multiplier = q->multiplier, *const shift = q->shift;
+  int8_t *out1 = out0 + out_c;
+  for (int32_t o = 0; o < out_c; o += 2) {
+    const int pair = o + 1 < out_c;
+    const int32_t b0 = bias ? bias[o] : 0, b1 = bias && pair ? bias[o + 1] : 0;
+    int32_t acc[4] = {b0, b0, b1, b1};
+    const int8_t *w = weights + (ptrdiff_t)o * k;
+    if (in_place)
+      mcunas_block_2x2_s8((const int8_t *)columns, k, w, pair, input_offset, acc);
+    else
+      mcunas_block_2x2((const int16_t *)columns, k, w, pair, acc);
+    const int32_t m0 = multiplier[o], s0 = shift[o];
+    const int8_t r00 = mcunas_requantize_to_s8(acc[0], m0, s0, output_offset, act_min, act_max);
+    const int8_t r01 = mcunas_requantize_to_s8(acc[1], m0, s0, output_offset, act_min, act_max);
+    out0[o] = r00;
+    out1[o] = r01;
+    if (!pair) break;
+    const int32_t m1 = multiplier[o + 1], s1 = shift[o + 1];
+    const int8_t r10 = mcunas_requantize_to_s8(acc[2], m1, s1, output_offset, act_min, act_max);
+    const int8_t r11 = mcunas_requantize_to_s8(acc[3], m1, s1, output_offset, act_min, act_max);
+    out0[o + 1] = r10;
+    out1[o + 1] = r11;
+  }
+}
+
+#endif /* MCUNAS_DSP_PATH */
+#endif /* MCUNAS_CONV_DSP_H */
