@@ -51,8 +51,8 @@ std::vector<std::string> path_names() {
 Target parse_target(const YAML::Node& root) {
   yk::check_keys(root, "target",
                  {"name", "description", "core", "clock_hz", "sram_bytes", "flash_bytes", "ram_reserved_bytes",
-                  "flash_reserved_bytes", "dsp", "active_power_w", "qemu_machine", "latency", "code_bytes",
-                  "per_layer_code_bytes"});
+                  "flash_reserved_bytes", "dsp", "active_power_w", "qemu_machine", "image", "latency",
+                  "code_bytes", "per_layer_code_bytes"});
   Target t;
   t.name = read_string(root, "name");
   t.description = read_string(root, "description");
@@ -74,6 +74,16 @@ Target parse_target(const YAML::Node& root) {
   t.dsp = yk::read_scalar<bool>(child(root, "dsp", "dsp"), "dsp", "true or false");
   t.active_power_w = read_non_negative(root, "active_power_w", "active_power_w");
   t.qemu_machine = read_string(root, "qemu_machine");
+  if (root["image"]) {
+    const auto image = root["image"];
+    yk::check_keys(image, "image", {"flash_origin", "flash_bytes", "ram_origin", "ram_bytes"});
+    t.image = ImageLayout{read_bytes(image, "flash_origin", "image.flash_origin"),
+                          read_bytes(image, "flash_bytes", "image.flash_bytes"),
+                          read_bytes(image, "ram_origin", "image.ram_origin"),
+                          read_bytes(image, "ram_bytes", "image.ram_bytes")};
+    if (t.image->flash_bytes <= 0 || t.image->ram_bytes <= 0)
+      throw Error(yk::where("image", image), "flash_bytes and ram_bytes must be > 0");
+  }
   t.per_layer_code_bytes = read_bytes(root, "per_layer_code_bytes", "per_layer_code_bytes");
 
   // Every path must be priced: a missing one would silently cost nothing.

@@ -5,6 +5,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,14 @@ struct LatencyCoefficients {
   double per_mac = 0;
   double per_output = 0;
   double per_call = 0;
+};
+
+// Where a firmware image for the board goes (deploy's linker script): the application's flash region (after any
+// bootloader) and its RAM. Absent for boards mcunas cannot link a bootable image for (e.g. the RP2040, whose XIP
+// flash needs a second-stage boot loader); those still run in QEMU.
+struct ImageLayout {
+  int64_t flash_origin = 0, flash_bytes = 0;
+  int64_t ram_origin = 0, ram_bytes = 0;
 };
 
 struct Target {
@@ -32,6 +41,7 @@ struct Target {
   bool dsp = false;                  // Armv7E-M DSP extension (SMLAD etc.)
   double active_power_w = 0;         // while running inference
   std::string qemu_machine;          // nearest qemu-system-arm machine, for deploy's measurements
+  std::optional<ImageLayout> image;  // `image:` in the YAML
   std::array<LatencyCoefficients, kKernelPathCount> latency{};
   std::array<int64_t, kKernelPathCount> code_bytes{};  // kernel code, counted once if any layer uses the path
   int64_t per_layer_code_bytes = 0;                    // call site and layer descriptor, per layer

@@ -2,9 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "deploy/c_text.h"
 #include "deploy/kernel_call.h"
 #include "supernet/error.h"
 #include "supernet/file_bytes.h"
@@ -12,31 +14,6 @@
 namespace nas::deploy {
 
 namespace {
-
-// Text safe inside a C block comment.
-std::string comment_text(std::string s) {
-  for (auto& ch : s)
-    if (ch == '\n' || ch == '\r' || static_cast<unsigned char>(ch) < 0x20) ch = ' ';
-  for (size_t at = s.find("*/"); at != std::string::npos; at = s.find("*/")) s.replace(at, 2, "* /");
-  for (size_t at = s.find("/*"); at != std::string::npos; at = s.find("/*")) s.replace(at, 2, "/ *");
-  return s;
-}
-
-// A float literal that reads back as the same float. A whole number gets a ".0": "2f" is not a C literal.
-std::string float_literal(double v) {
-  std::string s = fmt::format("{:.9g}", static_cast<float>(v));
-  if (s.find_first_of(".eE") == std::string::npos) s += ".0";
-  return s + "f";
-}
-
-template <class T>
-void print_array(std::ostringstream& out, const char* type, const std::string& name, const std::vector<T>& values) {
-  out << "static const " << type << " " << name << "[" << values.size() << "] = {";
-  for (size_t i = 0; i < values.size(); ++i) {
-    out << (i % 16 == 0 ? "\n    " : " ") << static_cast<int64_t>(values[i]) << (i + 1 < values.size() ? "," : "");
-  }
-  out << "\n};\n";
-}
 
 std::string dims(const mcunas_dims& d) { return fmt::format("{{{}, {}, {}, {}}}", d.n, d.h, d.w, d.c); }
 
@@ -165,10 +142,10 @@ GeneratedC generate_c(const Int8Model& model, const cost_models::ArenaPlan& plan
     c << fmt::format("/* op {}: {}, {} ({}x{}x{} -> {}x{}x{}) */\n", j, comment_text(op.name), kind_name(op.kind), ti.h,
                      ti.w, ti.c, to.h, to.w, to.c);
     const std::string p = fmt::format("op{}_", j);
-    print_array(c, "int8_t", p + "weights", op.weights);
-    print_array(c, "int32_t", p + "bias", op.bias);
-    print_array(c, "int32_t", p + "multiplier", op.multiplier);
-    print_array(c, "int32_t", p + "shift", op.shift);
+    print_array(c, "int8_t", p + "weights", std::span(op.weights));
+    print_array(c, "int32_t", p + "bias", std::span(op.bias));
+    print_array(c, "int32_t", p + "multiplier", std::span(op.multiplier));
+    print_array(c, "int32_t", p + "shift", std::span(op.shift));
     c << "\n";
   }
   c << "/* The arena as int32 words: 4-byte aligned for the kernels' scratch buffers. Planned offsets (bytes):\n";
@@ -180,9 +157,11 @@ GeneratedC generate_c(const Int8Model& model, const cost_models::ArenaPlan& plan
     if (plan.scratch_offset[j] >= 0)
       c << fmt::format(" *   {:>8}  scratch of {}\n", plan.scratch_offset[j], comment_text(model.ops[j].name));
   c << " */\nstatic int32_t arena_words[(MCUNAS_ARENA_BYTES + 3) / 4];\n\n"
-    << "/* Layer boundaries, for counting instructions per layer in QEMU (deploy/firmware/qemu_icount_plugin.c); a\n"
-    << " * firmware build defines it as the marker instruction. */\n"
-    << "#ifndef MCUNAS_LAYER_MARK\n#define MCUNAS_LAYER_MARK() ((void)0)\n#endif\n\n"
+    << "/* Layer boundaries, for counting instructions per layer in QEMU (deploy/firmware/qemu_icount_plugin.c): a\n"
+    << " * firmware build defines MCUNAS_QEMU_MARKERS to make each one the marker instruction. */\n"
+    << "#ifndef MCUNAS_LAYER_MARK\n#ifdef MCUNAS_QEMU_MARKERS\n"
+    << "#define MCUNAS_LAYER_MARK() __asm volatile(\"mov r11, r11\")\n#else\n"
+    << "#define MCUNAS_LAYER_MARK() ((void)0)\n#endif\n#endif\n\n"
     << "int mcunas_invoke(const int8_t *input, int8_t *output) {\n"
     << "  int8_t *const arena = (int8_t *)arena_words;\n"
     << "  memcpy(arena + " << plan.tensor_offset[static_cast<size_t>(model.input)] << ", input, MCUNAS_INPUT_SIZE);\n";
@@ -198,23 +177,37 @@ GeneratedC generate_c(const Int8Model& model, const cost_models::ArenaPlan& plan
 
 std::filesystem::path kernels_source_dir() { return MCUNAS_KERNELS_SOURCE_DIR; }
 
+std::vector<SourceFile> kernel_sources() {
+  std::vector<SourceFile> files;
+  for (const auto& entry : std::filesystem::directory_iterator(kernels_source_dir())) {
+    const auto ext = entry.path().extension();
+    if (ext != ".c" && ext != ".h") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    if (!in) throw Error(entry.path().string(), "cannot read the kernel source", Error::Kind::failure);
+    files.push_back({entry.path().filename().string(), text.str()});
+  }
+  std::sort(files.begin(), files.end(), [](const SourceFile& a, const SourceFile& b) { return a.name < b.name; });
+  return files;
+}
+
 void make_output_dir(const std::filesystem::path& dir) {
-  const std::filesystem::path kernels = dir / "kernels";
   std::error_code ec;
-  std::filesystem::create_directories(kernels, ec);
-  if (ec || !std::filesystem::is_directory(kernels))
+  std::filesystem::create_directories(dir, ec);
+  if (ec || !std::filesystem::is_directory(dir))
     throw Error(dir.string(), "cannot create the output directory (" +
                                   (ec ? ec.message() : std::string("a file is in the way")) +
                                   "); pass --out a writable directory");
-  const std::filesystem::path probe = kernels / ".mcunas-write-probe";  // an existing but read-only directory
+  const std::filesystem::path probe = dir / ".mcunas-write-probe";  // an existing but read-only directory
   if (!std::ofstream(probe))
     throw Error(dir.string(), "cannot write into the output directory; pass --out a writable directory");
   std::filesystem::remove(probe, ec);
 }
 
 void write_c_files(const GeneratedC& code, const std::filesystem::path& dir) {
-  make_output_dir(dir);
   const std::filesystem::path kernels = dir / "kernels";
+  make_output_dir(kernels);
   auto write = [&](const std::filesystem::path& path, const std::string& text) {
     try {
       supernet::write_file_atomically(path, text);
@@ -223,15 +216,7 @@ void write_c_files(const GeneratedC& code, const std::filesystem::path& dir) {
                                  "directory");
     }
   };
-  for (const auto& entry : std::filesystem::directory_iterator(kernels_source_dir())) {
-    const auto ext = entry.path().extension();
-    if (ext != ".c" && ext != ".h") continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in) throw Error(entry.path().string(), "cannot read the kernel source", Error::Kind::failure);
-    write(kernels / entry.path().filename(), text.str());
-  }
+  for (const auto& file : kernel_sources()) write(kernels / file.name, file.text);
   write(dir / "model.h", code.header);
   write(dir / "model.c", code.source);
 }

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 #include "cost_models/arena_plan.h"
 #include "deploy/int8_model.h"
@@ -30,12 +31,22 @@ GeneratedC generate_c(const Int8Model& model, const cost_models::ArenaPlan& plan
 // the directory cannot be created or written.
 void write_c_files(const GeneratedC& code, const std::filesystem::path& dir);
 
-// Creates `dir` and `dir`/kernels and checks a file can be written there; throws nas::Error (bad_input) naming the
-// path when not. write_c_files calls
-// it; nas export calls it first too, so a bad --out is refused before any work.
+// Creates `dir` and checks a file can be written there; throws nas::Error (bad_input) naming the path when not.
+// write_c_files and the Arduino and firmware outputs call it; nas export and deploy call it before any work too, so a
+// bad --out is refused at once.
 void make_output_dir(const std::filesystem::path& dir);
 
 // Where the kernel sources live (deploy/kernels of the source tree this nas was built from).
 std::filesystem::path kernels_source_dir();
+
+// One file of the kernels: its name (no directory) and text.
+struct SourceFile {
+  std::string name;
+  std::string text;
+};
+
+// Every *.c and *.h of kernels_source_dir(), sorted by name so that whatever copies them does so in the same order
+// on every machine. Throws nas::Error (failure) naming a file it cannot read.
+std::vector<SourceFile> kernel_sources();
 
 }  // namespace nas::deploy

@@ -72,6 +72,21 @@ void quantize_input(const Int8Model& model, std::span<const float> image, std::s
     out[i] = static_cast<int8_t>(std::clamp(std::round(image[i] / q.scale) + q.zero_point, -128.0, 127.0));
 }
 
+HostRun run_on_host(Int8Executor& executor, const supernet::Dataset& test, int32_t index) {
+  const auto size = static_cast<size_t>(test.item_size());
+  if (index < 0 || index >= test.count || test.images.size() < (static_cast<size_t>(index) + 1) * size)
+    throw Error("int8 input", "no test image " + std::to_string(index) + " (the run has " +
+                                  std::to_string(test.count) + ")", Error::Kind::failure);
+  quantize_input(executor.model(), std::span(test.images).subspan(static_cast<size_t>(index) * size, size),
+                 executor.input());
+  HostRun run;
+  run.input.assign(executor.input().begin(), executor.input().end());  // before invoke reuses the arena
+  executor.invoke();
+  run.output.assign(executor.output().begin(), executor.output().end());
+  run.label = test.labels.at(static_cast<size_t>(index));
+  return run;
+}
+
 int32_t argmax(std::span<const int8_t> logits) {
   return static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
 }

@@ -8,6 +8,7 @@
 
 #include "cost_models/arena_plan.h"
 #include "deploy/int8_model.h"
+#include "supernet/dataset.h"
 
 namespace nas::deploy {
 
@@ -41,5 +42,13 @@ void quantize_input(const Int8Model& model, std::span<const float> image, std::s
 
 // The index of the largest value (the first on ties), the predicted class of int8 logits.
 int32_t argmax(std::span<const int8_t> logits);
+
+// Test image `index` quantised to the model's input, and the model's output for it on the host: what the firmware
+// embeds and must reproduce. Throws nas::Error (failure) when the test set has no such image.
+struct HostRun {
+  std::vector<int8_t> input, output;
+  int32_t label = 0;
+};
+HostRun run_on_host(Int8Executor& executor, const supernet::Dataset& test, int32_t index);
 
 }  // namespace nas::deploy

@@ -25,13 +25,15 @@ using sql::exec;
 using sql::Statement;
 using sql::Transaction;
 
-constexpr const char* kSchemaVersion = "3";
-// Older files are upgraded in place: version 2 only added tables, version 3 added tables and three columns of runs.
-bool upgradable(const std::string& version) { return version == "1" || version == "2"; }
+constexpr const char* kSchemaVersion = "4";
+// Older files are upgraded in place: versions 2 and 4 only added tables, version 3 added tables and three columns
+// of runs.
+bool upgradable(const std::string& version) { return version == "1" || version == "2" || version == "3"; }
 
 // Every table, CREATE IF NOT EXISTS so that opening an existing database changes nothing. Version 2 added
 // architectures, costs and budget_trace for `nas search`; version 3 the runs' uid, sweep and sweep_job columns
-// (added to older files by add_run_columns) and the sweeps table for `nas sweep` / `nas merge`.
+// (added to older files by add_run_columns) and the sweeps table for `nas sweep` / `nas merge`; version 4 the
+// deployments and deployment_layers tables for `nas deploy` (search/deployment_records.h).
 // docs/results-schema.md explains each column.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS mcunas_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -109,6 +111,34 @@ CREATE TABLE IF NOT EXISTS sweeps (
   jobs INTEGER NOT NULL,
   command_line TEXT NOT NULL,
   slurm_job_id TEXT
+);
+CREATE TABLE IF NOT EXISTS deployments (
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  created_at TEXT NOT NULL,
+  target TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('board', 'qemu')),
+  machine TEXT NOT NULL,
+  core TEXT NOT NULL,
+  flash_bytes INTEGER NOT NULL,
+  ram_bytes INTEGER NOT NULL,
+  estimated_flash_bytes INTEGER NOT NULL,
+  estimated_ram_bytes INTEGER NOT NULL,
+  images INTEGER,
+  differing_images INTEGER,
+  instructions_per_inference REAL,
+  estimated_cycles_per_inference REAL,
+  out_dir TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deployment_layers (
+  deployment_id INTEGER NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+  layer INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  kernel_path TEXT NOT NULL,
+  macs INTEGER NOT NULL,
+  instructions REAL NOT NULL,
+  estimated_cycles REAL NOT NULL,
+  PRIMARY KEY (deployment_id, layer)
 );
 )sql";
 

@@ -57,7 +57,9 @@ static void on_translate(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
     struct qemu_plugin_insn *insn = qemu_plugin_tb_get_insn(tb, i);
     qemu_plugin_register_vcpu_insn_exec_inline(insn, QEMU_PLUGIN_INLINE_ADD_U64, &executed, 1);
     const uint8_t *bytes = qemu_plugin_insn_data(insn);
-    if (qemu_plugin_insn_size(insn) == 2 && bytes[0] == 0xDB && bytes[1] == 0x46)  /* little-endian 0x46DB */
+    /* Little-endian 0x46DB. Size 2 or more: QEMU (7.2) has been seen to report the marker and the LDM after it as one
+     * 4-byte instruction when a block starts at the marker; a 32-bit Thumb encoding never starts with 0x46DB. */
+    if (qemu_plugin_insn_size(insn) >= 2 && bytes[0] == 0xDB && bytes[1] == 0x46)
       qemu_plugin_register_vcpu_insn_exec_cb(insn, on_marker, QEMU_PLUGIN_CB_NO_REGS, NULL);
   }
 }

@@ -88,16 +88,38 @@ static inline void mcunas_block_2x2(const int16_t *columns, ptrdiff_t k, const i
   int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3]; /* a<channel><pixel> */
   const int16_t *c = columns;
   const int8_t *const w0_end = w0 + (k & ~(ptrdiff_t)3);
-  for (; w0 < w0_end; w0 += 4, w1 += 4, c += 8) {
-    const uint32_t k0 = mcunas_load_word(w0), k1 = mcunas_load_word(w1);
-    const int16x2_t p0e = mcunas_load_pair(c), p0o = mcunas_load_pair(c + 2);
-    const int16x2_t p1e = mcunas_load_pair(c + 4), p1o = mcunas_load_pair(c + 6);
-    const int16x2_t k0e = __sxtb16((int8x4_t)k0), k0o = mcunas_sxtb16_ror8(k0);
-    a00 = __smlad(k0e, p0e, __smlad(k0o, p0o, a00));
-    a01 = __smlad(k0e, p1e, __smlad(k0o, p1o, a01));
-    const int16x2_t k1e = __sxtb16((int8x4_t)k1), k1o = mcunas_sxtb16_ror8(k1);
-    a10 = __smlad(k1e, p0e, __smlad(k1o, p0o, a10));
-    a11 = __smlad(k1e, p1e, __smlad(k1o, p1o, a11));
+  if (w0 < w0_end) {
+    /* The loop in assembly: as C, GCC keeps one operand too many live and spills it on every step (22 instructions
+     * for 16 MACs); scheduled by hand, one column word at a time, it needs 13 registers and 20 instructions. The
+     * loads may be unaligned (weights rows at any byte, the scratch anywhere in the arena), which LDR allows on
+     * v7E-M; LDM and LDRD would not. */
+    uint32_t k0, k1, k0e, k1e, p;
+    __asm volatile("1:\n\t"
+                   "ldr %[k0], [%[w0]], #4\n\t"
+                   "ldr %[k1], [%[w1]], #4\n\t"
+                   "sxtb16 %[k0e], %[k0]\n\t"
+                   "sxtb16 %[k0], %[k0], ror #8\n\t"
+                   "sxtb16 %[k1e], %[k1]\n\t"
+                   "sxtb16 %[k1], %[k1], ror #8\n\t"
+                   "ldr %[p], [%[c]], #4\n\t" /* pixel 0, pair (x0, x2) */
+                   "smlad %[a00], %[k0e], %[p], %[a00]\n\t"
+                   "smlad %[a10], %[k1e], %[p], %[a10]\n\t"
+                   "ldr %[p], [%[c]], #4\n\t" /* pixel 0, pair (x1, x3) */
+                   "smlad %[a00], %[k0], %[p], %[a00]\n\t"
+                   "smlad %[a10], %[k1], %[p], %[a10]\n\t"
+                   "ldr %[p], [%[c]], #4\n\t" /* pixel 1 */
+                   "smlad %[a01], %[k0e], %[p], %[a01]\n\t"
+                   "smlad %[a11], %[k1e], %[p], %[a11]\n\t"
+                   "ldr %[p], [%[c]], #4\n\t"
+                   "smlad %[a01], %[k0], %[p], %[a01]\n\t"
+                   "smlad %[a11], %[k1], %[p], %[a11]\n\t"
+                   "cmp %[w0], %[end]\n\t"
+                   "bne 1b"
+                   : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w0] "+r"(w0),
+                     [w1] "+r"(w1), [c] "+r"(c), [k0] "=&r"(k0), [k1] "=&r"(k1), [k0e] "=&r"(k0e),
+                     [k1e] "=&r"(k1e), [p] "=&r"(p)
+                   : [end] "r"(w0_end)
+                   : "cc", "memory");
   }
   const ptrdiff_t tail = k & 3;
   for (ptrdiff_t i = 0; i < tail; ++i) {

@@ -11,14 +11,20 @@
 
 #include <stdint.h>
 
+/* Step 1 for a left shift (a scale of 1 or more: rare), saturating instead of overflowing (TFLite leaves that case
+ * undefined). Out of line, so the common path carries none of its instructions. */
+#if defined(__GNUC__)
+__attribute__((noinline, cold))
+#endif
+static int32_t mcunas_saturating_left_shift(int32_t acc, int32_t shift) {
+  const int32_t limit = INT32_MAX >> shift;
+  return acc > limit ? INT32_MAX : (acc < -limit - 1 ? INT32_MIN : (int32_t)((uint32_t)acc << shift));
+}
+
 /* shift in [-31, 31] (deploy/quantize_multiplier.cpp gives no less than -31). Written for 32-bit cores: one 32 x 32
  * -> 64 multiply (SMULL), no 64-bit shifts. */
 static inline int32_t mcunas_requantize(int32_t acc, int32_t multiplier, int32_t shift) {
-  int32_t x = acc;
-  if (shift > 0) { /* step 1 saturates instead of overflowing (TFLite leaves that case undefined) */
-    const int32_t limit = INT32_MAX >> shift;
-    x = acc > limit ? INT32_MAX : (acc < -limit - 1 ? INT32_MIN : (int32_t)((uint32_t)acc << shift));
-  }
+  const int32_t x = shift > 0 ? mcunas_saturating_left_shift(acc, shift) : acc;
   const int32_t h = (int32_t)(((int64_t)x * multiplier + ((int64_t)1 << 30)) >> 31);
   if (shift >= 0) return h;
   const int32_t right = -shift;

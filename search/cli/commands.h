@@ -3,12 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "deploy/calibration.h"
+#include "search/int8_deployment.h"
 #include "search/pareto.h"
+#include "search/progress.h"
 #include "search/sweep_plan.h"
 
 namespace nas::cli {
@@ -35,12 +38,23 @@ struct DeployArgs {
   deploy::CalibrationSpec calibration;
   int32_t threads = 2;
   bool int8 = false;        // eval: also the int8 network
-  std::string format = "c"; // export
-  std::string out;          // export: directory
+  std::string format = "c"; // export: c or arduino
+  std::string name;         // export --format arduino: the library name ("": mcunas_run<RUN>)
+  std::string out;          // export, deploy: directory
+  std::string target;       // deploy: board (target YAML name or path)
+  bool run_qemu = false;    // deploy: also check the network in QEMU
+  int32_t images = 20;      // deploy --run-qemu: test images compared with the host
 };
+
+// The run's int8 lowering, with the cheap refusals first: the calibration options, the run itself, then whatever
+// `ready` checks (export, deploy: tools and the output directory), before the seconds of calibration the progress
+// line announces.
+search::Int8Deployment quantize_run(const search::ResultsDb& db, const DeployArgs& args, search::Progress& progress,
+                                    const std::function<void()>& ready = {});
 
 int command_eval(const DeployArgs& args, const std::string& db_path, bool json);
 int command_export(const DeployArgs& args, const std::string& db_path, bool json);
+int command_deploy(const DeployArgs& args, const std::string& db_path, bool json);
 
 // Reading commands must not create a database where there was none.
 void require_existing(const std::string& db_path);

@@ -4,7 +4,9 @@
 #include <functional>
 #include <iostream>
 
+#include "deploy/arduino_library.h"
 #include "deploy/codegen.h"
+#include "deploy/folder_package.h"
 #include "search/cli/commands.h"
 #include "search/int8_deployment.h"
 #include "search/progress.h"
@@ -14,12 +16,8 @@
 
 namespace nas::cli {
 
-namespace {
-
-// The run's int8 lowering, with the cheap refusals first: the calibration options, the run itself, then whatever
-// `ready` checks (export: the output directory), before the seconds of calibration the progress line announces.
 search::Int8Deployment quantize_run(const search::ResultsDb& db, const DeployArgs& args, search::Progress& progress,
-                                    const std::function<void()>& ready = {}) {
+                                    const std::function<void()>& ready) {
   deploy::check(args.calibration);
   auto stored = search::load_stored_network(db, args.run_id);
   if (ready) ready();
@@ -27,8 +25,6 @@ search::Int8Deployment quantize_run(const search::ResultsDb& db, const DeployArg
                                args.calibration.images, args.calibration.method));
   return search::prepare_int8(std::move(stored), args.calibration);
 }
-
-}  // namespace
 
 int command_eval(const DeployArgs& args, const std::string& db_path, bool json) {
   require_existing(db_path);
@@ -73,26 +69,38 @@ int command_eval(const DeployArgs& args, const std::string& db_path, bool json) 
 }
 
 int command_export(const DeployArgs& args, const std::string& db_path, bool json) {
-  if (args.format != "c")
-    throw Error("--format", "'" + args.format + "' is not supported (known: c)");
+  const bool arduino = args.format == "arduino";
+  if (args.format != "c" && !arduino)
+    throw Error("--format", "'" + args.format + "' is not supported (known: c, arduino)");
   if (args.out.empty()) throw Error("--out", "needs a directory to write model.h and model.c into");
+  if (!args.name.empty() && !arduino) throw Error("--name", "names an Arduino library; use it with --format arduino");
+  const std::string name = args.name.empty() ? deploy::default_library_name(args.run_id) : args.name;
+  if (arduino) deploy::check_library_name(name);
   require_existing(db_path);
   const search::ResultsDb db(db_path);
   const supernet::ThreadBudget threads(args.threads);
   search::Progress progress(search::Progress::detect(json));
   auto d = quantize_run(db, args, progress, [&] { deploy::make_output_dir(args.out); });
-  const auto code = deploy::generate_c(d.model, d.plan, fmt::format("run {} of {}", args.run_id, db_path));
-  deploy::write_c_files(code, args.out);
-  if (json) {
-    std::cout << nlohmann::json{{"run", args.run_id},
-                                {"out", args.out},
-                                {"files", {"model.h", "model.c", "kernels/"}},
-                                {"memory", search::memory_json(d)}}
-                     .dump(2)
-              << "\n";
+  const std::string origin = fmt::format("run {} of {}", args.run_id, db_path);
+  const auto code = deploy::generate_c(d.model, d.plan, origin);
+  std::vector<std::string> files = {"model.h", "model.c", "kernels/"};
+  if (arduino) {
+    // The example sketch runs test image 0 and shows the class the host computed for it next to the board's.
+    const deploy::ArduinoLibrarySpec spec{name, origin, deploy::arduino_example(d.model, d.stored.data.test, 0)};
+    files = deploy::write_folder_and_zip(deploy::arduino_library_files(d.model, code, spec), name, args.out);
   } else {
-    std::cout << fmt::format("{}: wrote {}/model.h, model.c and kernels/\n  {}\n", search::run_label(d.stored.run),
-                             args.out, search::memory_line(d));
+    deploy::write_c_files(code, args.out);
+  }
+  if (json) {
+    nlohmann::json out{{"run", args.run_id}, {"out", args.out}, {"files", files}, {"memory", search::memory_json(d)}};
+    if (arduino) out["library"] = name;
+    std::cout << out.dump(2) << "\n";
+  } else {
+    const std::string what =
+        arduino ? fmt::format("the Arduino library {0}/{1}/ ({2} files) and {0}/{1}.zip", args.out, name,
+                              files.size() - 1)
+                : fmt::format("{}/model.h, model.c and kernels/", args.out);
+    std::cout << fmt::format("{}: wrote {}\n  {}\n", search::run_label(d.stored.run), what, search::memory_line(d));
   }
   return 0;
 }

@@ -266,11 +266,22 @@ int main(int argc, char** argv) {
                                           "on the host kernels, with their agreement");
   add_calibration(eval);
   eval->add_flag("--int8", deploy_args.int8, "also quantise to int8 and run the C kernels");
-  auto* export_c = app.add_subcommand("export", "write a run's network as int8 C (model.h, model.c, kernels/): "
-                                                "no heap, one static arena");
+  auto* export_c = app.add_subcommand("export", "write a run's network as int8 C (model.h, model.c, kernels/), or "
+                                                "as an Arduino library and its .zip: no heap, one static arena");
   add_calibration(export_c);
-  export_c->add_option("--format", deploy_args.format, "output format (c)")->capture_default_str();
+  export_c->add_option("--format", deploy_args.format, "output format (c, arduino)")->capture_default_str();
+  export_c->add_option("--name", deploy_args.name, "--format arduino: library name (default mcunas_run<RUN>)");
   export_c->add_option("--out", deploy_args.out, "directory to write into (created if missing)")->required();
+
+  auto* deploy = app.add_subcommand("deploy", "build a run's int8 network into Cortex-M firmware for a board "
+                                              "(.elf, .hex, .bin) and, with --run-qemu, check it bit for bit in QEMU");
+  add_calibration(deploy);
+  deploy->add_option("--target", deploy_args.target, "board: a name from nas targets, or a YAML file")->required();
+  deploy->add_option("--out", deploy_args.out, "directory to write into (created if missing)")->required();
+  deploy->add_flag("--run-qemu", deploy_args.run_qemu,
+                   "also run test images on the target's QEMU stand-in, compare every output byte with the host "
+                   "and count instructions per layer");
+  deploy->add_option("--images", deploy_args.images, "test images for --run-qemu")->capture_default_str();
 
   auto* targets = app.add_subcommand("targets", "list the boards, their limits and where each number comes from");
 
@@ -280,17 +291,18 @@ int main(int argc, char** argv) {
   show->add_option("run", run_id, "run id (see nas runs)")->required();
 
   // --db and --json are accepted after the subcommand too: `nas runs --json`.
-  for (auto* sub : {train, search, show, targets, app.get_subcommand("runs"), sweep, merge, pareto, eval, export_c}) {
+  for (auto* sub : {train, search, show, targets, app.get_subcommand("runs"), sweep, merge, pareto, eval, export_c,
+                    deploy}) {
     sub->add_option("--db", db_path, "results database (SQLite)");
     sub->add_flag("--json", json, "print one JSON object on stdout");
   }
 
   // CLI11 reports an unknown first word as "a subcommand is required"; say what is wrong instead.
   const std::vector<std::string> commands = {"search", "train", "sweep", "sweep-job", "merge", "pareto",
-                                             "eval",   "export", "targets", "runs",     "show"};
+                                             "eval",   "export", "deploy", "targets", "runs",   "show"};
   if (argc > 1 && argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
     std::fprintf(stderr, "nas: unknown command '%s' (known: search, train, sweep, merge, pareto, eval, export, "
-                 "targets, runs, show; see nas --help)\n", argv[1]);
+                 "deploy, targets, runs, show; see nas --help)\n", argv[1]);
     return 2;
   }
   try {
@@ -323,6 +335,7 @@ int main(int argc, char** argv) {
     if (pareto->parsed()) return nas::cli::command_pareto(pareto_query, pareto_plot, pareto_all, db_path, json);
     if (eval->parsed()) return nas::cli::command_eval(deploy_args, db_path, json);
     if (export_c->parsed()) return nas::cli::command_export(deploy_args, db_path, json);
+    if (deploy->parsed()) return nas::cli::command_deploy(deploy_args, db_path, json);
     if (targets->parsed()) return command_targets(json);
     if (app.get_subcommand("runs")->parsed()) return command_runs(db_path, json);
     if (show->parsed()) return command_show(db_path, run_id, json);

@@ -36,8 +36,8 @@ build() {  # name, sources (one argument, space-separated), compiler flags...
   shift 2
   # shellcheck disable=SC2086
   arm-none-eabi-gcc -std=c99 -pedantic -O2 -Wall -Wextra -Werror -ffunction-sections -fdata-sections -nostartfiles \
-    -T "$firmware/mps2.ld" -Wl,--gc-sections --specs=nano.specs -DMCUNAS_FIRMWARE "$@" \
-    '-DMCUNAS_LAYER_MARK()=__asm volatile("mov r11, r11")' \
+    -T "$firmware/mps2.ld" -L "$firmware" -Wl,--gc-sections --specs=nano.specs -DMCUNAS_FIRMWARE "$@" \
+    -DMCUNAS_QEMU_MARKERS \
     -I model -I model/kernels -I "$firmware" "$firmware/startup.c" "$firmware/semihosting.c" \
     model/kernels/*.c $sources -o "$name.elf"
 }
@@ -70,6 +70,20 @@ for core in "${cores[@]}"; do
   echo "ok: $name instruction counts per layer are the same in two runs ($(head -1 "$name.counts"))"
 done
 
+# The same model through CMake and our toolchain file, for the Cortex-M4F and for the Cortex-M0+ (run on the M3
+# board, the nearest QEMU has): the host's outputs again.
+for core in "cortex-m4f mps2-an386" "cortex-m0plus mps2-an385"; do
+  read -r name machine <<< "$core"
+  cmake -S "$firmware" -B "cmake-$name" -DCMAKE_TOOLCHAIN_FILE="$firmware/cmake/arm-none-eabi.cmake" \
+    -DMCUNAS_CORE="$name" -DMCUNAS_MODEL_DIR="$work/model" > "cmake-$name.log" 2>&1 ||
+    fail "cmake with the toolchain file ($name): $(tail -3 "cmake-$name.log")"
+  cmake --build "cmake-$name" >> "cmake-$name.log" 2>&1 || fail "cmake --build ($name): $(tail -3 "cmake-$name.log")"
+  cp "cmake-$name/mcunas_model.elf" "cmake-$name.elf"
+  run "cmake-$name" "$machine" || fail "$name (CMake build): QEMU exited with status $?"
+  cmp -s host.txt "cmake-$name.txt" || fail "$name (CMake build): outputs differ from the host's"
+  echo "ok: the CMake toolchain build for $name prints the host's 20 outputs on $machine"
+done
+
 cc -std=c99 -O2 -I model/kernels model/kernels/*.c "$root/tests/firmware/random_layers_main.c" -o layers
 ./layers > layers.txt
 [ "$(wc -l < layers.txt)" -ge 100 ] || fail "only $(wc -l < layers.txt) random layers ran on the host"
@@ -85,7 +99,7 @@ for core in "${cores[@]}"; do
 done
 
 echo 'int main(void) { return 1; }' > failing.c
-arm-none-eabi-gcc -std=c99 -O2 -mcpu=cortex-m4 -mthumb -nostartfiles -T "$firmware/mps2.ld" --specs=nano.specs \
+arm-none-eabi-gcc -std=c99 -O2 -mcpu=cortex-m4 -mthumb -nostartfiles -T "$firmware/mps2.ld" -L "$firmware" --specs=nano.specs \
   -I "$firmware" "$firmware/startup.c" "$firmware/semihosting.c" failing.c -o failing.elf
 rc=0
 run failing mps2-an386 || rc=$?

@@ -84,10 +84,14 @@ static const int32_t op5_shift[3] = {
  */
 static int32_t arena_words[(MCUNAS_ARENA_BYTES + 3) / 4];
 
-/* Layer boundaries, for counting instructions per layer in QEMU (deploy/firmware/qemu_icount_plugin.c); a
- * firmware build defines it as the marker instruction. */
+/* Layer boundaries, for counting instructions per layer in QEMU (deploy/firmware/qemu_icount_plugin.c): a
+ * firmware build defines MCUNAS_QEMU_MARKERS to make each one the marker instruction. */
 #ifndef MCUNAS_LAYER_MARK
+#ifdef MCUNAS_QEMU_MARKERS
+#define MCUNAS_LAYER_MARK() __asm volatile("mov r11, r11")
+#else
 #define MCUNAS_LAYER_MARK() ((void)0)
+#endif
 #endif
 
 int mcunas_invoke(const int8_t *input, int8_t *output) {

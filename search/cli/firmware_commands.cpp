@@ -1,0 +1,116 @@
+// nas deploy: a finished run's network as Cortex-M firmware for a board, and its check in QEMU
+// (search/firmware_deploy.h does the work; this prints and stores what it measured).
+#include <fmt/format.h>
+
+#include <iostream>
+
+#include "deploy/codegen.h"
+#include "search/cli/commands.h"
+#include "search/deployment_records.h"
+#include "search/firmware_deploy.h"
+#include "supernet/error.h"
+#include "supernet/threads.h"
+
+namespace nas::cli {
+
+namespace {
+
+std::string bytes(int64_t n) { return fmt::format("{:>9L}", n); }
+
+nlohmann::json record_json(const search::DeploymentRecord& r) {
+  nlohmann::json j = {{"id", r.id},
+                      {"kind", r.kind},
+                      {"machine", r.machine},
+                      {"core", r.core},
+                      {"flash_bytes", r.flash_bytes},
+                      {"ram_bytes", r.ram_bytes},
+                      {"estimated_flash_bytes", r.estimated_flash_bytes},
+                      {"estimated_ram_bytes", r.estimated_ram_bytes},
+                      {"out", r.out_dir}};
+  if (r.images) j["images"] = *r.images;
+  if (r.differing_images) j["differing_images"] = *r.differing_images;
+  if (r.instructions_per_inference) j["instructions_per_inference"] = *r.instructions_per_inference;
+  if (r.estimated_cycles_per_inference) j["estimated_cycles_per_inference"] = *r.estimated_cycles_per_inference;
+  for (const auto& l : r.layers)
+    j["layers"].push_back({{"layer", l.layer},
+                           {"name", l.name},
+                           {"kernel_path", l.kernel_path},
+                           {"macs", l.macs},
+                           {"instructions", l.instructions},
+                           {"estimated_cycles", l.estimated_cycles}});
+  return j;
+}
+
+std::string board_text(const search::DeploymentRecord& r, const cost_models::Target& t) {
+  const auto& image = *t.image;
+  return fmt::format(
+      "  image   {0}/{1}.elf, {1}.hex, {1}.bin (flash from {2:#x})\n"
+      "  flash {3} B  text + data, arm-none-eabi-size; {4:.1f} % of {5:L} B   cost model: model {6:L} B\n"
+      "  RAM   {7} B  data + bss (arena among it);       {8:.1f} % of {9:L} B   cost model: arena {10:L} B\n",
+      r.out_dir, t.name, image.flash_origin, bytes(r.flash_bytes),
+      100.0 * static_cast<double>(r.flash_bytes) / static_cast<double>(image.flash_bytes), image.flash_bytes,
+      r.estimated_flash_bytes, bytes(r.ram_bytes),
+      100.0 * static_cast<double>(r.ram_bytes) / static_cast<double>(image.ram_bytes), image.ram_bytes,
+      r.estimated_ram_bytes);
+}
+
+std::string qemu_text(const search::DeploymentRecord& r) {
+  std::string s = fmt::format(
+      "QEMU {} ({}): {} test images, {}\n"
+      "  {:.0f} instructions per inference (cost model: {:.0f} cycles); per layer, mean over the images:\n"
+      "  {:>3}  {:<28} {:<16} {:>10} {:>13} {:>9} {:>13}\n",
+      r.machine, r.core, *r.images,
+      *r.differing_images == 0 ? "every output byte equal to the host's"
+                               : fmt::format("{} of them DIFFER from the host", *r.differing_images),
+      *r.instructions_per_inference, *r.estimated_cycles_per_inference, "#", "layer", "kernel", "MACs",
+      "instructions", "instr/MAC", "est. cycles");
+  for (const auto& l : r.layers)
+    s += fmt::format("  {:>3}  {:<28} {:<16} {:>10} {:>13.0f} {:>9} {:>13.0f}\n", l.layer, l.name.substr(0, 28),
+                     l.kernel_path, l.macs, l.instructions,
+                     l.macs > 0 ? fmt::format("{:.2f}", l.instructions / static_cast<double>(l.macs)) : "-",
+                     l.estimated_cycles);
+  return s;
+}
+
+}  // namespace
+
+int command_deploy(const DeployArgs& args, const std::string& db_path, bool json) {
+  require_existing(db_path);
+  search::ResultsDb db(db_path);
+  const cost_models::Target target = cost_models::load_target(args.target);
+  const supernet::ThreadBudget threads(args.threads);
+  search::Progress progress(search::Progress::detect(json));
+  const search::FirmwareDeployOptions options{args.out, args.run_qemu, args.images,
+                                              fmt::format("run {} of {}", args.run_id, db_path)};
+  // Tools first: a missing compiler is refused before seconds of calibration, with nothing written.
+  auto d = quantize_run(db, args, progress, [&] {
+    search::check_firmware_tools(target, options);
+    deploy::make_output_dir(args.out);
+  });
+  auto result = search::deploy_firmware(d, target, options, [&](const std::string& s) { progress.message(s); });
+
+  nlohmann::json out = {{"run", args.run_id}, {"target", target.name}, {"files", result.files}};
+  std::string text = fmt::format("{} deployed to {} ({}) in {}\n", search::run_label(d.stored.run), target.name,
+                                 target.core, args.out);
+  for (auto* record : {&result.board, &result.qemu}) {
+    if (!*record) continue;
+    (*record)->id = search::store_deployment(db, **record);
+    out[(*record)->kind] = record_json(**record);
+  }
+  if (result.board) text += board_text(*result.board, target);
+  if (result.qemu) text += qemu_text(*result.qemu);
+  text += fmt::format("stored in {} (deployments {}{})\n", db_path,
+                      result.board ? std::to_string(result.board->id) : std::string(),
+                      result.qemu ? (result.board ? " and " : "") + std::to_string(result.qemu->id) : std::string());
+  if (json)
+    std::cout << out.dump(2) << "\n";
+  else
+    std::cout << text;
+  if (result.qemu && *result.qemu->differing_images > 0)
+    throw Error("--run-qemu", fmt::format("{} of {} images differ from the host in QEMU (see {}/qemu/console.txt)",
+                                          *result.qemu->differing_images, *result.qemu->images, args.out),
+                Error::Kind::failure);
+  return 0;
+}
+
+}  // namespace nas::cli

@@ -1,0 +1,94 @@
+#include "search/deployment_records.h"
+
+#include "search/sqlite_statement.h"
+#include "supernet/error.h"
+
+namespace nas::search {
+
+using sql::Statement;
+using sql::Transaction;
+
+namespace {
+
+std::optional<int64_t> optional_integer(const Statement& row, int col) {
+  const auto v = row.optional_real(col);
+  return v ? std::optional<int64_t>(static_cast<int64_t>(*v)) : std::nullopt;
+}
+
+}  // namespace
+
+int64_t store_deployment(ResultsDb& db, const DeploymentRecord& r) {
+  sqlite3* c = db.connection();
+  const std::string where = db.path().string();
+  Transaction tx(c, where);
+  {
+    Statement run(c, where, "SELECT 1 FROM runs WHERE id = ?");
+    run.bind(1, r.run_id);
+    if (!run.step()) throw Error(where, "no run " + std::to_string(r.run_id) + " to store a deployment for");
+  }
+  Statement insert(c, where,
+                   "INSERT INTO deployments (run_id, created_at, target, kind, machine, core, flash_bytes, ram_bytes, "
+                   "estimated_flash_bytes, estimated_ram_bytes, images, differing_images, instructions_per_inference, "
+                   "estimated_cycles_per_inference, out_dir) VALUES (?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, "
+                   "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert.bind(1, r.run_id).bind(2, r.target).bind(3, r.kind).bind(4, r.machine).bind(5, r.core);
+  insert.bind(6, r.flash_bytes).bind(7, r.ram_bytes).bind(8, r.estimated_flash_bytes);
+  insert.bind(9, r.estimated_ram_bytes);
+  if (r.images) insert.bind(10, *r.images); else insert.bind_null(10);
+  if (r.differing_images) insert.bind(11, *r.differing_images); else insert.bind_null(11);
+  insert.bind(12, r.instructions_per_inference).bind(13, r.estimated_cycles_per_inference).bind(14, r.out_dir);
+  insert.run();
+  const int64_t id = sqlite3_last_insert_rowid(c);
+  for (const auto& l : r.layers) {
+    Statement layer(c, where,
+                    "INSERT INTO deployment_layers (deployment_id, layer, name, kernel_path, macs, instructions, "
+                    "estimated_cycles) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    layer.bind(1, id).bind(2, int64_t{l.layer}).bind(3, l.name).bind(4, l.kernel_path);
+    layer.bind(5, l.macs).bind(6, l.instructions).bind(7, l.estimated_cycles).run();
+  }
+  tx.commit();
+  return id;
+}
+
+std::vector<DeploymentRecord> deployments_of_run(const ResultsDb& db, int64_t run_id) {
+  sqlite3* c = db.connection();
+  const std::string where = db.path().string();
+  Statement query(c, where,
+                  "SELECT id, run_id, created_at, target, kind, machine, core, flash_bytes, ram_bytes, "
+                  "estimated_flash_bytes, estimated_ram_bytes, images, differing_images, instructions_per_inference, "
+                  "estimated_cycles_per_inference, out_dir FROM deployments WHERE run_id = ? ORDER BY id");
+  query.bind(1, run_id);
+  std::vector<DeploymentRecord> records;
+  while (query.step()) {
+    DeploymentRecord r;
+    r.id = query.integer(0);
+    r.run_id = query.integer(1);
+    r.created_at = query.text(2);
+    r.target = query.text(3);
+    r.kind = query.text(4);
+    r.machine = query.text(5);
+    r.core = query.text(6);
+    r.flash_bytes = query.integer(7);
+    r.ram_bytes = query.integer(8);
+    r.estimated_flash_bytes = query.integer(9);
+    r.estimated_ram_bytes = query.integer(10);
+    r.images = optional_integer(query, 11);
+    r.differing_images = optional_integer(query, 12);
+    r.instructions_per_inference = query.optional_real(13);
+    r.estimated_cycles_per_inference = query.optional_real(14);
+    r.out_dir = query.text(15);
+    records.push_back(std::move(r));
+  }
+  for (auto& r : records) {
+    Statement layers(c, where,
+                     "SELECT layer, name, kernel_path, macs, instructions, estimated_cycles FROM "
+                     "deployment_layers WHERE deployment_id = ? ORDER BY layer");
+    layers.bind(1, r.id);
+    while (layers.step())
+      r.layers.push_back({static_cast<int32_t>(layers.integer(0)), layers.text(1), layers.text(2), layers.integer(3),
+                          layers.real(4), layers.real(5)});
+  }
+  return records;
+}
+
+}  // namespace nas::search

@@ -1,0 +1,263 @@
+#include "search/firmware_deploy.h"
+
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "cost_models/costs.h"
+#include "deploy/codegen.h"
+#include "deploy/int8_executor.h"
+#include "search/subprocess.h"
+#include "supernet/error.h"
+#include "supernet/file_bytes.h"
+
+namespace nas::search {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kToolchainPackages = "gcc-arm-none-eabi libnewlib-arm-none-eabi";
+
+void require_program(const std::string& program, const std::string& package) {
+  if (run_captured({program, "--version"}).exit_code == 127)
+    throw Error(program, "not found: install it with apt-get install --no-install-recommends " + package +
+                             " (scripts/setup.sh does)");
+}
+
+std::string read_text(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Runs argv in `dir` (the staging folder: every path the tools see is relative to it).
+Captured run_in(const fs::path& dir, const std::vector<std::string>& argv) {
+  std::vector<std::string> shell = {"sh", "-c", "cd \"$0\" && exec \"$@\"", dir.string()};
+  shell.insert(shell.end(), argv.begin(), argv.end());
+  return run_captured(shell);
+}
+
+// Runs a tool in `dir`; throws nas::Error (failure) with the end of its output when it fails.
+Captured run_tool(const fs::path& dir, const std::vector<std::string>& argv, const std::string& what) {
+  Captured c = run_in(dir, argv);
+  if (c.exit_code != 0) {
+    std::string message = c.err.empty() ? c.out : c.err;
+    if (message.size() > 600) message = "..." + message.substr(message.size() - 600);
+    for (auto& ch : message)
+      if (ch == '\n') ch = ' ';
+    throw Error(what, fmt::format("{} exited with status {}: {}", argv.front(), c.exit_code, message),
+                Error::Kind::failure);
+  }
+  return c;
+}
+
+// The staging folder: removed with everything in it unless publish() moved its contents into --out.
+class Staging {
+ public:
+  explicit Staging(const fs::path& out) : out_(out), dir_(out / fmt::format(".nas-deploy-partial-{}", getpid())) {
+    deploy::make_output_dir(out);  // names --out itself when it cannot be made
+    deploy::make_output_dir(dir_);
+  }
+  ~Staging() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  Staging(const Staging&) = delete;
+  Staging& operator=(const Staging&) = delete;
+
+  const fs::path& dir() const { return dir_; }
+
+  // Moves every top-level entry into --out, replacing what an earlier deploy left under the same names.
+  void publish() {
+    for (const auto& entry : fs::directory_iterator(dir_)) {
+      const fs::path target = out_ / entry.path().filename();
+      std::error_code ec;
+      fs::remove_all(target, ec);
+      fs::rename(entry.path(), target);
+    }
+  }
+
+ private:
+  fs::path out_, dir_;
+};
+
+void write(const fs::path& path, const std::string& text) {
+  fs::create_directories(path.parent_path());
+  supernet::write_file_atomically(path, text);
+}
+
+// Copies deploy/firmware's sources beside the image, so the folder rebuilds on its own.
+void copy_firmware_sources(const fs::path& to) {
+  fs::create_directories(to);
+  for (const auto& entry : fs::directory_iterator(deploy::firmware_source_dir())) {
+    const auto ext = entry.path().extension();
+    if (ext == ".c" && entry.path().filename() == "qemu_icount_plugin.c") continue;  // host code, not firmware
+    if (ext == ".c" || ext == ".h" || ext == ".ld") write(to / entry.path().filename(), read_text(entry.path()));
+  }
+}
+
+// Compiles and links in `root`, after writing the same commands to <step>/build.sh; the linker's refusal to
+// overflow a region is how an image that does not fit is caught.
+deploy::ImageSize build_image(const fs::path& root, const std::string& core, const deploy::FirmwareSources& sources,
+                              const fs::path& elf, const std::vector<std::vector<std::string>>& after,
+                              const std::string& what) {
+  std::vector<std::string> kernels;
+  for (const auto& entry : fs::directory_iterator(root / "model" / "kernels"))
+    if (entry.path().extension() == ".c") kernels.push_back(entry.path().filename().string());
+  std::vector<std::vector<std::string>> commands = {deploy::compile_command(core, sources, kernels, elf)};
+  commands.insert(commands.end(), after.begin(), after.end());
+  write(root / elf.parent_path() / "build.sh", deploy::script_text(commands));
+  for (const auto& argv : commands) run_tool(root, argv, what);
+  return deploy::parse_size_output(run_tool(root, {"arm-none-eabi-size", "-B", elf.string()}, what).out);
+}
+
+DeploymentRecord base_record(const Int8Deployment& d, const cost_models::Target& target,
+                             const cost_models::Costs<double>& estimate, const std::string& kind,
+                             const std::string& machine, const deploy::ImageSize& size, const fs::path& out) {
+  DeploymentRecord r;
+  r.run_id = d.stored.run.id;
+  r.target = target.name;
+  r.kind = kind;
+  r.machine = machine;
+  r.core = target.core;
+  r.flash_bytes = size.flash();
+  r.ram_bytes = size.ram();
+  r.estimated_flash_bytes = static_cast<int64_t>(std::llround(estimate.model_flash_bytes));
+  r.estimated_ram_bytes = static_cast<int64_t>(std::llround(estimate.arena_bytes));
+  r.out_dir = fs::absolute(out).lexically_normal().string();
+  return r;
+}
+
+// The first `count` test images, quantised, with the host executor's outputs and the labels.
+struct CheckImages {
+  std::vector<std::vector<int8_t>> inputs, expected;
+  std::vector<int32_t> labels;
+};
+CheckImages check_images(const Int8Deployment& d, int32_t count) {
+  deploy::Int8Executor executor(d.model);
+  CheckImages c;
+  for (int32_t i = 0; i < count; ++i) {
+    auto run = deploy::run_on_host(executor, d.stored.data.test, i);
+    c.inputs.push_back(std::move(run.input));
+    c.expected.push_back(std::move(run.output));
+    c.labels.push_back(run.label);
+  }
+  return c;
+}
+
+}  // namespace
+
+void check_firmware_tools(const cost_models::Target& target, const FirmwareDeployOptions& options) {
+  if (!target.image && !options.run_qemu)
+    throw Error("--target", "target " + target.name + " has no image: layout in " + target.source_path +
+                                ", so mcunas cannot link a board image for it; add --run-qemu to check it on its "
+                                "QEMU stand-in (" + target.qemu_machine + ")");
+  (void)deploy::core_flags(target.core);
+  if (options.images < 1) throw Error("--images", "must be at least 1");
+  require_program("arm-none-eabi-gcc", kToolchainPackages);
+  for (const char* tool : {"arm-none-eabi-objcopy", "arm-none-eabi-size"})
+    require_program(tool, "binutils-arm-none-eabi");
+  const auto specs = run_captured({"arm-none-eabi-gcc", "-print-file-name=nano.specs"});
+  if (specs.out.find('/') == std::string::npos)
+    throw Error("arm-none-eabi-gcc", "has no newlib (nano.specs not found): install it with apt-get install "
+                                     "--no-install-recommends libnewlib-arm-none-eabi (scripts/setup.sh does)");
+  if (options.run_qemu) {
+    require_program("qemu-system-arm", "qemu-system-arm");
+    if (!fs::exists(deploy::qemu_plugin_path()))
+      throw Error("--run-qemu", "the instruction-counting plugin " + deploy::qemu_plugin_path().string() +
+                                    " is missing: build it with cmake --build (target mcunas_qemu_icount)");
+  }
+}
+
+FirmwareDeployment deploy_firmware(const Int8Deployment& d, const cost_models::Target& target,
+                                   const FirmwareDeployOptions& options,
+                                   const std::function<void(const std::string&)>& step) {
+  const auto graph = deploy::op_graph(d.model);
+  const auto estimate = cost_models::estimate(graph, target);
+  Staging staging(options.out);
+  const fs::path root = staging.dir();
+  FirmwareDeployment result;
+
+  const auto code = deploy::generate_c(d.model, d.plan, options.origin);
+  deploy::write_c_files(code, root / "model");
+  copy_firmware_sources(root / "firmware");
+  result.files = {"model/", "firmware/"};
+
+  if (target.image) {
+    step(fmt::format("building the {} image with arm-none-eabi-gcc", target.name));
+    const fs::path board = "board";
+    const auto sample = check_images(d, 1);
+    write(root / board / "sample.h", deploy::sample_header(sample.inputs[0], sample.labels[0]));
+    write(root / board / "memory.ld", deploy::memory_script(*target.image));
+    const deploy::FirmwareSources sources{"firmware", "model", "firmware/board_main.c", board, board / "memory.ld",
+                                          {"MCUNAS_BOARD"}};
+    const fs::path elf = board / (target.name + ".elf");
+    const std::vector<std::vector<std::string>> images = {
+        {"arm-none-eabi-objcopy", "-O", "ihex", elf.string(), (board / (target.name + ".hex")).string()},
+        {"arm-none-eabi-objcopy", "-O", "binary", elf.string(), (board / (target.name + ".bin")).string()}};
+    const auto size = build_image(root, target.core, sources, elf, images, target.name + " image");
+    result.board = base_record(d, target, estimate, "board", target.name, size, options.out / "board");
+    for (const char* ext : {".elf", ".hex", ".bin"}) result.files.push_back("board/" + target.name + ext);
+    result.files.push_back("board/build.sh");
+  }
+
+  if (options.run_qemu) {
+    const int32_t images = std::min(options.images, d.stored.data.test.count);
+    step(fmt::format("building the check firmware for QEMU {} with {} test images", target.qemu_machine, images));
+    const fs::path qemu = "qemu";
+    const auto check = check_images(d, images);
+    write(root / qemu / "check_data.h", deploy::check_data_header(check.inputs, check.expected, check.labels));
+    const deploy::FirmwareSources sources{"firmware", "model", "firmware/check_main.c", qemu, "firmware/mps2.ld", {}};
+    const fs::path elf = qemu / (target.name + "-check.elf");
+    const auto size = build_image(root, target.core, sources, elf, {}, "check firmware");
+    step(fmt::format("running {} inferences in qemu-system-arm -M {}", images, target.qemu_machine));
+    const fs::path console = qemu / "console.txt", counts = qemu / "instructions.txt";
+    const std::vector<std::string> qemu_argv = {
+        "timeout", "600", "qemu-system-arm", "-M", target.qemu_machine, "-nographic", "-monitor", "none", "-serial",
+        "none", "-chardev", "file,id=console,path=" + console.string(), "-semihosting-config",
+        "enable=on,target=native,chardev=console", "-plugin",
+        deploy::qemu_plugin_path().string() + ",out=" + counts.string(), "-kernel", elf.string()};
+    write(root / qemu / "run.sh", deploy::script_text({qemu_argv}));
+    const Captured run = run_in(root, qemu_argv);
+    result.console = read_text(root / console);
+    if (run.exit_code == 127) throw Error("qemu-system-arm", "could not be started", Error::Kind::failure);
+    if (run.exit_code == 124) throw Error("qemu-system-arm", "ran past 600 s; stopped", Error::Kind::failure);
+    int32_t differing = 0;
+    for (size_t at = result.console.find("DIFFERS"); at != std::string::npos;
+         at = result.console.find("DIFFERS", at + 1))
+      ++differing;
+    if (result.console.find("differing images:") == std::string::npos)
+      throw Error("QEMU check", fmt::format("the firmware stopped before the end (status {}): {}", run.exit_code,
+                                            result.console.substr(0, 300)),
+                  Error::Kind::failure);
+    const auto measured =
+        deploy::parse_icount(read_text(root / counts), static_cast<int32_t>(d.model.ops.size()), images);
+    DeploymentRecord r = base_record(d, target, estimate, "qemu", target.qemu_machine, size, options.out / "qemu");
+    r.images = images;
+    r.differing_images = differing;
+    double total = 0, cycles = 0;
+    for (size_t j = 0; j < d.model.ops.size(); ++j) {
+      double sum = 0;
+      for (const auto& image : measured.per_layer) sum += static_cast<double>(image[j]);
+      const auto& op = graph.ops[j];
+      const double estimated = cost_models::op_cycles(op, target);
+      r.layers.push_back({static_cast<int32_t>(j), d.model.ops[j].name, std::string(cost_models::name_of(op.path)),
+                          static_cast<int64_t>(std::llround(op.macs)), sum / images, estimated});
+      total += sum / images;
+      cycles += estimated;
+    }
+    r.instructions_per_inference = total;
+    r.estimated_cycles_per_inference = cycles;
+    result.qemu = std::move(r);
+    for (const char* f : {"-check.elf", "console.txt", "instructions.txt", "build.sh", "run.sh"})
+      result.files.push_back(std::string("qemu/") + (f[0] == '-' ? target.name + f : f));
+  }
+  staging.publish();
+  return result;
+}
+
+}  // namespace nas::search

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# nas deploy, end to end with the real tools: a small searched network becomes the Nano 33 BLE image (.elf, .hex,
+# .bin linked for the sketch flash at 0x10000) and, with --run-qemu, a check firmware that runs 8 test images on
+# the target's QEMU stand-in (mps2-an386) and compares every output byte with the host executor's. Checks that the
+# printed and stored flash and RAM are arm-none-eabi-size's, that the image fits the board, that the deployments
+# and per-layer instruction counts are in SQLite, that the check firmware really fails on one changed byte, and
+# that a missing cross compiler or QEMU is refused with the package to install, before anything is written.
+#
+#   bash tests/integration/deploy_firmware_test.sh BUILD/nas
+set -euo pipefail
+nas="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+root="$(cd "$(dirname "$0")/../.." && pwd)"
+work="$(mktemp -d /tmp/mcunas-deploy.XXXXXX)"
+trap 'rm -rf "$work"' EXIT
+# shellcheck source=tests/integration/small_search.sh
+source "$root/tests/integration/small_search.sh"
+for tool in arm-none-eabi-gcc:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm sqlite3:sqlite3; do
+  command -v "${tool%%:*}" > /dev/null ||
+    fail "${tool%%:*} is missing: apt-get install --no-install-recommends ${tool#*:} (scripts/setup.sh does)"
+done
+cd "$work"
+small_search "$nas" 2
+
+"$nas" deploy 1 --target nano33 --out fw --run-qemu --images 8 --db runs.db --threads 1 > deploy.txt 2> deploy.err ||
+  fail "nas deploy failed: $(tail -3 deploy.err)"
+cat deploy.txt
+for f in board/nano33.elf board/nano33.hex board/nano33.bin board/build.sh qemu/nano33-check.elf qemu/run.sh \
+  model/model.c firmware/startup.c; do
+  [ -s "fw/$f" ] || fail "fw/$f is missing"
+done
+[ -z "$(find fw -name '.nas-deploy-partial-*')" ] || fail "a staging folder was left in fw/"
+
+read -r text data bss _ < <(arm-none-eabi-size -B fw/board/nano33.elf | tail -1)
+flash=$((text + data)) ram=$((data + bss))
+check "stored board flash = arm-none-eabi-size text + data" "$flash" \
+  "$(sqlite3 runs.db "SELECT flash_bytes FROM deployments WHERE kind = 'board'")"
+check "stored board RAM = arm-none-eabi-size data + bss" "$ram" \
+  "$(sqlite3 runs.db "SELECT ram_bytes FROM deployments WHERE kind = 'board'")"
+printed_flash="$(awk '$1 == "flash" { gsub(",", "", $2); print $2 }' deploy.txt)"
+printed_ram="$(awk '$1 == "RAM" { gsub(",", "", $2); print $2 }' deploy.txt)"
+check "printed flash" "$flash" "$printed_flash"
+check "printed RAM" "$ram" "$printed_ram"
+[ "$flash" -le 983040 ] && [ "$ram" -le 262144 ] || fail "the image does not fit the Nano 33 BLE ($flash B, $ram B)"
+echo "ok: the image fits the board ($flash of 983040 B flash, $ram of 262144 B RAM)"
+# Intel HEX: an extended linear address record for 0x0000 and data from 0x10000 on (the sketch's flash).
+start="$(arm-none-eabi-objdump -h fw/board/nano33.elf | awk '$2 == ".isr_vector" { print $5 }')"
+check "vector table at the start of the sketch flash" "00010000" "$start"
+check "binary image size = flash" "$flash" "$(stat -c %s fw/board/nano33.bin)"
+
+check "QEMU check stored" "8|0" "$(sqlite3 runs.db "SELECT images, differing_images FROM deployments WHERE kind = 'qemu'")"
+layers="$(grep -c 'MCUNAS_LAYER_MARK();' fw/model/model.c)"
+check "one stored count per layer" "$((layers - 1))" "$(sqlite3 runs.db \
+  "SELECT count(*) FROM deployment_layers l JOIN deployments d ON d.id = l.deployment_id WHERE d.kind = 'qemu'")"
+check "layer counts add up to the inference" "1" "$(sqlite3 runs.db "SELECT abs(d.instructions_per_inference - \
+  (SELECT sum(instructions) FROM deployment_layers WHERE deployment_id = d.id)) < 0.5 FROM deployments d \
+  WHERE d.kind = 'qemu'")"
+check "every layer ran instructions" "0" "$(sqlite3 runs.db "SELECT count(*) FROM deployment_layers \
+  WHERE instructions <= 0")"
+check "console says every image is bit-exact" "8" "$(grep -c 'bit-exact' fw/qemu/console.txt)"
+
+# The check can fail: one expected byte changed, rebuilt with the recorded command, QEMU exits non-zero.
+sed -i '0,/^static const int8_t mcunas_check_expected/{n;n;s/ \(-\?[0-9]\+\),/ 99\1,/}' fw/qemu/check_data.h
+sh fw/qemu/build.sh > /dev/null 2>&1 || fail "fw/qemu/build.sh does not rebuild the check firmware"
+rc=0
+sh fw/qemu/run.sh > /dev/null 2>&1 || rc=$?
+[ "$rc" -ne 0 ] || fail "a changed expected byte left QEMU with status 0"
+grep -q DIFFERS fw/qemu/console.txt || fail "the console does not name the differing image"
+echo "ok: one changed byte fails the check in QEMU (status $rc)"
+
+# JSON, and a target without an image layout but with --run-qemu (rp2040: Cortex-M0+ code on the M3 stand-in).
+"$nas" deploy 1 --target rp2040 --out fw-rp --run-qemu --images 2 --db runs.db --threads 1 --json > rp.json \
+  2> rp.err || fail "nas deploy --target rp2040 --run-qemu failed: $(tail -2 rp.err)"
+grep -q '"machine": "mps2-an385"' rp.json || fail "the rp2040 check did not run on mps2-an385"
+rc=0
+"$nas" deploy 1 --target rp2040 --out fw-rp2 --db runs.db > /dev/null 2> rp2.err || rc=$?
+check "rp2040 without --run-qemu: exit status" 2 "$rc"
+grep -q "no image: layout" rp2.err || fail "rp2040 without --run-qemu: unclear message: $(cat rp2.err)"
+
+# Missing tools: one line naming the package, exit 2, no output folder, the database unchanged.
+before="$(sqlite3 runs.db 'SELECT count(*) FROM deployments')"
+mkdir -p nocross
+for tool in qemu-system-arm sh timeout; do ln -sf "$(command -v "$tool")" nocross/; done
+rc=0
+PATH="$work/nocross" "$nas" deploy 1 --target nano33 --out fw-missing --db runs.db > /dev/null 2> missing.err || rc=$?
+check "missing cross compiler: exit status" 2 "$rc"
+check "missing cross compiler: one line" 1 "$(wc -l < missing.err)"
+grep -q "gcc-arm-none-eabi" missing.err || fail "missing cross compiler: no package named: $(cat missing.err)"
+[ ! -e fw-missing ] || fail "missing cross compiler: fw-missing was created"
+mkdir -p noqemu
+for tool in arm-none-eabi-gcc arm-none-eabi-objcopy arm-none-eabi-size sh timeout; do
+  ln -sf "$(command -v "$tool")" noqemu/
+done
+rc=0
+PATH="$work/noqemu" "$nas" deploy 1 --target nano33 --out fw-noqemu --run-qemu --db runs.db > /dev/null \
+  2> noqemu.err || rc=$?
+check "missing QEMU: exit status" 2 "$rc"
+grep -q "qemu-system-arm" noqemu.err || fail "missing QEMU: no package named: $(cat noqemu.err)"
+[ ! -e fw-noqemu ] || fail "missing QEMU: fw-noqemu was created"
+check "the database is unchanged by refusals" "$before" "$(sqlite3 runs.db 'SELECT count(*) FROM deployments')"
+echo "all deploy checks passed"
