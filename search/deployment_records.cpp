@@ -1,5 +1,7 @@
 #include "search/deployment_records.h"
 
+#include <fmt/format.h>
+
 #include "search/sqlite_statement.h"
 #include "supernet/error.h"
 
@@ -48,6 +50,46 @@ int64_t store_deployment(ResultsDb& db, const DeploymentRecord& r) {
   }
   tx.commit();
   return id;
+}
+
+nlohmann::json deployment_json(const DeploymentRecord& r) {
+  nlohmann::json j = {{"id", r.id},
+                      {"kind", r.kind},
+                      {"machine", r.machine},
+                      {"core", r.core},
+                      {"flash_bytes", r.flash_bytes},
+                      {"ram_bytes", r.ram_bytes},
+                      {"estimated_flash_bytes", r.estimated_flash_bytes},
+                      {"estimated_ram_bytes", r.estimated_ram_bytes},
+                      {"out", r.out_dir}};
+  if (r.images) j["images"] = *r.images;
+  if (r.differing_images) j["differing_images"] = *r.differing_images;
+  if (r.instructions_per_inference) j["instructions_per_inference"] = *r.instructions_per_inference;
+  if (r.estimated_cycles_per_inference) j["estimated_cycles_per_inference"] = *r.estimated_cycles_per_inference;
+  for (const auto& l : r.layers)
+    j["layers"].push_back({{"layer", l.layer},
+                           {"name", l.name},
+                           {"kernel_path", l.kernel_path},
+                           {"macs", l.macs},
+                           {"instructions", l.instructions},
+                           {"estimated_cycles", l.estimated_cycles}});
+  return j;
+}
+
+std::string deployment_lines(const std::vector<DeploymentRecord>& records) {
+  if (records.empty()) return "";
+  std::string text = "deployments (nas deploy):\n";
+  for (const auto& r : records) {
+    text += fmt::format("  {:>3}  {:<5}  {:<11} flash {} B (estimate {} B), RAM {} B (arena estimate {} B)  {}\n", r.id,
+                        r.kind, r.machine, r.flash_bytes, r.estimated_flash_bytes, r.ram_bytes, r.estimated_ram_bytes,
+                        r.created_at);
+    if (r.images)
+      text += fmt::format("       {} test images, {} differing from the host; {:.0f} instructions per inference "
+                          "(estimate {:.0f} cycles)\n",
+                          *r.images, r.differing_images.value_or(0), r.instructions_per_inference.value_or(0),
+                          r.estimated_cycles_per_inference.value_or(0));
+  }
+  return text;
 }
 
 std::vector<DeploymentRecord> deployments_of_run(const ResultsDb& db, int64_t run_id) {

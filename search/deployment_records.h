@@ -4,6 +4,8 @@
 // layer (mean over the images) next to the cost model's cycles.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -43,5 +45,9 @@ int64_t store_deployment(ResultsDb& db, const DeploymentRecord& record);
 
 // A run's deployments, oldest first, with their layers.
 std::vector<DeploymentRecord> deployments_of_run(const ResultsDb& db, int64_t run_id);
+
+// One record as JSON (layers included), and the records as the lines `nas show` prints ("" for none).
+nlohmann::json deployment_json(const DeploymentRecord& record);
+std::string deployment_lines(const std::vector<DeploymentRecord>& records);
 
 }  // namespace nas::search

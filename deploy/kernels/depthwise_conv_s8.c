@@ -75,8 +75,9 @@ void mcunas_depthwise_conv_s8(const mcunas_conv_params *p, const mcunas_channel_
   }
 }
 
-/* The portable path needs no buffer; the bytes are the DSP path's reservation: one int16 patch of c * k_h * k_w
- * values (see mcunas_conv_s8_scratch_bytes). */
+/* Neither path uses a buffer (the DSP path reads four channels per word in place). The bytes are CMSIS-NN's
+ * reservation, one int16 patch of c * k_h * k_w values, which the cost model prices (cost_models/kernel_scratch.h);
+ * dropping it would change the RAM estimate of every stored search. */
 int32_t mcunas_depthwise_conv_s8_scratch_bytes(const mcunas_dims *input_dims, const mcunas_dims *filter_dims) {
   return 2 * input_dims->c * filter_dims->h * filter_dims->w;
 }

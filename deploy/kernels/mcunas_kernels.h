@@ -84,8 +84,8 @@ void mcunas_max_pool_s8(const mcunas_pool_params *params, const mcunas_dims *inp
                         const mcunas_dims *output_dims, int8_t *output);
 void mcunas_avg_pool_s8(const mcunas_pool_params *params, const mcunas_dims *input_dims, const int8_t *input,
                         const mcunas_dims *output_dims, int8_t *output);
-/* Scratch bytes reserved for average pooling: one int32 sum per channel on the DSP path; the portable path uses
- * none. Max pooling keeps no state between taps: 0. */
+/* Scratch bytes reserved for average pooling: one int32 sum per channel, CMSIS-NN's reservation, which the cost
+ * model prices; no path of ours uses it yet. Max pooling keeps no state between taps: 0. */
 int32_t mcunas_avg_pool_s8_scratch_bytes(const mcunas_dims *input_dims);
 int32_t mcunas_max_pool_s8_scratch_bytes(const mcunas_dims *input_dims);
 
@@ -99,7 +99,7 @@ typedef struct {
 
 void mcunas_global_avg_pool_s8(const mcunas_mean_params *params, const mcunas_dims *input_dims, const int8_t *input,
                                int8_t *output);
-/* The same reservation as average pooling: one int32 sum per channel on the DSP path. */
+/* The same reservation as average pooling (unused as well). */
 int32_t mcunas_global_avg_pool_s8_scratch_bytes(const mcunas_dims *input_dims);
 
 typedef struct {

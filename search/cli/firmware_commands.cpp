@@ -17,30 +17,6 @@ namespace {
 
 std::string bytes(int64_t n) { return fmt::format("{:>9L}", n); }
 
-nlohmann::json record_json(const search::DeploymentRecord& r) {
-  nlohmann::json j = {{"id", r.id},
-                      {"kind", r.kind},
-                      {"machine", r.machine},
-                      {"core", r.core},
-                      {"flash_bytes", r.flash_bytes},
-                      {"ram_bytes", r.ram_bytes},
-                      {"estimated_flash_bytes", r.estimated_flash_bytes},
-                      {"estimated_ram_bytes", r.estimated_ram_bytes},
-                      {"out", r.out_dir}};
-  if (r.images) j["images"] = *r.images;
-  if (r.differing_images) j["differing_images"] = *r.differing_images;
-  if (r.instructions_per_inference) j["instructions_per_inference"] = *r.instructions_per_inference;
-  if (r.estimated_cycles_per_inference) j["estimated_cycles_per_inference"] = *r.estimated_cycles_per_inference;
-  for (const auto& l : r.layers)
-    j["layers"].push_back({{"layer", l.layer},
-                           {"name", l.name},
-                           {"kernel_path", l.kernel_path},
-                           {"macs", l.macs},
-                           {"instructions", l.instructions},
-                           {"estimated_cycles", l.estimated_cycles}});
-  return j;
-}
-
 std::string board_text(const search::DeploymentRecord& r, const cost_models::Target& t) {
   const auto& image = *t.image;
   return fmt::format(
@@ -95,7 +71,7 @@ int command_deploy(const DeployArgs& args, const std::string& db_path, bool json
   for (auto* record : {&result.board, &result.qemu}) {
     if (!*record) continue;
     (*record)->id = search::store_deployment(db, **record);
-    out[(*record)->kind] = record_json(**record);
+    out[(*record)->kind] = search::deployment_json(**record);
   }
   if (result.board) text += board_text(*result.board, target);
   if (result.qemu) text += qemu_text(*result.qemu);

@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "search/cli/commands.h"
+#include "search/deployment_records.h"
 #include "search/interrupt.h"
 #include "search/progress.h"
 #include "search/results_db.h"
@@ -144,10 +145,13 @@ int command_show(const std::string& db_path, int64_t run_id, bool json) {
   if (!run)
     throw nas::Error("nas show", "no run " + std::to_string(run_id) + " in " + db.path().string() +
                                      " (nas runs lists them)");
+  const auto deployments = nas::search::deployments_of_run(db, run_id);
   if (json) {
-    std::cout << nas::search::run_detail_json(*run).dump() << "\n";
+    auto out = nas::search::run_detail_json(*run);
+    for (const auto& d : deployments) out["deployments"].push_back(nas::search::deployment_json(d));
+    std::cout << out.dump() << "\n";
   } else {
-    std::cout << nas::search::format_run_detail(*run);
+    std::cout << nas::search::format_run_detail(*run) << nas::search::deployment_lines(deployments);
   }
   return 0;
 }

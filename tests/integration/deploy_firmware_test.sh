@@ -57,6 +57,7 @@ check "layer counts add up to the inference" "1" "$(sqlite3 runs.db "SELECT abs(
 check "every layer ran instructions" "0" "$(sqlite3 runs.db "SELECT count(*) FROM deployment_layers \
   WHERE instructions <= 0")"
 check "console says every image is bit-exact" "8" "$(grep -c 'bit-exact' fw/qemu/console.txt)"
+check "nas show lists both deployments" "2" "$("$nas" show 1 --db runs.db | grep -cE '^ +[0-9]+  (board|qemu) ')"
 
 # The check can fail: one expected byte changed, rebuilt with the recorded command, QEMU exits non-zero.
 sed -i '0,/^static const int8_t mcunas_check_expected/{n;n;s/ \(-\?[0-9]\+\),/ 99\1,/}' fw/qemu/check_data.h
