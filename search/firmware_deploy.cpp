@@ -149,6 +149,90 @@ CheckImages check_images(const Int8Deployment& d, int32_t count) {
   return c;
 }
 
+// The board image: sample.h, memory.ld from the target's layout, the .elf and its .hex and .bin.
+DeploymentRecord build_board_image(const Int8Deployment& d, const cost_models::Target& target,
+                                   const cost_models::Costs<double>& estimate, const fs::path& root,
+                                   const fs::path& out, std::vector<std::string>& files) {
+  const fs::path board = "board";
+  const auto sample = check_images(d, 1);
+  write(root / board / "sample.h", deploy::sample_header(sample.inputs[0], sample.labels[0]));
+  write(root / board / "memory.ld", deploy::memory_script(*target.image));
+  const deploy::FirmwareSources sources{"firmware", "model", "firmware/board_main.c", board, board / "memory.ld",
+                                        {"MCUNAS_BOARD"}};
+  const fs::path elf = board / (target.name + ".elf");
+  const std::vector<std::vector<std::string>> images = {
+      {"arm-none-eabi-objcopy", "-O", "ihex", elf.string(), (board / (target.name + ".hex")).string()},
+      {"arm-none-eabi-objcopy", "-O", "binary", elf.string(), (board / (target.name + ".bin")).string()}};
+  const auto size = build_image(root, target.core, sources, elf, images, target.name + " image");
+  for (const char* ext : {".elf", ".hex", ".bin"}) files.push_back("board/" + target.name + ext);
+  files.push_back("board/build.sh");
+  return base_record(d, target, estimate, "board", target.name, size, out / "board");
+}
+
+// Runs `elf` (relative to root) on `machine` with the counting plugin, writing `dir`/console.txt,
+// `dir`/instructions.txt and `dir`/run.sh; returns the console text and the plugin's counts.
+struct QemuRun {
+  std::string console, counts;
+};
+QemuRun run_in_qemu(const fs::path& root, const std::string& machine, const fs::path& elf, const fs::path& dir) {
+  const fs::path console = dir / "console.txt", counts = dir / "instructions.txt";
+  const std::vector<std::string> argv = {
+      "timeout", "600", "qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none", "-serial", "none",
+      "-chardev", "file,id=console,path=" + console.string(), "-semihosting-config",
+      "enable=on,target=native,chardev=console", "-plugin",
+      deploy::qemu_plugin_path().string() + ",out=" + counts.string(), "-kernel", elf.string()};
+  write(root / dir / "run.sh", deploy::script_text({argv}));
+  const Captured run = run_in(root, argv);
+  if (run.exit_code == 127) throw Error("qemu-system-arm", "could not be started", Error::Kind::failure);
+  if (run.exit_code == 124) throw Error("qemu-system-arm", "ran past 600 s; stopped", Error::Kind::failure);
+  return {read_text(root / console), read_text(root / counts)};
+}
+
+// The check firmware: N test images and the host's outputs, run in QEMU, compared byte for byte, counted per layer.
+DeploymentRecord run_check(const Int8Deployment& d, const cost_models::Target& target,
+                           const cost_models::OpGraph<double>& graph, const cost_models::Costs<double>& estimate,
+                           const fs::path& root, const FirmwareDeployOptions& options,
+                           const std::function<void(const std::string&)>& step, FirmwareDeployment& result) {
+  const int32_t images = std::min(options.images, d.stored.data.test.count);
+  step(fmt::format("building the check firmware for QEMU {} with {} test images", target.qemu_machine, images));
+  const fs::path qemu = "qemu";
+  const auto check = check_images(d, images);
+  write(root / qemu / "check_data.h", deploy::check_data_header(check.inputs, check.expected, check.labels));
+  const deploy::FirmwareSources sources{"firmware", "model", "firmware/check_main.c", qemu, "firmware/mps2.ld", {}};
+  const fs::path elf = qemu / (target.name + "-check.elf");
+  const auto size = build_image(root, target.core, sources, elf, {}, "check firmware");
+  step(fmt::format("running {} inferences in qemu-system-arm -M {}", images, target.qemu_machine));
+  const QemuRun run = run_in_qemu(root, target.qemu_machine, elf, qemu);
+  result.console = run.console;
+  if (run.console.find("differing images:") == std::string::npos)
+    throw Error("QEMU check", "the firmware stopped before the end: " + run.console.substr(0, 300),
+                Error::Kind::failure);
+  int32_t differing = 0;
+  for (size_t at = run.console.find("DIFFERS"); at != std::string::npos; at = run.console.find("DIFFERS", at + 1))
+    ++differing;
+  const auto measured = deploy::parse_icount(run.counts, static_cast<int32_t>(d.model.ops.size()), images);
+
+  DeploymentRecord r = base_record(d, target, estimate, "qemu", target.qemu_machine, size, options.out / "qemu");
+  r.images = images;
+  r.differing_images = differing;
+  double total = 0, cycles = 0;
+  for (size_t j = 0; j < d.model.ops.size(); ++j) {
+    double sum = 0;
+    for (const auto& image : measured.per_layer) sum += static_cast<double>(image[j]);
+    const auto& op = graph.ops[j];
+    const double estimated = cost_models::op_cycles(op, target);
+    r.layers.push_back({static_cast<int32_t>(j), d.model.ops[j].name, std::string(cost_models::name_of(op.path)),
+                        static_cast<int64_t>(std::llround(op.macs)), sum / images, estimated});
+    total += sum / images;
+    cycles += estimated;
+  }
+  r.instructions_per_inference = total;
+  r.estimated_cycles_per_inference = cycles;
+  for (const char* f : {"-check.elf", "console.txt", "instructions.txt", "build.sh", "run.sh"})
+    result.files.push_back(std::string("qemu/") + (f[0] == '-' ? target.name + f : f));
+  return r;
+}
+
 }  // namespace
 
 void check_firmware_tools(const cost_models::Target& target, const FirmwareDeployOptions& options) {
@@ -181,81 +265,14 @@ FirmwareDeployment deploy_firmware(const Int8Deployment& d, const cost_models::T
   Staging staging(options.out);
   const fs::path root = staging.dir();
   FirmwareDeployment result;
-
-  const auto code = deploy::generate_c(d.model, d.plan, options.origin);
-  deploy::write_c_files(code, root / "model");
+  deploy::write_c_files(deploy::generate_c(d.model, d.plan, options.origin), root / "model");
   copy_firmware_sources(root / "firmware");
   result.files = {"model/", "firmware/"};
-
   if (target.image) {
     step(fmt::format("building the {} image with arm-none-eabi-gcc", target.name));
-    const fs::path board = "board";
-    const auto sample = check_images(d, 1);
-    write(root / board / "sample.h", deploy::sample_header(sample.inputs[0], sample.labels[0]));
-    write(root / board / "memory.ld", deploy::memory_script(*target.image));
-    const deploy::FirmwareSources sources{"firmware", "model", "firmware/board_main.c", board, board / "memory.ld",
-                                          {"MCUNAS_BOARD"}};
-    const fs::path elf = board / (target.name + ".elf");
-    const std::vector<std::vector<std::string>> images = {
-        {"arm-none-eabi-objcopy", "-O", "ihex", elf.string(), (board / (target.name + ".hex")).string()},
-        {"arm-none-eabi-objcopy", "-O", "binary", elf.string(), (board / (target.name + ".bin")).string()}};
-    const auto size = build_image(root, target.core, sources, elf, images, target.name + " image");
-    result.board = base_record(d, target, estimate, "board", target.name, size, options.out / "board");
-    for (const char* ext : {".elf", ".hex", ".bin"}) result.files.push_back("board/" + target.name + ext);
-    result.files.push_back("board/build.sh");
+    result.board = build_board_image(d, target, estimate, root, options.out, result.files);
   }
-
-  if (options.run_qemu) {
-    const int32_t images = std::min(options.images, d.stored.data.test.count);
-    step(fmt::format("building the check firmware for QEMU {} with {} test images", target.qemu_machine, images));
-    const fs::path qemu = "qemu";
-    const auto check = check_images(d, images);
-    write(root / qemu / "check_data.h", deploy::check_data_header(check.inputs, check.expected, check.labels));
-    const deploy::FirmwareSources sources{"firmware", "model", "firmware/check_main.c", qemu, "firmware/mps2.ld", {}};
-    const fs::path elf = qemu / (target.name + "-check.elf");
-    const auto size = build_image(root, target.core, sources, elf, {}, "check firmware");
-    step(fmt::format("running {} inferences in qemu-system-arm -M {}", images, target.qemu_machine));
-    const fs::path console = qemu / "console.txt", counts = qemu / "instructions.txt";
-    const std::vector<std::string> qemu_argv = {
-        "timeout", "600", "qemu-system-arm", "-M", target.qemu_machine, "-nographic", "-monitor", "none", "-serial",
-        "none", "-chardev", "file,id=console,path=" + console.string(), "-semihosting-config",
-        "enable=on,target=native,chardev=console", "-plugin",
-        deploy::qemu_plugin_path().string() + ",out=" + counts.string(), "-kernel", elf.string()};
-    write(root / qemu / "run.sh", deploy::script_text({qemu_argv}));
-    const Captured run = run_in(root, qemu_argv);
-    result.console = read_text(root / console);
-    if (run.exit_code == 127) throw Error("qemu-system-arm", "could not be started", Error::Kind::failure);
-    if (run.exit_code == 124) throw Error("qemu-system-arm", "ran past 600 s; stopped", Error::Kind::failure);
-    int32_t differing = 0;
-    for (size_t at = result.console.find("DIFFERS"); at != std::string::npos;
-         at = result.console.find("DIFFERS", at + 1))
-      ++differing;
-    if (result.console.find("differing images:") == std::string::npos)
-      throw Error("QEMU check", fmt::format("the firmware stopped before the end (status {}): {}", run.exit_code,
-                                            result.console.substr(0, 300)),
-                  Error::Kind::failure);
-    const auto measured =
-        deploy::parse_icount(read_text(root / counts), static_cast<int32_t>(d.model.ops.size()), images);
-    DeploymentRecord r = base_record(d, target, estimate, "qemu", target.qemu_machine, size, options.out / "qemu");
-    r.images = images;
-    r.differing_images = differing;
-    double total = 0, cycles = 0;
-    for (size_t j = 0; j < d.model.ops.size(); ++j) {
-      double sum = 0;
-      for (const auto& image : measured.per_layer) sum += static_cast<double>(image[j]);
-      const auto& op = graph.ops[j];
-      const double estimated = cost_models::op_cycles(op, target);
-      r.layers.push_back({static_cast<int32_t>(j), d.model.ops[j].name, std::string(cost_models::name_of(op.path)),
-                          static_cast<int64_t>(std::llround(op.macs)), sum / images, estimated});
-      total += sum / images;
-      cycles += estimated;
-    }
-    r.instructions_per_inference = total;
-    r.estimated_cycles_per_inference = cycles;
-    result.qemu = std::move(r);
-    for (const char* f : {"-check.elf", "console.txt", "instructions.txt", "build.sh", "run.sh"})
-      result.files.push_back(std::string("qemu/") + (f[0] == '-' ? target.name + f : f));
-  }
+  if (options.run_qemu) result.qemu = run_check(d, target, graph, estimate, root, options, step, result);
   staging.publish();
   return result;
 }
