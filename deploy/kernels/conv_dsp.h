@@ -21,12 +21,6 @@
 
 #ifdef MCUNAS_DSP_PATH
 
-static inline int16x2_t mcunas_load_pair(const int16_t *p) {
-  int16x2_t v;
-  memcpy(&v, p, 4); /* one LDR: the scratch is byte-aligned in the arena, and LDR may be unaligned on v7E-M */
-  return v;
-}
-
 /* The two columns share one buffer, interleaved group by group so the inner loop reads both through one pointer:
  * group g of pixel p (its pairs (x0, x2), (x1, x3)) at int16 offset 8g + 4p; a tail of fewer than four values
  * (k % 4) follows all groups, pixel 0's then pixel 1's, in order. */
@@ -88,11 +82,13 @@ static inline void mcunas_block_2x2(const int16_t *columns, ptrdiff_t k, const i
   int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3]; /* a<channel><pixel> */
   const int16_t *c = columns;
   const int8_t *const w0_end = w0 + (k & ~(ptrdiff_t)3);
+#if defined(__OPTIMIZE__)
   if (w0 < w0_end) {
     /* The loop in assembly: as C, GCC keeps one operand too many live and spills it on every step (22 instructions
      * for 16 MACs); scheduled by hand, one column word at a time, it needs 13 registers and 20 instructions. The
      * loads may be unaligned (weights rows at any byte, the scratch anywhere in the arena), which LDR allows on
-     * v7E-M; LDM and LDRD would not. */
+     * v7E-M; LDM and LDRD would not. Unoptimised builds keep the frame pointer, leave too few registers for it and
+     * take the C loop below, which computes the same sums. */
     uint32_t k0, k1, k0e, k1e, p;
     __asm volatile("1:\n\t"
                    "ldr %[k0], [%[w0]], #4\n\t"
@@ -121,6 +117,19 @@ static inline void mcunas_block_2x2(const int16_t *columns, ptrdiff_t k, const i
                    : [end] "r"(w0_end)
                    : "cc", "memory");
   }
+#else
+  for (; w0 < w0_end; w0 += 4, w1 += 4, c += 8) {
+    const uint32_t k0 = mcunas_load_word(w0), k1 = mcunas_load_word(w1);
+    int16x2_t p[4];
+    memcpy(p, c, sizeof p); /* pixel 0's pairs (x0, x2), (x1, x3), then pixel 1's */
+    const int16x2_t k0e = __sxtb16((int8x4_t)k0), k0o = mcunas_sxtb16_ror8(k0);
+    const int16x2_t k1e = __sxtb16((int8x4_t)k1), k1o = mcunas_sxtb16_ror8(k1);
+    a00 = __smlad(k0e, p[0], __smlad(k0o, p[1], a00));
+    a01 = __smlad(k0e, p[2], __smlad(k0o, p[3], a01));
+    a10 = __smlad(k1e, p[0], __smlad(k1o, p[1], a10));
+    a11 = __smlad(k1e, p[2], __smlad(k1o, p[3], a11));
+  }
+#endif
   const ptrdiff_t tail = k & 3;
   for (ptrdiff_t i = 0; i < tail; ++i) {
     a00 += c[i] * w0[i];

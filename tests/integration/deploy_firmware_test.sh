@@ -47,7 +47,8 @@ start="$(arm-none-eabi-objdump -h fw/board/nano33.elf | awk '$2 == ".isr_vector"
 check "vector table at the start of the sketch flash" "00010000" "$start"
 check "binary image size = flash" "$flash" "$(stat -c %s fw/board/nano33.bin)"
 
-check "QEMU check stored" "8|0" "$(sqlite3 runs.db "SELECT images, differing_images FROM deployments WHERE kind = 'qemu'")"
+check "QEMU check stored" "8|0" \
+  "$(sqlite3 runs.db "SELECT images, differing_images FROM deployments WHERE kind = 'qemu'")"
 layers="$(grep -c 'MCUNAS_LAYER_MARK();' fw/model/model.c)"
 check "one stored count per layer" "$((layers - 1))" "$(sqlite3 runs.db \
   "SELECT count(*) FROM deployment_layers l JOIN deployments d ON d.id = l.deployment_id WHERE d.kind = 'qemu'")"

@@ -5,8 +5,9 @@
 # qemu-system-arm runs it with semihosting, and the printed outputs of 20 inferences must equal the host build's.
 # A firmware whose main fails must make QEMU exit non-zero, so the check can fail. Our QEMU plugin counts the
 # instructions of every layer (the generated MCUNAS_LAYER_MARK markers); the counts of two runs are identical.
-# Then about 200 random layers (tests/firmware/random_layers_main.c) hash alike on the host, on the Cortex-M3 (portable
-# path) and on the Cortex-M4 and M7 (DSP path).
+# Then about 200 random layers (tests/firmware/random_layers_main.c) hash alike on the host, on the Cortex-M3
+# (portable path) and on the Cortex-M4 and M7 (DSP path; on the M4 also unoptimised, where the conv block runs as
+# C, not assembly).
 #
 #   bash tests/integration/firmware_qemu_test.sh BUILD/nas BUILD/deploy/libmcunas_qemu_icount.so
 set -euo pipefail
@@ -50,6 +51,7 @@ cores=(
   "m4 mps2-an386 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16"
   "m7 mps2-an500 -mcpu=cortex-m7 -mthumb -mfloat-abi=hard -mfpu=fpv5-d16"
   "m3 mps2-an385 -mcpu=cortex-m3 -mthumb"
+  "m4-O0 mps2-an386 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 -O0"  # the DSP path's C inner loop
 )
 for core in "${cores[@]}"; do
   read -r name machine flags <<< "$core"
@@ -99,7 +101,8 @@ for core in "${cores[@]}"; do
 done
 
 echo 'int main(void) { return 1; }' > failing.c
-arm-none-eabi-gcc -std=c99 -O2 -mcpu=cortex-m4 -mthumb -nostartfiles -T "$firmware/mps2.ld" -L "$firmware" --specs=nano.specs \
+arm-none-eabi-gcc -std=c99 -O2 -mcpu=cortex-m4 -mthumb -nostartfiles -T "$firmware/mps2.ld" -L "$firmware" \
+  --specs=nano.specs \
   -I "$firmware" "$firmware/startup.c" "$firmware/semihosting.c" failing.c -o failing.elf
 rc=0
 run failing mps2-an386 || rc=$?
