@@ -3,7 +3,7 @@
 //   arena   = peak_ram(graph) (memory_planner.h)
 //   model flash = Σ presence·(weights + biases + qparams + per-layer code)
 //               + Σ_paths kernel code · P(path used), P(path used) = 1 − Π_ops on the path (1 − presence)
-//   latency = Σ presence·(per_mac·macs + per_output·outputs + per_call) / clock
+//   latency = Σ presence·cycles(op) / clock, cycles = the path's linear model over kernel_work.h's quantities
 //   energy  = latency · active power
 // ram_bytes and flash_bytes add what the firmware itself keeps (Target::*_reserved_bytes), so a budget such as
 // `--max-ram 256K` compares against the whole board's use; arena_bytes and model_flash_bytes are the model's own
@@ -33,11 +33,15 @@ struct Costs {
   S model_flash_bytes{};  // weights, biases, qparams and kernel code of the model
 };
 
-// Cycles of one call of `op` if it runs (presence not applied).
+// Cycles of one call of `op` if it runs (presence not applied): the linear latency model of its kernel path over
+// the quantities of kernel_work.h.
 template <class S>
 S op_cycles(const OpInfo<S>& op, const Target& target) {
   const auto& c = target.latency_of(op.path);
-  return op.macs * c.per_mac + op.outputs * c.per_output + S(c.per_call);
+  return op.executed_macs * c.per_mac + op.outputs * c.per_output + op.pixels * c.per_pixel +
+         op.patch_values * c.per_patch_value + op.scalar_patch_values * c.per_scalar_patch_value +
+         op.window_rows * c.per_window_row + op.tail_macs * c.per_tail_mac + op.tail_outputs * c.per_tail_output +
+         S(c.per_call);
 }
 
 // Flash bytes of `op`'s parameters and call site if it runs (presence not applied; kernel code excluded).

@@ -19,6 +19,7 @@
 
 #include "cost_models/arch_view.h"
 #include "cost_models/kernel_scratch.h"
+#include "cost_models/kernel_work.h"
 #include "cost_models/op_graph.h"
 #include "supernet/error.h"
 #include "supernet/search_space.h"
@@ -101,8 +102,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         op.path = cand.kernel == 1 ? KernelPath::conv1x1 : KernelPath::conv;
         op.inputs = {x};
         op.output = y;
-        op.macs = cin * cout * (pixels * k2);
-        op.outputs = cout * pixels;
+        set_kernel_work(op, cin, cout, {h, w, ho, wo, cand.kernel, block.stride, cand.kernel / 2});
         op.weight_bytes = cin * cout * k2;
         op.bias_bytes = cout * kBiasBytesPerChannel;
         op.qparam_bytes = cout * kQuantBytesPerChannel;
@@ -115,8 +115,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         dw.path = KernelPath::depthwise;
         dw.inputs = {x};
         dw.output = mid;
-        dw.macs = cin * (pixels * k2);
-        dw.outputs = cin * pixels;
+        set_kernel_work(dw, cin, cin, {h, w, ho, wo, cand.kernel, block.stride, cand.kernel / 2});
         dw.weight_bytes = cin * k2;
         dw.bias_bytes = cin * kBiasBytesPerChannel;
         dw.qparam_bytes = cin * kQuantBytesPerChannel;
@@ -128,8 +127,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         pw.path = KernelPath::conv1x1;
         pw.inputs = {mid};
         pw.output = y;
-        pw.macs = cin * cout * pixels;
-        pw.outputs = cout * pixels;
+        set_kernel_work(pw, cin, cout, {ho, wo, ho, wo, 1, 1, 0});
         pw.weight_bytes = cin * cout;
         pw.bias_bytes = cout * kBiasBytesPerChannel;
         pw.qparam_bytes = cout * kQuantBytesPerChannel;
@@ -144,15 +142,13 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
   }
 
   // Head: global average pool to one value per channel, then the classifier.
-  const double pixels = static_cast<double>(int64_t{h} * w);
   const int32_t pooled = g.add_tensor("head.pool", cin);
   OpInfo<S> pool;
   pool.name = "head.pool";
   pool.path = KernelPath::global_avg_pool;
   pool.inputs = {x};
   pool.output = pooled;
-  pool.macs = cin * pixels;  // one accumulate per input element
-  pool.outputs = cin;
+  set_kernel_work(pool, cin, cin, {h, w, 1, 1, h, 1, 0});  // one accumulate per input element
   pool.scratch_bytes = scratch::avg_pool_bytes(cin);
   g.ops.push_back(std::move(pool));
 
@@ -163,8 +159,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
   fc.path = KernelPath::fully_connected;
   fc.inputs = {pooled};
   fc.output = logits;
-  fc.macs = cin * n_classes;
-  fc.outputs = S(n_classes);
+  set_kernel_work(fc, cin, S(n_classes), {});
   fc.weight_bytes = cin * n_classes;
   fc.bias_bytes = S(n_classes * kBiasBytesPerChannel);
   fc.qparam_bytes = S(n_classes * kQuantBytesPerChannel);

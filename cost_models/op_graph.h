@@ -35,6 +35,8 @@ struct OpInfo {
   S presence{1.0};              // probability the op runs
   S macs{};                     // multiply-accumulates (pooling: input elements read)
   S outputs{};                  // output elements
+  // What the latency model prices (kernel_work.h sets them all, with macs and outputs).
+  S executed_macs{}, pixels{}, patch_values{}, scalar_patch_values{}, window_rows{}, tail_macs{}, tail_outputs{};
   S weight_bytes{};             // int8 weights
   S bias_bytes{};               // int32 per output channel
   S qparam_bytes{};             // per-channel requantisation: int32 multiplier + int32 shift

@@ -95,10 +95,11 @@ Target parse_target(const YAML::Node& root) {
     const std::string name(kKernelPathNames[p]);
     const std::string path = "latency." + name;
     const auto entry = child(latency, name, path);
-    yk::check_keys(entry, path, {"per_mac", "per_output", "per_call"});
-    t.latency[p] = {read_non_negative(entry, "per_mac", path + ".per_mac"),
-                    read_non_negative(entry, "per_output", path + ".per_output"),
-                    read_non_negative(entry, "per_call", path + ".per_call")};
+    yk::check_keys(entry, path, {kLatencyTermNames.begin(), kLatencyTermNames.end()});
+    for (size_t i = 0; i < kLatencyTermNames.size(); ++i) {
+      const std::string key = kLatencyTermNames[i];
+      if (i < 3 || entry[key]) term(t.latency[p], i) = read_non_negative(entry, key, path + "." + key);
+    }
     t.code_bytes[p] = read_bytes(code, name, "code_bytes." + name);
   }
   return t;
@@ -110,6 +111,18 @@ bool is_path(const std::string& text) {
 }
 
 }  // namespace
+
+double& term(LatencyCoefficients& c, size_t index) {
+  double* terms[] = {&c.per_mac,         &c.per_output,           &c.per_call,
+                     &c.per_pixel,       &c.per_patch_value,      &c.per_scalar_patch_value,
+                     &c.per_window_row,  &c.per_tail_mac,         &c.per_tail_output};
+  static_assert(sizeof(terms) / sizeof(terms[0]) == kLatencyTermNames.size(), "one name per term");
+  return *terms[index];
+}
+double term(const LatencyCoefficients& c, size_t index) {
+  LatencyCoefficients copy = c;
+  return term(copy, index);
+}
 
 std::string targets_dir() {
   if (const char* dir = std::getenv("MCUNAS_TARGETS_DIR"); dir != nullptr && *dir != '\0') return dir;

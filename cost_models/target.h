@@ -13,12 +13,26 @@
 
 namespace nas::cost_models {
 
-// Cycles of one kernel call: per_mac·macs + per_output·output elements + per_call.
+// Cycles of one kernel call: per_mac·executed MACs + per_output·output elements + per_call, plus the terms
+// nas calibrate fits (kernel_work.h says what each quantity counts; hand-written targets may leave them 0).
 struct LatencyCoefficients {
   double per_mac = 0;
   double per_output = 0;
   double per_call = 0;
+  double per_pixel = 0;
+  double per_patch_value = 0;
+  double per_scalar_patch_value = 0;
+  double per_window_row = 0;
+  double per_tail_mac = 0;
+  double per_tail_output = 0;
 };
+
+// The keys of LatencyCoefficients in a target YAML, in the order above; the first three are required.
+inline constexpr std::array<const char*, 9> kLatencyTermNames = {
+    "per_mac", "per_output", "per_call", "per_pixel", "per_patch_value", "per_scalar_patch_value", "per_window_row",
+    "per_tail_mac", "per_tail_output"};
+double& term(LatencyCoefficients& c, size_t index);
+double term(const LatencyCoefficients& c, size_t index);
 
 // Where a firmware image for the board goes (deploy's linker script): the application's flash region (after any
 // bootloader) and its RAM. Absent for boards mcunas cannot link a bootable image for (e.g. the RP2040, whose XIP

@@ -1,5 +1,6 @@
 #include "deploy/int8_model.h"
 
+#include "cost_models/kernel_work.h"
 #include "deploy/kernel_call.h"
 #include "supernet/error.h"
 
@@ -60,37 +61,15 @@ cost_models::OpGraph<double> op_graph(const Int8Model& model) {
   g.input = model.input;
   g.output = model.output;
   for (const auto& op : model.ops) {
-    const auto& in = model.tensors[static_cast<size_t>(op.inputs[0])];
-    const auto& out = model.tensors[static_cast<size_t>(op.output)];
     cost_models::OpInfo<double> info;
     info.name = op.name;
     info.path = kernel_path(model, op);
     info.inputs = op.inputs;
     info.output = op.output;
-    info.outputs = static_cast<double>(out.bytes());
-    const double taps = static_cast<double>(op.kernel_h) * op.kernel_w;
-    switch (op.kind) {
-      case Int8OpKind::conv:
-        info.macs = static_cast<double>(out.bytes()) * taps * in.c;
-        break;
-      case Int8OpKind::depthwise:
-      case Int8OpKind::max_pool:
-        info.macs = static_cast<double>(out.bytes()) * taps;
-        break;
-      case Int8OpKind::fully_connected:
-        info.macs = static_cast<double>(in.bytes()) * out.c;
-        break;
-      case Int8OpKind::avg_pool:  // global: one accumulate per input element, as the cost model counts it
-        info.macs = info.path == cost_models::KernelPath::global_avg_pool ? static_cast<double>(in.bytes())
-                                                                          : static_cast<double>(out.bytes()) * taps;
-        break;
-      case Int8OpKind::global_avg_pool:  // one accumulate per input element
-        info.macs = static_cast<double>(in.bytes());
-        break;
-      case Int8OpKind::add:
-        info.macs = static_cast<double>(out.bytes());
-        break;
-    }
+    const KernelCall call = kernel_call(model, op);
+    const cost_models::CallShape shape{call.input.h, call.input.w, call.output.h, call.output.w, op.kernel_h,
+                                       op.stride_h, op.pad_h};
+    cost_models::set_kernel_work(info, static_cast<double>(call.input.c), static_cast<double>(call.output.c), shape);
     info.weight_bytes = static_cast<double>(op.weights.size());
     info.bias_bytes = 4.0 * static_cast<double>(op.bias.size());
     info.qparam_bytes = 4.0 * static_cast<double>(op.multiplier.size() + op.shift.size());

@@ -1,0 +1,113 @@
+// The work of one kernel call: the quantities its latency is priced by, written once for the search's lowering
+// (lowering.h, soft channel counts) and for a fixed int8 model (deploy/int8_model.cpp), and for the calibration
+// benchmarks that fit the coefficients (nas calibrate). Each quantity follows what our kernels' DSP path really
+// does (deploy/kernels, docs/targets.md):
+//   executed_macs        multiply-accumulates actually run: depthwise and pooling skip taps in the padding, the
+//                        im2col convolution multiplies padding zeros too
+//   outputs              output elements: one requantisation each
+//   pixels               output positions
+//   patch_values         general conv: values copied into im2col columns (k²·cin per pixel), word-wise when cin is
+//   scalar_patch_values    a multiple of 4, else value by value
+//   window_rows          general conv: window rows per pixel (one copy set-up each)
+//   tail_macs            MACs outside the 4-value SIMD steps: k²·cin mod 4 per output (conv, 1×1, FC), or the
+//                        cin mod 4 channels depthwise runs on the portable loop
+//   tail_outputs         depthwise: outputs of those leftover channels
+// Channel counts may be expectations (Dual); the "mod 4" and "multiple of 4" parts use their rounded values and
+// carry no gradient, which is exact for the fixed network and a step function in between.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "cost_models/op_graph.h"
+
+namespace nas::cost_models {
+
+// Input and output spatial size and the window of one call (1×1 for fully connected, whole map for global pooling).
+struct CallShape {
+  int32_t in_h = 1, in_w = 1, out_h = 1, out_w = 1;
+  int32_t kernel = 1, stride = 1, pad = 0;  // pad: leading (top, left) padding
+};
+
+// Σ over output positions of the window taps that fall inside the input (k² per position without padding).
+inline double valid_taps(const CallShape& s) {
+  auto along = [&](int32_t in, int32_t out) {
+    double total = 0;
+    for (int32_t o = 0; o < out; ++o) {
+      const int32_t begin = o * s.stride - s.pad, end = begin + s.kernel;
+      total += (end < in ? end : in) - (begin > 0 ? begin : 0);
+    }
+    return total;
+  };
+  return along(s.in_h, s.out_h) * along(s.in_w, s.out_w);
+}
+
+namespace work_detail {
+inline double value_of(double v) { return v; }
+template <class S>
+double value_of(const S& v) {
+  return v.v;
+}
+inline double mod4(double v) { return std::fmod(std::round(v), 4.0); }
+}  // namespace work_detail
+
+// Sets op.macs (the nominal count reports show), op.outputs and the latency quantities for op.path.
+template <class S>
+void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallShape& s) {
+  using work_detail::mod4;
+  using work_detail::value_of;
+  const double pixels = static_cast<double>(s.out_h) * s.out_w;
+  const double k2 = static_cast<double>(s.kernel) * s.kernel;
+  op.pixels = S(pixels);
+  switch (op.path) {
+    case KernelPath::conv: {
+      const double k_mod4 = mod4(k2 * value_of(in_c));
+      op.macs = in_c * out_c * (pixels * k2);
+      op.executed_macs = op.macs;
+      op.outputs = out_c * pixels;
+      const S patch = in_c * (pixels * k2);
+      if (mod4(value_of(in_c)) == 0) {
+        op.patch_values = patch;
+      } else {
+        op.scalar_patch_values = patch;
+      }
+      op.window_rows = S(pixels * s.kernel);
+      op.tail_macs = op.outputs * k_mod4;
+      break;
+    }
+    case KernelPath::conv1x1:
+    case KernelPath::fully_connected:
+      op.macs = in_c * out_c * pixels;
+      op.executed_macs = op.macs;
+      op.outputs = out_c * pixels;
+      op.tail_macs = op.outputs * mod4(value_of(in_c));
+      break;
+    case KernelPath::depthwise: {
+      const double taps = valid_taps(s), c_mod4 = mod4(value_of(in_c));
+      op.macs = in_c * (pixels * k2);
+      op.executed_macs = in_c * taps;
+      op.outputs = in_c * pixels;
+      op.tail_macs = S(c_mod4 * taps);
+      op.tail_outputs = S(c_mod4 * pixels);
+      break;
+    }
+    case KernelPath::max_pool:
+    case KernelPath::avg_pool:
+      op.macs = in_c * (pixels * k2);
+      op.executed_macs = in_c * valid_taps(s);
+      op.outputs = in_c * pixels;
+      break;
+    case KernelPath::global_avg_pool:  // one accumulate per input element
+      op.macs = in_c * (static_cast<double>(s.in_h) * s.in_w);
+      op.executed_macs = op.macs;
+      op.outputs = in_c;
+      break;
+    case KernelPath::add:  // element-wise: no MAC, one requantisation per output
+      op.macs = in_c * pixels;
+      op.executed_macs = op.macs;
+      op.outputs = in_c * pixels;
+      break;
+  }
+}
+
+}  // namespace nas::cost_models
