@@ -12,6 +12,10 @@
 //   tail_macs            MACs outside the 4-value SIMD steps: k²·cin mod 4 per output (conv, 1×1, FC), or the
 //                        cin mod 4 channels depthwise runs on the portable loop
 //   tail_outputs         depthwise: outputs of those leftover channels
+//   valid_macs           general conv: MACs of the taps inside the input, what the portable path runs (cores
+//                        without DSP skip the padding instead of copying zeros)
+//   valid_row_outputs    general conv: Σ over outputs of the window rows inside the input (one dot product each on
+//                        the portable path)
 // Channel counts may be expectations (Dual); the "mod 4" and "multiple of 4" parts use their rounded values and
 // carry no gradient, which is exact for the fixed network and a step function in between.
 #pragma once
@@ -29,18 +33,18 @@ struct CallShape {
   int32_t kernel = 1, stride = 1, pad = 0;  // pad: leading (top, left) padding
 };
 
-// Σ over output positions of the window taps that fall inside the input (k² per position without padding).
-inline double valid_taps(const CallShape& s) {
-  auto along = [&](int32_t in, int32_t out) {
-    double total = 0;
-    for (int32_t o = 0; o < out; ++o) {
-      const int32_t begin = o * s.stride - s.pad, end = begin + s.kernel;
-      total += (end < in ? end : in) - (begin > 0 ? begin : 0);
-    }
-    return total;
-  };
-  return along(s.in_h, s.out_h) * along(s.in_w, s.out_w);
+// Σ over the output positions along one axis of the window's length inside the input.
+inline double valid_along(const CallShape& s, int32_t in, int32_t out) {
+  double total = 0;
+  for (int32_t o = 0; o < out; ++o) {
+    const int32_t begin = o * s.stride - s.pad, end = begin + s.kernel;
+    total += (end < in ? end : in) - (begin > 0 ? begin : 0);
+  }
+  return total;
 }
+
+// Σ over output positions of the window taps that fall inside the input (k² per position without padding).
+inline double valid_taps(const CallShape& s) { return valid_along(s, s.in_h, s.out_h) * valid_along(s, s.in_w, s.out_w); }
 
 namespace work_detail {
 inline double value_of(double v) { return v; }
@@ -73,6 +77,8 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       }
       op.window_rows = S(pixels * s.kernel);
       op.tail_macs = op.outputs * k_mod4;
+      op.valid_macs = in_c * out_c * valid_taps(s);
+      op.valid_row_outputs = out_c * (valid_along(s, s.in_h, s.out_h) * s.out_w);
       break;
     }
     case KernelPath::conv1x1:

@@ -1,5 +1,7 @@
 #include "cost_models/target.h"
 
+#include "cost_models/target_calibration.h"
+
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -7,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "cost_models/target_calibration.h"
 #include "supernet/error.h"
 #include "supernet/yaml_keys.h"
 
@@ -52,7 +55,7 @@ Target parse_target(const YAML::Node& root) {
   yk::check_keys(root, "target",
                  {"name", "description", "core", "clock_hz", "sram_bytes", "flash_bytes", "ram_reserved_bytes",
                   "flash_reserved_bytes", "dsp", "active_power_w", "qemu_machine", "image", "latency",
-                  "code_bytes", "per_layer_code_bytes"});
+                  "code_bytes", "per_layer_code_bytes", "cycles_per_instruction"});
   Target t;
   t.name = read_string(root, "name");
   t.description = read_string(root, "description");
@@ -74,6 +77,11 @@ Target parse_target(const YAML::Node& root) {
   t.dsp = yk::read_scalar<bool>(child(root, "dsp", "dsp"), "dsp", "true or false");
   t.active_power_w = read_non_negative(root, "active_power_w", "active_power_w");
   t.qemu_machine = read_string(root, "qemu_machine");
+  if (root["cycles_per_instruction"]) {
+    t.cycles_per_instruction = read_non_negative(root, "cycles_per_instruction", "cycles_per_instruction");
+    if (t.cycles_per_instruction <= 0)
+      throw Error(yk::where("cycles_per_instruction", root["cycles_per_instruction"]), "must be > 0");
+  }
   if (root["image"]) {
     const auto image = root["image"];
     yk::check_keys(image, "image", {"flash_origin", "flash_bytes", "ram_origin", "ram_bytes"});
@@ -113,9 +121,10 @@ bool is_path(const std::string& text) {
 }  // namespace
 
 double& term(LatencyCoefficients& c, size_t index) {
-  double* terms[] = {&c.per_mac,         &c.per_output,           &c.per_call,
-                     &c.per_pixel,       &c.per_patch_value,      &c.per_scalar_patch_value,
-                     &c.per_window_row,  &c.per_tail_mac,         &c.per_tail_output};
+  double* terms[] = {&c.per_mac,        &c.per_output,           &c.per_call,
+                     &c.per_pixel,      &c.per_patch_value,      &c.per_scalar_patch_value,
+                     &c.per_window_row, &c.per_tail_mac,         &c.per_tail_output,
+                     &c.per_valid_mac,  &c.per_valid_row_output};
   static_assert(sizeof(terms) / sizeof(terms[0]) == kLatencyTermNames.size(), "one name per term");
   return *terms[index];
 }
@@ -133,7 +142,9 @@ std::vector<std::string> known_targets() {
   std::vector<std::string> names;
   std::error_code ec;
   for (const auto& entry : std::filesystem::directory_iterator(targets_dir(), ec))
-    if (entry.is_regular_file() && entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+    if (entry.is_regular_file() && entry.path().extension() == ".yaml" &&
+        !entry.path().stem().string().ends_with(".calibration"))  // a target's calibration, not a target
+      names.push_back(entry.path().stem().string());
   std::sort(names.begin(), names.end());
   return names;
 }
@@ -152,6 +163,8 @@ Target load_target(const std::string& name_or_path) {
   try {
     Target target = parse_target(YAML::LoadFile(file));
     target.source_path = file;
+    const auto calibrated = calibration_path(file);
+    if (std::filesystem::exists(calibrated)) apply_calibration(target, read_calibration(calibrated), calibrated);
     return target;
   } catch (const Error& e) {
     throw Error(file, e.what());  // "file: key (line n): problem"

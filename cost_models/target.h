@@ -25,12 +25,14 @@ struct LatencyCoefficients {
   double per_window_row = 0;
   double per_tail_mac = 0;
   double per_tail_output = 0;
+  double per_valid_mac = 0;
+  double per_valid_row_output = 0;
 };
 
 // The keys of LatencyCoefficients in a target YAML, in the order above; the first three are required.
-inline constexpr std::array<const char*, 9> kLatencyTermNames = {
-    "per_mac", "per_output", "per_call", "per_pixel", "per_patch_value", "per_scalar_patch_value", "per_window_row",
-    "per_tail_mac", "per_tail_output"};
+inline constexpr std::array<const char*, 11> kLatencyTermNames = {
+    "per_mac",        "per_output",   "per_call",        "per_pixel",     "per_patch_value",     "per_scalar_patch_value",
+    "per_window_row", "per_tail_mac", "per_tail_output", "per_valid_mac", "per_valid_row_output"};
 double& term(LatencyCoefficients& c, size_t index);
 double term(const LatencyCoefficients& c, size_t index);
 
@@ -56,6 +58,12 @@ struct Target {
   double active_power_w = 0;         // while running inference
   std::string qemu_machine;          // nearest qemu-system-arm machine, for deploy's measurements
   std::optional<ImageLayout> image;  // `image:` in the YAML
+  // Cycles per executed instruction on the board, which turns instruction counts from QEMU into cycles (the YAML
+  // cites its basis); 1 when the YAML has none.
+  double cycles_per_instruction = 1.0;
+  // Where the latency coefficients come from when a calibration file was applied (target_calibration.h); "" for
+  // the YAML's own, hand-written ones.
+  std::string calibration;
   std::array<LatencyCoefficients, kKernelPathCount> latency{};
   std::array<int64_t, kKernelPathCount> code_bytes{};  // kernel code, counted once if any layer uses the path
   int64_t per_layer_code_bytes = 0;                    // call site and layer descriptor, per layer

@@ -79,7 +79,7 @@ std::vector<std::string> compile_command(const std::string& core, const Firmware
   argv.push_back((s.firmware_dir / "startup.c").string());
   if (!board) argv.push_back((s.firmware_dir / "semihosting.c").string());
   argv.push_back(s.main.string());
-  argv.push_back((s.model_dir / "model.c").string());
+  if (s.with_model) argv.push_back((s.model_dir / "model.c").string());
   std::vector<std::string> kernels = kernel_sources;  // sorted: the command line must not depend on directory order
   std::sort(kernels.begin(), kernels.end());
   for (const auto& k : kernels) argv.push_back((s.model_dir / "kernels" / k).string());

@@ -40,6 +40,7 @@ struct FirmwareSources {
   std::filesystem::path data_dir;    // check_data.h or sample.h, and memory.ld
   std::filesystem::path linker_script;
   std::vector<std::string> defines;  // e.g. "MCUNAS_BOARD"
+  bool with_model = true;            // false: model_dir holds only kernels/ (nas calibrate's benchmarks)
 };
 
 // The arm-none-eabi-gcc command that compiles and links `elf` (-O2, sections garbage-collected, newlib-nano, our

@@ -9,6 +9,7 @@
 #include "cost_models/costs.h"
 #include "deploy/codegen.h"
 #include "deploy/int8_executor.h"
+#include "search/firmware_tools.h"
 #include "search/subprocess.h"
 #include "supernet/error.h"
 #include "supernet/file_bytes.h"
@@ -18,42 +19,6 @@ namespace nas::search {
 namespace fs = std::filesystem;
 
 namespace {
-
-constexpr const char* kToolchainPackages = "gcc-arm-none-eabi libnewlib-arm-none-eabi";
-
-void require_program(const std::string& program, const std::string& package) {
-  if (run_captured({program, "--version"}).exit_code == 127)
-    throw Error(program, "not found: install it with apt-get install --no-install-recommends " + package +
-                             " (scripts/setup.sh does)");
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-// Runs argv in `dir` (the staging folder: every path the tools see is relative to it).
-Captured run_in(const fs::path& dir, const std::vector<std::string>& argv) {
-  std::vector<std::string> shell = {"sh", "-c", "cd \"$0\" && exec \"$@\"", dir.string()};
-  shell.insert(shell.end(), argv.begin(), argv.end());
-  return run_captured(shell);
-}
-
-// Runs a tool in `dir`; throws nas::Error (failure) with the end of its output when it fails.
-Captured run_tool(const fs::path& dir, const std::vector<std::string>& argv, const std::string& what) {
-  Captured c = run_in(dir, argv);
-  if (c.exit_code != 0) {
-    std::string message = c.err.empty() ? c.out : c.err;
-    if (message.size() > 600) message = "..." + message.substr(message.size() - 600);
-    for (auto& ch : message)
-      if (ch == '\n') ch = ' ';
-    throw Error(what, fmt::format("{} exited with status {}: {}", argv.front(), c.exit_code, message),
-                Error::Kind::failure);
-  }
-  return c;
-}
 
 // The staging folder: removed with everything in it unless publish() moved its contents into --out.
 class Staging {
@@ -84,36 +49,6 @@ class Staging {
  private:
   fs::path out_, dir_;
 };
-
-void write(const fs::path& path, const std::string& text) {
-  fs::create_directories(path.parent_path());
-  supernet::write_file_atomically(path, text);
-}
-
-// Copies deploy/firmware's sources beside the image, so the folder rebuilds on its own.
-void copy_firmware_sources(const fs::path& to) {
-  fs::create_directories(to);
-  for (const auto& entry : fs::directory_iterator(deploy::firmware_source_dir())) {
-    const auto ext = entry.path().extension();
-    if (ext == ".c" && entry.path().filename() == "qemu_icount_plugin.c") continue;  // host code, not firmware
-    if (ext == ".c" || ext == ".h" || ext == ".ld") write(to / entry.path().filename(), read_text(entry.path()));
-  }
-}
-
-// Compiles and links in `root`, after writing the same commands to <step>/build.sh; the linker's refusal to
-// overflow a region is how an image that does not fit is caught.
-deploy::ImageSize build_image(const fs::path& root, const std::string& core, const deploy::FirmwareSources& sources,
-                              const fs::path& elf, const std::vector<std::vector<std::string>>& after,
-                              const std::string& what) {
-  std::vector<std::string> kernels;
-  for (const auto& entry : fs::directory_iterator(root / "model" / "kernels"))
-    if (entry.path().extension() == ".c") kernels.push_back(entry.path().filename().string());
-  std::vector<std::vector<std::string>> commands = {deploy::compile_command(core, sources, kernels, elf)};
-  commands.insert(commands.end(), after.begin(), after.end());
-  write(root / elf.parent_path() / "build.sh", deploy::script_text(commands));
-  for (const auto& argv : commands) run_tool(root, argv, what);
-  return deploy::parse_size_output(run_tool(root, {"arm-none-eabi-size", "-B", elf.string()}, what).out);
-}
 
 DeploymentRecord base_record(const Int8Deployment& d, const cost_models::Target& target,
                              const cost_models::Costs<double>& estimate, const std::string& kind,
@@ -167,25 +102,6 @@ DeploymentRecord build_board_image(const Int8Deployment& d, const cost_models::T
   for (const char* ext : {".elf", ".hex", ".bin"}) files.push_back("board/" + target.name + ext);
   files.push_back("board/build.sh");
   return base_record(d, target, estimate, "board", target.name, size, out / "board");
-}
-
-// Runs `elf` (relative to root) on `machine` with the counting plugin, writing `dir`/console.txt,
-// `dir`/instructions.txt and `dir`/run.sh; returns the console text and the plugin's counts.
-struct QemuRun {
-  std::string console, counts;
-};
-QemuRun run_in_qemu(const fs::path& root, const std::string& machine, const fs::path& elf, const fs::path& dir) {
-  const fs::path console = dir / "console.txt", counts = dir / "instructions.txt";
-  const std::vector<std::string> argv = {
-      "timeout", "600", "qemu-system-arm", "-M", machine, "-nographic", "-monitor", "none", "-serial", "none",
-      "-chardev", "file,id=console,path=" + console.string(), "-semihosting-config",
-      "enable=on,target=native,chardev=console", "-plugin",
-      deploy::qemu_plugin_path().string() + ",out=" + counts.string(), "-kernel", elf.string()};
-  write(root / dir / "run.sh", deploy::script_text({argv}));
-  const Captured run = run_in(root, argv);
-  if (run.exit_code == 127) throw Error("qemu-system-arm", "could not be started", Error::Kind::failure);
-  if (run.exit_code == 124) throw Error("qemu-system-arm", "ran past 600 s; stopped", Error::Kind::failure);
-  return {read_text(root / console), read_text(root / counts)};
 }
 
 // The check firmware: N test images and the host's outputs, run in QEMU, compared byte for byte, counted per layer.
@@ -242,19 +158,7 @@ void check_firmware_tools(const cost_models::Target& target, const FirmwareDeplo
                                 "QEMU stand-in (" + target.qemu_machine + ")");
   (void)deploy::core_flags(target.core);
   if (options.images < 1) throw Error("--images", "must be at least 1");
-  require_program("arm-none-eabi-gcc", kToolchainPackages);
-  for (const char* tool : {"arm-none-eabi-objcopy", "arm-none-eabi-size"})
-    require_program(tool, "binutils-arm-none-eabi");
-  const auto specs = run_captured({"arm-none-eabi-gcc", "-print-file-name=nano.specs"});
-  if (specs.out.find('/') == std::string::npos)
-    throw Error("arm-none-eabi-gcc", "has no newlib (nano.specs not found): install it with apt-get install "
-                                     "--no-install-recommends libnewlib-arm-none-eabi (scripts/setup.sh does)");
-  if (options.run_qemu) {
-    require_program("qemu-system-arm", "qemu-system-arm");
-    if (!fs::exists(deploy::qemu_plugin_path()))
-      throw Error("--run-qemu", "the instruction-counting plugin " + deploy::qemu_plugin_path().string() +
-                                    " is missing: build it with cmake --build (target mcunas_qemu_icount)");
-  }
+  check_firmware_toolchain(options.run_qemu);
 }
 
 FirmwareDeployment deploy_firmware(const Int8Deployment& d, const cost_models::Target& target,

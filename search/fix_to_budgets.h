@@ -2,8 +2,10 @@
 // ways: an expensive operator kept at low probability inflates the expectation (so the fixed net comes out well
 // under the budget), and a channel on the threshold can tip it over. Two greedy steps on the channel counts close
 // the gap, with the operators as the search chose them:
-//  - repair: while a budget is missed, remove one channel from the block whose loss of a channel lowers the total
-//    relative excess Σ_b max(0, c_b/limit_b − 1) the most (ties: the widest block);
+//  - repair: while a budget is missed, remove 1 to 4 channels from the block where that lowers the total relative
+//    excess Σ_b max(0, c_b/limit_b − 1) the most per channel (ties: the widest block). Up to 4 because the kernels
+//    work 4 channels per SIMD step: with calibrated latency, leaving a multiple of 4 can cost more before it costs
+//    less;
 //  - fit: while every budget holds, add back the masked channel with the largest |γ| (over all blocks) whose
 //    addition keeps every budget: the search's own ranking of channels, with the threshold lowered.
 // Weight inheritance then takes each block's strongest channels by |γ|. Both counts are reported and stored.

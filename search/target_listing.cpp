@@ -76,8 +76,12 @@ std::string format_targets(const std::vector<cost_models::Target>& targets) {
                        source("flash_reserved_bytes"));
     out += fmt::format("  power       {:.1f} mW active   [{}]\n", t.active_power_w * 1e3, source("active_power_w"));
     const auto& conv = t.latency_of(cost_models::KernelPath::conv);
+    const std::string latency_source =
+        t.calibration.empty() ? source("latency.conv.per_mac")
+                              : fmt::format("{}, x {} cycles/instruction: {}", t.calibration, t.cycles_per_instruction,
+                                            source("cycles_per_instruction"));
     out += fmt::format("  latency     conv {:.2f} cycles/MAC (+{:.1f}/output, +{:.0f}/call)   [{}]\n", conv.per_mac,
-                       conv.per_output, conv.per_call, source("latency.conv.per_mac"));
+                       conv.per_output, conv.per_call, latency_source);
     out += fmt::format("  emulator    qemu-system-arm -M {}\n", t.qemu_machine);
     out += fmt::format("  file        {}\n\n", t.source_path);
   }
@@ -100,6 +104,8 @@ nlohmann::json targets_json(const std::vector<cost_models::Target>& targets) {
                     {"dsp", t.dsp},
                     {"active_power_w", t.active_power_w},
                     {"qemu_machine", t.qemu_machine},
+                    {"cycles_per_instruction", t.cycles_per_instruction},
+                    {"latency_calibration", t.calibration},
                     {"file", t.source_path},
                     {"sources", sources}});
   }

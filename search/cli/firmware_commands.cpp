@@ -8,6 +8,7 @@
 #include "search/cli/commands.h"
 #include "search/deployment_records.h"
 #include "search/firmware_deploy.h"
+#include "search/latency_calibration.h"
 #include "supernet/error.h"
 #include "supernet/threads.h"
 
@@ -86,6 +87,44 @@ int command_deploy(const DeployArgs& args, const std::string& db_path, bool json
     throw Error("--run-qemu", fmt::format("{} of {} images differ from the host in QEMU (see {}/qemu/console.txt)",
                                           *result.qemu->differing_images, *result.qemu->images, args.out),
                 Error::Kind::failure);
+  return 0;
+}
+
+int command_calibrate(const std::string& target_name, const std::string& out, bool json) {
+  const cost_models::Target target = cost_models::load_target(target_name);
+  search::Progress progress(search::Progress::detect(json));
+  const auto outcome = search::calibrate_target(target, out, [&](const std::string& s) { progress.message(s); });
+  const auto& c = outcome.calibration;
+  nlohmann::json j = {{"target", target.name}, {"core", c.core},   {"qemu_machine", c.qemu_machine},
+                      {"commit", c.commit},    {"date", c.date},   {"calls", outcome.calls},
+                      {"file", outcome.written.string()},          {"cycles_per_instruction", target.cycles_per_instruction}};
+  std::string text = fmt::format(
+      "{}: {} kernel calls counted on QEMU {} ({}, commit {}); coefficients in {}\n"
+      "  {:<16} {:>6} {:>9} {:>9} {:>10}   {}\n",
+      target.name, outcome.calls, c.qemu_machine, c.core, c.commit, outcome.written.string(), "kernel path",
+      "calls", "max err", "mean err", "within 10%", "instructions per MAC / output / call");
+  for (size_t p = 0; p < cost_models::kKernelPathCount; ++p) {
+    const auto& f = c.fit[p];
+    const auto& k = c.instructions[p];
+    text += fmt::format("  {:<16} {:>6} {:>8.1f}% {:>8.1f}% {:>9.0f}%   {:.3f} / {:.1f} / {:.0f}\n",
+                        cost_models::kKernelPathNames[p], f.samples, 100 * f.max_error, 100 * f.mean_error,
+                        100 * f.within_10, k.per_mac, k.per_output, k.per_call);
+    nlohmann::json terms;
+    for (size_t t = 0; t < cost_models::kLatencyTermNames.size(); ++t)
+      if (cost_models::term(k, t) != 0) terms[cost_models::kLatencyTermNames[t]] = cost_models::term(k, t);
+    j["paths"][std::string(cost_models::kKernelPathNames[p])] = {{"calls", f.samples},
+                                                                  {"max_error", f.max_error},
+                                                                  {"mean_error", f.mean_error},
+                                                                  {"within_10", f.within_10},
+                                                                  {"instructions", terms}};
+  }
+  text += fmt::format("  the search now prices {} with these: cycles = instructions x {} (cycles_per_instruction in "
+                      "{})\n",
+                      target.name, target.cycles_per_instruction, target.source_path);
+  if (json)
+    std::cout << j.dump(2) << "\n";
+  else
+    std::cout << text;
   return 0;
 }
 

@@ -287,6 +287,13 @@ int main(int argc, char** argv) {
                    "and count instructions per layer");
   deploy->add_option("--images", deploy_args.images, "test images for --run-qemu")->capture_default_str();
 
+  auto* calibrate = app.add_subcommand("calibrate", "fit a target's latency model to instruction counts of the "
+                                                    "int8 kernels on its QEMU stand-in; the search then uses it");
+  std::string calibrate_target, calibrate_out;
+  calibrate->add_option("--target", calibrate_target, "board: a name from nas targets, or a YAML file")->required();
+  calibrate->add_option("--out", calibrate_out, "where to write the coefficients (default: <target>.calibration.yaml "
+                                                "beside the target YAML)");
+
   auto* targets = app.add_subcommand("targets", "list the boards, their limits and where each number comes from");
 
   app.add_subcommand("runs", "list the runs in the results database");
@@ -296,17 +303,17 @@ int main(int argc, char** argv) {
 
   // --db and --json are accepted after the subcommand too: `nas runs --json`.
   for (auto* sub : {train, search, show, targets, app.get_subcommand("runs"), sweep, merge, pareto, eval, export_c,
-                    deploy}) {
+                    deploy, calibrate}) {
     sub->add_option("--db", db_path, "results database (SQLite)");
     sub->add_flag("--json", json, "print one JSON object on stdout");
   }
 
   // CLI11 reports an unknown first word as "a subcommand is required"; say what is wrong instead.
   const std::vector<std::string> commands = {"search", "train", "sweep", "sweep-job", "merge", "pareto",
-                                             "eval",   "export", "deploy", "targets", "runs",   "show"};
+                                             "eval",   "export", "deploy", "calibrate", "targets", "runs", "show"};
   if (argc > 1 && argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
     std::fprintf(stderr, "nas: unknown command '%s' (known: search, train, sweep, merge, pareto, eval, export, "
-                 "deploy, targets, runs, show; see nas --help)\n", argv[1]);
+                 "deploy, calibrate, targets, runs, show; see nas --help)\n", argv[1]);
     return 2;
   }
   try {
@@ -340,6 +347,7 @@ int main(int argc, char** argv) {
     if (eval->parsed()) return nas::cli::command_eval(deploy_args, db_path, json);
     if (export_c->parsed()) return nas::cli::command_export(deploy_args, db_path, json);
     if (deploy->parsed()) return nas::cli::command_deploy(deploy_args, db_path, json);
+    if (calibrate->parsed()) return nas::cli::command_calibrate(calibrate_target, calibrate_out, json);
     if (targets->parsed()) return command_targets(json);
     if (app.get_subcommand("runs")->parsed()) return command_runs(db_path, json);
     if (show->parsed()) return command_show(db_path, run_id, json);

@@ -6,6 +6,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "cost_models/costs.h"
+#include "cost_models/kernel_work.h"
 #include "tests/common/test_support.h"
 
 namespace nas::cost_models {
@@ -58,18 +60,25 @@ TEST(Target, LimitsMatchTheDatasheets) {
   EXPECT_EQ(rp.qemu_machine, "mps2-an385");
 }
 
-// The project's calibration point: on the Nano 33, a 50 ms budget buys roughly 1.0-1.5 M MACs of 3×3 conv
-// (16 input channels: 144 MACs per output element).
-TEST(Target, Nano33FiftyMillisecondsIsAboutAMillionConvMacs) {
+// The reference layer of bench/kernels_m4 (int8 conv 3×3, 16×16×16 -> 16, pad 1: 589,824 MACs) priced by a target.
+double bench_layer_cycles(const Target& t) {
+  OpInfo<double> conv;
+  conv.path = KernelPath::conv;
+  set_kernel_work(conv, 16.0, 16.0, {16, 16, 16, 16, 3, 1, 1});
+  return op_cycles(conv, t);
+}
+
+// The project's calibration point: the calibrated Nano 33 model prices the reference layer at about the 1.77
+// instructions per MAC bench/kernels_m4 counts in QEMU (within 10 %), times the Cortex-M4's 1.1 cycles per
+// instruction, so a 50 ms budget buys about 1.6 M MACs of 3×3 conv.
+TEST(Target, Nano33PricesTheBenchConvAsCounted) {
   const Target nano = load_target("nano33");
-  const auto& conv = nano.latency_of(KernelPath::conv);
-  const double cycles_per_mac = conv.per_mac + conv.per_output / 144.0;
-  const double macs = 0.050 * nano.clock_hz / cycles_per_mac;
-  EXPECT_GE(macs, 1.0e6);
-  EXPECT_LE(macs, 1.5e6);
-  // Faster cores cost fewer cycles per MAC; the core without DSP costs more.
-  EXPECT_LT(load_target("f746").latency_of(KernelPath::conv).per_mac, conv.per_mac);
-  EXPECT_GT(load_target("rp2040").latency_of(KernelPath::conv).per_mac, conv.per_mac);
+  EXPECT_FALSE(nano.calibration.empty());
+  const double instructions_per_mac = bench_layer_cycles(nano) / nano.cycles_per_instruction / 589824.0;
+  EXPECT_NEAR(instructions_per_mac, 1.77, 0.177);
+  // Faster cores cost fewer cycles for the same layer; the core without DSP costs more.
+  EXPECT_LT(bench_layer_cycles(load_target("f746")), bench_layer_cycles(nano));
+  EXPECT_GT(bench_layer_cycles(load_target("rp2040")), 2 * bench_layer_cycles(nano));
 }
 
 TEST(Target, UnknownNameListsTheKnownOnes) {

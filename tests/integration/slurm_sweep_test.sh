@@ -47,7 +47,7 @@ search:
   arch: {lr: 0.05}
   penalty: {ramp_steps: 4, growth: 0.05}
 YAML
-grid=(--target nano33 --max-latency 300us,600us,1us --seeds 2 --config "$work/search.yaml" --threads 1)
+grid=(--target nano33 --max-latency 1ms,2ms,1us --seeds 2 --config "$work/search.yaml" --threads 1)
 
 bash "$root/scripts/slurm_cluster.sh" start "$cluster"
 # shellcheck disable=SC1091
@@ -96,7 +96,7 @@ check "local executor gives the Slurm candidates" "$slurm_candidates" "$(candida
 # Crashes: two long jobs; job 0 is killed with SIGKILL as soon as it has started.
 crash() {  # executor, database
   local executor="$1" db="$2" name="crash-$1" pid="" i rc=0
-  "$nas" sweep --target nano33 --max-latency 600us --seeds 2 --config "$work/search.yaml" --threads 1 \
+  "$nas" sweep --target nano33 --max-latency 1ms --seeds 2 --config "$work/search.yaml" --threads 1 \
     --finetune-epochs 400 --executor "$executor" --name "$name" --jobs 2 --wait --db "$db" > /dev/null 2>&1 &
   local sweep_pid=$!
   for ((i = 0; i < 600; i++)); do
@@ -120,7 +120,7 @@ crash slurm slurm.db
 crash local local.db
 
 # Interrupted and resumed: SIGTERM to the local sweep while both its jobs run.
-"$nas" sweep --target nano33 --max-latency 600us --seeds 2 --config "$work/search.yaml" --threads 1 \
+"$nas" sweep --target nano33 --max-latency 1ms --seeds 2 --config "$work/search.yaml" --threads 1 \
   --finetune-epochs 400 --name stopped --jobs 2 --db local.db > /dev/null 2>&1 &
 sweep_pid=$!
 for ((i = 0; i < 600; i++)); do

@@ -1,0 +1,87 @@
+#include "cost_models/target_calibration.h"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include "supernet/error.h"
+#include "supernet/yaml_keys.h"
+
+namespace nas::cost_models {
+
+namespace yk = supernet::yaml;
+
+std::filesystem::path calibration_path(const std::filesystem::path& target_yaml) {
+  return target_yaml.parent_path() / (target_yaml.stem().string() + ".calibration.yaml");
+}
+
+std::string calibration_yaml(const TargetCalibration& c) {
+  std::string out = fmt::format(
+      "# Written by `nas calibrate --target {0}` from instruction counts of mcunas' own int8 kernels on QEMU's {1}\n"
+      "# ({2} code). Do not edit: run nas calibrate again. load_target prices each kernel call as the sum of the\n"
+      "# coefficients below times the call's quantities (cost_models/kernel_work.h), in instructions, times the\n"
+      "# target's cycles_per_instruction. `fit` says how closely the coefficients reproduce the counted calls.\n"
+      "target: {0}\ncore: {2}\nqemu_machine: {1}\ncommit: {3}\ndate: {4}\ninstructions:\n",
+      c.target, c.qemu_machine, c.core, c.commit, c.date);
+  for (size_t p = 0; p < kKernelPathCount; ++p) {
+    out += fmt::format("  {}:\n", kKernelPathNames[p]);
+    for (size_t t = 0; t < kLatencyTermNames.size(); ++t)
+      if (term(c.instructions[p], t) != 0 || t < 3)
+        out += fmt::format("    {}: {:.6g}\n", kLatencyTermNames[t], term(c.instructions[p], t));
+  }
+  out += "fit:\n";
+  for (size_t p = 0; p < kKernelPathCount; ++p) {
+    const auto& f = c.fit[p];
+    out += fmt::format("  {}: {{calls: {}, max_error_pct: {:.1f}, mean_error_pct: {:.1f}, within_10_pct: {:.0f}}}\n",
+                       kKernelPathNames[p], f.samples, 100 * f.max_error, 100 * f.mean_error, 100 * f.within_10);
+  }
+  return out;
+}
+
+TargetCalibration read_calibration(const std::filesystem::path& file) {
+  try {
+    const YAML::Node root = YAML::LoadFile(file.string());
+    yk::check_keys(root, "calibration", {"target", "core", "qemu_machine", "commit", "date", "instructions", "fit"});
+    TargetCalibration c;
+    auto text = [&](const char* key) {
+      if (!root[key]) throw Error(key, "missing");
+      return yk::read_scalar<std::string>(root[key], key, "a string");
+    };
+    c.target = text("target");
+    c.core = text("core");
+    c.qemu_machine = text("qemu_machine");
+    c.commit = text("commit");
+    c.date = text("date");
+    const auto instructions = root["instructions"];
+    yk::require_map(instructions, "instructions");
+    yk::check_keys(instructions, "instructions", {kKernelPathNames.begin(), kKernelPathNames.end()});
+    for (size_t p = 0; p < kKernelPathCount; ++p) {
+      const std::string path = "instructions." + std::string(kKernelPathNames[p]);
+      const auto entry = instructions[std::string(kKernelPathNames[p])];
+      if (!entry) throw Error(path, "missing: every kernel path needs its coefficients");
+      yk::check_keys(entry, path, {kLatencyTermNames.begin(), kLatencyTermNames.end()});
+      for (size_t t = 0; t < kLatencyTermNames.size(); ++t) {
+        if (!entry[kLatencyTermNames[t]]) continue;
+        const double v = yk::read_scalar<double>(entry[kLatencyTermNames[t]], path, "a number");
+        if (!(v >= 0)) throw Error(path + "." + kLatencyTermNames[t], "must be >= 0");
+        term(c.instructions[p], t) = v;
+      }
+    }
+    return c;
+  } catch (const Error& e) {
+    throw Error(file.string(), std::string(e.what()) + " (rerun nas calibrate to rewrite it)");
+  } catch (const YAML::Exception& e) {
+    throw Error(file.string(), std::string("not valid YAML: ") + e.what() + " (rerun nas calibrate to rewrite it)");
+  }
+}
+
+void apply_calibration(Target& target, const TargetCalibration& c, const std::filesystem::path& file) {
+  if (c.core != target.core)
+    throw Error(file.string(), "was calibrated for core " + c.core + ", the target has " + target.core +
+                                   "; rerun nas calibrate --target " + target.name);
+  for (size_t p = 0; p < kKernelPathCount; ++p)
+    for (size_t t = 0; t < kLatencyTermNames.size(); ++t)
+      term(target.latency[p], t) = term(c.instructions[p], t) * target.cycles_per_instruction;
+  target.calibration = fmt::format("nas calibrate on QEMU {} ({}, commit {})", c.qemu_machine, c.date, c.commit);
+}
+
+}  // namespace nas::cost_models

@@ -1,0 +1,29 @@
+// The kernel calls `nas calibrate` counts on the emulated core (firmware/benchmark_main.c): a grid of shapes per
+// kernel path wide enough to cover the search space (channels 1 to 64, maps 4×4 to 28×28, kernels 3 and 5, strides
+// 1 and 2, first layers with 1 or 3 channels), each with the quantities the latency model prices
+// (cost_models/kernel_work.h), computed by the same function the cost model uses.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "cost_models/op_graph.h"
+
+namespace nas::deploy {
+
+struct BenchmarkCase {
+  cost_models::KernelPath path = cost_models::KernelPath::conv;
+  int32_t in_h = 1, in_w = 1, in_c = 1, out_c = 1, kernel = 1, stride = 1, pad = 0;
+};
+
+// The grid, in a fixed order; calls above `max_macs` are left out (they add QEMU time, not information).
+std::vector<BenchmarkCase> benchmark_grid(double max_macs = 4e6);
+
+// The call's quantities for the latency model (macs, outputs, executed_macs, ...).
+cost_models::OpInfo<double> benchmark_work(const BenchmarkCase& c);
+
+// benchmark_cases.h for firmware/benchmark_main.c: the path constants, the case table and buffer sizes.
+std::string benchmark_header(const std::vector<BenchmarkCase>& cases);
+
+}  // namespace nas::deploy
