@@ -59,7 +59,7 @@ CalibrationOutcome calibrate_target(const cost_models::Target& target, const fs:
                                     const std::function<void(const std::string&)>& step) {
   (void)deploy::core_flags(target.core);
   check_firmware_toolchain(/*qemu=*/true);
-  const fs::path file = out.empty() ? cost_models::calibration_path(target.source_path) : out;
+  const fs::path file = fs::absolute(out.empty() ? cost_models::calibration_path(target.source_path) : out);
   const TempDir work;
   const fs::path root = work.path;
   copy_firmware_sources(root / "firmware");
