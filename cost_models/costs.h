@@ -2,7 +2,8 @@
 // formula, two uses"): double prices a fixed network, Dual gives the search its gradient.
 //   arena   = peak_ram(graph) (memory_planner.h)
 //   model flash = Σ presence·(weights + biases + qparams + per-layer code)
-//               + Σ_paths kernel code · P(path used), P(path used) = 1 − Π_ops on the path (1 − presence)
+//               + Σ_families kernel code · P(family used), P = 1 − Π_ops of the family (1 − presence); a family is
+//                 one kernel source (kernel_path.h), its code the largest code_bytes of its paths
 //   latency = Σ presence·cycles(op) / clock, cycles = the path's linear model over kernel_work.h's quantities
 //   energy  = latency · active power
 // ram_bytes and flash_bytes add what the firmware itself keeps (Target::*_reserved_bytes), so a budget such as
@@ -11,6 +12,7 @@
 // block the alternatives are exclusive, so a soft estimate of shared kernel code is slightly low there.
 #pragma once
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
@@ -54,15 +56,19 @@ template <class S>
 Costs<S> estimate(const OpGraph<S>& graph, const Target& target) {
   S cycles(0.0);
   S flash(0.0);
-  std::array<S, kKernelPathCount> path_unused;  // Π (1 − presence) over the path's ops
-  path_unused.fill(S(1.0));
+  std::array<S, kKernelFamilyCount> family_unused;  // Π (1 − presence) over the ops of the family's paths
+  family_unused.fill(S(1.0));
   for (const auto& op : graph.ops) {
     cycles += op.presence * op_cycles(op, target);
     flash += op.presence * op_flash_bytes(op, target);
-    path_unused[index_of(op.path)] *= 1.0 - op.presence;
+    family_unused[family_of(op.path)] *= 1.0 - op.presence;
   }
-  for (size_t p = 0; p < kKernelPathCount; ++p)
-    flash += (1.0 - path_unused[p]) * static_cast<double>(target.code_bytes[p]);
+  std::array<double, kKernelFamilyCount> family_code{};  // the largest code_bytes among the family's paths
+  for (size_t p = 0; p < kKernelPathCount; ++p) {
+    double& code = family_code[family_of(static_cast<KernelPath>(p))];
+    code = std::max(code, static_cast<double>(target.code_bytes[p]));
+  }
+  for (size_t f = 0; f < kKernelFamilyCount; ++f) flash += (1.0 - family_unused[f]) * family_code[f];
 
   Costs<S> costs;
   costs.arena_bytes = peak_ram(graph);

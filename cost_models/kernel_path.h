@@ -20,6 +20,24 @@ inline constexpr std::array<std::string_view, kKernelPathCount> kKernelPathNames
 static_assert(static_cast<size_t>(KernelPath::add) + 1 == kKernelPathCount, "one name per kernel path");
 
 constexpr size_t index_of(KernelPath path) { return static_cast<size_t>(path); }
+
+// The kernel source a path runs: conv, conv1x1 and fully connected are all mcunas_conv_s8 (conv_s8.c), max and
+// average pooling share pool_s8.c. Kernel code is linked once per source file that any layer uses, so flash counts
+// it once per family.
+inline constexpr size_t kKernelFamilyCount = 5;
+constexpr size_t family_of(KernelPath path) {
+  switch (path) {
+    case KernelPath::conv:
+    case KernelPath::conv1x1:
+    case KernelPath::fully_connected: return 0;
+    case KernelPath::depthwise: return 1;
+    case KernelPath::max_pool:
+    case KernelPath::avg_pool: return 2;
+    case KernelPath::global_avg_pool: return 3;
+    case KernelPath::add: return 4;
+  }
+  return 0;
+}
 constexpr std::string_view name_of(KernelPath path) { return kKernelPathNames[index_of(path)]; }
 
 }  // namespace nas::cost_models

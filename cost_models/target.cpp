@@ -149,7 +149,7 @@ std::vector<std::string> known_targets() {
   return names;
 }
 
-Target load_target(const std::string& name_or_path) {
+Target load_target(const std::string& name_or_path, bool calibrated) {
   std::string file = name_or_path;
   if (!is_path(name_or_path)) {
     file = targets_dir() + "/" + name_or_path + ".yaml";
@@ -163,8 +163,9 @@ Target load_target(const std::string& name_or_path) {
   try {
     Target target = parse_target(YAML::LoadFile(file));
     target.source_path = file;
-    const auto calibrated = calibration_path(file);
-    if (std::filesystem::exists(calibrated)) apply_calibration(target, read_calibration(calibrated), calibrated);
+    const auto calibration = calibration_path(file);
+    if (calibrated && std::filesystem::exists(calibration))
+      apply_calibration(target, read_calibration(calibration), calibration);
     return target;
   } catch (const Error& e) {
     throw Error(file, e.what());  // "file: key (line n): problem"

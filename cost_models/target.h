@@ -81,7 +81,9 @@ std::string targets_dir();
 std::vector<std::string> known_targets();
 
 // A name resolves to <targets_dir>/<name>.yaml; anything containing '/' or ending in .yaml is a path. Throws
-// nas::Error (bad_input) for an unknown name and for any malformed file, naming the file and the key.
-Target load_target(const std::string& name_or_path);
+// nas::Error (bad_input) for an unknown name and for any malformed file, naming the file and the key. With
+// `calibrated`, a <name>.calibration.yaml beside the file replaces the latency and code-size figures
+// (target_calibration.h); nas calibrate itself loads without it, so an outdated file can be rewritten.
+Target load_target(const std::string& name_or_path, bool calibrated = true);
 
 }  // namespace nas::cost_models

@@ -28,6 +28,10 @@ std::string calibration_yaml(const TargetCalibration& c) {
       if (term(c.instructions[p], t) != 0 || t < 3)
         out += fmt::format("    {}: {:.6g}\n", kLatencyTermNames[t], term(c.instructions[p], t));
   }
+  out += "# Flash measured with arm-none-eabi-size and the linker's map: each path's kernel code (paths of one kernel\n"
+         "# source share it) and one generated layer's call.\ncode_bytes:\n";
+  for (size_t p = 0; p < kKernelPathCount; ++p) out += fmt::format("  {}: {}\n", kKernelPathNames[p], c.code_bytes[p]);
+  out += fmt::format("per_layer_code_bytes: {}\n", c.per_layer_code_bytes);
   out += "fit:\n";
   for (size_t p = 0; p < kKernelPathCount; ++p) {
     const auto& f = c.fit[p];
@@ -40,7 +44,8 @@ std::string calibration_yaml(const TargetCalibration& c) {
 TargetCalibration read_calibration(const std::filesystem::path& file) {
   try {
     const YAML::Node root = YAML::LoadFile(file.string());
-    yk::check_keys(root, "calibration", {"target", "core", "qemu_machine", "commit", "date", "instructions", "fit"});
+    yk::check_keys(root, "calibration", {"target", "core", "qemu_machine", "commit", "date", "instructions",
+                                         "code_bytes", "per_layer_code_bytes", "fit"});
     TargetCalibration c;
     auto text = [&](const char* key) {
       if (!root[key]) throw Error(key, "missing");
@@ -51,6 +56,7 @@ TargetCalibration read_calibration(const std::filesystem::path& file) {
     c.qemu_machine = text("qemu_machine");
     c.commit = text("commit");
     c.date = text("date");
+    if (!root["instructions"]) throw Error("instructions", "missing");
     const auto instructions = root["instructions"];
     yk::require_map(instructions, "instructions");
     yk::check_keys(instructions, "instructions", {kKernelPathNames.begin(), kKernelPathNames.end()});
@@ -66,6 +72,18 @@ TargetCalibration read_calibration(const std::filesystem::path& file) {
         term(c.instructions[p], t) = v;
       }
     }
+    if (!root["code_bytes"]) throw Error("code_bytes", "missing");
+    const auto code = root["code_bytes"];
+    yk::require_map(code, "code_bytes");
+    yk::check_keys(code, "code_bytes", {kKernelPathNames.begin(), kKernelPathNames.end()});
+    for (size_t p = 0; p < kKernelPathCount; ++p) {
+      const std::string name(kKernelPathNames[p]);
+      if (!code[name]) throw Error("code_bytes." + name, "missing");
+      c.code_bytes[p] = yk::read_scalar<int64_t>(code[name], "code_bytes." + name, "a whole number of bytes");
+    }
+    if (!root["per_layer_code_bytes"]) throw Error("per_layer_code_bytes", "missing");
+    c.per_layer_code_bytes =
+        yk::read_scalar<int64_t>(root["per_layer_code_bytes"], "per_layer_code_bytes", "a whole number of bytes");
     return c;
   } catch (const Error& e) {
     throw Error(file.string(), std::string(e.what()) + " (rerun nas calibrate to rewrite it)");
@@ -81,6 +99,8 @@ void apply_calibration(Target& target, const TargetCalibration& c, const std::fi
   for (size_t p = 0; p < kKernelPathCount; ++p)
     for (size_t t = 0; t < kLatencyTermNames.size(); ++t)
       term(target.latency[p], t) = term(c.instructions[p], t) * target.cycles_per_instruction;
+  target.code_bytes = c.code_bytes;
+  target.per_layer_code_bytes = c.per_layer_code_bytes;
   target.calibration = fmt::format("nas calibrate on QEMU {} ({}, commit {})", c.qemu_machine, c.date, c.commit);
 }
 

@@ -20,6 +20,10 @@ struct TargetCalibration {
   std::string date;    // YYYY-MM-DD
   std::array<LatencyCoefficients, kKernelPathCount> instructions{};
   std::array<LatencyFit, kKernelPathCount> fit{};  // samples, errors (written for the reader; not read back)
+  // Flash: each path's kernel code as linked (the paths of one kernel source share it: kernel_path.h), and one
+  // generated layer's call (code, argument structs) beside its parameters.
+  std::array<int64_t, kKernelPathCount> code_bytes{};
+  int64_t per_layer_code_bytes = 0;
 };
 
 // <dir>/<stem>.calibration.yaml for <dir>/<stem>.yaml.
@@ -30,7 +34,8 @@ std::string calibration_yaml(const TargetCalibration& c);
 // Throws nas::Error (bad_input) naming the file and key when it is not a calibration this mcunas can read.
 TargetCalibration read_calibration(const std::filesystem::path& file);
 
-// The target with its latency replaced by the calibration's (instructions × cycles_per_instruction).
+// The target with its latency replaced by the calibration's (instructions × cycles_per_instruction) and its code
+// sizes by the measured ones.
 void apply_calibration(Target& target, const TargetCalibration& c, const std::filesystem::path& file);
 
 }  // namespace nas::cost_models

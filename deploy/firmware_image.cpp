@@ -58,6 +58,18 @@ std::string sample_header(std::span<const int8_t> sample, int32_t label) {
   return out.str();
 }
 
+FirmwareSources firmware_sources(const std::filesystem::path& main, const std::filesystem::path& data_dir,
+                                 const std::filesystem::path& linker_script, std::vector<std::string> defines) {
+  FirmwareSources s;
+  s.firmware_dir = "firmware";
+  s.model_dir = "model";
+  s.main = main;
+  s.data_dir = data_dir;
+  s.linker_script = linker_script;
+  s.defines = std::move(defines);
+  return s;
+}
+
 std::vector<std::string> compile_command(const std::string& core, const FirmwareSources& s,
                                          const std::vector<std::string>& kernel_sources,
                                          const std::filesystem::path& elf) {
@@ -79,10 +91,15 @@ std::vector<std::string> compile_command(const std::string& core, const Firmware
   argv.push_back((s.firmware_dir / "startup.c").string());
   if (!board) argv.push_back((s.firmware_dir / "semihosting.c").string());
   argv.push_back(s.main.string());
-  if (s.with_model) argv.push_back((s.model_dir / "model.c").string());
-  std::vector<std::string> kernels = kernel_sources;  // sorted: the command line must not depend on directory order
-  std::sort(kernels.begin(), kernels.end());
-  for (const auto& k : kernels) argv.push_back((s.model_dir / "kernels" / k).string());
+  if (s.stub_model) {
+    argv.push_back((s.firmware_dir / "model_stub.c").string());
+  } else {
+    if (s.with_model) argv.push_back((s.model_dir / "model.c").string());
+    std::vector<std::string> kernels = kernel_sources;  // sorted: the command line must not depend on directory order
+    std::sort(kernels.begin(), kernels.end());
+    for (const auto& k : kernels) argv.push_back((s.model_dir / "kernels" / k).string());
+  }
+  if (!s.link_map.empty()) argv.push_back("-Wl,-Map=" + s.link_map.string());
   argv.push_back("-o");
   argv.push_back(elf.string());
   return argv;
@@ -111,6 +128,52 @@ ImageSize parse_size_output(const std::string& text) {
   if (header.find("text") == std::string::npos || !(in >> size.text >> size.data >> size.bss))
     throw Error("arm-none-eabi-size", "unexpected output: " + text.substr(0, 200), Error::Kind::failure);
   return size;
+}
+
+std::array<int64_t, cost_models::kKernelFamilyCount> kernel_family_bytes(const std::string& link_map) {
+  // Input sections: " .text.name  0xADDRESS  0xSIZE  object", the name alone on its line when it is long.
+  struct Section {
+    std::string name, object;
+    int64_t bytes = 0;
+  };
+  std::vector<Section> sections;
+  std::istringstream in(link_map);
+  std::string line, pending;
+  // Sections before this line were discarded by --gc-sections; they are listed too, with their sizes.
+  while (std::getline(in, line) && line.rfind("Linker script and memory map", 0) != 0) {
+  }
+  while (std::getline(in, line)) {
+    std::istringstream words(line);
+    std::vector<std::string> w;
+    for (std::string word; words >> word;) w.push_back(word);
+    if (line.size() > 1 && line[0] == ' ' && line[1] == '.' && w.size() == 1) {
+      pending = w[0];
+      continue;
+    }
+    std::string name = pending;
+    size_t at = 0;
+    if (!w.empty() && line.size() > 1 && line[0] == ' ' && line[1] == '.') {
+      name = w[0];
+      at = 1;
+    }
+    pending.clear();
+    if (name.empty() || w.size() != at + 3 || w[at].rfind("0x", 0) != 0 || w[at + 1].rfind("0x", 0) != 0) continue;
+    const bool counted = name.rfind(".text", 0) == 0 || name.rfind(".rodata", 0) == 0 || name.rfind(".data", 0) == 0;
+    if (counted) sections.push_back({name, w[at + 2], std::stoll(w[at + 1], nullptr, 16)});
+  }
+  const std::array<const char*, cost_models::kKernelFamilyCount> defines = {
+      ".text.mcunas_conv_s8", ".text.mcunas_depthwise_conv_s8", ".text.mcunas_max_pool_s8",
+      ".text.mcunas_global_avg_pool_s8", ".text.mcunas_add_s8"};
+  std::array<int64_t, cost_models::kKernelFamilyCount> bytes{};
+  for (size_t f = 0; f < defines.size(); ++f) {
+    std::string object;
+    for (const auto& s : sections)
+      if (s.name == defines[f]) object = s.object;
+    if (object.empty()) continue;
+    for (const auto& s : sections)
+      if (s.object == object) bytes[f] += s.bytes;
+  }
+  return bytes;
 }
 
 InstructionCounts parse_icount(const std::string& text, int32_t layers, int32_t images) {

@@ -5,6 +5,7 @@
 // caller's job (search/firmware_deploy.cpp): deploy stays free of processes and files outside its own.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -41,7 +42,14 @@ struct FirmwareSources {
   std::filesystem::path linker_script;
   std::vector<std::string> defines;  // e.g. "MCUNAS_BOARD"
   bool with_model = true;            // false: model_dir holds only kernels/ (nas calibrate's benchmarks)
+  bool stub_model = false;           // firmware/model_stub.c instead of model.c and the kernels (the model's share)
+  std::filesystem::path link_map;    // where the linker writes its map ("" for none)
 };
+
+// The sources of a firmware in the layout nas deploy and nas calibrate use: firmware/ (the copy of deploy/firmware)
+// and model/ under one working folder.
+FirmwareSources firmware_sources(const std::filesystem::path& main, const std::filesystem::path& data_dir,
+                                 const std::filesystem::path& linker_script, std::vector<std::string> defines = {});
 
 // The arm-none-eabi-gcc command that compiles and links `elf` (-O2, sections garbage-collected, newlib-nano, our
 // start-up code; layer markers on for QEMU builds, which define no MCUNAS_BOARD). `kernel_sources`: the .c files
@@ -62,6 +70,12 @@ struct ImageSize {
   int64_t ram() const { return data + bss; }
 };
 ImageSize parse_size_output(const std::string& text);
+
+// Bytes each kernel family (cost_models::family_of) occupies in a linked image, from the linker's map: every kept
+// .text/.rodata/.data input section of the object that defines the family's public function (the objects of a
+// one-step compile and link have temporary names, so they are told apart by what they define). 0 for a family the
+// image does not contain.
+std::array<int64_t, cost_models::kKernelFamilyCount> kernel_family_bytes(const std::string& link_map);
 
 // Instructions per layer of every inference from the plugin's file ("total N", "mark K COUNT" lines): with L
 // layers there are L + 1 marks per inference. Throws nas::Error (failure) when the marks do not come out as

@@ -68,6 +68,37 @@ cost_models::OpInfo<double> benchmark_work(const BenchmarkCase& c) {
   return op;
 }
 
+Int8Model layer_code_probe() {
+  Int8Model m;
+  m.tensors = {{"input", 8, 8, 4, {0.02, -3}},  {"conv", 8, 8, 8, {0.05, 4}}, {"dw", 4, 4, 8, {0.04, -2}},
+               {"pw", 4, 4, 8, {0.06, 1}},      {"pool", 1, 1, 8, {0.03, 0}}, {"fc", 1, 1, 4, {0.1, 5}}};
+  m.input = 0;
+  m.output = 5;
+  auto op = [&](Int8OpKind kind, const char* name, int32_t in, int32_t k, int32_t stride, size_t weights,
+                int32_t channels) {
+    Int8Op o;
+    o.kind = kind;
+    o.name = name;
+    o.inputs = {in};
+    o.output = in + 1;
+    o.kernel_h = o.kernel_w = k;
+    o.stride_h = o.stride_w = stride;
+    o.pad_h = o.pad_w = k / 2;
+    for (size_t i = 0; i < weights; ++i) o.weights.push_back(static_cast<int8_t>(i * 37 % 255 - 127));
+    o.bias.assign(static_cast<size_t>(channels), 100);
+    o.multiplier.assign(static_cast<size_t>(channels), 1 << 30);
+    o.shift.assign(static_cast<size_t>(channels), -4);
+    m.ops.push_back(o);
+  };
+  op(Int8OpKind::conv, "conv", 0, 3, 1, 8 * 9 * 4, 8);
+  op(Int8OpKind::depthwise, "dw", 1, 3, 2, 9 * 8, 8);
+  op(Int8OpKind::conv, "pw", 2, 1, 1, 8 * 8, 8);
+  op(Int8OpKind::global_avg_pool, "pool", 3, 1, 1, 0, 0);
+  m.ops.back().mean = {-1, 0, 1 << 30, -3, -128, 127};
+  op(Int8OpKind::fully_connected, "fc", 4, 1, 1, 8 * 4, 4);
+  return m;
+}
+
 std::string benchmark_header(const std::vector<BenchmarkCase>& cases) {
   int64_t max_input = 1, max_output = 1, max_weights = 1, max_scratch = 1, max_channels = 1;
   for (const auto& c : cases) {

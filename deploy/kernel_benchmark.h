@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "cost_models/op_graph.h"
+#include "deploy/int8_model.h"
 
 namespace nas::deploy {
 
@@ -22,6 +23,10 @@ std::vector<BenchmarkCase> benchmark_grid(double max_macs = 4e6);
 
 // The call's quantities for the latency model (macs, outputs, executed_macs, ...).
 cost_models::OpInfo<double> benchmark_work(const BenchmarkCase& c);
+
+// A small int8 network with one layer of each kind the search produces (3×3 conv, depthwise, 1×1 conv, global
+// pooling, fully connected) and fixed parameters, for measuring the flash one generated layer's call costs.
+Int8Model layer_code_probe();
 
 // benchmark_cases.h for firmware/benchmark_main.c: the path constants, the case table and buffer sizes.
 std::string benchmark_header(const std::vector<BenchmarkCase>& cases);

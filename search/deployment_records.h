@@ -22,6 +22,8 @@ struct DeploymentLayer {
   int64_t macs = 0;
   double instructions = 0;    // measured in QEMU, mean over the images
   double estimated_cycles = 0;
+  int64_t parameter_bytes = 0;  // its weights, biases and requantisation parameters in flash
+  int64_t live_bytes = 0;       // activations and scratch live while it runs (the memory planner's count)
 };
 
 struct DeploymentRecord {
@@ -36,6 +38,14 @@ struct DeploymentRecord {
   int64_t estimated_flash_bytes = 0, estimated_ram_bytes = 0;  // cost model: model flash, arena
   std::optional<int64_t> images, differing_images;             // qemu
   std::optional<double> instructions_per_inference, estimated_cycles_per_inference;
+  // qemu: measured = instructions × cycles_per_instruction / clock; estimated from the cost model's cycles; energy
+  // = latency × the target's active power; the stack's high-water mark measured in QEMU.
+  std::optional<double> cycles_per_instruction, measured_latency_s, estimated_latency_s, measured_energy_j,
+      estimated_energy_j;
+  std::optional<int64_t> stack_bytes;
+  // qemu: flash the model adds to the image (the check firmware built again with a stub model, subtracted):
+  // parameters, layer calls and kernels, what estimated_flash_bytes estimates.
+  std::optional<int64_t> model_flash_bytes;
   std::string out_dir;
   std::vector<DeploymentLayer> layers;                         // qemu
 };

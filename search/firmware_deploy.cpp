@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "cost_models/costs.h"
+#include "cost_models/memory_planner.h"
 #include "deploy/codegen.h"
 #include "deploy/int8_executor.h"
 #include "search/firmware_tools.h"
@@ -92,8 +93,7 @@ DeploymentRecord build_board_image(const Int8Deployment& d, const cost_models::T
   const auto sample = check_images(d, 1);
   write(root / board / "sample.h", deploy::sample_header(sample.inputs[0], sample.labels[0]));
   write(root / board / "memory.ld", deploy::memory_script(*target.image));
-  const deploy::FirmwareSources sources{"firmware", "model", "firmware/board_main.c", board, board / "memory.ld",
-                                        {"MCUNAS_BOARD"}};
+  const deploy::FirmwareSources sources = deploy::firmware_sources("firmware/board_main.c", board, board / "memory.ld", {"MCUNAS_BOARD"});
   const fs::path elf = board / (target.name + ".elf");
   const std::vector<std::vector<std::string>> images = {
       {"arm-none-eabi-objcopy", "-O", "ihex", elf.string(), (board / (target.name + ".hex")).string()},
@@ -114,9 +114,14 @@ DeploymentRecord run_check(const Int8Deployment& d, const cost_models::Target& t
   const fs::path qemu = "qemu";
   const auto check = check_images(d, images);
   write(root / qemu / "check_data.h", deploy::check_data_header(check.inputs, check.expected, check.labels));
-  const deploy::FirmwareSources sources{"firmware", "model", "firmware/check_main.c", qemu, "firmware/mps2.ld", {}};
+  const deploy::FirmwareSources sources = deploy::firmware_sources("firmware/check_main.c", qemu, "firmware/mps2.ld");
   const fs::path elf = qemu / (target.name + "-check.elf");
   const auto size = build_image(root, target.core, sources, elf, {}, "check firmware");
+  // The same firmware with a stub in place of the model: the difference is the model's flash.
+  auto stub = sources;
+  stub.stub_model = true;
+  const auto without_model =
+      build_image(root, target.core, stub, qemu / "stub" / "without-model.elf", {}, "check firmware");
   step(fmt::format("running {} inferences in qemu-system-arm -M {}", images, target.qemu_machine));
   const QemuRun run = run_in_qemu(root, target.qemu_machine, elf, qemu);
   result.console = run.console;
@@ -131,6 +136,8 @@ DeploymentRecord run_check(const Int8Deployment& d, const cost_models::Target& t
   DeploymentRecord r = base_record(d, target, estimate, "qemu", target.qemu_machine, size, options.out / "qemu");
   r.images = images;
   r.differing_images = differing;
+  r.model_flash_bytes = size.flash() - without_model.flash();
+  const auto live = cost_models::liveness(graph);
   double total = 0, cycles = 0;
   for (size_t j = 0; j < d.model.ops.size(); ++j) {
     double sum = 0;
@@ -138,12 +145,20 @@ DeploymentRecord run_check(const Int8Deployment& d, const cost_models::Target& t
     const auto& op = graph.ops[j];
     const double estimated = cost_models::op_cycles(op, target);
     r.layers.push_back({static_cast<int32_t>(j), d.model.ops[j].name, std::string(cost_models::name_of(op.path)),
-                        static_cast<int64_t>(std::llround(op.macs)), sum / images, estimated});
+                        static_cast<int64_t>(std::llround(op.macs)), sum / images, estimated,
+                        deploy::parameter_bytes(d.model.ops[j]), static_cast<int64_t>(live.live_bytes[j])});
     total += sum / images;
     cycles += estimated;
   }
   r.instructions_per_inference = total;
   r.estimated_cycles_per_inference = cycles;
+  r.cycles_per_instruction = target.cycles_per_instruction;
+  r.measured_latency_s = total * target.cycles_per_instruction / target.clock_hz;
+  r.estimated_latency_s = cycles / target.clock_hz;
+  r.measured_energy_j = *r.measured_latency_s * target.active_power_w;
+  r.estimated_energy_j = *r.estimated_latency_s * target.active_power_w;
+  if (const size_t at = run.console.find("stack bytes: "); at != std::string::npos)
+    r.stack_bytes = std::stoll(run.console.substr(at + 13));
   for (const char* f : {"-check.elf", "console.txt", "instructions.txt", "build.sh", "run.sh"})
     result.files.push_back(std::string("qemu/") + (f[0] == '-' ? target.name + f : f));
   return r;
@@ -152,7 +167,7 @@ DeploymentRecord run_check(const Int8Deployment& d, const cost_models::Target& t
 }  // namespace
 
 void check_firmware_tools(const cost_models::Target& target, const FirmwareDeployOptions& options) {
-  if (!target.image && !options.run_qemu)
+  if ((!target.image || !options.board) && !options.run_qemu)
     throw Error("--target", "target " + target.name + " has no image: layout in " + target.source_path +
                                 ", so mcunas cannot link a board image for it; add --run-qemu to check it on its "
                                 "QEMU stand-in (" + target.qemu_machine + ")");
@@ -172,7 +187,7 @@ FirmwareDeployment deploy_firmware(const Int8Deployment& d, const cost_models::T
   deploy::write_c_files(deploy::generate_c(d.model, d.plan, options.origin), root / "model");
   copy_firmware_sources(root / "firmware");
   result.files = {"model/", "firmware/"};
-  if (target.image) {
+  if (target.image && options.board) {
     step(fmt::format("building the {} image with arm-none-eabi-gcc", target.name));
     result.board = build_board_image(d, target, estimate, root, options.out, result.files);
   }

@@ -20,6 +20,7 @@ namespace nas::search {
 struct FirmwareDeployOptions {
   std::filesystem::path out;
   bool run_qemu = false;
+  bool board = true;    // also the board image, where the target has an image: layout
   int32_t images = 20;  // test images checked in QEMU
   std::string origin;   // one line for the generated files: "run 12 of mcunas.db"
 };

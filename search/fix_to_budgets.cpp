@@ -22,6 +22,13 @@ void propagate_skip_channels(supernet::FixedArch& arch, int32_t input_channels) 
   }
 }
 
+std::vector<constraints::Budget> with_estimate_margin(std::vector<constraints::Budget> budgets) {
+  for (auto& b : budgets)
+    if (b.metric == constraints::Metric::latency || b.metric == constraints::Metric::energy)
+      b.limit *= 1.0 - kEstimateMargin;
+  return budgets;
+}
+
 RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
                                const std::vector<constraints::Budget>& budgets, int32_t input_channels) {
   RepairResult result;
@@ -92,7 +99,7 @@ FitResult fit_to_budgets(supernet::FixedArch arch, const ArchCost& cost, const s
     ++trial.blocks[best].out_channels;
     propagate_skip_channels(trial, input_channels);
     if (excess(cost.exact(trial), budgets) > 0) {
-      blocked[best] = true;  // costs only grow with channels: this block is done
+      blocked[best] = true;  // this block is done (a channel more past a multiple of 4 rarely costs less)
       continue;
     }
     arch = std::move(trial);

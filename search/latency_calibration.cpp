@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "deploy/codegen.h"
+#include "cost_models/arena_plan.h"
 #include "deploy/kernel_benchmark.h"
 #include "search/firmware_tools.h"
 #include "supernet/error.h"
@@ -53,6 +54,32 @@ struct TempDir {
   TempDir& operator=(const TempDir&) = delete;
 };
 
+// Flash one generated layer adds beyond its parameters and the kernels: (model's share of a firmware image −
+// parameters − kernel code) / layers, on deploy::layer_code_probe(). Also the linked size of the kernel families
+// the probe uses, as a deployed network links them (`family`: updated where the probe has them).
+int64_t per_layer_code_bytes(const fs::path& root, const std::string& core,
+                             std::array<int64_t, cost_models::kKernelFamilyCount>& family) {
+  const deploy::Int8Model model = deploy::layer_code_probe();
+  const auto plan = cost_models::plan_arena(deploy::op_graph(model));
+  deploy::write_c_files(deploy::generate_c(model, plan, "nas calibrate's layer-code probe"), root / "model");
+  const std::vector<int8_t> sample(static_cast<size_t>(model.tensors[static_cast<size_t>(model.input)].bytes()), 0);
+  write(root / "probe" / "sample.h", deploy::sample_header(sample, 0));
+  auto sources = deploy::firmware_sources("firmware/board_main.c", "probe", "firmware/mps2.ld", {"MCUNAS_BOARD"});
+  sources.link_map = "probe/model.map";
+  const auto with_model = build_image(root, core, sources, "probe/model.elf", {}, "layer-code probe");
+  sources.stub_model = true;
+  sources.link_map.clear();
+  const auto without = build_image(root, core, sources, "probe/stub.elf", {}, "layer-code probe");
+  const auto linked = deploy::kernel_family_bytes(read_text(root / "probe" / "model.map"));
+  int64_t share = with_model.flash() - without.flash(), parameters = 0;
+  for (const auto& op : model.ops) parameters += deploy::parameter_bytes(op);
+  for (size_t f = 0; f < linked.size(); ++f) {
+    share -= linked[f];
+    if (linked[f] > 0) family[f] = linked[f];
+  }
+  return std::max<int64_t>(0, (share - parameters) / static_cast<int64_t>(model.ops.size()));
+}
+
 }  // namespace
 
 CalibrationOutcome calibrate_target(const cost_models::Target& target, const fs::path& out,
@@ -68,8 +95,9 @@ CalibrationOutcome calibrate_target(const cost_models::Target& target, const fs:
   write(root / "bench" / "benchmark_cases.h", deploy::benchmark_header(cases));
 
   step(fmt::format("building {} kernel calls for {} ({})", cases.size(), target.name, target.core));
-  deploy::FirmwareSources sources{"firmware", "model", "firmware/benchmark_main.c", "bench", "firmware/mps2.ld", {}};
+  deploy::FirmwareSources sources = deploy::firmware_sources("firmware/benchmark_main.c", "bench", "firmware/mps2.ld");
   sources.with_model = false;
+  sources.link_map = "bench/benchmark.map";
   const fs::path elf = fs::path("bench") / "benchmark.elf";
   build_image(root, target.core, sources, elf, {}, "calibration firmware");
   step(fmt::format("counting them in qemu-system-arm -M {}", target.qemu_machine));
@@ -94,6 +122,13 @@ CalibrationOutcome calibrate_target(const cost_models::Target& target, const fs:
     c.fit[p] = cost_models::fit_latency(samples);
     c.instructions[p] = c.fit[p].coefficients;
   }
+  // Flash: every kernel family's linked size from the benchmark's map, then one layer's call from a small
+  // generated network built twice, with the model and with a stub in its place.
+  auto family = deploy::kernel_family_bytes(read_text(root / "bench" / "benchmark.map"));
+  step("measuring the flash of one generated layer");
+  c.per_layer_code_bytes = per_layer_code_bytes(root, target.core, family);
+  for (size_t p = 0; p < cost_models::kKernelPathCount; ++p)
+    c.code_bytes[p] = family[cost_models::family_of(static_cast<cost_models::KernelPath>(p))];
   try {
     write(file, cost_models::calibration_yaml(c));
   } catch (const Error&) {

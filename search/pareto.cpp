@@ -107,6 +107,19 @@ std::vector<Candidate> pareto_candidates(const ResultsDb& db, const ParetoQuery&
       if (source.rfind("--", 0) == 0) c.budgets += (c.budgets.empty() ? "" : " ") + source;
     }
   }
+  if (query.measured)
+    for (auto& c : out) {
+      sql::Statement m(db.connection(), where,
+                       "SELECT measured_latency_s, measured_energy_j FROM deployments WHERE run_id = ? AND target = ? "
+                       "AND kind = 'qemu' AND measured_latency_s IS NOT NULL ORDER BY id DESC LIMIT 1");
+      m.bind(1, c.run_id).bind(2, c.target);
+      c.costs.erase("latency");
+      c.costs.erase("energy");
+      if (m.step()) {
+        c.costs["latency"] = m.real(0);
+        c.costs["energy"] = m.real(1);
+      }
+    }
   // A run without the x cost cannot be placed.
   std::erase_if(out, [&](const Candidate& c) { return std::isnan(cost(c, query.x)); });
   mark_dominated(out, query.x);

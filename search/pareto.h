@@ -22,6 +22,9 @@ struct ParetoQuery {
   std::string x = "latency";               // latency, ram, flash, energy
   std::string y = "accuracy";              // accuracy (the only one so far)
   std::string series = "target";           // plot series per "target", or per "sweep" (seed runs on their own)
+  // Latency and energy as measured by the newest `nas profile` / `nas deploy --run-qemu` of the run on its own
+  // target (instructions counted in QEMU × cycles per instruction); runs never measured are left out.
+  bool measured = false;
 };
 
 struct Candidate {

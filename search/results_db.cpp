@@ -128,6 +128,13 @@ CREATE TABLE IF NOT EXISTS deployments (
   differing_images INTEGER,
   instructions_per_inference REAL,
   estimated_cycles_per_inference REAL,
+  cycles_per_instruction REAL,
+  measured_latency_s REAL,
+  estimated_latency_s REAL,
+  measured_energy_j REAL,
+  estimated_energy_j REAL,
+  stack_bytes INTEGER,
+  model_flash_bytes INTEGER,
   out_dir TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS deployment_layers (
@@ -138,6 +145,8 @@ CREATE TABLE IF NOT EXISTS deployment_layers (
   macs INTEGER NOT NULL,
   instructions REAL NOT NULL,
   estimated_cycles REAL NOT NULL,
+  parameter_bytes INTEGER NOT NULL,
+  live_bytes INTEGER NOT NULL,
   PRIMARY KEY (deployment_id, layer)
 );
 )sql";

@@ -191,11 +191,12 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
       progress.end_epoch(line);
     }
 
-    // Fix: argmax operators, binarised masks; then channel counts repaired or fitted to the budgets. The seed
-    // network is taken as it is: its costs are what they are.
+    // Fix: argmax operators, binarised masks; then channel counts repaired or fitted to the budgets, less the
+    // latency model's margin (fix_to_budgets.h). The seed network is taken as it is: its costs are what they are.
+    const auto fix_budgets = with_estimate_margin(budgets);
     const RepairResult repaired = request.seed_network
                                       ? RepairResult{supernet::seed_arch(space), 0, true}
-                                      : repair_to_budgets(net.fix(), cost, budgets, input.c);
+                                      : repair_to_budgets(net.fix(), cost, fix_budgets, input.c);
     outcome.arch = repaired.arch;
     outcome.repaired_channels = repaired.removed_channels;
     outcome.fits = repaired.fits;
@@ -207,7 +208,7 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
         gammas.emplace_back(g.begin(), g.end());
         max_channels.push_back(space.blocks[b].out_channels);
       }
-      const FitResult fitted = fit_to_budgets(outcome.arch, cost, budgets, input.c, gammas, max_channels);
+      const FitResult fitted = fit_to_budgets(outcome.arch, cost, fix_budgets, input.c, gammas, max_channels);
       outcome.arch = fitted.arch;
       outcome.added_channels = fitted.added_channels;
     }

@@ -7,6 +7,7 @@
 #include "check_data.h"
 #include "model.h"
 #include "semihosting.h"
+#include "stack_use.h"
 
 /* Appends the decimal digits of v (>= 0) at p; returns the new end. */
 static char *put_number(char *p, int32_t v) {
@@ -48,7 +49,9 @@ int main(void) {
     *p = '\0';
     mcunas_semihosting_write(line);
   }
-  char *p = put_text(line, "differing images: ");
+  char *p = put_text(line, "stack bytes: ");
+  p = put_number(p, (int32_t)mcunas_stack_used());
+  p = put_text(p, "\ndiffering images: ");
   p = put_number(p, differing);
   p = put_text(p, "\n");
   *p = '\0';

@@ -17,6 +17,32 @@ void mcunas_fault_handler(void);
 
 extern const uintptr_t mcunas_vector_table[];
 
+#ifndef MCUNAS_BOARD
+#include "stack_use.h"
+
+/* The stack's high-water mark (stack_use.h): the reset handler fills the top MCUNAS_STACK_WATCH_BYTES of RAM below
+ * its own frame with a pattern; the deepest word no longer holding it is how far the stack reached. */
+enum { MCUNAS_STACK_WATCH_BYTES = 65536 };
+static const uint32_t kStackPattern = 0x5AA5C33Cu;
+
+static uint32_t *stack_watch_begin(void) {
+  uint32_t *begin = (uint32_t *)((uintptr_t)&_estack - MCUNAS_STACK_WATCH_BYTES);
+  return begin < &_ebss ? &_ebss : begin;
+}
+
+static void paint_stack(void) {
+  uint32_t *sp;
+  __asm volatile("mov %0, sp" : "=r"(sp));
+  for (uint32_t *p = stack_watch_begin(); p < sp - 16; ++p) *p = kStackPattern;
+}
+
+uint32_t mcunas_stack_used(void) {
+  const uint32_t *p = stack_watch_begin();
+  while (p < &_estack && *p == kStackPattern) ++p;
+  return (uint32_t)((uintptr_t)&_estack - (uintptr_t)p);
+}
+#endif
+
 void mcunas_reset_handler(void) {
   *(volatile uint32_t *)0xE000ED08u = (uint32_t)(uintptr_t)mcunas_vector_table; /* SCB->VTOR */
   const uint32_t *from = &_sidata;
@@ -31,6 +57,7 @@ void mcunas_reset_handler(void) {
   (void)main();
   for (;;) __asm volatile("wfi");
 #else
+  paint_stack();
   mcunas_semihosting_exit(main() == 0);
 #endif
 }

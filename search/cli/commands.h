@@ -55,6 +55,8 @@ search::Int8Deployment quantize_run(const search::ResultsDb& db, const DeployArg
 int command_eval(const DeployArgs& args, const std::string& db_path, bool json);
 int command_export(const DeployArgs& args, const std::string& db_path, bool json);
 int command_deploy(const DeployArgs& args, const std::string& db_path, bool json);
+// nas profile RUN --target T [--images N] [--out DIR]: per layer, estimate against QEMU.
+int command_profile(const DeployArgs& args, const std::string& db_path, bool json);
 // nas calibrate --target T [--out FILE]
 int command_calibrate(const std::string& target, const std::string& out, bool json);
 

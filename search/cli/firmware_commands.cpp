@@ -57,8 +57,11 @@ int command_deploy(const DeployArgs& args, const std::string& db_path, bool json
   const cost_models::Target target = cost_models::load_target(args.target);
   const supernet::ThreadBudget threads(args.threads);
   search::Progress progress(search::Progress::detect(json));
-  const search::FirmwareDeployOptions options{args.out, args.run_qemu, args.images,
-                                              fmt::format("run {} of {}", args.run_id, db_path)};
+  search::FirmwareDeployOptions options;
+  options.out = args.out;
+  options.run_qemu = args.run_qemu;
+  options.images = args.images;
+  options.origin = fmt::format("run {} of {}", args.run_id, db_path);
   // Tools first: a missing compiler is refused before seconds of calibration, with nothing written.
   auto d = quantize_run(db, args, progress, [&] {
     search::check_firmware_tools(target, options);
@@ -91,7 +94,7 @@ int command_deploy(const DeployArgs& args, const std::string& db_path, bool json
 }
 
 int command_calibrate(const std::string& target_name, const std::string& out, bool json) {
-  const cost_models::Target target = cost_models::load_target(target_name);
+  const cost_models::Target target = cost_models::load_target(target_name, /*calibrated=*/false);
   search::Progress progress(search::Progress::detect(json));
   const auto outcome = search::calibrate_target(target, out, [&](const std::string& s) { progress.message(s); });
   const auto& c = outcome.calibration;

@@ -250,6 +250,9 @@ int main(int argc, char** argv) {
   pareto->add_option("--x", pareto_query.x, "latency, ram, flash or energy")->capture_default_str();
   pareto->add_option("--y", pareto_query.y, "accuracy")->capture_default_str();
   pareto->add_option("--by", pareto_query.series, "plot one series per target or per sweep")->capture_default_str();
+  pareto->add_flag("--measured", pareto_query.measured,
+                   "latency and energy measured in QEMU (nas profile, nas deploy --run-qemu) instead of estimated; "
+                   "runs not measured yet are left out");
   pareto->add_option("--plot", pareto_plot, "write the fronts as front.svg (or .png through rsvg-convert)");
   pareto->add_flag("--all", pareto_all, "list dominated candidates too");
 
@@ -287,6 +290,14 @@ int main(int argc, char** argv) {
                    "and count instructions per layer");
   deploy->add_option("--images", deploy_args.images, "test images for --run-qemu")->capture_default_str();
 
+  auto* profile = app.add_subcommand("profile", "a run's network counted in QEMU layer by layer against the cost "
+                                                "model: instructions, RAM, flash, stack, latency, energy");
+  add_calibration(profile);
+  profile->add_option("--target", deploy_args.target, "board: a name from nas targets, or a YAML file")->required();
+  profile->add_option("--images", deploy_args.images, "test images to run (and compare with the host)")
+      ->capture_default_str();
+  profile->add_option("--out", deploy_args.out, "keep the firmware in this directory");
+
   auto* calibrate = app.add_subcommand("calibrate", "fit a target's latency model to instruction counts of the "
                                                     "int8 kernels on its QEMU stand-in; the search then uses it");
   std::string calibrate_target, calibrate_out;
@@ -303,17 +314,17 @@ int main(int argc, char** argv) {
 
   // --db and --json are accepted after the subcommand too: `nas runs --json`.
   for (auto* sub : {train, search, show, targets, app.get_subcommand("runs"), sweep, merge, pareto, eval, export_c,
-                    deploy, calibrate}) {
+                    deploy, calibrate, profile}) {
     sub->add_option("--db", db_path, "results database (SQLite)");
     sub->add_flag("--json", json, "print one JSON object on stdout");
   }
 
   // CLI11 reports an unknown first word as "a subcommand is required"; say what is wrong instead.
   const std::vector<std::string> commands = {"search", "train", "sweep", "sweep-job", "merge", "pareto",
-                                             "eval",   "export", "deploy", "calibrate", "targets", "runs", "show"};
+                                             "eval",   "export", "deploy", "calibrate", "profile", "targets", "runs", "show"};
   if (argc > 1 && argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
     std::fprintf(stderr, "nas: unknown command '%s' (known: search, train, sweep, merge, pareto, eval, export, "
-                 "deploy, calibrate, targets, runs, show; see nas --help)\n", argv[1]);
+                 "deploy, profile, calibrate, targets, runs, show; see nas --help)\n", argv[1]);
     return 2;
   }
   try {
@@ -347,6 +358,7 @@ int main(int argc, char** argv) {
     if (eval->parsed()) return nas::cli::command_eval(deploy_args, db_path, json);
     if (export_c->parsed()) return nas::cli::command_export(deploy_args, db_path, json);
     if (deploy->parsed()) return nas::cli::command_deploy(deploy_args, db_path, json);
+    if (profile->parsed()) return nas::cli::command_profile(deploy_args, db_path, json);
     if (calibrate->parsed()) return nas::cli::command_calibrate(calibrate_target, calibrate_out, json);
     if (targets->parsed()) return command_targets(json);
     if (app.get_subcommand("runs")->parsed()) return command_runs(db_path, json);

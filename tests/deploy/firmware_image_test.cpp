@@ -31,8 +31,7 @@ TEST(FirmwareImage, MemoryBlockOfTheNano33Layout) {
 }
 
 TEST(FirmwareImage, BoardBuildsHaveNoMarkersNorSemihosting) {
-  const FirmwareSources board{"firmware", "model", "firmware/board_main.c", "board", "board/memory.ld",
-                              {"MCUNAS_BOARD"}};
+  const FirmwareSources board = firmware_sources("firmware/board_main.c", "board", "board/memory.ld", {"MCUNAS_BOARD"});
   const auto b = compile_command("cortex-m4f", board, {"conv_s8.c", "add_s8.c"}, "board/nano33.elf");
   EXPECT_TRUE(has(b, "-DMCUNAS_BOARD"));
   EXPECT_FALSE(has(b, "-DMCUNAS_QEMU_MARKERS"));
@@ -43,7 +42,7 @@ TEST(FirmwareImage, BoardBuildsHaveNoMarkersNorSemihosting) {
   ASSERT_NE(add, b.end());
   EXPECT_LT(add, conv);
   EXPECT_EQ(b.back(), "board/nano33.elf");
-  const FirmwareSources check{"firmware", "model", "firmware/check_main.c", "qemu", "firmware/mps2.ld", {}};
+  const FirmwareSources check = firmware_sources("firmware/check_main.c", "qemu", "firmware/mps2.ld");
   const auto q = compile_command("cortex-m4f", check, {}, "qemu/x.elf");
   EXPECT_TRUE(has(q, "-DMCUNAS_QEMU_MARKERS"));
   EXPECT_TRUE(has(q, "firmware/semihosting.c"));

@@ -14,7 +14,7 @@ work="$(mktemp -d /tmp/mcunas-deploy.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 # shellcheck source=tests/integration/small_search.sh
 source "$root/tests/integration/small_search.sh"
-for tool in arm-none-eabi-gcc:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm sqlite3:sqlite3; do
+for tool in arm-none-eabi-gcc:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm sqlite3:sqlite3 jq:jq; do
   command -v "${tool%%:*}" > /dev/null ||
     fail "${tool%%:*} is missing: apt-get install --no-install-recommends ${tool#*:} (scripts/setup.sh does)"
 done
@@ -58,6 +58,10 @@ check "layer counts add up to the inference" "1" "$(sqlite3 runs.db "SELECT abs(
 check "every layer ran instructions" "0" "$(sqlite3 runs.db "SELECT count(*) FROM deployment_layers \
   WHERE instructions <= 0")"
 check "console says every image is bit-exact" "8" "$(grep -c 'bit-exact' fw/qemu/console.txt)"
+stored="$(sqlite3 runs.db "SELECT measured_latency_s FROM deployments WHERE kind = 'qemu'")"
+plotted="$("$nas" pareto --measured --json --db runs.db | jq -r '.candidates[] | select(.run_id == 1) | .costs.latency')"
+check "nas pareto --measured places run 1 at its measured latency" same \
+  "$(awk -v a="$stored" -v b="$plotted" 'BEGIN { d = a - b; print (d < 1e-12 && d > -1e-12) ? "same" : a " vs " b }')"
 check "nas show lists both deployments" "2" "$("$nas" show 1 --db runs.db | grep -cE '^ +[0-9]+  (board|qemu) ')"
 
 # The check can fail: one expected byte changed, rebuilt with the recorded command, QEMU exits non-zero.
