@@ -4,11 +4,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
 #include "deploy/calibration.h"
+#include "search/firmware_deploy.h"
 #include "search/int8_deployment.h"
 #include "search/pareto.h"
 #include "search/progress.h"
@@ -54,6 +56,17 @@ search::Int8Deployment quantize_run(const search::ResultsDb& db, const DeployArg
 
 int command_eval(const DeployArgs& args, const std::string& db_path, bool json);
 int command_export(const DeployArgs& args, const std::string& db_path, bool json);
+// What nas deploy and nas profile share: the target, the run quantised (tools and --out checked first), the
+// firmware built and, with options.run_qemu, checked in QEMU. The records are not stored yet.
+struct FirmwareCommand {
+  FirmwareCommand(const DeployArgs& args, const std::string& db_path, bool json,
+                  search::FirmwareDeployOptions options);
+  search::ResultsDb db;
+  cost_models::Target target;
+  std::unique_ptr<search::Int8Deployment> d;
+  search::FirmwareDeployment result;
+};
+
 int command_deploy(const DeployArgs& args, const std::string& db_path, bool json);
 // nas profile RUN --target T [--images N] [--out DIR]: per layer, estimate against QEMU.
 int command_profile(const DeployArgs& args, const std::string& db_path, bool json);

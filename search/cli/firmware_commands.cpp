@@ -51,23 +51,29 @@ std::string qemu_text(const search::DeploymentRecord& r) {
 
 }  // namespace
 
-int command_deploy(const DeployArgs& args, const std::string& db_path, bool json) {
-  require_existing(db_path);
-  search::ResultsDb db(db_path);
-  const cost_models::Target target = cost_models::load_target(args.target);
+FirmwareCommand::FirmwareCommand(const DeployArgs& args, const std::string& db_path, bool json,
+                                 search::FirmwareDeployOptions options)
+    : db((require_existing(db_path), db_path)),  // refused before SQLite would create a missing file
+      target(cost_models::load_target(args.target)) {
   const supernet::ThreadBudget threads(args.threads);
   search::Progress progress(search::Progress::detect(json));
-  search::FirmwareDeployOptions options;
-  options.out = args.out;
-  options.run_qemu = args.run_qemu;
   options.images = args.images;
   options.origin = fmt::format("run {} of {}", args.run_id, db_path);
   // Tools first: a missing compiler is refused before seconds of calibration, with nothing written.
-  auto d = quantize_run(db, args, progress, [&] {
+  d = std::make_unique<search::Int8Deployment>(quantize_run(db, args, progress, [&] {
     search::check_firmware_tools(target, options);
-    deploy::make_output_dir(args.out);
-  });
-  auto result = search::deploy_firmware(d, target, options, [&](const std::string& s) { progress.message(s); });
+    deploy::make_output_dir(options.out);
+  }));
+  result = search::deploy_firmware(*d, target, options, [&](const std::string& s) { progress.message(s); });
+}
+
+int command_deploy(const DeployArgs& args, const std::string& db_path, bool json) {
+  search::FirmwareDeployOptions options;
+  options.out = args.out;
+  options.run_qemu = args.run_qemu;
+  FirmwareCommand run(args, db_path, json, options);
+  auto& [db, target, d_ptr, result] = run;
+  const search::Int8Deployment& d = *d_ptr;
 
   nlohmann::json out = {{"run", args.run_id}, {"target", target.name}, {"files", result.files}};
   std::string text = fmt::format("{} deployed to {} ({}) in {}\n", search::run_label(d.stored.run), target.name,

@@ -36,11 +36,6 @@ struct ScratchOut {
 }  // namespace
 
 int command_profile(const DeployArgs& args, const std::string& db_path, bool json) {
-  require_existing(db_path);
-  search::ResultsDb db(db_path);
-  const cost_models::Target target = cost_models::load_target(args.target);
-  const supernet::ThreadBudget threads(args.threads);
-  search::Progress progress(search::Progress::detect(json));
   ScratchOut scratch;
   if (args.out.empty()) {
     scratch.path = std::filesystem::temp_directory_path() / fmt::format("mcunas-profile-{}", getpid());
@@ -52,13 +47,9 @@ int command_profile(const DeployArgs& args, const std::string& db_path, bool jso
   options.out = scratch.path;
   options.run_qemu = true;
   options.board = false;
-  options.images = args.images;
-  options.origin = fmt::format("run {} of {}", args.run_id, db_path);
-  auto d = quantize_run(db, args, progress, [&] {
-    search::check_firmware_tools(target, options);
-    deploy::make_output_dir(options.out);
-  });
-  auto result = search::deploy_firmware(d, target, options, [&](const std::string& s) { progress.message(s); });
+  FirmwareCommand run(args, db_path, json, options);
+  auto& [db, target, d_ptr, result] = run;
+  const search::Int8Deployment& d = *d_ptr;
   auto& r = *result.qemu;
   if (!scratch.remove) r.out_dir = std::filesystem::absolute(scratch.path / "qemu").lexically_normal().string();
   else r.out_dir = "(not kept; pass --out to keep the firmware)";

@@ -64,6 +64,19 @@ check "nas pareto --measured places run 1 at its measured latency" same \
   "$(awk -v a="$stored" -v b="$plotted" 'BEGIN { d = a - b; print (d < 1e-12 && d > -1e-12) ? "same" : a " vs " b }')"
 check "nas show lists both deployments" "2" "$("$nas" show 1 --db runs.db | grep -cE '^ +[0-9]+  (board|qemu) ')"
 
+# nas profile: the calibrated model against the QEMU count (deterministic, so the bounds of docs/latency-model.md
+# are asserted), RAM estimate = arena, flash estimate against the measured share, a measured stack.
+"$nas" profile 1 --target nano33 --images 2 --json --db runs.db > profile.json 2> profile.err ||
+  fail "nas profile failed: $(tail -2 profile.err)"
+check "profile: whole network within 10 %" true "$(jq '.whole_network_error | fabs <= 0.10' profile.json)"
+check "profile: every layer within 20 %" true "$(jq '.worst_layer_error <= 0.20' profile.json)"
+check "profile: RAM estimate is the arena" true "$(jq '.estimated_ram_bytes == .arena_bytes' profile.json)"
+check "profile: flash estimate within 2 % of the model's share" true \
+  "$(jq '(.estimated_flash_bytes / .model_flash_bytes - 1) | fabs <= 0.02' profile.json)"
+check "profile: stack measured" true "$(jq '.stack_bytes > 0 and .stack_bytes < 65536' profile.json)"
+check "profile: stored with its layers" "$(jq '.layers | length' profile.json)" \
+  "$(sqlite3 runs.db "SELECT count(*) FROM deployment_layers WHERE deployment_id = $(jq .id profile.json)")"
+
 # The check can fail: one expected byte changed, rebuilt with the recorded command, QEMU exits non-zero.
 sed -i '0,/^static const int8_t mcunas_check_expected/{n;n;s/ \(-\?[0-9]\+\),/ 99\1,/}' fw/qemu/check_data.h
 sh fw/qemu/build.sh > /dev/null 2>&1 || fail "fw/qemu/build.sh does not rebuild the check firmware"
