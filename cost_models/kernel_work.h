@@ -44,7 +44,9 @@ inline double valid_along(const CallShape& s, int32_t in, int32_t out) {
 }
 
 // Σ over output positions of the window taps that fall inside the input (k² per position without padding).
-inline double valid_taps(const CallShape& s) { return valid_along(s, s.in_h, s.out_h) * valid_along(s, s.in_w, s.out_w); }
+inline double valid_taps(const CallShape& s) {
+  return valid_along(s, s.in_h, s.out_h) * valid_along(s, s.in_w, s.out_w);
+}
 
 namespace work_detail {
 inline double value_of(double v) { return v; }

@@ -47,8 +47,8 @@ std::optional<std::vector<double>> solve(const std::vector<FitSample>& samples, 
 }  // namespace
 
 LatencyQuantities latency_quantities(const OpInfo<double>& op) {
-  return {op.executed_macs, op.outputs,     1.0,          op.pixels,       op.patch_values,       op.scalar_patch_values,
-          op.window_rows,   op.tail_macs,   op.tail_outputs, op.valid_macs, op.valid_row_outputs};
+  return {op.executed_macs, op.outputs,    1.0,          op.pixels,     op.patch_values,     op.scalar_patch_values,
+          op.window_rows,   op.tail_macs,  op.tail_outputs, op.valid_macs, op.valid_row_outputs};
 }
 
 double predict(const LatencyCoefficients& c, const LatencyQuantities& x) {

@@ -31,8 +31,9 @@ struct LatencyCoefficients {
 
 // The keys of LatencyCoefficients in a target YAML, in the order above; the first three are required.
 inline constexpr std::array<const char*, 11> kLatencyTermNames = {
-    "per_mac",        "per_output",   "per_call",        "per_pixel",     "per_patch_value",     "per_scalar_patch_value",
-    "per_window_row", "per_tail_mac", "per_tail_output", "per_valid_mac", "per_valid_row_output"};
+    "per_mac",         "per_output",    "per_call",      "per_pixel",           "per_patch_value",
+    "per_scalar_patch_value", "per_window_row", "per_tail_mac", "per_tail_output", "per_valid_mac",
+    "per_valid_row_output"};
 double& term(LatencyCoefficients& c, size_t index);
 double term(const LatencyCoefficients& c, size_t index);
 

@@ -11,7 +11,9 @@ namespace {
 
 using cost_models::KernelPath;
 
-int32_t out_size(int32_t in, int32_t kernel, int32_t stride, int32_t pad) { return (in + 2 * pad - kernel) / stride + 1; }
+int32_t out_size(int32_t in, int32_t kernel, int32_t stride, int32_t pad) {
+  return (in + 2 * pad - kernel) / stride + 1;
+}
 
 }  // namespace
 

@@ -35,7 +35,8 @@ int64_t store_deployment(ResultsDb& db, const DeploymentRecord& r) {
                    "estimated_flash_bytes, estimated_ram_bytes, images, differing_images, instructions_per_inference, "
                    "estimated_cycles_per_inference, cycles_per_instruction, measured_latency_s, estimated_latency_s, "
                    "measured_energy_j, estimated_energy_j, stack_bytes, model_flash_bytes, out_dir) VALUES (?, "
-                   "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+                   "strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                   "?)");
   insert.bind(1, r.run_id).bind(2, r.target).bind(3, r.kind).bind(4, r.machine).bind(5, r.core);
   insert.bind(6, r.flash_bytes).bind(7, r.ram_bytes).bind(8, r.estimated_flash_bytes);
   insert.bind(9, r.estimated_ram_bytes);
@@ -124,8 +125,8 @@ std::vector<DeploymentRecord> deployments_of_run(const ResultsDb& db, int64_t ru
                   "SELECT id, run_id, created_at, target, kind, machine, core, flash_bytes, ram_bytes, "
                   "estimated_flash_bytes, estimated_ram_bytes, images, differing_images, instructions_per_inference, "
                   "estimated_cycles_per_inference, out_dir, cycles_per_instruction, measured_latency_s, "
-                  "estimated_latency_s, measured_energy_j, estimated_energy_j, stack_bytes, model_flash_bytes FROM deployments "
-                  "WHERE run_id = ? ORDER BY id");
+                  "estimated_latency_s, measured_energy_j, estimated_energy_j, stack_bytes, model_flash_bytes "
+                  "FROM deployments WHERE run_id = ? ORDER BY id");
   query.bind(1, run_id);
   std::vector<DeploymentRecord> records;
   while (query.step()) {
@@ -157,7 +158,8 @@ std::vector<DeploymentRecord> deployments_of_run(const ResultsDb& db, int64_t ru
   }
   for (auto& r : records) {
     Statement layers(c, where,
-                     "SELECT layer, name, kernel_path, macs, instructions, estimated_cycles, parameter_bytes, live_bytes FROM "
+                     "SELECT layer, name, kernel_path, macs, instructions, estimated_cycles, parameter_bytes, "
+                     "live_bytes FROM "
                      "deployment_layers WHERE deployment_id = ? ORDER BY layer");
     layers.bind(1, r.id);
     while (layers.step())

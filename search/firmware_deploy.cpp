@@ -93,7 +93,8 @@ DeploymentRecord build_board_image(const Int8Deployment& d, const cost_models::T
   const auto sample = check_images(d, 1);
   write(root / board / "sample.h", deploy::sample_header(sample.inputs[0], sample.labels[0]));
   write(root / board / "memory.ld", deploy::memory_script(*target.image));
-  const deploy::FirmwareSources sources = deploy::firmware_sources("firmware/board_main.c", board, board / "memory.ld", {"MCUNAS_BOARD"});
+  const deploy::FirmwareSources sources =
+      deploy::firmware_sources("firmware/board_main.c", board, board / "memory.ld", {"MCUNAS_BOARD"});
   const fs::path elf = board / (target.name + ".elf");
   const std::vector<std::vector<std::string>> images = {
       {"arm-none-eabi-objcopy", "-O", "ihex", elf.string(), (board / (target.name + ".hex")).string()},
@@ -114,7 +115,8 @@ DeploymentRecord run_check(const Int8Deployment& d, const cost_models::Target& t
   const fs::path qemu = "qemu";
   const auto check = check_images(d, images);
   write(root / qemu / "check_data.h", deploy::check_data_header(check.inputs, check.expected, check.labels));
-  const deploy::FirmwareSources sources = deploy::firmware_sources("firmware/check_main.c", qemu, "firmware/mps2.ld");
+  const deploy::FirmwareSources sources =
+      deploy::firmware_sources("firmware/check_main.c", qemu, "firmware/mps2.ld");
   const fs::path elf = qemu / (target.name + "-check.elf");
   const auto size = build_image(root, target.core, sources, elf, {}, "check firmware");
   // The same firmware with a stub in place of the model: the difference is the model's flash.

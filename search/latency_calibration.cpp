@@ -3,11 +3,10 @@
 #include <fmt/format.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <ctime>
 
-#include "deploy/codegen.h"
 #include "cost_models/arena_plan.h"
+#include "deploy/codegen.h"
 #include "deploy/kernel_benchmark.h"
 #include "search/firmware_tools.h"
 #include "supernet/error.h"
@@ -43,7 +42,8 @@ struct TempDir {
   fs::path path;
   TempDir() {
     std::string pattern = (fs::temp_directory_path() / "mcunas-calibrate.XXXXXX").string();
-    if (!mkdtemp(pattern.data())) throw Error("nas calibrate", "cannot create a temporary folder", Error::Kind::failure);
+    if (!mkdtemp(pattern.data()))
+      throw Error("nas calibrate", "cannot create a temporary folder", Error::Kind::failure);
     path = pattern;
   }
   ~TempDir() {
@@ -95,7 +95,7 @@ CalibrationOutcome calibrate_target(const cost_models::Target& target, const fs:
   write(root / "bench" / "benchmark_cases.h", deploy::benchmark_header(cases));
 
   step(fmt::format("building {} kernel calls for {} ({})", cases.size(), target.name, target.core));
-  deploy::FirmwareSources sources = deploy::firmware_sources("firmware/benchmark_main.c", "bench", "firmware/mps2.ld");
+  auto sources = deploy::firmware_sources("firmware/benchmark_main.c", "bench", "firmware/mps2.ld");
   sources.with_model = false;
   sources.link_map = "bench/benchmark.map";
   const fs::path elf = fs::path("bench") / "benchmark.elf";

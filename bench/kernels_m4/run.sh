@@ -19,7 +19,8 @@ count() {  # name, extra flags: builds, runs, prints the four layers' instructio
   local name="$1"
   shift
   arm-none-eabi-gcc -std=c99 -O2 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 "$@" \
-    -ffunction-sections -fdata-sections -nostartfiles -T "$firmware/mps2.ld" -L "$firmware" -Wl,--gc-sections --specs=nano.specs \
+    -ffunction-sections -fdata-sections -nostartfiles -T "$firmware/mps2.ld" -L "$firmware" -Wl,--gc-sections \
+    --specs=nano.specs \
     -I "$kernels" -I "$firmware" "$firmware/startup.c" "$firmware/semihosting.c" "$kernels"/*.c \
     "$here/layers_main.c" -o "$work/$name.elf"
   timeout 300 qemu-system-arm -M mps2-an386 -nographic -monitor none -serial none -semihosting \

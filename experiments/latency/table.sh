@@ -54,7 +54,8 @@ summary() {  # file, MAC column, estimate column, measured column, what
       }
     }' "$1" | sort
 }
-echo "| target (core) | unit | count | ours within ±10 % | ours worst | MAC-proportional within ±10 % | MAC-proportional worst |"
+printf '%s\n' "| target (core) | unit | count | ours within ±10 % | ours worst | MAC-proportional within ±10 % \
+| MAC-proportional worst |"
 echo "|---|---|---|---|---|---|---|"
 summary "$work/nets.tsv" 4 5 6 "network"
 summary "$work/layers.tsv" 6 7 8 "layer"
@@ -66,9 +67,10 @@ awk -F'\t' '{ n++; same += ($7 == $8); r = $9 / $10 - 1; a = r < 0 ? -r : r; fla
 echo
 echo "| target | database | run | MACs | estimated instructions | measured | error |"
 echo "|---|---|---|---|---|---|---|"
-awk -F'\t' '{ printf "| %s | %s | %s | %d | %.0f | %.0f | %+.1f %% |\n", $1, $2, $3, $4, $5, $6, 100 * ($5 / $6 - 1) }' \
-  "$work/nets.tsv"
+awk -F'\t' '{ printf "| %s | %s | %s | %d | %.0f | %.0f | %+.1f %% |\n", $1, $2, $3, $4, $5, $6,
+                     100 * ($5 / $6 - 1) }' "$work/nets.tsv"
 echo
 echo "Worst layers:"
-awk -F'\t' '{ r = $7 / $8 - 1; a = r < 0 ? -r : r; printf "%.4f\t| %s | %s run %s | %s (%s) | %d MACs | %+.1f %% |\n", a, $1, $2, $3, $4, $5, $6, 100 * r }' \
+awk -F'\t' '{ r = $7 / $8 - 1; a = r < 0 ? -r : r
+             printf "%.4f\t| %s | %s run %s | %s (%s) | %d MACs | %+.1f %% |\n", a, $1, $2, $3, $4, $5, $6, 100 * r }' \
   "$work/layers.tsv" | sort -rn | head -8 | cut -f2

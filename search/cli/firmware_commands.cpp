@@ -104,9 +104,14 @@ int command_calibrate(const std::string& target_name, const std::string& out, bo
   search::Progress progress(search::Progress::detect(json));
   const auto outcome = search::calibrate_target(target, out, [&](const std::string& s) { progress.message(s); });
   const auto& c = outcome.calibration;
-  nlohmann::json j = {{"target", target.name}, {"core", c.core},   {"qemu_machine", c.qemu_machine},
-                      {"commit", c.commit},    {"date", c.date},   {"calls", outcome.calls},
-                      {"file", outcome.written.string()},          {"cycles_per_instruction", target.cycles_per_instruction}};
+  nlohmann::json j = {{"target", target.name},
+                      {"core", c.core},
+                      {"qemu_machine", c.qemu_machine},
+                      {"commit", c.commit},
+                      {"date", c.date},
+                      {"calls", outcome.calls},
+                      {"file", outcome.written.string()},
+                      {"cycles_per_instruction", target.cycles_per_instruction}};
   std::string text = fmt::format(
       "{}: {} kernel calls counted on QEMU {} ({}, commit {}); coefficients in {}\n"
       "  {:<16} {:>6} {:>9} {:>9} {:>10}   {}\n",

@@ -320,8 +320,9 @@ int main(int argc, char** argv) {
   }
 
   // CLI11 reports an unknown first word as "a subcommand is required"; say what is wrong instead.
-  const std::vector<std::string> commands = {"search", "train", "sweep", "sweep-job", "merge", "pareto",
-                                             "eval",   "export", "deploy", "calibrate", "profile", "targets", "runs", "show"};
+  const std::vector<std::string> commands = {"search", "train",   "sweep",     "sweep-job", "merge",
+                                             "pareto", "eval",    "export",    "deploy",    "calibrate",
+                                             "profile", "targets", "runs",     "show"};
   if (argc > 1 && argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
     std::fprintf(stderr, "nas: unknown command '%s' (known: search, train, sweep, merge, pareto, eval, export, "
                  "deploy, profile, calibrate, targets, runs, show; see nas --help)\n", argv[1]);

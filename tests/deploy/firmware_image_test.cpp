@@ -12,7 +12,9 @@
 namespace nas::deploy {
 namespace {
 
-bool has(const std::vector<std::string>& v, const std::string& s) { return std::find(v.begin(), v.end(), s) != v.end(); }
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
 
 TEST(FirmwareImage, FlagsFollowTheCore) {
   EXPECT_TRUE(has(core_flags("cortex-m4f"), "-mfpu=fpv4-sp-d16"));
@@ -31,7 +33,8 @@ TEST(FirmwareImage, MemoryBlockOfTheNano33Layout) {
 }
 
 TEST(FirmwareImage, BoardBuildsHaveNoMarkersNorSemihosting) {
-  const FirmwareSources board = firmware_sources("firmware/board_main.c", "board", "board/memory.ld", {"MCUNAS_BOARD"});
+  const FirmwareSources board =
+      firmware_sources("firmware/board_main.c", "board", "board/memory.ld", {"MCUNAS_BOARD"});
   const auto b = compile_command("cortex-m4f", board, {"conv_s8.c", "add_s8.c"}, "board/nano33.elf");
   EXPECT_TRUE(has(b, "-DMCUNAS_BOARD"));
   EXPECT_FALSE(has(b, "-DMCUNAS_QEMU_MARKERS"));

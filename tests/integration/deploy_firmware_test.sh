@@ -59,7 +59,8 @@ check "every layer ran instructions" "0" "$(sqlite3 runs.db "SELECT count(*) FRO
   WHERE instructions <= 0")"
 check "console says every image is bit-exact" "8" "$(grep -c 'bit-exact' fw/qemu/console.txt)"
 stored="$(sqlite3 runs.db "SELECT measured_latency_s FROM deployments WHERE kind = 'qemu'")"
-plotted="$("$nas" pareto --measured --json --db runs.db | jq -r '.candidates[] | select(.run_id == 1) | .costs.latency')"
+plotted="$("$nas" pareto --measured --json --db runs.db |
+  jq -r '.candidates[] | select(.run_id == 1) | .costs.latency')"
 check "nas pareto --measured places run 1 at its measured latency" same \
   "$(awk -v a="$stored" -v b="$plotted" 'BEGIN { d = a - b; print (d < 1e-12 && d > -1e-12) ? "same" : a " vs " b }')"
 check "nas show lists both deployments" "2" "$("$nas" show 1 --db runs.db | grep -cE '^ +[0-9]+  (board|qemu) ')"
