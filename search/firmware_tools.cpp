@@ -1,6 +1,7 @@
 #include "search/firmware_tools.h"
 
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -23,6 +24,19 @@ void require_program(const std::string& program, const std::string& package) {
 }
 
 }  // namespace
+
+TempFolder::TempFolder(const std::string& prefix) {
+  std::string pattern = (fs::temp_directory_path() / (prefix + ".XXXXXX")).string();
+  if (!mkdtemp(pattern.data()))
+    throw Error(prefix, "cannot create a temporary folder in " + fs::temp_directory_path().string(),
+                Error::Kind::failure);
+  path_ = pattern;
+}
+
+TempFolder::~TempFolder() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
 
 std::string read_text(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

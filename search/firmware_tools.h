@@ -12,6 +12,20 @@
 
 namespace nas::search {
 
+// A new folder under the system's temporary directory (mkdtemp: unique, private), removed with everything in it
+// on every way out: the working folder of nas calibrate, and of nas profile when it keeps nothing.
+class TempFolder {
+ public:
+  explicit TempFolder(const std::string& prefix);  // <tmp>/<prefix>.XXXXXX; throws nas::Error (failure)
+  ~TempFolder();
+  TempFolder(const TempFolder&) = delete;
+  TempFolder& operator=(const TempFolder&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
 // Throws nas::Error (bad_input) with one line naming the missing program and the Debian package to install:
 // arm-none-eabi-gcc, -objcopy, -size and newlib, and with `qemu` also qemu-system-arm and the plugin.
 void check_firmware_toolchain(bool qemu);

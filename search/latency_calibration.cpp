@@ -1,7 +1,6 @@
 #include "search/latency_calibration.h"
 
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <ctime>
 
@@ -37,23 +36,6 @@ std::string today() {
   return text;
 }
 
-// A scratch folder removed on every way out.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "mcunas-calibrate.XXXXXX").string();
-    if (!mkdtemp(pattern.data()))
-      throw Error("nas calibrate", "cannot create a temporary folder", Error::Kind::failure);
-    path = pattern;
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-};
-
 // Flash one generated layer adds beyond its parameters and the kernels: (model's share of a firmware image −
 // parameters − kernel code) / layers, on deploy::layer_code_probe(). Also the linked size of the kernel families
 // the probe uses, as a deployed network links them (`family`: updated where the probe has them).
@@ -87,8 +69,8 @@ CalibrationOutcome calibrate_target(const cost_models::Target& target, const fs:
   (void)deploy::core_flags(target.core);
   check_firmware_toolchain(/*qemu=*/true);
   const fs::path file = fs::absolute(out.empty() ? cost_models::calibration_path(target.source_path) : out);
-  const TempDir work;
-  const fs::path root = work.path;
+  const TempFolder work("mcunas-calibrate");
+  const fs::path root = work.path();
   copy_firmware_sources(root / "firmware");
   for (const auto& kernel : deploy::kernel_sources()) write(root / "model" / "kernels" / kernel.name, kernel.text);
   const auto cases = deploy::benchmark_grid();

@@ -2,16 +2,17 @@
 // estimate against the counted instructions, with RAM, flash, stack, latency and energy; stored like a
 // `nas deploy --run-qemu` check (deployments, deployment_layers).
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <iostream>
+#include <optional>
 
 #include "cost_models/costs.h"
 #include "deploy/codegen.h"
 #include "search/cli/commands.h"
 #include "search/deployment_records.h"
 #include "search/firmware_deploy.h"
+#include "search/firmware_tools.h"
 #include "supernet/error.h"
 #include "supernet/threads.h"
 
@@ -23,36 +24,21 @@ std::string shape(const deploy::Int8Tensor& t) { return fmt::format("{}x{}x{}", 
 
 double error_pct(double estimate, double measured) { return measured > 0 ? 100 * (estimate / measured - 1) : 0; }
 
-// A folder for the firmware when --out is not given, removed afterwards.
-struct ScratchOut {
-  std::filesystem::path path;
-  bool remove = false;
-  ~ScratchOut() {
-    std::error_code ec;
-    if (remove) std::filesystem::remove_all(path, ec);
-  }
-};
-
 }  // namespace
 
 int command_profile(const DeployArgs& args, const std::string& db_path, bool json) {
-  ScratchOut scratch;
-  if (args.out.empty()) {
-    scratch.path = std::filesystem::temp_directory_path() / fmt::format("mcunas-profile-{}", getpid());
-    scratch.remove = true;
-  } else {
-    scratch.path = args.out;
-  }
+  std::optional<search::TempFolder> scratch;  // the firmware's folder when --out does not keep it
+  if (args.out.empty()) scratch.emplace("mcunas-profile");
   search::FirmwareDeployOptions options;
-  options.out = scratch.path;
+  options.out = scratch ? scratch->path() : std::filesystem::path(args.out);
   options.run_qemu = true;
   options.board = false;
   FirmwareCommand run(args, db_path, json, options);
   auto& [db, target, d_ptr, result] = run;
   const search::Int8Deployment& d = *d_ptr;
   auto& r = *result.qemu;
-  if (!scratch.remove) r.out_dir = std::filesystem::absolute(scratch.path / "qemu").lexically_normal().string();
-  else r.out_dir = "(not kept; pass --out to keep the firmware)";
+  r.out_dir = scratch ? "(not kept; pass --out to keep the firmware)"
+                      : std::filesystem::absolute(options.out / "qemu").lexically_normal().string();
   r.id = search::store_deployment(db, r);
 
   const double cpi = target.cycles_per_instruction;
