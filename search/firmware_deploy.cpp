@@ -126,7 +126,6 @@ DeploymentRecord run_check(const Int8Deployment& d, const cost_models::Target& t
       build_image(root, target.core, stub, qemu / "stub" / "without-model.elf", {}, "check firmware");
   step(fmt::format("running {} inferences in qemu-system-arm -M {}", images, target.qemu_machine));
   const QemuRun run = run_in_qemu(root, target.qemu_machine, elf, qemu);
-  result.console = run.console;
   if (run.console.find("differing images:") == std::string::npos)
     throw Error("QEMU check", "the firmware stopped before the end: " + run.console.substr(0, 300),
                 Error::Kind::failure);

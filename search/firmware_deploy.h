@@ -29,7 +29,6 @@ struct FirmwareDeployment {
   std::optional<DeploymentRecord> board;  // the board image (targets with an image: layout)
   std::optional<DeploymentRecord> qemu;   // the QEMU check (--run-qemu)
   std::vector<std::string> files;         // produced, relative to --out
-  std::string console;                    // the check firmware's semihosting output
 };
 
 // Throws nas::Error (bad_input) with one line naming the missing program and the Debian package to install:
