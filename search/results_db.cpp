@@ -25,15 +25,19 @@ using sql::exec;
 using sql::Statement;
 using sql::Transaction;
 
-constexpr const char* kSchemaVersion = "4";
-// Older files are upgraded in place: versions 2 and 4 only added tables, version 3 added tables and three columns
-// of runs.
-bool upgradable(const std::string& version) { return version == "1" || version == "2" || version == "3"; }
+constexpr const char* kSchemaVersion = "5";
+// Older files are upgraded in place: versions 2, 4 and 5 only added tables, version 3 added tables and three
+// columns of runs.
+bool upgradable(const std::string& version) {
+  return version == "1" || version == "2" || version == "3" || version == "4";
+}
 
 // Every table, CREATE IF NOT EXISTS so that opening an existing database changes nothing. Version 2 added
 // architectures, costs and budget_trace for `nas search`; version 3 the runs' uid, sweep and sweep_job columns
 // (added to older files by add_run_columns) and the sweeps table for `nas sweep` / `nas merge`; version 4 the
-// deployments and deployment_layers tables for `nas deploy` (search/deployment_records.h).
+// deployments and deployment_layers tables for `nas deploy` (search/deployment_records.h); version 5 the
+// distillations, finetune_starts and finetune_sources tables for knowledge distillation and `nas finetune`
+// (search/distillation_records.h).
 // docs/results-schema.md explains each column.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS mcunas_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -148,6 +152,25 @@ CREATE TABLE IF NOT EXISTS deployment_layers (
   parameter_bytes INTEGER NOT NULL,
   live_bytes INTEGER NOT NULL,
   PRIMARY KEY (deployment_id, layer)
+);
+CREATE TABLE IF NOT EXISTS distillations (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  teacher_uid TEXT NOT NULL,
+  alpha REAL NOT NULL,
+  temperature REAL NOT NULL,
+  phases TEXT NOT NULL,
+  teacher_logits TEXT NOT NULL CHECK (teacher_logits IN ('cached', 'on the fly'))
+);
+CREATE TABLE IF NOT EXISTS finetune_starts (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  name TEXT NOT NULL CHECK (name IN ('theta_w', 'state')),
+  count INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  PRIMARY KEY (run_id, name)
+);
+CREATE TABLE IF NOT EXISTS finetune_sources (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  search_uid TEXT NOT NULL
 );
 )sql";
 

@@ -84,10 +84,13 @@ void read_search_section(const YAML::Node& s, SearchConfig& config) {
   read_arch_and_penalty(s, config);
 }
 
-SearchConfig parse(const std::filesystem::path& path, const SearchOverrides& overrides) {
+const std::vector<std::string> kTopKeys = {"name", "description", "data", "search_space", "search"};
+
+// `root` is the whole document; `path` names it and anchors its relative data paths.
+SearchConfig parse(YAML::Node root, const std::filesystem::path& path, const SearchOverrides& overrides) {
   SearchConfig config;
   config.path = path;
-  config.root = read_config_document(path, {"name", "description", "data", "search_space", "search"});
+  config.root = std::move(root);
 
   if (config.root["search"] && !config.root["search"].IsMap()) supernet::yaml::require_map(config.root["search"], "search");
   YAML::Node s = config.root["search"];
@@ -122,7 +125,24 @@ std::filesystem::path default_search_config() {
 
 SearchConfig load_search_config(const std::filesystem::path& path, const SearchOverrides& overrides) {
   return parse_config_file(path, "a search YAML", "experiments/fmnist_search.yaml",
-                           [&] { return parse(path, overrides); });
+                           [&] { return parse(read_config_document(path, kTopKeys), path, overrides); });
+}
+
+SearchConfig search_config_from_text(const std::string& yaml, const std::filesystem::path& path,
+                                     const SearchOverrides& overrides) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw Error(path.string(), "the stored config is not valid YAML: " + std::string(e.what()), Error::Kind::failure);
+  }
+  if (!root.IsMap()) throw Error(path.string(), "the stored config is not a YAML map", Error::Kind::failure);
+  try {
+    check_keys(root, "config", kTopKeys);
+    return parse(root, path, overrides);
+  } catch (const Error& e) {
+    throw Error(path.string(), e.what(), e.kind());
+  }
 }
 
 }  // namespace nas::search

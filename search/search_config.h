@@ -59,4 +59,9 @@ std::filesystem::path default_search_config();
 // Reads and validates the file; every error names the file and the key.
 SearchConfig load_search_config(const std::filesystem::path& path, const SearchOverrides& overrides = {});
 
+// The same from a config stored with a run (runs.config_yaml); `path` is where it was read from, which anchors its
+// relative data paths.
+SearchConfig search_config_from_text(const std::string& yaml, const std::filesystem::path& path,
+                                     const SearchOverrides& overrides = {});
+
 }  // namespace nas::search

@@ -10,6 +10,8 @@
 #include "cost_models/reachable.h"
 #include "cost_models/target.h"
 #include "search/arch_cost.h"
+#include "search/distillation_records.h"
+#include "search/finetune_phase.h"
 #include "search/fix_to_budgets.h"
 #include "search/interrupt.h"
 #include "search/supernet_trainer.h"
@@ -68,30 +70,6 @@ std::vector<CostRecord> cost_records(const cost_models::Costs<double>& costs, co
   return records;
 }
 
-EpochRecord epoch_record(int32_t epoch, const char* phase, double lr, const supernet::EpochResult& train) {
-  EpochRecord r;
-  r.epoch = epoch;
-  r.phase = phase;
-  r.learning_rate = lr;
-  r.train_loss = train.loss;
-  r.train_accuracy = train.accuracy;
-  r.seconds = train.seconds;
-  r.images_per_second = train.seconds > 0 ? static_cast<double>(train.images) / train.seconds : 0;
-  return r;
-}
-
-// Step callback shared by every phase: progress, interrupt, divergence.
-supernet::StepCallback step_callback(Progress& progress, const char* phase, int32_t epoch, int32_t batch_size,
-                                     int64_t images) {
-  return [&progress, phase, epoch, batch_size, images](int32_t step, int32_t, double loss, double accuracy) {
-    if (interrupt_requested()) throw Interrupted();
-    if (!std::isfinite(loss))
-      throw Error("nas search", fmt::format("the loss diverged (not finite) in {} epoch {}, step {}; lower the "
-                                            "learning rate", phase, epoch, step), Error::Kind::failure);
-    progress.step(step, loss, accuracy, std::min<int64_t>(int64_t{step} * batch_size, images));
-  };
-}
-
 }  // namespace
 
 SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& progress) {
@@ -108,6 +86,7 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
   supernet::DataSplits data = supernet::load_data(config.data, config.seed);
   const supernet::Shape input = data.train.batch_shape(1);
   const int32_t classes = data.train.num_classes;
+  std::unique_ptr<Teacher> teacher = request.teacher ? std::make_unique<Teacher>(db, *request.teacher, data) : nullptr;
   const supernet::SearchSpace space = [&] {
     try {
       return supernet::parse_search_space(config.space_node, input);
@@ -135,6 +114,10 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
   supernet::SuperNet net(space, input, classes, config.seed);
   supernet::BatchLoader loader(data.train, config.batch_size, /*shuffle=*/true, config.data.augment, config.seed);
   SupernetTrainer trainer(net, config, cost, penalty, loader.batches_per_epoch());
+  if (teacher) {
+    teacher->prepare(data.train, loader.augments(), config.eval_batch_size, progress);
+    if (request.teacher->in_search) trainer.set_distillation(teacher->distillation());
+  }
 
   SearchOutcome outcome;
   outcome.target = target.name;
@@ -142,6 +125,10 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
                  request.command_line, config.seed, config.threads};
   outcome.run_id = db.begin_run(start);
   progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
+  if (teacher)
+    store_distillation(db, outcome.run_id,
+                       teacher->record(request.teacher->in_search && !request.seed_network ? "search+finetune"
+                                                                                            : "finetune"));
 
   std::unique_ptr<supernet::Network> fixed;
   auto finish = [&](const std::string& status, const std::string& error) {
@@ -170,9 +157,10 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
       progress.begin_epoch(phase_epoch, search ? config.search_epochs : config.warmup_epochs,
                            loader.batches_per_epoch());
       const auto train = trainer.epoch(loader, e, search,
-                                       step_callback(progress, phase, phase_epoch, config.batch_size, data.train.count));
+                                       phase_step_callback(progress, "nas search", phase, phase_epoch, config.batch_size,
+                                                           data.train.count));
       const EpochRecord record =
-          epoch_record(phase_epoch, phase, trainer.learning_rate(int64_t{e + 1} * loader.batches_per_epoch() - 1), train);
+          phase_epoch_record(phase_epoch, phase, trainer.learning_rate(int64_t{e + 1} * loader.batches_per_epoch() - 1), train);
       std::string line = fmt::format("loss {:.4f} train {:.2f}%  {:.1f}s", train.loss, 100 * train.accuracy,
                                      train.seconds);
       if (!search) {
@@ -227,33 +215,15 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
                            supernet::yaml::to_text(model), outcome.repaired_channels, outcome.added_channels,
                            outcome.cost_records});
 
-    // Fine-tune the fixed net from the supernet's weights.
+    // Fine-tune the fixed net from the supernet's weights, which are stored first: `nas finetune` starts there
+    // again (with a teacher, or another seed) without searching again.
     fixed = std::make_unique<supernet::Network>(supernet::build_network(model, input, classes, config.seed));
     supernet::inherit_weights(net, outcome.arch, *fixed);
-    auto optimizer = supernet::make_optimizer(config.finetune_optimizer, fixed->params());
-    const supernet::LrSchedule schedule(config.finetune_schedule, loader.batches_per_epoch(),
-                                        std::max(1, config.finetune_epochs));
-    progress.set_phase("finetune");
-    for (int32_t e = 0; e < config.finetune_epochs; ++e) {
-      progress.begin_epoch(e + 1, config.finetune_epochs, loader.batches_per_epoch());
-      const int64_t first_step = int64_t{e} * loader.batches_per_epoch();
-      const supernet::EpochPlan plan{config.warmup_epochs + config.search_epochs + e, first_step,
-                                     config.label_smoothing};
-      const auto train = supernet::train_epoch(*fixed, *optimizer, schedule, loader, plan,
-                                               step_callback(progress, "finetune", e + 1, config.batch_size,
-                                                             data.train.count));
-      EpochRecord record = epoch_record(e + 1, "finetune", schedule.at(first_step + loader.batches_per_epoch() - 1),
-                                        train);
-      const auto test = supernet::evaluate(*fixed, data.test, config.eval_batch_size);
-      record.test_loss = test.loss;
-      record.test_accuracy = test.accuracy;
-      db.add_epoch(outcome.run_id, record);
-      outcome.test_accuracy = test.accuracy;
-      progress.end_epoch(fmt::format("loss {:.4f} train {:.2f}% test {:.2f}%  {:.1f}s", train.loss,
-                                     100 * train.accuracy, 100 * test.accuracy, train.seconds));
-    }
-    if (config.finetune_epochs == 0) outcome.test_accuracy = supernet::evaluate(*fixed, data.test, config.eval_batch_size).accuracy;
-    progress.set_phase("");
+    const auto theta = fixed->params().theta(), state = fixed->params().state();
+    store_finetune_start(db, outcome.run_id, {{theta.begin(), theta.end()}, {state.begin(), state.end()}});
+    outcome.test_accuracy = run_finetune_phase(*fixed, loader, data, finetune_plan(config),
+                                               teacher ? teacher->distillation() : nullptr, db,
+                                               outcome.run_id, progress, "nas search");
   } catch (const Interrupted&) {
     progress.set_phase("");
     progress.message(fmt::format("run {} interrupted", outcome.run_id));

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "search/progress.h"
 #include "search/results_db.h"
 #include "search/search_config.h"
+#include "search/teacher.h"
 #include "supernet/search_space.h"
 
 namespace nas::search {
@@ -26,6 +28,9 @@ struct SearchRequest {
   // searching: the unconstrained reference that searched nets are compared against. Recorded as kind "seed";
   // explicit budgets are refused (its costs are recorded against the board's own limits).
   bool seed_network = false;
+  // Knowledge distillation from a finished run in the same database: in fine-tuning, and with in_search also in the
+  // warm-up and search phases. Recorded in the distillations table.
+  std::optional<TeacherSpec> teacher = std::nullopt;
 };
 
 struct SearchOutcome {

@@ -28,9 +28,9 @@ StoredNetwork load_stored_network(const ResultsDb& db, int64_t run_id) {
     throw Error(where, "no such run in " + db.path().string() + " (nas runs lists the runs; --db picks another file)");
   const auto& s = detail->summary;
   if (s.status == "failed")
-    throw Error(where, "its " + s.kind + " failed (" + detail->error + "); there is no network to deploy, run it again");
+    throw Error(where, "its " + s.kind + " failed (" + detail->error + "); it has no network to use, run it again");
   if (s.status != "done")
-    throw Error(where, "is '" + s.status + "', not finished; only a finished run has final weights to deploy");
+    throw Error(where, "is '" + s.status + "', not finished; only a finished run has final weights");
 
   StoredNetwork out;
   out.run = s;
@@ -38,7 +38,7 @@ StoredNetwork load_stored_network(const ResultsDb& db, int64_t run_id) {
   // A search's fixed architecture, or a training run's `model:` section.
   const YAML::Node model = detail->architecture ? YAML::Load(detail->architecture->model_yaml) : config["model"];
   if (!model) throw Error(where, "has no fixed architecture (its search ended before fixing one)");
-  if (detail->weights.empty()) throw Error(where, "has no stored weights to deploy");
+  if (detail->weights.empty()) throw Error(where, "has no stored weights");
 
   const std::filesystem::path base = s.config_path.empty() ? std::filesystem::current_path()
                                                            : std::filesystem::path(s.config_path).parent_path();

@@ -3,7 +3,7 @@
 #include <chrono>
 #include <cmath>
 
-#include "supernet/loss.h"
+#include "supernet/teacher_logits.h"
 
 namespace nas::search {
 
@@ -57,7 +57,8 @@ supernet::EpochResult SupernetTrainer::epoch(supernet::BatchLoader& loader, int3
     net_.sample(rng_, tau_);
     net_.zero_arch_grads();
     const supernet::Tensor& logits = net_.network().forward(images, /*training=*/true);
-    const supernet::LossResult loss = supernet::softmax_cross_entropy(logits, labels, &grad, config_.label_smoothing);
+    const supernet::LossResult loss = supernet::training_loss(logits, images, labels, loader.batch_indices(),
+                                                              distillation_, config_.label_smoothing, &grad);
     net_.network().backward(grad);
     weights_opt_->step(net_.weights(), schedule_.at(first_step + step));
     if (search) arch_step();

@@ -28,6 +28,9 @@ class SupernetTrainer {
   supernet::EpochResult epoch(supernet::BatchLoader& loader, int32_t epoch, bool search,
                               const supernet::StepCallback& on_step);
 
+  // From now on every step's loss is the distillation loss against `distillation`'s teacher (null: cross-entropy).
+  void set_distillation(const supernet::Distillation* distillation) { distillation_ = distillation; }
+
   double tau() const { return tau_; }
   double learning_rate(int64_t step) const { return schedule_.at(step); }
   // The costs the penalties saw at the last search step (sampled path or expectation, per config).
@@ -47,6 +50,7 @@ class SupernetTrainer {
   int64_t search_steps_total_, search_step_ = 0;
   double tau_;
   cost_models::Costs<double> soft_{};
+  const supernet::Distillation* distillation_ = nullptr;
 };
 
 }  // namespace nas::search

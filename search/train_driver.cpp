@@ -5,7 +5,9 @@
 #include <fmt/core.h>
 
 #include <cmath>
+#include <memory>
 
+#include "search/distillation_records.h"
 #include "search/interrupt.h"
 #include "supernet/error.h"
 #include "supernet/network_builder.h"
@@ -33,9 +35,12 @@ std::string format_epoch(const supernet::EpochResult& train, const EpochRecord& 
 
 }  // namespace
 
-TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line) {
+TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line,
+                       const std::optional<TeacherSpec>& teacher_spec) {
   supernet::ThreadBudget threads(config.threads);
   supernet::DataSplits data = supernet::load_data(config.data, config.seed);
+  // A bad teacher is refused before anything is printed or recorded.
+  std::unique_ptr<Teacher> teacher = teacher_spec ? std::make_unique<Teacher>(db, *teacher_spec, data) : nullptr;
   progress.message(fmt::format("data: {} train, {} validation, {} test images of {}x{}x{}, {} classes",
                                data.train.count, data.validation.count, data.test.count, data.train.height,
                                data.train.width, data.train.channels, data.train.num_classes));
@@ -50,6 +55,7 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
   auto optimizer = supernet::make_optimizer(config.optimizer, net.params());
   supernet::BatchLoader loader(data.train, config.batch_size, /*shuffle=*/true, config.data.augment, config.seed);
   const supernet::LrSchedule schedule(config.schedule, loader.batches_per_epoch(), config.epochs);
+  if (teacher) teacher->prepare(data.train, loader.augments(), config.eval_batch_size, progress);
 
   TrainOutcome outcome;
   outcome.parameters = static_cast<int64_t>(net.params().theta().size());
@@ -59,6 +65,7 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
   RunStart start{"train", config.effective_yaml(), config.path.string(), command_line, config.seed, config.threads};
   outcome.run_id = db.begin_run(start);
   progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
+  if (teacher) store_distillation(db, outcome.run_id, teacher->record("train"));
 
   double train_seconds = 0;
   int64_t train_images = 0;
@@ -89,7 +96,8 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
         progress.step(step, loss, accuracy, images_done);
       };
       const int64_t first_step = int64_t{epoch - 1} * loader.batches_per_epoch();
-      const supernet::EpochPlan plan{epoch - 1, first_step, config.label_smoothing};
+      supernet::EpochPlan plan{epoch - 1, first_step, config.label_smoothing};
+      plan.distillation = teacher ? teacher->distillation() : nullptr;
       const auto train = supernet::train_epoch(net, *optimizer, schedule, loader, plan, on_step);
 
       EpochRecord record;

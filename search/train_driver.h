@@ -3,10 +3,12 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "search/progress.h"
 #include "search/results_db.h"
+#include "search/teacher.h"
 #include "search/train_config.h"
 
 namespace nas::search {
@@ -24,7 +26,10 @@ struct TrainOutcome {
 
 // Validates data and model before the run is recorded, so bad input leaves the database untouched. A failure
 // mid-run marks the run "failed" with its error and rethrows; an interrupt marks it "interrupted".
-TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line);
+// With a teacher, every step's loss is the distillation loss against that finished run (recorded in the
+// distillations table).
+TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line,
+                       const std::optional<TeacherSpec>& teacher_spec = std::nullopt);
 
 // Peak resident set size of this process so far.
 int64_t peak_rss_bytes();

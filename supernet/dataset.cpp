@@ -155,6 +155,7 @@ void BatchLoader::start_epoch(int32_t epoch) {
     shuffle(order_, rng);
   }
   cursor_ = 0;
+  last_size_ = 0;
 }
 
 int32_t BatchLoader::batches_per_epoch() const { return (data_->count + batch_size_ - 1) / batch_size_; }
@@ -229,6 +230,8 @@ bool BatchLoader::next(Tensor& images, std::vector<int32_t>& labels) {
     const bool flip = augment_.flip && (draw() >> 63) != 0;
     copy_augmented(src, images.item(i), data.height, data.width, data.channels, dy, dx, flip);
   }
+  last_begin_ = cursor_;
+  last_size_ = n;
   cursor_ += n;
   return true;
 }

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -69,6 +70,11 @@ class BatchLoader {
   void start_epoch(int32_t epoch);
   // Fills the next batch (the last one of an epoch may be smaller); false when the epoch is done.
   bool next(Tensor& images, std::vector<int32_t>& labels);
+  // The dataset indices of the items of the batch `next` filled last (what cached teacher logits are looked up by).
+  std::span<const int32_t> batch_indices() const {
+    return std::span<const int32_t>(order_).subspan(static_cast<size_t>(last_begin_), static_cast<size_t>(last_size_));
+  }
+  bool augments() const { return augment_.crop_pad > 0 || augment_.flip; }
   int32_t batches_per_epoch() const;
 
  private:
@@ -80,6 +86,7 @@ class BatchLoader {
   uint64_t epoch_seed_ = 0;
   std::vector<int32_t> order_;
   int32_t cursor_ = 0;
+  int32_t last_begin_ = 0, last_size_ = 0;
 };
 
 }  // namespace nas::supernet

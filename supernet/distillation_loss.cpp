@@ -9,14 +9,16 @@ namespace nas::supernet {
 
 namespace {
 
-// softmax(z / T) of one item, computed from the largest logit down so large logits cannot overflow.
-void softened(const float* z, int32_t classes, double temperature, std::vector<double>& out) {
+// log softmax(z / T) of one item, computed from the largest logit down so that large logits cannot overflow and a
+// probability that underflows to 0 still has a finite logarithm.
+void log_softened(const float* z, int32_t classes, double temperature, std::vector<double>& out) {
   double top = z[0];
   for (int32_t j = 1; j < classes; ++j) top = std::max(top, double{z[j]});
   double sum = 0;
   out.resize(static_cast<size_t>(classes));
-  for (int32_t j = 0; j < classes; ++j) sum += out[static_cast<size_t>(j)] = std::exp((z[j] - top) / temperature);
-  for (auto& p : out) p /= sum;
+  for (int32_t j = 0; j < classes; ++j) sum += std::exp(out[static_cast<size_t>(j)] = (z[j] - top) / temperature);
+  const double log_sum = std::log(sum);
+  for (auto& v : out) v -= log_sum;
 }
 
 }  // namespace
@@ -39,17 +41,17 @@ LossResult distillation_loss(const Tensor& student, const Tensor& teacher, std::
   if (soft_weight == 0) return result;
   const int32_t batch = student.shape().n, classes = static_cast<int32_t>(student.shape().item_size());
   const double inv_batch = 1.0 / batch;
-  std::vector<double> p, q;  // student's and teacher's softened distributions
+  std::vector<double> log_p, log_q;  // student's and teacher's softened distributions, as logarithms
   for (int32_t n = 0; n < batch; ++n) {
-    softened(student.item(n), classes, t, p);
-    softened(teacher.item(n), classes, t, q);
+    log_softened(student.item(n), classes, t, log_p);
+    log_softened(teacher.item(n), classes, t, log_q);
     double kl = 0;
-    for (size_t j = 0; j < p.size(); ++j)
-      if (q[j] > 0) kl += q[j] * (std::log(q[j]) - std::log(p[j]));
+    for (size_t j = 0; j < log_p.size(); ++j) kl += std::exp(log_q[j]) * (log_q[j] - log_p[j]);
     result.loss += soft_weight * kl * inv_batch;
     if (grad) {
       float* g = grad->item(n);
-      for (size_t j = 0; j < p.size(); ++j) g[j] += static_cast<float>(soft_weight * (p[j] - q[j]) / t * inv_batch);
+      for (size_t j = 0; j < log_p.size(); ++j)
+        g[j] += static_cast<float>(soft_weight * (std::exp(log_p[j]) - std::exp(log_q[j])) / t * inv_batch);
     }
   }
   return result;

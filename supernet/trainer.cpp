@@ -22,7 +22,8 @@ EpochResult train_epoch(Network& net, Optimizer& optimizer, const LrSchedule& sc
   loader.start_epoch(plan.epoch);
   for (int32_t step = 0; loader.next(images, labels); ++step) {
     const Tensor& logits = net.forward(images, /*training=*/true);
-    const LossResult loss = softmax_cross_entropy(logits, labels, &grad, plan.label_smoothing);
+    const LossResult loss = training_loss(logits, images, labels, loader.batch_indices(), plan.distillation,
+                                          plan.label_smoothing, &grad);
     net.backward(grad);
     optimizer.step(net.params(), schedule.at(plan.first_step + step));
     tally.add(loss, static_cast<int64_t>(labels.size()));

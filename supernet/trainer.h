@@ -9,6 +9,7 @@
 #include "supernet/loss.h"
 #include "supernet/network.h"
 #include "supernet/optimizer.h"
+#include "supernet/teacher_logits.h"
 
 namespace nas::supernet {
 
@@ -44,6 +45,8 @@ struct EpochPlan {
   int32_t epoch = 0;              // 0-based; selects the loader's shuffle and augmentation
   int64_t first_step = 0;
   double label_smoothing = 0.0;
+  // With a teacher, every step's loss is the distillation loss (label smoothing then does not apply).
+  const Distillation* distillation = nullptr;
 };
 EpochResult train_epoch(Network& net, Optimizer& optimizer, const LrSchedule& schedule, BatchLoader& loader,
                         const EpochPlan& plan, const StepCallback& on_step = {});

@@ -230,7 +230,7 @@ TEST_F(ResultsDbTest, UsesWalModeAndRecordsTheSchemaVersion) {
   { ResultsDb db(db_path()); }
   RawDb raw(db_path());
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");  // WAL is a property of the file, so a new connection sees it
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "5");
 }
 
 TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
@@ -252,7 +252,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
   ResultsDb db(db_path());
   EXPECT_TRUE(db.get_run(id).has_value());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "5");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'architectures'"), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'sweeps'"), "1");
   // The old run got an identity (what nas merge matches on), and new runs get distinct ones.
@@ -277,7 +277,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionTwoDatabaseAddingTheRunColumns) {
   { ResultsDb db(db_path()); }
   { ResultsDb again(db_path()); }  // a second open changes nothing more
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "4");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "5");
   EXPECT_EQ(raw.text("SELECT count(*) FROM runs WHERE uid IS NOT NULL AND id = " + std::to_string(id)), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('sweep', 'sweep_job')"), "2");
 }
@@ -408,10 +408,10 @@ TEST_F(ResultsDbTest, RefusesADatabaseFromANewerSchema) {
   { ResultsDb db(db_path()); }
   {
     RawDb raw(db_path());
-    raw.exec("UPDATE mcunas_meta SET value = '5' WHERE key = 'schema_version'");
+    raw.exec("UPDATE mcunas_meta SET value = '6' WHERE key = 'schema_version'");
     raw.exec("PRAGMA journal_mode = DELETE");  // fold the WAL back in, so the file alone holds everything
   }
-  expect_refused(db_path(), "schema version 5, this mcunas reads version 4");
+  expect_refused(db_path(), "schema version 6, this mcunas reads version 5");
 }
 
 TEST_F(ResultsDbTest, AnAbandonedWriterLeavesItsFinishedEpochs) {

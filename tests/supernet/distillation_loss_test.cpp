@@ -69,5 +69,20 @@ TEST(DistillationLoss, LimitsAndRefusals) {
   EXPECT_THROW(distillation_loss(student, random_logits(rng, 4, 6, 1.0), labels, {0.5, 2.0}, nullptr), Error);
 }
 
+TEST(DistillationLoss, FiniteWhereASoftenedProbabilityUnderflows) {
+  // At T = 1 a logit gap of 2000 underflows exp() to 0 in double; the KL term must still be finite and exact:
+  // teacher q = (1, 0), student log p = (-2000, 0), so KL = 1 · (0 − (−2000)) = 2000.
+  Tensor student({1, 1, 1, 2}), teacher({1, 1, 1, 2}), grad;
+  student[0] = 0.0f;
+  student[1] = 2000.0f;
+  teacher[0] = 2000.0f;
+  teacher[1] = 0.0f;
+  const std::vector<int32_t> labels = {0};
+  const auto loss = distillation_loss(student, teacher, labels, {0.0, 1.0}, &grad);
+  EXPECT_NEAR(loss.loss, 2000.0, 1e-6);
+  EXPECT_NEAR(grad[0], -1.0f, 1e-6);  // p − q = (0 − 1, 1 − 0)
+  EXPECT_NEAR(grad[1], 1.0f, 1e-6);
+}
+
 }  // namespace
 }  // namespace nas::supernet

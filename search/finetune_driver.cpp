@@ -1,0 +1,130 @@
+#include "search/finetune_driver.h"
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <memory>
+
+#include "search/distillation_records.h"
+#include "search/finetune_phase.h"
+#include "search/interrupt.h"
+#include "search/search_config.h"
+#include "search/train_driver.h"
+#include "supernet/error.h"
+#include "supernet/network_builder.h"
+#include "supernet/threads.h"
+
+namespace nas::search {
+
+namespace {
+
+// The search run and its stored start point, or one line saying why it cannot be fine-tuned again.
+RunDetail finished_search(const ResultsDb& db, int64_t run_id) {
+  const std::string where = "nas finetune";
+  auto detail = db.get_run(run_id);
+  if (!detail)
+    throw Error(where, fmt::format("no run {} in {} (nas runs lists the runs; --db picks another file)", run_id,
+                                   db.path().string()));
+  const RunSummary& s = detail->summary;
+  if (s.kind != "search" && s.kind != "seed")
+    throw Error(where, fmt::format("run {} is a {} run; only a search (or a seed network run) has a fixed network and "
+                                   "inherited weights to fine-tune again",
+                                   run_id, s.kind));
+  if (s.status != "done")
+    throw Error(where, fmt::format("run {} is '{}', not finished; fine-tune a finished search", run_id, s.status));
+  if (!detail->architecture || !finetune_start_of_run(db, run_id))
+    throw Error(where, fmt::format("run {} has no stored fine-tuning start (searches before schema version 5 did "
+                                   "not keep one); search again with this mcunas",
+                                   run_id));
+  return std::move(*detail);
+}
+
+void restore(const std::vector<float>& stored, std::span<float> into, int64_t run_id, const char* what) {
+  if (stored.size() != into.size())
+    throw Error("nas finetune", fmt::format("run {}'s stored start has {} {} but its network needs {} (the database "
+                                            "and this nas disagree; search again with this version)",
+                                            run_id, stored.size(), what, into.size()),
+                Error::Kind::failure);
+  std::copy(stored.begin(), stored.end(), into.begin());
+}
+
+}  // namespace
+
+FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Progress& progress) {
+  const auto started = std::chrono::steady_clock::now();
+  if (request.epochs && *request.epochs < 1)
+    throw Error("--epochs", fmt::format("must be at least 1 (got {})", *request.epochs));
+  const RunDetail search = finished_search(db, request.search_run);
+  const FinetuneStart start = *finetune_start_of_run(db, request.search_run);
+  SearchOverrides overrides;
+  overrides.finetune_epochs = request.epochs;
+  overrides.seed = request.seed;
+  overrides.threads = request.threads;
+  const std::filesystem::path config_path = search.summary.config_path.empty()
+                                                ? std::filesystem::current_path() / "stored.yaml"
+                                                : std::filesystem::path(search.summary.config_path);
+  const SearchConfig config = search_config_from_text(search.config_yaml, config_path, overrides);
+
+  if (config.finetune_epochs < 1)
+    throw Error("nas finetune", fmt::format("run {}'s config fine-tunes for 0 epochs; pass --epochs N",
+                                            request.search_run));
+  supernet::ThreadBudget threads(config.threads);
+  supernet::DataSplits data = supernet::load_data(config.data, config.seed);
+  const supernet::Shape input = data.train.batch_shape(1);
+  const int32_t classes = data.train.num_classes;
+  supernet::Network net = supernet::build_network(YAML::Load(search.architecture->model_yaml), input, classes,
+                                                  config.seed);
+  restore(start.weights, net.params().theta(), request.search_run, "weights");
+  restore(start.state, net.params().state(), request.search_run, "BatchNorm statistics");
+  supernet::BatchLoader loader(data.train, config.batch_size, /*shuffle=*/true, config.data.augment, config.seed);
+  std::unique_ptr<Teacher> teacher;
+  if (request.teacher) {
+    teacher = std::make_unique<Teacher>(db, *request.teacher, data);
+    teacher->prepare(data.train, loader.augments(), config.eval_batch_size, progress);
+  }
+  progress.message(fmt::format("fine-tuning run {}'s fixed network for {}: {} epochs, seed {}{}", request.search_run,
+                               search.architecture->target, config.finetune_epochs, config.seed,
+                               teacher ? fmt::format(", distilled from run {}", teacher->run_id()) : ""));
+
+  FinetuneOutcome outcome;
+  outcome.target = search.architecture->target;
+  outcome.search_test_accuracy = search.summary.test_accuracy;
+  outcome.cost_records = search.architecture->costs;
+  const RunStart run_start{"finetune", config.effective_yaml(), search.summary.config_path, request.command_line,
+                           config.seed, config.threads};
+  outcome.run_id = db.begin_run(run_start);
+  progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
+  db.store_architecture(outcome.run_id, *search.architecture);
+  store_finetune_source(db, outcome.run_id, run_uid(db, request.search_run));
+  if (teacher) store_distillation(db, outcome.run_id, teacher->record("finetune"));
+
+  auto finish = [&](const std::string& status, const std::string& error) {
+    RunEnd end;
+    end.status = status;
+    if (status == "done") end.test_accuracy = outcome.test_accuracy;
+    end.error = error;
+    end.weights.assign(net.params().theta().begin(), net.params().theta().end());
+    end.state.assign(net.params().state().begin(), net.params().state().end());
+    end.peak_rss_bytes = peak_rss_bytes();
+    db.finish_run(outcome.run_id, end);
+    outcome.status = status;
+    outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  };
+  try {
+    outcome.test_accuracy = run_finetune_phase(net, loader, data, finetune_plan(config),
+                                               teacher ? teacher->distillation() : nullptr, db, outcome.run_id,
+                                               progress, "nas finetune");
+  } catch (const Interrupted&) {
+    progress.set_phase("");
+    progress.message(fmt::format("run {} interrupted", outcome.run_id));
+    finish("interrupted", "");
+    return outcome;
+  } catch (const std::exception& e) {
+    finish("failed", e.what());
+    throw;
+  }
+  finish("done", "");
+  return outcome;
+}
+
+}  // namespace nas::search

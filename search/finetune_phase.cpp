@@ -1,0 +1,78 @@
+#include "search/finetune_phase.h"
+
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "search/interrupt.h"
+#include "supernet/error.h"
+
+namespace nas::search {
+
+supernet::StepCallback phase_step_callback(Progress& progress, const char* command, const char* phase, int32_t epoch,
+                                           int32_t batch_size, int64_t images) {
+  return [&progress, command, phase, epoch, batch_size, images](int32_t step, int32_t, double loss, double accuracy) {
+    if (interrupt_requested()) throw Interrupted();
+    if (!std::isfinite(loss))
+      throw Error(command, fmt::format("the loss diverged (not finite) in {} epoch {}, step {}; lower the "
+                                       "learning rate", phase, epoch, step), Error::Kind::failure);
+    progress.step(step, loss, accuracy, std::min<int64_t>(int64_t{step} * batch_size, images));
+  };
+}
+
+EpochRecord phase_epoch_record(int32_t epoch, const char* phase, double lr, const supernet::EpochResult& train) {
+  EpochRecord r;
+  r.epoch = epoch;
+  r.phase = phase;
+  r.learning_rate = lr;
+  r.train_loss = train.loss;
+  r.train_accuracy = train.accuracy;
+  r.seconds = train.seconds;
+  r.images_per_second = train.seconds > 0 ? static_cast<double>(train.images) / train.seconds : 0;
+  return r;
+}
+
+FinetunePlan finetune_plan(const SearchConfig& config) {
+  FinetunePlan plan;
+  plan.epochs = config.finetune_epochs;
+  plan.first_loader_epoch = config.warmup_epochs + config.search_epochs;
+  plan.optimizer = config.finetune_optimizer;
+  plan.schedule = config.finetune_schedule;
+  plan.label_smoothing = config.label_smoothing;
+  plan.batch_size = config.batch_size;
+  plan.eval_batch_size = config.eval_batch_size;
+  return plan;
+}
+
+double run_finetune_phase(supernet::Network& net, supernet::BatchLoader& loader, const supernet::DataSplits& data,
+                          const FinetunePlan& plan, const supernet::Distillation* distillation, ResultsDb& db,
+                          int64_t run_id, Progress& progress, const char* command) {
+  if (plan.epochs == 0) return supernet::evaluate(net, data.test, plan.eval_batch_size).accuracy;
+  auto optimizer = supernet::make_optimizer(plan.optimizer, net.params());
+  const int32_t steps = loader.batches_per_epoch();
+  const supernet::LrSchedule schedule(plan.schedule, steps, plan.epochs);
+  double accuracy = 0;
+  progress.set_phase("finetune");
+  for (int32_t e = 0; e < plan.epochs; ++e) {
+    progress.begin_epoch(e + 1, plan.epochs, steps);
+    const int64_t first_step = int64_t{e} * steps;
+    supernet::EpochPlan epoch_plan{plan.first_loader_epoch + e, first_step, plan.label_smoothing};
+    epoch_plan.distillation = distillation;
+    const auto train = supernet::train_epoch(net, *optimizer, schedule, loader, epoch_plan,
+                                             phase_step_callback(progress, command, "finetune", e + 1, plan.batch_size,
+                                                                 data.train.count));
+    EpochRecord record = phase_epoch_record(e + 1, "finetune", schedule.at(first_step + steps - 1), train);
+    const auto test = supernet::evaluate(net, data.test, plan.eval_batch_size);
+    record.test_loss = test.loss;
+    record.test_accuracy = test.accuracy;
+    db.add_epoch(run_id, record);
+    accuracy = test.accuracy;
+    progress.end_epoch(fmt::format("loss {:.4f} train {:.2f}% test {:.2f}%  {:.1f}s", train.loss,
+                                   100 * train.accuracy, 100 * test.accuracy, train.seconds));
+  }
+  progress.set_phase("");
+  return accuracy;
+}
+
+}  // namespace nas::search
