@@ -62,8 +62,9 @@ class Folder {
   }
 
   // The op whose output node `node` reads, if a BatchNorm or an activation may fold into it: a convolution or
-  // linear layer without an activation yet, read by nothing else.
-  FloatOp& foldable_producer(int32_t node) {
+  // linear layer without an activation yet, read by nothing else; for an activation also a residual add (the ReLU
+  // after a ResNet block's join: the add kernel clamps its output as TFLite's fused ADD does).
+  FloatOp& foldable_producer(int32_t node, bool activation) {
     const int32_t in = net_.inputs(node).at(0);
     if (in == Network::kInput) throw refuse(node, "reads the network input directly; nothing to fold it into");
     if (readers_[static_cast<size_t>(in)] != 1)
@@ -72,9 +73,10 @@ class Folder {
     FloatOp& op = model_.ops.back();
     const bool weighted = op.kind == Int8OpKind::conv || op.kind == Int8OpKind::depthwise ||
                           op.kind == Int8OpKind::fully_connected;
-    if (op.output != tensor_of(in) || !weighted || std::isfinite(op.act_min))  // act_min is set by any activation
-      throw refuse(node, "follows '" + net_.name(in) + "', which is not a convolution or linear layer without "
-                         "an activation; int8 deployment needs it folded into one");
+    const bool join = activation && op.kind == Int8OpKind::add;
+    if (op.output != tensor_of(in) || !(weighted || join) || std::isfinite(op.act_min))  // set by any activation
+      throw refuse(node, "follows '" + net_.name(in) + "', which is not a convolution or linear layer (or, for an "
+                         "activation, an add) without an activation; int8 deployment needs it folded into one");
     return op;
   }
 
@@ -99,13 +101,13 @@ class Folder {
     if (const auto* conv = dynamic_cast<const supernet::Conv2d*>(&layer)) {
       lower_conv(node, *conv, in, out);
     } else if (const auto* bn = dynamic_cast<const supernet::BatchNorm2d*>(&layer)) {
-      FloatOp& op = foldable_producer(node);
+      FloatOp& op = foldable_producer(node, /*activation=*/false);
       fold(op, node, *bn);
       if (bn->activation() != supernet::BatchNorm2d::Activation::none)
         set_activation(op, bn->activation() == supernet::BatchNorm2d::Activation::relu6 ? 6.0f : 0.0f);
       takes_over(op, node);
     } else if (const auto* relu = dynamic_cast<const supernet::Relu*>(&layer)) {
-      FloatOp& op = foldable_producer(node);
+      FloatOp& op = foldable_producer(node, /*activation=*/true);
       set_activation(op, relu->cap());
       takes_over(op, node);
     } else if (const auto* pool = dynamic_cast<const supernet::WindowPool*>(&layer)) {

@@ -183,6 +183,23 @@ layers:
   - {type: linear, out: classes}
 )";
 
+// A ResNet basic block: the ReLU after the join folds into the add (its output clamp), as in TFLite's fused ADD.
+constexpr const char* kResNetBlock = R"(
+layers:
+  - {type: conv2d, out: 8, kernel: 3, stride: 2, bias: false}
+  - {type: batchnorm}
+  - {name: stem, type: relu}
+  - {type: conv2d, out: 8, kernel: 3, bias: false}
+  - {type: batchnorm}
+  - {type: relu}
+  - {type: conv2d, out: 8, kernel: 3, bias: false}
+  - {name: bn, type: batchnorm}
+  - {name: join, type: add, inputs: [bn, stem]}
+  - {name: after, type: relu}
+  - {type: global_avg_pool}
+  - {type: linear, out: classes}
+)";
+
 // A linear layer on a spatial tensor: the fully connected op runs as a 1x1 convolution of the flattened input.
 constexpr const char* kSpatialLinear = R"(
 layers:
@@ -294,6 +311,21 @@ TEST(Int8Executor, AddReadingTheNetworkInputMatchesSeparateBuffers) {
   ASSERT_EQ(t.model.ops[2].kind, Int8OpKind::add);
   ASSERT_EQ(t.model.ops[2].inputs[0], t.model.input);
   expect_executor_matches_reference(t);
+}
+
+TEST(Int8Executor, AReluAfterAJoinFoldsIntoTheAddAndMatchesFloat) {
+  Trained t = trained(kResNetBlock);
+  ASSERT_EQ(t.model.ops.size(), 6U);
+  const Int8Op& add = t.model.ops[3];
+  ASSERT_EQ(add.kind, Int8OpKind::add);
+  // The clamp is the quantised 0: the output's zero point; nothing above is cut.
+  EXPECT_EQ(add.act_min, t.model.tensors[static_cast<size_t>(add.output)].quant.zero_point);
+  EXPECT_EQ(add.act_max, 127);
+  expect_executor_matches_reference(t);
+  Int8Executor executor(t.model);
+  const Int8Evaluation e = evaluate_int8(t.net, executor, t.data.test, {});
+  EXPECT_GT(e.float_accuracy, 0.5);
+  EXPECT_GE(e.agreement, 0.9);
 }
 
 TEST(Int8Executor, RepeatedInvocationsDoNotCarryState) {
