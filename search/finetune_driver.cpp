@@ -110,20 +110,17 @@ FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Prog
     outcome.status = status;
     outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
-  try {
-    outcome.test_accuracy = run_finetune_phase(net, loader, data, finetune_plan(config),
-                                               teacher ? teacher->distillation() : nullptr, db, outcome.run_id,
-                                               progress, "nas finetune");
-  } catch (const Interrupted&) {
-    progress.set_phase("");
-    progress.message(fmt::format("run {} interrupted", outcome.run_id));
-    finish("interrupted", "");
-    return outcome;
-  } catch (const std::exception& e) {
-    finish("failed", e.what());
-    throw;
-  }
-  finish("done", "");
+  run_to_the_end(
+      [&] {
+        outcome.test_accuracy = run_finetune_phase(net, loader, data, finetune_plan(config),
+                                                   teacher ? teacher->distillation() : nullptr, db, outcome.run_id,
+                                                   progress, "nas finetune");
+      },
+      [&] {
+        progress.set_phase("");
+        progress.message(fmt::format("run {} interrupted", outcome.run_id));
+      },
+      finish);
   return outcome;
 }
 

@@ -24,4 +24,19 @@ void install_interrupt_handler() {
 
 bool interrupt_requested() { return requested.load(std::memory_order_relaxed); }
 
+void run_to_the_end(const std::function<void()>& body, const std::function<void()>& on_interrupt,
+                    const std::function<void(const std::string& status, const std::string& error)>& finish) {
+  try {
+    body();
+  } catch (const Interrupted&) {
+    on_interrupt();
+    finish("interrupted", "");
+    return;
+  } catch (const std::exception& e) {
+    finish("failed", e.what());
+    throw;
+  }
+  finish("done", "");
+}
+
 }  // namespace nas::search

@@ -146,94 +146,91 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
     outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
 
-  try {
-    // Warm-up and search share one weight schedule; epochs are counted over both. The seed network skips both.
-    const int32_t supernet_epochs = request.seed_network ? 0 : config.warmup_epochs + config.search_epochs;
-    for (int32_t e = 0; e < supernet_epochs; ++e) {
-      const bool search = e >= config.warmup_epochs;
-      const char* phase = search ? "search" : "warmup";
-      const int32_t phase_epoch = search ? e - config.warmup_epochs + 1 : e + 1;
-      progress.set_phase(phase);
-      progress.begin_epoch(phase_epoch, search ? config.search_epochs : config.warmup_epochs,
-                           loader.batches_per_epoch());
-      const auto train = trainer.epoch(loader, e, search,
-                                       phase_step_callback(progress, "nas search", phase, phase_epoch, config.batch_size,
-                                                           data.train.count));
-      const EpochRecord record =
-          phase_epoch_record(phase_epoch, phase, trainer.learning_rate(int64_t{e + 1} * loader.batches_per_epoch() - 1), train);
-      std::string line = fmt::format("loss {:.4f} train {:.2f}%  {:.1f}s", train.loss, 100 * train.accuracy,
-                                     train.seconds);
-      if (!search) {
-        db.add_epoch(outcome.run_id, record);
-      } else {
-        const auto soft = cost.soft_costs(net, nullptr);  // the expectation, for the trace
-        const auto fixed_now = cost.exact(net.fix());
-        std::vector<BudgetTrace> trace;
-        for (size_t b = 0; b < budgets.size(); ++b)
-          trace.push_back({phase_epoch, std::string(metric_name(budgets[b].metric)),
-                           metric_cost(soft, budgets[b].metric), metric_cost(fixed_now, budgets[b].metric),
-                           budgets[b].limit, penalty.lambda(b)});
-        db.add_search_epoch(outcome.run_id, record, trace);
-        line += fmt::format("  τ={:.3f}", trainer.tau()) + budgets_line(budgets, fixed_now, &penalty);
-      }
-      progress.end_epoch(line);
-    }
+  run_to_the_end(
+      [&] {
+        // Warm-up and search share one weight schedule; epochs are counted over both. The seed network skips both.
+        const int32_t supernet_epochs = request.seed_network ? 0 : config.warmup_epochs + config.search_epochs;
+        for (int32_t e = 0; e < supernet_epochs; ++e) {
+          const bool search = e >= config.warmup_epochs;
+          const char* phase = search ? "search" : "warmup";
+          const int32_t phase_epoch = search ? e - config.warmup_epochs + 1 : e + 1;
+          progress.set_phase(phase);
+          progress.begin_epoch(phase_epoch, search ? config.search_epochs : config.warmup_epochs,
+                               loader.batches_per_epoch());
+          const auto train = trainer.epoch(
+              loader, e, search,
+              phase_step_callback(progress, "nas search", phase, phase_epoch, config.batch_size, data.train.count));
+          const double lr = trainer.learning_rate(int64_t{e + 1} * loader.batches_per_epoch() - 1);
+          const EpochRecord record = phase_epoch_record(phase_epoch, phase, lr, train);
+          std::string line = fmt::format("loss {:.4f} train {:.2f}%  {:.1f}s", train.loss, 100 * train.accuracy,
+                                         train.seconds);
+          if (!search) {
+            db.add_epoch(outcome.run_id, record);
+          } else {
+            const auto soft = cost.soft_costs(net, nullptr);  // the expectation, for the trace
+            const auto fixed_now = cost.exact(net.fix());
+            std::vector<BudgetTrace> trace;
+            for (size_t b = 0; b < budgets.size(); ++b)
+              trace.push_back({phase_epoch, std::string(metric_name(budgets[b].metric)),
+                               metric_cost(soft, budgets[b].metric), metric_cost(fixed_now, budgets[b].metric),
+                               budgets[b].limit, penalty.lambda(b)});
+            db.add_search_epoch(outcome.run_id, record, trace);
+            line += fmt::format("  τ={:.3f}", trainer.tau()) + budgets_line(budgets, fixed_now, &penalty);
+          }
+          progress.end_epoch(line);
+        }
 
-    // Fix: argmax operators, binarised masks; then channel counts repaired or fitted to the budgets, less the
-    // latency model's margin (fix_to_budgets.h). The seed network is taken as it is: its costs are what they are.
-    const auto fix_budgets = with_estimate_margin(budgets);
-    const RepairResult repaired = request.seed_network
-                                      ? RepairResult{supernet::seed_arch(space), 0, true}
-                                      : repair_to_budgets(net.fix(), cost, fix_budgets, input.c);
-    outcome.arch = repaired.arch;
-    outcome.repaired_channels = repaired.removed_channels;
-    outcome.fits = repaired.fits;
-    if (repaired.fits && !request.seed_network) {
-      std::vector<std::vector<float>> gammas;
-      std::vector<int32_t> max_channels;
-      for (size_t b = 0; b < space.blocks.size(); ++b) {
-        const auto g = net.channel_gates(b);
-        gammas.emplace_back(g.begin(), g.end());
-        max_channels.push_back(space.blocks[b].out_channels);
-      }
-      const FitResult fitted = fit_to_budgets(outcome.arch, cost, fix_budgets, input.c, gammas, max_channels);
-      outcome.arch = fitted.arch;
-      outcome.added_channels = fitted.added_channels;
-    }
-    outcome.costs = cost.exact(outcome.arch);
-    outcome.cost_records = cost_records(outcome.costs, budgets);
-    if (request.seed_network)
-      outcome.fits = std::none_of(outcome.cost_records.begin(), outcome.cost_records.end(),
-                                  [](const CostRecord& r) { return r.budget && r.value > *r.budget; });
-    progress.set_phase("");
-    progress.message("fixed architecture:" + budgets_line(budgets, outcome.costs, nullptr) +
-                     fmt::format(" ({} channels removed, {} added back to fit the budgets)",
-                                 outcome.repaired_channels, outcome.added_channels));
-    const YAML::Node model = supernet::fixed_model_yaml(outcome.arch);
-    db.store_architecture(outcome.run_id,
-                          {target.name, supernet::yaml::to_text(supernet::fixed_arch_yaml(outcome.arch)),
-                           supernet::yaml::to_text(model), outcome.repaired_channels, outcome.added_channels,
-                           outcome.cost_records});
+        // Fix: argmax operators, binarised masks; then channel counts repaired or fitted to the budgets, less the
+        // latency model's margin (fix_to_budgets.h). The seed network is taken as it is: its costs are what they are.
+        const auto fix_budgets = with_estimate_margin(budgets);
+        const RepairResult repaired = request.seed_network
+                                          ? RepairResult{supernet::seed_arch(space), 0, true}
+                                          : repair_to_budgets(net.fix(), cost, fix_budgets, input.c);
+        outcome.arch = repaired.arch;
+        outcome.repaired_channels = repaired.removed_channels;
+        outcome.fits = repaired.fits;
+        if (repaired.fits && !request.seed_network) {
+          std::vector<std::vector<float>> gammas;
+          std::vector<int32_t> max_channels;
+          for (size_t b = 0; b < space.blocks.size(); ++b) {
+            const auto g = net.channel_gates(b);
+            gammas.emplace_back(g.begin(), g.end());
+            max_channels.push_back(space.blocks[b].out_channels);
+          }
+          const FitResult fitted = fit_to_budgets(outcome.arch, cost, fix_budgets, input.c, gammas, max_channels);
+          outcome.arch = fitted.arch;
+          outcome.added_channels = fitted.added_channels;
+        }
+        outcome.costs = cost.exact(outcome.arch);
+        outcome.cost_records = cost_records(outcome.costs, budgets);
+        if (request.seed_network)
+          outcome.fits = std::none_of(outcome.cost_records.begin(), outcome.cost_records.end(),
+                                      [](const CostRecord& r) { return r.budget && r.value > *r.budget; });
+        progress.set_phase("");
+        progress.message("fixed architecture:" + budgets_line(budgets, outcome.costs, nullptr) +
+                         fmt::format(" ({} channels removed, {} added back to fit the budgets)",
+                                     outcome.repaired_channels, outcome.added_channels));
+        const YAML::Node model = supernet::fixed_model_yaml(outcome.arch);
+        db.store_architecture(outcome.run_id,
+                              {target.name, supernet::yaml::to_text(supernet::fixed_arch_yaml(outcome.arch)),
+                               supernet::yaml::to_text(model), outcome.repaired_channels, outcome.added_channels,
+                               outcome.cost_records});
 
-    // Fine-tune the fixed net from the supernet's weights, which are stored first: `nas finetune` starts there
-    // again (with a teacher, or another seed) without searching again.
-    fixed = std::make_unique<supernet::Network>(supernet::build_network(model, input, classes, config.seed));
-    supernet::inherit_weights(net, outcome.arch, *fixed);
-    const auto theta = fixed->params().theta(), state = fixed->params().state();
-    store_finetune_start(db, outcome.run_id, {{theta.begin(), theta.end()}, {state.begin(), state.end()}});
-    outcome.test_accuracy = run_finetune_phase(*fixed, loader, data, finetune_plan(config),
-                                               teacher ? teacher->distillation() : nullptr, db,
-                                               outcome.run_id, progress, "nas search");
-  } catch (const Interrupted&) {
-    progress.set_phase("");
-    progress.message(fmt::format("run {} interrupted", outcome.run_id));
-    finish("interrupted", "");
-    return outcome;
-  } catch (const std::exception& e) {
-    finish("failed", e.what());
-    throw;
-  }
-  finish("done", "");
+        // Fine-tune the fixed net from the supernet's weights, which are stored first: `nas finetune` starts there
+        // again (with a teacher, or another seed) without searching again.
+        fixed = std::make_unique<supernet::Network>(supernet::build_network(model, input, classes, config.seed));
+        supernet::inherit_weights(net, outcome.arch, *fixed);
+        const auto theta = fixed->params().theta(), state = fixed->params().state();
+        store_finetune_start(db, outcome.run_id, {{theta.begin(), theta.end()}, {state.begin(), state.end()}});
+        outcome.test_accuracy = run_finetune_phase(*fixed, loader, data, finetune_plan(config),
+                                                   teacher ? teacher->distillation() : nullptr, db,
+                                                   outcome.run_id, progress, "nas search");
+      },
+      [&] {
+        progress.set_phase("");
+        progress.message(fmt::format("run {} interrupted", outcome.run_id));
+      },
+      finish);
   return outcome;
 }
 

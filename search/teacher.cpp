@@ -77,9 +77,11 @@ void Teacher::prepare(const supernet::Dataset& train, bool augments, int32_t bat
     progress.message(fmt::format("teacher: run {}, logits computed on the fly (the student's batches are augmented)",
                                  spec_.run_id));
   } else {
+    progress.message(fmt::format("teacher: run {}, computing its logits of the {} training images once (the "
+                                 "student's batches are not augmented)",
+                                 spec_.run_id, train.count));
     logits_.emplace(supernet::TeacherLogits::cached(*stored_.net, train, batch_size));
-    progress.message(fmt::format("teacher: run {}, logits of {} training images cached in {:.1f} s", spec_.run_id,
-                                 train.count, logits_->seconds()));
+    progress.message(fmt::format("teacher: logits cached in {:.1f} s", logits_->seconds()));
   }
   distillation_.teacher = &*logits_;
 }

@@ -83,56 +83,54 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
     outcome.images_per_second = train_seconds > 0 ? static_cast<double>(train_images) / train_seconds : 0;
   };
 
-  try {
-    for (int32_t epoch = 1; epoch <= config.epochs; ++epoch) {
-      progress.begin_epoch(epoch, config.epochs, loader.batches_per_epoch());
-      int64_t images_done = 0;
-      const auto on_step = [&](int32_t step, int32_t, double loss, double accuracy) {
-        if (interrupt_requested()) throw Interrupted();
-        if (!std::isfinite(loss))
-          throw Error("nas train", fmt::format("the loss diverged (not finite) at epoch {}, step {}; lower "
-                                               "train.schedule.lr", epoch, step), Error::Kind::failure);
-        images_done = std::min<int64_t>(int64_t{step} * config.batch_size, data.train.count);
-        progress.step(step, loss, accuracy, images_done);
-      };
-      const int64_t first_step = int64_t{epoch - 1} * loader.batches_per_epoch();
-      supernet::EpochPlan plan{epoch - 1, first_step, config.label_smoothing};
-      plan.distillation = teacher ? teacher->distillation() : nullptr;
-      const auto train = supernet::train_epoch(net, *optimizer, schedule, loader, plan, on_step);
+  run_to_the_end(
+      [&] {
+        for (int32_t epoch = 1; epoch <= config.epochs; ++epoch) {
+          progress.begin_epoch(epoch, config.epochs, loader.batches_per_epoch());
+          int64_t images_done = 0;
+          const auto on_step = [&](int32_t step, int32_t, double loss, double accuracy) {
+            if (interrupt_requested()) throw Interrupted();
+            if (!std::isfinite(loss))
+              throw Error("nas train", fmt::format("the loss diverged (not finite) at epoch {}, step {}; lower "
+                                                   "train.schedule.lr", epoch, step), Error::Kind::failure);
+            images_done = std::min<int64_t>(int64_t{step} * config.batch_size, data.train.count);
+            progress.step(step, loss, accuracy, images_done);
+          };
+          const int64_t first_step = int64_t{epoch - 1} * loader.batches_per_epoch();
+          supernet::EpochPlan plan{epoch - 1, first_step, config.label_smoothing};
+          plan.distillation = teacher ? teacher->distillation() : nullptr;
+          const auto train = supernet::train_epoch(net, *optimizer, schedule, loader, plan, on_step);
 
-      EpochRecord record;
-      record.epoch = epoch;
-      record.phase = "train";
-      record.learning_rate = schedule.at(first_step + loader.batches_per_epoch() - 1);
-      record.train_loss = train.loss;
-      record.train_accuracy = train.accuracy;
-      record.seconds = train.seconds;
-      record.images_per_second = static_cast<double>(train.images) / train.seconds;
-      if (data.validation.count > 0) {
-        const auto val = supernet::evaluate(net, data.validation, config.eval_batch_size);
-        record.val_loss = val.loss;
-        record.val_accuracy = val.accuracy;
-      }
-      const auto test = supernet::evaluate(net, data.test, config.eval_batch_size);
-      record.test_loss = test.loss;
-      record.test_accuracy = test.accuracy;
-      db.add_epoch(outcome.run_id, record);
+          EpochRecord record;
+          record.epoch = epoch;
+          record.phase = "train";
+          record.learning_rate = schedule.at(first_step + loader.batches_per_epoch() - 1);
+          record.train_loss = train.loss;
+          record.train_accuracy = train.accuracy;
+          record.seconds = train.seconds;
+          record.images_per_second = static_cast<double>(train.images) / train.seconds;
+          if (data.validation.count > 0) {
+            const auto val = supernet::evaluate(net, data.validation, config.eval_batch_size);
+            record.val_loss = val.loss;
+            record.val_accuracy = val.accuracy;
+          }
+          const auto test = supernet::evaluate(net, data.test, config.eval_batch_size);
+          record.test_loss = test.loss;
+          record.test_accuracy = test.accuracy;
+          db.add_epoch(outcome.run_id, record);
 
-      outcome.epochs_done = epoch;
-      outcome.test_accuracy = test.accuracy;
-      train_seconds += train.seconds;
-      train_images += train.images;
-      progress.end_epoch(format_epoch(train, record));
-    }
-  } catch (const Interrupted&) {
-    progress.message(fmt::format("run {} interrupted after {} finished epochs", outcome.run_id, outcome.epochs_done));
-    finish("interrupted", "");
-    return outcome;
-  } catch (const std::exception& e) {
-    finish("failed", e.what());
-    throw;
-  }
-  finish("done", "");
+          outcome.epochs_done = epoch;
+          outcome.test_accuracy = test.accuracy;
+          train_seconds += train.seconds;
+          train_images += train.images;
+          progress.end_epoch(format_epoch(train, record));
+        }
+      },
+      [&] {
+        progress.message(
+            fmt::format("run {} interrupted after {} finished epochs", outcome.run_id, outcome.epochs_done));
+      },
+      finish);
   return outcome;
 }
 

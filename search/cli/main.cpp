@@ -408,8 +408,8 @@ int main(int argc, char** argv) {
   show->add_option("run", run_id, "run id (see nas runs)")->required();
 
   // --db and --json are accepted after the subcommand too: `nas runs --json`.
-  for (auto* sub : {train, search, finetune, show, targets, app.get_subcommand("runs"), sweep, merge, pareto, eval, export_c,
-                    deploy, calibrate, profile}) {
+  for (auto* sub : {train, search, finetune, show, targets, app.get_subcommand("runs"), sweep, merge, pareto, eval,
+                    export_c, deploy, calibrate, profile}) {
     sub->add_option("--db", db_path, "results database (SQLite)");
     sub->add_flag("--json", json, "print one JSON object on stdout");
   }

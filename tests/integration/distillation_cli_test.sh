@@ -38,7 +38,8 @@ train: {epochs: 3, batch_size: 64, threads: 1}
 YAML
 }
 teacher_yaml 4 > teacher.yaml
-"$nas" train --config teacher.yaml --db runs.db > /dev/null 2> train.log || fail "the teacher failed: $(tail -2 train.log)"
+"$nas" train --config teacher.yaml --db runs.db > /dev/null 2> train.log ||
+  fail "the teacher failed: $(tail -2 train.log)"
 teacher_yaml 3 > three.yaml
 "$nas" train --config three.yaml --db runs.db > /dev/null 2> train.log || fail "training failed: $(tail -2 train.log)"
 
@@ -54,7 +55,8 @@ grep -q "distilled from: run 2 (alpha 0.3, T 6, in finetune, teacher logits cach
   fail "nas show does not name the teacher: $(grep -i distil show.txt)"
 grep -q "fine-tuned from: run 1" show.txt || fail "nas show does not name the search"
 check "nas show --json: the teacher" "2 0.3 6" \
-  "$("$nas" show 4 --db runs.db --json | jq -r '"\(.distillation.teacher_run) \(.distillation.alpha) \(.distillation.temperature)"')"
+  "$("$nas" show 4 --db runs.db --json |
+     jq -r '.distillation | "\(.teacher_run) \(.alpha) \(.temperature)"')"
 "$nas" eval 4 --int8 --json --db runs.db --threads 1 > eval.json 2> /dev/null || fail "nas eval of the distilled run"
 awk -v v="$(jq -r .int8_accuracy eval.json)" 'BEGIN { exit !(v > 0.25) }' ||
   fail "the distilled student is at chance in int8: $(jq -r .int8_accuracy eval.json)"

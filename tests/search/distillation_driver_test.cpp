@@ -116,6 +116,8 @@ TEST_F(DistillationDriverTest, SearchAndFinetuneRecordTheTeacherAndFinetuneRepea
   const SearchOutcome plain = run_search(request, db, quiet_);
   EXPECT_FALSE(distillation_of_run(db, plain.run_id).has_value());
   ASSERT_TRUE(finetune_start_of_run(db, plain.run_id).has_value());
+  // --teacher-in-search: the warm-up epoch already trained on the distillation loss.
+  EXPECT_NE(db.get_run(distilled.run_id)->epochs.at(0).train_loss, db.get_run(plain.run_id)->epochs.at(0).train_loss);
   const FinetuneOutcome again = run_finetune({plain.run_id, {}, {}, {}, {}, "test"}, db, quiet_);
   ASSERT_EQ(again.status, "done");
   EXPECT_EQ(again.test_accuracy, plain.test_accuracy);

@@ -47,7 +47,8 @@ TEST(TeacherLogits, BatchIndicesNameTheItemsOfTheBatch) {
     ASSERT_EQ(indices.size(), labels.size());
     for (size_t i = 0; i < indices.size(); ++i) {
       EXPECT_EQ(data.labels[static_cast<size_t>(indices[i])], labels[i]);
-      EXPECT_EQ(data.images[static_cast<size_t>(indices[i] * data.item_size())], images.item(static_cast<int32_t>(i))[0]);
+      const auto first_pixel = static_cast<size_t>(indices[i] * data.item_size());
+      EXPECT_EQ(data.images[first_pixel], images.item(static_cast<int32_t>(i))[0]);
     }
     seen += static_cast<int32_t>(indices.size());
   }
