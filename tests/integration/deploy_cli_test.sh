@@ -53,17 +53,7 @@ C
 cc -std=c99 -pedantic -Wall -Wextra -Werror -I first -I first/kernels first/model.c first/kernels/*.c main.c -o model
 check "the exported model prints one logit per class" 4 "$(./model | wc -l)"
 
-dump() { sqlite3 runs.db .dump | sha256sum; }  # contents, not bytes: WAL checkpoints rewrite the file
 before="$(dump)"
-refused() {  # description, expected text on stderr, nas arguments...
-  local what="$1" text="$2"
-  shift 2
-  local rc=0
-  "$nas" "$@" 2> err.txt > /dev/null || rc=$?
-  check "$what: exit status" 2 "$rc"
-  check "$what: one line on stderr" 1 "$(wc -l < err.txt)"
-  grep -q -- "$text" err.txt || fail "$what: stderr does not say '$text': $(cat err.txt)"
-}
 refused "unknown run" "run 99: no such run" export 99 --out x --db runs.db
 cp runs.db failed.db
 sqlite3 failed.db "UPDATE runs SET status = 'failed', error = 'out of memory' WHERE id = 1"

@@ -67,17 +67,7 @@ check "nas finetune repeats the search's fine-tuning" \
   "$(sqlite3 runs.db "SELECT test_accuracy FROM runs WHERE id = 1")" \
   "$(sqlite3 runs.db "SELECT test_accuracy FROM runs WHERE id = $(jq -r .run_id again.json)")"
 
-dump() { sqlite3 runs.db .dump | sha256sum; }  # contents, not bytes: WAL checkpoints rewrite the file
 before="$(dump)"
-refused() {  # description, expected text on stderr, nas arguments...
-  local what="$1" text="$2"
-  shift 2
-  local rc=0
-  "$nas" "$@" 2> err.txt > /dev/null || rc=$?
-  check "$what: exit status" 2 "$rc"
-  check "$what: one line on stderr" 1 "$(wc -l < err.txt)"
-  grep -q -- "$text" err.txt || fail "$what: stderr does not say '$text': $(cat err.txt)"
-}
 refused "unknown teacher (finetune)" "--teacher 99: run 99: no such run" finetune 1 --teacher 99 --db runs.db
 refused "unknown teacher (search)" "--teacher 99: run 99: no such run" \
   search --target nano33 --max-latency 1ms --config search.yaml --teacher 99 --db runs.db

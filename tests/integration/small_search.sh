@@ -1,5 +1,5 @@
-# Sourced by the integration tests that need a finished search run: fail, check, and small_search, which runs a
-# short search on synthetic 8x8 data into runs.db of the current directory (run 1).
+# Sourced by the integration tests that need a finished search run: fail, check, refused, dump, and small_search,
+# which runs a short search on synthetic 8x8 data into runs.db of the current directory (run 1).
 fail() {
   echo "FAIL: $*" >&2
   exit 1
@@ -8,6 +8,16 @@ check() {  # description, expected, actual
   [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
   echo "ok: $1 ($3)"
 }
+refused() {  # description, expected text on stderr, nas arguments...: "$nas" must exit 2 with that one line
+  local what="$1" text="$2"
+  shift 2
+  local rc=0
+  "$nas" "$@" 2> err.txt > /dev/null || rc=$?
+  check "$what: exit status" 2 "$rc"
+  check "$what: one line on stderr" 1 "$(wc -l < err.txt)"
+  grep -q -- "$text" err.txt || fail "$what: stderr does not say '$text': $(cat err.txt)"
+}
+dump() { sqlite3 runs.db .dump | sha256sum; }  # contents, not bytes: WAL checkpoints rewrite the file
 small_search() {  # nas binary, fine-tune epochs
   cat > search.yaml <<YAML
 name: small_search
