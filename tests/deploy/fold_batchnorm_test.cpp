@@ -345,10 +345,21 @@ layers:
   - {name: a, type: conv2d, out: 2, kernel: 1}
   - {name: b, type: conv2d, out: 2, kernel: 1}
   - {name: join, type: add, inputs: [a, b]}
-  - {name: relu_after_add, type: relu}
+  - {name: bn_after_add, type: batchnorm}
   - {type: global_avg_pool}
   - {type: linear, out: classes}
-)", {1, 4, 4, 2}, 3), "relu_after_add", "not a convolution");
+)", {1, 4, 4, 2}, 3), "bn_after_add", "not a convolution");
+  // A ReLU after an add folds into it (int8_executor_test); a second activation after that does not.
+  expect_refused(testing::network_from_yaml(R"(
+layers:
+  - {name: a, type: conv2d, out: 2, kernel: 1}
+  - {name: b, type: conv2d, out: 2, kernel: 1}
+  - {name: join, type: add, inputs: [a, b]}
+  - {type: relu}
+  - {name: second, type: relu6}
+  - {type: global_avg_pool}
+  - {type: linear, out: classes}
+)", {1, 4, 4, 2}, 3), "second", "without an activation");
   // A second activation on a conv that already has one (ReLU6 fused with the BN, then a ReLU).
   expect_refused(testing::network_from_yaml(R"(
 layers:
