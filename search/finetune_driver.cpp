@@ -80,7 +80,7 @@ FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Prog
   std::unique_ptr<Teacher> teacher;
   if (request.teacher) {
     teacher = std::make_unique<Teacher>(db, *request.teacher, data);
-    teacher->prepare(data.train, loader.augments(), config.eval_batch_size, progress);
+    teacher->prepare(data.train, loader.augments(), config.batch_size, progress);
   }
   progress.message(fmt::format("fine-tuning run {}'s fixed network for {}: {} epochs, seed {}{}", request.search_run,
                                search.architecture->target, config.finetune_epochs, config.seed,

@@ -115,7 +115,7 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
   supernet::BatchLoader loader(data.train, config.batch_size, /*shuffle=*/true, config.data.augment, config.seed);
   SupernetTrainer trainer(net, config, cost, penalty, loader.batches_per_epoch());
   if (teacher) {
-    teacher->prepare(data.train, loader.augments(), config.eval_batch_size, progress);
+    teacher->prepare(data.train, loader.augments(), config.batch_size, progress);
     if (request.teacher->in_search) trainer.set_distillation(teacher->distillation());
   }
 

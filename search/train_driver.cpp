@@ -55,7 +55,7 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
   auto optimizer = supernet::make_optimizer(config.optimizer, net.params());
   supernet::BatchLoader loader(data.train, config.batch_size, /*shuffle=*/true, config.data.augment, config.seed);
   const supernet::LrSchedule schedule(config.schedule, loader.batches_per_epoch(), config.epochs);
-  if (teacher) teacher->prepare(data.train, loader.augments(), config.eval_batch_size, progress);
+  if (teacher) teacher->prepare(data.train, loader.augments(), config.batch_size, progress);
 
   TrainOutcome outcome;
   outcome.parameters = static_cast<int64_t>(net.params().theta().size());
