@@ -10,11 +10,18 @@
 #include <vector>
 
 #include "deploy/calibration.h"
+#include "search/finetune_driver.h"
 #include "search/firmware_deploy.h"
 #include "search/int8_deployment.h"
 #include "search/pareto.h"
 #include "search/progress.h"
 #include "search/sweep_plan.h"
+#include "search/teacher.h"
+
+namespace CLI {
+class App;
+class Option;
+}  // namespace CLI
 
 namespace nas::cli {
 
@@ -72,6 +79,21 @@ int command_deploy(const DeployArgs& args, const std::string& db_path, bool json
 int command_profile(const DeployArgs& args, const std::string& db_path, bool json);
 // nas calibrate --target T [--out FILE]
 int command_calibrate(const std::string& target, const std::string& out, bool json);
+
+// --teacher, --alpha, --temperature (and nas search's --teacher-in-search) as typed; spec() is the distillation
+// they ask for, none without --teacher (and refuses the others without it).
+struct TeacherArgs {
+  std::optional<int64_t> run;
+  supernet::DistillationSettings settings;
+  bool in_search = false;
+  std::vector<CLI::Option*> needs_teacher;  // options that mean nothing without --teacher
+
+  std::optional<search::TeacherSpec> spec() const;
+};
+void add_teacher_options(CLI::App* sub, TeacherArgs& args);
+
+// nas finetune RUN [--teacher T ...] [--seed S] [--epochs N]
+int command_finetune(const search::FinetuneRequest& request, const std::string& db_path, bool json);
 
 // Reading commands must not create a database where there was none.
 void require_existing(const std::string& db_path);

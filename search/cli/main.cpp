@@ -12,7 +12,6 @@
 #include "search/cli/commands.h"
 #include "search/deployment_records.h"
 #include "search/distillation_records.h"
-#include "search/finetune_driver.h"
 #include "search/interrupt.h"
 #include "search/progress.h"
 #include "search/results_db.h"
@@ -121,71 +120,6 @@ int command_search(const nas::search::SearchRequest& request, const std::string&
   return outcome.fits ? 0 : 1;
 }
 
-int command_finetune(const nas::search::FinetuneRequest& request, const std::string& db_path, bool json) {
-  if (request.teacher) nas::search::check_distillation_settings(request.teacher->settings);
-  require_existing(db_path);  // the search to fine-tune is a run of this file
-  ResultsDb db(db_path);
-  nas::search::Progress progress(nas::search::Progress::detect(/*quiet=*/false));
-  nas::search::install_interrupt_handler();
-  const auto outcome = nas::search::run_finetune(request, db, progress);
-  if (json) {
-    nlohmann::json out = {{"run_id", outcome.run_id},
-                          {"status", outcome.status},
-                          {"search_run", request.search_run},
-                          {"target", outcome.target},
-                          {"test_accuracy", outcome.status == "done" ? nlohmann::json(outcome.test_accuracy)
-                                                                     : nlohmann::json(nullptr)},
-                          {"search_test_accuracy", outcome.search_test_accuracy ? nlohmann::json(
-                                                                                      *outcome.search_test_accuracy)
-                                                                                : nlohmann::json(nullptr)},
-                          {"costs", nas::search::costs_json(outcome.cost_records)},
-                          {"seconds", outcome.seconds},
-                          {"db", db.path().string()}};
-    if (request.teacher)
-      out["teacher"] = {{"run", request.teacher->run_id},
-                        {"alpha", request.teacher->settings.alpha},
-                        {"temperature", request.teacher->settings.temperature}};
-    std::cout << out.dump() << "\n";
-  } else if (outcome.status != "done") {
-    fmt::print("run {} {} (nas show {} has what was recorded)\n", outcome.run_id, outcome.status, outcome.run_id);
-  } else {
-    fmt::print("run {} done in {:.0f} s: test accuracy {:.2f}% on {}", outcome.run_id, outcome.seconds,
-               100 * outcome.test_accuracy, outcome.target);
-    if (outcome.search_test_accuracy)
-      fmt::print(" (run {} ended its own fine-tuning at {:.2f}%)", request.search_run,
-                 100 * *outcome.search_test_accuracy);
-    fmt::print("\nstored in {} (nas show {})\n", db.path().string(), outcome.run_id);
-  }
-  return outcome.status == "done" ? 0 : 130;
-}
-
-// --teacher, --alpha, --temperature as typed; spec() is the distillation they ask for (none without --teacher).
-struct TeacherArgs {
-  std::optional<int64_t> run;
-  nas::supernet::DistillationSettings settings;
-  bool in_search = false;
-  std::vector<CLI::Option*> needs_teacher;  // options that mean nothing without --teacher
-
-  std::optional<nas::search::TeacherSpec> spec() const {
-    for (const auto* option : needs_teacher)
-      if (option->count() > 0 && !run)
-        throw nas::Error(option->get_name(), "only applies with --teacher RUN (the run to distil from)");
-    if (!run) return std::nullopt;
-    return nas::search::TeacherSpec{*run, settings, in_search};
-  }
-};
-
-void add_teacher_options(CLI::App* sub, TeacherArgs& args) {
-  sub->add_option("--teacher", args.run, "distil from this finished run of --db (knowledge distillation; nas runs "
-                                         "lists the runs)");
-  args.needs_teacher.push_back(
-      sub->add_option("--alpha", args.settings.alpha, "distillation: weight of the label term, in [0, 1]")
-          ->capture_default_str());
-  args.needs_teacher.push_back(
-      sub->add_option("--temperature", args.settings.temperature, "distillation: softmax temperature T")
-          ->capture_default_str());
-}
-
 int command_targets(bool json) {
   std::vector<nas::cost_models::Target> targets;
   for (const auto& name : nas::cost_models::known_targets()) targets.push_back(nas::cost_models::load_target(name));
@@ -252,8 +186,8 @@ int main(int argc, char** argv) {
   train->add_option("--seed", overrides.seed, "override train.seed");
   train->add_option("--data-dir", overrides.data_dir, "override data.dir (where the data files are)");
 
-  TeacherArgs train_teacher;
-  add_teacher_options(train, train_teacher);
+  nas::cli::TeacherArgs train_teacher;
+  nas::cli::add_teacher_options(train, train_teacher);
 
   auto* search = app.add_subcommand("search", "search the network that fits a board's budgets (warm-up, search, "
                                                "fix, fine-tune, test)");
@@ -275,8 +209,8 @@ int main(int argc, char** argv) {
   search->add_flag("--seed-network", request.seed_network,
                    "no search: train the space's seed network (every block's first op, all channels) for the "
                    "fine-tune epochs, the unconstrained reference");
-  TeacherArgs search_teacher;
-  add_teacher_options(search, search_teacher);
+  nas::cli::TeacherArgs search_teacher;
+  nas::cli::add_teacher_options(search, search_teacher);
   search_teacher.needs_teacher.push_back(search->add_flag(
       "--teacher-in-search", search_teacher.in_search,
       "distil in the warm-up and search phases too (default: in fine-tuning only)"));
@@ -284,12 +218,12 @@ int main(int argc, char** argv) {
   auto* finetune = app.add_subcommand("finetune", "fine-tune a finished search's network again from its inherited "
                                                    "weights, e.g. with a --teacher or another --seed (a new run)");
   nas::search::FinetuneRequest finetune_request;
-  TeacherArgs finetune_teacher;
+  nas::cli::TeacherArgs finetune_teacher;
   finetune->add_option("run", finetune_request.search_run, "the search run (see nas runs)")->required();
   finetune->add_option("--epochs", finetune_request.epochs, "fine-tuning epochs (default: the search's)");
   finetune->add_option("--seed", finetune_request.seed, "data order seed (default: the search's)");
   finetune->add_option("--threads", finetune_request.threads, "threads (default: the search's)");
-  add_teacher_options(finetune, finetune_teacher);
+  nas::cli::add_teacher_options(finetune, finetune_teacher);
 
   auto* sweep = app.add_subcommand("sweep", "run a grid of searches (targets x budgets x seeds) here or on a Slurm "
                                             "cluster, each job into its own shard, merged on completion");
@@ -448,7 +382,7 @@ int main(int argc, char** argv) {
     if (finetune->parsed()) {
       finetune_request.teacher = finetune_teacher.spec();
       finetune_request.command_line = joined_command_line(argc, argv);
-      return command_finetune(finetune_request, db_path, json);
+      return nas::cli::command_finetune(finetune_request, db_path, json);
     }
     if (sweep->parsed()) {
       sweep_args.wait = wait_option->count() > 0 && sweep_args.follow.empty();
