@@ -78,8 +78,9 @@ std::string with_data(const char* config, int classes) {
 
 class DistillationDriverTest : public test_support::TempDirTest {
  protected:
-  int64_t train_teacher(ResultsDb& db, int classes) {
-    write_text("teacher.yaml", with_data(kTeacher, classes));
+  int64_t train_teacher(ResultsDb& db, int classes) { return train_teacher_on(db, with_data(kTeacher, classes)); }
+  int64_t train_teacher_on(ResultsDb& db, const std::string& config) {
+    write_text("teacher.yaml", config);
     return run_train(load_train_config(dir_ / "teacher.yaml"), db, quiet_, "test").run_id;
   }
   SearchRequest search_request() {
@@ -171,13 +172,25 @@ TEST_F(DistillationDriverTest, BadTeachersAreRefusedBeforeAnythingIsRecorded) {
                                             three_classes, three_classes)))
       << classes;
   EXPECT_EQ(classes.find('\n'), std::string::npos);
-  EXPECT_EQ(runs(db), before);
+
+  // Other inputs: a shape, a normalisation. An unfinished run.
+  std::string bigger = with_data(kTeacher, 4);
+  bigger.replace(bigger.find("height: 8, width: 8"), 19, "height: 10, width: 10");
+  request.teacher = TeacherSpec{train_teacher_on(db, bigger), {}, false};
+  EXPECT_TRUE(contains(error_of([&] { run_search(request, db, quiet_); }), "takes 10x10x1 images but the student's "
+                                                                           "are 8x8x1"));
+  request.teacher = TeacherSpec{train_teacher_on(db, with_data(kTeacher, 4) + "  normalize: false\n"), {}, false};
+  EXPECT_TRUE(contains(error_of([&] { run_search(request, db, quiet_); }), "normalised with mean"));
+  const int64_t running = db.begin_run({"train", "name: x\n", "x.yaml", "nas", 1, 1});
+  request.teacher = TeacherSpec{running, {}, false};
+  EXPECT_TRUE(contains(error_of([&] { run_search(request, db, quiet_); }), "is 'running', not finished"));
+  EXPECT_EQ(runs(db), before + 3);  // the three teachers; no search
 
   // nas finetune: only a finished search with a stored start.
   EXPECT_TRUE(contains(error_of([&] { run_finetune({42, {}, {}, {}, {}, "test"}, db, quiet_); }), "no run 42"));
   EXPECT_TRUE(contains(error_of([&] { run_finetune({three_classes, {}, {}, {}, {}, "test"}, db, quiet_); }),
                        "is a train run"));
-  EXPECT_EQ(runs(db), before);
+  EXPECT_EQ(runs(db), before + 3);
   EXPECT_TRUE(contains(error_of([] { check_distillation_settings({1.5, 4.0}); }), "--alpha: must be in [0, 1]"));
   EXPECT_TRUE(contains(error_of([] { check_distillation_settings({0.5, 0.0}); }), "--temperature: must be"));
 }
