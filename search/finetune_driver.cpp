@@ -9,6 +9,7 @@
 #include "search/finetune_phase.h"
 #include "search/interrupt.h"
 #include "search/search_config.h"
+#include "search/stored_network.h"
 #include "search/train_driver.h"
 #include "supernet/error.h"
 #include "supernet/network_builder.h"
@@ -18,8 +19,13 @@ namespace nas::search {
 
 namespace {
 
+struct SearchToFinetune {
+  RunDetail detail;
+  FinetuneStart start;
+};
+
 // The search run and its stored start point, or one line saying why it cannot be fine-tuned again.
-RunDetail finished_search(const ResultsDb& db, int64_t run_id) {
+SearchToFinetune finished_search(const ResultsDb& db, int64_t run_id) {
   const std::string where = "nas finetune";
   auto detail = db.get_run(run_id);
   if (!detail)
@@ -32,20 +38,12 @@ RunDetail finished_search(const ResultsDb& db, int64_t run_id) {
                                    run_id, s.kind));
   if (s.status != "done")
     throw Error(where, fmt::format("run {} is '{}', not finished; fine-tune a finished search", run_id, s.status));
-  if (!detail->architecture || !finetune_start_of_run(db, run_id))
+  auto start = finetune_start_of_run(db, run_id);
+  if (!detail->architecture || !start)
     throw Error(where, fmt::format("run {} has no stored fine-tuning start (searches before schema version 5 did "
                                    "not keep one); search again with this mcunas",
                                    run_id));
-  return std::move(*detail);
-}
-
-void restore(const std::vector<float>& stored, std::span<float> into, int64_t run_id, const char* what) {
-  if (stored.size() != into.size())
-    throw Error("nas finetune", fmt::format("run {}'s stored start has {} {} but its network needs {} (the database "
-                                            "and this nas disagree; search again with this version)",
-                                            run_id, stored.size(), what, into.size()),
-                Error::Kind::failure);
-  std::copy(stored.begin(), stored.end(), into.begin());
+  return {std::move(*detail), std::move(*start)};
 }
 
 }  // namespace
@@ -54,8 +52,7 @@ FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Prog
   const auto started = std::chrono::steady_clock::now();
   if (request.epochs && *request.epochs < 1)
     throw Error("--epochs", fmt::format("must be at least 1 (got {})", *request.epochs));
-  const RunDetail search = finished_search(db, request.search_run);
-  const FinetuneStart start = *finetune_start_of_run(db, request.search_run);
+  const auto [search, start] = finished_search(db, request.search_run);
   SearchOverrides overrides;
   overrides.finetune_epochs = request.epochs;
   overrides.seed = request.seed;
@@ -74,8 +71,9 @@ FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Prog
   const int32_t classes = data.train.num_classes;
   supernet::Network net = supernet::build_network(YAML::Load(search.architecture->model_yaml), input, classes,
                                                   config.seed);
-  restore(start.weights, net.params().theta(), request.search_run, "weights");
-  restore(start.state, net.params().state(), request.search_run, "BatchNorm statistics");
+  const std::string stored_start = fmt::format("run {}'s fine-tuning start", request.search_run);
+  restore_values(start.weights, net.params().theta(), stored_start, "weights");
+  restore_values(start.state, net.params().state(), stored_start, "BatchNorm statistics");
   supernet::BatchLoader loader(data.train, config.batch_size, /*shuffle=*/true, config.data.augment, config.seed);
   std::unique_ptr<Teacher> teacher;
   if (request.teacher) {
@@ -99,14 +97,8 @@ FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Prog
   if (teacher) store_distillation(db, outcome.run_id, teacher->record("finetune"));
 
   auto finish = [&](const std::string& status, const std::string& error) {
-    RunEnd end;
-    end.status = status;
-    if (status == "done") end.test_accuracy = outcome.test_accuracy;
-    end.error = error;
-    end.weights.assign(net.params().theta().begin(), net.params().theta().end());
-    end.state.assign(net.params().state().begin(), net.params().state().end());
-    end.peak_rss_bytes = peak_rss_bytes();
-    db.finish_run(outcome.run_id, end);
+    db.finish_run(outcome.run_id,
+                  run_end(status, error, status == "done" ? std::optional(outcome.test_accuracy) : std::nullopt, &net));
     outcome.status = status;
     outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };

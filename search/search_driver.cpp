@@ -132,16 +132,9 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
 
   std::unique_ptr<supernet::Network> fixed;
   auto finish = [&](const std::string& status, const std::string& error) {
-    RunEnd end;
-    end.status = status;
-    if (status == "done") end.test_accuracy = outcome.test_accuracy;
-    end.error = error;
-    if (fixed) {
-      end.weights.assign(fixed->params().theta().begin(), fixed->params().theta().end());
-      end.state.assign(fixed->params().state().begin(), fixed->params().state().end());
-    }
-    end.peak_rss_bytes = peak_rss_bytes();
-    db.finish_run(outcome.run_id, end);
+    db.finish_run(outcome.run_id, run_end(status, error,
+                                          status == "done" ? std::optional(outcome.test_accuracy) : std::nullopt,
+                                          fixed.get()));
     outcome.status = status;
     outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };

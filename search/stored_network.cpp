@@ -9,17 +9,14 @@
 
 namespace nas::search {
 
-namespace {
-
-void restore(std::vector<float> stored, std::span<float> into, const std::string& run, const char* what) {
+void restore_values(const std::vector<float>& stored, std::span<float> into, const std::string& where,
+                    const char* what) {
   if (stored.size() != into.size())
-    throw Error(run, "stored " + std::string(what) + " have " + std::to_string(stored.size()) +
-                         " values but its network needs " + std::to_string(into.size()) +
-                         " (the database and this nas disagree; re-run the search with this version)");
+    throw Error(where, "stored " + std::string(what) + " have " + std::to_string(stored.size()) +
+                           " values but its network needs " + std::to_string(into.size()) +
+                           " (the database and this nas disagree; re-run the search with this version)");
   std::copy(stored.begin(), stored.end(), into.begin());
 }
-
-}  // namespace
 
 StoredNetwork load_stored_network(const ResultsDb& db, int64_t run_id) {
   const std::string where = "run " + std::to_string(run_id);
@@ -47,8 +44,8 @@ StoredNetwork load_stored_network(const ResultsDb& db, int64_t run_id) {
   const supernet::Shape input = out.data.train.batch_shape(1);
   out.net = std::make_unique<supernet::Network>(
       supernet::build_network(model, input, out.data.train.num_classes, s.seed));
-  restore(std::move(detail->weights), out.net->params().theta(), where, "weights");
-  restore(std::move(detail->state), out.net->params().state(), where, "BatchNorm statistics");
+  restore_values(detail->weights, out.net->params().theta(), where, "weights");
+  restore_values(detail->state, out.net->params().state(), where, "BatchNorm statistics");
   return out;
 }
 

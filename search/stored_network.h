@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
+#include <vector>
 
 #include "search/results_db.h"
 #include "supernet/data_spec.h"
@@ -18,6 +20,11 @@ struct StoredNetwork {
   std::unique_ptr<supernet::Network> net;
   supernet::DataSplits data;
 };
+
+// Copies stored values into a network's parameters or state; a count that differs is one nas::Error line naming
+// `where` ("run 3") and `what` ("weights").
+void restore_values(const std::vector<float>& stored, std::span<float> into, const std::string& where,
+                    const char* what);
 
 // Throws nas::Error (bad_input, one line naming the run and what to do) for a run that does not exist, is not
 // finished ("running", "interrupted"), failed, or has no fixed architecture or weights.

@@ -35,6 +35,20 @@ std::string format_epoch(const supernet::EpochResult& train, const EpochRecord& 
 
 }  // namespace
 
+RunEnd run_end(const std::string& status, const std::string& error, std::optional<double> test_accuracy,
+               const supernet::Network* net) {
+  RunEnd end;
+  end.status = status;
+  end.test_accuracy = test_accuracy;
+  end.error = error;
+  if (net) {
+    end.weights.assign(net->params().theta().begin(), net->params().theta().end());
+    end.state.assign(net->params().state().begin(), net->params().state().end());
+  }
+  end.peak_rss_bytes = peak_rss_bytes();
+  return end;
+}
+
 TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line,
                        const std::optional<TeacherSpec>& teacher_spec) {
   supernet::ThreadBudget threads(config.threads);
@@ -70,13 +84,9 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
   double train_seconds = 0;
   int64_t train_images = 0;
   auto finish = [&](const std::string& status, const std::string& error) {
-    RunEnd end;
-    end.status = status;
-    if (outcome.epochs_done > 0) end.test_accuracy = outcome.test_accuracy;
-    end.error = error;
-    end.weights.assign(net.params().theta().begin(), net.params().theta().end());
-    end.state.assign(net.params().state().begin(), net.params().state().end());
-    end.peak_rss_bytes = outcome.peak_rss_bytes = peak_rss_bytes();
+    const RunEnd end = run_end(status, error,
+                               outcome.epochs_done > 0 ? std::optional(outcome.test_accuracy) : std::nullopt, &net);
+    outcome.peak_rss_bytes = end.peak_rss_bytes;
     db.finish_run(outcome.run_id, end);
     outcome.status = status;
     outcome.mean_epoch_seconds = train_seconds / std::max(1, outcome.epochs_done);

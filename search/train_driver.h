@@ -10,6 +10,7 @@
 #include "search/results_db.h"
 #include "search/teacher.h"
 #include "search/train_config.h"
+#include "supernet/network.h"
 
 namespace nas::search {
 
@@ -33,5 +34,10 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
 
 // Peak resident set size of this process so far.
 int64_t peak_rss_bytes();
+
+// How a driver ends its run: status, error, the final test accuracy (none: not measured), `net`'s weights and
+// BatchNorm state (none without a network) and this process's peak RSS. Shared by train, search and finetune.
+RunEnd run_end(const std::string& status, const std::string& error, std::optional<double> test_accuracy,
+               const supernet::Network* net);
 
 }  // namespace nas::search
