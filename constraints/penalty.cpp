@@ -16,18 +16,25 @@ Penalty::Penalty(std::vector<Budget> budgets, PenaltySchedule schedule)
   if (!(s.growth >= 0) || !(s.decay >= 0) || s.decay >= 1)
     throw Error("search.penalty", "needs growth >= 0 and 0 <= decay < 1");
   if (s.ramp_steps < 0) throw Error("search.penalty.ramp_steps", "must be >= 0");
+  if (!(s.target_use > 0) || s.target_use > 1)
+    throw Error("search.penalty.target_use", "must be in (0, 1] (got " + std::to_string(s.target_use) + ")");
+  if (!(s.pull >= 0)) throw Error("search.penalty.pull", "must be >= 0 (got " + std::to_string(s.pull) + ")");
   for (const auto& b : budgets_)
     if (!(b.limit > 0)) throw Error("budget " + b.source, "must be positive");
   level_.assign(budgets_.size(), s.lambda_init);
   lambda_.assign(budgets_.size(), s.ramp_steps > 0 ? 0.0 : s.lambda_init);
 }
 
+double Penalty::ramp() const {
+  return schedule_.ramp_steps > 0
+             ? std::min(1.0, static_cast<double>(steps_) / static_cast<double>(schedule_.ramp_steps))
+             : 1.0;
+}
+
 void Penalty::update(const std::vector<double>& costs) {
   if (costs.size() != budgets_.size()) throw Error("Penalty::update", "one cost per budget expected");
   ++steps_;
-  const double ramp = schedule_.ramp_steps > 0
-                          ? std::min(1.0, static_cast<double>(steps_) / static_cast<double>(schedule_.ramp_steps))
-                          : 1.0;
+  const double ramp = this->ramp();
   for (size_t b = 0; b < budgets_.size(); ++b) {
     double& level = level_[b];
     if (costs[b] > budgets_[b].limit)

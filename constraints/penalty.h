@@ -12,6 +12,15 @@
 //   - while c ≤ b, λ_b decays by (1 − decay) per step back towards lambda_init, so a budget that was met long ago
 //     does not keep pushing costs far below it (that would leave accuracy on the table).
 // Defaults (docs/search.md has the reasoning): lambda_init 1, growth 0.01, decay 0.01, lambda_max 1000.
+//
+// The hinge is silent inside the budget, so nothing in it pulls a cheap architecture back up towards the budget,
+// and a search whose argmax lands at 40 % of its latency budget leaves the rest to the channel-only fit step. A
+// second, one-sided term pulls the binding budget's use up to `target_use`:
+//
+//     pull · max(0, target_use − max_b c_b/b)
+//
+// (the binding budget is the one used most; the term is zero once it reaches target_use, so the hinge and the
+// pull never act on the same side). pull = 0 switches it off.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +36,8 @@ struct PenaltySchedule {
   double decay = 0.01;
   double lambda_max = 1000.0;
   int64_t ramp_steps = 100;
+  double target_use = 0.95;  // pull the binding budget's use up to this share
+  double pull = 1.0;         // weight of that term (0: off)
 };
 
 // The hinge of one budget, generic over the scalar type (double for reports, an autodiff scalar during search).
@@ -45,12 +56,21 @@ class Penalty {
   const std::vector<Budget>& budgets() const { return budgets_; }
   double lambda(size_t b) const { return lambda_.at(b); }
 
-  // Σ_b hinge(cost_b): `cost_of(metric)` returns the current cost as S.
+  // Σ_b hinge(cost_b) + the pull on the binding budget: `cost_of(metric)` returns the current cost as S.
   template <class S, class CostOf>
   S total(CostOf&& cost_of) const {
     S sum = S(0.0);
-    for (size_t b = 0; b < budgets_.size(); ++b)
-      sum = sum + hinge_penalty<S>(cost_of(budgets_[b].metric), budgets_[b].limit, lambda_[b]);
+    S most_used = S(0.0);
+    bool any = false;
+    for (size_t b = 0; b < budgets_.size(); ++b) {
+      const S cost = cost_of(budgets_[b].metric);
+      sum = sum + hinge_penalty<S>(cost, budgets_[b].limit, lambda_[b]);
+      const S use = cost / budgets_[b].limit;
+      if (!any || use > most_used) most_used = use;
+      any = true;
+    }
+    if (any && schedule_.pull > 0 && most_used < schedule_.target_use)
+      sum = sum + (S(schedule_.target_use) - most_used) * (ramp() * schedule_.pull);
     return sum;
   }
 
@@ -60,6 +80,9 @@ class Penalty {
   int64_t steps() const { return steps_; }
 
  private:
+  // 0 → 1 over the first ramp_steps updates (1 without a ramp).
+  double ramp() const;
+
   std::vector<Budget> budgets_;
   PenaltySchedule schedule_;
   std::vector<double> lambda_;

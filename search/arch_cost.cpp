@@ -38,7 +38,8 @@ Costs<double> ArchCost::soft_costs(supernet::SuperNet& net, const constraints::P
       const double value = pricing == Pricing::expected ? p[i] : (i == net.block(b).selected() ? 1.0 : 0.0);
       block.op_prob.push_back(Dual::variable(value, index++, n));
     }
-    block.out_channels = Dual::variable(net.kept_channels(b), index++, n);
+    const double channels = pricing == Pricing::expected ? net.expected_channels(b) : net.selected_channels(b);
+    block.out_channels = Dual::variable(channels, index++, n);
     view.blocks.push_back(std::move(block));
   }
   const Costs<Dual> costs = cost_models::estimate(cost_models::lower(space_, view, input_, classes_), target_);

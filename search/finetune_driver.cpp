@@ -66,7 +66,7 @@ FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Prog
     throw Error("nas finetune", fmt::format("run {}'s config fine-tunes for 0 epochs; pass --epochs N",
                                             request.search_run));
   supernet::ThreadBudget threads(config.threads);
-  supernet::DataSplits data = supernet::load_data(config.data, config.seed);
+  supernet::DataSplits data = load_search_data(config);
   const supernet::Shape input = data.train.batch_shape(1);
   const int32_t classes = data.train.num_classes;
   supernet::Network net = supernet::build_network(YAML::Load(search.architecture->model_yaml), input, classes,

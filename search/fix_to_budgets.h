@@ -6,9 +6,11 @@
 //    excess Σ_b max(0, c_b/limit_b − 1) the most per channel (ties: the widest block). Up to 4 because the kernels
 //    work 4 channels per SIMD step: with calibrated latency, leaving a multiple of 4 can cost more before it costs
 //    less;
-//  - fit: while every budget holds, add back the masked channel with the largest |γ| (over all blocks) whose
-//    addition keeps every budget: the search's own ranking of channels, with the threshold lowered.
-// Weight inheritance then takes each block's strongest channels by |γ|. Both counts are reported and stored.
+//  - fit: while every budget holds, add the next channel of the block whose next channel the search wanted most,
+//    P(width > c) (over all blocks), as long as that keeps every budget: the search's own width distribution,
+//    read one channel further than its argmax.
+// Weight inheritance then takes each block's first channels (channels are ordered). Both counts are reported and
+// stored.
 #pragma once
 
 #include <vector>
@@ -45,8 +47,8 @@ void propagate_skip_channels(supernet::FixedArch& arch, int32_t input_channels);
 RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
                                const std::vector<constraints::Budget>& budgets, int32_t input_channels);
 
-// `gammas[b]` are block b's channel gates |γ| (its strongest `out_channels` are the ones kept); `max_channels[b]` the
-// space's limit. The architecture must already fit.
+// `gammas[b]` rank block b's channels (SuperNet::channel_keep_probabilities: its strongest `out_channels` are the
+// ones kept); `max_channels[b]` the space's limit. The architecture must already fit.
 FitResult fit_to_budgets(supernet::FixedArch arch, const ArchCost& cost, const std::vector<constraints::Budget>& budgets,
                          int32_t input_channels, const std::vector<std::vector<float>>& gammas,
                          const std::vector<int32_t>& max_channels);

@@ -25,11 +25,11 @@ using sql::exec;
 using sql::Statement;
 using sql::Transaction;
 
-constexpr const char* kSchemaVersion = "5";
-// Older files are upgraded in place: versions 2, 4 and 5 only added tables, version 3 added tables and three
+constexpr const char* kSchemaVersion = "6";
+// Older files are upgraded in place: versions 2, 4, 5 and 6 only added tables, version 3 added tables and three
 // columns of runs.
 bool upgradable(const std::string& version) {
-  return version == "1" || version == "2" || version == "3" || version == "4";
+  return version == "1" || version == "2" || version == "3" || version == "4" || version == "5";
 }
 
 // Every table, CREATE IF NOT EXISTS so that opening an existing database changes nothing. Version 2 added
@@ -37,7 +37,8 @@ bool upgradable(const std::string& version) {
 // (added to older files by add_run_columns) and the sweeps table for `nas sweep` / `nas merge`; version 4 the
 // deployments and deployment_layers tables for `nas deploy` (search/deployment_records.h); version 5 the
 // distillations, finetune_starts and finetune_sources tables for knowledge distillation and `nas finetune`
-// (search/distillation_records.h).
+// (search/distillation_records.h); version 6 arch_gradient_trace (where each block's architecture gradient comes
+// from, per search epoch).
 // docs/results-schema.md explains each column.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS mcunas_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -106,6 +107,16 @@ CREATE TABLE IF NOT EXISTS budget_trace (
   budget REAL NOT NULL,
   lambda REAL NOT NULL,
   PRIMARY KEY (run_id, epoch, metric)
+);
+CREATE TABLE IF NOT EXISTS arch_gradient_trace (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  epoch INTEGER NOT NULL,
+  block TEXT NOT NULL,
+  op_accuracy REAL NOT NULL,
+  op_penalty REAL NOT NULL,
+  width_accuracy REAL NOT NULL,
+  width_penalty REAL NOT NULL,
+  PRIMARY KEY (run_id, epoch, block)
 );
 CREATE TABLE IF NOT EXISTS sweeps (
   name TEXT PRIMARY KEY,
@@ -445,7 +456,8 @@ void ResultsDb::finish_run(int64_t run_id, const RunEnd& end) {
   tx.commit();
 }
 
-void ResultsDb::add_search_epoch(int64_t run_id, const EpochRecord& epoch, const std::vector<BudgetTrace>& trace) {
+void ResultsDb::add_search_epoch(int64_t run_id, const EpochRecord& epoch, const std::vector<BudgetTrace>& trace,
+                                 const std::vector<ArchGradientTrace>& gradients) {
   const std::string where = path_.string();
   Transaction tx(db_, where);
   insert_epoch(run_id, epoch);
@@ -455,6 +467,13 @@ void ResultsDb::add_search_epoch(int64_t run_id, const EpochRecord& epoch, const
                      "VALUES (?, ?, ?, ?, ?, ?, ?)");
     insert.bind(1, run_id).bind(2, int64_t{t.epoch}).bind(3, t.metric).bind(4, t.expected).bind(5, t.fixed);
     insert.bind(6, t.budget).bind(7, t.lambda).run();
+  }
+  for (const auto& g : gradients) {
+    Statement insert(db_, where,
+                     "INSERT INTO arch_gradient_trace (run_id, epoch, block, op_accuracy, op_penalty, width_accuracy, "
+                     "width_penalty) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    insert.bind(1, run_id).bind(2, int64_t{g.epoch}).bind(3, g.block).bind(4, g.op_accuracy).bind(5, g.op_penalty);
+    insert.bind(6, g.width_accuracy).bind(7, g.width_penalty).run();
   }
   tx.commit();
 }

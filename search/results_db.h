@@ -80,6 +80,15 @@ struct BudgetTrace {
   double expected = 0, fixed = 0, budget = 0, lambda = 0;
 };
 
+// Where one block's architecture gradient came from in one search epoch: the mean absolute value per logit and
+// architecture step of the task loss's part (accuracy) and of the budget terms' part (penalty), for the operator
+// logits and the width logits.
+struct ArchGradientTrace {
+  int32_t epoch = 0;
+  std::string block;
+  double op_accuracy = 0, op_penalty = 0, width_accuracy = 0, width_penalty = 0;
+};
+
 struct RunDetail {
   RunSummary summary;
   std::string config_yaml, command_line, error;
@@ -103,7 +112,8 @@ class ResultsDb {
   void add_epoch(int64_t run_id, const EpochRecord& epoch);
   void finish_run(int64_t run_id, const RunEnd& end);
   // A search epoch and its budget trace in one transaction.
-  void add_search_epoch(int64_t run_id, const EpochRecord& epoch, const std::vector<BudgetTrace>& trace);
+  void add_search_epoch(int64_t run_id, const EpochRecord& epoch, const std::vector<BudgetTrace>& trace,
+                        const std::vector<ArchGradientTrace>& gradients = {});
   void store_architecture(int64_t run_id, const ArchitectureRecord& arch);
 
   std::vector<RunSummary> list_runs() const;             // newest first

@@ -1,5 +1,8 @@
 #include "search/search_config.h"
 
+#include <algorithm>
+#include <tuple>
+
 #include "search/train_config.h"
 #include "supernet/error.h"
 #include "supernet/yaml_keys.h"
@@ -43,7 +46,19 @@ void read_phases(const YAML::Node& s, SearchConfig& config) {
 
 void read_arch_and_penalty(const YAML::Node& s, SearchConfig& config) {
   if (const YAML::Node a = s["arch"]) {
-    check_keys(a, "search.arch", {"lr", "beta1", "beta2", "tau_start", "tau_end", "price"});
+    check_keys(a, "search.arch",
+               {"lr", "beta1", "beta2", "tau_start", "tau_end", "price", "estimator", "every", "batch_size", "holdout"});
+    if (a["estimator"]) {
+      const auto estimator =
+          read_scalar<std::string>(a["estimator"], "search.arch.estimator", "mixture or straight_through");
+      if (estimator != "mixture" && estimator != "straight_through")
+        throw Error(where("search.arch.estimator", a["estimator"]),
+                    "must be mixture or straight_through (got '" + estimator + "')");
+      config.arch.mixture = estimator == "mixture";
+    }
+    read_count(a, "search.arch", "every", 1, config.arch.every);
+    read_count(a, "search.arch", "batch_size", 1, config.arch.batch_size);
+    read_count(a, "search.arch", "holdout", 1, config.arch.holdout);
     if (a["price"]) {
       const auto price = read_scalar<std::string>(a["price"], "search.arch.price", "sampled or expected");
       if (price != "sampled" && price != "expected")
@@ -60,7 +75,10 @@ void read_arch_and_penalty(const YAML::Node& s, SearchConfig& config) {
       throw Error("search.arch", "tau_start and tau_end must be positive");
   }
   if (const YAML::Node p = s["penalty"]) {
-    check_keys(p, "search.penalty", {"lambda_init", "growth", "decay", "lambda_max", "ramp_steps"});
+    check_keys(p, "search.penalty",
+               {"lambda_init", "growth", "decay", "lambda_max", "ramp_steps", "target_use", "pull"});
+    read_number(p, "search.penalty", "target_use", config.penalty.target_use);
+    read_number(p, "search.penalty", "pull", config.penalty.pull);
     read_number(p, "search.penalty", "lambda_init", config.penalty.lambda_init);
     read_number(p, "search.penalty", "growth", config.penalty.growth);
     read_number(p, "search.penalty", "decay", config.penalty.decay);
@@ -116,6 +134,16 @@ SearchConfig parse(YAML::Node root, const std::filesystem::path& path, const Sea
 }
 
 }  // namespace
+
+supernet::DataSplits load_search_data(const SearchConfig& config) {
+  supernet::DataSplits data = supernet::load_data(config.data, config.seed);
+  if (data.validation.count == 0) {
+    const int32_t holdout = std::min(config.arch.holdout, data.train.count / 10);
+    if (holdout > 0)
+      std::tie(data.train, data.validation) = supernet::split_holdout(std::move(data.train), holdout, config.seed);
+  }
+  return data;
+}
 
 std::string SearchConfig::effective_yaml() const { return supernet::yaml::to_text(root); }
 

@@ -16,13 +16,19 @@
 
 namespace nas::search {
 
-// Architecture parameters: Adam on θ_a (operator logits and channel gates), and the temperature τ of the operator
-// softmax, annealed exponentially from tau_start to tau_end over the search phase.
+// Architecture parameters: Adam on θ_a (operator and width logits), and the temperature τ of both softmaxes,
+// annealed exponentially from tau_start to tau_end over the search phase. θ_a steps on held-out batches of the
+// training data, every `every` weight steps, with the mixture estimator (supernet/searchable_block.h) or, for
+// comparison, GDAS's straight-through one on the sampled path.
 struct ArchTraining {
   double lr = 0.01;
   double beta1 = 0.9, beta2 = 0.999;
   double tau_start = 1.0, tau_end = 0.1;
-  bool price_sampled = true;  // penalties on the sampled path's cost (true) or the expected cost (search/arch_cost.h)
+  bool price_sampled = false;  // penalties on the sampled path's cost (true) or the expected cost (search/arch_cost.h)
+  bool mixture = true;         // estimator: mixture (true) or straight_through
+  int32_t every = 1;           // one architecture step per this many weight steps
+  int32_t batch_size = 64;     // held-out images per architecture step
+  int32_t holdout = 5000;      // training images held out for θ_a when the data names no validation split
 };
 
 struct SearchConfig {
@@ -52,6 +58,11 @@ struct SearchOverrides {
   std::optional<uint64_t> seed;
   std::optional<std::filesystem::path> data_dir;
 };
+
+// The data of a search: load_data, and when the config names no validation split, min(arch.holdout, train/10)
+// training items held out (seeded by config.seed) for the architecture steps. The search, its seed network and
+// `nas finetune` all train the weights on the same remaining items.
+supernet::DataSplits load_search_data(const SearchConfig& config);
 
 // The config `nas search` uses when --config is not given (experiments/fmnist_search.yaml of the source tree).
 std::filesystem::path default_search_config();

@@ -83,7 +83,7 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
   const std::vector<Budget> budgets = constraints::make_budgets(
       request.budgets, {target.name, static_cast<double>(target.sram_bytes), static_cast<double>(target.flash_bytes)});
   supernet::ThreadBudget threads(config.threads);
-  supernet::DataSplits data = supernet::load_data(config.data, config.seed);
+  supernet::DataSplits data = load_search_data(config);
   const supernet::Shape input = data.train.batch_shape(1);
   const int32_t classes = data.train.num_classes;
   std::unique_ptr<Teacher> teacher = request.teacher ? std::make_unique<Teacher>(db, *request.teacher, data) : nullptr;
@@ -106,14 +106,15 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
   constraints::Penalty penalty(budgets, config.penalty);
 
   progress.message(fmt::format("target {}: {}", target.name, target.description));
-  progress.message(fmt::format("data: {} train, {} test images of {}x{}x{}, {} classes", data.train.count,
-                               data.test.count, input.h, input.w, input.c, classes));
+  progress.message(fmt::format("data: {} train, {} held out for the architecture, {} test images of {}x{}x{}, {} "
+                               "classes", data.train.count, data.validation.count, data.test.count, input.h, input.w,
+                               input.c, classes));
   const auto largest = cost_models::largest_costs(space, input, classes, target);
   progress.message("largest network of the space:" + budgets_line(budgets, largest, nullptr));
 
   supernet::SuperNet net(space, input, classes, config.seed);
   supernet::BatchLoader loader(data.train, config.batch_size, /*shuffle=*/true, config.data.augment, config.seed);
-  SupernetTrainer trainer(net, config, cost, penalty, loader.batches_per_epoch());
+  SupernetTrainer trainer(net, config, cost, penalty, loader.batches_per_epoch(), data.validation);
   if (teacher) {
     teacher->prepare(data.train, loader.augments(), config.batch_size, progress);
     if (request.teacher->in_search) trainer.set_distillation(teacher->distillation());
@@ -167,7 +168,13 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
               trace.push_back({phase_epoch, std::string(metric_name(budgets[b].metric)),
                                metric_cost(soft, budgets[b].metric), metric_cost(fixed_now, budgets[b].metric),
                                budgets[b].limit, penalty.lambda(b)});
-            db.add_search_epoch(outcome.run_id, record, trace);
+            std::vector<ArchGradientTrace> gradients;
+            for (size_t b = 0; b < space.blocks.size(); ++b) {
+              const auto& share = trainer.gradient_shares()[b];
+              gradients.push_back({phase_epoch, space.blocks[b].name, share.op_accuracy, share.op_penalty,
+                                   share.width_accuracy, share.width_penalty});
+            }
+            db.add_search_epoch(outcome.run_id, record, trace, gradients);
             line += fmt::format("  τ={:.3f}", trainer.tau()) + budgets_line(budgets, fixed_now, &penalty);
           }
           progress.end_epoch(line);
@@ -186,8 +193,8 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
           std::vector<std::vector<float>> gammas;
           std::vector<int32_t> max_channels;
           for (size_t b = 0; b < space.blocks.size(); ++b) {
-            const auto g = net.channel_gates(b);
-            gammas.emplace_back(g.begin(), g.end());
+            const std::vector<double> keep = net.channel_keep_probabilities(b);
+            gammas.emplace_back(keep.begin(), keep.end());
             max_channels.push_back(space.blocks[b].out_channels);
           }
           const FitResult fitted = fit_to_budgets(outcome.arch, cost, fix_budgets, input.c, gammas, max_channels);

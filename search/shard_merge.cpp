@@ -16,8 +16,9 @@ using sql::Statement;
 
 // The tables that hang off a run, in the order they are copied. Their columns are read from the schema, so a
 // column added later is merged without touching this file.
-constexpr const char* kRunTables[] = {"epochs", "weights", "architectures", "costs", "budget_trace", "distillations",
-                                     "finetune_starts", "finetune_sources"};
+constexpr const char* kRunTables[] = {"epochs",        "weights",         "architectures",   "costs",
+                                     "budget_trace",  "arch_gradient_trace", "distillations", "finetune_starts",
+                                     "finetune_sources"};
 
 std::vector<std::string> columns_except(sqlite3* db, const std::string& where, const std::string& table,
                                         const std::vector<std::string>& skip) {

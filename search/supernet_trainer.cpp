@@ -1,8 +1,11 @@
 #include "search/supernet_trainer.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 
+#include "supernet/error.h"
+#include "supernet/loss.h"
 #include "supernet/teacher_logits.h"
 
 namespace nas::search {
@@ -21,7 +24,8 @@ supernet::OptimizerSpec adam_for(const ArchTraining& arch) {
 }  // namespace
 
 SupernetTrainer::SupernetTrainer(supernet::SuperNet& net, const SearchConfig& config, const ArchCost& cost,
-                                 constraints::Penalty& penalty, int32_t steps_per_epoch)
+                                 constraints::Penalty& penalty, int32_t steps_per_epoch,
+                                 const supernet::Dataset& holdout)
     : net_(net),
       config_(config),
       cost_(cost),
@@ -30,19 +34,65 @@ SupernetTrainer::SupernetTrainer(supernet::SuperNet& net, const SearchConfig& co
       arch_opt_(supernet::make_optimizer(adam_for(config.arch), net.arch())),
       schedule_(config.weights_schedule, steps_per_epoch, config.warmup_epochs + config.search_epochs),
       rng_(config.seed ^ 0x5eed5a3b1e5ULL),
+      holdout_loader_(holdout, config.arch.batch_size, /*shuffle=*/true, supernet::Augment{}, config.seed ^ 0xa4c4ULL),
+      shares_(net.block_count()),
       steps_per_epoch_(steps_per_epoch),
       search_steps_total_(int64_t{steps_per_epoch} * config.search_epochs),
       tau_(config.arch.tau_start) {}
 
 void SupernetTrainer::arch_step() {
-  // τ(t) = τ_start · (τ_end/τ_start)^(t/T): exponential annealing over the search phase.
-  const double t = static_cast<double>(search_step_) / static_cast<double>(std::max<int64_t>(1, search_steps_total_));
-  tau_ = config_.arch.tau_start * std::pow(config_.arch.tau_end / config_.arch.tau_start, t);
+  if (config_.arch.mixture) {
+    // The mixture on a held-out batch: its backward writes the task loss's θ_a gradient (and weight gradients,
+    // which the next weight step overwrites). BatchNorm statistics are put back afterwards, so the weights see
+    // nothing of this step.
+    net_.set_tau(tau_);
+    if (!holdout_loader_.next(holdout_images_, holdout_labels_)) {
+      holdout_loader_.start_epoch(++holdout_epoch_);
+      if (!holdout_loader_.next(holdout_images_, holdout_labels_))
+        throw Error("nas search", "the held-out split for the architecture steps is empty", Error::Kind::failure);
+    }
+    const auto state = net_.weights().state();
+    const std::vector<float> saved_state(state.begin(), state.end());
+    net_.set_mode(supernet::BlockMode::mixture);
+    net_.zero_arch_grads();
+    const supernet::Tensor& logits = net_.network().forward(holdout_images_, /*training=*/true);
+    supernet::softmax_cross_entropy(logits, holdout_labels_, &holdout_grad_);
+    net_.network().backward(holdout_grad_);
+    net_.set_mode(supernet::BlockMode::sampled);
+    std::copy(saved_state.begin(), saved_state.end(), state.begin());
+  }
+  // (straight_through: the weight step's backward on the sampled path has written the task loss's θ_a gradient.)
+  const auto grads = net_.arch().grads();
+  const std::vector<float> accuracy(grads.begin(), grads.end());
   soft_ = cost_.soft_costs(net_, &penalty_,
                           config_.arch.price_sampled ? ArchCost::Pricing::sampled : ArchCost::Pricing::expected);
+  tally_gradients(accuracy, grads);
   arch_opt_->step(net_.arch(), config_.arch.lr);
   penalty_.update(ArchCost::per_budget(soft_, penalty_));
-  ++search_step_;
+}
+
+void SupernetTrainer::tally_gradients(std::span<const float> accuracy, std::span<const float> total) {
+  ++arch_steps_in_epoch_;
+  const auto& slots = net_.arch().slots();
+  // Slots come in pairs per block: op logits, then width logits (supernet/supernet.h).
+  for (size_t b = 0; b < shares_.size(); ++b) {
+    for (size_t part = 0; part < 2; ++part) {
+      const auto& slot = slots[2 * b + part];
+      double acc = 0, pen = 0;
+      for (int64_t i = slot.offset; i < slot.offset + slot.count; ++i) {
+        acc += std::abs(accuracy[static_cast<size_t>(i)]);
+        pen += std::abs(total[static_cast<size_t>(i)] - accuracy[static_cast<size_t>(i)]);
+      }
+      const auto n = static_cast<double>(slot.count);
+      GradientShare& share = shares_[b];
+      // Running mean over the epoch's architecture steps.
+      const double k = static_cast<double>(arch_steps_in_epoch_);
+      double& a = part == 0 ? share.op_accuracy : share.width_accuracy;
+      double& p = part == 0 ? share.op_penalty : share.width_penalty;
+      a += (acc / n - a) / k;
+      p += (pen / n - p) / k;
+    }
+  }
 }
 
 supernet::EpochResult SupernetTrainer::epoch(supernet::BatchLoader& loader, int32_t epoch, bool search,
@@ -53,7 +103,15 @@ supernet::EpochResult SupernetTrainer::epoch(supernet::BatchLoader& loader, int3
   std::vector<int32_t> labels;
   const int64_t first_step = int64_t{epoch} * steps_per_epoch_;
   loader.start_epoch(epoch);
+  std::fill(shares_.begin(), shares_.end(), GradientShare{});
+  arch_steps_in_epoch_ = 0;
   for (int32_t step = 0; loader.next(images, labels); ++step) {
+    if (search) {
+      // τ(t) = τ_start · (τ_end/τ_start)^(t/T): exponential annealing over the search phase.
+      const double t = static_cast<double>(search_step_) /
+                       static_cast<double>(std::max<int64_t>(1, search_steps_total_));
+      tau_ = config_.arch.tau_start * std::pow(config_.arch.tau_end / config_.arch.tau_start, t);
+    }
     net_.sample(rng_, tau_);
     net_.zero_arch_grads();
     const supernet::Tensor& logits = net_.network().forward(images, /*training=*/true);
@@ -61,7 +119,10 @@ supernet::EpochResult SupernetTrainer::epoch(supernet::BatchLoader& loader, int3
                                                               distillation_, config_.label_smoothing, &grad);
     net_.network().backward(grad);
     weights_opt_->step(net_.weights(), schedule_.at(first_step + step));
-    if (search) arch_step();
+    if (search) {
+      if (search_step_ % config_.arch.every == 0) arch_step();
+      ++search_step_;
+    }
     tally.add(loss, static_cast<int64_t>(labels.size()));
     if (on_step) on_step(step + 1, steps_per_epoch_, tally.loss(), tally.accuracy());
   }

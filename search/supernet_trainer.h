@@ -1,11 +1,16 @@
-// The training loop of the warm-up and search phases. Each step samples one path through the supernet (hard
-// Gumbel-softmax, single path), trains the weights on it, and in the search phase also prices the soft
-// architecture with the board's cost model, adds the budget penalties' gradient and updates θ_a with Adam and the
-// penalties' λ. The temperature τ anneals exponentially from tau_start to tau_end over the search phase.
+// The training loop of the warm-up and search phases. Each weight step samples one path through the supernet (one
+// operator and one width per block, Gumbel-max) and trains the weights on it. In the search phase, every
+// `arch.every` weight steps an architecture step follows on a held-out batch: the supernet runs as the mixture over
+// operators and widths (the estimator whose gradient compares candidates, supernet/searchable_block.h), the task
+// loss's θ_a gradient is kept as the accuracy part, the budget terms add theirs (the penalty part), Adam steps θ_a
+// and the penalties update λ. The architecture step changes no weight and no BatchNorm statistic. The temperature
+// τ anneals exponentially from tau_start to tau_end over the search phase.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <span>
+#include <vector>
 
 #include "constraints/penalty.h"
 #include "search/arch_cost.h"
@@ -20,8 +25,9 @@ namespace nas::search {
 
 class SupernetTrainer {
  public:
+  // `holdout` feeds the architecture steps (the weights never train on it); it must not be empty for search epochs.
   SupernetTrainer(supernet::SuperNet& net, const SearchConfig& config, const ArchCost& cost,
-                  constraints::Penalty& penalty, int32_t steps_per_epoch);
+                  constraints::Penalty& penalty, int32_t steps_per_epoch, const supernet::Dataset& holdout);
 
   // One epoch; `search` switches the architecture updates on. Epochs are counted over warm-up and search
   // together (0-based), which indexes the loader's shuffle and the weights' learning-rate schedule.
@@ -36,8 +42,16 @@ class SupernetTrainer {
   // The costs the penalties saw at the last search step (sampled path or expectation, per config).
   const cost_models::Costs<double>& last_soft_costs() const { return soft_; }
 
+  // Per block, the mean |θ_a gradient| per logit and architecture step of the epoch that just ended, split into the
+  // task loss's part and the budget terms' part (stored as arch_gradient_trace).
+  struct GradientShare {
+    double op_accuracy = 0, op_penalty = 0, width_accuracy = 0, width_penalty = 0;
+  };
+  const std::vector<GradientShare>& gradient_shares() const { return shares_; }
+
  private:
   void arch_step();
+  void tally_gradients(std::span<const float> accuracy, std::span<const float> total);
 
   supernet::SuperNet& net_;
   const SearchConfig& config_;
@@ -46,6 +60,12 @@ class SupernetTrainer {
   std::unique_ptr<supernet::Optimizer> weights_opt_, arch_opt_;
   supernet::LrSchedule schedule_;
   supernet::Rng rng_;
+  supernet::BatchLoader holdout_loader_;
+  int32_t holdout_epoch_ = 0;
+  supernet::Tensor holdout_images_, holdout_grad_;
+  std::vector<int32_t> holdout_labels_;
+  std::vector<GradientShare> shares_;
+  int64_t arch_steps_in_epoch_ = 0;
   int32_t steps_per_epoch_;
   int64_t search_steps_total_, search_step_ = 0;
   double tau_;

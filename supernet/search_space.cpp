@@ -1,5 +1,6 @@
 #include "supernet/search_space.h"
 
+#include <algorithm>
 #include <set>
 
 #include "supernet/error.h"
@@ -90,6 +91,21 @@ OpCandidate parse_op(const std::string& text, const std::string& where) {
   return op;
 }
 
+// `widths:` of a block: a strictly ascending list of positive channel counts ending with `out`.
+static std::vector<int32_t> read_widths(const YAML::Node& node, const std::string& path, int32_t out_channels) {
+  const std::string expected = "a strictly ascending list of channel counts ending with out (" +
+                               std::to_string(out_channels) + ")";
+  if (!node.IsSequence() || node.size() == 0) throw Error(yaml::where(path, node), "expected " + expected);
+  std::vector<int32_t> widths;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const int32_t w = read_channels(node[i], path + "[" + std::to_string(i) + "]");
+    if (!widths.empty() && w <= widths.back()) throw Error(yaml::where(path, node), "expected " + expected);
+    widths.push_back(w);
+  }
+  if (widths.back() != out_channels) throw Error(yaml::where(path, node), "expected " + expected);
+  return widths;
+}
+
 SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
   const std::string root = "search_space";
   if (!node) throw Error(root, "missing (expected a mapping with 'blocks')");
@@ -107,7 +123,7 @@ SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
   for (size_t b = 0; b < blocks.size(); ++b) {
     const YAML::Node& item = blocks[b];
     const std::string path = blocks_path + "[" + std::to_string(b) + "]";
-    yaml::check_keys(item, path, {"name", "out", "stride", "ops"});
+    yaml::check_keys(item, path, {"name", "out", "stride", "ops", "widths"});
     SearchBlock block;
     block.name = read_block_name(item, path, names);
     block.out_channels = read_channels(required(item, path, "out"), key(path, "out"));
@@ -128,10 +144,24 @@ SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
                                   std::to_string(block.out_channels) + " channels)");
       block.ops.push_back(op);
     }
+    if (item["widths"]) block.widths = read_widths(item["widths"], key(path, "widths"), block.out_channels);
     in_channels = block.out_channels;
     space.blocks.push_back(std::move(block));
   }
   return space;
+}
+
+std::vector<int32_t> default_widths(int32_t out_channels) {
+  std::vector<int32_t> widths;
+  for (int32_t k = 1; k <= 8; ++k) {
+    const int32_t w = std::max(1, (k * out_channels + 7) / 8);
+    if (widths.empty() || widths.back() != w) widths.push_back(w);
+  }
+  return widths;
+}
+
+std::vector<int32_t> width_choices(const SearchBlock& block) {
+  return block.widths.empty() ? default_widths(block.out_channels) : block.widths;
 }
 
 Shape block_input_shape(const SearchSpace& space, Shape input, size_t b) {

@@ -7,6 +7,7 @@
 //       - {name: b1, out: 32, stride: 1, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5]}
 //       - {name: b2, out: 64, stride: 2, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5]}
 //       - {name: b3, out: 64, stride: 1, ops: [conv3x3, dwsep3x3, skip]}   # skip: stride 1 and in == out only
+//       - {name: b4, out: 64, ops: [conv3x3], widths: [16, 32, 48, 64]}    # optional; default ⌈k·out/8⌉, k=1..8
 //
 // Every operator is followed by BatchNorm and ReLU; padding is kernel/2 ("same" at stride 1). A depthwise-separable
 // operator is a depthwise k×k convolution (BN, ReLU) then a pointwise 1×1 convolution (BN, ReLU). Skip is the
@@ -42,7 +43,15 @@ struct SearchBlock {
   int32_t out_channels = 0;  // the most channels the block may keep
   int32_t stride = 1;
   std::vector<OpCandidate> ops;
+  // The channel counts the block chooses among (ascending, the last = out_channels); empty: default_widths().
+  std::vector<int32_t> widths;
 };
+
+// ⌈k·out/8⌉ for k = 1..8 without repeats: eight evenly spaced widths (FBNetV2's channel choice, coarse enough
+// that neighbouring widths differ in accuracy, fine enough that fixing wastes at most 1/8 of a block).
+std::vector<int32_t> default_widths(int32_t out_channels);
+// block.widths, or default_widths(block.out_channels) when empty.
+std::vector<int32_t> width_choices(const SearchBlock& block);
 
 struct SearchSpace {
   std::vector<SearchBlock> blocks;

@@ -15,10 +15,25 @@ namespace nas::supernet {
 namespace {
 
 constexpr int64_t kRowsPerChunk = 2048;
-constexpr double kKeepThreshold = 0.5;  // |γ| above it keeps a channel (PIT's threshold on the binarised mask)
 
-// The straight-through derivative of the binarised mask H(|γ| − 0.5) with respect to γ: that of |γ|.
-inline float mask_ste(float gamma) { return gamma < 0.0f ? -1.0f : 1.0f; }
+std::vector<double> softmax(const float* logits, size_t n, double tau) {
+  std::vector<double> p(n);
+  double top = -INFINITY;
+  for (size_t j = 0; j < n; ++j) top = std::max(top, double{logits[j]} / tau);
+  double sum = 0;
+  for (size_t j = 0; j < n; ++j) sum += p[j] = std::exp(double{logits[j]} / tau - top);
+  for (double& v : p) v /= sum;
+  return p;
+}
+
+void add_tensor(const Tensor& from, Tensor& to) {
+  float* y = to.data();
+  const float* x = from.data();
+  parallel_chunks(from.size(), kRowsPerChunk * 16, [&](int64_t, int64_t i0, int64_t i1) {
+#pragma omp simd
+    for (int64_t i = i0; i < i1; ++i) y[i] += x[i];
+  });
+}
 
 Conv2dSpec conv_spec(int32_t out, int32_t kernel, int32_t stride, int32_t groups) {
   Conv2dSpec spec;
@@ -69,10 +84,17 @@ void copy_tensor(const Tensor& from, Tensor& to) {
 }  // namespace
 
 SearchableBlock::SearchableBlock(SearchBlock spec) : spec_(std::move(spec)) {
-  if (spec_.ops.empty()) throw Error("searchable block '" + spec_.name + "'", "has no candidate ops");
+  const std::string where = "searchable block '" + spec_.name + "'";
+  if (spec_.ops.empty()) throw Error(where, "has no candidate ops");
   if (spec_.out_channels <= 0)
-    throw Error("searchable block '" + spec_.name + "'", "out channels must be positive (got " +
-                                                           std::to_string(spec_.out_channels) + ")");
+    throw Error(where, "out channels must be positive (got " + std::to_string(spec_.out_channels) + ")");
+  widths_ = width_choices(spec_);
+  for (size_t k = 0; k < widths_.size(); ++k)
+    if (widths_[k] <= 0 || widths_[k] > spec_.out_channels || (k > 0 && widths_[k] <= widths_[k - 1]) ||
+        (k + 1 == widths_.size() && widths_[k] != spec_.out_channels))
+      throw Error(where, "widths must be strictly ascending channel counts ending with out (" +
+                             std::to_string(spec_.out_channels) + ")");
+  selected_width_ = widths_.size() - 1;
 }
 
 Shape SearchableBlock::output_shape(std::span<const Shape> inputs) {
@@ -84,7 +106,7 @@ Shape SearchableBlock::output_shape(std::span<const Shape> inputs) {
   out_ = {in.n, (in.h - 1) / spec_.stride + 1, (in.w - 1) / spec_.stride + 1, spec_.out_channels};
   if (ops_.empty()) {
     for (const OpCandidate& op : spec_.ops) {
-      Candidate candidate{op, {}};
+      Candidate candidate{op, {}, {}};
       auto stage = [&](std::unique_ptr<Layer> layer) { candidate.stages.push_back(Stage{std::move(layer), 0, 0, {}}); };
       switch (op.kind) {
         case OpKind::skip:
@@ -104,10 +126,10 @@ Shape SearchableBlock::output_shape(std::span<const Shape> inputs) {
           stage(std::make_unique<BatchNorm2d>(BatchNorm2d::Activation::relu));
           break;
       }
+      candidate.outs.resize(candidate.stages.size());
       ops_.push_back(std::move(candidate));
     }
   }
-  size_t most_stages = 0;
   for (auto& candidate : ops_) {
     Shape shape = in;
     for (auto& stage : candidate.stages) {
@@ -117,9 +139,7 @@ Shape SearchableBlock::output_shape(std::span<const Shape> inputs) {
     if (!(shape == out_))
       throw Error(where, "op " + candidate.op.name() + " outputs " + shape.str() + ", expected " + out_.str(),
                   Error::Kind::failure);
-    most_stages = std::max(most_stages, candidate.stages.size());
   }
-  stage_out_.resize(most_stages);
   return out_;
 }
 
@@ -149,18 +169,23 @@ void SearchableBlock::init(ParamStore& store, Rng& rng) {
     for (auto& stage : candidate.stages) stage.layer->init(store, rng);
 }
 
-void SearchableBlock::bind_arch(ParamStore& arch, int32_t logits_slot, int32_t gamma_slot) {
+void SearchableBlock::bind_arch(ParamStore& arch, int32_t op_logits_slot, int32_t width_logits_slot) {
   const std::string where = "searchable block '" + spec_.name + "'";
-  if (arch.value(logits_slot).size() != spec_.ops.size())
-    throw Error(where, "op_logits slot has " + std::to_string(arch.value(logits_slot).size()) + " values, expected " +
-                           std::to_string(spec_.ops.size()), Error::Kind::failure);
-  if (arch.value(gamma_slot).size() != static_cast<size_t>(spec_.out_channels))
-    throw Error(where, "gamma slot has " + std::to_string(arch.value(gamma_slot).size()) + " values, expected " +
-                           std::to_string(spec_.out_channels), Error::Kind::failure);
-  logits_ = arch.value(logits_slot).data();
-  dlogits_ = arch.grad(logits_slot).data();
-  gamma_ = arch.value(gamma_slot).data();
-  dgamma_ = arch.grad(gamma_slot).data();
+  if (arch.value(op_logits_slot).size() != spec_.ops.size())
+    throw Error(where, "op_logits slot has " + std::to_string(arch.value(op_logits_slot).size()) +
+                           " values, expected " + std::to_string(spec_.ops.size()), Error::Kind::failure);
+  if (arch.value(width_logits_slot).size() != widths_.size())
+    throw Error(where, "width_logits slot has " + std::to_string(arch.value(width_logits_slot).size()) +
+                           " values, expected " + std::to_string(widths_.size()), Error::Kind::failure);
+  op_logits_ = arch.value(op_logits_slot).data();
+  d_op_logits_ = arch.grad(op_logits_slot).data();
+  width_logits_ = arch.value(width_logits_slot).data();
+  d_width_logits_ = arch.grad(width_logits_slot).data();
+}
+
+void SearchableBlock::check_bound() const {
+  if (!op_logits_)
+    throw Error("searchable block '" + spec_.name + "'", "architecture parameters not bound", Error::Kind::failure);
 }
 
 void SearchableBlock::select(size_t op) {
@@ -171,6 +196,14 @@ void SearchableBlock::select(size_t op) {
   selected_ = op;
 }
 
+void SearchableBlock::select_width(size_t width) {
+  if (width >= widths_.size())
+    throw Error("searchable block '" + spec_.name + "'", "width " + std::to_string(width) + " does not exist (" +
+                                                           std::to_string(widths_.size()) + " choices)",
+                Error::Kind::failure);
+  selected_width_ = width;
+}
+
 void SearchableBlock::set_tau(double tau) {
   if (!(tau > 0)) throw Error("searchable block '" + spec_.name + "'", "temperature must be positive (got " +
                                                                      std::to_string(tau) + ")");
@@ -178,49 +211,43 @@ void SearchableBlock::set_tau(double tau) {
 }
 
 std::vector<double> SearchableBlock::op_probabilities() const {
-  if (!logits_) throw Error("searchable block '" + spec_.name + "'", "architecture parameters not bound", Error::Kind::failure);
-  const size_t n = spec_.ops.size();
-  std::vector<double> p(n);
-  double top = -INFINITY;
-  for (size_t j = 0; j < n; ++j) top = std::max(top, double{logits_[j]} / tau_);
-  double sum = 0;
-  for (size_t j = 0; j < n; ++j) sum += p[j] = std::exp(double{logits_[j]} / tau_ - top);
-  for (double& v : p) v /= sum;
-  return p;
+  check_bound();
+  return softmax(op_logits_, spec_.ops.size(), tau_);
 }
 
-std::vector<float> SearchableBlock::channel_mask() const {
-  if (!gamma_) throw Error("searchable block '" + spec_.name + "'", "architecture parameters not bound", Error::Kind::failure);
-  const auto c_n = static_cast<size_t>(spec_.out_channels);
-  std::vector<float> mask(c_n);
-  size_t strongest = 0;
-  for (size_t c = 0; c < c_n; ++c) {
-    mask[c] = std::abs(gamma_[c]) > kKeepThreshold ? 1.0f : 0.0f;
-    if (std::abs(gamma_[c]) > std::abs(gamma_[strongest])) strongest = c;
+std::vector<double> SearchableBlock::width_probabilities() const {
+  check_bound();
+  return softmax(width_logits_, widths_.size(), tau_);
+}
+
+size_t SearchableBlock::argmax_width() const {
+  check_bound();
+  return static_cast<size_t>(std::max_element(width_logits_, width_logits_ + widths_.size()) - width_logits_);
+}
+
+std::vector<double> SearchableBlock::channel_keep_probabilities() const {
+  const std::vector<double> q = width_probabilities();
+  std::vector<double> keep(static_cast<size_t>(spec_.out_channels), 0.0);
+  // M_c = Σ_{k: w_k > c} q_k: walk the widths from the widest down, accumulating.
+  double tail = 0;
+  size_t k = widths_.size();
+  for (int32_t c = spec_.out_channels - 1; c >= 0; --c) {
+    while (k > 0 && widths_[k - 1] > c) tail += q[--k];
+    keep[static_cast<size_t>(c)] = tail;
   }
-  mask[strongest] = 1.0f;
-  return mask;
+  return keep;
 }
 
 std::vector<int32_t> SearchableBlock::kept_channel_indices() const {
-  const std::vector<float> mask = channel_mask();
-  std::vector<int32_t> kept;
-  for (size_t c = 0; c < mask.size(); ++c)
-    if (mask[c] != 0.0f) kept.push_back(static_cast<int32_t>(c));
-  return kept;
+  return strongest_channels(widths_[argmax_width()]);
 }
 
 std::vector<int32_t> SearchableBlock::strongest_channels(int32_t count) const {
-  std::vector<int32_t> kept(static_cast<size_t>(spec_.out_channels));
-  std::iota(kept.begin(), kept.end(), 0);
   if (count <= 0 || count > spec_.out_channels)
     throw Error("searchable block '" + spec_.name + "'", "cannot keep " + std::to_string(count) + " channels (it has " +
                                                            std::to_string(spec_.out_channels) + ")");
-  std::stable_sort(kept.begin(), kept.end(), [&](int32_t a, int32_t b) {
-    return std::abs(gamma_[static_cast<size_t>(a)]) > std::abs(gamma_[static_cast<size_t>(b)]);
-  });
-  kept.resize(static_cast<size_t>(count));
-  std::sort(kept.begin(), kept.end());
+  std::vector<int32_t> kept(static_cast<size_t>(count));
+  std::iota(kept.begin(), kept.end(), 0);
   return kept;
 }
 
@@ -237,31 +264,54 @@ const Tensor& SearchableBlock::op_output() const {
     if (!last_input_) throw Error("searchable block '" + spec_.name + "'", "no forward yet", Error::Kind::failure);
     return *last_input_;
   }
-  return stage_out_[candidate.stages.size() - 1];
+  return candidate.outs.back();
 }
 
-const Tensor& SearchableBlock::run_stages(const Tensor& input, bool training) {
-  const Candidate& candidate = ops_[forward_selected_];
+const Tensor& SearchableBlock::run_stages(size_t j, const Tensor& input, bool training) {
+  Candidate& candidate = ops_[j];
   const Tensor* in = &input;
   for (size_t s = 0; s < candidate.stages.size(); ++s) {
     const Tensor* ins[] = {in};
-    candidate.stages[s].layer->forward(ins, stage_out_[s], training);
-    in = &stage_out_[s];
+    candidate.stages[s].layer->forward(ins, candidate.outs[s], training);
+    in = &candidate.outs[s];
   }
   return *in;
 }
 
+void SearchableBlock::backprop_stages(size_t j, const Tensor& input, Tensor& grad, Tensor* grad_in) {
+  // `grad` is grad_a_ or grad_b_; the stages ping-pong between the two.
+  Candidate& candidate = ops_[j];
+  Tensor* current = &grad;
+  for (size_t s = candidate.stages.size(); s-- > 0;) {
+    const Tensor* ins[] = {s == 0 ? &input : &candidate.outs[s - 1]};
+    Tensor* target = s == 0 ? grad_in : (current == &grad_a_ ? &grad_b_ : &grad_a_);  // ping-pong
+    Tensor* targets[] = {target};
+    candidate.stages[s].layer->backward(ins, candidate.outs[s], *current, targets);
+    current = target;
+  }
+}
+
 void SearchableBlock::forward(std::span<const Tensor* const> inputs, Tensor& output, bool training) {
-  if (!logits_) throw Error("searchable block '" + spec_.name + "'", "architecture parameters not bound", Error::Kind::failure);
+  check_bound();
   const Tensor& input = *inputs[0];
   last_input_ = &input;
+  forward_mode_ = mode_;
   forward_selected_ = selected_;
+  forward_width_ = selected_width_;
+  if (mode_ == BlockMode::mixture)
+    forward_mixture(input, output, training);
+  else
+    forward_sampled(input, output, training);
+}
+
+void SearchableBlock::forward_sampled(const Tensor& input, Tensor& output, bool training) {
   if (ops_[forward_selected_].stages.empty()) {  // skip: the input unchanged, no mask
     copy_tensor(input, output);
     return;
   }
-  const Tensor& op_out = run_stages(input, training);
-  mask_ = channel_mask();
+  const Tensor& op_out = run_stages(forward_selected_, input, training);
+  mask_.assign(static_cast<size_t>(out_.c), 0.0f);
+  std::fill_n(mask_.begin(), widths_[forward_width_], 1.0f);
   output.resize(op_out.shape());
   // The mask goes straight from the op's buffer into the block output: one pass, no extra copy.
   const int32_t c_n = out_.c;
@@ -276,54 +326,125 @@ void SearchableBlock::forward(std::span<const Tensor* const> inputs, Tensor& out
   });
 }
 
+void SearchableBlock::forward_mixture(const Tensor& input, Tensor& output, bool training) {
+  forward_p_ = op_probabilities();
+  forward_q_ = width_probabilities();
+  const std::vector<double> keep = channel_keep_probabilities();
+  mask_.assign(keep.begin(), keep.end());
+  const int32_t c_n = out_.c;
+  output.resize(Shape{input.shape().n, out_.h, out_.w, c_n});
+  output.zero();
+  std::vector<float> scale(static_cast<size_t>(c_n));
+  for (size_t j = 0; j < ops_.size(); ++j) {
+    const Tensor& a = ops_[j].stages.empty() ? input : run_stages(j, input, training);
+    // Skip is not masked: its output is its input, whatever width the block would choose.
+    for (int32_t c = 0; c < c_n; ++c)
+      scale[static_cast<size_t>(c)] =
+          static_cast<float>(forward_p_[j] * (ops_[j].stages.empty() ? 1.0 : mask_[static_cast<size_t>(c)]));
+    const float* w = scale.data();
+    parallel_chunks(a.size() / c_n, kRowsPerChunk, [&](int64_t, int64_t r0, int64_t r1) {
+      for (int64_t r = r0; r < r1; ++r) {
+        const float* x = a.data() + r * c_n;
+        float* y = output.data() + r * c_n;
+#pragma omp simd
+        for (int32_t c = 0; c < c_n; ++c) y[c] += x[c] * w[c];
+      }
+    });
+  }
+}
+
 // The network writes (not accumulates) gradients, so candidates that did not run must write zeros; otherwise the
 // optimizer would see the gradient of the last step they ran in.
-void SearchableBlock::zero_unselected_weight_grads() const {
-  for (size_t j = 0; j < ops_.size(); ++j) {
-    if (j == forward_selected_) continue;
-    for (const Stage& stage : ops_[j].stages)
-      for (std::span<float> g : stage.grads) std::fill(g.begin(), g.end(), 0.0f);
-  }
+void SearchableBlock::zero_weight_grads(size_t j) const {
+  for (const Stage& stage : ops_[j].stages)
+    for (std::span<float> g : stage.grads) std::fill(g.begin(), g.end(), 0.0f);
+}
+
+void SearchableBlock::write_softmax_gradient(const std::vector<double>& p, const std::vector<double>& d_p,
+                                             float* out) const {
+  double mean = 0;
+  for (size_t i = 0; i < p.size(); ++i) mean += p[i] * d_p[i];
+  for (size_t j = 0; j < p.size(); ++j) out[j] = static_cast<float>(p[j] * (d_p[j] - mean) / tau_);
 }
 
 void SearchableBlock::backward(std::span<const Tensor* const> inputs, const Tensor& /*output*/,
                                const Tensor& grad_output, std::span<Tensor* const> grad_inputs) {
-  const Tensor& input = *inputs[0];
-  Tensor* grad_in = grad_inputs[0];
-  zero_unselected_weight_grads();
+  if (forward_mode_ == BlockMode::mixture)
+    backward_mixture(*inputs[0], grad_output, grad_inputs[0]);
+  else
+    backward_sampled(*inputs[0], grad_output, grad_inputs[0]);
+}
+
+void SearchableBlock::backward_sampled(const Tensor& input, const Tensor& grad_output, Tensor* grad_in) {
+  for (size_t j = 0; j < ops_.size(); ++j)
+    if (j != forward_selected_) zero_weight_grads(j);
   const Candidate& candidate = ops_[forward_selected_];
   const auto c_n = static_cast<size_t>(out_.c);
 
-  // S = Σ grad_out ⊙ (masked op output), the straight-through factor of the logit gradient.
+  // S = Σ grad_out ⊙ (masked op output), the straight-through factor of both choices' logit gradients.
   double s_total = 0;
   if (candidate.stages.empty()) {
     const std::vector<double> sums = channel_products(grad_output, input, nullptr, nullptr, partials_);
     for (double v : sums) s_total += v;
-    std::fill_n(dgamma_, c_n, 0.0f);
     if (grad_in) copy_tensor(grad_output, *grad_in);
   } else {
-    const Tensor& op_out = stage_out_[candidate.stages.size() - 1];
-    // One pass: per-channel Σ grad_out·op_out (for γ and S) and the masked gradient that enters the op.
-    const std::vector<double> sums = channel_products(grad_output, op_out, mask_.data(), &grad_a_, partials_);
-    for (size_t c = 0; c < c_n; ++c) {
-      s_total += mask_[c] * sums[c];
-      dgamma_[c] = static_cast<float>(mask_ste(gamma_[c]) * sums[c]);
-    }
-    const Tensor* grad = &grad_a_;
-    for (size_t s = candidate.stages.size(); s-- > 0;) {
-      const Tensor* ins[] = {s == 0 ? &input : &stage_out_[s - 1]};
-      Tensor* target = s == 0 ? grad_in : (grad == &grad_a_ ? &grad_b_ : &grad_a_);
-      Tensor* targets[] = {target};
-      candidate.stages[s].layer->backward(ins, stage_out_[s], *grad, targets);
-      grad = target;
-    }
+    // One pass: per-channel Σ grad_out·op_out and the masked gradient that enters the op.
+    const std::vector<double> sums =
+        channel_products(grad_output, candidate.outs.back(), mask_.data(), &grad_a_, partials_);
+    for (size_t c = 0; c < c_n; ++c) s_total += mask_[c] * sums[c];
+    backprop_stages(forward_selected_, input, grad_a_, grad_in);
   }
 
-  // dL/dθ_j = S · p_i (δ_ij − p_j) / τ
-  const std::vector<double> p = op_probabilities();
-  const size_t i = forward_selected_;
-  for (size_t j = 0; j < p.size(); ++j)
-    dlogits_[j] = static_cast<float>(s_total * p[i] * ((i == j ? 1.0 : 0.0) - p[j]) / tau_);
+  // dL/dθ_j = S · p_i (δ_ij − p_j) / τ, and the same for the widths (zero for skip, which has no width).
+  auto straight_through = [&](const std::vector<double>& p, size_t i, double s, float* out) {
+    for (size_t j = 0; j < p.size(); ++j) out[j] = static_cast<float>(s * p[i] * ((i == j ? 1.0 : 0.0) - p[j]) / tau_);
+  };
+  straight_through(op_probabilities(), forward_selected_, s_total, d_op_logits_);
+  straight_through(width_probabilities(), forward_width_, candidate.stages.empty() ? 0.0 : s_total, d_width_logits_);
+}
+
+void SearchableBlock::backward_mixture(const Tensor& input, const Tensor& grad_output, Tensor* grad_in) {
+  const auto c_n = static_cast<size_t>(out_.c);
+  std::vector<double> d_p(ops_.size(), 0.0), d_mask(c_n, 0.0);
+  std::vector<float> scale(c_n);
+  if (grad_in) {
+    grad_in->resize(input.shape());
+    grad_in->zero();
+  }
+  for (size_t j = 0; j < ops_.size(); ++j) {
+    const Candidate& candidate = ops_[j];
+    if (candidate.stages.empty()) {  // skip: y += p·x
+      for (double v : channel_products(grad_output, input, nullptr, nullptr, partials_)) d_p[j] += v;
+      if (grad_in) {
+        Tensor& part = grad_in_part_;
+        part.resize(input.shape());
+        const auto pj = static_cast<float>(forward_p_[j]);
+        for (int64_t i = 0; i < part.size(); ++i) part[i] = grad_output[i] * pj;
+        add_tensor(part, *grad_in);
+      }
+      continue;
+    }
+    // y += p_j · a ⊙ M: per channel Σ g·a (for p_j and M) and the gradient p_j·M ⊙ g that enters the op.
+    for (size_t c = 0; c < c_n; ++c) scale[c] = static_cast<float>(forward_p_[j] * mask_[c]);
+    const std::vector<double> sums = channel_products(grad_output, candidate.outs.back(), scale.data(), &grad_a_,
+                                                      partials_);
+    for (size_t c = 0; c < c_n; ++c) {
+      d_p[j] += mask_[c] * sums[c];
+      d_mask[c] += forward_p_[j] * sums[c];
+    }
+    backprop_stages(j, input, grad_a_, grad_in ? &grad_in_part_ : nullptr);
+    if (grad_in) add_tensor(grad_in_part_, *grad_in);
+  }
+  write_softmax_gradient(forward_p_, d_p, d_op_logits_);
+  // dL/dq_k = Σ_{c < w_k} dL/dM_c
+  std::vector<double> d_q(widths_.size(), 0.0);
+  double prefix = 0;
+  int32_t c = 0;
+  for (size_t k = 0; k < widths_.size(); ++k) {
+    for (; c < widths_[k]; ++c) prefix += d_mask[static_cast<size_t>(c)];
+    d_q[k] = prefix;
+  }
+  write_softmax_gradient(forward_q_, d_q, d_width_logits_);
 }
 
 }  // namespace nas::supernet

@@ -1,27 +1,32 @@
 // One searchable block of the supernet as a Layer: a choice among candidate operators (each a small chain of
-// Conv2d and BatchNorm2d+ReLU, or the identity) and a mask over the output channels.
+// Conv2d and BatchNorm2d+ReLU, or the identity) and a choice among a few output widths (SearchBlock::widths).
+// Both choices are categorical, each with its own logits in θ_a: p = softmax(θ/τ) over the operators and
+// q = softmax(φ/τ) over the widths. A width w keeps channels 0..w−1 (channels are ordered, as in FBNetV2, OFA and
+// BigNAS: training with sampled widths teaches the low channels to carry the most).
 //
-// Operator choice, single path: forward runs only the selected candidate i, as GDAS does with its hard
-// Gumbel-softmax (Dong & Yang, "Searching for a Robust Neural Architecture in Four GPU Hours", CVPR 2019). The
-// output is scaled by a straight-through weight h_i whose forward value is 1 and whose gradient is that of
-// p_i = softmax(θ/τ)_i, so
-//     dL/dθ_j = S · p_i (δ_ij − p_j) / τ,   S = Σ grad_out ⊙ output   (the masked output of op i).
-// The Gumbel noise only picks i (SuperNet::sample); p carries no noise, so the gradient is that of the expected
-// quantities the cost models use.
+// Two modes (set_mode):
+//  - sampled (weight training; evaluation): forward runs only the selected operator i at the selected width k,
+//    y = op_i(x) ⊙ 1[c < w_k]. Its θ_a gradient is GDAS's straight-through estimator (Dong & Yang, CVPR 2019):
+//    the output scaled by h = 1 whose gradient is that of p_i (and of q_k), so dL/dθ_j = S·p_i(δ_ij − p_j)/τ with
+//    S = Σ grad_out ⊙ y. S is the derivative along a scale of the block's output, and the conv + training-mode
+//    BatchNorm that starts every next candidate makes the loss invariant to that scale: S ≈ 0, the accuracy
+//    signal vanishes (DESIGN.md, "Architecture gradients must compare candidates"). Kept as
+//    `estimator: straight_through` for comparison; the search's default does not use it.
+//  - mixture (architecture steps): every candidate runs and the block outputs the expectation over both choices,
+//    y = Σ_i p_i · op_i(x) ⊙ M + p_skip · x,  M_c = Σ_{k: w_k > c} q_k = P(width > c)
+//    (the DARTS / FBNet relaxation; FBNetV2's mask mixture for the widths). Then
+//      dL/dp_i = ⟨g, op_i(x) ⊙ M⟩ (⟨g, x⟩ for skip),  dL/dM_c = Σ_i p_i ⟨g_c, op_i(x)_c⟩,
+//      dL/dq_k = Σ_{c < w_k} dL/dM_c,
+//    and through the softmaxes dL/dθ_j = p_j (dL/dp_j − Σ_i p_i dL/dp_i)/τ (the same for φ with q). These compare
+//    candidates — the difference between two operators' outputs, or between two widths' masks, is not a scale of
+//    the output — so BatchNorm cannot cancel them (tests/supernet/arch_gradient_test.cpp).
 //
-// Channel mask (PIT: Risso et al., "Pruning In Time", DAC 2021): m_c = 1 if |γ_c| > 0.5, else 0, except that the
-// channel with the largest |γ| (the first on ties) is always kept, so a block never outputs nothing. The binarisation
-// has a straight-through gradient: m_c is treated as |γ_c| locally, so dm_c/dγ_c = sign(γ_c) (sign(0) = +1) and
-//     dL/dγ_c = sign(γ_c) · Σ_{n,h,w} grad_out[c] · op_i(x)[c].
-// PIT's identity STE is the same for γ > 0 (γ starts at 1); sign keeps the estimator consistent with |γ| when a
-// γ goes negative, where the identity would push the wrong way. Masked channels are zero in the output, but their
-// γ still receives a gradient, so a channel can come back.
+// Skip (the identity) ignores the width: its output is its input, and a fixed net with skip has its input's
+// channels.
 //
-// Skip (the identity) ignores the mask: its output is its input unchanged, and its γ gradients are zero.
-//
-// Gradients: backward WRITES the θ_a gradients of this block (every candidate's logit, every γ) into the arch
-// store bound by bind_arch(), and writes zero into the weight gradients of the candidates not selected, so the
-// flat weight-gradient span never holds stale values. The selection must not change between forward and backward.
+// Gradients: backward WRITES the θ_a gradients of this block (every operator and width logit) into the arch store
+// bound by bind_arch(), and writes the weight gradients of every candidate (zero for those that did not run, so the
+// flat weight-gradient span never holds stale values). The selection must not change between forward and backward.
 #pragma once
 
 #include <memory>
@@ -32,6 +37,8 @@
 #include "supernet/search_space.h"
 
 namespace nas::supernet {
+
+enum class BlockMode { sampled, mixture };
 
 class SearchableBlock final : public Layer {
  public:
@@ -47,24 +54,30 @@ class SearchableBlock final : public Layer {
                 std::span<Tensor* const> grad_inputs) override;
 
   // θ_a of this block in a separate store (SuperNet::arch()): slots `<block>.op_logits` (one per candidate) and
-  // `<block>.gamma` (one per output channel). Must be called before the first forward.
-  void bind_arch(ParamStore& arch, int32_t logits_slot, int32_t gamma_slot);
+  // `<block>.width_logits` (one per width choice). Must be called before the first forward.
+  void bind_arch(ParamStore& arch, int32_t op_logits_slot, int32_t width_logits_slot);
 
   const SearchBlock& spec() const { return spec_; }
   size_t op_count() const { return spec_.ops.size(); }
+  const std::vector<int32_t>& widths() const { return widths_; }
   void select(size_t op);  // throws nas::Error when out of range
   size_t selected() const { return selected_; }
-  void set_tau(double tau);  // the softmax temperature of the straight-through gradient; > 0
+  void select_width(size_t width);  // an index into widths(); throws nas::Error when out of range
+  size_t selected_width() const { return selected_width_; }
+  void set_mode(BlockMode mode) { mode_ = mode; }
+  BlockMode mode() const { return mode_; }
+  void set_tau(double tau);  // the softmax temperature of both choices; > 0
   double tau() const { return tau_; }
 
-  // softmax(θ/τ) over the candidates.
+  // softmax(θ/τ) over the candidates; softmax(φ/τ) over the widths.
   std::vector<double> op_probabilities() const;
-  // The binarised mask (0/1 per output channel), the always-kept channel included.
-  std::vector<float> channel_mask() const;
+  std::vector<double> width_probabilities() const;
+  size_t argmax_width() const;  // the most likely width (the first on ties)
+  // P(width > c) per output channel: the mixture's soft mask, non-increasing in c, 1 for channel 0.
+  std::vector<double> channel_keep_probabilities() const;
+  // The channels of the most likely width: 0..widths()[argmax_width()]−1.
   std::vector<int32_t> kept_channel_indices() const;
-  // The `count` channels with the largest |γ| (ties: the lower index), in ascending index order: the channels of a
-  // fixed architecture whose count differs from what the mask keeps (a budget repair removed some, or the fit step
-  // added back the strongest masked ones). The always-kept channel has the largest |γ|, so it comes first.
+  // The channels a fixed architecture with `count` channels keeps: 0..count−1 (the ordered channels).
   // 1 ≤ count ≤ out_channels.
   std::vector<int32_t> strongest_channels(int32_t count) const;
 
@@ -74,7 +87,7 @@ class SearchableBlock final : public Layer {
   std::vector<int32_t> stage_slots(size_t op, size_t stage) const;
   size_t stage_count(size_t op) const { return ops_.at(op).stages.size(); }
 
-  // The selected candidate's output before the mask, as of the last forward (the input itself for skip).
+  // The selected candidate's output before the width mask, as of the last sampled forward (the input for skip).
   const Tensor& op_output() const;
 
  private:
@@ -86,23 +99,36 @@ class SearchableBlock final : public Layer {
   struct Candidate {
     OpCandidate op;
     std::vector<Stage> stages;  // empty for skip
+    std::vector<Tensor> outs;   // each stage's output as of the last forward that ran this candidate
   };
 
-  // Runs the selected candidate's stages; the last writes into stage_out_.back() of that candidate's length.
-  const Tensor& run_stages(const Tensor& input, bool training);
-  void zero_unselected_weight_grads() const;
+  // Runs candidate j's stages; returns the last stage's output.
+  const Tensor& run_stages(size_t j, const Tensor& input, bool training);
+  // Backpropagates `grad` (grad_a_ or grad_b_: the gradient at candidate j's output, overwritten) to `grad_in`
+  // (may be null).
+  void backprop_stages(size_t j, const Tensor& input, Tensor& grad, Tensor* grad_in);
+  void zero_weight_grads(size_t j) const;
+  void forward_sampled(const Tensor& input, Tensor& output, bool training);
+  void forward_mixture(const Tensor& input, Tensor& output, bool training);
+  void backward_sampled(const Tensor& input, const Tensor& grad_output, Tensor* grad_in);
+  void backward_mixture(const Tensor& input, const Tensor& grad_output, Tensor* grad_in);
+  // dL/dlogits_j = p_j (dL/dp_j − Σ_i p_i dL/dp_i)/τ, written into `out`.
+  void write_softmax_gradient(const std::vector<double>& p, const std::vector<double>& d_p, float* out) const;
+  void check_bound() const;
 
   SearchBlock spec_;
+  std::vector<int32_t> widths_;
   std::vector<Candidate> ops_;
   Shape in_, out_;
-  size_t selected_ = 0;
-  size_t forward_selected_ = 0;  // the candidate the last forward ran
+  size_t selected_ = 0, selected_width_ = 0;
+  size_t forward_selected_ = 0, forward_width_ = 0;  // what the last forward ran
+  BlockMode mode_ = BlockMode::sampled, forward_mode_ = BlockMode::sampled;
   double tau_ = 1.0;
-  std::vector<Tensor> stage_out_;  // shared by the candidates (one runs at a time)
-  Tensor grad_a_, grad_b_;         // ping-pong gradients between stages
-  std::vector<float> mask_;        // the mask the last forward applied
-  std::vector<float> partials_;    // per-chunk channel sums of grad_out ⊙ op output
-  float *logits_ = nullptr, *dlogits_ = nullptr, *gamma_ = nullptr, *dgamma_ = nullptr;
+  Tensor grad_a_, grad_b_, grad_in_part_;  // scratch gradients
+  std::vector<float> mask_;                 // the mask the last forward applied (soft in mixture mode)
+  std::vector<double> forward_p_, forward_q_;  // the probabilities the last mixture forward used
+  std::vector<float> partials_;             // per-chunk channel sums of grad_out ⊙ op output
+  float *op_logits_ = nullptr, *d_op_logits_ = nullptr, *width_logits_ = nullptr, *d_width_logits_ = nullptr;
   const Tensor* last_input_ = nullptr;
 };
 

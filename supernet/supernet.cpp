@@ -25,14 +25,15 @@ SuperNet::SuperNet(SearchSpace space, Shape input, int32_t num_classes, uint64_t
   for (const SearchBlock& spec : space_.blocks) {
     logits_slots_.push_back(
         arch_.declare(spec.name + ".op_logits", static_cast<int64_t>(spec.ops.size()), ParamRole::no_decay));
-    gamma_slots_.push_back(arch_.declare(spec.name + ".gamma", spec.out_channels, ParamRole::no_decay));
+    width_slots_.push_back(arch_.declare(spec.name + ".width_logits", static_cast<int64_t>(width_choices(spec).size()),
+                                         ParamRole::no_decay));
   }
-  arch_.allocate();  // zero logits: every op equally likely
-  for (size_t b = 0; b < blocks_.size(); ++b) {
-    auto gamma = arch_.value(gamma_slots_[b]);
-    std::fill(gamma.begin(), gamma.end(), 1.0f);  // every channel kept at the start
-    blocks_[b]->bind_arch(arch_, logits_slots_[b], gamma_slots_[b]);
-  }
+  arch_.allocate();  // zero logits: every op and every width equally likely
+  for (size_t b = 0; b < blocks_.size(); ++b) blocks_[b]->bind_arch(arch_, logits_slots_[b], width_slots_[b]);
+}
+
+void SuperNet::set_mode(BlockMode mode) {
+  for (SearchableBlock* block : blocks_) block->set_mode(mode);
 }
 
 void SuperNet::set_tau(double tau) {
@@ -41,37 +42,58 @@ void SuperNet::set_tau(double tau) {
   for (SearchableBlock* block : blocks_) block->set_tau(tau);
 }
 
+namespace {
+
+// Gumbel-max: argmax_j (θ_j/τ + g_j) with g_j = −log(−log u_j) is distributed as softmax(θ/τ).
+size_t gumbel_max(std::span<const float> logits, double tau, Rng& rng) {
+  size_t best = 0;
+  double best_score = -INFINITY;
+  for (size_t j = 0; j < logits.size(); ++j) {
+    const double u = (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1.0p-53;  // in (0, 1): both logs finite
+    const double score = double{logits[j]} / tau - std::log(-std::log(u));
+    if (score > best_score) {
+      best_score = score;
+      best = j;
+    }
+  }
+  return best;
+}
+
+size_t argmax(std::span<const float> logits) {
+  return static_cast<size_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+}
+
+}  // namespace
+
 void SuperNet::sample(Rng& rng, double tau) {
   set_tau(tau);
   for (size_t b = 0; b < blocks_.size(); ++b) {
-    // Gumbel-max: argmax_j (θ_j/τ + g_j) with g_j = −log(−log u_j) is distributed as softmax(θ/τ).
-    const auto logits = arch_.value(logits_slots_[b]);
-    size_t best = 0;
-    double best_score = -INFINITY;
-    for (size_t j = 0; j < logits.size(); ++j) {
-      const double u = (static_cast<double>(rng.next() >> 11) + 0.5) * 0x1.0p-53;  // in (0, 1): both logs finite
-      const double gumbel = -std::log(-std::log(u));
-      const double score = double{logits[j]} / tau + gumbel;
-      if (score > best_score) {
-        best_score = score;
-        best = j;
-      }
-    }
-    blocks_[b]->select(best);
+    blocks_[b]->select(gumbel_max(arch_.value(logits_slots_[b]), tau, rng));
+    blocks_[b]->select_width(gumbel_max(arch_.value(width_slots_[b]), tau, rng));
   }
 }
 
 void SuperNet::select_argmax() {
   for (size_t b = 0; b < blocks_.size(); ++b) {
-    const auto logits = arch_.value(logits_slots_[b]);
-    blocks_[b]->select(static_cast<size_t>(std::max_element(logits.begin(), logits.end()) - logits.begin()));
+    blocks_[b]->select(argmax(arch_.value(logits_slots_[b])));
+    blocks_[b]->select_width(argmax(arch_.value(width_slots_[b])));
   }
 }
 
 std::vector<double> SuperNet::op_probabilities(size_t b) const { return blocks_.at(b)->op_probabilities(); }
 
-double SuperNet::kept_channels(size_t b) const {
-  return static_cast<double>(blocks_.at(b)->kept_channel_indices().size());
+std::vector<double> SuperNet::width_probabilities(size_t b) const { return blocks_.at(b)->width_probabilities(); }
+
+double SuperNet::expected_channels(size_t b) const {
+  const std::vector<double> q = width_probabilities(b);
+  const std::vector<int32_t>& widths = blocks_.at(b)->widths();
+  double sum = 0;
+  for (size_t k = 0; k < q.size(); ++k) sum += q[k] * widths[k];
+  return sum;
+}
+
+double SuperNet::selected_channels(size_t b) const {
+  return blocks_.at(b)->widths()[blocks_.at(b)->selected_width()];
 }
 
 std::vector<int32_t> SuperNet::kept_channel_indices(size_t b) const { return blocks_.at(b)->kept_channel_indices(); }
@@ -87,10 +109,12 @@ void SuperNet::add_cost_gradient(size_t b, std::span<const double> d_prob, doubl
   for (size_t i = 0; i < p.size(); ++i) mean += p[i] * d_prob[i];
   auto dlogits = arch_.grad(logits_slots_[b]);
   for (size_t j = 0; j < p.size(); ++j) dlogits[j] += static_cast<float>(p[j] * (d_prob[j] - mean) / tau_);
-  const auto gamma = arch_.value(gamma_slots_[b]);
-  auto dgamma = arch_.grad(gamma_slots_[b]);
-  for (size_t c = 0; c < gamma.size(); ++c)
-    dgamma[c] += static_cast<float>(d_channels * (gamma[c] < 0.0f ? -1.0 : 1.0));
+  // dC/dφ_j = dC/dE · q_j (w_j − E) / τ
+  const std::vector<double> q = width_probabilities(b);
+  const std::vector<int32_t>& widths = blocks_.at(b)->widths();
+  const double expected = expected_channels(b);
+  auto dwidth = arch_.grad(width_slots_[b]);
+  for (size_t j = 0; j < q.size(); ++j) dwidth[j] += static_cast<float>(d_channels * q[j] * (widths[j] - expected) / tau_);
 }
 
 void SuperNet::zero_arch_grads() { std::fill(arch_.grads().begin(), arch_.grads().end(), 0.0f); }
@@ -100,9 +124,7 @@ FixedArch SuperNet::fix() const {
   int32_t channels = input_.c;  // what the next block reads
   for (size_t b = 0; b < blocks_.size(); ++b) {
     const SearchBlock& spec = space_.blocks[b];
-    const auto logits = arch_.value(logits_slots_[b]);
-    const auto best = static_cast<size_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
-    FixedBlock block{spec.name, spec.ops[best], 0, spec.stride};
+    FixedBlock block{spec.name, spec.ops[argmax(arch_.value(logits_slots_[b]))], 0, spec.stride};
     if (block.op.kind != OpKind::skip) channels = static_cast<int32_t>(kept_channel_indices(b).size());
     block.out_channels = channels;
     arch.blocks.push_back(std::move(block));

@@ -1,13 +1,15 @@
 // The supernet of a search: a chain of SearchableBlocks (supernet/searchable_block.h) followed by a fixed head
 // (global average pool, linear to the classes), with two flat parameter buffers:
 //  - θ_w, the weights of every candidate op and the head: network().params() (= weights());
-//  - θ_a, the architecture parameters: arch(), slots `<block>.op_logits` (one per candidate, initialised to 0, so
-//    all ops start equally likely) and `<block>.gamma` (one per output channel, initialised to 1.0, so every
-//    channel starts kept), all ParamRole::no_decay so an Adam from make_optimizer can train them.
+//  - θ_a, the architecture parameters: arch(), slots `<block>.op_logits` (one per candidate) and
+//    `<block>.width_logits` (one per width choice), initialised to 0 so every choice starts equally likely, all
+//    ParamRole::no_decay so an Adam from make_optimizer can train them.
 //
-// A search step: sample(rng, τ) picks one op per block (Gumbel-max), network().forward/backward trains θ_w and
-// WRITES the task loss's θ_a gradients into arch().grads(); add_cost_gradient() then ADDS the cost terms' θ_a
-// gradients; an optimizer steps arch(). Evaluation uses select_argmax().
+// A weight step: sample(rng, τ) picks one op and one width per block (Gumbel-max), network().forward/backward in
+// BlockMode::sampled trains θ_w. An architecture step: set_mode(BlockMode::mixture), forward/backward on held-out
+// data WRITES the task loss's θ_a gradients into arch().grads() (searchable_block.h explains why the mixture and not
+// the sampled path); add_cost_gradient() then ADDS the cost terms' θ_a gradients; an optimizer steps arch().
+// Evaluation uses select_argmax() in sampled mode.
 #pragma once
 
 #include <cstdint>
@@ -44,28 +46,33 @@ class SuperNet {
   int32_t block_node(size_t b) const { return static_cast<int32_t>(b); }
   int32_t head_fc_node() const { return static_cast<int32_t>(blocks_.size()) + 1; }
 
-  // Draws each block's op by Gumbel-max over θ/τ (a sample of softmax(θ/τ)) and sets τ for the gradients.
+  // Draws each block's op and width by Gumbel-max over θ/τ and φ/τ (samples of the two softmaxes) and sets τ.
   void sample(Rng& rng, double tau);
-  // Selects each block's most likely op (argmax θ, the first on ties), for evaluation; τ is kept.
+  // Selects each block's most likely op and width (argmax, the first on ties), for evaluation; τ is kept.
   void select_argmax();
   void set_tau(double tau);
   double tau() const { return tau_; }
+  void set_mode(BlockMode mode);
 
-  // Per block: softmax(θ/τ), the binarised channel count (the always-kept channel included) and its indices.
+  // Per block: softmax(θ/τ) over the ops, softmax(φ/τ) over the widths, the expected width Σ q_k w_k, the
+  // selected width, and the channels of the most likely width.
   std::vector<double> op_probabilities(size_t b) const;
-  double kept_channels(size_t b) const;
+  std::vector<double> width_probabilities(size_t b) const;
+  double expected_channels(size_t b) const;
+  double selected_channels(size_t b) const;
   std::vector<int32_t> kept_channel_indices(size_t b) const;
-  // Block b's channel gates γ (one per output channel of the block).
-  std::span<const float> channel_gates(size_t b) const { return arch_.value(gamma_slots_.at(b)); }
+  // P(width > c) per output channel of block b: how strongly the search wants channel c (non-increasing in c).
+  std::vector<double> channel_keep_probabilities(size_t b) const { return blocks_.at(b)->channel_keep_probabilities(); }
 
-  // ADDS dCost/dθ_a of block b to arch().grads(), given dCost/dp (one per candidate) and dCost/d(kept channels):
-  // through the softmax Jacobian for the logits, dp_i/dθ_j = p_i (δ_ij − p_j) / τ, and through the mask's
-  // straight-through estimator for every channel's γ, d(Σm)/dγ_c = sign(γ_c) (see searchable_block.h).
+  // ADDS dCost/dθ_a of block b to arch().grads(), given dCost/dp (one per candidate) and dCost/d(channels):
+  // through the softmax Jacobian for the op logits, dp_i/dθ_j = p_i (δ_ij − p_j) / τ, and through the expected
+  // width's for the width logits, dE/dφ_j = q_j (w_j − E) / τ. With sampled pricing (a one-hot op and width and
+  // their straight-through gradients) the gradient is the same, since the costs are priced per block choice.
   void add_cost_gradient(size_t b, std::span<const double> d_prob, double d_channels);
   void zero_arch_grads();
 
-  // Argmax op per block and its kept channel count; a skip keeps its input's channels (the previous block's, or
-  // the image's for the first block).
+  // Argmax op and width per block; a skip keeps its input's channels (the previous block's, or the image's for the
+  // first block).
   FixedArch fix() const;
 
  private:
@@ -75,7 +82,7 @@ class SuperNet {
   Network net_;
   ParamStore arch_;
   std::vector<SearchableBlock*> blocks_;  // owned by net_
-  std::vector<int32_t> logits_slots_, gamma_slots_;
+  std::vector<int32_t> logits_slots_, width_slots_;
   double tau_ = 1.0;
 };
 

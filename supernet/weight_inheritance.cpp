@@ -152,7 +152,7 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
     if (fb.out_channels > sb.out_channels || fb.out_channels <= 0)
       throw Error(kWhere, where + " has " + std::to_string(sb.out_channels) + " channels in the supernet, the "
                               "architecture keeps " + std::to_string(fb.out_channels));
-    // A count other than the mask's (repaired down, or fitted up to the budget): the strongest by |γ|.
+    // A count other than the mask's (repaired down, or fitted up to the budget): the first channels.
     const Indices out = block.strongest_channels(fb.out_channels);
     const std::string& n = sb.name;
     auto fixed_slots = [&](const std::string& layer) { return node_slots(fixed, find_node(fixed, layer)); };

@@ -16,7 +16,7 @@ namespace nas::supernet {
 
 // `fixed` was built by build_network(fixed_model_yaml(arch), supernet.input_shape(), supernet.num_classes(), …).
 // `arch` is supernet.fix(), or that with some blocks' channel counts changed (a budget repair removes channels, the
-// fit step adds back masked ones) or other candidate ops: a block keeps its `out` strongest channels by |γ|
+// fit step adds back masked ones) or other candidate ops: a block keeps its first `out` channels
 // (SearchableBlock::strongest_channels), and only for arch == fix() is the function preserved exactly. Throws
 // nas::Error naming the block when an op is not a candidate or a block asks for more channels than it has.
 void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& fixed);

@@ -67,7 +67,7 @@ int main(int argc, char** argv) {
     overrides.threads = threads;
     const search::SearchConfig config = search::load_search_config(config_path, overrides);
     supernet::ThreadBudget budget(config.threads);
-    supernet::DataSplits data = supernet::load_data(config.data, config.seed);
+    supernet::DataSplits data = search::load_search_data(config);
     if (images > 0 && images < data.train.count) {
       data.train.count = images;
       data.train.images.resize(static_cast<size_t>(int64_t{images} * data.train.item_size()));
@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
     supernet::SuperNet net(space, input, classes, config.seed);
     const search::ArchCost cost(space, input, classes, target);
     constraints::Penalty penalty(budgets, config.penalty);
-    search::SupernetTrainer trainer(net, config, cost, penalty, loader.batches_per_epoch());
+    search::SupernetTrainer trainer(net, config, cost, penalty, loader.batches_per_epoch(), data.validation);
     trainer.epoch(loader, 0, /*search=*/false, {});
     const auto search_epoch = trainer.epoch(loader, 1, /*search=*/true, {});
 
@@ -101,8 +101,10 @@ int main(int argc, char** argv) {
                                                    {1, loader.batches_per_epoch(), 0.0});
 
     std::printf("images per epoch        %lld\n", static_cast<long long>(search_epoch.images));
-    std::printf("search epoch (mcunas)   %.2f s  (single sampled path, masks + operator choice + cost model)\n",
-                search_epoch.seconds);
+    std::printf("search epoch (mcunas)   %.2f s  (sampled weight steps; %s architecture steps of %d held-out images "
+                "every %d steps; cost model)\n",
+                search_epoch.seconds, config.arch.mixture ? "mixture" : "straight-through", config.arch.batch_size,
+                config.arch.every);
     std::printf("plain epoch (largest)   %.2f s  (%s)\n", plain_epoch.seconds,
                 [&] {
                   std::string ops;

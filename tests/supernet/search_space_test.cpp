@@ -39,6 +39,17 @@ TEST(SearchSpace, ParsesBlocksAndOps) {
   EXPECT_EQ(space.blocks[0].ops[1], (OpCandidate{OpKind::conv, 5}));
   EXPECT_EQ(space.blocks[0].ops[3], (OpCandidate{OpKind::dwsep, 5}));
   EXPECT_EQ(space.blocks[2].ops[2], (OpCandidate{OpKind::skip, 0}));
+  EXPECT_TRUE(space.blocks[0].widths.empty());
+  EXPECT_EQ(width_choices(space.blocks[0]), (std::vector<int32_t>{1, 2, 3, 4, 5, 6, 7, 8}));
+}
+
+TEST(SearchSpace, WidthsDefaultToEighthsOrAreListed) {
+  EXPECT_EQ(default_widths(32), (std::vector<int32_t>{4, 8, 12, 16, 20, 24, 28, 32}));
+  EXPECT_EQ(default_widths(20), (std::vector<int32_t>{3, 5, 8, 10, 13, 15, 18, 20}));
+  EXPECT_EQ(default_widths(3), (std::vector<int32_t>{1, 2, 3}));
+  const SearchSpace space =
+      parse_search_space(YAML::Load("{blocks: [{name: a, out: 8, ops: [conv3x3], widths: [2, 8]}]}"), kImage);
+  EXPECT_EQ(width_choices(space.blocks[0]), (std::vector<int32_t>{2, 8}));
 }
 
 TEST(SearchSpace, OpNamesRoundTrip) {
@@ -66,7 +77,13 @@ TEST(SearchSpace, RejectsMalformedSpacesWithOneClearError) {
       {"{layers: []}", "search_space: unknown key 'layers' (known: blocks)"},
       {"{}", "search_space: missing key 'blocks'"},
       {"{blocks: [{name: a, out: 8, ops: [conv3x3], kernel: 3}]}",
-       "search_space.blocks[0]: unknown key 'kernel' (known: name, out, stride, ops)"},
+       "search_space.blocks[0]: unknown key 'kernel' (known: name, out, stride, ops, widths)"},
+      {"{blocks: [{name: a, out: 8, ops: [conv3x3], widths: [4, 6]}]}",
+       "search_space.blocks[0].widths: expected a strictly ascending list of channel counts ending with out (8)"},
+      {"{blocks: [{name: a, out: 8, ops: [conv3x3], widths: [4, 4, 8]}]}",
+       "search_space.blocks[0].widths: expected a strictly ascending list of channel counts ending with out (8)"},
+      {"{blocks: [{name: a, out: 8, ops: [conv3x3], widths: [0, 8]}]}",
+       "search_space.blocks[0].widths[0]: channels must be positive (got 0)"},
       {"{blocks: [{out: 8, ops: [conv3x3]}]}", "search_space.blocks[0]: missing key 'name'"},
       {"{blocks: [{name: a, ops: [conv3x3]}]}", "search_space.blocks[0]: missing key 'out'"},
       {"{blocks: [{name: a, out: 8}]}", "search_space.blocks[0]: missing key 'ops'"},

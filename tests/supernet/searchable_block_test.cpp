@@ -24,18 +24,18 @@ const Shape kInput{3, 5, 5, 4};
 // The architecture parameters of one block in their own store, as SuperNet lays them out.
 struct Arch {
   ParamStore store;
-  int32_t logits = -1, gamma = -1;
+  int32_t logits = -1, widths = -1;
 
   explicit Arch(SearchableBlock& block) {
     logits = store.declare("b.op_logits", static_cast<int64_t>(block.op_count()), ParamRole::no_decay);
-    gamma = store.declare("b.gamma", block.spec().out_channels, ParamRole::no_decay);
+    widths = store.declare("b.width_logits", static_cast<int64_t>(block.widths().size()), ParamRole::no_decay);
     store.allocate();
-    // Unequal logits; γ with a kept channel, a masked one, a negative kept one and a negative masked one.
+    // Unequal logits over the ops and over the widths 1, 2, 3, 4.
     const float logits_init[] = {0.3f, -0.2f, 0.5f};
     for (size_t j = 0; j < block.op_count(); ++j) store.value(logits)[j] = logits_init[j];
-    const float gamma_init[] = {1.2f, 0.3f, -0.9f, -0.1f};
-    for (size_t c = 0; c < 4; ++c) store.value(gamma)[c] = gamma_init[c];
-    block.bind_arch(store, logits, gamma);
+    const float width_init[] = {-0.4f, 0.6f, 0.1f, 0.2f};
+    for (size_t k = 0; k < 4; ++k) store.value(widths)[k] = width_init[k];
+    block.bind_arch(store, logits, widths);
   }
 };
 
@@ -46,11 +46,19 @@ Tensor random_tensor(Shape shape, uint64_t seed) {
   return t;
 }
 
-// Weight and input gradients of the selected op, through the mask, against central differences.
+// Weight and input gradients of the selected op, through the mask, against central differences; or, with
+// `op` = kMixture, of the mixture of every op and width.
+constexpr size_t kMixture = 99;
+
 void expect_gradients_match(size_t op, int32_t stride) {
   SearchableBlock block(spec(stride));
   Arch arch(block);
-  block.select(op);
+  if (op == kMixture) {
+    block.set_mode(BlockMode::mixture);
+  } else {
+    block.select(op);
+    block.select_width(2);  // 3 of 4 channels
+  }
   block.set_tau(0.7);
   // A small step: two BatchNorm+ReLU stages in a row put some outputs near a kink, where a larger step would
   // straddle it (as the BatchNorm tests explain).
@@ -66,6 +74,8 @@ TEST(SearchableBlock, DwsepGradientsMatchCentralDifferences) { expect_gradients_
 TEST(SearchableBlock, SkipGradientsMatchCentralDifferences) { expect_gradients_match(2, 1); }
 TEST(SearchableBlock, StridedConvGradientsMatchCentralDifferences) { expect_gradients_match(0, 2); }
 TEST(SearchableBlock, StridedDwsepGradientsMatchCentralDifferences) { expect_gradients_match(1, 2); }
+TEST(SearchableBlock, MixtureGradientsMatchCentralDifferences) { expect_gradients_match(kMixture, 1); }
+TEST(SearchableBlock, StridedMixtureGradientsMatchCentralDifferences) { expect_gradients_match(kMixture, 2); }
 
 // A block ready to run: weights in their own store, θ_a in Arch, a forward and backward with a random projection.
 struct BlockRun {
@@ -74,8 +84,9 @@ struct BlockRun {
   Arch arch{*block};
   Tensor input = random_tensor(kInput, 5), projection = random_tensor(kInput, 6), output, grad_input;
 
-  void forward_backward(size_t op) {
+  void forward_backward(size_t op, size_t width = 2) {
     block->select(op);
+    block->select_width(width);
     const Tensor* ins[] = {&input};
     block->forward(ins, output, true);
     Tensor* grads[] = {&grad_input};
@@ -113,51 +124,76 @@ TEST(SearchableBlock, LogitGradientIsTheStraightThroughSoftmaxGradient) {
   }
 }
 
-// γ's straight-through gradient is exactly the gradient at γ0 of the loss with each mask value m_c replaced by
-// m_c(γ0) + sign(γ0_c)·(γ_c − γ0_c).
-TEST(SearchableBlock, GammaGradientIsTheStraightThroughMaskGradient) {
-  for (size_t op = 0; op < 2; ++op) {
+// The width logits' straight-through gradient is the same construction over the width softmax.
+TEST(SearchableBlock, WidthLogitGradientIsTheStraightThroughSoftmaxGradient) {
+  for (size_t width = 0; width < 4; ++width) {
     BlockRun run;
-    run.forward_backward(op);
-    const Tensor op_out = run.block->op_output();
-    const std::vector<float> mask = run.block->channel_mask();
-    const std::vector<float> gamma0(run.arch.store.value(run.arch.gamma).begin(),
-                                    run.arch.store.value(run.arch.gamma).end());
-    EXPECT_EQ(mask, (std::vector<float>{1, 0, 1, 0}));
-    for (int64_t i = 0; i < op_out.size(); ++i) ASSERT_EQ(run.output[i], op_out[i] * mask[static_cast<size_t>(i % 4)]);
-
-    const auto gamma = run.arch.store.value(run.arch.gamma);
-    auto surrogate = [&] {
-      double sum = 0;
-      for (int64_t i = 0; i < op_out.size(); ++i) {
-        const auto c = static_cast<size_t>(i % 4);
-        const double sign = gamma0[c] < 0 ? -1.0 : 1.0;
-        sum += double{run.projection[i]} * op_out[i] * (mask[c] + sign * (double{gamma[c]} - gamma0[c]));
-      }
-      return sum;
-    };
-    const auto analytic = run.arch.store.grad(run.arch.gamma);
+    run.block->set_tau(0.7);
+    run.forward_backward(0, width);
+    const double base = run.projected(run.output);
+    const double q0 = run.block->width_probabilities()[width];
+    const auto analytic = run.arch.store.grad(run.arch.widths);
     const std::vector<float> expected(analytic.begin(), analytic.end());
-    testing::GradientComparison comparison(testing::GradCheckOptions{});
-    comparison.check(gamma, expected, surrogate, "gamma");
-    const auto report = comparison.finish();
-    EXPECT_LT(report.relative_error, 1e-4) << "op " << op << ": " << report.worst;
-    for (float g : expected) EXPECT_NE(g, 0.0f);  // masked channels still get a gradient, so they can return
+    testing::GradCheckOptions options;
+    options.h = 1e-3;
+    testing::GradientComparison comparison(options);
+    comparison.check(run.arch.store.value(run.arch.widths), expected,
+                     [&] { return base * (1.0 + run.block->width_probabilities()[width] - q0); }, "width logits");
+    EXPECT_LT(comparison.finish().relative_error, 1e-4) << "width " << width;
   }
 }
 
-TEST(SearchableBlock, TheStrongestChannelIsAlwaysKept) {
+TEST(SearchableBlock, AWidthKeepsTheFirstChannels) {
   BlockRun run;
-  auto gamma = run.arch.store.value(run.arch.gamma);
-  const float small[] = {0.1f, -0.4f, 0.3f, 0.2f};  // all below the threshold; |−0.4| is the largest
-  std::copy(std::begin(small), std::end(small), gamma.begin());
-  EXPECT_EQ(run.block->kept_channel_indices(), (std::vector<int32_t>{1}));
-  run.forward_backward(0);
+  run.forward_backward(0, 1);  // width 2 of 4
   const Tensor& op_out = run.block->op_output();
-  for (int64_t i = 0; i < run.output.size(); ++i) ASSERT_EQ(run.output[i], i % 4 == 1 ? op_out[i] : 0.0f);
-  // Ties go to the first channel.
-  std::fill(gamma.begin(), gamma.end(), 0.2f);
-  EXPECT_EQ(run.block->kept_channel_indices(), (std::vector<int32_t>{0}));
+  for (int64_t i = 0; i < run.output.size(); ++i) ASSERT_EQ(run.output[i], i % 4 < 2 ? op_out[i] : 0.0f);
+  EXPECT_EQ(run.block->strongest_channels(3), (std::vector<int32_t>{0, 1, 2}));
+  EXPECT_EQ(run.block->kept_channel_indices(), (std::vector<int32_t>{0, 1}));  // argmax width: the second
+}
+
+// In the mixture the output is Σ_i p_i op_i(x) ⊙ M + p_skip x with M_c = P(width > c), and the θ_a gradient is
+// exactly that function's gradient.
+TEST(SearchableBlock, MixtureIsTheExpectationAndItsLogitGradientsAreExact) {
+  BlockRun run;
+  run.block->set_tau(0.8);
+  const std::vector<double> keep = run.block->channel_keep_probabilities();
+  const std::vector<double> q = run.block->width_probabilities();
+  EXPECT_DOUBLE_EQ(keep[0], 1.0);
+  EXPECT_NEAR(keep[1], 1.0 - q[0], 1e-12);
+  EXPECT_NEAR(keep[3], q[3], 1e-12);
+  // Each op alone, then the mixture.
+  std::vector<Tensor> alone;
+  for (size_t op = 0; op < 3; ++op) {
+    run.forward_backward(op, 3);  // widest: unmasked
+    alone.push_back(run.output);
+  }
+  run.block->set_mode(BlockMode::mixture);
+  run.forward_backward(0);
+  const std::vector<double> p = run.block->op_probabilities();
+  for (int64_t i = 0; i < run.output.size(); ++i) {
+    const double m = keep[static_cast<size_t>(i % 4)];
+    ASSERT_NEAR(run.output[i], (p[0] * alone[0][i] + p[1] * alone[1][i]) * m + p[2] * alone[2][i], 1e-5);
+  }
+  const auto op_grad = run.arch.store.grad(run.arch.logits);
+  const auto width_grad = run.arch.store.grad(run.arch.widths);
+  std::vector<float> expected(op_grad.begin(), op_grad.end());
+  expected.insert(expected.end(), width_grad.begin(), width_grad.end());
+  auto projected_output = [&] {
+    const Tensor* ins[] = {&run.input};
+    run.block->forward(ins, run.output, true);
+    return run.projected(run.output);
+  };
+  testing::GradCheckOptions options;
+  options.h = 1e-3;
+  testing::GradientComparison comparison(options);
+  comparison.check(run.arch.store.value(run.arch.logits), std::span<const float>(expected).subspan(0, 3),
+                   projected_output, "op logits");
+  comparison.check(run.arch.store.value(run.arch.widths), std::span<const float>(expected).subspan(3),
+                   projected_output, "width logits");
+  const auto report = comparison.finish();
+  EXPECT_EQ(report.checked, 7);
+  EXPECT_LT(report.relative_error, 1e-3) << report.worst;
 }
 
 TEST(SearchableBlock, SkipPassesTheInputThroughAndIgnoresTheMask) {
@@ -167,7 +203,7 @@ TEST(SearchableBlock, SkipPassesTheInputThroughAndIgnoresTheMask) {
     ASSERT_EQ(run.output[i], run.input[i]);
     ASSERT_EQ(run.grad_input[i], run.projection[i]);
   }
-  for (float g : run.arch.store.grad(run.arch.gamma)) EXPECT_EQ(g, 0.0f);
+  for (float g : run.arch.store.grad(run.arch.widths)) EXPECT_EQ(g, 0.0f);
   for (float g : run.weights.grads()) EXPECT_EQ(g, 0.0f);  // no candidate with weights ran
 }
 

@@ -32,12 +32,14 @@ TEST(SuperNet, LaysOutWeightsAndArchitectureParametersSeparately) {
   EXPECT_EQ(net.network().name(net.head_fc_node()), "head.fc");
   ASSERT_EQ(net.arch().slots().size(), 6u);
   EXPECT_EQ(net.arch().slots()[0].name, "b1.op_logits");
-  EXPECT_EQ(net.arch().slots()[5].name, "b3.gamma");
-  EXPECT_EQ(net.arch().slots()[5].count, 16);
+  EXPECT_EQ(net.arch().slots()[5].name, "b3.width_logits");
+  EXPECT_EQ(net.arch().slots()[5].count, 8);  // ⌈k·16/8⌉ = 2, 4, …, 16
+  EXPECT_EQ(net.block(2).widths(), (std::vector<int32_t>{2, 4, 6, 8, 10, 12, 14, 16}));
   for (const auto& slot : net.arch().slots()) EXPECT_EQ(slot.role, ParamRole::no_decay);
-  EXPECT_EQ(net.arch().theta().size(), 2u + 8 + 2 + 8 + 3 + 16);
+  EXPECT_EQ(net.arch().theta().size(), 2u + 8 + 2 + 8 + 3 + 8);
   EXPECT_EQ(net.op_probabilities(2), (std::vector<double>{1.0 / 3, 1.0 / 3, 1.0 / 3}));
-  EXPECT_EQ(net.kept_channels(2), 16.0);  // γ starts at 1: every channel kept
+  EXPECT_DOUBLE_EQ(net.expected_channels(2), 9.0);  // every width equally likely at the start
+  EXPECT_EQ(net.selected_channels(2), 16.0);         // the widest is selected until the first sample
   Tensor images({2, 12, 12, 1});
   images.zero();
   const Tensor& logits = net.network().forward(images, true);
@@ -62,25 +64,24 @@ struct Cost {
   double d_channels(double k) const { return 0.02 * k; }
 };
 
-TEST(SuperNet, CostGradientMatchesFiniteDifferencesThroughSoftmaxAndMask) {
+TEST(SuperNet, CostGradientMatchesFiniteDifferencesThroughBothSoftmaxes) {
   SuperNet net(small_space(), kImage, 4, 1);
   net.set_tau(0.6);
   const size_t b = 2;
   auto logits = net.arch().value(static_cast<int32_t>(2 * b));
-  auto gamma = net.arch().value(static_cast<int32_t>(2 * b + 1));
+  auto width_logits = net.arch().value(static_cast<int32_t>(2 * b + 1));
   const float logits0[] = {0.4f, -0.3f, 0.1f};
   std::copy(std::begin(logits0), std::end(logits0), logits.begin());
-  for (size_t c = 0; c < gamma.size(); ++c) gamma[c] = static_cast<float>(c % 3 == 0 ? -0.8 : 0.3 + 0.1 * c);
+  for (size_t k = 0; k < width_logits.size(); ++k) width_logits[k] = static_cast<float>(k % 3 == 0 ? -0.8 : 0.1 * k);
   const Cost cost{{1.0, -2.0, 0.5}};
   const std::vector<double> p0 = net.op_probabilities(b);
-  const double k0 = net.kept_channels(b);
-  const std::vector<float> gamma0(gamma.begin(), gamma.end());
+  const double k0 = net.expected_channels(b);
 
   net.zero_arch_grads();
   net.add_cost_gradient(b, cost.d_prob(p0), cost.d_channels(k0));
   const std::vector<float> d_logits(net.arch().grad(static_cast<int32_t>(2 * b)).begin(),
                                     net.arch().grad(static_cast<int32_t>(2 * b)).end());
-  const std::vector<float> d_gamma(net.arch().grad(static_cast<int32_t>(2 * b + 1)).begin(),
+  const std::vector<float> d_width(net.arch().grad(static_cast<int32_t>(2 * b + 1)).begin(),
                                    net.arch().grad(static_cast<int32_t>(2 * b + 1)).end());
 
   testing::GradCheckOptions options;
@@ -90,14 +91,10 @@ TEST(SuperNet, CostGradientMatchesFiniteDifferencesThroughSoftmaxAndMask) {
   auto report = logits_check.finish();
   EXPECT_LT(report.relative_error, 1e-3) << report.worst;
 
-  // Channels through the straight-through surrogate k(γ) = k(γ0) + Σ_c sign(γ0_c)(γ_c − γ0_c).
-  testing::GradientComparison gamma_check(options);
-  gamma_check.check(gamma, d_gamma, [&] {
-    double k = k0;
-    for (size_t c = 0; c < gamma.size(); ++c) k += (gamma0[c] < 0 ? -1.0 : 1.0) * (double{gamma[c]} - gamma0[c]);
-    return cost(p0, k);
-  }, "gamma");
-  report = gamma_check.finish();
+  // Channels through the expected width E = Σ q_k w_k.
+  testing::GradientComparison width_check(options);
+  width_check.check(width_logits, d_width, [&] { return cost(p0, net.expected_channels(b)); }, "width logits");
+  report = width_check.finish();
   EXPECT_LT(report.relative_error, 1e-3) << report.worst;
 
   // It adds: a second call doubles the gradient; other blocks are untouched.
@@ -108,21 +105,17 @@ TEST(SuperNet, CostGradientMatchesFiniteDifferencesThroughSoftmaxAndMask) {
   for (float g : net.arch().grads()) EXPECT_EQ(g, 0.0f);
 }
 
-TEST(SuperNet, FixTakesTheArgmaxOpAndTheKeptChannels) {
+TEST(SuperNet, FixTakesTheArgmaxOpAndTheArgmaxWidth) {
   SuperNet net(small_space(), kImage, 4, 1);
   auto set = [&](int32_t slot, std::vector<float> values) {
     std::copy(values.begin(), values.end(), net.arch().value(slot).begin());
   };
   set(0, {0.1f, 0.7f});                                      // b1: dwsep3x3
-  set(1, {1, 1, 0.2f, 1, 0.4f, 1, 0.1f, 1});                 // b1: 5 channels kept
+  set(1, {0, 0, 0, 0, 0.4f, 0, 0, 0.1f});                    // b1: widths 1..8, the fifth: 5 channels
   set(2, {0.0f, 0.5f});                                      // b2: skip
   set(3, {0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f, 0.1f});  // (ignored by skip)
   set(4, {0.9f, 0.2f, 0.3f});                                // b3: conv5x5
-  auto gamma3 = net.arch().value(5);
-  std::fill(gamma3.begin(), gamma3.end(), 0.0f);
-  gamma3[2] = 0.8f;
-  gamma3[7] = -0.6f;  // negative but |γ| > 0.5: kept
-  gamma3[11] = 0.51f;
+  set(5, {0, 0.3f, 0, 0, 0, 0, 0.3f, 0});                    // b3: widths 2..16; ties go to the first: 4
   const FixedArch arch = net.fix();
   ASSERT_EQ(arch.blocks.size(), 3u);
   EXPECT_EQ(arch.blocks[0].op.name(), "dwsep3x3");
@@ -130,15 +123,17 @@ TEST(SuperNet, FixTakesTheArgmaxOpAndTheKeptChannels) {
   EXPECT_EQ(arch.blocks[1].op.name(), "skip");
   EXPECT_EQ(arch.blocks[1].out_channels, 5);  // the previous block's kept channels pass through
   EXPECT_EQ(arch.blocks[2].op.name(), "conv5x5");
-  EXPECT_EQ(arch.blocks[2].out_channels, 3);
+  EXPECT_EQ(arch.blocks[2].out_channels, 4);
   EXPECT_EQ(arch.blocks[2].stride, 2);
-  EXPECT_EQ(net.kept_channel_indices(2), (std::vector<int32_t>{2, 7, 11}));
-  EXPECT_EQ(net.kept_channels(0), 5.0);
+  EXPECT_EQ(net.kept_channel_indices(2), (std::vector<int32_t>{0, 1, 2, 3}));
 
   net.select_argmax();
   EXPECT_EQ(net.block(0).selected(), 1u);
+  EXPECT_EQ(net.block(0).selected_width(), 4u);
+  EXPECT_EQ(net.selected_channels(0), 5.0);
   EXPECT_EQ(net.block(1).selected(), 1u);
   EXPECT_EQ(net.block(2).selected(), 0u);
+  EXPECT_EQ(net.block(2).selected_width(), 1u);
 }
 
 TEST(SuperNet, SamplingIsDeterministicAndFollowsTheSoftmax) {
@@ -152,7 +147,10 @@ TEST(SuperNet, SamplingIsDeterministicAndFollowsTheSoftmax) {
   for (int32_t i = 0; i < draws; ++i) {
     a.sample(ra, 2.0);
     b.sample(rb, 2.0);
-    for (size_t k = 0; k < 3; ++k) ASSERT_EQ(a.block(k).selected(), b.block(k).selected());
+    for (size_t k = 0; k < 3; ++k) {
+      ASSERT_EQ(a.block(k).selected(), b.block(k).selected());
+      ASSERT_EQ(a.block(k).selected_width(), b.block(k).selected_width());
+    }
     ++counts[a.block(2).selected()];
   }
   EXPECT_EQ(a.tau(), 2.0);
@@ -162,7 +160,8 @@ TEST(SuperNet, SamplingIsDeterministicAndFollowsTheSoftmax) {
   for (size_t k = 0; k < 3; ++k) EXPECT_NEAR(counts[k] / double{draws}, p[k], 0.03) << k;
 }
 
-// Weights by SGD, architecture parameters by Adam, ops sampled each step: the task loss goes down.
+// Weights by SGD, architecture parameters by Adam (straight-through gradients of the sampled path), ops and widths
+// sampled each step: the task loss goes down.
 TEST(SuperNet, TrainingStepsReduceTheLoss) {
   SyntheticSpec data_spec;
   data_spec.count = 256;
