@@ -19,6 +19,8 @@ std::string_view metric_name(Metric metric) {
     case Metric::flash: return "flash";
     case Metric::latency: return "latency";
     case Metric::energy: return "energy";
+    case Metric::macs: return "macs";
+    case Metric::params: return "params";
   }
   return "?";
 }
@@ -32,6 +34,8 @@ std::string format_metric(Metric metric, double value) {
       if (value >= 1.0) return fmt::format("{:.3g} J", value);
       if (value >= 1e-3) return fmt::format("{:.3g} mJ", value * 1e3);
       return fmt::format("{:.3g} uJ", value * 1e6);
+    case Metric::macs: return format_count(value) + " MACs";
+    case Metric::params: return format_count(value) + " params";
   }
   return "?";
 }
@@ -64,6 +68,14 @@ std::vector<Budget> make_budgets(const BudgetFlags& flags, const BoardLimits& bo
     if (limit <= 0) throw Error("--max-energy", "must be positive (got '" + flags.max_energy + "')");
     budgets.push_back({Metric::energy, limit, "--max-energy " + flags.max_energy});
   }
+  auto count_budget = [&](Metric metric, const std::string& text, const char* flag) {
+    if (text.empty()) return;
+    const double limit = parse_count(text, flag);
+    if (limit <= 0) throw Error(flag, "must be positive (got '" + text + "')");
+    budgets.push_back({metric, limit, std::string(flag) + " " + text});
+  };
+  count_budget(Metric::macs, flags.max_macs, "--max-macs");
+  count_budget(Metric::params, flags.max_params, "--max-params");
   return budgets;
 }
 

@@ -9,11 +9,14 @@
 
 namespace nas::constraints {
 
-enum class Metric { ram, flash, latency, energy };
+// macs and params are the network's multiply-accumulates per inference and its parameters (weights and biases
+// after BatchNorm folding): not what a board pays, but what papers and other tools budget, so fronts compare.
+enum class Metric { ram, flash, latency, energy, macs, params };
 
-inline constexpr Metric kMetrics[] = {Metric::ram, Metric::flash, Metric::latency, Metric::energy};
+inline constexpr Metric kMetrics[] = {Metric::ram,    Metric::flash, Metric::latency,
+                                      Metric::energy, Metric::macs,  Metric::params};
 
-std::string_view metric_name(Metric metric);  // "ram", "flash", "latency", "energy"
+std::string_view metric_name(Metric metric);  // "ram", "flash", "latency", "energy", "macs", "params"
 // The metric of that name (as stored in the results database), or nullopt.
 std::optional<Metric> metric_named(std::string_view name);
 // The value in the metric's unit (bytes, seconds, joules) for people: "212 KiB", "48.3 ms", "1.2 mJ".
@@ -29,7 +32,11 @@ struct Budget {
 // metric when it is tighter, and is refused when it exceeds what the board has (that budget could never bind).
 struct BudgetFlags {
   std::string max_ram, max_flash, max_latency, max_energy;  // as typed; "" when not given
-  bool any() const { return !(max_ram.empty() && max_flash.empty() && max_latency.empty() && max_energy.empty()); }
+  std::string max_macs = {}, max_params = {};
+  bool any() const {
+    return !(max_ram.empty() && max_flash.empty() && max_latency.empty() && max_energy.empty() && max_macs.empty() &&
+             max_params.empty());
+  }
 };
 struct BoardLimits {
   std::string board;

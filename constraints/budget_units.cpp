@@ -72,6 +72,11 @@ double parse_joules(std::string_view text, std::string_view what) {
   return scaled(text, what, units, "an energy such as 2mJ, 500uJ or 1J (uJ, mJ, J)", true);
 }
 
+double parse_count(std::string_view text, std::string_view what) {
+  static const std::vector<Unit> units = {{"K", 1e3}, {"M", 1e6}, {"G", 1e9}};
+  return scaled(text, what, units, "a count such as 500K, 2.5M or 120000 (K, M, G: powers of 1000)", false);
+}
+
 std::string format_bytes(int64_t bytes) {
   char text[32];
   if (bytes >= 1024 * 1024) {
@@ -92,6 +97,18 @@ std::string format_seconds(double seconds) {
     std::snprintf(text, sizeof text, "%.4g ms", seconds * 1e3);
   } else {
     std::snprintf(text, sizeof text, "%.4g us", seconds * 1e6);
+  }
+  return text;
+}
+
+std::string format_count(double count) {
+  char text[32];
+  if (count >= 1e6) {
+    std::snprintf(text, sizeof text, "%.4g M", count / 1e6);
+  } else if (count >= 1e3) {
+    std::snprintf(text, sizeof text, "%.4g K", count / 1e3);
+  } else {
+    std::snprintf(text, sizeof text, "%.0f", count);
   }
   return text;
 }

@@ -33,6 +33,8 @@ struct Costs {
   S energy_j{};           // one inference at active power
   S arena_bytes{};        // model's peak activation + scratch bytes
   S model_flash_bytes{};  // weights, biases, qparams and kernel code of the model
+  S macs{};               // multiply-accumulates per inference (OpInfo::macs: pooling counts the elements it reads)
+  S params{};             // int8 weights + int32 biases, counted as values
 };
 
 // Cycles of one call of `op` if it runs (presence not applied): the linear latency model of its kernel path over
@@ -56,11 +58,14 @@ template <class S>
 Costs<S> estimate(const OpGraph<S>& graph, const Target& target) {
   S cycles(0.0);
   S flash(0.0);
+  S macs(0.0), params(0.0);
   std::array<S, kKernelFamilyCount> family_unused;  // Π (1 − presence) over the ops of the family's paths
   family_unused.fill(S(1.0));
   for (const auto& op : graph.ops) {
     cycles += op.presence * op_cycles(op, target);
     flash += op.presence * op_flash_bytes(op, target);
+    macs += op.presence * op.macs;
+    params += op.presence * (op.weight_bytes + op.bias_bytes / 4.0);  // int8 weights, int32 biases
     family_unused[family_of(op.path)] *= 1.0 - op.presence;
   }
   std::array<double, kKernelFamilyCount> family_code{};  // the largest code_bytes among the family's paths
@@ -77,6 +82,8 @@ Costs<S> estimate(const OpGraph<S>& graph, const Target& target) {
   costs.flash_bytes = flash + static_cast<double>(target.flash_reserved_bytes);
   costs.latency_s = cycles / target.clock_hz;
   costs.energy_j = costs.latency_s * target.active_power_w;
+  costs.macs = macs;
+  costs.params = params;
   return costs;
 }
 

@@ -9,10 +9,10 @@ namespace nas::cost_models {
 namespace {
 
 using Choice = std::vector<size_t>;  // one candidate index per block
-constexpr size_t kMetrics = 6;
+constexpr size_t kMetrics = 8;
 
 std::array<double, kMetrics> metrics_of(const Costs<double>& c) {
-  return {c.flash_bytes, c.ram_bytes, c.latency_s, c.energy_j, c.arena_bytes, c.model_flash_bytes};
+  return {c.flash_bytes, c.ram_bytes, c.latency_s, c.energy_j, c.arena_bytes, c.model_flash_bytes, c.macs, c.params};
 }
 
 Costs<double> costs_of(const std::array<double, kMetrics>& m) {
@@ -23,6 +23,8 @@ Costs<double> costs_of(const std::array<double, kMetrics>& m) {
   c.energy_j = m[3];
   c.arena_bytes = m[4];
   c.model_flash_bytes = m[5];
+  c.macs = m[6];
+  c.params = m[7];
   return c;
 }
 

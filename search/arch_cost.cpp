@@ -19,6 +19,8 @@ Costs<double> values(const Costs<Dual>& c) {
   out.energy_j = c.energy_j.v;
   out.arena_bytes = c.arena_bytes.v;
   out.model_flash_bytes = c.model_flash_bytes.v;
+  out.macs = c.macs.v;
+  out.params = c.params.v;
   return out;
 }
 

@@ -22,6 +22,8 @@ const S& metric_cost(const cost_models::Costs<S>& costs, constraints::Metric met
     case constraints::Metric::flash: return costs.flash_bytes;
     case constraints::Metric::latency: return costs.latency_s;
     case constraints::Metric::energy: return costs.energy_j;
+    case constraints::Metric::macs: return costs.macs;
+    case constraints::Metric::params: return costs.params;
   }
   return costs.ram_bytes;
 }

@@ -26,12 +26,14 @@ constexpr Axis kAxes[] = {
     {"ram", "peak RAM incl. firmware reserve [KiB]", 1.0 / 1024},
     {"flash", "flash incl. firmware reserve [KiB]", 1.0 / 1024},
     {"energy", "energy per inference [mJ]", 1e3},
+    {"macs", "multiply-accumulates per inference [M]", 1e-6},
+    {"params", "parameters [K]", 1e-3},
 };
 
 const Axis& axis(const std::string& metric) {
   for (const auto& a : kAxes)
     if (metric == a.metric) return a;
-  throw Error("--x", "'" + metric + "' is not a cost (known: latency, ram, flash, energy)");
+  throw Error("--x", "'" + metric + "' is not a cost (known: latency, ram, flash, energy, macs, params)");
 }
 
 double cost(const Candidate& c, const std::string& metric) {
@@ -128,17 +130,21 @@ std::vector<Candidate> pareto_candidates(const ResultsDb& db, const ParetoQuery&
 
 std::string format_pareto(const std::vector<Candidate>& candidates, const ParetoQuery& query, bool all) {
   if (candidates.empty()) return "no finished searches match (nas runs lists the runs; nas sweep fills fronts)\n";
-  std::string out = fmt::format("{:<8} {:>5}  {:<6} {:<10} {:>8}  {:>10} {:>10} {:>10} {:>10}  {}\n", "target",
-                                "run", "kind", "sweep", "accuracy", "latency", "ram", "flash", "energy", "budgets");
+  std::string out = fmt::format("{:<8} {:>5}  {:<6} {:<10} {:>8}  {:>10} {:>10} {:>10} {:>10} {:>12}  {}\n",
+                                "target", "run", "kind", "sweep", "accuracy", "latency", "ram", "flash", "energy",
+                                "macs", "budgets");
   size_t shown = 0;
   for (const Candidate* c : ordered(candidates, query.x)) {
     if (c->dominated && !all) continue;
     ++shown;
     std::string row = fmt::format("{:<8} {:>5}  {:<6} {:<10} {:>7.2f}%", c->target, c->run_id, c->kind,
                                   c->sweep.empty() ? "-" : c->sweep, 100 * c->accuracy);
-    for (const char* m : {"latency", "ram", "flash", "energy"})
-      row += fmt::format(" {:>10}", std::isnan(cost(*c, m)) ? "-"
-                                                            : constraints::format_metric(*constraints::metric_named(m), cost(*c, m)));
+    for (const char* m : {"latency", "ram", "flash", "energy", "macs"}) {
+      const std::string value = std::isnan(cost(*c, m))
+                                    ? "-"
+                                    : constraints::format_metric(*constraints::metric_named(m), cost(*c, m));
+      row += fmt::format(" {:>{}}", value, std::string_view(m) == "macs" ? 12 : 10);
+    }
     row += "  " + (c->budgets.empty() ? std::string(c->kind == "seed" ? "(seed network)" : "-") : c->budgets);
     if (all && c->dominated) row += "  (dominated)";
     out += row + "\n";

@@ -26,8 +26,8 @@ using sql::Statement;
 using sql::Transaction;
 
 constexpr const char* kSchemaVersion = "6";
-// Older files are upgraded in place: versions 2, 4, 5 and 6 only added tables, version 3 added tables and three
-// columns of runs.
+// Older files are upgraded in place: versions 2, 4 and 5 only added tables, version 3 added tables and three
+// columns of runs, version 6 added tables and let the costs table hold macs and params (create_costs_table).
 bool upgradable(const std::string& version) {
   return version == "1" || version == "2" || version == "3" || version == "4" || version == "5";
 }
@@ -38,7 +38,7 @@ bool upgradable(const std::string& version) {
 // deployments and deployment_layers tables for `nas deploy` (search/deployment_records.h); version 5 the
 // distillations, finetune_starts and finetune_sources tables for knowledge distillation and `nas finetune`
 // (search/distillation_records.h); version 6 arch_gradient_trace (where each block's architecture gradient comes
-// from, per search epoch).
+// from, per search epoch) and candidate_accuracy (each operator's held-out accuracy in the supernet after warm-up).
 // docs/results-schema.md explains each column.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS mcunas_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -90,14 +90,6 @@ CREATE TABLE IF NOT EXISTS architectures (
   repaired_channels INTEGER NOT NULL,
   added_channels INTEGER NOT NULL
 );
-CREATE TABLE IF NOT EXISTS costs (
-  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
-  metric TEXT NOT NULL CHECK (metric IN ('ram', 'flash', 'latency', 'energy')),
-  value REAL NOT NULL,
-  budget REAL,
-  budget_source TEXT,
-  PRIMARY KEY (run_id, metric)
-);
 CREATE TABLE IF NOT EXISTS budget_trace (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   epoch INTEGER NOT NULL,
@@ -117,6 +109,13 @@ CREATE TABLE IF NOT EXISTS arch_gradient_trace (
   width_accuracy REAL NOT NULL,
   width_penalty REAL NOT NULL,
   PRIMARY KEY (run_id, epoch, block)
+);
+CREATE TABLE IF NOT EXISTS candidate_accuracy (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  block TEXT NOT NULL,
+  op TEXT NOT NULL,
+  accuracy REAL NOT NULL,
+  PRIMARY KEY (run_id, block, op)
 );
 CREATE TABLE IF NOT EXISTS sweeps (
   name TEXT PRIMARY KEY,
@@ -190,6 +189,31 @@ constexpr const char* kNewUid = "lower(hex(randomblob(16)))";
 
 // Version 3 columns for files made by older versions (ALTER TABLE cannot add them conditionally), then a uid for
 // every run that has none, and the index that keeps uids unique.
+// The costs table under `name`; its metrics are constraints::kMetrics (macs and params from version 6 on).
+std::string costs_table_sql(const std::string& name) {
+  return "CREATE TABLE IF NOT EXISTS " + name + R"sql( (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  metric TEXT NOT NULL CHECK (metric IN ('ram', 'flash', 'latency', 'energy', 'macs', 'params')),
+  value REAL NOT NULL,
+  budget REAL,
+  budget_source TEXT,
+  PRIMARY KEY (run_id, metric)
+))sql";
+}
+
+// Creates the costs table, or rebuilds one of version 5 or older, whose CHECK does not admit macs and params
+// (SQLite cannot change a CHECK in place); its rows are kept.
+void create_costs_table(sqlite3* db, const std::string& where) {
+  Statement table(db, where, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'costs'");
+  if (table.step() && table.text(0).find("'macs'") == std::string::npos) {
+    exec(db, where, costs_table_sql("costs_v6").c_str());
+    exec(db, where, "INSERT INTO costs_v6 SELECT run_id, metric, value, budget, budget_source FROM costs");
+    exec(db, where, "DROP TABLE costs");
+    exec(db, where, "ALTER TABLE costs_v6 RENAME TO costs");
+  }
+  exec(db, where, costs_table_sql("costs").c_str());
+}
+
 void add_run_columns(sqlite3* db, const std::string& where) {
   std::vector<std::string> have;
   Statement info(db, where, "PRAGMA table_info(runs)");
@@ -316,6 +340,7 @@ void configure(sqlite3* db, const std::string& where) {
   }
   Transaction tx(db, where);
   exec(db, where, kSchema);
+  create_costs_table(db, where);
   add_run_columns(db, where);
   Statement version(db, where, "INSERT OR REPLACE INTO mcunas_meta (key, value) VALUES ('schema_version', ?)");
   version.bind(1, std::string(kSchemaVersion)).run();
@@ -474,6 +499,18 @@ void ResultsDb::add_search_epoch(int64_t run_id, const EpochRecord& epoch, const
                      "width_penalty) VALUES (?, ?, ?, ?, ?, ?, ?)");
     insert.bind(1, run_id).bind(2, int64_t{g.epoch}).bind(3, g.block).bind(4, g.op_accuracy).bind(5, g.op_penalty);
     insert.bind(6, g.width_accuracy).bind(7, g.width_penalty).run();
+  }
+  tx.commit();
+}
+
+void ResultsDb::add_candidate_accuracies(int64_t run_id, const std::vector<CandidateAccuracyRecord>& candidates) {
+  const std::string where = path_.string();
+  Transaction tx(db_, where);
+  require_running(db_, where, run_id);
+  for (const auto& c : candidates) {
+    Statement insert(db_, where, "INSERT OR REPLACE INTO candidate_accuracy (run_id, block, op, accuracy) VALUES "
+                                 "(?, ?, ?, ?)");
+    insert.bind(1, run_id).bind(2, c.block).bind(3, c.op).bind(4, c.accuracy).run();
   }
   tx.commit();
 }

@@ -89,6 +89,12 @@ struct ArchGradientTrace {
   double op_accuracy = 0, op_penalty = 0, width_accuracy = 0, width_penalty = 0;
 };
 
+// One operator of one block, as trained in the supernet after warm-up (supernet/candidate_accuracy.h).
+struct CandidateAccuracyRecord {
+  std::string block, op;
+  double accuracy = 0;
+};
+
 struct RunDetail {
   RunSummary summary;
   std::string config_yaml, command_line, error;
@@ -115,6 +121,7 @@ class ResultsDb {
   void add_search_epoch(int64_t run_id, const EpochRecord& epoch, const std::vector<BudgetTrace>& trace,
                         const std::vector<ArchGradientTrace>& gradients = {});
   void store_architecture(int64_t run_id, const ArchitectureRecord& arch);
+  void add_candidate_accuracies(int64_t run_id, const std::vector<CandidateAccuracyRecord>& candidates);
 
   std::vector<RunSummary> list_runs() const;             // newest first
   std::optional<RunDetail> get_run(int64_t run_id) const;

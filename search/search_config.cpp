@@ -47,15 +47,22 @@ void read_phases(const YAML::Node& s, SearchConfig& config) {
 void read_arch_and_penalty(const YAML::Node& s, SearchConfig& config) {
   if (const YAML::Node a = s["arch"]) {
     check_keys(a, "search.arch",
-               {"lr", "beta1", "beta2", "tau_start", "tau_end", "price", "estimator", "every", "batch_size", "holdout"});
+               {"lr", "beta1", "beta2", "tau_start", "tau_end", "price", "estimator", "samples", "every", "batch_size",
+                "holdout"});
     if (a["estimator"]) {
-      const auto estimator =
-          read_scalar<std::string>(a["estimator"], "search.arch.estimator", "mixture or straight_through");
-      if (estimator != "mixture" && estimator != "straight_through")
+      const auto estimator = read_scalar<std::string>(a["estimator"], "search.arch.estimator",
+                                                      "reinforce, mixture or straight_through");
+      if (estimator == "reinforce")
+        config.arch.estimator = Estimator::reinforce;
+      else if (estimator == "mixture")
+        config.arch.estimator = Estimator::mixture;
+      else if (estimator == "straight_through")
+        config.arch.estimator = Estimator::straight_through;
+      else
         throw Error(where("search.arch.estimator", a["estimator"]),
-                    "must be mixture or straight_through (got '" + estimator + "')");
-      config.arch.mixture = estimator == "mixture";
+                    "must be reinforce, mixture or straight_through (got '" + estimator + "')");
     }
+    read_count(a, "search.arch", "samples", 2, config.arch.samples);
     read_count(a, "search.arch", "every", 1, config.arch.every);
     read_count(a, "search.arch", "batch_size", 1, config.arch.batch_size);
     read_count(a, "search.arch", "holdout", 1, config.arch.holdout);

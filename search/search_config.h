@@ -16,16 +16,28 @@
 
 namespace nas::search {
 
+// How an architecture step estimates the task loss's gradient with respect to θ_a (docs/search.md compares them):
+//  - reinforce: `samples` architectures drawn from the current distribution, each run on the same held-out batch
+//    as the weights were trained (one sampled path, training-mode BatchNorm); the score-function estimator with a
+//    leave-one-out baseline (Kool et al., "Buy 4 REINFORCE samples, get a baseline for free!", 2019),
+//        ĝ = 1/K Σ_k (L_k − mean_{j≠k} L_j) ∇ log P(a_k),
+//    an unbiased estimate of ∇ E_a[L(a)], the quantity tests/supernet/arch_gradient_test.cpp holds estimators to;
+//  - mixture: the DARTS / FBNet relaxation (supernet/searchable_block.h), one forward and backward of every
+//    candidate at once, weighted by the probabilities;
+//  - straight_through: GDAS's gradient on the weight step's sampled path (the estimator the search had first;
+//    behind BatchNorm it is blind to accuracy), for comparison only.
+enum class Estimator { reinforce, mixture, straight_through };
+
 // Architecture parameters: Adam on θ_a (operator and width logits), and the temperature τ of both softmaxes,
 // annealed exponentially from tau_start to tau_end over the search phase. θ_a steps on held-out batches of the
-// training data, every `every` weight steps, with the mixture estimator (supernet/searchable_block.h) or, for
-// comparison, GDAS's straight-through one on the sampled path.
+// training data, every `every` weight steps.
 struct ArchTraining {
   double lr = 0.01;
   double beta1 = 0.9, beta2 = 0.999;
   double tau_start = 1.0, tau_end = 0.1;
   bool price_sampled = false;  // penalties on the sampled path's cost (true) or the expected cost (search/arch_cost.h)
-  bool mixture = true;         // estimator: mixture (true) or straight_through
+  Estimator estimator = Estimator::reinforce;
+  int32_t samples = 4;         // architectures per step (reinforce)
   int32_t every = 1;           // one architecture step per this many weight steps
   int32_t batch_size = 64;     // held-out images per architecture step
   int32_t holdout = 5000;      // training images held out for θ_a when the data names no validation split

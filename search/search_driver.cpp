@@ -16,6 +16,7 @@
 #include "search/interrupt.h"
 #include "search/supernet_trainer.h"
 #include "search/train_driver.h"
+#include "supernet/candidate_accuracy.h"
 #include "supernet/error.h"
 #include "supernet/network_builder.h"
 #include "supernet/supernet.h"
@@ -68,6 +69,24 @@ std::vector<CostRecord> cost_records(const cost_models::Costs<double>& costs, co
     records.push_back(r);
   }
   return records;
+}
+
+// Each operator's held-out accuracy in the warmed-up supernet: stored, and one line per block on the progress.
+void report_candidates(supernet::SuperNet& net, const supernet::Dataset& holdout, uint64_t seed, ResultsDb& db,
+                       int64_t run_id, Progress& progress) {
+  if (holdout.count == 0) return;
+  supernet::Rng rng(seed ^ 0xca9d1da7eULL);
+  const auto candidates = supernet::candidate_accuracies(net, holdout, /*paths=*/4, /*images=*/1000, rng);
+  std::vector<CandidateAccuracyRecord> records;
+  std::string line;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const auto& c = candidates[i];
+    records.push_back({c.block, c.op, c.accuracy});
+    if (i == 0 || candidates[i - 1].block != c.block) line += fmt::format("{}  {}:", line.empty() ? "" : "\n", c.block);
+    line += fmt::format(" {} {:.1f}%", c.op, 100 * c.accuracy);
+  }
+  db.add_candidate_accuracies(run_id, records);
+  progress.message("held-out accuracy of each operator after warm-up (other blocks sampled):\n" + line);
 }
 
 }  // namespace
@@ -178,6 +197,8 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
             line += fmt::format("  τ={:.3f}", trainer.tau()) + budgets_line(budgets, fixed_now, &penalty);
           }
           progress.end_epoch(line);
+          if (!search && phase_epoch == config.warmup_epochs && config.search_epochs > 0)
+            report_candidates(net, data.validation, config.seed, db, outcome.run_id, progress);
         }
 
         // Fix: argmax operators, binarised masks; then channel counts repaired or fitted to the budgets, less the

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "supernet/arch_gradient.h"
 #include "supernet/error.h"
 #include "supernet/loss.h"
 #include "supernet/teacher_logits.h"
@@ -40,26 +41,24 @@ SupernetTrainer::SupernetTrainer(supernet::SuperNet& net, const SearchConfig& co
       search_steps_total_(int64_t{steps_per_epoch} * config.search_epochs),
       tau_(config.arch.tau_start) {}
 
+void SupernetTrainer::next_holdout_batch() {
+  if (holdout_loader_.next(holdout_images_, holdout_labels_)) return;
+  holdout_loader_.start_epoch(++holdout_epoch_);
+  if (!holdout_loader_.next(holdout_images_, holdout_labels_))
+    throw Error("nas search", "the held-out split for the architecture steps is empty", Error::Kind::failure);
+}
+
 void SupernetTrainer::arch_step() {
-  if (config_.arch.mixture) {
-    // The mixture on a held-out batch: its backward writes the task loss's θ_a gradient (and weight gradients,
-    // which the next weight step overwrites). BatchNorm statistics are put back afterwards, so the weights see
-    // nothing of this step.
-    net_.set_tau(tau_);
-    if (!holdout_loader_.next(holdout_images_, holdout_labels_)) {
-      holdout_loader_.start_epoch(++holdout_epoch_);
-      if (!holdout_loader_.next(holdout_images_, holdout_labels_))
-        throw Error("nas search", "the held-out split for the architecture steps is empty", Error::Kind::failure);
-    }
+  if (config_.arch.estimator != Estimator::straight_through) {
+    // Held-out data; BatchNorm statistics are put back afterwards, so the weights see nothing of this step.
+    next_holdout_batch();
     const auto state = net_.weights().state();
-    const std::vector<float> saved_state(state.begin(), state.end());
-    net_.set_mode(supernet::BlockMode::mixture);
-    net_.zero_arch_grads();
-    const supernet::Tensor& logits = net_.network().forward(holdout_images_, /*training=*/true);
-    supernet::softmax_cross_entropy(logits, holdout_labels_, &holdout_grad_);
-    net_.network().backward(holdout_grad_);
-    net_.set_mode(supernet::BlockMode::sampled);
-    std::copy(saved_state.begin(), saved_state.end(), state.begin());
+    saved_state_.assign(state.begin(), state.end());
+    if (config_.arch.estimator == Estimator::mixture)
+      supernet::mixture_gradient(net_, holdout_images_, holdout_labels_, tau_, holdout_grad_);
+    else
+      supernet::reinforce_gradient(net_, holdout_images_, holdout_labels_, config_.arch.samples, tau_, rng_);
+    std::copy(saved_state_.begin(), saved_state_.end(), state.begin());
   }
   // (straight_through: the weight step's backward on the sampled path has written the task loss's θ_a gradient.)
   const auto grads = net_.arch().grads();

@@ -1,9 +1,8 @@
 // The training loop of the warm-up and search phases. Each weight step samples one path through the supernet (one
 // operator and one width per block, Gumbel-max) and trains the weights on it. In the search phase, every
-// `arch.every` weight steps an architecture step follows on a held-out batch: the supernet runs as the mixture over
-// operators and widths (the estimator whose gradient compares candidates, supernet/searchable_block.h), the task
-// loss's θ_a gradient is kept as the accuracy part, the budget terms add theirs (the penalty part), Adam steps θ_a
-// and the penalties update λ. The architecture step changes no weight and no BatchNorm statistic. The temperature
+// `arch.every` weight steps an architecture step follows on a held-out batch: the task loss's θ_a gradient is
+// estimated there (search_config.h, Estimator) and kept as the accuracy part, the budget terms add theirs (the
+// penalty part), Adam steps θ_a and the penalties update λ. The architecture step changes no weight and no BatchNorm statistic. The temperature
 // τ anneals exponentially from tau_start to tau_end over the search phase.
 #pragma once
 
@@ -51,6 +50,7 @@ class SupernetTrainer {
 
  private:
   void arch_step();
+  void next_holdout_batch();
   void tally_gradients(std::span<const float> accuracy, std::span<const float> total);
 
   supernet::SuperNet& net_;
@@ -63,6 +63,7 @@ class SupernetTrainer {
   supernet::BatchLoader holdout_loader_;
   int32_t holdout_epoch_ = 0;
   supernet::Tensor holdout_images_, holdout_grad_;
+  std::vector<float> saved_state_;  // BatchNorm statistics during an architecture step
   std::vector<int32_t> holdout_labels_;
   std::vector<GradientShare> shares_;
   int64_t arch_steps_in_epoch_ = 0;

@@ -27,6 +27,7 @@ void check_units(const std::vector<std::string>& values, const char* flag, int k
     if (kind == 0) constraints::parse_bytes(v, flag);
     if (kind == 1) constraints::parse_seconds(v, flag);
     if (kind == 2) constraints::parse_joules(v, flag);
+    if (kind == 3) constraints::parse_count(v, flag);
   }
 }
 
@@ -65,6 +66,8 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
   check_units(spec.max_flash, "--max-flash", 0);
   check_units(spec.max_latency, "--max-latency", 1);
   check_units(spec.max_energy, "--max-energy", 2);
+  check_units(spec.max_macs, "--max-macs", 3);
+  check_units(spec.max_params, "--max-params", 3);
 
   const SearchConfig config = load_search_config(spec.config, spec.overrides);
   SweepPlan plan{spec.name, spec.executor, std::filesystem::absolute(spec.config), spec.overrides, {}};
@@ -76,14 +79,16 @@ SweepPlan plan_sweep(const SweepSpec& spec) {
       for (const auto& ram : or_none(spec.max_ram))
         for (const auto& flash : or_none(spec.max_flash))
           for (const auto& energy : or_none(spec.max_energy))
-            for (int32_t s = 0; s < spec.seeds; ++s) {
-              SweepJob job;
-              job.index = static_cast<int32_t>(plan.jobs.size());
-              job.target = target;
-              job.budgets = {ram, flash, latency, energy};
-              job.seed = config.seed + static_cast<uint64_t>(s);
-              plan.jobs.push_back(job);
-            }
+            for (const auto& macs : or_none(spec.max_macs))
+              for (const auto& params : or_none(spec.max_params))
+                for (int32_t s = 0; s < spec.seeds; ++s) {
+                  SweepJob job;
+                  job.index = static_cast<int32_t>(plan.jobs.size());
+                  job.target = target;
+                  job.budgets = {ram, flash, latency, energy, macs, params};
+                  job.seed = config.seed + static_cast<uint64_t>(s);
+                  plan.jobs.push_back(job);
+                }
   return plan;
 }
 
@@ -91,7 +96,7 @@ std::string budget_arguments(const constraints::BudgetFlags& b) {
   std::string out;
   const std::pair<const char*, const std::string*> flags[] = {
       {"--max-latency", &b.max_latency}, {"--max-ram", &b.max_ram}, {"--max-flash", &b.max_flash},
-      {"--max-energy", &b.max_energy}};
+      {"--max-energy", &b.max_energy}, {"--max-macs", &b.max_macs}, {"--max-params", &b.max_params}};
   for (const auto& [flag, value] : flags)
     if (!value->empty()) out += (out.empty() ? "" : " ") + std::string(flag) + " " + *value;
   return out;
@@ -127,7 +132,9 @@ json plan_json(const SweepPlan& plan) {
                     {"max_ram", j.budgets.max_ram},
                     {"max_flash", j.budgets.max_flash},
                     {"max_latency", j.budgets.max_latency},
-                    {"max_energy", j.budgets.max_energy}});
+                    {"max_energy", j.budgets.max_energy},
+                    {"max_macs", j.budgets.max_macs},
+                    {"max_params", j.budgets.max_params}});
   return {{"name", plan.name},
           {"executor", plan.executor},
           {"config", plan.config.string()},
@@ -148,10 +155,15 @@ SweepPlan plan_from_json(const json& in, const std::string& where) {
     get(o, "threads", plan.overrides.threads);
     get(o, "batch_size", plan.overrides.batch_size);
     if (o.contains("data_dir")) plan.overrides.data_dir = o.at("data_dir").get<std::string>();
+    // Plans written before MACs and parameters were budgets have neither key.
+    auto optional_text = [](const json& j, const char* key) {
+      return j.contains(key) ? j.at(key).get<std::string>() : std::string();
+    };
     for (const json& j : in.at("jobs"))
       plan.jobs.push_back({j.at("index").get<int32_t>(), j.at("target").get<std::string>(),
                            {j.at("max_ram").get<std::string>(), j.at("max_flash").get<std::string>(),
-                            j.at("max_latency").get<std::string>(), j.at("max_energy").get<std::string>()},
+                            j.at("max_latency").get<std::string>(), j.at("max_energy").get<std::string>(),
+                            optional_text(j, "max_macs"), optional_text(j, "max_params")},
                            j.at("seed").get<uint64_t>()});
     return plan;
   } catch (const json::exception& e) {

@@ -28,7 +28,7 @@ namespace nas::search {
 struct SweepSpec {
   std::string name;
   std::vector<std::string> targets;
-  std::vector<std::string> max_ram, max_flash, max_latency, max_energy;
+  std::vector<std::string> max_ram, max_flash, max_latency, max_energy, max_macs, max_params;
   int32_t seeds = 1;                       // seeds first_seed, first_seed + 1, ...
   std::filesystem::path config;            // the search config every job uses
   SearchOverrides overrides;               // applied to every job (its seed is the grid's)

@@ -44,7 +44,7 @@ struct SearchBlock {
   int32_t stride = 1;
   std::vector<OpCandidate> ops;
   // The channel counts the block chooses among (ascending, the last = out_channels); empty: default_widths().
-  std::vector<int32_t> widths;
+  std::vector<int32_t> widths = {};
 };
 
 // ⌈k·out/8⌉ for k = 1..8 without repeats: eight evenly spaced widths (FBNetV2's channel choice, coarse enough

@@ -117,6 +117,15 @@ void SuperNet::add_cost_gradient(size_t b, std::span<const double> d_prob, doubl
   for (size_t j = 0; j < q.size(); ++j) dwidth[j] += static_cast<float>(d_channels * q[j] * (widths[j] - expected) / tau_);
 }
 
+void SuperNet::add_score_gradient(size_t b, size_t op, size_t width, double weight) {
+  const std::vector<double> p = op_probabilities(b), q = width_probabilities(b);
+  auto d_op = arch_.grad(logits_slots_.at(b));
+  auto d_width = arch_.grad(width_slots_.at(b));
+  for (size_t j = 0; j < p.size(); ++j) d_op[j] += static_cast<float>(weight * ((j == op ? 1.0 : 0.0) - p[j]) / tau_);
+  for (size_t k = 0; k < q.size(); ++k)
+    d_width[k] += static_cast<float>(weight * ((k == width ? 1.0 : 0.0) - q[k]) / tau_);
+}
+
 void SuperNet::zero_arch_grads() { std::fill(arch_.grads().begin(), arch_.grads().end(), 0.0f); }
 
 FixedArch SuperNet::fix() const {

@@ -69,6 +69,10 @@ class SuperNet {
   // width's for the width logits, dE/dφ_j = q_j (w_j − E) / τ. With sampled pricing (a one-hot op and width and
   // their straight-through gradients) the gradient is the same, since the costs are priced per block choice.
   void add_cost_gradient(size_t b, std::span<const double> d_prob, double d_channels);
+  // ADDS weight · ∇ log P(block b runs op `op` at width index `width`) to arch().grads():
+  // weight · (1[j = op] − p_j)/τ for the op logits, weight · (1[k = width] − q_k)/τ for the width logits (the
+  // score function of a REINFORCE estimator).
+  void add_score_gradient(size_t b, size_t op, size_t width, double weight);
   void zero_arch_grads();
 
   // Argmax op and width per block; a skip keeps its input's channels (the previous block's, or the image's for the

@@ -101,10 +101,12 @@ int main(int argc, char** argv) {
                                                    {1, loader.batches_per_epoch(), 0.0});
 
     std::printf("images per epoch        %lld\n", static_cast<long long>(search_epoch.images));
+    const char* estimator = config.arch.estimator == search::Estimator::reinforce ? "reinforce"
+                            : config.arch.estimator == search::Estimator::mixture ? "mixture"
+                                                                                  : "straight-through";
     std::printf("search epoch (mcunas)   %.2f s  (sampled weight steps; %s architecture steps of %d held-out images "
                 "every %d steps; cost model)\n",
-                search_epoch.seconds, config.arch.mixture ? "mixture" : "straight-through", config.arch.batch_size,
-                config.arch.every);
+                search_epoch.seconds, estimator, config.arch.batch_size, config.arch.every);
     std::printf("plain epoch (largest)   %.2f s  (%s)\n", plain_epoch.seconds,
                 [&] {
                   std::string ops;

@@ -27,7 +27,7 @@ namespace nas::cli {
 
 struct SweepArgs {
   search::SweepSpec spec;
-  std::string targets, max_ram, max_flash, max_latency, max_energy;  // comma lists as typed
+  std::string targets, max_ram, max_flash, max_latency, max_energy, max_macs, max_params;  // comma lists as typed
   int32_t jobs = 1;                        // local: processes at once; slurm: array tasks at once (0: no limit)
   std::string dir;                         // "" : <directory of --db>/sweeps/<name>
   std::vector<std::string> sbatch_args;

@@ -92,6 +92,8 @@ int command_sweep(SweepArgs args, const std::string& db_path, bool json, const s
   spec.max_flash = search::split_list(args.max_flash, "--max-flash");
   spec.max_latency = search::split_list(args.max_latency, "--max-latency");
   spec.max_energy = search::split_list(args.max_energy, "--max-energy");
+  spec.max_macs = search::split_list(args.max_macs, "--max-macs");
+  spec.max_params = search::split_list(args.max_params, "--max-params");
   if (args.jobs < (spec.executor == "slurm" ? 0 : 1))
     throw Error("--jobs", "must be at least 1 (how many jobs run at once)");
   const int32_t cores = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));

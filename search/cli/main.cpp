@@ -199,6 +199,8 @@ int main(int argc, char** argv) {
   search->add_option("--max-flash", request.budgets.max_flash, "flash budget incl. the firmware's share, e.g. 1M");
   search->add_option("--max-latency", request.budgets.max_latency, "latency budget per inference, e.g. 50ms");
   search->add_option("--max-energy", request.budgets.max_energy, "energy budget per inference, e.g. 2mJ");
+  search->add_option("--max-macs", request.budgets.max_macs, "multiply-accumulates per inference, e.g. 2.5M");
+  search->add_option("--max-params", request.budgets.max_params, "parameters (weights and biases), e.g. 50K");
   search->add_option("--config", search_config, "search YAML")->capture_default_str();
   search->add_option("--seed", search_overrides.seed, "override search.seed");
   search->add_option("--threads", search_overrides.threads, "override search.threads");
@@ -233,6 +235,8 @@ int main(int argc, char** argv) {
   sweep->add_option("--max-ram", sweep_args.max_ram, "RAM budgets, comma-separated: 64K,128K,256K");
   sweep->add_option("--max-flash", sweep_args.max_flash, "flash budgets, comma-separated");
   sweep->add_option("--max-energy", sweep_args.max_energy, "energy budgets, comma-separated");
+  sweep->add_option("--max-macs", sweep_args.max_macs, "MAC budgets, comma-separated: 500K,1M,2M");
+  sweep->add_option("--max-params", sweep_args.max_params, "parameter budgets, comma-separated: 20K,50K");
   sweep->add_option("--seeds", sweep_args.spec.seeds, "seeds per grid point (search.seed, +1, ...)")
       ->capture_default_str();
   sweep->add_option("--jobs", sweep_args.jobs, "jobs at once (local: processes; slurm: array tasks, 0 = no limit)")
@@ -276,7 +280,7 @@ int main(int argc, char** argv) {
   bool pareto_all = false;
   pareto->add_option("--target", pareto_query.target, "one board only");
   pareto->add_option("--sweep", pareto_query.sweep, "one sweep's runs only");
-  pareto->add_option("--x", pareto_query.x, "latency, ram, flash or energy")->capture_default_str();
+  pareto->add_option("--x", pareto_query.x, "latency, ram, flash, energy, macs or params")->capture_default_str();
   pareto->add_option("--y", pareto_query.y, "accuracy")->capture_default_str();
   pareto->add_option("--by", pareto_query.series, "plot one series per target or per sweep")->capture_default_str();
   pareto->add_flag("--measured", pareto_query.measured,

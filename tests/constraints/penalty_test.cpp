@@ -87,6 +87,37 @@ TEST(Penalty, GrowthIsCappedAndBadSchedulesAreRefused) {
   EXPECT_EQ(penalty.lambda(1), 1.0);  // the met budget is untouched
   schedule.lambda_init = 0;
   EXPECT_TRUE(contains(error_of([&] { Penalty({}, schedule); }), "lambda_init"));
+  schedule.lambda_init = 1;
+  schedule.target_use = 1.5;
+  EXPECT_TRUE(contains(error_of([&] { Penalty({}, schedule); }), "search.penalty.target_use: must be in (0, 1]"));
+  schedule.target_use = 0.9;
+  schedule.pull = -1;
+  EXPECT_TRUE(contains(error_of([&] { Penalty({}, schedule); }), "search.penalty.pull: must be >= 0"));
+}
+
+// Below target_use of the most used budget, a second term pulls that budget's cost up; at or above it, or with
+// pull 0, only the hinges remain. The pull ramps in with λ.
+TEST(Penalty, PullsTheBindingBudgetUpToItsTargetUse) {
+  PenaltySchedule schedule;
+  schedule.ramp_steps = 2;
+  schedule.target_use = 0.9;
+  schedule.pull = 2.0;
+  Penalty penalty({{Metric::latency, 0.05, "l"}, {Metric::ram, 100, "r"}}, schedule);
+  auto total = [&](double latency, double ram) {
+    return penalty.total<double>([&](Metric m) { return m == Metric::latency ? latency : ram; });
+  };
+  EXPECT_EQ(total(0.02, 50), 0.0);  // ramp at 0
+  penalty.update({0.02, 50});
+  penalty.update({0.02, 50});       // full ramp
+  EXPECT_DOUBLE_EQ(total(0.02, 50), 2.0 * (0.9 - 0.5));   // ram is the most used: 0.5 of its budget
+  EXPECT_DOUBLE_EQ(total(0.04, 50), 2.0 * (0.9 - 0.8));   // now latency: 0.8
+  EXPECT_DOUBLE_EQ(total(0.045, 50), 0.0);                 // at target use
+  EXPECT_DOUBLE_EQ(total(0.06, 50), 1.0 * (0.06 / 0.05 - 1.0));  // over: the hinge alone
+  schedule.pull = 0;
+  Penalty off({{Metric::latency, 0.05, "l"}}, schedule);
+  off.update({0.01});
+  off.update({0.01});
+  EXPECT_EQ(off.total<double>([](Metric) { return 0.01; }), 0.0);
 }
 
 }  // namespace

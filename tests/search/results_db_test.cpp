@@ -230,7 +230,7 @@ TEST_F(ResultsDbTest, UsesWalModeAndRecordsTheSchemaVersion) {
   { ResultsDb db(db_path()); }
   RawDb raw(db_path());
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");  // WAL is a property of the file, so a new connection sees it
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "5");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "6");
 }
 
 TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
@@ -252,7 +252,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
   ResultsDb db(db_path());
   EXPECT_TRUE(db.get_run(id).has_value());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "5");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "6");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'architectures'"), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'sweeps'"), "1");
   // The old run got an identity (what nas merge matches on), and new runs get distinct ones.
@@ -277,7 +277,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionTwoDatabaseAddingTheRunColumns) {
   { ResultsDb db(db_path()); }
   { ResultsDb again(db_path()); }  // a second open changes nothing more
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "5");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "6");
   EXPECT_EQ(raw.text("SELECT count(*) FROM runs WHERE uid IS NOT NULL AND id = " + std::to_string(id)), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('sweep', 'sweep_job')"), "2");
 }
@@ -307,6 +307,38 @@ TEST_F(ResultsDbTest, StoresASearchsArchitectureCostsAndBudgetTrace) {
   EXPECT_DOUBLE_EQ(run->budget_trace[0].lambda, 2.5);
   RawDb raw(db_path());
   EXPECT_EQ(raw.text("SELECT count(*) FROM costs WHERE run_id = 1 AND budget_source IS NULL"), "1");
+}
+
+// Version 5's costs table refused every metric but ram, flash, latency and energy: opening rebuilds it, keeping
+// its rows, so MACs and parameters can be stored.
+TEST_F(ResultsDbTest, UpgradesAVersionFiveCostsTableToHoldMacsAndParams) {
+  int64_t id = 0;
+  {
+    ResultsDb db(db_path());
+    RunStart start = sample_start();
+    start.kind = "search";
+    id = db.begin_run(start);
+  }
+  {
+    RawDb raw(db_path());
+    raw.exec("DROP TABLE costs");
+    raw.exec("CREATE TABLE costs (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, metric TEXT NOT NULL "
+             "CHECK (metric IN ('ram', 'flash', 'latency', 'energy')), value REAL NOT NULL, budget REAL, "
+             "budget_source TEXT, PRIMARY KEY (run_id, metric))");
+    raw.exec("INSERT INTO costs VALUES (" + std::to_string(id) + ", 'latency', 0.04, 0.05, '--max-latency 50ms')");
+    raw.exec("DROP TABLE arch_gradient_trace");
+    raw.exec("DROP TABLE candidate_accuracy");
+    raw.exec("UPDATE mcunas_meta SET value = '5' WHERE key = 'schema_version'");
+  }
+  ResultsDb db(db_path());
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "6");
+  EXPECT_EQ(raw.text("SELECT budget_source FROM costs WHERE metric = 'latency'"), "--max-latency 50ms");
+  db.store_architecture(id, {"nano33", "blocks: []\n", "layers: []\n", 0, 0,
+                             {{"macs", 4.2e5, 5e5, "--max-macs 500K"}, {"params", 6600, std::nullopt, ""}}});
+  EXPECT_EQ(raw.text("SELECT count(*) FROM costs WHERE run_id = " + std::to_string(id)), "3");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name IN ('arch_gradient_trace', 'candidate_accuracy')"),
+            "2");
 }
 
 TEST_F(ResultsDbTest, DeletingARunDeletesItsEpochsAndWeights) {
@@ -408,10 +440,10 @@ TEST_F(ResultsDbTest, RefusesADatabaseFromANewerSchema) {
   { ResultsDb db(db_path()); }
   {
     RawDb raw(db_path());
-    raw.exec("UPDATE mcunas_meta SET value = '6' WHERE key = 'schema_version'");
+    raw.exec("UPDATE mcunas_meta SET value = '7' WHERE key = 'schema_version'");
     raw.exec("PRAGMA journal_mode = DELETE");  // fold the WAL back in, so the file alone holds everything
   }
-  expect_refused(db_path(), "schema version 6, this mcunas reads version 5");
+  expect_refused(db_path(), "schema version 7, this mcunas reads version 6");
 }
 
 TEST_F(ResultsDbTest, AnAbandonedWriterLeavesItsFinishedEpochs) {

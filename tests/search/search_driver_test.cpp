@@ -10,6 +10,7 @@
 #include "cost_models/target.h"
 #include "supernet/error.h"
 #include "tests/common/test_support.h"
+#include "tests/search/raw_db.h"
 
 namespace nas::search {
 namespace {
@@ -87,6 +88,15 @@ TEST_F(SearchDriverTest, OneSearchEndsInsideEveryBudgetAndStoresTheFixedNet) {
   EXPECT_EQ(run->epochs.size(), 1u + 4u + 3u);
   EXPECT_EQ(run->budget_trace.size(), 4u * 3u);  // 4 search epochs × (ram, flash, latency)
   EXPECT_FALSE(run->weights.empty());
+
+  // Per search epoch and block, where the architecture gradient came from: the task loss's part is there (the
+  // mixture estimator sees accuracy in every block) next to the budget terms' part.
+  RawDb raw(dir_ / "results.db");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM arch_gradient_trace WHERE run_id = " + std::to_string(outcome.run_id)),
+            "12");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM arch_gradient_trace WHERE op_accuracy > 0 AND width_accuracy > 0 AND "
+                     "op_penalty >= 0"),
+            "12");
 }
 
 TEST_F(SearchDriverTest, TheSeedNetworkIsTrainedWithoutSearchingAndStoredWithItsCosts) {

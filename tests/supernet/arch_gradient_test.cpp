@@ -8,6 +8,7 @@
 //  - GDAS's straight-through gradient on the sampled path, averaged exactly over the same 96 paths (its
 //    expectation, so no sampling noise): for the blocks whose output scale the next BatchNorm removes, it is
 //    orders of magnitude too small — the flaw the search had;
+//  - REINFORCE with a leave-one-out baseline, averaged over many estimates: it must converge to ∂E/∂θ;
 //  - the mixture gradient, which must agree with ∂E/∂θ in sign and order of magnitude, block by block.
 // The mixture gradient itself is also checked against central differences of the mixture loss.
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@
 #include <functional>
 #include <vector>
 
+#include "supernet/arch_gradient.h"
 #include "supernet/dataset.h"
 #include "supernet/loss.h"
 #include "supernet/optimizer.h"
@@ -154,9 +156,33 @@ std::vector<double> straight_through_expectation(ChainedSupernet& s) {
   return mean;
 }
 
-std::vector<double> mixture_gradient(ChainedSupernet& s) {
-  s.net.set_mode(BlockMode::mixture);
-  return backward_arch_gradient(s);
+std::vector<double> arch_grads(SuperNet& net) {
+  const auto g = net.arch().grads();
+  return {g.begin(), g.end()};
+}
+
+std::vector<double> mixture_estimate(ChainedSupernet& s) {
+  Tensor scratch;
+  const auto state = s.net.weights().state();
+  const std::vector<float> saved(state.begin(), state.end());
+  mixture_gradient(s.net, s.images, s.labels, kTau, scratch);
+  std::copy(saved.begin(), saved.end(), state.begin());
+  return arch_grads(s.net);
+}
+
+// The REINFORCE estimate averaged over `steps` independent calls (each with its own K samples).
+std::vector<double> mean_reinforce_estimate(ChainedSupernet& s, int32_t steps, int32_t samples) {
+  std::vector<double> mean(s.net.arch().theta().size(), 0.0);
+  Rng rng(21);
+  const auto state = s.net.weights().state();
+  const std::vector<float> saved(state.begin(), state.end());
+  for (int32_t i = 0; i < steps; ++i) {
+    reinforce_gradient(s.net, s.images, s.labels, samples, kTau, rng);
+    const std::vector<double> g = arch_grads(s.net);
+    for (size_t j = 0; j < g.size(); ++j) mean[j] += g[j] / steps;
+  }
+  std::copy(saved.begin(), saved.end(), state.begin());
+  return mean;
 }
 
 // How an estimate of block b's gradient compares with the truth: ‖estimate‖/‖truth‖ and their cosine.
@@ -198,7 +224,7 @@ TEST(ArchGradient, StraightThroughEstimatorMissesTheAccuracySignalBehindBatchNor
 TEST(ArchGradient, MixtureGradientAgreesWithTheExpectedLossInSignAndMagnitude) {
   ChainedSupernet s;
   const std::vector<double> truth = expected_loss_gradient(s);
-  const auto agreement = per_block(s.net, mixture_gradient(s), truth);
+  const auto agreement = per_block(s.net, mixture_estimate(s), truth);
   for (size_t b = 0; b < agreement.size(); ++b) {
     std::printf("mixture b%zu: |estimate|/|truth| %.3g, cosine %.3f\n", b + 1, agreement[b].norm_ratio,
                 agreement[b].cosine);
@@ -208,10 +234,26 @@ TEST(ArchGradient, MixtureGradientAgreesWithTheExpectedLossInSignAndMagnitude) {
   }
 }
 
+// REINFORCE is unbiased: its mean over many independent estimates approaches ∂E/∂θ in direction and size; one
+// estimate (4 samples) is noisy but still points the right way on average.
+TEST(ArchGradient, ReinforceEstimateConvergesToTheExpectedLossGradient) {
+  ChainedSupernet s;
+  const std::vector<double> truth = expected_loss_gradient(s);
+  const auto agreement = per_block(s.net, mean_reinforce_estimate(s, 3000, 4), truth);
+  for (size_t b = 0; b < agreement.size(); ++b) {
+    std::printf("reinforce b%zu: |mean estimate|/|truth| %.3g, cosine %.3f\n", b + 1, agreement[b].norm_ratio,
+                agreement[b].cosine);
+    EXPECT_GT(agreement[b].cosine, 0.9) << "block " << b + 1;
+    EXPECT_GT(agreement[b].norm_ratio, 0.7) << "block " << b + 1;
+    EXPECT_LT(agreement[b].norm_ratio, 1.3) << "block " << b + 1;
+  }
+}
+
 TEST(ArchGradient, MixtureGradientMatchesCentralDifferencesOfTheMixtureLoss) {
   ChainedSupernet s;
-  const std::vector<double> analytic = mixture_gradient(s);
+  const std::vector<double> analytic = mixture_estimate(s);
   const std::vector<float> expected(analytic.begin(), analytic.end());
+  s.net.set_mode(BlockMode::mixture);
   testing::GradCheckOptions options;
   options.h = 1e-2;
   testing::GradientComparison comparison(options);
