@@ -204,8 +204,13 @@ std::string costs_table_sql(const std::string& name) {
 // Creates the costs table, or rebuilds one of version 5 or older, whose CHECK does not admit macs and params
 // (SQLite cannot change a CHECK in place); its rows are kept.
 void create_costs_table(sqlite3* db, const std::string& where) {
-  Statement table(db, where, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'costs'");
-  if (table.step() && table.text(0).find("'macs'") == std::string::npos) {
+  std::string existing;
+  {
+    // Finalised before the table is dropped: an open read of sqlite_master would lock it.
+    Statement table(db, where, "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'costs'");
+    if (table.step()) existing = table.text(0);
+  }
+  if (!existing.empty() && existing.find("'macs'") == std::string::npos) {
     exec(db, where, costs_table_sql("costs_v6").c_str());
     exec(db, where, "INSERT INTO costs_v6 SELECT run_id, metric, value, budget, budget_source FROM costs");
     exec(db, where, "DROP TABLE costs");

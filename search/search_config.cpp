@@ -48,7 +48,10 @@ void read_arch_and_penalty(const YAML::Node& s, SearchConfig& config) {
   if (const YAML::Node a = s["arch"]) {
     check_keys(a, "search.arch",
                {"lr", "beta1", "beta2", "tau_start", "tau_end", "price", "estimator", "samples", "every", "batch_size",
-                "holdout"});
+                "holdout", "uniform_share"});
+    read_number(a, "search.arch", "uniform_share", config.arch.uniform_share);
+    if (!(config.arch.uniform_share >= 0) || config.arch.uniform_share > 1)
+      throw Error(where("search.arch.uniform_share", a["uniform_share"]), "must be in [0, 1]");
     if (a["estimator"]) {
       const auto estimator = read_scalar<std::string>(a["estimator"], "search.arch.estimator",
                                                       "reinforce, mixture or straight_through");

@@ -39,6 +39,7 @@ struct ArchTraining {
   Estimator estimator = Estimator::reinforce;
   int32_t samples = 4;         // architectures per step (reinforce)
   int32_t every = 1;           // one architecture step per this many weight steps
+  double uniform_share = 0.25; // share of search-phase weight steps on a uniformly drawn path (none starves)
   int32_t batch_size = 64;     // held-out images per architecture step
   int32_t holdout = 5000;      // training images held out for θ_a when the data names no validation split
 };

@@ -111,7 +111,14 @@ supernet::EpochResult SupernetTrainer::epoch(supernet::BatchLoader& loader, int3
                        static_cast<double>(std::max<int64_t>(1, search_steps_total_));
       tau_ = config_.arch.tau_start * std::pow(config_.arch.tau_end / config_.arch.tau_start, t);
     }
-    net_.sample(rng_, tau_);
+    // In the search phase the distribution narrows as τ falls; a share of uniformly drawn paths keeps training the
+    // operators and widths it has turned away from, so a late change of mind finds them trained.
+    if (search && rng_.uniform(0.0, 1.0) < config_.arch.uniform_share) {
+      net_.set_tau(tau_);
+      net_.sample_uniform(rng_);
+    } else {
+      net_.sample(rng_, tau_);
+    }
     net_.zero_arch_grads();
     const supernet::Tensor& logits = net_.network().forward(images, /*training=*/true);
     const supernet::LossResult loss = supernet::training_loss(logits, images, labels, loader.batch_indices(),

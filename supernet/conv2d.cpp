@@ -35,12 +35,31 @@ Shape Conv2d::output_shape(std::span<const Shape> inputs) {
   return {in.n, out_h_, out_w_, s.out_channels};
 }
 
+void Conv2d::share_weights_of(const Conv2d* larger) {
+  if (spec_.bias) throw Error("conv2d", "a convolution with a bias cannot share weights", Error::Kind::failure);
+  larger_ = larger;
+}
+
 void Conv2d::declare(ParamStore& store) {
+  if (larger_) return;  // computes with the larger kernel's weights
   weight_ = store.declare("conv2d.weight", col_width() * spec_.out_channels, ParamRole::weight);
   if (spec_.bias) bias_ = store.declare("conv2d.bias", spec_.out_channels, ParamRole::no_decay);
 }
 
 void Conv2d::bind(ParamStore& store) {
+  if (larger_) {
+    const Conv2dSpec& big = larger_->spec_;
+    if (larger_->in_c_ != in_c_ || big.out_channels != spec_.out_channels || big.groups != spec_.groups ||
+        big.stride != spec_.stride || big.kernel_h < spec_.kernel_h || big.kernel_w < spec_.kernel_w ||
+        (big.kernel_h - spec_.kernel_h) % 2 != 0 || (big.kernel_w - spec_.kernel_w) % 2 != 0)
+      throw Error("conv2d", "cannot share the weights of a convolution of another shape", Error::Kind::failure);
+    // larger_'s own pointers are read at each use: it may be bound after this layer.
+    crop_w_.assign(static_cast<size_t>(col_width() * spec_.out_channels), 0.0f);
+    crop_dw_.assign(crop_w_.size(), 0.0f);
+    w_ = crop_w_.data();
+    dw_ = crop_dw_.data();
+    return;
+  }
   w_ = store.value(weight_).data();
   dw_ = store.grad(weight_).data();
   if (spec_.bias) {
@@ -49,7 +68,42 @@ void Conv2d::bind(ParamStore& store) {
   }
 }
 
+// HWIO: the taps of row kh, column kw are a contiguous [Cin/g][Cout] block.
+std::vector<float> Conv2d::centre_of_larger() const {
+  const Conv2dSpec& big = larger_->spec_;
+  const int64_t block = int64_t{in_c_ / spec_.groups} * spec_.out_channels;
+  const int32_t dh = (big.kernel_h - spec_.kernel_h) / 2, dw = (big.kernel_w - spec_.kernel_w) / 2;
+  std::vector<float> centre(static_cast<size_t>(col_width() * spec_.out_channels));
+  for (int32_t kh = 0; kh < spec_.kernel_h; ++kh)
+    for (int32_t kw = 0; kw < spec_.kernel_w; ++kw)
+      std::copy_n(larger_->w_ + (int64_t{kh + dh} * big.kernel_w + kw + dw) * block, block,
+                  centre.data() + (int64_t{kh} * spec_.kernel_w + kw) * block);
+  return centre;
+}
+
+void Conv2d::crop_from_larger() {
+  const std::vector<float> centre = centre_of_larger();
+  std::copy(centre.begin(), centre.end(), crop_w_.begin());
+}
+
+void Conv2d::scatter_grad_to_larger() {
+  const Conv2dSpec& big = larger_->spec_;
+  const int64_t block = int64_t{in_c_ / spec_.groups} * spec_.out_channels;
+  const int32_t dh = (big.kernel_h - spec_.kernel_h) / 2, dw = (big.kernel_w - spec_.kernel_w) / 2;
+  std::fill_n(larger_->dw_, int64_t{big.kernel_h} * big.kernel_w * block, 0.0f);
+  for (int32_t kh = 0; kh < spec_.kernel_h; ++kh)
+    for (int32_t kw = 0; kw < spec_.kernel_w; ++kw)
+      std::copy_n(crop_dw_.data() + (int64_t{kh} * spec_.kernel_w + kw) * block, block,
+                  larger_->dw_ + (int64_t{kh + dh} * big.kernel_w + kw + dw) * block);
+}
+
+std::vector<float> Conv2d::weights() const {
+  if (larger_) return centre_of_larger();
+  return {w_, w_ + col_width() * spec_.out_channels};
+}
+
 void Conv2d::init(ParamStore& store, Rng& rng) {
+  if (larger_) return;  // the larger kernel's init covers these weights
   // He et al. (2015) normal initialisation for ReLU networks: std = sqrt(2 / fan_in).
   const double std_dev = std::sqrt(2.0 / static_cast<double>(col_width()));
   for (float& v : store.value(weight_)) v = static_cast<float>(rng.normal() * std_dev);
@@ -134,6 +188,7 @@ void Conv2d::col2im_add(const float* col, int32_t image_begin, int32_t image_end
 void Conv2d::forward(std::span<const Tensor* const> inputs, Tensor& output, bool /*training*/) {
   const Tensor& in = *inputs[0];
   output.resize({in.shape().n, out_h_, out_w_, spec_.out_channels});
+  if (larger_) crop_from_larger();  // the larger kernel's weights may have been stepped since
   if (depthwise()) {
     forward_depthwise(in, output);
   } else {
@@ -151,6 +206,7 @@ void Conv2d::backward(std::span<const Tensor* const> inputs, const Tensor& /*out
   } else {
     backward_gemm(in, grad_output, grad_in);
   }
+  if (larger_) scatter_grad_to_larger();
 }
 
 // ---- dense and grouped: im2col + GEMM (supernet/gemm.h) -------------------------------------------------------

@@ -39,6 +39,16 @@ class Conv2d final : public Layer {
   const Conv2dSpec& spec() const { return spec_; }
   int32_t in_channels() const { return in_c_; }
 
+  // Kernel sharing (Cai et al., "Once-for-All", ICLR 2020: a small kernel is the centre of the large one). Call
+  // before declare(): this convolution then declares no parameters and uses the centre KH×KW taps of `larger`'s
+  // weights, which must have the same channels, groups and stride and a kernel at least as large in each dimension
+  // (checked at bind()). Backward WRITES `larger`'s whole weight gradient: the centre taps from this layer, zeros
+  // elsewhere, as if `larger` had not run (the supernet runs one of them per step).
+  void share_weights_of(const Conv2d* larger);
+  bool shares_weights() const { return larger_ != nullptr; }
+  // The weights this convolution computes with, HWIO: its own, or the centre of the larger kernel's.
+  std::vector<float> weights() const;
+
  private:
   bool depthwise() const { return spec_.groups == in_c_ && spec_.out_channels == in_c_ && in_c_ > 1; }
   bool pointwise() const {  // 1×1, stride 1, no padding, dense: the input already is the im2col matrix
@@ -69,7 +79,14 @@ class Conv2d final : public Layer {
   void forward_depthwise(const Tensor& in, Tensor& out) const;
   void backward_depthwise(const Tensor& in, const Tensor& grad_out, Tensor* grad_in);
 
+  // The centre crop of larger_'s weights; copied into w_; w_'s gradient back into larger_'s.
+  std::vector<float> centre_of_larger() const;
+  void crop_from_larger();
+  void scatter_grad_to_larger();
+
   Conv2dSpec spec_;
+  const Conv2d* larger_ = nullptr;
+  std::vector<float> crop_w_, crop_dw_;  // this layer's weights and gradient when it shares
   int32_t in_c_ = 0, in_h_ = 0, in_w_ = 0, out_h_ = 0, out_w_ = 0;
   int32_t weight_ = -1, bias_ = -1;
   float* w_ = nullptr;

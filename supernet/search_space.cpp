@@ -109,7 +109,10 @@ static std::vector<int32_t> read_widths(const YAML::Node& node, const std::strin
 SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
   const std::string root = "search_space";
   if (!node) throw Error(root, "missing (expected a mapping with 'blocks')");
-  yaml::check_keys(node, root, {"blocks"});
+  yaml::check_keys(node, root, {"blocks", "share_kernels"});
+  const bool share_kernels =
+      node["share_kernels"] ? yaml::read_scalar<bool>(node["share_kernels"], key(root, "share_kernels"), "true or false")
+                            : true;
   const std::string blocks_path = key(root, "blocks");
   const YAML::Node blocks = required(node, root, "blocks");
   if (!blocks.IsSequence() || blocks.size() == 0)
@@ -145,6 +148,7 @@ SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
       block.ops.push_back(op);
     }
     if (item["widths"]) block.widths = read_widths(item["widths"], key(path, "widths"), block.out_channels);
+    block.share_kernels = share_kernels;
     in_channels = block.out_channels;
     space.blocks.push_back(std::move(block));
   }

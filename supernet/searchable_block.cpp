@@ -129,6 +129,7 @@ Shape SearchableBlock::output_shape(std::span<const Shape> inputs) {
       candidate.outs.resize(candidate.stages.size());
       ops_.push_back(std::move(candidate));
     }
+    if (spec_.share_kernels) share_kernels();
   }
   for (auto& candidate : ops_) {
     Shape shape = in;
@@ -141,6 +142,30 @@ Shape SearchableBlock::output_shape(std::span<const Shape> inputs) {
                   Error::Kind::failure);
   }
   return out_;
+}
+
+void SearchableBlock::share_kernels() {
+  auto conv_at = [&](size_t j, size_t stage) { return static_cast<Conv2d*>(ops_[j].stages[stage].layer.get()); };
+  for (const OpKind kind : {OpKind::conv, OpKind::dwsep}) {
+    size_t largest = ops_.size();
+    for (size_t j = 0; j < ops_.size(); ++j)
+      if (ops_[j].op.kind == kind && (largest == ops_.size() || ops_[j].op.kernel > ops_[largest].op.kernel))
+        largest = j;
+    for (size_t j = 0; j < ops_.size(); ++j) {
+      if (j == largest || ops_[j].op.kind != kind) continue;
+      conv_at(j, 0)->share_weights_of(conv_at(largest, 0));                      // conv, or the depthwise stage
+      if (kind == OpKind::dwsep) conv_at(j, 2)->share_weights_of(conv_at(largest, 2));  // pointwise
+    }
+  }
+}
+
+std::vector<float> SearchableBlock::conv_weights(size_t op, size_t stage) const {
+  const auto* conv = dynamic_cast<const Conv2d*>(ops_.at(op).stages.at(stage).layer.get());
+  if (!conv)
+    throw Error("searchable block '" + spec_.name + "'", "stage " + std::to_string(stage) + " of op " +
+                                                           ops_.at(op).op.name() + " is not a convolution",
+                Error::Kind::failure);
+  return conv->weights();
 }
 
 void SearchableBlock::declare(ParamStore& store) {

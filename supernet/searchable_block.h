@@ -84,8 +84,11 @@ class SearchableBlock final : public Layer {
   // Parameter slots (handles into the weight store) of candidate `op`'s stage `stage`: a Conv2d stage declares
   // [weight], a BatchNorm stage [gamma, beta, running_mean, running_var]. Stages: conv → {conv, bn};
   // dwsep → {dw, dw_bn, pw, pw_bn}; skip → none.
+  // A stage whose convolution shares a larger kernel's weights (SearchBlock::share_kernels) has no slots.
   std::vector<int32_t> stage_slots(size_t op, size_t stage) const;
   size_t stage_count(size_t op) const { return ops_.at(op).stages.size(); }
+  // The weights candidate `op`'s convolution stage computes with (HWIO): its own, or the centre of the shared kernel.
+  std::vector<float> conv_weights(size_t op, size_t stage) const;
 
   // The selected candidate's output before the width mask, as of the last sampled forward (the input for skip).
   const Tensor& op_output() const;
@@ -102,6 +105,8 @@ class SearchableBlock final : public Layer {
     std::vector<Tensor> outs;   // each stage's output as of the last forward that ran this candidate
   };
 
+  // Links each smaller kernel's convolutions to the largest of its kind (SearchBlock::share_kernels).
+  void share_kernels();
   // Runs candidate j's stages; returns the last stage's output.
   const Tensor& run_stages(size_t j, const Tensor& input, bool training);
   // Backpropagates `grad` (grad_a_ or grad_b_: the gradient at candidate j's output, overwritten) to `grad_in`

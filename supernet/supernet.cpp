@@ -73,6 +73,13 @@ void SuperNet::sample(Rng& rng, double tau) {
   }
 }
 
+void SuperNet::sample_uniform(Rng& rng) {
+  for (SearchableBlock* block : blocks_) {
+    block->select(static_cast<size_t>(rng.uniform(0.0, 1.0) * static_cast<double>(block->op_count())));
+    block->select_width(static_cast<size_t>(rng.uniform(0.0, 1.0) * static_cast<double>(block->widths().size())));
+  }
+}
+
 void SuperNet::select_argmax() {
   for (size_t b = 0; b < blocks_.size(); ++b) {
     blocks_[b]->select(argmax(arch_.value(logits_slots_[b])));

@@ -48,6 +48,8 @@ class SuperNet {
 
   // Draws each block's op and width by Gumbel-max over θ/τ and φ/τ (samples of the two softmaxes) and sets τ.
   void sample(Rng& rng, double tau);
+  // Draws each block's op and width uniformly, whatever θ_a says (τ unchanged).
+  void sample_uniform(Rng& rng);
   // Selects each block's most likely op and width (argmax, the first on ties), for evaluation; τ is kept.
   void select_argmax();
   void set_tau(double tau);

@@ -36,7 +36,10 @@ class Copier {
   // HWIO weights [k·k][cin][cout] → [k·k][in.size()][out.size()] keeping the listed channels.
   void conv(int32_t from_slot, int32_t to_slot, int32_t cin, int32_t cout, const Indices& in, const Indices& out,
             const std::string& name) {
-    const auto src = from_.value(from_slot);
+    conv(from_.value(from_slot), to_slot, cin, cout, in, out, name);
+  }
+  void conv(std::span<const float> src, int32_t to_slot, int32_t cin, int32_t cout, const Indices& in,
+            const Indices& out, const std::string& name) {
     const auto dst = to_.value(to_slot);
     const auto taps = static_cast<int64_t>(src.size()) / (int64_t{cin} * cout);
     const auto in_n = static_cast<int64_t>(in.size()), out_n = static_cast<int64_t>(out.size());
@@ -102,12 +105,11 @@ Indices zero_and_dropped(int32_t count, const Indices& live, const Indices& kept
 // mode; the pointwise convolution adds Σ_c W[c][o]·const_c to output o. Subtracting that from the pointwise
 // BatchNorm's running mean makes the fixed net (which has no channel c) compute the same.
 void fold_dropped_depthwise_channels(const ParamStore& from, ParamStore& to, const std::vector<int32_t>& dw_bn,
-                                     int32_t pw_weight, int32_t cout, const Indices& dropped_in,
+                                     std::span<const float> w, int32_t cout, const Indices& dropped_in,
                                      const Indices& kept_out, int32_t fixed_running_mean) {
   if (dropped_in.empty()) return;
   const auto gamma = from.value(dw_bn[0]), beta = from.value(dw_bn[1]);
   const auto mean = from.value(dw_bn[2]), var = from.value(dw_bn[3]);
-  const auto w = from.value(pw_weight);
   auto running_mean = to.value(fixed_running_mean);
   for (size_t o = 0; o < kept_out.size(); ++o) {
     double shift = 0;
@@ -157,14 +159,14 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
     const std::string& n = sb.name;
     auto fixed_slots = [&](const std::string& layer) { return node_slots(fixed, find_node(fixed, layer)); };
     if (fb.op.kind == OpKind::conv) {
-      copy.conv(block.stage_slots(op, 0)[0], fixed_slots(n + ".conv")[0], in_full, sb.out_channels, in, out, n + ".conv");
+      copy.conv(block.conv_weights(op, 0), fixed_slots(n + ".conv")[0], in_full, sb.out_channels, in, out, n + ".conv");
       copy.batchnorm(block.stage_slots(op, 1), fixed_slots(n + ".bn"), out, n + ".bn");
     } else {
       const Indices one{0};  // a depthwise weight has one input channel per group
       // [k·k][1][cin] keeping the input channels as its "outputs"
-      copy.conv(block.stage_slots(op, 0)[0], fixed_slots(n + ".dw")[0], 1, in_full, one, in, n + ".dw");
+      copy.conv(block.conv_weights(op, 0), fixed_slots(n + ".dw")[0], 1, in_full, one, in, n + ".dw");
       copy.batchnorm(block.stage_slots(op, 1), fixed_slots(n + ".dw_bn"), in, n + ".dw_bn");
-      const int32_t pw_weight = block.stage_slots(op, 2)[0];
+      const std::vector<float> pw_weight = block.conv_weights(op, 2);
       copy.conv(pw_weight, fixed_slots(n + ".pw")[0], in_full, sb.out_channels, in, out, n + ".pw");
       const std::vector<int32_t> pw_bn = fixed_slots(n + ".pw_bn");
       copy.batchnorm(block.stage_slots(op, 3), pw_bn, out, n + ".pw_bn");

@@ -28,6 +28,19 @@ TEST(BudgetUnits, TimesAndEnergies) {
   EXPECT_DOUBLE_EQ(parse_joules("500uJ", "--max-energy"), 500e-6);
 }
 
+TEST(BudgetUnits, CountsArePowersOf1000) {
+  EXPECT_DOUBLE_EQ(parse_count("2.5M", "--max-macs"), 2.5e6);
+  EXPECT_DOUBLE_EQ(parse_count("50k", "--max-params"), 5e4);
+  EXPECT_DOUBLE_EQ(parse_count("120000", "--max-macs"), 1.2e5);  // a bare count
+  EXPECT_DOUBLE_EQ(parse_count("1G", "--max-macs"), 1e9);
+  const std::string message = error_of([] { parse_count("2MB", "--max-macs"); });
+  EXPECT_TRUE(contains(message, "--max-macs")) << message;
+  EXPECT_TRUE(contains(message, "unknown unit 'MB'")) << message;
+  EXPECT_EQ(format_count(812), "812");
+  EXPECT_EQ(format_count(43200), "43.2 K");
+  EXPECT_EQ(format_count(2.51e6), "2.51 M");
+}
+
 TEST(BudgetUnits, BadInputNamesTheFlagTheTextAndTheForms) {
   std::string message = error_of([] { parse_seconds("50", "--max-latency"); });
   EXPECT_TRUE(contains(message, "--max-latency")) << message;

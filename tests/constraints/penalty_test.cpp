@@ -30,6 +30,19 @@ TEST(Budgets, BoardLimitsAlwaysApplyAndFlagsReplaceThem) {
   EXPECT_DOUBLE_EQ(budgets[2].limit, 0.05);
   EXPECT_EQ(budgets[3].metric, Metric::energy);
   EXPECT_DOUBLE_EQ(budgets[3].limit, 2e-3);
+
+  BudgetFlags counts;
+  counts.max_macs = "2.5M";
+  counts.max_params = "50K";
+  budgets = make_budgets(counts, kBoard);
+  ASSERT_EQ(budgets.size(), 4u);
+  EXPECT_EQ(budgets[2].metric, Metric::macs);
+  EXPECT_DOUBLE_EQ(budgets[2].limit, 2.5e6);
+  EXPECT_EQ(budgets[2].source, "--max-macs 2.5M");
+  EXPECT_EQ(budgets[3].metric, Metric::params);
+  EXPECT_EQ(format_metric(Metric::params, 5e4), "50 K params");
+  counts.max_macs = "0";
+  EXPECT_TRUE(contains(error_of([&] { make_budgets(counts, kBoard); }), "--max-macs: must be positive"));
 }
 
 TEST(Budgets, BadFlagsNameTheFlag) {
@@ -109,9 +122,9 @@ TEST(Penalty, PullsTheBindingBudgetUpToItsTargetUse) {
   EXPECT_EQ(total(0.02, 50), 0.0);  // ramp at 0
   penalty.update({0.02, 50});
   penalty.update({0.02, 50});       // full ramp
-  EXPECT_DOUBLE_EQ(total(0.02, 50), 2.0 * (0.9 - 0.5));   // ram is the most used: 0.5 of its budget
-  EXPECT_DOUBLE_EQ(total(0.04, 50), 2.0 * (0.9 - 0.8));   // now latency: 0.8
-  EXPECT_DOUBLE_EQ(total(0.045, 50), 0.0);                 // at target use
+  EXPECT_NEAR(total(0.02, 50), 2.0 * (0.9 - 0.5), 1e-12);  // ram is the most used: 0.5 of its budget
+  EXPECT_NEAR(total(0.04, 50), 2.0 * (0.9 - 0.8), 1e-12);  // now latency: 0.8
+  EXPECT_EQ(total(0.046, 50), 0.0);                         // past target use
   EXPECT_DOUBLE_EQ(total(0.06, 50), 1.0 * (0.06 / 0.05 - 1.0));  // over: the hinge alone
   schedule.pull = 0;
   Penalty off({{Metric::latency, 0.05, "l"}}, schedule);

@@ -43,11 +43,12 @@ Costs<S> costs_at(const std::vector<S>& x, const Target& target) {
   return estimate(lower(space, view, small_input(), kClasses), target);
 }
 
-std::array<double, 6> metrics(const Costs<double>& c) {
-  return {c.flash_bytes, c.ram_bytes, c.latency_s, c.energy_j, c.arena_bytes, c.model_flash_bytes};
+std::array<double, 8> metrics(const Costs<double>& c) {
+  return {c.flash_bytes, c.ram_bytes, c.latency_s, c.energy_j, c.arena_bytes, c.model_flash_bytes, c.macs, c.params};
 }
-std::array<const Dual*, 6> metrics(const Costs<Dual>& c) {
-  return {&c.flash_bytes, &c.ram_bytes, &c.latency_s, &c.energy_j, &c.arena_bytes, &c.model_flash_bytes};
+std::array<const Dual*, 8> metrics(const Costs<Dual>& c) {
+  return {&c.flash_bytes, &c.ram_bytes,         &c.latency_s, &c.energy_j,
+          &c.arena_bytes, &c.model_flash_bytes, &c.macs,      &c.params};
 }
 
 // Every cost's gradient with respect to every probability and channel count matches central differences. The
@@ -83,6 +84,19 @@ TEST(Costs, GradientsMatchCentralDifferences) {
 }
 
 // More channels or a likelier expensive operator never make a cost smaller.
+// MACs and parameters by hand for conv3x3 2 → 8 channels on 9×9, global average pooling, linear 8 → 10.
+TEST(Costs, CountsMacsAndParameters) {
+  supernet::SearchSpace space;
+  space.blocks.push_back({"b1", 8, 1, {{supernet::OpKind::conv, 3}}});
+  supernet::FixedArch arch;
+  arch.blocks.push_back({"b1", {supernet::OpKind::conv, 3}, 8, 1});
+  const Costs<double> c = exact_costs(space, arch, small_input(), kClasses, test::synthetic_target());
+  // conv 81·8·(3·3·2) = 11,664; pooling reads 81·8 = 648 values; linear 8·10 = 80.
+  EXPECT_DOUBLE_EQ(c.macs, 11664 + 648 + 80);
+  // conv 8·18 weights + 8 biases; linear 80 weights + 10 biases.
+  EXPECT_DOUBLE_EQ(c.params, 144 + 8 + 80 + 10);
+}
+
 TEST(Costs, GrowWithChannels) {
   const auto target = load_target("nano33");
   std::mt19937 rng(11);

@@ -79,7 +79,7 @@ TEST_F(SearchDriverTest, OneSearchEndsInsideEveryBudgetAndStoresTheFixedNet) {
   EXPECT_EQ(run->summary.target, "nano33");
   ASSERT_TRUE(run->architecture.has_value());
   EXPECT_TRUE(contains(run->architecture->arch_yaml, "b1"));
-  EXPECT_EQ(run->architecture->costs.size(), 4u);  // ram, flash, latency, energy
+  EXPECT_EQ(run->architecture->costs.size(), 6u);  // ram, flash, latency, energy, macs, params
   for (const auto& c : run->architecture->costs) {
     if (c.budget) {
       EXPECT_LE(c.value, *c.budget) << c.metric;
@@ -119,8 +119,8 @@ TEST_F(SearchDriverTest, TheSeedNetworkIsTrainedWithoutSearchingAndStoredWithIts
   EXPECT_EQ(run->epochs.size(), 3u);  // fine-tune only
   EXPECT_TRUE(run->budget_trace.empty());
   ASSERT_TRUE(run->architecture.has_value());
-  EXPECT_EQ(run->architecture->costs.size(), 4u);
-  EXPECT_DOUBLE_EQ(run->architecture->costs[2].value, outcome.costs.latency_s);  // ram, flash, latency, energy
+  EXPECT_EQ(run->architecture->costs.size(), 6u);  // ram, flash, latency, energy, macs, params
+  EXPECT_DOUBLE_EQ(run->architecture->costs[2].value, outcome.costs.latency_s);
 
   request.budgets.max_latency = "50ms";  // the seed is unconstrained: a budget is a mistake, said so
   const std::string message = error_of([&] { run_search(request, db, quiet); });

@@ -75,6 +75,44 @@ TEST(SearchableBlock, SkipGradientsMatchCentralDifferences) { expect_gradients_m
 TEST(SearchableBlock, StridedConvGradientsMatchCentralDifferences) { expect_gradients_match(0, 2); }
 TEST(SearchableBlock, StridedDwsepGradientsMatchCentralDifferences) { expect_gradients_match(1, 2); }
 TEST(SearchableBlock, MixtureGradientsMatchCentralDifferences) { expect_gradients_match(kMixture, 1); }
+
+// conv3x3 computes with the centre of conv5x5's kernel, dwsep3x3 with the centre of dwsep5x5's depthwise kernel and
+// its pointwise weights: the gradients land in the shared weights and match central differences there.
+TEST(SearchableBlock, SharedKernelGradientsMatchCentralDifferences) {
+  for (const size_t op : {size_t{0}, size_t{2}}) {
+    SearchableBlock block(SearchBlock{"b", 4, 1, {{OpKind::conv, 3}, {OpKind::conv, 5}, {OpKind::dwsep, 3},
+                                                  {OpKind::dwsep, 5}}});
+    Arch arch(block);
+    block.select(op);
+    block.select_width(3);
+    testing::GradCheckOptions options;
+    options.h = 1e-3;
+    const auto report = testing::gradcheck(block, {kInput}, options);
+    EXPECT_GT(report.checked, 0);
+    EXPECT_LT(report.relative_error, testing::kRelativeBound) << "op " << op << ": " << report.worst;
+    EXPECT_TRUE(block.stage_slots(op, 0).empty());      // no weights of its own
+    EXPECT_FALSE(block.stage_slots(op + 1, 0).empty());  // the larger kernel holds them
+  }
+}
+
+// The 3×3 candidate is exactly a 3×3 convolution with the centre taps of the 5×5 weights.
+TEST(SearchableBlock, ASmallKernelIsTheCentreOfTheLargeOne) {
+  SearchableBlock block(SearchBlock{"b", 4, 1, {{OpKind::conv, 3}, {OpKind::conv, 5}}});
+  ParamStore weights = testing::prepare_layer(block, {kInput}, 3);
+  Arch arch(block);
+  const std::vector<float> big = block.conv_weights(1, 0), small = block.conv_weights(0, 0);
+  ASSERT_EQ(big.size(), 25u * 4 * 4);
+  ASSERT_EQ(small.size(), 9u * 4 * 4);
+  for (int32_t kh = 0; kh < 3; ++kh)
+    for (int32_t kw = 0; kw < 3; ++kw)
+      for (int32_t i = 0; i < 16; ++i)
+        ASSERT_EQ(small[static_cast<size_t>((kh * 3 + kw) * 16 + i)], big[static_cast<size_t>(((kh + 1) * 5 + kw + 1) * 16 + i)]);
+  SearchBlock unshared{"b", 4, 1, {{OpKind::conv, 3}, {OpKind::conv, 5}}};
+  unshared.share_kernels = false;
+  SearchableBlock separate(unshared);
+  testing::prepare_layer(separate, {kInput}, 3);
+  EXPECT_FALSE(separate.stage_slots(0, 0).empty());
+}
 TEST(SearchableBlock, StridedMixtureGradientsMatchCentralDifferences) { expect_gradients_match(kMixture, 2); }
 
 // A block ready to run: weights in their own store, θ_a in Arch, a forward and backward with a random projection.

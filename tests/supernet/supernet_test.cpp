@@ -160,6 +160,23 @@ TEST(SuperNet, SamplingIsDeterministicAndFollowsTheSoftmax) {
   for (size_t k = 0; k < 3; ++k) EXPECT_NEAR(counts[k] / double{draws}, p[k], 0.03) << k;
 }
 
+// Uniform draws ignore the logits: every op and width about equally often, however one-sided θ_a is.
+TEST(SuperNet, UniformSamplingIgnoresTheLogits) {
+  SuperNet net(small_space(), kImage, 4, 7);
+  const float logits[] = {9.0f, 0.0f, -9.0f};
+  std::copy(std::begin(logits), std::end(logits), net.arch().value(4).begin());
+  Rng rng(5);
+  std::vector<int32_t> ops(3, 0), widths(8, 0);
+  const int32_t draws = 8000;
+  for (int32_t i = 0; i < draws; ++i) {
+    net.sample_uniform(rng);
+    ++ops[net.block(2).selected()];
+    ++widths[net.block(2).selected_width()];
+  }
+  for (int32_t c : ops) EXPECT_NEAR(c / double{draws}, 1.0 / 3, 0.03);
+  for (int32_t c : widths) EXPECT_NEAR(c / double{draws}, 1.0 / 8, 0.02);
+}
+
 // Weights by SGD, architecture parameters by Adam (straight-through gradients of the sampled path), ops and widths
 // sampled each step: the task loss goes down.
 TEST(SuperNet, TrainingStepsReduceTheLoss) {

@@ -26,6 +26,19 @@ blocks:
                             kImage);
 }
 
+// Every block offers both kernel sizes of both kinds, so the 3×3 candidates share the 5×5 ones' weights.
+SearchSpace shared_space() {
+  return parse_search_space(YAML::Load(R"(
+blocks:
+  - {name: b0, out: 3, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5, skip]}
+  - {name: b1, out: 8, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5]}
+  - {name: b2, out: 8, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5, skip]}
+  - {name: b3, out: 12, stride: 2, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5]}
+  - {name: b4, out: 6, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5]}
+)"),
+                            kImage);
+}
+
 Tensor random_batch(int32_t n, uint64_t seed) {
   Rng rng(seed);
   Tensor t({n, kImage.h, kImage.w, kImage.c});
@@ -36,8 +49,8 @@ Tensor random_batch(int32_t n, uint64_t seed) {
 // A supernet whose parameters look trained: BatchNorm γ, β and running statistics away from their initial
 // values (so a wrongly copied channel shows), ops chosen by `ops`, a width below the widest in every block (so some
 // channels are masked).
-SuperNet trained_supernet(const std::vector<size_t>& ops) {
-  SuperNet net(space(), kImage, 5, 3);
+SuperNet trained_supernet(const std::vector<size_t>& ops, const SearchSpace& search_space = space()) {
+  SuperNet net(search_space, kImage, 5, 3);
   Rng rng(4);
   for (float& v : net.weights().theta()) v += static_cast<float>(0.3 * rng.normal());
   for (size_t b = 0; b < net.block_count(); ++b) {
@@ -55,8 +68,8 @@ SuperNet trained_supernet(const std::vector<size_t>& ops) {
 }
 
 // After inheritance, the fixed network computes what the supernet computes with its argmax ops, in inference mode.
-void expect_same_function(const std::vector<size_t>& ops) {
-  SuperNet supernet = trained_supernet(ops);
+void expect_same_function(const std::vector<size_t>& ops, const SearchSpace& search_space = space()) {
+  SuperNet supernet = trained_supernet(ops, search_space);
   const FixedArch arch = supernet.fix();
   Network fixed = build_network(fixed_model_yaml(arch), kImage, 5, 99);
   inherit_weights(supernet, arch, fixed);
@@ -76,6 +89,13 @@ TEST(WeightInheritance, ConvolutionsKeepTheSupernetsFunction) { expect_same_func
 TEST(WeightInheritance, DepthwiseAndSkipsKeepTheSupernetsFunction) { expect_same_function({1, 1, 1, 1, 1}); }
 
 TEST(WeightInheritance, MixedOpsKeepTheSupernetsFunction) { expect_same_function({0, 1, 1, 0, 1}); }
+
+// 3×3 candidates computing with the centre of the 5×5 kernels: the fixed net gets those centre taps.
+TEST(WeightInheritance, SharedKernelsKeepTheSupernetsFunction) {
+  expect_same_function({0, 2, 4, 2, 0}, shared_space());
+  expect_same_function({2, 0, 2, 0, 2}, shared_space());
+  expect_same_function({1, 3, 1, 3, 1}, shared_space());
+}
 
 TEST(WeightInheritance, CopiesTheKeptChannelsOfTheChosenOp) {
   SuperNet supernet = trained_supernet({0, 0, 0, 0, 0});
