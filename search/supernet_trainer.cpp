@@ -6,7 +6,7 @@
 
 #include "supernet/arch_gradient.h"
 #include "supernet/error.h"
-#include "supernet/loss.h"
+#include "supernet/state_guard.h"
 #include "supernet/teacher_logits.h"
 
 namespace nas::search {
@@ -52,13 +52,11 @@ void SupernetTrainer::arch_step() {
   if (config_.arch.estimator != Estimator::straight_through) {
     // Held-out data; BatchNorm statistics are put back afterwards, so the weights see nothing of this step.
     next_holdout_batch();
-    const auto state = net_.weights().state();
-    saved_state_.assign(state.begin(), state.end());
+    const supernet::StateGuard keep_statistics(net_.weights());
     if (config_.arch.estimator == Estimator::mixture)
       supernet::mixture_gradient(net_, holdout_images_, holdout_labels_, tau_, holdout_grad_);
     else
       supernet::reinforce_gradient(net_, holdout_images_, holdout_labels_, config_.arch.samples, tau_, rng_);
-    std::copy(saved_state_.begin(), saved_state_.end(), state.begin());
   }
   // (straight_through: the weight step's backward on the sampled path has written the task loss's θ_a gradient.)
   const auto grads = net_.arch().grads();

@@ -63,7 +63,6 @@ class SupernetTrainer {
   supernet::BatchLoader holdout_loader_;
   int32_t holdout_epoch_ = 0;
   supernet::Tensor holdout_images_, holdout_grad_;
-  std::vector<float> saved_state_;  // BatchNorm statistics during an architecture step
   std::vector<int32_t> holdout_labels_;
   std::vector<GradientShare> shares_;
   int64_t arch_steps_in_epoch_ = 0;

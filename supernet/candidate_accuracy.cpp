@@ -5,6 +5,7 @@
 
 #include "supernet/error.h"
 #include "supernet/loss.h"
+#include "supernet/state_guard.h"
 
 namespace nas::supernet {
 
@@ -15,8 +16,7 @@ std::vector<CandidateAccuracy> candidate_accuracies(SuperNet& net, const Dataset
     throw Error("candidate_accuracies", "needs held-out images and at least one path", Error::Kind::failure);
   Tensor batch(holdout.batch_shape(n));
   std::memcpy(batch.data(), holdout.images.data(), sizeof(float) * static_cast<size_t>(batch.size()));
-  const auto state = net.weights().state();
-  const std::vector<float> saved(state.begin(), state.end());
+  const StateGuard keep_statistics(net.weights());
   const double tau = net.tau();
   net.set_mode(BlockMode::sampled);
 
@@ -36,7 +36,6 @@ std::vector<CandidateAccuracy> candidate_accuracies(SuperNet& net, const Dataset
                      static_cast<double>(correct) / (static_cast<double>(n) * paths)});
     }
   }
-  std::copy(saved.begin(), saved.end(), state.begin());
   return out;
 }
 

@@ -112,7 +112,7 @@ SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
   yaml::check_keys(node, root, {"blocks", "share_kernels"});
   const bool share_kernels =
       node["share_kernels"] ? yaml::read_scalar<bool>(node["share_kernels"], key(root, "share_kernels"), "true or false")
-                            : true;
+                            : false;
   const std::string blocks_path = key(root, "blocks");
   const YAML::Node blocks = required(node, root, "blocks");
   if (!blocks.IsSequence() || blocks.size() == 0)

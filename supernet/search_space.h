@@ -8,7 +8,7 @@
 //       - {name: b2, out: 64, stride: 2, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5]}
 //       - {name: b3, out: 64, stride: 1, ops: [conv3x3, dwsep3x3, skip]}   # skip: stride 1 and in == out only
 //       - {name: b4, out: 64, ops: [conv3x3], widths: [16, 32, 48, 64]}    # optional; default ⌈k·out/8⌉, k=1..8
-//     share_kernels: true     # optional: k×k candidates use the centre of the largest kernel of their kind
+//     share_kernels: false    # optional: k×k candidates use the centre of the largest kernel of their kind
 //
 // Every operator is followed by BatchNorm and ReLU; padding is kernel/2 ("same" at stride 1). A depthwise-separable
 // operator is a depthwise k×k convolution (BN, ReLU) then a pointwise 1×1 convolution (BN, ReLU). Skip is the
@@ -47,9 +47,10 @@ struct SearchBlock {
   // The channel counts the block chooses among (ascending, the last = out_channels); empty: default_widths().
   std::vector<int32_t> widths = {};
   // Candidates of one kind share weights: a k×k kernel is the centre of the block's largest kernel of that kind,
-  // and the depthwise-separable candidates share their pointwise weights (OFA's elastic kernel). Fewer separate
-  // weights to train makes the warm-up's sampled paths train the supernet faster.
-  bool share_kernels = true;
+  // and the depthwise-separable candidates share their pointwise weights (OFA's elastic kernel). Off by default:
+  // without OFA's kernel transforms and progressive shrinking it trained the supernet faster but ranked worse
+  // (docs/search.md, Figures).
+  bool share_kernels = false;
 };
 
 // ⌈k·out/8⌉ for k = 1..8 without repeats: eight evenly spaced widths (FBNetV2's channel choice, coarse enough

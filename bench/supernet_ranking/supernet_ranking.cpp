@@ -24,6 +24,7 @@
 #include "supernet/loss.h"
 #include "supernet/network_builder.h"
 #include "supernet/optimizer.h"
+#include "supernet/state_guard.h"
 #include "supernet/supernet.h"
 #include "supernet/threads.h"
 #include "supernet/trainer.h"
@@ -66,12 +67,11 @@ supernet::Dataset first_items(const supernet::Dataset& data, int32_t count) {
 double path_accuracy(supernet::SuperNet& net, const supernet::Dataset& holdout) {
   supernet::Tensor batch(holdout.batch_shape(holdout.count));
   std::memcpy(batch.data(), holdout.images.data(), sizeof(float) * static_cast<size_t>(batch.size()));
-  const auto state = net.weights().state();
-  const std::vector<float> saved(state.begin(), state.end());
+  const supernet::StateGuard keep_statistics(net.weights());
   const supernet::Tensor& logits = net.network().forward(batch, /*training=*/true);
   int64_t correct = 0;
-  for (int32_t i = 0; i < holdout.count; ++i) correct += supernet::argmax(logits, i) == holdout.labels[static_cast<size_t>(i)];
-  std::copy(saved.begin(), saved.end(), state.begin());
+  for (int32_t i = 0; i < holdout.count; ++i)
+    correct += supernet::argmax(logits, i) == holdout.labels[static_cast<size_t>(i)];
   return static_cast<double>(correct) / holdout.count;
 }
 

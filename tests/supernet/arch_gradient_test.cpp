@@ -22,6 +22,7 @@
 #include "supernet/dataset.h"
 #include "supernet/loss.h"
 #include "supernet/optimizer.h"
+#include "supernet/state_guard.h"
 #include "supernet/supernet.h"
 #include "tests/supernet/gradcheck.h"
 
@@ -87,11 +88,8 @@ struct ChainedSupernet {
   // The training-mode loss of the current mode and selection; BatchNorm statistics are put back, so every
   // evaluation sees the same weights.
   double loss(Tensor* grad = nullptr) {
-    const auto state = net.weights().state();
-    const std::vector<float> saved(state.begin(), state.end());
-    const double value = softmax_cross_entropy(net.network().forward(images, true), labels, grad).loss;
-    std::copy(saved.begin(), saved.end(), state.begin());
-    return value;
+    const StateGuard keep_statistics(net.weights());
+    return softmax_cross_entropy(net.network().forward(images, true), labels, grad).loss;
   }
 };
 
@@ -163,10 +161,10 @@ std::vector<double> arch_grads(SuperNet& net) {
 
 std::vector<double> mixture_estimate(ChainedSupernet& s) {
   Tensor scratch;
-  const auto state = s.net.weights().state();
-  const std::vector<float> saved(state.begin(), state.end());
-  mixture_gradient(s.net, s.images, s.labels, kTau, scratch);
-  std::copy(saved.begin(), saved.end(), state.begin());
+  {
+    const StateGuard keep_statistics(s.net.weights());
+    mixture_gradient(s.net, s.images, s.labels, kTau, scratch);
+  }
   return arch_grads(s.net);
 }
 
@@ -174,14 +172,12 @@ std::vector<double> mixture_estimate(ChainedSupernet& s) {
 std::vector<double> mean_reinforce_estimate(ChainedSupernet& s, int32_t steps, int32_t samples) {
   std::vector<double> mean(s.net.arch().theta().size(), 0.0);
   Rng rng(21);
-  const auto state = s.net.weights().state();
-  const std::vector<float> saved(state.begin(), state.end());
+  const StateGuard keep_statistics(s.net.weights());
   for (int32_t i = 0; i < steps; ++i) {
     reinforce_gradient(s.net, s.images, s.labels, samples, kTau, rng);
     const std::vector<double> g = arch_grads(s.net);
     for (size_t j = 0; j < g.size(); ++j) mean[j] += g[j] / steps;
   }
-  std::copy(saved.begin(), saved.end(), state.begin());
   return mean;
 }
 

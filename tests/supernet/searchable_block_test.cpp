@@ -80,8 +80,9 @@ TEST(SearchableBlock, MixtureGradientsMatchCentralDifferences) { expect_gradient
 // its pointwise weights: the gradients land in the shared weights and match central differences there.
 TEST(SearchableBlock, SharedKernelGradientsMatchCentralDifferences) {
   for (const size_t op : {size_t{0}, size_t{2}}) {
-    SearchableBlock block(SearchBlock{"b", 4, 1, {{OpKind::conv, 3}, {OpKind::conv, 5}, {OpKind::dwsep, 3},
-                                                  {OpKind::dwsep, 5}}});
+    SearchBlock shared{"b", 4, 1, {{OpKind::conv, 3}, {OpKind::conv, 5}, {OpKind::dwsep, 3}, {OpKind::dwsep, 5}}};
+    shared.share_kernels = true;
+    SearchableBlock block(shared);
     Arch arch(block);
     block.select(op);
     block.select_width(3);
@@ -97,7 +98,9 @@ TEST(SearchableBlock, SharedKernelGradientsMatchCentralDifferences) {
 
 // The 3×3 candidate is exactly a 3×3 convolution with the centre taps of the 5×5 weights.
 TEST(SearchableBlock, ASmallKernelIsTheCentreOfTheLargeOne) {
-  SearchableBlock block(SearchBlock{"b", 4, 1, {{OpKind::conv, 3}, {OpKind::conv, 5}}});
+  SearchBlock shared{"b", 4, 1, {{OpKind::conv, 3}, {OpKind::conv, 5}}};
+  shared.share_kernels = true;
+  SearchableBlock block(shared);
   ParamStore weights = testing::prepare_layer(block, {kInput}, 3);
   Arch arch(block);
   const std::vector<float> big = block.conv_weights(1, 0), small = block.conv_weights(0, 0);
@@ -107,9 +110,7 @@ TEST(SearchableBlock, ASmallKernelIsTheCentreOfTheLargeOne) {
     for (int32_t kw = 0; kw < 3; ++kw)
       for (int32_t i = 0; i < 16; ++i)
         ASSERT_EQ(small[static_cast<size_t>((kh * 3 + kw) * 16 + i)], big[static_cast<size_t>(((kh + 1) * 5 + kw + 1) * 16 + i)]);
-  SearchBlock unshared{"b", 4, 1, {{OpKind::conv, 3}, {OpKind::conv, 5}}};
-  unshared.share_kernels = false;
-  SearchableBlock separate(unshared);
+  SearchableBlock separate(SearchBlock{"b", 4, 1, {{OpKind::conv, 3}, {OpKind::conv, 5}}});  // the default
   testing::prepare_layer(separate, {kInput}, 3);
   EXPECT_FALSE(separate.stage_slots(0, 0).empty());
 }

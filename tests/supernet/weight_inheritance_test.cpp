@@ -29,6 +29,7 @@ blocks:
 // Every block offers both kernel sizes of both kinds, so the 3×3 candidates share the 5×5 ones' weights.
 SearchSpace shared_space() {
   return parse_search_space(YAML::Load(R"(
+share_kernels: true
 blocks:
   - {name: b0, out: 3, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5, skip]}
   - {name: b1, out: 8, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5]}
