@@ -72,11 +72,12 @@ std::vector<CostRecord> cost_records(const cost_models::Costs<double>& costs, co
 }
 
 // Each operator's held-out accuracy in the warmed-up supernet: stored, and one line per block on the progress.
-void report_candidates(supernet::SuperNet& net, const supernet::Dataset& holdout, uint64_t seed, ResultsDb& db,
-                       int64_t run_id, Progress& progress) {
+void report_candidates(supernet::SuperNet& net, const supernet::Dataset& holdout, const SearchConfig& config,
+                       ResultsDb& db, int64_t run_id, Progress& progress) {
   if (holdout.count == 0) return;
-  supernet::Rng rng(seed ^ 0xca9d1da7eULL);
-  const auto candidates = supernet::candidate_accuracies(net, holdout, /*paths=*/4, /*images=*/1000, rng);
+  supernet::Rng rng(config.seed ^ 0xca9d1da7eULL);
+  const auto candidates =
+      supernet::candidate_accuracies(net, holdout, /*paths=*/4, /*images=*/1000, config.batch_size, rng);
   std::vector<CandidateAccuracyRecord> records;
   std::string line;
   for (size_t i = 0; i < candidates.size(); ++i) {
@@ -198,7 +199,7 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
           }
           progress.end_epoch(line);
           if (!search && phase_epoch == config.warmup_epochs && config.search_epochs > 0)
-            report_candidates(net, data.validation, config.seed, db, outcome.run_id, progress);
+            report_candidates(net, data.validation, config, db, outcome.run_id, progress);
         }
 
         // Fix: argmax operators, binarised masks; then channel counts repaired or fitted to the budgets, less the

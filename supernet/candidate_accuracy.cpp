@@ -9,31 +9,43 @@
 
 namespace nas::supernet {
 
-std::vector<CandidateAccuracy> candidate_accuracies(SuperNet& net, const Dataset& holdout, int32_t paths,
-                                                    int32_t images, Rng& rng) {
+double path_accuracy(SuperNet& net, const Dataset& holdout, int32_t images, int32_t batch_size) {
   const int32_t n = std::min(images, holdout.count);
-  if (n <= 0 || paths <= 0)
-    throw Error("candidate_accuracies", "needs held-out images and at least one path", Error::Kind::failure);
-  Tensor batch(holdout.batch_shape(n));
-  std::memcpy(batch.data(), holdout.images.data(), sizeof(float) * static_cast<size_t>(batch.size()));
+  if (n <= 0 || batch_size <= 0)
+    throw Error("path_accuracy", "needs held-out images and a positive batch size", Error::Kind::failure);
   const StateGuard keep_statistics(net.weights());
-  const double tau = net.tau();
   net.set_mode(BlockMode::sampled);
+  int64_t correct = 0;
+  Tensor batch;
+  // Batches of the training batch size: BatchNorm normalises as in training, and the supernet's activation
+  // buffers, which keep the largest batch they have seen, do not grow.
+  for (int32_t first = 0; first < n; first += batch_size) {
+    const int32_t count = std::min(batch_size, n - first);
+    batch.resize(holdout.batch_shape(count));
+    std::memcpy(batch.data(), holdout.images.data() + int64_t{first} * holdout.item_size(),
+                sizeof(float) * static_cast<size_t>(batch.size()));
+    const Tensor& logits = net.network().forward(batch, /*training=*/true);
+    for (int32_t i = 0; i < count; ++i) correct += argmax(logits, i) == holdout.labels[static_cast<size_t>(first + i)];
+  }
+  return static_cast<double>(correct) / n;
+}
 
+std::vector<CandidateAccuracy> candidate_accuracies(SuperNet& net, const Dataset& holdout, int32_t paths,
+                                                    int32_t images, int32_t batch_size, Rng& rng) {
+  if (paths <= 0) throw Error("candidate_accuracies", "needs at least one path", Error::Kind::failure);
+  const double tau = net.tau();
   std::vector<CandidateAccuracy> out;
   for (size_t b = 0; b < net.block_count(); ++b) {
     SearchableBlock& block = net.block(b);
     for (size_t op = 0; op < block.op_count(); ++op) {
-      int64_t correct = 0;
+      double sum = 0;
       for (int32_t p = 0; p < paths; ++p) {
         net.sample(rng, tau);
         block.select(op);
         block.select_width(block.widths().size() - 1);
-        const Tensor& logits = net.network().forward(batch, /*training=*/true);
-        for (int32_t i = 0; i < n; ++i) correct += argmax(logits, i) == holdout.labels[static_cast<size_t>(i)];
+        sum += path_accuracy(net, holdout, images, batch_size);
       }
-      out.push_back({block.spec().name, block.spec().ops[op].name(),
-                     static_cast<double>(correct) / (static_cast<double>(n) * paths)});
+      out.push_back({block.spec().name, block.spec().ops[op].name(), sum / paths});
     }
   }
   return out;

@@ -19,10 +19,15 @@ struct CandidateAccuracy {
   double accuracy = 0;  // mean over the sampled paths, in [0, 1]
 };
 
-// `paths` sampled paths per candidate, each run in training mode (batch statistics, as the weights were trained)
-// on the first `images` held-out images. Weights and BatchNorm statistics are left as they were; the blocks'
-// selections are not.
+// The held-out accuracy of the supernet's selected path (its blocks' selections, in BlockMode::sampled) on the
+// first `images` held-out images, BatchNorm in training mode over batches of `batch_size` (as the weights were
+// trained). Weights and BatchNorm statistics are left as they were.
+double path_accuracy(SuperNet& net, const Dataset& holdout, int32_t images, int32_t batch_size);
+
+// `paths` sampled paths per candidate, each run in training mode (batch statistics of `batch_size` images, as the
+// weights were trained) on the first `images` held-out images. Weights and BatchNorm statistics are left as they
+// were; the blocks' selections are not.
 std::vector<CandidateAccuracy> candidate_accuracies(SuperNet& net, const Dataset& holdout, int32_t paths,
-                                                    int32_t images, Rng& rng);
+                                                    int32_t images, int32_t batch_size, Rng& rng);
 
 }  // namespace nas::supernet

@@ -26,6 +26,24 @@ std::vector<double> softmax(const float* logits, size_t n, double tau) {
   return p;
 }
 
+// y[r, c] = x[r, c]·scale[c] (or y += that), over NHWC rows; y has x's shape.
+void scale_channels(const Tensor& x, const float* scale, Tensor& y, bool accumulate) {
+  const int32_t c_n = x.shape().c;
+  parallel_chunks(x.size() / c_n, kRowsPerChunk, [&](int64_t, int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const float* in = x.data() + r * c_n;
+      float* out = y.data() + r * c_n;
+      if (accumulate) {
+#pragma omp simd
+        for (int32_t c = 0; c < c_n; ++c) out[c] += in[c] * scale[c];
+      } else {
+#pragma omp simd
+        for (int32_t c = 0; c < c_n; ++c) out[c] = in[c] * scale[c];
+      }
+    }
+  });
+}
+
 void add_tensor(const Tensor& from, Tensor& to) {
   float* y = to.data();
   const float* x = from.data();
@@ -339,16 +357,7 @@ void SearchableBlock::forward_sampled(const Tensor& input, Tensor& output, bool 
   std::fill_n(mask_.begin(), widths_[forward_width_], 1.0f);
   output.resize(op_out.shape());
   // The mask goes straight from the op's buffer into the block output: one pass, no extra copy.
-  const int32_t c_n = out_.c;
-  const float* mask = mask_.data();
-  parallel_chunks(op_out.size() / c_n, kRowsPerChunk, [&](int64_t, int64_t r0, int64_t r1) {
-    for (int64_t r = r0; r < r1; ++r) {
-      const float* x = op_out.data() + r * c_n;
-      float* y = output.data() + r * c_n;
-#pragma omp simd
-      for (int32_t c = 0; c < c_n; ++c) y[c] = x[c] * mask[c];
-    }
-  });
+  scale_channels(op_out, mask_.data(), output, /*accumulate=*/false);
 }
 
 void SearchableBlock::forward_mixture(const Tensor& input, Tensor& output, bool training) {
@@ -366,15 +375,7 @@ void SearchableBlock::forward_mixture(const Tensor& input, Tensor& output, bool 
     for (int32_t c = 0; c < c_n; ++c)
       scale[static_cast<size_t>(c)] =
           static_cast<float>(forward_p_[j] * (ops_[j].stages.empty() ? 1.0 : mask_[static_cast<size_t>(c)]));
-    const float* w = scale.data();
-    parallel_chunks(a.size() / c_n, kRowsPerChunk, [&](int64_t, int64_t r0, int64_t r1) {
-      for (int64_t r = r0; r < r1; ++r) {
-        const float* x = a.data() + r * c_n;
-        float* y = output.data() + r * c_n;
-#pragma omp simd
-        for (int32_t c = 0; c < c_n; ++c) y[c] += x[c] * w[c];
-      }
-    });
+    scale_channels(a, scale.data(), output, /*accumulate=*/true);
   }
 }
 

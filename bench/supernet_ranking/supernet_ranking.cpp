@@ -16,7 +16,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -24,7 +23,7 @@
 #include "supernet/loss.h"
 #include "supernet/network_builder.h"
 #include "supernet/optimizer.h"
-#include "supernet/state_guard.h"
+#include "supernet/candidate_accuracy.h"
 #include "supernet/supernet.h"
 #include "supernet/threads.h"
 #include "supernet/trainer.h"
@@ -61,18 +60,6 @@ supernet::Dataset first_items(const supernet::Dataset& data, int32_t count) {
   out.images.resize(static_cast<size_t>(int64_t{out.count} * data.item_size()));
   out.labels.resize(static_cast<size_t>(out.count));
   return out;
-}
-
-// The held-out accuracy of the supernet's currently selected path, BatchNorm in training mode, statistics kept.
-double path_accuracy(supernet::SuperNet& net, const supernet::Dataset& holdout) {
-  supernet::Tensor batch(holdout.batch_shape(holdout.count));
-  std::memcpy(batch.data(), holdout.images.data(), sizeof(float) * static_cast<size_t>(batch.size()));
-  const supernet::StateGuard keep_statistics(net.weights());
-  const supernet::Tensor& logits = net.network().forward(batch, /*training=*/true);
-  int64_t correct = 0;
-  for (int32_t i = 0; i < holdout.count; ++i)
-    correct += supernet::argmax(logits, i) == holdout.labels[static_cast<size_t>(i)];
-  return static_cast<double>(correct) / holdout.count;
 }
 
 }  // namespace
@@ -135,7 +122,7 @@ int main(int argc, char** argv) {
         arch.blocks.push_back({space.blocks[b].name, op, channels, space.blocks[b].stride});
         text += (text.empty() ? "" : ", ") + op.name() + " " + std::to_string(channels);
       }
-      const double estimate = path_accuracy(net, holdout);
+      const double estimate = supernet::path_accuracy(net, holdout, holdout.count, config.batch_size);
 
       supernet::Network fixed =
           supernet::build_network(supernet::fixed_model_yaml(arch), input, classes, config.seed);
