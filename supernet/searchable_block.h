@@ -11,7 +11,8 @@
 //    S = Σ grad_out ⊙ y. S is the derivative along a scale of the block's output, and the conv + training-mode
 //    BatchNorm that starts every next candidate makes the loss invariant to that scale: S ≈ 0, the accuracy
 //    signal vanishes (DESIGN.md, "Architecture gradients must compare candidates"). Kept as
-//    `estimator: straight_through` for comparison; the search's default does not use it.
+//    `estimator: straight_through` for comparison; the search's default, REINFORCE over sampled paths, lives in
+//    supernet/arch_gradient.h and only needs this mode's forward.
 //  - mixture (architecture steps): every candidate runs and the block outputs the expectation over both choices,
 //    y = Σ_i p_i · op_i(x) ⊙ M + p_skip · x,  M_c = Σ_{k: w_k > c} q_k = P(width > c)
 //    (the DARTS / FBNet relaxation; FBNetV2's mask mixture for the widths). Then

@@ -6,10 +6,10 @@
 //    ParamRole::no_decay so an Adam from make_optimizer can train them.
 //
 // A weight step: sample(rng, τ) picks one op and one width per block (Gumbel-max), network().forward/backward in
-// BlockMode::sampled trains θ_w. An architecture step: set_mode(BlockMode::mixture), forward/backward on held-out
-// data WRITES the task loss's θ_a gradients into arch().grads() (searchable_block.h explains why the mixture and not
-// the sampled path); add_cost_gradient() then ADDS the cost terms' θ_a gradients; an optimizer steps arch().
-// Evaluation uses select_argmax() in sampled mode.
+// BlockMode::sampled trains θ_w. An architecture step: an estimator of supernet/arch_gradient.h (REINFORCE over
+// sampled paths, or the mixture) WRITES the task loss's θ_a gradient into arch().grads() from held-out data (not the
+// sampled path's own backward: searchable_block.h explains why); add_cost_gradient() then ADDS the cost terms' θ_a
+// gradients; an optimizer steps arch(). Evaluation uses select_argmax() in sampled mode.
 #pragma once
 
 #include <cstdint>
