@@ -1,6 +1,7 @@
 // Budgets as users type them: sizes in B, K/KB/KiB, M/MB/MiB (all powers of 1024, as microcontroller datasheets
-// count SRAM and flash), times in us, ms, s, energies in uJ, mJ, J, counts (MACs, parameters) with K, M, G. A time or energy without a unit is refused
-// (is "50" 50 ms or 50 s?); a size without a unit is bytes.
+// count SRAM and flash), times in us, ms, s, energies in uJ, mJ, J, counts (MACs, parameters) with K, M, G (powers
+// of 1000). A time or energy without a unit is refused (is "50" 50 ms or 50 s?); a size or count without one is
+// taken as it is.
 #pragma once
 
 #include <cstdint>

@@ -74,12 +74,12 @@ RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
 }
 
 FitResult fit_to_budgets(supernet::FixedArch arch, const ArchCost& cost, const std::vector<constraints::Budget>& budgets,
-                         int32_t input_channels, const std::vector<std::vector<float>>& gammas,
+                         int32_t input_channels, const std::vector<std::vector<float>>& channel_strength,
                          const std::vector<int32_t>& max_channels) {
   FitResult result;
   propagate_skip_channels(arch, input_channels);
-  // Per block its gates from strongest to weakest: the next channel to add is at index out_channels.
-  std::vector<std::vector<float>> ranked = gammas;
+  // Per block its channel strengths from strongest to weakest: the next channel to add is at index out_channels.
+  std::vector<std::vector<float>> ranked = channel_strength;
   for (auto& g : ranked) {
     for (auto& v : g) v = std::abs(v);
     std::stable_sort(g.begin(), g.end(), std::greater<>());

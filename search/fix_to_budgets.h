@@ -47,10 +47,10 @@ void propagate_skip_channels(supernet::FixedArch& arch, int32_t input_channels);
 RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
                                const std::vector<constraints::Budget>& budgets, int32_t input_channels);
 
-// `gammas[b]` rank block b's channels (SuperNet::channel_keep_probabilities: its strongest `out_channels` are the
-// ones kept); `max_channels[b]` the space's limit. The architecture must already fit.
+// `channel_strength[b]` ranks block b's channels (SuperNet::channel_keep_probabilities: its strongest
+// `out_channels` are the ones kept); `max_channels[b]` the space's limit. The architecture must already fit.
 FitResult fit_to_budgets(supernet::FixedArch arch, const ArchCost& cost, const std::vector<constraints::Budget>& budgets,
-                         int32_t input_channels, const std::vector<std::vector<float>>& gammas,
+                         int32_t input_channels, const std::vector<std::vector<float>>& channel_strength,
                          const std::vector<int32_t>& max_channels);
 
 }  // namespace nas::search

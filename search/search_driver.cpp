@@ -202,7 +202,7 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
             report_candidates(net, data.validation, config, db, outcome.run_id, progress);
         }
 
-        // Fix: argmax operators, binarised masks; then channel counts repaired or fitted to the budgets, less the
+        // Fix: argmax operators and widths; then channel counts repaired or fitted to the budgets, less the
         // latency model's margin (fix_to_budgets.h). The seed network is taken as it is: its costs are what they are.
         const auto fix_budgets = with_estimate_margin(budgets);
         const RepairResult repaired = request.seed_network
@@ -212,14 +212,15 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
         outcome.repaired_channels = repaired.removed_channels;
         outcome.fits = repaired.fits;
         if (repaired.fits && !request.seed_network) {
-          std::vector<std::vector<float>> gammas;
+          std::vector<std::vector<float>> channel_strength;
           std::vector<int32_t> max_channels;
           for (size_t b = 0; b < space.blocks.size(); ++b) {
             const std::vector<double> keep = net.channel_keep_probabilities(b);
-            gammas.emplace_back(keep.begin(), keep.end());
+            channel_strength.emplace_back(keep.begin(), keep.end());
             max_channels.push_back(space.blocks[b].out_channels);
           }
-          const FitResult fitted = fit_to_budgets(outcome.arch, cost, fix_budgets, input.c, gammas, max_channels);
+          const FitResult fitted =
+              fit_to_budgets(outcome.arch, cost, fix_budgets, input.c, channel_strength, max_channels);
           outcome.arch = fitted.arch;
           outcome.added_channels = fitted.added_channels;
         }

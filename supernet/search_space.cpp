@@ -110,9 +110,8 @@ SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
   const std::string root = "search_space";
   if (!node) throw Error(root, "missing (expected a mapping with 'blocks')");
   yaml::check_keys(node, root, {"blocks", "share_kernels"});
-  const bool share_kernels =
-      node["share_kernels"] ? yaml::read_scalar<bool>(node["share_kernels"], key(root, "share_kernels"), "true or false")
-                            : false;
+  const bool share_kernels = node["share_kernels"] && yaml::read_scalar<bool>(node["share_kernels"],
+                                                                             key(root, "share_kernels"), "true or false");
   const std::string blocks_path = key(root, "blocks");
   const YAML::Node blocks = required(node, root, "blocks");
   if (!blocks.IsSequence() || blocks.size() == 0)

@@ -121,7 +121,8 @@ void SuperNet::add_cost_gradient(size_t b, std::span<const double> d_prob, doubl
   const std::vector<int32_t>& widths = blocks_.at(b)->widths();
   const double expected = expected_channels(b);
   auto dwidth = arch_.grad(width_slots_[b]);
-  for (size_t j = 0; j < q.size(); ++j) dwidth[j] += static_cast<float>(d_channels * q[j] * (widths[j] - expected) / tau_);
+  for (size_t j = 0; j < q.size(); ++j)
+    dwidth[j] += static_cast<float>(d_channels * q[j] * (widths[j] - expected) / tau_);
 }
 
 void SuperNet::add_score_gradient(size_t b, size_t op, size_t width, double weight) {

@@ -75,9 +75,9 @@ TEST_F(FixToBudgetsTest, FitAddsTheStrongestMaskedChannelsUntilNoneFits) {
   const double limit = 0.5 * (cost_.exact(small).latency_s + cost_.exact(arch(16, 24, OpKind::conv)).latency_s);
   const std::vector<Budget> budgets = {{Metric::latency, limit, "--max-latency"}};
   // Block b2's gates are all stronger than b1's: it fills first.
-  std::vector<std::vector<float>> gammas = {std::vector<float>(16, 0.3f), std::vector<float>(24, 0.45f),
+  std::vector<std::vector<float>> channel_strength = {std::vector<float>(16, 0.3f), std::vector<float>(24, 0.45f),
                                             std::vector<float>(24, 1.0f)};
-  const FitResult f = fit_to_budgets(small, cost_, budgets, 1, gammas, {16, 24, 24});
+  const FitResult f = fit_to_budgets(small, cost_, budgets, 1, channel_strength, {16, 24, 24});
   EXPECT_GT(f.added_channels, 0);
   EXPECT_LE(cost_.exact(f.arch).latency_s, limit);
   EXPECT_GT(f.arch.blocks[1].out_channels, 6);

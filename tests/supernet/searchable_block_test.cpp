@@ -109,7 +109,8 @@ TEST(SearchableBlock, ASmallKernelIsTheCentreOfTheLargeOne) {
   for (int32_t kh = 0; kh < 3; ++kh)
     for (int32_t kw = 0; kw < 3; ++kw)
       for (int32_t i = 0; i < 16; ++i)
-        ASSERT_EQ(small[static_cast<size_t>((kh * 3 + kw) * 16 + i)], big[static_cast<size_t>(((kh + 1) * 5 + kw + 1) * 16 + i)]);
+        ASSERT_EQ(small[static_cast<size_t>((kh * 3 + kw) * 16 + i)],
+                  big[static_cast<size_t>(((kh + 1) * 5 + kw + 1) * 16 + i)]);
   SearchableBlock separate(SearchBlock{"b", 4, 1, {{OpKind::conv, 3}, {OpKind::conv, 5}}});  // the default
   testing::prepare_layer(separate, {kInput}, 3);
   EXPECT_FALSE(separate.stage_slots(0, 0).empty());
