@@ -101,6 +101,14 @@ void copy_tensor(const Tensor& from, Tensor& to) {
 
 }  // namespace
 
+std::vector<double> softmax_backward(const std::vector<double>& p, const std::vector<double>& d_p, double tau) {
+  double mean = 0;
+  for (size_t i = 0; i < p.size(); ++i) mean += p[i] * d_p[i];
+  std::vector<double> d_logits(p.size());
+  for (size_t j = 0; j < p.size(); ++j) d_logits[j] = p[j] * (d_p[j] - mean) / tau;
+  return d_logits;
+}
+
 SearchableBlock::SearchableBlock(SearchBlock spec) : spec_(std::move(spec)) {
   const std::string where = "searchable block '" + spec_.name + "'";
   if (spec_.ops.empty()) throw Error(where, "has no candidate ops");
@@ -388,9 +396,8 @@ void SearchableBlock::zero_weight_grads(size_t j) const {
 
 void SearchableBlock::write_softmax_gradient(const std::vector<double>& p, const std::vector<double>& d_p,
                                              float* out) const {
-  double mean = 0;
-  for (size_t i = 0; i < p.size(); ++i) mean += p[i] * d_p[i];
-  for (size_t j = 0; j < p.size(); ++j) out[j] = static_cast<float>(p[j] * (d_p[j] - mean) / tau_);
+  const std::vector<double> d_logits = softmax_backward(p, d_p, tau_);
+  for (size_t j = 0; j < d_logits.size(); ++j) out[j] = static_cast<float>(d_logits[j]);
 }
 
 void SearchableBlock::backward(std::span<const Tensor* const> inputs, const Tensor& /*output*/,
@@ -421,9 +428,12 @@ void SearchableBlock::backward_sampled(const Tensor& input, const Tensor& grad_o
     backprop_stages(forward_selected_, input, grad_a_, grad_in);
   }
 
-  // dL/dθ_j = S · p_i (δ_ij − p_j) / τ, and the same for the widths (zero for skip, which has no width).
+  // dL/dθ_j = S · p_i (δ_ij − p_j) / τ: the softmax's gradient for dL/dp = S at the selected choice i, zero
+  // elsewhere; the same for the widths (zero for skip, which has no width).
   auto straight_through = [&](const std::vector<double>& p, size_t i, double s, float* out) {
-    for (size_t j = 0; j < p.size(); ++j) out[j] = static_cast<float>(s * p[i] * ((i == j ? 1.0 : 0.0) - p[j]) / tau_);
+    std::vector<double> d_p(p.size(), 0.0);
+    d_p[i] = s;
+    write_softmax_gradient(p, d_p, out);
   };
   straight_through(op_probabilities(), forward_selected_, s_total, d_op_logits_);
   straight_through(width_probabilities(), forward_width_, candidate.stages.empty() ? 0.0 : s_total, d_width_logits_);

@@ -41,6 +41,10 @@ namespace nas::supernet {
 
 enum class BlockMode { sampled, mixture };
 
+// The gradient through p = softmax(θ/τ): given dL/dp, dL/dθ_j = p_j (dL/dp_j − Σ_i p_i dL/dp_i) / τ. Every θ_a
+// gradient of the supernet (operators and widths; task loss and costs) goes through it.
+std::vector<double> softmax_backward(const std::vector<double>& p, const std::vector<double>& d_p, double tau);
+
 class SearchableBlock final : public Layer {
  public:
   explicit SearchableBlock(SearchBlock spec);
@@ -118,7 +122,7 @@ class SearchableBlock final : public Layer {
   void forward_mixture(const Tensor& input, Tensor& output, bool training);
   void backward_sampled(const Tensor& input, const Tensor& grad_output, Tensor* grad_in);
   void backward_mixture(const Tensor& input, const Tensor& grad_output, Tensor* grad_in);
-  // dL/dlogits_j = p_j (dL/dp_j − Σ_i p_i dL/dp_i)/τ, written into `out`.
+  // softmax_backward(p, d_p, τ), written into `out`.
   void write_softmax_gradient(const std::vector<double>& p, const std::vector<double>& d_p, float* out) const;
   void check_bound() const;
 

@@ -111,18 +111,15 @@ void SuperNet::add_cost_gradient(size_t b, std::span<const double> d_prob, doubl
     throw Error("supernet", "cost gradient for block '" + space_.blocks.at(b).name + "' has " +
                                 std::to_string(d_prob.size()) + " op terms, expected " + std::to_string(p.size()),
                 Error::Kind::failure);
-  // dC/dθ_j = Σ_i dC/dp_i · p_i (δ_ij − p_j) / τ = p_j (dC/dp_j − Σ_i p_i dC/dp_i) / τ
-  double mean = 0;
-  for (size_t i = 0; i < p.size(); ++i) mean += p[i] * d_prob[i];
-  auto dlogits = arch_.grad(logits_slots_[b]);
-  for (size_t j = 0; j < p.size(); ++j) dlogits[j] += static_cast<float>(p[j] * (d_prob[j] - mean) / tau_);
-  // dC/dφ_j = dC/dE · q_j (w_j − E) / τ
-  const std::vector<double> q = width_probabilities(b);
+  auto add = [](std::span<float> grads, const std::vector<double>& d) {
+    for (size_t j = 0; j < d.size(); ++j) grads[j] += static_cast<float>(d[j]);
+  };
+  add(arch_.grad(logits_slots_[b]), softmax_backward(p, {d_prob.begin(), d_prob.end()}, tau_));
+  // E = Σ_k q_k w_k, so dC/dq_k = dC/dE · w_k.
   const std::vector<int32_t>& widths = blocks_.at(b)->widths();
-  const double expected = expected_channels(b);
-  auto dwidth = arch_.grad(width_slots_[b]);
-  for (size_t j = 0; j < q.size(); ++j)
-    dwidth[j] += static_cast<float>(d_channels * q[j] * (widths[j] - expected) / tau_);
+  std::vector<double> d_q(widths.size());
+  for (size_t k = 0; k < widths.size(); ++k) d_q[k] = d_channels * widths[k];
+  add(arch_.grad(width_slots_[b]), softmax_backward(width_probabilities(b), d_q, tau_));
 }
 
 void SuperNet::add_score_gradient(size_t b, size_t op, size_t width, double weight) {
