@@ -8,10 +8,12 @@
 //   pixels               output positions
 //   patch_values         general conv: values copied into im2col columns (k²·cin per pixel), word-wise when cin is
 //   scalar_patch_values    a multiple of 4, else value by value
+//   scalar_taps          general conv copying value by value: window taps (k² per pixel; one bounds check and
+//                        address each, a first layer's whole copy cost when it has one channel)
 //   window_rows          general conv: window rows per pixel (one copy set-up each)
 //   tail_macs            MACs outside the 4-value SIMD steps: k²·cin mod 4 per output (conv, 1×1, FC), or the
 //                        cin mod 4 channels depthwise runs on the portable loop
-//   tail_outputs         depthwise: outputs of those leftover channels
+//   tail_outputs         depthwise: outputs of those leftover channels; conv, 1×1, FC: outputs that have a tail
 //   valid_macs           general conv: MACs of the taps inside the input, what the portable path runs (cores
 //                        without DSP skip the padding instead of copying zeros)
 //   valid_row_outputs    general conv: Σ over outputs of the window rows inside the input (one dot product each on
@@ -76,9 +78,13 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
         op.patch_values = patch;
       } else {
         op.scalar_patch_values = patch;
+        op.scalar_taps = S(pixels * k2);
       }
       op.window_rows = S(pixels * s.kernel);
       op.tail_macs = op.outputs * k_mod4;
+      // The tail loop's set-up runs once per output block whenever there is a tail at all: with 9 or 25 values
+      // per output (a first layer's single channel) it weighs as much as the MACs.
+      if (k_mod4 != 0) op.tail_outputs = op.outputs;
       op.valid_macs = in_c * out_c * valid_taps(s);
       op.valid_row_outputs = out_c * (valid_along(s, s.in_h, s.out_h) * s.out_w);
       break;
@@ -89,6 +95,7 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       op.executed_macs = op.macs;
       op.outputs = out_c * pixels;
       op.tail_macs = op.outputs * mod4(value_of(in_c));
+      if (mod4(value_of(in_c)) != 0) op.tail_outputs = op.outputs;  // the tail loop's set-up, as for conv
       break;
     case KernelPath::depthwise: {
       const double taps = valid_taps(s), c_mod4 = mod4(value_of(in_c));

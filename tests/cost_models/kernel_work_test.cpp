@@ -26,12 +26,16 @@ TEST(KernelWork, ConvSplitsItsIm2colByChannelCount) {
   EXPECT_EQ(conv.scalar_patch_values, 0.0);
   EXPECT_EQ(conv.window_rows, 64.0 * 3);
   EXPECT_EQ(conv.tail_macs, 0.0);  // 72 values a window: whole SIMD steps
+  EXPECT_EQ(conv.tail_outputs, 0.0);
+  EXPECT_EQ(conv.scalar_taps, 0.0);  // copied word by word
   OpInfo<double> first;
   first.path = KernelPath::conv;
   set_kernel_work(first, 1.0, 16.0, {8, 8, 8, 8, 3, 1, 1});
   EXPECT_EQ(first.patch_values, 0.0);
   EXPECT_EQ(first.scalar_patch_values, 9.0 * 64);
   EXPECT_EQ(first.tail_macs, 16.0 * 64 * 1);  // 9 mod 4 = 1 value per output outside the SIMD steps
+  EXPECT_EQ(first.tail_outputs, 16.0 * 64);   // every output runs the tail loop's set-up
+  EXPECT_EQ(first.scalar_taps, 9.0 * 64);     // one bounds check per tap
 }
 
 TEST(KernelWork, DepthwiseLeftoverChannelsAndClippedWindows) {
