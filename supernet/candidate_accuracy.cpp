@@ -10,12 +10,17 @@
 namespace nas::supernet {
 
 double path_accuracy(SuperNet& net, const Dataset& holdout, int32_t images, int32_t batch_size) {
+  return path_score(net, holdout, images, batch_size).accuracy;
+}
+
+PathScore path_score(SuperNet& net, const Dataset& holdout, int32_t images, int32_t batch_size) {
   const int32_t n = std::min(images, holdout.count);
   if (n <= 0 || batch_size <= 0)
-    throw Error("path_accuracy", "needs held-out images and a positive batch size", Error::Kind::failure);
+    throw Error("path_score", "needs held-out images and a positive batch size", Error::Kind::failure);
   const StateGuard keep_statistics(net.weights());
   net.set_mode(BlockMode::sampled);
   int64_t correct = 0;
+  double loss_sum = 0;
   Tensor batch;
   // Batches of the training batch size: BatchNorm normalises as in training, and the supernet's activation
   // buffers, which keep the largest batch they have seen, do not grow.
@@ -25,9 +30,12 @@ double path_accuracy(SuperNet& net, const Dataset& holdout, int32_t images, int3
     std::memcpy(batch.data(), holdout.images.data() + int64_t{first} * holdout.item_size(),
                 sizeof(float) * static_cast<size_t>(batch.size()));
     const Tensor& logits = net.network().forward(batch, /*training=*/true);
-    for (int32_t i = 0; i < count; ++i) correct += argmax(logits, i) == holdout.labels[static_cast<size_t>(first + i)];
+    const std::span<const int32_t> labels(holdout.labels.data() + first, static_cast<size_t>(count));
+    const LossResult r = softmax_cross_entropy(logits, labels, nullptr);
+    loss_sum += r.loss * count;
+    correct += r.correct;
   }
-  return static_cast<double>(correct) / n;
+  return {loss_sum / n, static_cast<double>(correct) / n};
 }
 
 std::vector<CandidateAccuracy> candidate_accuracies(SuperNet& net, const Dataset& holdout, int32_t paths,

@@ -24,6 +24,14 @@ struct CandidateAccuracy {
 // trained). Weights and BatchNorm statistics are left as they were.
 double path_accuracy(SuperNet& net, const Dataset& holdout, int32_t images, int32_t batch_size);
 
+// The same pass, with the mean cross-entropy too (the fix step's operator upgrade compares losses: on a few
+// thousand images they separate candidates that accuracy ties).
+struct PathScore {
+  double loss = 0;      // mean softmax cross-entropy
+  double accuracy = 0;  // in [0, 1]
+};
+PathScore path_score(SuperNet& net, const Dataset& holdout, int32_t images, int32_t batch_size);
+
 // `paths` sampled paths per candidate, each run in training mode (batch statistics of `batch_size` images, as the
 // weights were trained) on the first `images` held-out images. Weights and BatchNorm statistics are left as they
 // were; the blocks' selections are not.

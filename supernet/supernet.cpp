@@ -87,6 +87,24 @@ void SuperNet::select_argmax() {
   }
 }
 
+void SuperNet::select_fixed(const FixedArch& arch) {
+  if (arch.blocks.size() != blocks_.size())
+    throw Error("select_fixed", std::to_string(arch.blocks.size()) + " blocks given for a supernet of " +
+                                    std::to_string(blocks_.size()),
+                Error::Kind::failure);
+  for (size_t b = 0; b < blocks_.size(); ++b) {
+    const auto& ops = space_.blocks[b].ops;
+    const auto op = std::find(ops.begin(), ops.end(), arch.blocks[b].op);
+    if (op == ops.end())
+      throw Error("select_fixed", "block " + space_.blocks[b].name + " has no candidate " + arch.blocks[b].op.name(),
+                  Error::Kind::failure);
+    blocks_[b]->select(static_cast<size_t>(op - ops.begin()));
+    const std::vector<int32_t>& widths = blocks_[b]->widths();
+    const auto width = std::lower_bound(widths.begin(), widths.end(), arch.blocks[b].out_channels);
+    blocks_[b]->select_width(width == widths.end() ? widths.size() - 1 : static_cast<size_t>(width - widths.begin()));
+  }
+}
+
 std::vector<double> SuperNet::op_probabilities(size_t b) const { return blocks_.at(b)->op_probabilities(); }
 
 std::vector<double> SuperNet::width_probabilities(size_t b) const { return blocks_.at(b)->width_probabilities(); }

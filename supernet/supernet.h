@@ -52,6 +52,10 @@ class SuperNet {
   void sample_uniform(Rng& rng);
   // Selects each block's most likely op and width (argmax, the first on ties), for evaluation; τ is kept.
   void select_argmax();
+  // Selects a fixed architecture's operators, each block at the smallest of its widths that holds the fixed
+  // channel count (the masks only cut at the widths; the fix step's channel counts fall in between). Throws
+  // nas::Error when an operator is not among the block's candidates.
+  void select_fixed(const FixedArch& arch);
   void set_tau(double tau);
   double tau() const { return tau_; }
   void set_mode(BlockMode mode);

@@ -47,7 +47,7 @@ sweep() {  # name, config, then the budget flags; exit status 1 (a job missed or
       || [ $? -eq 1 ]
   fi
 }
-sweep iso-latency "$config" --max-latency 100ms,60ms,25ms,12ms
+sweep iso-latency "$config" --max-latency 100ms,60ms,25ms,12ms --seeds 2
 sweep iso-prune-latency "$prune" --max-latency 150ms,100ms,60ms
 sweep iso-prune-flash "$prune" --max-flash 240K,220K,205K
 

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "supernet/dataset.h"
+#include "supernet/error.h"
 #include "supernet/loss.h"
 #include "supernet/optimizer.h"
 #include "tests/supernet/gradcheck.h"
@@ -134,6 +135,22 @@ TEST(SuperNet, FixTakesTheArgmaxOpAndTheArgmaxWidth) {
   EXPECT_EQ(net.block(1).selected(), 1u);
   EXPECT_EQ(net.block(2).selected(), 0u);
   EXPECT_EQ(net.block(2).selected_width(), 1u);
+}
+
+TEST(SuperNet, SelectFixedRunsAFixedArchitecturesOperatorsAtTheWidthThatHoldsItsChannels) {
+  SuperNet net(small_space(), kImage, 4, 1);
+  FixedArch arch = net.fix();
+  arch.blocks[0] = {"b1", parse_op("dwsep3x3", "test"), 3, 1};  // b1's widths are 1..8: exactly 3
+  arch.blocks[1] = {"b2", parse_op("skip", "test"), 3, 1};
+  arch.blocks[2] = {"b3", parse_op("dwsep3x3", "test"), 5, 2};  // b3's widths are 2, 4, .., 16: 6 holds 5
+  net.select_fixed(arch);
+  EXPECT_EQ(net.block(0).selected(), 1u);
+  EXPECT_EQ(net.selected_channels(0), 3.0);
+  EXPECT_EQ(net.block(1).selected(), 1u);
+  EXPECT_EQ(net.block(2).selected(), 2u);
+  EXPECT_EQ(net.selected_channels(2), 6.0);
+  arch.blocks[0].op = parse_op("conv5x5", "test");  // not a candidate of b1
+  EXPECT_THROW(net.select_fixed(arch), nas::Error);
 }
 
 TEST(SuperNet, SamplingIsDeterministicAndFollowsTheSoftmax) {
