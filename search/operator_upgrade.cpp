@@ -42,12 +42,14 @@ UpgradeResult upgrade_operators(supernet::FixedArch arch, const supernet::Search
           return metric_cost(costs, budget.metric) <= budget.limit;
         });
         if (!fits) continue;
+        // Only swaps that spend budget: a cheaper operator frees budget that only channels could use, and a block
+        // at its channel limit cannot take them (a search at 100 ms swapped conv5x5 for dwsep5x5 on a loss
+        // 0.1 % lower and ended at 86 % of its budget).
+        const double use = binding_use(costs, budgets), added = use - current_use;
+        if (added <= 0) continue;
         const double trial_loss = loss(trial);
         if (!(trial_loss < current_loss)) continue;
-        const double use = binding_use(costs, budgets), added = use - current_use;
-        // Free or cheaper swaps rank above every costly one, by their loss drop.
-        const double drop = current_loss - trial_loss;
-        const double score = added <= 0 ? 1e12 + drop : drop / added;
+        const double score = (current_loss - trial_loss) / added;
         if (score > best_score) {
           best_score = score;
           best_arch = std::move(trial);

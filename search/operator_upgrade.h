@@ -2,10 +2,10 @@
 // penalties, but the penalties priced an expectation, and repair then moves the channel counts; budget can be left
 // that a costlier operator would use better than more channels of the cheap one. Greedy, after repair and before
 // the channel fit (fix_to_budgets.h):
-//   while some block can swap its operator for another candidate of that block (at the same channel count; a skip
-//   becoming an operator keeps its input's channels) with every budget still met, take the swap with the largest
-//   drop of the supernet's held-out loss per unit of added binding cost (max over budgets of cost/limit);
-//   a swap that costs nothing more and lowers the loss is taken first; a swap that does not lower the loss never.
+//   while some block can swap its operator for a costlier candidate of that block (at the same channel count; a
+//   skip becoming an operator keeps its input's channels) with every budget still met, take the swap with the
+//   largest drop of the supernet's held-out loss per unit of added binding cost (max over budgets of cost/limit);
+//   a swap that does not lower the loss, or does not cost more, never.
 // The loss is the supernet's own estimate of each candidate network (weights shared, BatchNorm on batch statistics,
 // as the paths were trained), on the same held-out images for every candidate, so the differences are paired.
 #pragma once

@@ -90,6 +90,17 @@ TEST_F(OperatorUpgradeTest, NeverBreaksABudgetNorTakesASwapThatDoesNotLowerTheLo
   EXPECT_EQ(key(r.arch), key(start));
 }
 
+TEST_F(OperatorUpgradeTest, NeverSwapsToACheaperOperator) {
+  // Cheaper operators free budget that only channels could use, and a block at its channel limit cannot: the
+  // swap would leave budget unused however much lower its loss.
+  const FixedArch start = arch(kConv5, kConv5, kConv3);
+  const ArchLoss lower_elsewhere = [&](const FixedArch& a) { return key(a) == key(start) ? 1.0 : 0.5; };
+  const UpgradeResult r =
+      upgrade_operators(start, space_, cost_, latency_budget(cost_.exact(start).latency_s), 1, lower_elsewhere);
+  EXPECT_TRUE(r.upgrades.empty());
+  EXPECT_EQ(key(r.arch), key(start));
+}
+
 TEST_F(OperatorUpgradeTest, ASkipBecomingAnOperatorKeepsItsInputsChannels) {
   const FixedArch start = arch(kConv3, kConv3, kSkip);
   const ArchLoss prefers_conv = [](const FixedArch& a) { return a.blocks[2].op.kind == OpKind::conv ? 0.5 : 1.0; };
