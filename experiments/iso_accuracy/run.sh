@@ -2,7 +2,8 @@
 # The iso-accuracy comparison of docs/iso-accuracy.md, after Burrello et al. (seed network against the nets that
 # searches under tighter budgets find from it, on Fashion-MNIST and the nano33 cost model):
 #   1. the seed network of experiments/iso_accuracy/search.yaml, trained from scratch, three seeds;
-#   2. sweep iso-latency: the full search (operators and channels, search.yaml), one search per latency budget;
+#   2. sweep iso-latency: the full search (operators and channels, search.yaml), one search per latency budget and
+#      seed (1 and 2);
 #   3. sweeps iso-prune-latency and iso-prune-flash: the channel-only search from the same seed (prune.yaml), as in
 #      Burrello et al., one search per latency or flash budget;
 #   4. the fronts plotted (docs/figures/) and the table written (docs/iso-accuracy.md).
@@ -55,5 +56,8 @@ mkdir -p "$root/docs/figures"
 for x in latency flash; do
   "$nas" pareto --db "$db" --target nano33 --x "$x" --all --by sweep --plot "$root/docs/figures/iso_accuracy_$x.svg"
 done
+# The operators + channels sweep alone (4 latency budgets x 2 seeds) against MACs, the cost other tools budget.
+"$nas" pareto --db "$db" --target nano33 --sweep iso-latency --x macs --all \
+  --plot "$root/docs/figures/iso_latency_macs.svg" > /dev/null
 bash "$root/experiments/iso_accuracy/table.sh" "$db" > "$root/docs/iso-accuracy.md"
 echo "wrote docs/iso-accuracy.md and docs/figures/iso_accuracy_{latency,flash}.svg from $db" >&2

@@ -49,7 +49,8 @@ Sense, Cortex-M4F at 64 MHz; \`nas targets\`).
   global average pooling, linear), trained from scratch for 14 epochs (\`nas search --seed-network\`), three
   seeds. 14 epochs is what a search spends in all (3 warm-up + 2 search + 9 fine-tune), so both sides get the
   same training.
-- **Searches**, one per budget, seed 1, from the same seed network:
+- **Searches**, from the same seed network, one per budget (channels only: seed 1; operators + channels: seeds 1
+  and 2, the sweep plotted against MACs below):
   - *channels only* (\`prune.yaml\`, as in Burrello et al., who prune the seed's channels): one operator per block
     (conv3x3), the search chooses how many channels each block keeps; sweeps \`iso-prune-latency\` (latency
     budgets) and \`iso-prune-flash\` (flash budgets).
@@ -83,6 +84,18 @@ SELECT c.id AS run, c.search, c.budgets, printf('%.2f', c.acc) AS \"test acc %\"
   printf('%.1f', c.act / 1024.0) AS \"activations KiB\", printf('%.1f%%', 100 * (c.act / s.act - 1)) AS \"Δ activations\",
   c.arch AS architecture
 FROM cand c, seed s WHERE c.kind = 'search' ORDER BY c.search, c.sweep, c.latency DESC;"
+echo
+echo "## Per latency budget"
+echo
+echo "Mean test accuracy of each search's runs at the same latency budget (seeds in brackets), against the seed"
+echo "network's mean."
+echo
+sql ".mode markdown --wrap 0
+SELECT b.budget_source AS budget, c.search,
+  printf('%.2f', avg(c.acc)) AS \"mean test acc %\", '(' || group_concat(printf('%.2f', c.acc), ', ') || ')' AS runs,
+  printf('%+.2f', avg(c.acc) - s.acc) AS \"Δ acc vs seed\", printf('%.2f', avg(c.use_after)) AS \"mean use\"
+FROM cand c JOIN costs b ON b.run_id = c.id AND b.metric = 'latency' AND b.budget_source LIKE '--%', seed s
+WHERE c.kind = 'search' GROUP BY b.budget, c.search ORDER BY b.budget DESC, c.search;"
 echo
 echo "## At iso-accuracy, next to the paper"
 echo
