@@ -152,4 +152,9 @@ the seed runs on their own (faint points are dominated on the board), drawn by
 ![accuracy vs latency](figures/iso_accuracy_latency.svg)
 
 ![accuracy vs flash](figures/iso_accuracy_flash.svg)
+
+The operators + channels sweep alone (4 latency budgets × 2 seeds) against MACs, the cost other tools budget
+(`nas pareto --target nano33 --sweep iso-latency --x macs --all --plot`):
+
+![accuracy vs MACs](figures/iso_latency_macs.svg)
 FOOTER
