@@ -11,7 +11,7 @@
 #   bash experiments/iso_accuracy/run.sh [--db iso_accuracy.db]
 #
 # Safe to run again: finished seed runs are kept and an interrupted sweep is resumed. About 85 minutes on 2 cores
-# with the 1/3/10 schedule it had before the REINFORCE estimator (86 measured: seed runs 39, sweeps 13 + 18 + 16).
+# while other work shared them (commit 4bf6bd5: seed runs 18, iso-latency 37, both channel-only sweeps 30).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 db="iso_accuracy.db"
@@ -60,4 +60,4 @@ done
 "$nas" pareto --db "$db" --target nano33 --sweep iso-latency --x macs --all \
   --plot "$root/docs/figures/iso_latency_macs.svg" > /dev/null
 bash "$root/experiments/iso_accuracy/table.sh" "$db" > "$root/docs/iso-accuracy.md"
-echo "wrote docs/iso-accuracy.md and docs/figures/iso_accuracy_{latency,flash}.svg from $db" >&2
+echo "wrote docs/iso-accuracy.md, docs/figures/iso_accuracy_{latency,flash}.svg and iso_latency_macs.svg from $db" >&2
