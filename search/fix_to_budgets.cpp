@@ -4,15 +4,11 @@
 
 namespace nas::search {
 
-namespace {
-
-double excess(const cost_models::Costs<double>& costs, const std::vector<constraints::Budget>& budgets) {
+double budget_excess(const cost_models::Costs<double>& costs, const std::vector<constraints::Budget>& budgets) {
   double sum = 0;
   for (const auto& b : budgets) sum += std::max(0.0, metric_cost(costs, b.metric) / b.limit - 1.0);
   return sum;
 }
-
-}  // namespace
 
 void propagate_skip_channels(supernet::FixedArch& arch, int32_t input_channels) {
   int32_t channels = input_channels;
@@ -33,7 +29,7 @@ RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
                                const std::vector<constraints::Budget>& budgets, int32_t input_channels) {
   RepairResult result;
   propagate_skip_channels(arch, input_channels);
-  double current = excess(cost.exact(arch), budgets);
+  double current = budget_excess(cost.exact(arch), budgets);
   // Moves of 1 to 4 channels in one block: the kernels run 4 channels per SIMD step, so the calibrated latency can
   // rise when one channel leaves the multiple of 4 and fall only at the next one (cost_models/kernel_work.h). The
   // move that gains the most per channel removed wins; ties go to the wider block.
@@ -49,7 +45,7 @@ RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
         supernet::FixedArch trial = arch;
         trial.blocks[b].out_channels -= n;
         propagate_skip_channels(trial, input_channels);
-        const double e = excess(cost.exact(trial), budgets);
+        const double e = budget_excess(cost.exact(trial), budgets);
         const double gain = (current - e) / n;
         const bool wider = best < arch.blocks.size() && block.out_channels > arch.blocks[best].out_channels;
         if (e < current && (gain > best_gain || (gain == best_gain && wider))) {
@@ -98,7 +94,7 @@ FitResult fit_to_budgets(supernet::FixedArch arch, const ArchCost& cost, const s
     supernet::FixedArch trial = arch;
     ++trial.blocks[best].out_channels;
     propagate_skip_channels(trial, input_channels);
-    if (excess(cost.exact(trial), budgets) > 0) {
+    if (budget_excess(cost.exact(trial), budgets) > 0) {
       blocked[best] = true;  // this block is done (a channel more past a multiple of 4 rarely costs less)
       continue;
     }
