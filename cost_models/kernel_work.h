@@ -11,9 +11,18 @@
 //   scalar_taps          general conv copying value by value: window taps (k² per pixel; one bounds check and
 //                        address each, a first layer's whole copy cost when it has one channel)
 //   window_rows          general conv: window rows per pixel (one copy set-up each)
-//   tail_macs            MACs outside the 4-value SIMD steps: k²·cin mod 4 per output (conv, 1×1, FC), or the
-//                        cin mod 4 channels depthwise runs on the portable loop
-//   tail_outputs         depthwise: outputs of those leftover channels; conv, 1×1, FC: outputs that have a tail
+//   tail_macs            MACs outside the 4-value SIMD steps: k²·cin mod 4 per output (conv, 1×1, FC)
+//   tail_outputs         conv, 1×1, FC: outputs that have a tail
+// Depthwise works one channel at a time on a padded int16 plane (deploy/kernels/depthwise_dsp.h), so its DSP path
+// has quantities of its own, in the same fields:
+//   patch_values         values gathered into the planes (cin·in_h·in_w)
+//   scalar_patch_values  the plane's values zeroed once per call ((in_h + 2p)·pitch)
+//   window_rows          output rows of all channels (cin·out_h: one pass of the sums loop and the store loop each)
+//   tail_macs            MACs of the one-output-at-a-time loop, each kernel row padded to pairs (cin·pixels·k·2⌈k/2⌉;
+//                        every kernel but 3×3 at stride 1)
+//   tail_outputs         outputs of the 3×3 stride-1 loop, two at a time with shared loads
+//   valid_row_outputs    kernel rows of the one-output-at-a-time loop's outputs (outputs·k: a row step each)
+//   scalar_taps          input rows gathered (cin·in_h: one gather loop set-up each)
 //   valid_macs           general conv: MACs of the taps inside the input, what the portable path runs (cores
 //                        without DSP skip the padding instead of copying zeros)
 //   valid_row_outputs    general conv: Σ over outputs of the window rows inside the input (one dot product each on
@@ -98,12 +107,20 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       if (mod4(value_of(in_c)) != 0) op.tail_outputs = op.outputs;  // the tail loop's set-up, as for conv
       break;
     case KernelPath::depthwise: {
-      const double taps = valid_taps(s), c_mod4 = mod4(value_of(in_c));
+      const double pitch = static_cast<double>((s.in_w + 2 * s.pad + 2) & ~1);
       op.macs = in_c * (pixels * k2);
-      op.executed_macs = in_c * taps;
+      op.executed_macs = in_c * valid_taps(s);  // the portable path skips the padding
       op.outputs = in_c * pixels;
-      op.tail_macs = S(c_mod4 * taps);
-      op.tail_outputs = S(c_mod4 * pixels);
+      op.patch_values = in_c * (static_cast<double>(s.in_h) * s.in_w);
+      op.scalar_patch_values = S((s.in_h + 2.0 * s.pad) * pitch);
+      op.window_rows = in_c * static_cast<double>(s.out_h);
+      op.scalar_taps = in_c * static_cast<double>(s.in_h);
+      if (s.kernel == 3 && s.stride == 1) {
+        op.tail_outputs = op.outputs;
+      } else {
+        op.tail_macs = in_c * (pixels * s.kernel * 2.0 * ((s.kernel + 1) / 2));
+        op.valid_row_outputs = op.outputs * static_cast<double>(s.kernel);
+      }
       break;
     }
     case KernelPath::max_pool:

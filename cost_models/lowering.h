@@ -119,7 +119,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         dw.weight_bytes = cin * k2;
         dw.bias_bytes = cin * kBiasBytesPerChannel;
         dw.qparam_bytes = cin * kQuantBytesPerChannel;
-        dw.scratch_bytes = scratch::depthwise_bytes(cin, cand.kernel);
+        dw.scratch_bytes = scratch::depthwise_bytes<S>(h, w, cand.kernel / 2);
         g.ops.push_back(std::move(dw));
 
         OpInfo<S> pw = base;

@@ -51,9 +51,7 @@ void print_call(std::ostringstream& out, const Int8Model& model, const cost_mode
       out << "    " << (op.kind == Int8OpKind::depthwise ? "mcunas_depthwise_conv_s8" : "mcunas_conv_s8")
           << "(&params, &quant, &input_dims, " << at(op.inputs[0]) << ", &filter_dims, " << p << "weights, " << p
           << "bias, &output_dims, " << at(op.output)
-          << (op.kind == Int8OpKind::depthwise ? ""
-              : scratch >= 0 ? fmt::format(", arena + {}", scratch)
-                             : std::string(", NULL"))
+          << (scratch >= 0 ? fmt::format(", arena + {}", scratch) : std::string(", NULL"))
           << ");\n";
       break;
     case Int8OpKind::max_pool:

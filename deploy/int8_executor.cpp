@@ -46,7 +46,7 @@ void run_op(const Int8Model& model, const Int8Op& op, const int8_t* const* input
       break;
     case Int8OpKind::depthwise:
       mcunas_depthwise_conv_s8(&call.conv, &quant, &call.input, in, &call.filter, op.weights.data(), op.bias.data(),
-                               &call.output, out);
+                               &call.output, out, scratch);
       break;
     case Int8OpKind::max_pool:
       mcunas_max_pool_s8(&call.pool, &call.input, in, &call.output, out);

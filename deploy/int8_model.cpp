@@ -36,7 +36,7 @@ int32_t scratch_bytes(const Int8Model& model, const Int8Op& op) {
     case Int8OpKind::fully_connected:
       return mcunas_conv_s8_scratch_bytes(&call.conv, &call.input, &call.filter);
     case Int8OpKind::depthwise:
-      return mcunas_depthwise_conv_s8_scratch_bytes(&call.input, &call.filter);
+      return mcunas_depthwise_conv_s8_scratch_bytes(&call.conv, &call.input, &call.filter);
     case Int8OpKind::avg_pool:
       return mcunas_avg_pool_s8_scratch_bytes(&call.input);
     case Int8OpKind::global_avg_pool:

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "cost_models/kernel_work.h"
+#include "mcunas_kernels.h"
 
 namespace nas::deploy {
 
@@ -109,6 +110,11 @@ std::string benchmark_header(const std::vector<BenchmarkCase>& cases) {
     max_output = std::max<int64_t>(max_output, static_cast<int64_t>(op.outputs));
     max_weights = std::max<int64_t>(max_weights, int64_t{c.out_c} * c.kernel * c.kernel * c.in_c);
     max_scratch = std::max<int64_t>(max_scratch, int64_t{4} * c.kernel * c.kernel * c.in_c);
+    if (c.path == cost_models::KernelPath::depthwise) {  // the plane of one channel
+      const mcunas_conv_params p{c.stride, c.stride, c.pad, c.pad, 0, 0, -128, 127};
+      const mcunas_dims in{1, c.in_h, c.in_w, c.in_c}, f{1, c.kernel, c.kernel, c.in_c};
+      max_scratch = std::max<int64_t>(max_scratch, mcunas_depthwise_conv_s8_scratch_bytes(&p, &in, &f));
+    }
     max_channels = std::max<int64_t>(max_channels, std::max(c.in_c, c.out_c));
   }
   std::ostringstream h;

@@ -13,6 +13,7 @@
 static int8_t input[16 * 16 * 16], weights[16 * 3 * 3 * 16], output[16 * 16 * 16];
 static int32_t bias[16], multiplier[16], shift[16];
 static int16_t scratch[2 * 3 * 3 * 16]; /* two im2col columns (mcunas_conv_s8_scratch_bytes) */
+static int16_t plane[(2 * 18 * 20 + 4) / 2]; /* one padded channel (mcunas_depthwise_conv_s8_scratch_bytes) */
 
 int main(void) {
   uint32_t state = 7u;
@@ -33,7 +34,7 @@ int main(void) {
   MARK();
   mcunas_conv_s8(&unpadded, &q, &in, input, &f1, weights, bias, &out, output, NULL);
   MARK();
-  mcunas_depthwise_conv_s8(&padded, &q, &in, input, &dw, weights, bias, &out, output);
+  mcunas_depthwise_conv_s8(&padded, &q, &in, input, &dw, weights, bias, &out, output, plane);
   MARK();
   mcunas_fully_connected_s8(&fc, 1, 1024, input, 16, weights, bias, output);
   MARK();

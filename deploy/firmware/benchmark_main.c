@@ -44,7 +44,7 @@ static void run_case(const mcunas_bench_case *c) {
     case MCUNAS_BENCH_DEPTHWISE: {
       const mcunas_dims filter = {1, c->kernel, c->kernel, c->in_c}, out = {1, out_h, out_w, c->in_c};
       MARK();
-      mcunas_depthwise_conv_s8(&conv, &quant, &in, input, &filter, weights, bias, &out, output);
+      mcunas_depthwise_conv_s8(&conv, &quant, &in, input, &filter, weights, bias, &out, output, scratch + 1);
       break;
     }
     case MCUNAS_BENCH_MAX_POOL:

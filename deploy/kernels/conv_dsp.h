@@ -176,11 +176,13 @@ static inline void mcunas_block_2x2_s8(const int8_t *x0, ptrdiff_t k, const int8
 }
 
 /* Every output channel of two pixels (out0 and out0 + out_c), from two im2col columns (`in_place` 0) or from two
- * int8 pixels read in place (`in_place` 1). The parameters sit in locals: the int8 stores may alias anything, so
- * the compiler would otherwise load them again for every output. */
+ * int8 pixels read in place (`in_place` 1). `fast`: 0 when the exact requantisation is needed, 1 for the fast one
+ * (mcunas_requantize_doubled_fits_all, tested once per layer by the caller), 2 for the fast one on a layer clamped
+ * to the whole int8 range. The parameters sit in locals: the int8 stores may alias anything, so the compiler would
+ * otherwise load them again for every output. */
 static void mcunas_conv_two_pixels(const mcunas_conv_params *p, const mcunas_channel_quant *q, const void *columns,
                                    int in_place, ptrdiff_t k, const int8_t *weights, const int32_t *bias,
-                                   int32_t out_c, int8_t *out0) {
+                                   int32_t out_c, int fast, int8_t *out0) {
   const int32_t input_offset = p->input_offset, output_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int32_t *const multiplier = q->multiplier, *const shift = q->shift;
@@ -195,14 +197,35 @@ static void mcunas_conv_two_pixels(const mcunas_conv_params *p, const mcunas_cha
     else
       mcunas_block_2x2((const int16_t *)columns, k, w, pair, acc);
     const int32_t m0 = multiplier[o], s0 = shift[o];
-    const int8_t r00 = mcunas_requantize_to_s8(acc[0], m0, s0, output_offset, act_min, act_max);
-    const int8_t r01 = mcunas_requantize_to_s8(acc[1], m0, s0, output_offset, act_min, act_max);
+    int8_t r00, r01, r10, r11;
+    if (fast == 2) { /* the sums doubled by one shift each (requantize.h) */
+      const int32_t round0 = mcunas_requantize_round(-s0);
+      r00 = mcunas_requantize_doubled_full_s8(acc[0] * 2, m0, -s0, round0, output_offset);
+      r01 = mcunas_requantize_doubled_full_s8(acc[1] * 2, m0, -s0, round0, output_offset);
+    } else if (fast) {
+      const int32_t round0 = mcunas_requantize_round(-s0);
+      r00 = mcunas_requantize_doubled_to_s8(acc[0] * 2, m0, -s0, round0, output_offset, act_min, act_max);
+      r01 = mcunas_requantize_doubled_to_s8(acc[1] * 2, m0, -s0, round0, output_offset, act_min, act_max);
+    } else {
+      r00 = mcunas_requantize_to_s8(acc[0], m0, s0, output_offset, act_min, act_max);
+      r01 = mcunas_requantize_to_s8(acc[1], m0, s0, output_offset, act_min, act_max);
+    }
     out0[o] = r00;
     out1[o] = r01;
     if (!pair) break;
     const int32_t m1 = multiplier[o + 1], s1 = shift[o + 1];
-    const int8_t r10 = mcunas_requantize_to_s8(acc[2], m1, s1, output_offset, act_min, act_max);
-    const int8_t r11 = mcunas_requantize_to_s8(acc[3], m1, s1, output_offset, act_min, act_max);
+    if (fast == 2) {
+      const int32_t round1 = mcunas_requantize_round(-s1);
+      r10 = mcunas_requantize_doubled_full_s8(acc[2] * 2, m1, -s1, round1, output_offset);
+      r11 = mcunas_requantize_doubled_full_s8(acc[3] * 2, m1, -s1, round1, output_offset);
+    } else if (fast) {
+      const int32_t round1 = mcunas_requantize_round(-s1);
+      r10 = mcunas_requantize_doubled_to_s8(acc[2] * 2, m1, -s1, round1, output_offset, act_min, act_max);
+      r11 = mcunas_requantize_doubled_to_s8(acc[3] * 2, m1, -s1, round1, output_offset, act_min, act_max);
+    } else {
+      r10 = mcunas_requantize_to_s8(acc[2], m1, s1, output_offset, act_min, act_max);
+      r11 = mcunas_requantize_to_s8(acc[3], m1, s1, output_offset, act_min, act_max);
+    }
     out0[o + 1] = r10;
     out1[o + 1] = r11;
   }

@@ -37,6 +37,15 @@ static void convolve_pixel(const mcunas_conv_params *p, const mcunas_channel_qua
   }
 }
 
+#ifdef MCUNAS_DSP_PATH
+/* The DSP path's requantisation for the whole call (mcunas_conv_two_pixels' `fast`). */
+static int requantize_mode(const mcunas_conv_params *p, const mcunas_channel_quant *q, const int32_t *bias,
+                           int32_t out_c, int32_t taps) {
+  if (!mcunas_requantize_doubled_fits_all(bias, q->shift, out_c, taps)) return 0;
+  return p->act_min == -128 && p->act_max == 127 ? 2 : 1;
+}
+#endif
+
 void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, const mcunas_dims *in_dims,
                     const int8_t *input, const mcunas_dims *f_dims, const int8_t *weights, const int32_t *bias,
                     const mcunas_dims *out_dims, int8_t *output, void *scratch) {
@@ -50,8 +59,9 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
     const int32_t pixels = in_dims->n * in_h * in_w;
     int32_t px = 0;
 #ifdef MCUNAS_DSP_PATH
+    const int fast = requantize_mode(p, q, bias, out_c, in_c);
     for (; px + 2 <= pixels; px += 2)
-      mcunas_conv_two_pixels(p, q, input + (ptrdiff_t)px * in_c, 1, in_c, weights, bias, out_c,
+      mcunas_conv_two_pixels(p, q, input + (ptrdiff_t)px * in_c, 1, in_c, weights, bias, out_c, fast,
                              output + (ptrdiff_t)px * out_c);
 #endif
     for (; px < pixels; ++px) {
@@ -64,6 +74,7 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
   if (scratch) { /* two im2col columns, then blocks of 2 pixels x 2 channels (conv_dsp.h) */
     int16_t *columns = (int16_t *)scratch;
     const ptrdiff_t k = (ptrdiff_t)k_h * k_w * in_c;
+    const int fast = requantize_mode(p, q, bias, out_c, (int32_t)k);
     for (int32_t b = 0; b < in_dims->n; ++b) {
       const int8_t *in_batch = input + (ptrdiff_t)b * in_h * in_w * in_c;
       int8_t *out_batch = output + (ptrdiff_t)b * out_h * out_w * out_c;
@@ -82,7 +93,7 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
                          ox * p->stride_w - p->pad_w, k_h, k_w, p->input_offset);
         mcunas_im2col_s8(columns, 1, in_batch, in_h, in_w, in_c, oy1 * p->stride_h - p->pad_h,
                          ox1 * p->stride_w - p->pad_w, k_h, k_w, p->input_offset);
-        mcunas_conv_two_pixels(p, q, columns, 0, k, weights, bias, out_c, out_batch + (ptrdiff_t)px * out_c);
+        mcunas_conv_two_pixels(p, q, columns, 0, k, weights, bias, out_c, fast, out_batch + (ptrdiff_t)px * out_c);
         ++px;
       }
     }

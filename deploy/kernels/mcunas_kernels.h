@@ -51,12 +51,15 @@ void mcunas_conv_s8(const mcunas_conv_params *params, const mcunas_channel_quant
 int32_t mcunas_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                      const mcunas_dims *filter_dims);
 
-/* Depthwise 2-D convolution, channel multiplier 1. filter: 1 x k_h x k_w x c. */
+/* Depthwise 2-D convolution, channel multiplier 1. filter: 1 x k_h x k_w x c. scratch:
+ * mcunas_depthwise_conv_s8_scratch_bytes() bytes, any alignment, for the DSP path's plane of one channel; NULL
+ * makes the DSP path take the portable one (slower, the same result); the portable path ignores it. */
 void mcunas_depthwise_conv_s8(const mcunas_conv_params *params, const mcunas_channel_quant *quant,
                               const mcunas_dims *input_dims, const int8_t *input, const mcunas_dims *filter_dims,
                               const int8_t *weights, const int32_t *bias, const mcunas_dims *output_dims,
-                              int8_t *output);
-int32_t mcunas_depthwise_conv_s8_scratch_bytes(const mcunas_dims *input_dims, const mcunas_dims *filter_dims);
+                              int8_t *output, void *scratch);
+int32_t mcunas_depthwise_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
+                                               const mcunas_dims *filter_dims);
 
 typedef struct {
   int32_t input_offset, output_offset;

@@ -43,4 +43,68 @@ static inline int8_t mcunas_requantize_to_s8(int32_t acc, int32_t multiplier, in
   return (int8_t)v;
 }
 
+/* The fast form, for the hot loops: the same bits as mcunas_requantize in about a third of its instructions, on a
+ * sum the kernel accumulated doubled (acc2 = 2 * acc, from doubled weights and bias: no extra instruction) and a
+ * channel mcunas_requantize_doubled_fits() accepts (a right shift r = -shift in [1, 31], |acc| < 2^30).
+ * Why the bits are the same:
+ *   - the high multiply: SMMULR gives floor((acc2 * m + 2^31) / 2^32) = floor((acc * m + 2^30) / 2^31), step 2
+ *     exactly, in one instruction instead of a 64-bit multiply-add and two shifts;
+ *   - the rounding shift: with h = q * 2^r + rem (0 <= rem < 2^r) and n = 1 for h < 0, else 0,
+ *     (h + 2^(r-1) - n) >> r = q + [rem >= 2^(r-1) + n], which is step 3's "rem above half, or at half and h >= 0"
+ *     (ties away from zero), with no mask, compare or select. |h| < 2^30 and 2^(r-1) <= 2^30 keep the sum in range.
+ * `round` is the channel's 2^(r-1), computed once per channel (mcunas_requantize_round). tests/deploy/
+ * requantize_test.cpp compares the two forms over every shift and the extremes of the range. */
+static inline int32_t mcunas_requantize_round(int32_t right) { return (int32_t)(1u << (right - 1)); }
+
+static inline int32_t mcunas_requantize_doubled(int32_t acc2, int32_t multiplier, int32_t right, int32_t round) {
+#if defined(__ARM_FEATURE_DSP) && !defined(MCUNAS_PORTABLE_KERNELS)
+  int32_t h;
+  __asm("smmulr %0, %1, %2" : "=r"(h) : "r"(acc2), "r"(multiplier));
+#else
+  const int32_t h = (int32_t)(((int64_t)acc2 * multiplier + ((int64_t)1 << 31)) >> 32);
+#endif
+  return (h + round + (h >> 31)) >> right;
+}
+
+/* Whether every sum of a channel (bias plus `taps` products of an input in [-255, 255], input_offset added, and a
+ * weight in [-128, 127]) may take the fast form: |acc| < 2^30, so acc2 fits, and a right shift. Checked once per
+ * channel and call; a channel that fails (a scale of 1/2 or more, or a huge bias) takes mcunas_requantize. */
+static inline int mcunas_requantize_doubled_fits(int32_t bias, int32_t shift, int32_t taps) {
+  if (shift > -1 || shift < -31) return 0;
+  const int64_t magnitude = bias < 0 ? -(int64_t)bias : (int64_t)bias;
+  return magnitude + (int64_t)255 * 128 * taps < ((int64_t)1 << 30);
+}
+
+/* mcunas_requantize_doubled_fits for every channel of a call: one flag per call, so the hot loop holds no per-channel
+ * test. bias may be NULL. */
+static inline int mcunas_requantize_doubled_fits_all(const int32_t *bias, const int32_t *shift, int32_t channels,
+                                                     int32_t taps) {
+  for (int32_t i = 0; i < channels; ++i)
+    if (!mcunas_requantize_doubled_fits(bias ? bias[i] : 0, shift[i], taps)) return 0;
+  return 1;
+}
+
+/* The fast form's int8 output; the clamp bounds are the kernel's (constants where it knows them, so the compiler
+ * can fold the clamp to [-128, 127] into one SSAT). */
+static inline int8_t mcunas_requantize_doubled_to_s8(int32_t acc2, int32_t multiplier, int32_t right, int32_t round,
+                                                     int32_t output_offset, int32_t act_min, int32_t act_max) {
+  int32_t v = mcunas_requantize_doubled(acc2, multiplier, right, round) + output_offset;
+  if (v < act_min) v = act_min;
+  if (v > act_max) v = act_max;
+  return (int8_t)v;
+}
+
+/* The same, for a layer whose clamp is the whole int8 range (no activation, or ReLU on an output whose zero point is
+ * -128): one SSAT on a DSP core, where GCC leaves the two compares as they are. */
+static inline int8_t mcunas_requantize_doubled_full_s8(int32_t acc2, int32_t multiplier, int32_t right, int32_t round,
+                                                       int32_t output_offset) {
+  int32_t v = mcunas_requantize_doubled(acc2, multiplier, right, round) + output_offset;
+#if defined(__ARM_FEATURE_DSP) && !defined(MCUNAS_PORTABLE_KERNELS)
+  __asm("ssat %0, #8, %1" : "=r"(v) : "r"(v));
+#else
+  v = v < -128 ? -128 : (v > 127 ? 127 : v);
+#endif
+  return (int8_t)v;
+}
+
 #endif /* MCUNAS_REQUANTIZE_H */

@@ -288,36 +288,38 @@ TEST(ArenaPlan, FixedNetworksWithoutSkipMatchTheSearchEstimate) {
   expect_plan_matches_search(arch_of({{{OpKind::conv, 3}, 8}, {{OpKind::conv, 5}, 16}, {{OpKind::conv, 3}, 16},
                                       {{OpKind::conv, 1}, 16}}),
                              "all conv, widest", 1848);
-  // Peak at b3's depthwise: b2 out 25·7 = 175 + intermediate 175 + patch 7·9·2 = 126.
+  // Depthwise scratch: one channel's padded plane, 2·(h + 2p)·pitch + 4 with pitch = (w + 2p + 2) rounded down to
+  // even: 9×9 k3 268, 9×9 k5 368, 5×5 k3 116. Peak at b2's depthwise: b1 out 81·3 = 243 + intermediate 25·3 = 75
+  // + plane 368.
   expect_plan_matches_search(arch_of({{{OpKind::dwsep, 3}, 3}, {{OpKind::dwsep, 5}, 7}, {{OpKind::dwsep, 3}, 2},
                                       {{OpKind::dwsep, 3}, 9}}),
-                             "all dwsep", 476);
+                             "all dwsep", 686);
   // Peak at b1's conv: input 162 + out 81 + im2col 2·2·9·2 = 72.
   expect_plan_matches_search(arch_of({{{OpKind::conv, 3}, 1}, {{OpKind::conv, 3}, 1}, {{OpKind::conv, 3}, 1},
                                       {{OpKind::conv, 1}, 1}}),
                              "all conv, one channel", 315);
-  // Mixed, peak at b2's depthwise: b1 out 81·6 = 486 + intermediate 25·6 = 150 + patch 6·25·2 = 300.
+  // Mixed, peak at b2's depthwise: b1 out 81·6 = 486 + intermediate 25·6 = 150 + plane 368.
   expect_plan_matches_search(arch_of({{{OpKind::conv, 3}, 6}, {{OpKind::dwsep, 5}, 10}, {{OpKind::conv, 3}, 4},
                                       {{OpKind::dwsep, 3}, 3}}),
-                             "conv and dwsep mixed", 936);
+                             "conv and dwsep mixed", 1004);
 }
 
 TEST(ArenaPlan, FixedNetworksWithSkipMatchTheSearchEstimate) {
   using supernet::OpKind;
-  // lowering_test's hand network: 624 at b2's depthwise (324 + 100 + 200).
-  expect_plan_matches_search(hand_arch(), "hand network", 624);
+  // lowering_test's hand network: 792 at b2's depthwise (324 + 100 + 368).
+  expect_plan_matches_search(hand_arch(), "hand network", 792);
   expect_plan_matches_search(arch_of({{{OpKind::dwsep, 3}, 5}, {{OpKind::conv, 3}, 12}, {{OpKind::skip, 0}, 12},
                                       {{OpKind::dwsep, 3}, 1}}),
                              "skip between conv and dwsep");
-  // Peak at b4's depthwise, which reads what b3 (skip) passes on, b2's output: 25·13 = 325, + intermediate
-  // 9·13 = 117 + patch 13·9·2 = 234.
-  expect_plan_matches_search(arch_of({{{OpKind::conv, 3}, 2}, {{OpKind::dwsep, 5}, 13}, {{OpKind::skip, 0}, 13},
+  // Peak at b4's depthwise, which reads what b3 (skip) passes on, b2's output: 25·16 = 400, + intermediate
+  // 9·16 = 144 + plane 116 (b2's depthwise comes second: 162 + 50 + 368 = 580).
+  expect_plan_matches_search(arch_of({{{OpKind::conv, 3}, 2}, {{OpKind::dwsep, 5}, 16}, {{OpKind::skip, 0}, 16},
                                       {{OpKind::dwsep, 3}, 1}}),
-                             "skip before a wide depthwise", 676);
-  // Peak at b1's depthwise, 162 + 162 + 36; the skip is not at the peak, yet the arena must still be 360.
+                             "skip before a wide depthwise", 660);
+  // Peak at b1's depthwise, 162 + 162 + plane 268; the skip is not at the peak, yet the arena must still be 592.
   expect_plan_matches_search(arch_of({{{OpKind::dwsep, 3}, 1}, {{OpKind::conv, 5}, 3}, {{OpKind::skip, 0}, 3},
                                       {{OpKind::conv, 1}, 2}}),
-                             "skip away from the peak", 360);
+                             "skip away from the peak", 592);
 }
 
 TEST(ArenaPlan, RandomFixedNetworksMatchTheSearchEstimate) {

@@ -38,14 +38,22 @@ TEST(KernelWork, ConvSplitsItsIm2colByChannelCount) {
   EXPECT_EQ(first.scalar_taps, 9.0 * 64);     // one bounds check per tap
 }
 
-TEST(KernelWork, DepthwiseLeftoverChannelsAndClippedWindows) {
+TEST(KernelWork, DepthwisePlanesAndClippedWindows) {
   OpInfo<double> dw;
   dw.path = KernelPath::depthwise;
   set_kernel_work(dw, 6.0, 6.0, {4, 4, 4, 4, 3, 1, 1});
   EXPECT_EQ(dw.macs, 6.0 * 16 * 9);
-  EXPECT_EQ(dw.executed_macs, 6.0 * 100);
-  EXPECT_EQ(dw.tail_macs, 2.0 * 100);  // 6 mod 4 = 2 channels on the portable loop
-  EXPECT_EQ(dw.tail_outputs, 2.0 * 16);
+  EXPECT_EQ(dw.executed_macs, 6.0 * 100);        // the portable path's taps inside the input
+  EXPECT_EQ(dw.patch_values, 6.0 * 16);          // each channel gathered into its plane once
+  EXPECT_EQ(dw.scalar_patch_values, 6.0 * 8);    // 6 rows of pitch (4 + 2 + 2) zeroed once per call
+  EXPECT_EQ(dw.window_rows, 6.0 * 4);
+  EXPECT_EQ(dw.tail_outputs, 6.0 * 16);          // 3×3 at stride 1: the two-at-a-time loop
+  EXPECT_EQ(dw.tail_macs, 0.0);
+  OpInfo<double> strided;
+  strided.path = KernelPath::depthwise;
+  set_kernel_work(strided, 6.0, 6.0, {8, 8, 4, 4, 5, 2, 2});
+  EXPECT_EQ(strided.tail_macs, 6.0 * 16 * 5 * 6);  // rows of 5 taps as 3 pairs, one output at a time
+  EXPECT_EQ(strided.tail_outputs, 0.0);
 }
 
 TEST(KernelWork, SoftChannelsCarryTheirGradientThroughTheMainTerms) {

@@ -87,7 +87,8 @@ void conv_cases(const char* file, bool depthwise) {
     const auto bias = values<int32_t>(c, "bias");
     std::vector<int8_t> output(static_cast<size_t>(out.n) * out.h * out.w * out.c);
     if (depthwise)
-      mcunas_depthwise_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, output.data());
+      mcunas_depthwise_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, output.data(),
+                               nullptr);
     else
       mcunas_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, output.data(), nullptr);
     expect_same(output, c);

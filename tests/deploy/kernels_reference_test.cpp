@@ -92,7 +92,7 @@ void check_convolutions(bool depthwise) {
     const mcunas_dims in{n, in_h, in_w, in_c}, f{depthwise ? 1 : out_c, kh, kw, in_c}, out{n, out_h, out_w, out_c};
     std::vector<int8_t> got(static_cast<size_t>(n) * out_h * out_w * out_c);
     if (depthwise)
-      mcunas_depthwise_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, got.data());
+      mcunas_depthwise_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, got.data(), nullptr);
     else
       mcunas_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, got.data(), nullptr);
 

@@ -52,3 +52,45 @@ TEST(Requantize, ClampsToTheActivationRangeAfterTheOffset) {
 }
 
 }  // namespace
+
+// The fast form the DSP kernels use (requantize.h): on every channel mcunas_requantize_doubled_fits accepts, the
+// same integer as the exact form, for every right shift, random sums and the edges of the accepted range.
+TEST(Requantize, TheDoubledFormGivesTheExactFormsBits) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int32_t> multiplier(1 << 30, INT32_MAX);
+  std::uniform_int_distribution<int32_t> acc(-(1 << 30) + 1, (1 << 30) - 1);
+  const int32_t edges[] = {0, 1, -1, 2, -2, (1 << 30) - 1, -(1 << 30) + 1, 12345, -12345};
+  const int32_t multiplier_edges[] = {1 << 30, INT32_MAX, (1 << 30) + 1, 1518500250};
+  for (int32_t shift = -31; shift <= -1; ++shift) {
+    const int32_t right = -shift, round = mcunas_requantize_round(right);
+    auto check = [&](int32_t a, int32_t m) {
+      ASSERT_EQ(mcunas_requantize_doubled(2 * a, m, right, round), mcunas_requantize(a, m, shift))
+          << a << " " << m << " " << shift;
+      ASSERT_EQ(mcunas_requantize_doubled_full_s8(2 * a, m, right, round, -7),
+                mcunas_requantize_to_s8(a, m, shift, -7, -128, 127));
+      ASSERT_EQ(mcunas_requantize_doubled_to_s8(2 * a, m, right, round, 5, -100, 90),
+                mcunas_requantize_to_s8(a, m, shift, 5, -100, 90));
+    };
+    for (const int32_t a : edges)
+      for (const int32_t m : multiplier_edges) check(a, m);
+    for (int i = 0; i < 20000; ++i) check(acc(rng), multiplier(rng));
+    // Ties of the rounding shift: h = (2k + 1) * 2^(right - 1) exactly, with the multiplier 0.5 (h = acc / 2).
+    for (int32_t k = -3; k <= 3; ++k) {
+      const int64_t tie = (2 * int64_t{k} + 1) << right;  // acc = 2h
+      if (tie > -(int64_t{1} << 30) && tie < (int64_t{1} << 30)) check(static_cast<int32_t>(tie), 1 << 30);
+    }
+  }
+}
+
+TEST(Requantize, TheDoubledFormIsRefusedWhereItCouldOverflowOrHasNoRightShift) {
+  EXPECT_TRUE(mcunas_requantize_doubled_fits(20000, -9, 9));
+  EXPECT_FALSE(mcunas_requantize_doubled_fits(20000, 0, 9));    // no right shift: the exact form
+  EXPECT_FALSE(mcunas_requantize_doubled_fits(20000, 1, 9));    // a left shift
+  EXPECT_FALSE(mcunas_requantize_doubled_fits(20000, -32, 9));  // beyond the documented range
+  EXPECT_FALSE(mcunas_requantize_doubled_fits((1 << 30) - 100, -9, 1));  // |acc| could reach 2^30
+  EXPECT_FALSE(mcunas_requantize_doubled_fits(0, -9, 40000));  // 40,000 taps of 255 * 128 pass 2^30
+  const int32_t bias[] = {5, -7, 1 << 29}, shift[] = {-3, -4, -5};
+  EXPECT_TRUE(mcunas_requantize_doubled_fits_all(bias, shift, 2, 100));
+  EXPECT_FALSE(mcunas_requantize_doubled_fits_all(bias, shift, 3, 100000));
+  EXPECT_TRUE(mcunas_requantize_doubled_fits_all(nullptr, shift, 3, 9));
+}

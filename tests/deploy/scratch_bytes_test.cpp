@@ -25,8 +25,8 @@ TEST(ScratchBytes, KernelsReserveWhatTheCostModelPrices) {
                                  : cost_models::scratch::conv_bytes(double(cin), k);
     EXPECT_EQ(mcunas_conv_s8_scratch_bytes(&params, &input, &filter), priced) << "conv " << k << "x" << k;
     const mcunas_dims dw_filter{1, k, k, cin};
-    EXPECT_EQ(mcunas_depthwise_conv_s8_scratch_bytes(&input, &dw_filter),
-              cost_models::scratch::depthwise_bytes(double(cin), k));
+    EXPECT_EQ(mcunas_depthwise_conv_s8_scratch_bytes(&params, &input, &dw_filter),
+              cost_models::scratch::depthwise_bytes<double>(input.h, input.w, k / 2));
     EXPECT_EQ(mcunas_avg_pool_s8_scratch_bytes(&input), cost_models::scratch::avg_pool_bytes(double(cin)));
     EXPECT_EQ(mcunas_global_avg_pool_s8_scratch_bytes(&input), cost_models::scratch::avg_pool_bytes(double(cin)));
     EXPECT_EQ(mcunas_max_pool_s8_scratch_bytes(&input), cost_models::scratch::none<double>());

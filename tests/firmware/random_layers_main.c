@@ -1,7 +1,8 @@
 /* 240 random int8 layers (convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
  * (half of them multiples of four, which take the DSP path's word-wise im2col), strides, paddings, extreme inputs),
- * each printed as a hash of its output bytes. General convolutions get their scratch at an odd address, as the arena
- * may place it. Built for the host and for
+ * each printed as a hash of its output bytes. General and depthwise convolutions get their scratch at an odd
+ * address, as the arena may place it; random shifts (0 included) and clamps take the depthwise path's exact and
+ * both fast requantisations. Built for the host and for
  * Cortex-M3 (portable path) and Cortex-M4 / M7 (DSP path) in QEMU, the printouts must be identical
  * (tests/integration/firmware_qemu_test.sh): the DSP path gives the portable path's bits. */
 #include <stdint.h>
@@ -26,7 +27,8 @@ static int32_t between(int32_t lo, int32_t hi) { return lo + (int32_t)((next() >
 enum { kMaxIn = 10 * 10 * 24, kMaxWeights = 24 * 5 * 5 * 24, kMaxChannels = 24 };
 static int8_t input[kMaxIn], weights[kMaxWeights], output[kMaxIn];
 static int32_t bias[kMaxChannels], multiplier[kMaxChannels], shift[kMaxChannels];
-static int8_t scratch[4 * 5 * 5 * 24 + 1]; /* mcunas_conv_s8_scratch_bytes of the largest layer, one byte more */
+/* mcunas_conv_s8_scratch_bytes of the largest layer (larger than any depthwise plane here), one byte more */
+static int8_t scratch[4 * 5 * 5 * 24 + 1];
 
 static void fill(int8_t *v, int32_t n, int extremes) {
   for (int32_t i = 0; i < n; ++i) v[i] = extremes ? (next() >> 31 ? 127 : -128) : (int8_t)(next() >> 24);
@@ -76,7 +78,8 @@ int main(void) {
     } else if (kind == 2) {
       const mcunas_dims f = {1, k, k, in_c}, o = {1, out_h, out_w, in_c};
       fill(weights, k * k * in_c, extremes);
-      mcunas_depthwise_conv_s8(&p, &q, &in_dims, input, &f, weights, bias, &o, output);
+      if (mcunas_depthwise_conv_s8_scratch_bytes(&p, &in_dims, &f) > (int32_t)sizeof scratch - 1) return 1;
+      mcunas_depthwise_conv_s8(&p, &q, &in_dims, input, &f, weights, bias, &o, output, scratch + 1);
       print_hash(layer, 'd', output, out_h * out_w * in_c);
     } else { /* fully connected over the flattened input */
       const mcunas_fc_params fp = {p.input_offset, zp_out, multiplier[0], shift[0], p.act_min, 127};
