@@ -9,25 +9,42 @@
 
 namespace nas::cost_models {
 
-enum class KernelPath { conv, conv1x1, depthwise, fully_connected, max_pool, avg_pool, global_avg_pool, add };
+// conv_planar: a general convolution with at most MCUNAS_CONV_PLANAR_MAX_IN (3) input channels, a first layer,
+// which the DSP path runs through one int16 plane per input channel instead of im2col columns.
+enum class KernelPath {
+  conv,
+  conv1x1,
+  depthwise,
+  fully_connected,
+  max_pool,
+  avg_pool,
+  global_avg_pool,
+  add,
+  conv_planar
+};
 
-inline constexpr size_t kKernelPathCount = 8;
+inline constexpr size_t kKernelPathCount = 9;
+// The largest input channel count of conv_planar: deploy/kernels' MCUNAS_CONV_PLANAR_MAX_IN (held equal by
+// tests/deploy/scratch_bytes_test.cpp).
+inline constexpr int kConvPlanarMaxInputs = 3;
 
 // Names in enum order; they are the keys under `latency:` and `code_bytes:` in a target YAML.
 inline constexpr std::array<std::string_view, kKernelPathCount> kKernelPathNames = {
-    "conv", "conv1x1", "depthwise", "fully_connected", "max_pool", "avg_pool", "global_avg_pool", "add"};
+    "conv", "conv1x1", "depthwise", "fully_connected", "max_pool", "avg_pool", "global_avg_pool", "add",
+    "conv_planar"};
 
-static_assert(static_cast<size_t>(KernelPath::add) + 1 == kKernelPathCount, "one name per kernel path");
+static_assert(static_cast<size_t>(KernelPath::conv_planar) + 1 == kKernelPathCount, "one name per kernel path");
 
 constexpr size_t index_of(KernelPath path) { return static_cast<size_t>(path); }
 
-// The kernel source a path runs: conv, conv1x1 and fully connected are all mcunas_conv_s8 (conv_s8.c), max and
+// The kernel source a path runs: conv, conv_planar, conv1x1 and fully connected are all mcunas_conv_s8 (conv_s8.c), max and
 // average pooling share pool_s8.c. Kernel code is linked once per source file that any layer uses, so flash counts
 // it once per family.
 inline constexpr size_t kKernelFamilyCount = 5;
 constexpr size_t family_of(KernelPath path) {
   switch (path) {
     case KernelPath::conv:
+    case KernelPath::conv_planar:
     case KernelPath::conv1x1:
     case KernelPath::fully_connected: return 0;
     case KernelPath::depthwise: return 1;

@@ -8,11 +8,34 @@
 
 namespace nas::cost_models::scratch {
 
+// The value of a byte count that may be a Dual (the choice between two layouts carries no gradient).
+inline double value(double v) { return v; }
+template <class S>
+double value(const S& v) {
+  return v.v;
+}
+
 // General k×k convolution: the im2col buffer holds two columns of Cin·kh·kw int16 values (CMSIS-NN
 // arm_convolve_s8 processes two output pixels per pass against its int16-expanded patches).
 template <class S>
 S conv_bytes(const S& in_channels, int kernel) {
   return in_channels * static_cast<double>(2 * kernel * kernel * 2);
+}
+
+// One int16 plane of an in_h × in_w input padded by `pad`: its rows, of an even pitch with a spare column
+// (deploy/kernels/plane_dsp.h).
+inline double plane_bytes(int in_h, int in_w, int pad) {
+  const int pitch = (in_w + 2 * pad + 2) & ~1;
+  return 2.0 * (in_h + 2 * pad) * pitch;
+}
+
+// A convolution with few input channels (conv_planar, ours): one plane per input channel, plus 4 bytes to align
+// them, or the im2col columns if larger (its fallback for kernels too large for the planes).
+template <class S>
+S conv_planar_bytes(const S& in_channels, int in_h, int in_w, int kernel) {
+  const S planes = in_channels * plane_bytes(in_h, in_w, kernel / 2) + 4.0;
+  const S columns = conv_bytes(in_channels, kernel);
+  return value(planes) >= value(columns) ? planes : columns;
 }
 
 // 1×1 convolution (arm_convolve_1x1_s8_fast): multiplies the input in place, no buffer.
@@ -26,8 +49,7 @@ S conv1x1_bytes(const S&) {
 // depend on the channel count, so the search sees no price on a depthwise layer's width here.
 template <class S>
 S depthwise_bytes(int in_h, int in_w, int pad) {
-  const int pitch = (in_w + 2 * pad + 2) & ~1;
-  return S(static_cast<double>(2 * (in_h + 2 * pad) * pitch + 4));
+  return S(plane_bytes(in_h, in_w, pad) + 4.0);
 }
 
 // Average pooling, global included (arm_avgpool_s8): one int32 accumulator per channel.

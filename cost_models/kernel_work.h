@@ -23,6 +23,12 @@
 //   tail_outputs         outputs of the 3×3 stride-1 loop, two at a time with shared loads
 //   valid_row_outputs    kernel rows of the one-output-at-a-time loop's outputs (outputs·k: a row step each)
 //   scalar_taps          input rows gathered (cin·in_h: one gather loop set-up each)
+// conv_planar (a convolution with at most 3 input channels: a first layer) runs the same planes, one per input
+// channel, and sums each output channel over them. Besides the portable path's quantities (executed and valid
+// MACs, valid row outputs, as conv) it has depthwise's, per plane: patch_values (values gathered), scalar_taps
+// (weight pairs prepared, cout·cin·k·⌈k/2⌉), scalar_patch_values (zeroed once per call), window_rows
+// (cout·cin·out_h), tail_outputs (cin·outputs on the 3×3 stride-1 loop) or tail_macs (cin·outputs·k·2⌈k/2⌉ on the
+// other loop).
 //   valid_macs           general conv: MACs of the taps inside the input, what the portable path runs (cores
 //                        without DSP skip the padding instead of copying zeros)
 //   valid_row_outputs    general conv: Σ over outputs of the window rows inside the input (one dot product each on
@@ -96,6 +102,23 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       if (k_mod4 != 0) op.tail_outputs = op.outputs;
       op.valid_macs = in_c * out_c * valid_taps(s);
       op.valid_row_outputs = out_c * (valid_along(s, s.in_h, s.out_h) * s.out_w);
+      break;
+    }
+    case KernelPath::conv_planar: {
+      const double pitch = static_cast<double>((s.in_w + 2 * s.pad + 2) & ~1);
+      op.macs = in_c * out_c * (pixels * k2);
+      op.executed_macs = op.macs;
+      op.outputs = out_c * pixels;
+      op.valid_macs = in_c * out_c * valid_taps(s);
+      op.valid_row_outputs = out_c * (valid_along(s, s.in_h, s.out_h) * s.out_w);
+      op.patch_values = in_c * (static_cast<double>(s.in_h) * s.in_w);
+      op.scalar_taps = in_c * out_c * (s.kernel * ((s.kernel + 1) / 2.0));  // weight pairs prepared
+      op.scalar_patch_values = in_c * ((s.in_h + 2.0 * s.pad) * pitch);
+      op.window_rows = in_c * out_c * static_cast<double>(s.out_h);
+      if (s.kernel == 3 && s.stride == 1)
+        op.tail_outputs = in_c * op.outputs;
+      else
+        op.tail_macs = in_c * op.outputs * (s.kernel * 2.0 * ((s.kernel + 1) / 2));
       break;
     }
     case KernelPath::conv1x1:

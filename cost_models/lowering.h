@@ -14,6 +14,7 @@
 // layer to the classes (per-channel quantised like the convs). Padding is k/2, so Ho = ceil(H / stride).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <string>
 
@@ -99,14 +100,17 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
       if (cand.kind == supernet::OpKind::conv) {
         OpInfo<S> op = base;
         op.name = block.name + "." + cand.name();
-        op.path = cand.kernel == 1 ? KernelPath::conv1x1 : KernelPath::conv;
+        const bool planar = cand.kernel > 1 && std::round(scratch::value(cin)) <= kConvPlanarMaxInputs;
+        op.path = cand.kernel == 1 ? KernelPath::conv1x1 : planar ? KernelPath::conv_planar : KernelPath::conv;
         op.inputs = {x};
         op.output = y;
         set_kernel_work(op, cin, cout, {h, w, ho, wo, cand.kernel, block.stride, cand.kernel / 2});
         op.weight_bytes = cin * cout * k2;
         op.bias_bytes = cout * kBiasBytesPerChannel;
         op.qparam_bytes = cout * kQuantBytesPerChannel;
-        op.scratch_bytes = cand.kernel == 1 ? scratch::conv1x1_bytes(cin) : scratch::conv_bytes(cin, cand.kernel);
+        op.scratch_bytes = cand.kernel == 1 ? scratch::conv1x1_bytes(cin)
+                           : planar         ? scratch::conv_planar_bytes(cin, h, w, cand.kernel)
+                                            : scratch::conv_bytes(cin, cand.kernel);
         g.ops.push_back(std::move(op));
       } else {  // dwsep
         const int32_t mid = g.add_tensor(block.name + "." + cand.name() + ".mid", cin * pixels);

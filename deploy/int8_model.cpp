@@ -10,7 +10,10 @@ cost_models::KernelPath kernel_path(const Int8Model& model, const Int8Op& op) {
   using cost_models::KernelPath;
   switch (op.kind) {
     case Int8OpKind::conv:
-      return op.kernel_h == 1 && op.kernel_w == 1 ? KernelPath::conv1x1 : KernelPath::conv;
+      if (op.kernel_h == 1 && op.kernel_w == 1) return KernelPath::conv1x1;
+      return model.tensors.at(static_cast<size_t>(op.inputs.at(0))).c <= cost_models::kConvPlanarMaxInputs
+                 ? KernelPath::conv_planar
+                 : KernelPath::conv;
     case Int8OpKind::depthwise:
       return KernelPath::depthwise;
     case Int8OpKind::fully_connected:

@@ -27,7 +27,9 @@ std::vector<BenchmarkCase> benchmark_grid(double max_macs) {
     for (const int32_t stride : {1, 2})
       for (const int32_t hw : maps)
         for (const int32_t cin : channels)
-          for (const int32_t cout : outs) grid.push_back({KernelPath::conv, hw, hw, cin, cout, k, stride, k / 2});
+          for (const int32_t cout : outs)
+            grid.push_back({cin <= cost_models::kConvPlanarMaxInputs ? KernelPath::conv_planar : KernelPath::conv, hw,
+                            hw, cin, cout, k, stride, k / 2});
   for (const int32_t hw : maps)
     for (const int32_t cin : channels)
       for (const int32_t cout : outs) grid.push_back({KernelPath::conv1x1, hw, hw, cin, cout, 1, 1, 0});
@@ -47,7 +49,8 @@ std::vector<BenchmarkCase> benchmark_grid(double max_macs) {
   // Every other shape of the big grids: the fit needs the spread, not every combination.
   std::vector<BenchmarkCase> kept;
   for (size_t i = 0; i < grid.size(); ++i) {
-    const bool big = grid[i].path == KernelPath::conv || grid[i].path == KernelPath::conv1x1;
+    const bool big = grid[i].path == KernelPath::conv || grid[i].path == KernelPath::conv_planar ||
+                     grid[i].path == KernelPath::conv1x1;
     if ((!big || i % 2 == 0) && benchmark_work(grid[i]).macs <= max_macs) kept.push_back(grid[i]);
   }
   return kept;
@@ -109,12 +112,12 @@ std::string benchmark_header(const std::vector<BenchmarkCase>& cases) {
     max_input = std::max<int64_t>(max_input, int64_t{c.in_h} * c.in_w * c.in_c);
     max_output = std::max<int64_t>(max_output, static_cast<int64_t>(op.outputs));
     max_weights = std::max<int64_t>(max_weights, int64_t{c.out_c} * c.kernel * c.kernel * c.in_c);
-    max_scratch = std::max<int64_t>(max_scratch, int64_t{4} * c.kernel * c.kernel * c.in_c);
-    if (c.path == cost_models::KernelPath::depthwise) {  // the plane of one channel
-      const mcunas_conv_params p{c.stride, c.stride, c.pad, c.pad, 0, 0, -128, 127};
-      const mcunas_dims in{1, c.in_h, c.in_w, c.in_c}, f{1, c.kernel, c.kernel, c.in_c};
+    const mcunas_conv_params p{c.stride, c.stride, c.pad, c.pad, 0, 0, -128, 127};
+    const mcunas_dims in{1, c.in_h, c.in_w, c.in_c}, f{c.out_c, c.kernel, c.kernel, c.in_c};
+    if (c.path == KernelPath::depthwise)  // the plane of one channel
       max_scratch = std::max<int64_t>(max_scratch, mcunas_depthwise_conv_s8_scratch_bytes(&p, &in, &f));
-    }
+    else if (c.path == KernelPath::conv || c.path == KernelPath::conv_planar || c.path == KernelPath::conv1x1)
+      max_scratch = std::max<int64_t>(max_scratch, mcunas_conv_s8_scratch_bytes(&p, &in, &f));
     max_channels = std::max<int64_t>(max_channels, std::max(c.in_c, c.out_c));
   }
   std::ostringstream h;

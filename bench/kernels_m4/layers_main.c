@@ -1,24 +1,30 @@
 /* The reference layers of bench/kernels_m4, each run once between two marker instructions that
  * deploy/firmware/qemu_icount_plugin.c counts between: int8 conv 3x3 on 16x16x16 -> 16 channels with padding 1
  * (589,824 MACs, the layer DESIGN.md gives CMSIS-NN's 2.33 instructions/MAC for), conv 1x1 on the same input
- * (65,536 MACs), depthwise 3x3 with padding 1 (36,864 MACs), fully connected 1024 -> 16 (16,384 MACs). */
+ * (65,536 MACs), depthwise 3x3 with padding 1 (36,864 MACs), fully connected 1024 -> 16 (16,384 MACs), then the
+ * layers issue 18 adds: conv 1x1 with 8 input channels (16x16x8 -> 16, 32,768 MACs), first layers conv 3x3 with one
+ * input channel (28x28x1 -> 12, the README network's, 84,672 MACs) and with three (32x32x3 -> 16, 442,368 MACs),
+ * and 1,024 requantisations of the fast and of the exact form (each with its load and store). */
 #include <stddef.h>
 #include <stdint.h>
 
 #include "mcunas_kernels.h"
+#include "requantize.h"
 #include "semihosting.h"
 
 #define MARK() __asm volatile("mov r11, r11")
 
-static int8_t input[16 * 16 * 16], weights[16 * 3 * 3 * 16], output[16 * 16 * 16];
-static int32_t bias[16], multiplier[16], shift[16];
-static int16_t scratch[2 * 3 * 3 * 16]; /* two im2col columns (mcunas_conv_s8_scratch_bytes) */
-static int16_t plane[(2 * 18 * 20 + 4) / 2]; /* one padded channel (mcunas_depthwise_conv_s8_scratch_bytes) */
+static int8_t input[16 * 16 * 16], weights[16 * 3 * 3 * 16], output[32 * 32 * 16];
+static int32_t bias[16], multiplier[16], shift[16], sums[1024];
+/* The largest scratch of the layers below: the three-channel first layer's planes
+ * (mcunas_conv_s8_scratch_bytes: 3 * 2 * 34 * 34 + 4), at an odd address as the arena may place it. */
+static int8_t scratch[3 * 2 * 34 * 34 + 4 + 1];
 
 int main(void) {
   uint32_t state = 7u;
   for (int i = 0; i < (int)sizeof input; ++i) input[i] = (int8_t)((state = state * 1664525u + 1013904223u) >> 24);
   for (int i = 0; i < (int)sizeof weights; ++i) weights[i] = (int8_t)((state = state * 1664525u + 1013904223u) >> 24);
+  for (int i = 0; i < 1024; ++i) sums[i] = (int32_t)((state = state * 1664525u + 1013904223u) >> 12) - (1 << 19);
   for (int c = 0; c < 16; ++c) {
     bias[c] = 100 * c - 800;
     multiplier[c] = 1518500250;
@@ -29,14 +35,28 @@ int main(void) {
   const mcunas_conv_params padded = {1, 1, 1, 1, 3, -5, -128, 127}, unpadded = {1, 1, 0, 0, 3, -5, -128, 127};
   const mcunas_dims f3 = {16, 3, 3, 16}, f1 = {16, 1, 1, 16}, dw = {1, 3, 3, 16};
   const mcunas_fc_params fc = {3, -5, 1518500250, -9, -128, 127};
+  const mcunas_dims in8 = {1, 16, 16, 8}, f1_8 = {16, 1, 1, 8};
+  const mcunas_dims in1 = {1, 28, 28, 1}, out1 = {1, 28, 28, 12}, f3_1 = {12, 3, 3, 1};
+  const mcunas_dims in3 = {1, 32, 32, 3}, out3 = {1, 32, 32, 16}, f3_3 = {16, 3, 3, 3};
+  const int32_t right = 9, round = mcunas_requantize_round(right);
   MARK();
-  mcunas_conv_s8(&padded, &q, &in, input, &f3, weights, bias, &out, output, scratch);
+  mcunas_conv_s8(&padded, &q, &in, input, &f3, weights, bias, &out, output, scratch + 1);
   MARK();
   mcunas_conv_s8(&unpadded, &q, &in, input, &f1, weights, bias, &out, output, NULL);
   MARK();
-  mcunas_depthwise_conv_s8(&padded, &q, &in, input, &dw, weights, bias, &out, output, plane);
+  mcunas_depthwise_conv_s8(&padded, &q, &in, input, &dw, weights, bias, &out, output, scratch + 1);
   MARK();
   mcunas_fully_connected_s8(&fc, 1, 1024, input, 16, weights, bias, output);
+  MARK();
+  mcunas_conv_s8(&unpadded, &q, &in8, input, &f1_8, weights, bias, &out, output, NULL);
+  MARK();
+  mcunas_conv_s8(&padded, &q, &in1, input, &f3_1, weights, bias, &out1, output, scratch + 1);
+  MARK();
+  mcunas_conv_s8(&padded, &q, &in3, input, &f3_3, weights, bias, &out3, output, scratch + 1);
+  MARK();
+  for (int i = 0; i < 1024; ++i) output[i] = mcunas_requantize_doubled_full_s8(2 * sums[i], 1518500250, right, round, -5);
+  MARK();
+  for (int i = 0; i < 1024; ++i) output[i] = mcunas_requantize_to_s8(sums[i], 1518500250, -9, -5, -128, 127);
   MARK();
   return 0;
 }

@@ -28,6 +28,7 @@ static void run_case(const mcunas_bench_case *c) {
   const mcunas_dims in = {1, c->in_h, c->in_w, c->in_c};
   switch (c->path) {
     case MCUNAS_BENCH_CONV:
+    case MCUNAS_BENCH_CONV_PLANAR:
     case MCUNAS_BENCH_CONV1X1: {
       const mcunas_dims filter = {c->out_c, c->kernel, c->kernel, c->in_c}, out = {1, out_h, out_w, c->out_c};
       MARK();

@@ -3,6 +3,7 @@
 #include <stddef.h>
 
 #include "conv_dsp.h"
+#include "conv_planar_dsp.h"
 #include "mcunas_kernels.h"
 #include "requantize.h"
 #include "window.h"
@@ -71,6 +72,7 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
     return;
   }
 #ifdef MCUNAS_DSP_PATH
+  if (scratch && mcunas_conv_planar(p, q, in_dims, input, f_dims, weights, bias, out_dims, output, scratch)) return;
   if (scratch) { /* two im2col columns, then blocks of 2 pixels x 2 channels (conv_dsp.h) */
     int16_t *columns = (int16_t *)scratch;
     const ptrdiff_t k = (ptrdiff_t)k_h * k_w * in_c;
@@ -123,5 +125,11 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
 int32_t mcunas_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                      const mcunas_dims *filter_dims) {
   if (filter_dims->h == 1 && filter_dims->w == 1 && params->pad_h == 0 && params->pad_w == 0) return 0;
-  return 2 * 2 * input_dims->c * filter_dims->h * filter_dims->w;
+  const int32_t columns = 2 * 2 * input_dims->c * filter_dims->h * filter_dims->w;
+  if (input_dims->c > MCUNAS_CONV_PLANAR_MAX_IN || (filter_dims->h == 1 && filter_dims->w == 1)) return columns;
+  /* Few input channels: one plane each (conv_planar_dsp.h), at least the columns, which a layer too large for
+   * the planes' weight pairs falls back to. */
+  const int32_t planes = input_dims->c * 2 * (input_dims->h + 2 * params->pad_h) *
+                             mcunas_plane_pitch(input_dims->w, params->pad_w) + 4;
+  return planes > columns ? planes : columns;
 }

@@ -42,12 +42,12 @@ void mcunas_depthwise_conv_s8(const mcunas_conv_params *p, const mcunas_channel_
   }
 }
 
-/* The DSP path's plane of one channel (depthwise_dsp.h): the padded input rows and columns as int16, a row pitch
- * of mcunas_dw_pitch values, and 4 bytes to align it to a word wherever the scratch lies. Written on every build,
+/* The DSP path's plane of one channel (plane_dsp.h): the padded input rows and columns as int16, a row pitch
+ * of mcunas_plane_pitch values, and 4 bytes to align it to a word wherever the scratch lies. Written on every build,
  * so the arena the host plans is the one the firmware needs; the cost model prices the same bytes
  * (cost_models/kernel_scratch.h, held equal by tests/deploy/scratch_bytes_test.cpp). */
 int32_t mcunas_depthwise_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                                const mcunas_dims *filter_dims) {
   (void)filter_dims;
-  return 2 * (input_dims->h + 2 * params->pad_h) * mcunas_dw_pitch(input_dims->w, params->pad_w) + 4;
+  return 2 * (input_dims->h + 2 * params->pad_h) * mcunas_plane_pitch(input_dims->w, params->pad_w) + 4;
 }

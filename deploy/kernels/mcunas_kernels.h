@@ -47,6 +47,9 @@ typedef struct {
 void mcunas_conv_s8(const mcunas_conv_params *params, const mcunas_channel_quant *quant, const mcunas_dims *input_dims,
                     const int8_t *input, const mcunas_dims *filter_dims, const int8_t *weights, const int32_t *bias,
                     const mcunas_dims *output_dims, int8_t *output, void *scratch);
+/* Input channels up to which a general (not 1x1) convolution's DSP path works on one int16 plane per input channel
+ * (a first layer) instead of im2col columns; its scratch then holds those planes. */
+#define MCUNAS_CONV_PLANAR_MAX_IN 3
 /* Scratch bytes the caller reserves for one call (the DSP path's buffer; the portable path uses none). */
 int32_t mcunas_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                      const mcunas_dims *filter_dims);

@@ -294,26 +294,28 @@ TEST(ArenaPlan, FixedNetworksWithoutSkipMatchTheSearchEstimate) {
   expect_plan_matches_search(arch_of({{{OpKind::dwsep, 3}, 3}, {{OpKind::dwsep, 5}, 7}, {{OpKind::dwsep, 3}, 2},
                                       {{OpKind::dwsep, 3}, 9}}),
                              "all dwsep", 686);
-  // Peak at b1's conv: input 162 + out 81 + im2col 2·2·9·2 = 72.
+  // Peak at b1's conv, which reads the 2-channel input through conv_planar's planes: input 162 + out 81 + two 9×9
+  // planes padded by 1 (2·11·12 = 264 bytes each) + 4.
   expect_plan_matches_search(arch_of({{{OpKind::conv, 3}, 1}, {{OpKind::conv, 3}, 1}, {{OpKind::conv, 3}, 1},
                                       {{OpKind::conv, 1}, 1}}),
-                             "all conv, one channel", 315);
-  // Mixed, peak at b2's depthwise: b1 out 81·6 = 486 + intermediate 25·6 = 150 + plane 368.
+                             "all conv, one channel", 775);
+  // Mixed, peak at b1's conv: input 162 + out 81·6 = 486 + planes 532 (b2's depthwise comes second: 486 + 150
+  // + plane 368 = 1004).
   expect_plan_matches_search(arch_of({{{OpKind::conv, 3}, 6}, {{OpKind::dwsep, 5}, 10}, {{OpKind::conv, 3}, 4},
                                       {{OpKind::dwsep, 3}, 3}}),
-                             "conv and dwsep mixed", 1004);
+                             "conv and dwsep mixed", 1180);
 }
 
 TEST(ArenaPlan, FixedNetworksWithSkipMatchTheSearchEstimate) {
   using supernet::OpKind;
-  // lowering_test's hand network: 792 at b2's depthwise (324 + 100 + 368).
-  expect_plan_matches_search(hand_arch(), "hand network", 792);
+  // lowering_test's hand network: 1018 at b1's conv (162 + 324 + planes 532).
+  expect_plan_matches_search(hand_arch(), "hand network", 1018);
   expect_plan_matches_search(arch_of({{{OpKind::dwsep, 3}, 5}, {{OpKind::conv, 3}, 12}, {{OpKind::skip, 0}, 12},
                                       {{OpKind::dwsep, 3}, 1}}),
                              "skip between conv and dwsep");
   // Peak at b4's depthwise, which reads what b3 (skip) passes on, b2's output: 25·16 = 400, + intermediate
-  // 9·16 = 144 + plane 116 (b2's depthwise comes second: 162 + 50 + 368 = 580).
-  expect_plan_matches_search(arch_of({{{OpKind::conv, 3}, 2}, {{OpKind::dwsep, 5}, 16}, {{OpKind::skip, 0}, 16},
+  // 9·16 = 144 + plane 116 (b1's depthwise comes second: 162 + 162 + 268 = 592).
+  expect_plan_matches_search(arch_of({{{OpKind::dwsep, 3}, 2}, {{OpKind::dwsep, 5}, 16}, {{OpKind::skip, 0}, 16},
                                       {{OpKind::dwsep, 3}, 1}}),
                              "skip before a wide depthwise", 660);
   // Peak at b1's depthwise, 162 + 162 + plane 268; the skip is not at the peak, yet the arena must still be 592.

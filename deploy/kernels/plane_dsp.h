@@ -1,0 +1,262 @@
+/* The DSP path's planes (Cortex-M4/M7, MCUNAS_DSP_PATH), shared by depthwise_conv_s8.c and conv_s8.c's path for
+ * few input channels; internal (not part of the interface). A plane is one input channel as int16, its padding
+ * included (TinyEngine's observation: a depthwise channel is a small 2-D convolution of its own, while NHWC spreads
+ * it c bytes apart; a first layer's one or three channels are the same case):
+ *   1. gather: the channel's values into the plane in the caller's scratch, (x + input_offset) each; the padding
+ *      rows and columns are zeroed once per call, so no tap needs a bounds check;
+ *   2. weights: each kernel row as 16-bit pairs (w0, w1), (w2, w3), ..., an odd row's last pair (w, 0), doubled for
+ *      the fast requantisation (requantize.h) when the output channel allows it;
+ *   3. sums: two neighbouring taps of a row are one word, so one LDR and one SMLAD make two MACs; a 3x3 stride-1
+ *      kernel goes two outputs at a time with the kernel in registers and the two windows' loads shared (three
+ *      loads and four multiply-accumulates per row for six MACs), other kernels two outputs at a time with each
+ *      weight pair loaded once for both, unrolled for 3x3, 5x5 and 7x7;
+ *   4. a row of sums is requantised at a time, with the output channel's constants in registers.
+ * Integer sums in another order: the portable path's bits, which QEMU checks (tests/integration). */
+#ifndef MCUNAS_PLANE_DSP_H
+#define MCUNAS_PLANE_DSP_H
+
+#include <stddef.h>
+#include <string.h>
+
+#include "mcunas_kernels.h"
+#include "requantize.h"
+#include "window.h"
+
+/* Row pitch of the plane in int16 values: the padded width, one spare column (an odd kernel row's zero-weighted
+ * last tap reads it) and even, so rows stay word-aligned. */
+static inline int32_t mcunas_plane_pitch(int32_t in_w, int32_t pad_w) { return (in_w + 2 * pad_w + 2) & ~1; }
+
+#ifdef MCUNAS_DSP_PATH
+
+#if defined(__GNUC__)
+#define MCUNAS_ALWAYS_INLINE inline __attribute__((always_inline))
+#else
+#define MCUNAS_ALWAYS_INLINE inline
+#endif
+
+/* Pairs of weights held per channel (on the stack): kernels up to 9 x 9 (and 10 x 4); larger ones take the
+ * portable path. */
+#define MCUNAS_PLANE_MAX_PAIRS 48
+/* Sums requantised together (on the stack). */
+#define MCUNAS_PLANE_ROW_CHUNK 32
+
+static inline uint32_t mcunas_load_pair(const int16_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4); /* one LDR, word-aligned or not */
+  return v;
+}
+
+/* Step 1: channel ch into the plane's interior; plane row y is input row y - pad_h, column x input column x - pad_w.
+ * The padding around it is the same for every channel: mcunas_depthwise_planar zeroes the plane once per call. */
+static void mcunas_plane_gather(int16_t *plane, int32_t pitch, const int8_t *in_batch, int32_t in_h, int32_t in_w,
+                             int32_t c, int32_t ch, int32_t pad_h, int32_t pad_w, int32_t offset) {
+  const int16x2_t offset2 = (int16x2_t)(((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16));
+  const ptrdiff_t c2 = 2 * (ptrdiff_t)c, c3 = 3 * (ptrdiff_t)c, c4 = 4 * (ptrdiff_t)c;
+  for (int32_t iy = 0; iy < in_h; ++iy) {
+    int16_t *d = plane + (ptrdiff_t)(iy + pad_h) * pitch + pad_w;
+    const int8_t *src = in_batch + (ptrdiff_t)iy * in_w * c + ch;
+    int32_t ix = 0;
+    /* Four values per pass: two packed pairs, the offset added to both halves by one SADD16 each. */
+    for (; ix + 4 <= in_w; ix += 4, src += c4) {
+      const uint32_t v01 = ((uint32_t)src[0] & 0xFFFFu) | ((uint32_t)src[c] << 16);
+      const uint32_t v23 = ((uint32_t)src[c2] & 0xFFFFu) | ((uint32_t)src[c3] << 16);
+      const uint32_t p01 = (uint32_t)__sadd16((int16x2_t)v01, offset2);
+      const uint32_t p23 = (uint32_t)__sadd16((int16x2_t)v23, offset2);
+      memcpy(d + ix, &p01, 4);
+      memcpy(d + ix + 2, &p23, 4);
+    }
+    for (; ix < in_w; ++ix, src += c) d[ix] = (int16_t)(src[0] + offset);
+  }
+}
+
+/* Step 4 for `n` sums: requantised, stored `c` bytes apart. mode 0: the exact form (a channel the fast one does not
+ * fit); 1: the fast form clamped to [-128, 127] (one SSAT); 2: the fast form with the layer's clamp. */
+static MCUNAS_ALWAYS_INLINE void mcunas_plane_store(const int32_t *sums, int32_t n, int8_t *out, ptrdiff_t c, int mode,
+                                                 int32_t multiplier, int32_t shift, int32_t output_offset,
+                                                 int32_t act_min, int32_t act_max) {
+  const int32_t right = -shift, round = mode ? mcunas_requantize_round(right) : 0;
+  for (int32_t i = 0; i < n; ++i, out += c) {
+    if (mode == 0)
+      *out = mcunas_requantize_to_s8(sums[i], multiplier, shift, output_offset, act_min, act_max);
+    else if (mode == 1)
+      *out = mcunas_requantize_doubled_full_s8(sums[i], multiplier, right, round, output_offset);
+    else
+      *out = mcunas_requantize_doubled_to_s8(sums[i], multiplier, right, round, output_offset, act_min, act_max);
+  }
+}
+
+/* Step 3 for `n` outputs of one output row from `row` (the plane's row of the window's top, at output 0): 3x3,
+ * stride 1, two outputs per pass. wp: the kernel rows' pairs (w0, w1) and (w2, 0). Reads up to row[2n + 1] of
+ * each row: inside the plane (pitch >= n + 3). */
+static void mcunas_plane_sums_3x3(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t n, int32_t acc0,
+                               int32_t *sums) {
+  const int16x2_t a0 = (int16x2_t)wp[0], a2 = (int16x2_t)wp[1], b0 = (int16x2_t)wp[2], b2 = (int16x2_t)wp[3];
+  const int16x2_t c0 = (int16x2_t)wp[4], c2 = (int16x2_t)wp[5];
+  int32_t i = 0;
+  for (; i + 2 <= n; i += 2, row += 2) {
+    int32_t s0 = acc0, s1 = acc0;
+    const int16_t *r = row;
+    int16x2_t lo = (int16x2_t)mcunas_load_pair(r), hi = (int16x2_t)mcunas_load_pair(r + 2),
+              mid = (int16x2_t)mcunas_load_pair(r + 1); /* taps (0, 1), (2, 3), (1, 2) */
+    s0 = __smlad(lo, a0, s0);
+    s0 = __smlabb(hi, a2, s0);
+    s1 = __smlad(mid, a0, s1);
+    s1 = __smlatb(hi, a2, s1);
+    r += pitch;
+    lo = (int16x2_t)mcunas_load_pair(r), hi = (int16x2_t)mcunas_load_pair(r + 2),
+    mid = (int16x2_t)mcunas_load_pair(r + 1);
+    s0 = __smlad(lo, b0, s0);
+    s0 = __smlabb(hi, b2, s0);
+    s1 = __smlad(mid, b0, s1);
+    s1 = __smlatb(hi, b2, s1);
+    r += pitch;
+    lo = (int16x2_t)mcunas_load_pair(r), hi = (int16x2_t)mcunas_load_pair(r + 2),
+    mid = (int16x2_t)mcunas_load_pair(r + 1);
+    s0 = __smlad(lo, c0, s0);
+    s0 = __smlabb(hi, c2, s0);
+    s1 = __smlad(mid, c0, s1);
+    s1 = __smlatb(hi, c2, s1);
+    sums[i] = s0;
+    sums[i + 1] = s1;
+  }
+  if (i < n) {
+    int32_t s = acc0;
+    const int16_t *r = row;
+    s = __smlad((int16x2_t)mcunas_load_pair(r), a0, s);
+    s = __smlad((int16x2_t)mcunas_load_pair(r + 2), a2, s);
+    r += pitch;
+    s = __smlad((int16x2_t)mcunas_load_pair(r), b0, s);
+    s = __smlad((int16x2_t)mcunas_load_pair(r + 2), b2, s);
+    r += pitch;
+    s = __smlad((int16x2_t)mcunas_load_pair(r), c0, s);
+    s = __smlad((int16x2_t)mcunas_load_pair(r + 2), c2, s);
+    sums[i] = s;
+  }
+}
+
+/* Step 3, any kernel and stride: two outputs per pass, each weight pair loaded once for both, `pairs` words per
+ * kernel row. Inlined into mcunas_plane_sums_k with constant k_h and pairs for the common kernels, so the loops unroll
+ * and the taps are loads at fixed offsets. */
+static MCUNAS_ALWAYS_INLINE void mcunas_plane_sums_any(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp,
+                                                    int32_t k_h, int32_t pairs, int32_t stride_w, int32_t n,
+                                                    int32_t acc0, int32_t *sums) {
+  int32_t i = 0;
+  for (; i + 2 <= n; i += 2, row += 2 * stride_w) {
+    int32_t s0 = acc0, s1 = acc0;
+    const uint32_t *w = wp;
+    const int16_t *r = row;
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 7
+#endif
+    for (int32_t ky = 0; ky < k_h; ++ky, r += pitch)
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC unroll 4
+#endif
+      for (int32_t j = 0; j < pairs; ++j, ++w) {
+        const int16x2_t wv = (int16x2_t)*w;
+        s0 = __smlad((int16x2_t)mcunas_load_pair(r + 2 * j), wv, s0);
+        s1 = __smlad((int16x2_t)mcunas_load_pair(r + stride_w + 2 * j), wv, s1);
+      }
+    sums[i] = s0;
+    sums[i + 1] = s1;
+  }
+  if (i < n) {
+    int32_t s = acc0;
+    const uint32_t *w = wp;
+    const int16_t *r = row;
+    for (int32_t ky = 0; ky < k_h; ++ky, r += pitch)
+      for (int32_t j = 0; j < pairs; ++j, ++w) s = __smlad((int16x2_t)mcunas_load_pair(r + 2 * j), (int16x2_t)*w, s);
+    sums[i] = s;
+  }
+}
+
+static void mcunas_plane_sums_3(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t stride_w, int32_t n,
+                             int32_t acc0, int32_t *sums) {
+  mcunas_plane_sums_any(row, pitch, wp, 3, 2, stride_w, n, acc0, sums);
+}
+static void mcunas_plane_sums_5(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t stride_w, int32_t n,
+                             int32_t acc0, int32_t *sums) {
+  mcunas_plane_sums_any(row, pitch, wp, 5, 3, stride_w, n, acc0, sums);
+}
+static void mcunas_plane_sums_7(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t stride_w, int32_t n,
+                             int32_t acc0, int32_t *sums) {
+  mcunas_plane_sums_any(row, pitch, wp, 7, 4, stride_w, n, acc0, sums);
+}
+static void mcunas_plane_sums(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t k_h, int32_t pairs,
+                           int32_t stride_w, int32_t n, int32_t acc0, int32_t *sums) {
+  if (k_h == 3 && pairs == 2)
+    mcunas_plane_sums_3(row, pitch, wp, stride_w, n, acc0, sums);
+  else if (k_h == 5 && pairs == 3)
+    mcunas_plane_sums_5(row, pitch, wp, stride_w, n, acc0, sums);
+  else if (k_h == 7 && pairs == 4)
+    mcunas_plane_sums_7(row, pitch, wp, stride_w, n, acc0, sums);
+  else
+    mcunas_plane_sums_any(row, pitch, wp, k_h, pairs, stride_w, n, acc0, sums);
+}
+
+/* Step 2 for one plane: `taps` holds kernel row ky's tap kx at taps[(ky * k_w + kx) * step]. */
+static inline void mcunas_plane_weights(uint32_t *wp, const int8_t *taps, ptrdiff_t step, int32_t k_h, int32_t k_w,
+                                        int32_t scale) {
+  const int32_t pairs = (k_w + 1) / 2;
+  for (int32_t ky = 0; ky < k_h; ++ky)
+    for (int32_t j = 0; j < pairs; ++j) {
+      const int8_t *w = taps + ((ptrdiff_t)ky * k_w + 2 * j) * step;
+      const int32_t lo = scale * w[0], hi = 2 * j + 1 < k_w ? scale * w[step] : 0;
+      wp[ky * pairs + j] = ((uint32_t)lo & 0xFFFFu) | ((uint32_t)hi << 16);
+    }
+}
+
+/* Steps 3 and 4 for every output of one output channel, summed over `planes` planes `plane_values` apart (one for
+ * depthwise, the input channels for a convolution), their weight pairs k_h * pairs apart in wp; outputs `c` bytes
+ * apart; `mode` as in mcunas_plane_store. */
+static MCUNAS_ALWAYS_INLINE void mcunas_plane_outputs(const int16_t *plane, ptrdiff_t plane_values, int32_t planes,
+                                                      ptrdiff_t pitch, const uint32_t *wp, int32_t k_h, int32_t k_w,
+                                                      int32_t stride_h, int32_t stride_w, int32_t out_h,
+                                                      int32_t out_w, int32_t acc0, int8_t *out, ptrdiff_t c,
+                                                      int mode, int32_t multiplier, int32_t shift,
+                                                      int32_t output_offset, int32_t act_min, int32_t act_max) {
+  const int32_t pairs = (k_w + 1) / 2;
+  const int three = k_h == 3 && k_w == 3 && stride_w == 1;
+  int32_t sums[MCUNAS_PLANE_ROW_CHUNK], more[MCUNAS_PLANE_ROW_CHUNK];
+  for (int32_t oy = 0; oy < out_h; ++oy) {
+    const ptrdiff_t top = (ptrdiff_t)oy * stride_h * pitch;
+    int8_t *dst = out + (ptrdiff_t)oy * out_w * c;
+    for (int32_t ox = 0; ox < out_w; ox += MCUNAS_PLANE_ROW_CHUNK) {
+      const int32_t n = out_w - ox < MCUNAS_PLANE_ROW_CHUNK ? out_w - ox : MCUNAS_PLANE_ROW_CHUNK;
+      for (int32_t i = 0; i < planes; ++i) {
+        const int16_t *row = plane + i * plane_values + top + (ptrdiff_t)ox * stride_w;
+        const uint32_t *w = wp + (ptrdiff_t)i * k_h * pairs;
+        int32_t *into = i == 0 ? sums : more;
+        if (three)
+          mcunas_plane_sums_3x3(row, pitch, w, n, i == 0 ? acc0 : 0, into);
+        else
+          mcunas_plane_sums(row, pitch, w, k_h, pairs, stride_w, n, i == 0 ? acc0 : 0, into);
+        if (i > 0)
+          for (int32_t j = 0; j < n; ++j) sums[j] += more[j];
+      }
+      mcunas_plane_store(sums, n, dst + (ptrdiff_t)ox * c, c, mode, multiplier, shift, output_offset, act_min,
+                         act_max);
+    }
+  }
+}
+
+/* Whether a layer fits the planes: the weight pairs of `planes` planes on the stack, and padding within the
+ * plane the scratch holds (trailing pads larger than the leading ones do not). */
+static inline int mcunas_plane_fits(const mcunas_conv_params *p, const mcunas_dims *in_dims,
+                                    const mcunas_dims *f_dims, const mcunas_dims *out_dims, int32_t planes) {
+  const int32_t pitch = mcunas_plane_pitch(in_dims->w, p->pad_w);
+  return planes * f_dims->h * ((f_dims->w + 1) / 2) <= MCUNAS_PLANE_MAX_PAIRS &&
+         (out_dims->h - 1) * p->stride_h + f_dims->h <= in_dims->h + 2 * p->pad_h &&
+         (out_dims->w - 1) * p->stride_w + f_dims->w + 1 <= pitch;
+}
+
+/* The planes word-aligned inside the scratch (its 4 spare bytes), so the row pairs are aligned loads, and their
+ * padding zeroed. */
+static inline int16_t *mcunas_plane_start(void *scratch, ptrdiff_t plane_values, int32_t planes) {
+  int16_t *plane = (int16_t *)(((uintptr_t)scratch + 3u) & ~(uintptr_t)3u);
+  memset(plane, 0, (size_t)(plane_values * planes) * 2);
+  return plane;
+}
+
+#endif /* MCUNAS_DSP_PATH */
+#endif /* MCUNAS_PLANE_DSP_H */
