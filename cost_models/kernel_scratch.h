@@ -38,10 +38,11 @@ S conv_planar_bytes(const S& in_channels, int in_h, int in_w, int kernel) {
   return value(planes) >= value(columns) ? planes : columns;
 }
 
-// 1×1 convolution (arm_convolve_1x1_s8_fast): multiplies the input in place, no buffer.
+// 1×1 convolution: the two pixels of a pass split once into int16 columns (Cin values each) for every output
+// channel's loop (deploy/kernels/conv_dsp.h); an input of one pixel is read in place, as fully connected is.
 template <class S>
-S conv1x1_bytes(const S&) {
-  return S(0.0);
+S conv1x1_bytes(const S& in_channels, int in_h, int in_w) {
+  return in_h * in_w == 1 ? S(0.0) : in_channels * 4.0;
 }
 
 // Depthwise k×k (ours, not CMSIS-NN's: deploy/kernels/depthwise_dsp.h works one channel at a time): that channel's

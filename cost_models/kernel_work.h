@@ -7,7 +7,8 @@
 //   outputs              output elements: one requantisation each
 //   pixels               output positions
 //   patch_values         general conv: values copied into im2col columns (k²·cin per pixel), word-wise when cin is
-//   scalar_patch_values    a multiple of 4, else value by value
+//   scalar_patch_values    a multiple of 4, else value by value; 1×1: each pixel's cin values split into a column
+//                          (the cin mod 4 left over one by one)
 //   scalar_taps          general conv copying value by value: window taps (k² per pixel; one bounds check and
 //                        address each, a first layer's whole copy cost when it has one channel)
 //   window_rows          general conv: window rows per pixel (one copy set-up each)
@@ -128,6 +129,10 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       op.outputs = out_c * pixels;
       op.tail_macs = op.outputs * mod4(value_of(in_c));
       if (mod4(value_of(in_c)) != 0) op.tail_outputs = op.outputs;  // the tail loop's set-up, as for conv
+      if (op.path == KernelPath::conv1x1 && pixels > 1) {  // each pixel split into an int16 column once
+        op.patch_values = in_c * pixels;
+        op.scalar_patch_values = S(mod4(value_of(in_c)) * pixels);
+      }
       break;
     case KernelPath::depthwise: {
       const double pitch = static_cast<double>((s.in_w + 2 * s.pad + 2) & ~1);

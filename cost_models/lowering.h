@@ -108,7 +108,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         op.weight_bytes = cin * cout * k2;
         op.bias_bytes = cout * kBiasBytesPerChannel;
         op.qparam_bytes = cout * kQuantBytesPerChannel;
-        op.scratch_bytes = cand.kernel == 1 ? scratch::conv1x1_bytes(cin)
+        op.scratch_bytes = cand.kernel == 1 ? scratch::conv1x1_bytes(cin, h, w)
                            : planar         ? scratch::conv_planar_bytes(cin, h, w, cand.kernel)
                                             : scratch::conv_bytes(cin, cand.kernel);
         g.ops.push_back(std::move(op));
@@ -135,7 +135,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         pw.weight_bytes = cin * cout;
         pw.bias_bytes = cout * kBiasBytesPerChannel;
         pw.qparam_bytes = cout * kQuantBytesPerChannel;
-        pw.scratch_bytes = scratch::conv1x1_bytes(cin);
+        pw.scratch_bytes = scratch::conv1x1_bytes(cin, ho, wo);
         g.ops.push_back(std::move(pw));
       }
     }

@@ -42,13 +42,13 @@ int main(void) {
   MARK();
   mcunas_conv_s8(&padded, &q, &in, input, &f3, weights, bias, &out, output, scratch + 1);
   MARK();
-  mcunas_conv_s8(&unpadded, &q, &in, input, &f1, weights, bias, &out, output, NULL);
+  mcunas_conv_s8(&unpadded, &q, &in, input, &f1, weights, bias, &out, output, scratch + 1);
   MARK();
   mcunas_depthwise_conv_s8(&padded, &q, &in, input, &dw, weights, bias, &out, output, scratch + 1);
   MARK();
   mcunas_fully_connected_s8(&fc, 1, 1024, input, 16, weights, bias, output);
   MARK();
-  mcunas_conv_s8(&unpadded, &q, &in8, input, &f1_8, weights, bias, &out, output, NULL);
+  mcunas_conv_s8(&unpadded, &q, &in8, input, &f1_8, weights, bias, &out, output, scratch + 1);
   MARK();
   mcunas_conv_s8(&padded, &q, &in1, input, &f3_1, weights, bias, &out1, output, scratch + 1);
   MARK();

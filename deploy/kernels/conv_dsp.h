@@ -35,6 +35,22 @@ static inline void mcunas_im2col_zero(int16_t *columns, ptrdiff_t i, ptrdiff_t n
   for (int16_t *dst = columns + 2 * i + 4 * pixel, *end = dst + 2 * n; dst < end; dst += 8) memset(dst, 0, 8);
 }
 
+/* One pixel's k values read in place (a 1x1 convolution's window) as column `pixel` (0 or 1): the column layout
+ * above without any window arithmetic, whole words split on the way. */
+static inline void mcunas_pixel_column(int16_t *columns, int pixel, const int8_t *x, ptrdiff_t k,
+                                       int32_t input_offset) {
+  const int16x2_t offset = (int16x2_t)(((uint32_t)input_offset & 0xFFFFu) | ((uint32_t)input_offset << 16));
+  const ptrdiff_t full = k & ~(ptrdiff_t)3;
+  int16_t *dst = columns + 4 * pixel;
+  for (ptrdiff_t i = 0; i < full; i += 4, dst += 8) {
+    const uint32_t v = mcunas_load_word(x + i);
+    const int16x2_t even = __sxtab16(offset, (int8x4_t)v), odd = mcunas_sxtab16_ror8(offset, v);
+    memcpy(dst, &even, 4);
+    memcpy(dst + 2, &odd, 4);
+  }
+  for (ptrdiff_t i = full; i < k; ++i) columns[2 * full + pixel * (k - full) + (i - full)] = (int16_t)(x[i] + input_offset);
+}
+
 /* The window of one output pixel (origin y0, x0, possibly in the padding) as column `pixel` (0 or 1). */
 static void mcunas_im2col_s8(int16_t *columns, int pixel, const int8_t *in_batch, int32_t in_h, int32_t in_w,
                              int32_t in_c, int32_t y0, int32_t x0, int32_t k_h, int32_t k_w, int32_t input_offset) {
@@ -175,14 +191,32 @@ static inline void mcunas_block_2x2_s8(const int8_t *x0, ptrdiff_t k, const int8
   acc[3] = a11;
 }
 
+#if defined(__GNUC__)
+#define MCUNAS_CONV_INLINE inline __attribute__((always_inline))
+#else
+#define MCUNAS_CONV_INLINE inline
+#endif
+
+/* One output of channel (multiplier, shift): `mode` 0 the exact requantisation, 1 the fast one
+ * (mcunas_requantize_doubled_fits_all, tested once per layer by the caller), 2 the fast one on a layer clamped to
+ * the whole int8 range (one SSAT). */
+static MCUNAS_CONV_INLINE int8_t mcunas_conv_output(int32_t acc, int mode, int32_t multiplier, int32_t shift,
+                                                    int32_t round, int32_t output_offset, int32_t act_min,
+                                                    int32_t act_max) {
+  if (mode == 2) return mcunas_requantize_doubled_full_s8(acc * 2, multiplier, -shift, round, output_offset);
+  if (mode == 1)
+    return mcunas_requantize_doubled_to_s8(acc * 2, multiplier, -shift, round, output_offset, act_min, act_max);
+  return mcunas_requantize_to_s8(acc, multiplier, shift, output_offset, act_min, act_max);
+}
+
 /* Every output channel of two pixels (out0 and out0 + out_c), from two im2col columns (`in_place` 0) or from two
- * int8 pixels read in place (`in_place` 1). `fast`: 0 when the exact requantisation is needed, 1 for the fast one
- * (mcunas_requantize_doubled_fits_all, tested once per layer by the caller), 2 for the fast one on a layer clamped
- * to the whole int8 range. The parameters sit in locals: the int8 stores may alias anything, so the compiler would
- * otherwise load them again for every output. */
-static void mcunas_conv_two_pixels(const mcunas_conv_params *p, const mcunas_channel_quant *q, const void *columns,
-                                   int in_place, ptrdiff_t k, const int8_t *weights, const int32_t *bias,
-                                   int32_t out_c, int fast, int8_t *out0) {
+ * int8 pixels read in place (`in_place` 1); `mode` as in mcunas_conv_output, a constant in each of the functions
+ * below so each compiles to its own loop. The parameters sit in locals: the int8 stores may alias anything, so the
+ * compiler would otherwise load them again for every output. */
+static MCUNAS_CONV_INLINE void mcunas_conv_two_pixels_body(const mcunas_conv_params *p, const mcunas_channel_quant *q,
+                                                           const void *columns, int in_place, ptrdiff_t k,
+                                                           const int8_t *weights, const int32_t *bias, int32_t out_c,
+                                                           int mode, int8_t *out0) {
   const int32_t input_offset = p->input_offset, output_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int32_t *const multiplier = q->multiplier, *const shift = q->shift;
@@ -196,39 +230,47 @@ static void mcunas_conv_two_pixels(const mcunas_conv_params *p, const mcunas_cha
       mcunas_block_2x2_s8((const int8_t *)columns, k, w, pair, input_offset, acc);
     else
       mcunas_block_2x2((const int16_t *)columns, k, w, pair, acc);
-    const int32_t m0 = multiplier[o], s0 = shift[o];
-    int8_t r00, r01, r10, r11;
-    if (fast == 2) { /* the sums doubled by one shift each (requantize.h) */
-      const int32_t round0 = mcunas_requantize_round(-s0);
-      r00 = mcunas_requantize_doubled_full_s8(acc[0] * 2, m0, -s0, round0, output_offset);
-      r01 = mcunas_requantize_doubled_full_s8(acc[1] * 2, m0, -s0, round0, output_offset);
-    } else if (fast) {
-      const int32_t round0 = mcunas_requantize_round(-s0);
-      r00 = mcunas_requantize_doubled_to_s8(acc[0] * 2, m0, -s0, round0, output_offset, act_min, act_max);
-      r01 = mcunas_requantize_doubled_to_s8(acc[1] * 2, m0, -s0, round0, output_offset, act_min, act_max);
-    } else {
-      r00 = mcunas_requantize_to_s8(acc[0], m0, s0, output_offset, act_min, act_max);
-      r01 = mcunas_requantize_to_s8(acc[1], m0, s0, output_offset, act_min, act_max);
-    }
+    const int32_t m0 = multiplier[o], s0 = shift[o], round0 = mode ? mcunas_requantize_round(-s0) : 0;
+    const int8_t r00 = mcunas_conv_output(acc[0], mode, m0, s0, round0, output_offset, act_min, act_max);
+    const int8_t r01 = mcunas_conv_output(acc[1], mode, m0, s0, round0, output_offset, act_min, act_max);
     out0[o] = r00;
     out1[o] = r01;
     if (!pair) break;
-    const int32_t m1 = multiplier[o + 1], s1 = shift[o + 1];
-    if (fast == 2) {
-      const int32_t round1 = mcunas_requantize_round(-s1);
-      r10 = mcunas_requantize_doubled_full_s8(acc[2] * 2, m1, -s1, round1, output_offset);
-      r11 = mcunas_requantize_doubled_full_s8(acc[3] * 2, m1, -s1, round1, output_offset);
-    } else if (fast) {
-      const int32_t round1 = mcunas_requantize_round(-s1);
-      r10 = mcunas_requantize_doubled_to_s8(acc[2] * 2, m1, -s1, round1, output_offset, act_min, act_max);
-      r11 = mcunas_requantize_doubled_to_s8(acc[3] * 2, m1, -s1, round1, output_offset, act_min, act_max);
-    } else {
-      r10 = mcunas_requantize_to_s8(acc[2], m1, s1, output_offset, act_min, act_max);
-      r11 = mcunas_requantize_to_s8(acc[3], m1, s1, output_offset, act_min, act_max);
-    }
+    const int32_t m1 = multiplier[o + 1], s1 = shift[o + 1], round1 = mode ? mcunas_requantize_round(-s1) : 0;
+    const int8_t r10 = mcunas_conv_output(acc[2], mode, m1, s1, round1, output_offset, act_min, act_max);
+    const int8_t r11 = mcunas_conv_output(acc[3], mode, m1, s1, round1, output_offset, act_min, act_max);
     out0[o + 1] = r10;
     out1[o + 1] = r11;
   }
+}
+
+static void mcunas_conv_two_pixels_exact(const mcunas_conv_params *p, const mcunas_channel_quant *q,
+                                         const void *columns, int in_place, ptrdiff_t k, const int8_t *weights,
+                                         const int32_t *bias, int32_t out_c, int8_t *out0) {
+  mcunas_conv_two_pixels_body(p, q, columns, in_place, k, weights, bias, out_c, 0, out0);
+}
+static void mcunas_conv_two_pixels_fast(const mcunas_conv_params *p, const mcunas_channel_quant *q,
+                                        const void *columns, ptrdiff_t k, const int8_t *weights, const int32_t *bias,
+                                        int32_t out_c, int8_t *out0) {
+  mcunas_conv_two_pixels_body(p, q, columns, 0, k, weights, bias, out_c, 1, out0);
+}
+static void mcunas_conv_two_pixels_full(const mcunas_conv_params *p, const mcunas_channel_quant *q,
+                                        const void *columns, ptrdiff_t k, const int8_t *weights, const int32_t *bias,
+                                        int32_t out_c, int8_t *out0) {
+  mcunas_conv_two_pixels_body(p, q, columns, 0, k, weights, bias, out_c, 2, out0);
+}
+
+/* Every output channel of two pixels: from two int16 columns with the requantisation `mode`, or, with `in_place`,
+ * read from the int8 pixels (the slower path of a call without scratch; exact requantisation, the same bits). */
+static void mcunas_conv_two_pixels(const mcunas_conv_params *p, const mcunas_channel_quant *q, const void *columns,
+                                   int in_place, ptrdiff_t k, const int8_t *weights, const int32_t *bias,
+                                   int32_t out_c, int mode, int8_t *out0) {
+  if (in_place || mode == 0)
+    mcunas_conv_two_pixels_exact(p, q, columns, in_place, k, weights, bias, out_c, out0);
+  else if (mode == 1)
+    mcunas_conv_two_pixels_fast(p, q, columns, k, weights, bias, out_c, out0);
+  else
+    mcunas_conv_two_pixels_full(p, q, columns, k, weights, bias, out_c, out0);
 }
 
 #endif /* MCUNAS_DSP_PATH */

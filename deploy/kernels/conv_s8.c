@@ -61,6 +61,15 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
     int32_t px = 0;
 #ifdef MCUNAS_DSP_PATH
     const int fast = requantize_mode(p, q, bias, out_c, in_c);
+    if (scratch) { /* the two pixels split into int16 columns once, for every output channel's assembly loop */
+      int16_t *columns = (int16_t *)scratch;
+      for (; px + 2 <= pixels; px += 2) {
+        const int8_t *x = input + (ptrdiff_t)px * in_c;
+        mcunas_pixel_column(columns, 0, x, in_c, p->input_offset);
+        mcunas_pixel_column(columns, 1, x + in_c, in_c, p->input_offset);
+        mcunas_conv_two_pixels(p, q, columns, 0, in_c, weights, bias, out_c, fast, output + (ptrdiff_t)px * out_c);
+      }
+    }
     for (; px + 2 <= pixels; px += 2)
       mcunas_conv_two_pixels(p, q, input + (ptrdiff_t)px * in_c, 1, in_c, weights, bias, out_c, fast,
                              output + (ptrdiff_t)px * out_c);
@@ -119,12 +128,13 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
 }
 
 /* The portable path needs no buffer. The bytes returned are the reservation for the Cortex-M DSP path (two
- * int16-expanded im2col columns of c_in * k_h * k_w values, as CMSIS-NN's arm_convolve_s8 keeps), so the arena the
- * host plans is the arena the firmware needs; an unpadded 1x1 convolution reads its input in place. The
- * memory planner's cost model (cost_models/kernel_scratch.h) uses the same sizes; tests/deploy checks they agree. */
+ * int16-expanded im2col columns of c_in * k_h * k_w values, as CMSIS-NN's arm_convolve_s8 keeps; for a 1x1
+ * convolution the two pixels' values, split once for every output channel), so the arena the host plans is the
+ * arena the firmware needs. A single pixel (fully connected) is read in place. The memory planner's cost model
+ * (cost_models/kernel_scratch.h) uses the same sizes; tests/deploy checks they agree. */
 int32_t mcunas_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                      const mcunas_dims *filter_dims) {
-  if (filter_dims->h == 1 && filter_dims->w == 1 && params->pad_h == 0 && params->pad_w == 0) return 0;
+  if (input_dims->h * input_dims->w == 1 && filter_dims->h == 1 && filter_dims->w == 1) return 0;
   const int32_t columns = 2 * 2 * input_dims->c * filter_dims->h * filter_dims->w;
   if (input_dims->c > MCUNAS_CONV_PLANAR_MAX_IN || (filter_dims->h == 1 && filter_dims->w == 1)) return columns;
   /* Few input channels: one plane each (conv_planar_dsp.h), at least the columns, which a layer too large for

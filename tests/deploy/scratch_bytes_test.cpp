@@ -24,7 +24,7 @@ TEST(ScratchBytes, KernelsReserveWhatTheCostModelPrices) {
     const mcunas_dims input{1, side(rng), side(rng), cin};
     const mcunas_dims filter{cout, k, k, cin};
     const mcunas_conv_params params{s, s, k / 2, k / 2, 0, 0, -128, 127};
-    const double priced = k == 1 ? cost_models::scratch::conv1x1_bytes(double(cin))
+    const double priced = k == 1 ? cost_models::scratch::conv1x1_bytes(double(cin), input.h, input.w)
                           : cin <= cost_models::kConvPlanarMaxInputs
                               ? cost_models::scratch::conv_planar_bytes(double(cin), input.h, input.w, k)
                               : cost_models::scratch::conv_bytes(double(cin), k);
@@ -51,14 +51,18 @@ TEST(ScratchBytes, TheKernelsAndTheCostModelAgreeOnWhatConvPlanarTakes) {
   EXPECT_EQ(mcunas_conv_s8_scratch_bytes(&params, &tiny, &filter), 2 * 2 * 9);
 }
 
-TEST(ScratchBytes, OnlyAPaddedOneByOneConvolutionNeedsABuffer) {
-  // The search's 1×1 convolutions are unpadded (padding k/2 = 0) and read their input in place at any stride.
+TEST(ScratchBytes, OneByOneConvolutionsHoldTwoPixelsAndFullyConnectedNothing) {
+  // A 1×1 convolution at any stride and padding splits two pixels of 5 values into int16 columns.
   const mcunas_dims input{1, 8, 8, 5};
   const mcunas_dims filter{7, 1, 1, 5};
   const mcunas_conv_params strided{2, 2, 0, 0, 0, 0, -128, 127};
   const mcunas_conv_params padded{1, 1, 1, 1, 0, 0, -128, 127};
-  EXPECT_EQ(mcunas_conv_s8_scratch_bytes(&strided, &input, &filter), 0);
+  EXPECT_EQ(mcunas_conv_s8_scratch_bytes(&strided, &input, &filter), 2 * 2 * 5);
   EXPECT_EQ(mcunas_conv_s8_scratch_bytes(&padded, &input, &filter), 2 * 2 * 5);
+  // Fully connected runs as a 1×1 convolution of one pixel: read in place.
+  const mcunas_dims flat{1, 1, 1, 320}, fc{10, 1, 1, 320};
+  EXPECT_EQ(mcunas_conv_s8_scratch_bytes(&strided, &flat, &fc), 0);
+  EXPECT_EQ(cost_models::scratch::none<double>(), 0.0);
 }
 
 }  // namespace

@@ -80,6 +80,7 @@ static const int32_t op5_shift[3] = {
  *          0  head.fc (3 bytes)
  *          0  scratch of b1.conv
  *          0  scratch of b2.dw
+ *         36  scratch of b2.pw
  *          0  scratch of head.pool
  */
 static int32_t arena_words[(MCUNAS_ARENA_BYTES + 3) / 4];
@@ -116,7 +117,7 @@ int mcunas_invoke(const int8_t *input, int8_t *output) {
     static const mcunas_conv_params params = {1, 1, 0, 0, 128, 5, -128, 127};
     static const mcunas_channel_quant quant = {op2_multiplier, op2_shift};
     static const mcunas_dims input_dims = {1, 3, 3, 4}, filter_dims = {4, 1, 1, 4}, output_dims = {1, 3, 3, 4};
-    mcunas_conv_s8(&params, &quant, &input_dims, arena + 64, &filter_dims, op2_weights, op2_bias, &output_dims, arena + 0, NULL);
+    mcunas_conv_s8(&params, &quant, &input_dims, arena + 64, &filter_dims, op2_weights, op2_bias, &output_dims, arena + 0, arena + 36);
   }
   MCUNAS_LAYER_MARK();
   {  /* join */
