@@ -18,12 +18,12 @@
 // has quantities of its own, in the same fields:
 //   patch_values         values gathered into the planes (cin·in_h·in_w)
 //   scalar_patch_values  the plane's values zeroed once per call ((in_h + 2p)·pitch)
-//   window_rows          output rows of all channels (cin·out_h: one pass of the sums loop and the store loop each)
+//   window_rows          passes of the sums and store loops (cin·plane_passes: whole output rows up to 64 sums)
 //   tail_macs            MACs of the one-output-at-a-time loop, each kernel row padded to pairs (cin·pixels·k·2⌈k/2⌉;
 //                        every kernel but 3×3 at stride 1)
 //   tail_outputs         outputs of the 3×3 stride-1 loop, two at a time with shared loads
 //   valid_row_outputs    kernel rows of the one-output-at-a-time loop's outputs (outputs·k: a row step each)
-//   scalar_taps          input rows gathered (cin·in_h: one gather loop set-up each)
+//   scalar_taps          input rows gathered and output rows summed (cin·(in_h + out_h): a loop set-up each)
 // conv_planar (a convolution with at most 3 input channels: a first layer) runs the same planes, one per input
 // channel, and sums each output channel over them. Besides the portable path's quantities (executed and valid
 // MACs, valid row outputs, as conv) it has depthwise's, per plane: patch_values (values gathered), scalar_taps
@@ -64,6 +64,17 @@ inline double valid_along(const CallShape& s, int32_t in, int32_t out) {
 // Σ over output positions of the window taps that fall inside the input (k² per position without padding).
 inline double valid_taps(const CallShape& s) {
   return valid_along(s, s.in_h, s.out_h) * valid_along(s, s.in_w, s.out_w);
+}
+
+// Passes of the planes' sums and store loops over one output channel (deploy/kernels/plane_dsp.h): whole output
+// rows while they fit its chunk of 64 sums, else each row in pieces of 64.
+inline double plane_passes(const CallShape& s) {
+  constexpr int32_t chunk = 64;
+  if (s.out_w <= chunk) {
+    const int32_t rows_per_pass = chunk / s.out_w;
+    return static_cast<double>((s.out_h + rows_per_pass - 1) / rows_per_pass);
+  }
+  return static_cast<double>(s.out_h) * ((s.out_w + chunk - 1) / chunk);
 }
 
 namespace work_detail {
@@ -115,7 +126,7 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       op.patch_values = in_c * (static_cast<double>(s.in_h) * s.in_w);
       op.scalar_taps = in_c * out_c * (s.kernel * ((s.kernel + 1) / 2.0));  // weight pairs prepared
       op.scalar_patch_values = in_c * ((s.in_h + 2.0 * s.pad) * pitch);
-      op.window_rows = in_c * out_c * static_cast<double>(s.out_h);
+      op.window_rows = in_c * out_c * static_cast<double>(s.out_h);  // fits better than its passes
       if (s.kernel == 3 && s.stride == 1)
         op.tail_outputs = in_c * op.outputs;
       else
@@ -141,8 +152,8 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       op.outputs = in_c * pixels;
       op.patch_values = in_c * (static_cast<double>(s.in_h) * s.in_w);
       op.scalar_patch_values = S((s.in_h + 2.0 * s.pad) * pitch);
-      op.window_rows = in_c * static_cast<double>(s.out_h);
-      op.scalar_taps = in_c * static_cast<double>(s.in_h);
+      op.window_rows = in_c * plane_passes(s);
+      op.scalar_taps = in_c * static_cast<double>(s.in_h + s.out_h);
       if (s.kernel == 3 && s.stride == 1) {
         op.tail_outputs = op.outputs;
       } else {

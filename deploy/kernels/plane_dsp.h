@@ -37,8 +37,8 @@ static inline int32_t mcunas_plane_pitch(int32_t in_w, int32_t pad_w) { return (
 /* Pairs of weights held per channel (on the stack): kernels up to 9 x 9 (and 10 x 4); larger ones take the
  * portable path. */
 #define MCUNAS_PLANE_MAX_PAIRS 48
-/* Sums requantised together (on the stack). */
-#define MCUNAS_PLANE_ROW_CHUNK 32
+/* Sums computed and requantised together (on the stack, twice: the sums and another plane's). */
+#define MCUNAS_PLANE_ROW_CHUNK 64
 
 static inline uint32_t mcunas_load_pair(const int16_t *p) {
   uint32_t v;
@@ -88,10 +88,9 @@ static MCUNAS_ALWAYS_INLINE void mcunas_plane_store(const int32_t *sums, int32_t
 /* Step 3 for `n` outputs of one output row from `row` (the plane's row of the window's top, at output 0): 3x3,
  * stride 1, two outputs per pass. wp: the kernel rows' pairs (w0, w1) and (w2, 0). Reads up to row[2n + 1] of
  * each row: inside the plane (pitch >= n + 3). */
-static void mcunas_plane_sums_3x3(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t n, int32_t acc0,
-                               int32_t *sums) {
-  const int16x2_t a0 = (int16x2_t)wp[0], a2 = (int16x2_t)wp[1], b0 = (int16x2_t)wp[2], b2 = (int16x2_t)wp[3];
-  const int16x2_t c0 = (int16x2_t)wp[4], c2 = (int16x2_t)wp[5];
+static MCUNAS_ALWAYS_INLINE void mcunas_plane_row_3x3(const int16_t *row, ptrdiff_t pitch, int16x2_t a0,
+                                                      int16x2_t a2, int16x2_t b0, int16x2_t b2, int16x2_t c0,
+                                                      int16x2_t c2, int32_t n, int32_t acc0, int32_t *sums) {
   int32_t i = 0;
   for (; i + 2 <= n; i += 2, row += 2) {
     int32_t s0 = acc0, s1 = acc0;
@@ -134,12 +133,101 @@ static void mcunas_plane_sums_3x3(const int16_t *row, ptrdiff_t pitch, const uin
   }
 }
 
+#if defined(__OPTIMIZE__)
+/* Four outputs per pass of a 3x3 stride-1 row in assembly: 48 instructions for 36 MACs. Per kernel row the five
+ * words (0,1) (1,2) (2,3) (3,4) (4,5) of the plane row are loaded once each; (0,1)..(3,4) meet the row's pair
+ * (w0, w1) in SMLAD, (2,3) and (4,5) meet w2 in SMLABB / SMLATB, one temporary register at a time. k: the kernel's
+ * six pair words, then the sums' start value. As C, GCC keeps too many operands live and spills on every pass; by
+ * hand it fits 13 registers (unoptimised builds keep a frame pointer and take the C rows instead). The loads may
+ * be unaligned (LDR allows it on v7E-M); k and the sums are word-aligned, as LDRD and STRD need. */
+static inline int32_t mcunas_plane_row_3x3_by4(const int16_t *row, ptrdiff_t pitch, const uint32_t *k, int32_t n,
+                                               int32_t *sums) {
+  const int32_t blocks = n / 4;
+  if (blocks == 0) return 0;
+  const int16_t *r0 = row, *r1 = row + pitch, *r2 = row + 2 * pitch;
+  int32_t *dst = sums, *const end = sums + 4 * blocks;
+  uint32_t wa, wb, t;
+  int32_t s0, s1, s2, s3;
+  __asm volatile("1:\n\t"
+                 "ldr %[wb], [%[k], #24]\n\t" /* the start value */
+                 "ldr %[wa], [%[k]]\n\t"
+                 "ldr %[t], [%[r0]]\n\t"
+                 "smlad %[s0], %[t], %[wa], %[wb]\n\t"
+                 "ldr %[t], [%[r0], #2]\n\t"
+                 "smlad %[s1], %[t], %[wa], %[wb]\n\t"
+                 "ldr %[t], [%[r0], #6]\n\t"
+                 "smlad %[s3], %[t], %[wa], %[wb]\n\t"
+                 "ldr %[t], [%[r0], #4]\n\t"
+                 "smlad %[s2], %[t], %[wa], %[wb]\n\t"
+                 "ldr %[wb], [%[k], #4]\n\t"
+                 "smlabb %[s0], %[t], %[wb], %[s0]\n\t"
+                 "smlatb %[s1], %[t], %[wb], %[s1]\n\t"
+                 "ldr %[t], [%[r0], #8]!\n\t"
+                 "smlabb %[s2], %[t], %[wb], %[s2]\n\t"
+                 "smlatb %[s3], %[t], %[wb], %[s3]\n\t"
+                 "ldrd %[wa], %[wb], [%[k], #8]\n\t"
+                 "ldr %[t], [%[r1]]\n\t"
+                 "smlad %[s0], %[t], %[wa], %[s0]\n\t"
+                 "ldr %[t], [%[r1], #2]\n\t"
+                 "smlad %[s1], %[t], %[wa], %[s1]\n\t"
+                 "ldr %[t], [%[r1], #6]\n\t"
+                 "smlad %[s3], %[t], %[wa], %[s3]\n\t"
+                 "ldr %[t], [%[r1], #4]\n\t"
+                 "smlad %[s2], %[t], %[wa], %[s2]\n\t"
+                 "smlabb %[s0], %[t], %[wb], %[s0]\n\t"
+                 "smlatb %[s1], %[t], %[wb], %[s1]\n\t"
+                 "ldr %[t], [%[r1], #8]!\n\t"
+                 "smlabb %[s2], %[t], %[wb], %[s2]\n\t"
+                 "smlatb %[s3], %[t], %[wb], %[s3]\n\t"
+                 "ldrd %[wa], %[wb], [%[k], #16]\n\t"
+                 "ldr %[t], [%[r2]]\n\t"
+                 "smlad %[s0], %[t], %[wa], %[s0]\n\t"
+                 "ldr %[t], [%[r2], #2]\n\t"
+                 "smlad %[s1], %[t], %[wa], %[s1]\n\t"
+                 "ldr %[t], [%[r2], #6]\n\t"
+                 "smlad %[s3], %[t], %[wa], %[s3]\n\t"
+                 "ldr %[t], [%[r2], #4]\n\t"
+                 "smlad %[s2], %[t], %[wa], %[s2]\n\t"
+                 "smlabb %[s0], %[t], %[wb], %[s0]\n\t"
+                 "smlatb %[s1], %[t], %[wb], %[s1]\n\t"
+                 "ldr %[t], [%[r2], #8]!\n\t"
+                 "smlabb %[s2], %[t], %[wb], %[s2]\n\t"
+                 "smlatb %[s3], %[t], %[wb], %[s3]\n\t"
+                 "strd %[s0], %[s1], [%[dst]], #8\n\t"
+                 "strd %[s2], %[s3], [%[dst]], #8\n\t"
+                 "cmp %[dst], %[end]\n\t"
+                 "bne 1b"
+                 : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [dst] "+r"(dst), [wa] "=&r"(wa), [wb] "=&r"(wb),
+                   [t] "=&r"(t), [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3)
+                 : [k] "r"(k), [end] "r"(end)
+                 : "cc", "memory");
+  return 4 * blocks;
+}
+#endif
+
+/* `rows` output rows of n outputs, their windows' tops `row_step` values apart, into consecutive sums. */
+static void mcunas_plane_sums_3x3(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t rows,
+                                  ptrdiff_t row_step, int32_t n, int32_t acc0, int32_t *sums) {
+  const int16x2_t a0 = (int16x2_t)wp[0], a2 = (int16x2_t)wp[1], b0 = (int16x2_t)wp[2], b2 = (int16x2_t)wp[3];
+  const int16x2_t c0 = (int16x2_t)wp[4], c2 = (int16x2_t)wp[5];
+#if defined(__OPTIMIZE__)
+  const uint32_t k[7] = {wp[0], wp[1], wp[2], wp[3], wp[4], wp[5], (uint32_t)acc0};
+#endif
+  for (int32_t y = 0; y < rows; ++y, row += row_step, sums += n) {
+    int32_t done = 0;
+#if defined(__OPTIMIZE__)
+    done = mcunas_plane_row_3x3_by4(row, pitch, k, n, sums);
+#endif
+    mcunas_plane_row_3x3(row + done, pitch, a0, a2, b0, b2, c0, c2, n - done, acc0, sums + done);
+  }
+}
+
 /* Step 3, any kernel and stride: two outputs per pass, each weight pair loaded once for both, `pairs` words per
  * kernel row. Inlined into mcunas_plane_sums_k with constant k_h and pairs for the common kernels, so the loops unroll
  * and the taps are loads at fixed offsets. */
-static MCUNAS_ALWAYS_INLINE void mcunas_plane_sums_any(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp,
-                                                    int32_t k_h, int32_t pairs, int32_t stride_w, int32_t n,
-                                                    int32_t acc0, int32_t *sums) {
+static MCUNAS_ALWAYS_INLINE void mcunas_plane_row_any(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp,
+                                                     int32_t k_h, int32_t pairs, int32_t stride_w, int32_t n,
+                                                     int32_t acc0, int32_t *sums) {
   int32_t i = 0;
   for (; i + 2 <= n; i += 2, row += 2 * stride_w) {
     int32_t s0 = acc0, s1 = acc0;
@@ -170,28 +258,36 @@ static MCUNAS_ALWAYS_INLINE void mcunas_plane_sums_any(const int16_t *row, ptrdi
   }
 }
 
-static void mcunas_plane_sums_3(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t stride_w, int32_t n,
-                             int32_t acc0, int32_t *sums) {
-  mcunas_plane_sums_any(row, pitch, wp, 3, 2, stride_w, n, acc0, sums);
+static MCUNAS_ALWAYS_INLINE void mcunas_plane_sums_any(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp,
+                                                    int32_t k_h, int32_t pairs, int32_t stride_w, int32_t rows,
+                                                    ptrdiff_t row_step, int32_t n, int32_t acc0, int32_t *sums) {
+  for (int32_t y = 0; y < rows; ++y, row += row_step, sums += n)
+    mcunas_plane_row_any(row, pitch, wp, k_h, pairs, stride_w, n, acc0, sums);
 }
-static void mcunas_plane_sums_5(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t stride_w, int32_t n,
-                             int32_t acc0, int32_t *sums) {
-  mcunas_plane_sums_any(row, pitch, wp, 5, 3, stride_w, n, acc0, sums);
+
+static void mcunas_plane_sums_3(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t stride_w,
+                               int32_t rows, ptrdiff_t row_step, int32_t n, int32_t acc0, int32_t *sums) {
+  mcunas_plane_sums_any(row, pitch, wp, 3, 2, stride_w, rows, row_step, n, acc0, sums);
 }
-static void mcunas_plane_sums_7(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t stride_w, int32_t n,
-                             int32_t acc0, int32_t *sums) {
-  mcunas_plane_sums_any(row, pitch, wp, 7, 4, stride_w, n, acc0, sums);
+static void mcunas_plane_sums_5(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t stride_w,
+                               int32_t rows, ptrdiff_t row_step, int32_t n, int32_t acc0, int32_t *sums) {
+  mcunas_plane_sums_any(row, pitch, wp, 5, 3, stride_w, rows, row_step, n, acc0, sums);
+}
+static void mcunas_plane_sums_7(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t stride_w,
+                               int32_t rows, ptrdiff_t row_step, int32_t n, int32_t acc0, int32_t *sums) {
+  mcunas_plane_sums_any(row, pitch, wp, 7, 4, stride_w, rows, row_step, n, acc0, sums);
 }
 static void mcunas_plane_sums(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t k_h, int32_t pairs,
-                           int32_t stride_w, int32_t n, int32_t acc0, int32_t *sums) {
+                              int32_t stride_w, int32_t rows, ptrdiff_t row_step, int32_t n, int32_t acc0,
+                              int32_t *sums) {
   if (k_h == 3 && pairs == 2)
-    mcunas_plane_sums_3(row, pitch, wp, stride_w, n, acc0, sums);
+    mcunas_plane_sums_3(row, pitch, wp, stride_w, rows, row_step, n, acc0, sums);
   else if (k_h == 5 && pairs == 3)
-    mcunas_plane_sums_5(row, pitch, wp, stride_w, n, acc0, sums);
+    mcunas_plane_sums_5(row, pitch, wp, stride_w, rows, row_step, n, acc0, sums);
   else if (k_h == 7 && pairs == 4)
-    mcunas_plane_sums_7(row, pitch, wp, stride_w, n, acc0, sums);
+    mcunas_plane_sums_7(row, pitch, wp, stride_w, rows, row_step, n, acc0, sums);
   else
-    mcunas_plane_sums_any(row, pitch, wp, k_h, pairs, stride_w, n, acc0, sums);
+    mcunas_plane_sums_any(row, pitch, wp, k_h, pairs, stride_w, rows, row_step, n, acc0, sums);
 }
 
 /* Step 2 for one plane: `taps` holds kernel row ky's tap kx at taps[(ky * k_w + kx) * step]. */
@@ -217,24 +313,29 @@ static MCUNAS_ALWAYS_INLINE void mcunas_plane_outputs(const int16_t *plane, ptrd
                                                       int32_t output_offset, int32_t act_min, int32_t act_max) {
   const int32_t pairs = (k_w + 1) / 2;
   const int three = k_h == 3 && k_w == 3 && stride_w == 1;
+  /* A pass covers whole output rows while they fit the chunk (one call per pass, not per row: small maps), else
+   * one row in pieces of the chunk. */
+  const int32_t rows_per_pass = out_w <= MCUNAS_PLANE_ROW_CHUNK ? MCUNAS_PLANE_ROW_CHUNK / out_w : 1;
+  const ptrdiff_t row_step = (ptrdiff_t)stride_h * pitch;
   int32_t sums[MCUNAS_PLANE_ROW_CHUNK], more[MCUNAS_PLANE_ROW_CHUNK];
-  for (int32_t oy = 0; oy < out_h; ++oy) {
-    const ptrdiff_t top = (ptrdiff_t)oy * stride_h * pitch;
+  for (int32_t oy = 0; oy < out_h; oy += rows_per_pass) {
+    const int32_t rows = out_h - oy < rows_per_pass ? out_h - oy : rows_per_pass;
     int8_t *dst = out + (ptrdiff_t)oy * out_w * c;
     for (int32_t ox = 0; ox < out_w; ox += MCUNAS_PLANE_ROW_CHUNK) {
       const int32_t n = out_w - ox < MCUNAS_PLANE_ROW_CHUNK ? out_w - ox : MCUNAS_PLANE_ROW_CHUNK;
       for (int32_t i = 0; i < planes; ++i) {
-        const int16_t *row = plane + i * plane_values + top + (ptrdiff_t)ox * stride_w;
+        const int16_t *row = plane + i * plane_values + oy * row_step + (ptrdiff_t)ox * stride_w;
         const uint32_t *w = wp + (ptrdiff_t)i * k_h * pairs;
         int32_t *into = i == 0 ? sums : more;
         if (three)
-          mcunas_plane_sums_3x3(row, pitch, w, n, i == 0 ? acc0 : 0, into);
+          mcunas_plane_sums_3x3(row, pitch, w, rows, row_step, n, i == 0 ? acc0 : 0, into);
         else
-          mcunas_plane_sums(row, pitch, w, k_h, pairs, stride_w, n, i == 0 ? acc0 : 0, into);
+          mcunas_plane_sums(row, pitch, w, k_h, pairs, stride_w, rows, row_step, n, i == 0 ? acc0 : 0, into);
         if (i > 0)
-          for (int32_t j = 0; j < n; ++j) sums[j] += more[j];
+          for (int32_t j = 0; j < rows * n; ++j) sums[j] += more[j];
       }
-      mcunas_plane_store(sums, n, dst + (ptrdiff_t)ox * c, c, mode, multiplier, shift, output_offset, act_min,
+      /* rows * n outputs: whole rows are consecutive pixels, so one stride of c covers them */
+      mcunas_plane_store(sums, rows * n, dst + (ptrdiff_t)ox * c, c, mode, multiplier, shift, output_offset, act_min,
                          act_max);
     }
   }

@@ -46,7 +46,8 @@ TEST(KernelWork, DepthwisePlanesAndClippedWindows) {
   EXPECT_EQ(dw.executed_macs, 6.0 * 100);        // the portable path's taps inside the input
   EXPECT_EQ(dw.patch_values, 6.0 * 16);          // each channel gathered into its plane once
   EXPECT_EQ(dw.scalar_patch_values, 6.0 * 8);    // 6 rows of pitch (4 + 2 + 2) zeroed once per call
-  EXPECT_EQ(dw.window_rows, 6.0 * 4);
+  EXPECT_EQ(dw.window_rows, 6.0 * 1);            // the 4 output rows of 4 fit one pass of 64 sums
+  EXPECT_EQ(dw.scalar_taps, 6.0 * (4 + 4));      // rows gathered and rows summed
   EXPECT_EQ(dw.tail_outputs, 6.0 * 16);          // 3×3 at stride 1: the two-at-a-time loop
   EXPECT_EQ(dw.tail_macs, 0.0);
   OpInfo<double> strided;
@@ -54,6 +55,8 @@ TEST(KernelWork, DepthwisePlanesAndClippedWindows) {
   set_kernel_work(strided, 6.0, 6.0, {8, 8, 4, 4, 5, 2, 2});
   EXPECT_EQ(strided.tail_macs, 6.0 * 16 * 5 * 6);  // rows of 5 taps as 3 pairs, one output at a time
   EXPECT_EQ(strided.tail_outputs, 0.0);
+  EXPECT_EQ(plane_passes({8, 100, 4, 100, 3, 1, 1}), 4.0 * 2);  // rows of 100 outputs: two pieces of 64 each
+  EXPECT_EQ(plane_passes({8, 8, 28, 28, 3, 1, 1}), 14.0);       // 2 rows of 28 per pass
 }
 
 TEST(KernelWork, SoftChannelsCarryTheirGradientThroughTheMainTerms) {
