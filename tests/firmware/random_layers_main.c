@@ -1,11 +1,11 @@
-/* 240 random int8 layers (convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
+/* 240 random int8 layers: convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
  * (half of them multiples of four, which take the DSP path's word-wise im2col, and one in eight general
- * convolutions of 1 to 3 input channels, which take its planes), strides, paddings, extreme inputs),
- * each printed as a hash of its output bytes. General and depthwise convolutions get their scratch at an odd
- * address, as the arena may place it; random shifts (0 included) and clamps take the depthwise path's exact and
- * both fast requantisations. Built for the host and for
- * Cortex-M3 (portable path) and Cortex-M4 / M7 (DSP path) in QEMU, the printouts must be identical
- * (tests/integration/firmware_qemu_test.sh): the DSP path gives the portable path's bits. */
+ * convolutions of 1 to 3 input channels, which take its planes), strides, paddings, extreme inputs; after every
+ * third one an element-wise add. Each is printed as a hash of its output bytes. General and depthwise convolutions
+ * get their scratch at an odd address, as the arena may place it; random shifts (0 included) and clamps take the
+ * DSP path's exact and both fast requantisations. Built for the host and for Cortex-M3 (portable path) and
+ * Cortex-M4 / M7 (DSP path) in QEMU, the printouts must be identical (tests/integration/firmware_qemu_test.sh): the
+ * DSP path gives the portable path's bits. */
 #include <stdint.h>
 
 #include "mcunas_kernels.h"
@@ -89,6 +89,18 @@ int main(void) {
       fill(weights, out_c * features, extremes);
       mcunas_fully_connected_s8(&fp, 1, features, input, out_c, weights, bias, output);
       print_hash(layer, 'f', output, out_c);
+    }
+    if (layer % 3 == 0) { /* an element-wise add of the input and a fresh tensor: TFLite's left shift of 20, input
+                           * and output scales below 1 (the DSP path's fast requantisation) or, one add in four, an
+                           * output shift of 0 (its exact one) */
+      const int32_t size = h * w * in_c, zp_out_add = between(-128, 127);
+      fill(weights, size, extremes);
+      const mcunas_add_params a = {between(-127, 128), (int32_t)(0x40000000u + (next() >> 2)), between(-12, -1),
+                                   between(-127, 128), (int32_t)(0x40000000u + (next() >> 2)), between(-12, -1),
+                                   20, zp_out_add, (int32_t)(0x40000000u + (next() >> 2)),
+                                   layer % 4 == 0 ? 0 : between(-24, -14), between(0, 1) ? zp_out_add : -128, 127};
+      mcunas_add_s8(&a, size, input, weights, output);
+      print_hash(layer, 'a', output, size);
     }
   }
   return 0;
