@@ -7,10 +7,10 @@
  *   2. weights: each kernel row as 16-bit pairs (w0, w1), (w2, w3), ..., an odd row's last pair (w, 0), doubled for
  *      the fast requantisation (requantize.h) when the output channel allows it;
  *   3. sums: two neighbouring taps of a row are one word, so one LDR and one SMLAD make two MACs; a 3x3 stride-1
- *      kernel goes two outputs at a time with the kernel in registers and the two windows' loads shared (three
- *      loads and four multiply-accumulates per row for six MACs), other kernels two outputs at a time with each
- *      weight pair loaded once for both, unrolled for 3x3, 5x5 and 7x7;
- *   4. a row of sums is requantised at a time, with the output channel's constants in registers.
+ *      kernel goes four outputs at a time in assembly with the windows' loads shared (two at a time in C for a
+ *      row's last outputs), other kernels two outputs at a time with each weight pair loaded once for both,
+ *      unrolled for 3x3, 5x5 and 7x7; whole output rows go through one pass while they fit its 64 sums;
+ *   4. a pass of sums is requantised at a time, with the output channel's constants in registers.
  * Integer sums in another order: the portable path's bits, which QEMU checks (tests/integration). */
 #ifndef MCUNAS_PLANE_DSP_H
 #define MCUNAS_PLANE_DSP_H
@@ -54,7 +54,7 @@ static inline uint32_t mcunas_load_pair(const int16_t *p) {
 }
 
 /* Step 1: channel ch into the plane's interior; plane row y is input row y - pad_h, column x input column x - pad_w.
- * The padding around it is the same for every channel: mcunas_depthwise_planar zeroes the plane once per call. */
+ * The padding around it is the same for every channel: mcunas_plane_start zeroes the planes once per call. */
 static void mcunas_plane_gather(int16_t *plane, int32_t pitch, const int8_t *in_batch, int32_t in_h, int32_t in_w,
                              int32_t c, int32_t ch, int32_t pad_h, int32_t pad_w, int32_t offset) {
   const int16x2_t offset2 = (int16x2_t)(((uint32_t)offset & 0xFFFFu) | ((uint32_t)offset << 16));
@@ -99,8 +99,8 @@ static MCUNAS_ALWAYS_INLINE void mcunas_plane_store(const int32_t *sums, int32_t
 }
 
 /* Step 3 for `n` outputs of one output row from `row` (the plane's row of the window's top, at output 0): 3x3,
- * stride 1, two outputs per pass. wp: the kernel rows' pairs (w0, w1) and (w2, 0). Reads up to row[2n + 1] of
- * each row: inside the plane (pitch >= n + 3). */
+ * stride 1, two outputs per pass; (a0, a2), (b0, b2), (c0, c2): the kernel rows' pairs (w0, w1) and (w2, 0). Reads
+ * up to row[n + 2] of each kernel row, the plane's spare column at most (pitch >= n + 3). */
 static MCUNAS_ALWAYS_INLINE void mcunas_plane_row_3x3(const int16_t *row, ptrdiff_t pitch, int16x2_t a0,
                                                       int16x2_t a2, int16x2_t b0, int16x2_t b2, int16x2_t c0,
                                                       int16x2_t c2, int32_t n, int32_t acc0, int32_t *sums) {
