@@ -37,9 +37,9 @@ static_assert(static_cast<size_t>(KernelPath::conv_planar) + 1 == kKernelPathCou
 
 constexpr size_t index_of(KernelPath path) { return static_cast<size_t>(path); }
 
-// The kernel source a path runs: conv, conv_planar, conv1x1 and fully connected are all mcunas_conv_s8 (conv_s8.c), max and
-// average pooling share pool_s8.c. Kernel code is linked once per source file that any layer uses, so flash counts
-// it once per family.
+// The kernel source a path runs: conv, conv_planar, conv1x1 and fully connected are all mcunas_conv_s8
+// (conv_s8.c), max and average pooling share pool_s8.c. Kernel code is linked once per source file that any layer
+// uses, so flash counts it once per family.
 inline constexpr size_t kKernelFamilyCount = 5;
 constexpr size_t family_of(KernelPath path) {
   switch (path) {

@@ -54,7 +54,8 @@ int main(void) {
   MARK();
   mcunas_conv_s8(&padded, &q, &in3, input, &f3_3, weights, bias, &out3, output, scratch + 1);
   MARK();
-  for (int i = 0; i < 1024; ++i) output[i] = mcunas_requantize_doubled_full_s8(2 * sums[i], 1518500250, right, round, -5);
+  for (int i = 0; i < 1024; ++i)
+    output[i] = mcunas_requantize_doubled_full_s8(2 * sums[i], 1518500250, right, round, -5);
   MARK();
   for (int i = 0; i < 1024; ++i) output[i] = mcunas_requantize_to_s8(sums[i], 1518500250, -9, -5, -128, 127);
   MARK();

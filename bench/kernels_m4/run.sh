@@ -39,6 +39,8 @@ for i in 0 1 2 3 4 5 6; do
 done
 # The last two marks: 1,024 requantisations each, the fast form (DSP path only; the portable build runs the same C)
 # and the exact one, each with its load of the sum and store of the byte.
-awk -v f="${dsp[7]}" -v e="${dsp[8]}" 'BEGIN { printf "requantisation per output on the DSP build (load and store included): fast %.1f, exact %.1f instructions\n", (f - 1) / 1024, (e - 1) / 1024 }'
+awk -v f="${dsp[7]}" -v e="${dsp[8]}" 'BEGIN {
+  printf "requantisation per output on the DSP build (load and store included): fast %.1f, exact %.1f instructions\n",
+    (f - 1) / 1024, (e - 1) / 1024 }'
 echo "peers on the 3x3 layer: CMSIS-NN 2.33, plain C loop at -O2 6.65, SMLAD floor 0.5 instructions/MAC (DESIGN.md)"
 awk -v d="${dsp[0]}" 'BEGIN { printf "ratio to CMSIS-NN: %.2fx\nconv3x3_instr_per_mac=%.2f\n", (d - 1) / 589824 / 2.33, (d - 1) / 589824 }'

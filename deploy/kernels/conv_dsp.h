@@ -48,7 +48,8 @@ static inline void mcunas_pixel_column(int16_t *columns, int pixel, const int8_t
     memcpy(dst, &even, 4);
     memcpy(dst + 2, &odd, 4);
   }
-  for (ptrdiff_t i = full; i < k; ++i) columns[2 * full + pixel * (k - full) + (i - full)] = (int16_t)(x[i] + input_offset);
+  for (ptrdiff_t i = full; i < k; ++i)
+    columns[2 * full + pixel * (k - full) + (i - full)] = (int16_t)(x[i] + input_offset);
 }
 
 /* The window of one output pixel (origin y0, x0, possibly in the padding) as column `pixel` (0 or 1). */

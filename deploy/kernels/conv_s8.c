@@ -39,7 +39,7 @@ static void convolve_pixel(const mcunas_conv_params *p, const mcunas_channel_qua
 }
 
 #ifdef MCUNAS_DSP_PATH
-/* The DSP path's requantisation for the whole call (mcunas_conv_two_pixels' `fast`). */
+/* The DSP path's requantisation for the whole call (mcunas_conv_two_pixels' `mode`). */
 static int requantize_mode(const mcunas_conv_params *p, const mcunas_channel_quant *q, const int32_t *bias,
                            int32_t out_c, int32_t taps) {
   if (!mcunas_requantize_doubled_fits_all(bias, q->shift, out_c, taps)) return 0;
@@ -60,18 +60,18 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
     const int32_t pixels = in_dims->n * in_h * in_w;
     int32_t px = 0;
 #ifdef MCUNAS_DSP_PATH
-    const int fast = requantize_mode(p, q, bias, out_c, in_c);
+    const int mode = requantize_mode(p, q, bias, out_c, in_c);
     if (scratch) { /* the two pixels split into int16 columns once, for every output channel's assembly loop */
       int16_t *columns = (int16_t *)scratch;
       for (; px + 2 <= pixels; px += 2) {
         const int8_t *x = input + (ptrdiff_t)px * in_c;
         mcunas_pixel_column(columns, 0, x, in_c, p->input_offset);
         mcunas_pixel_column(columns, 1, x + in_c, in_c, p->input_offset);
-        mcunas_conv_two_pixels(p, q, columns, 0, in_c, weights, bias, out_c, fast, output + (ptrdiff_t)px * out_c);
+        mcunas_conv_two_pixels(p, q, columns, 0, in_c, weights, bias, out_c, mode, output + (ptrdiff_t)px * out_c);
       }
     }
     for (; px + 2 <= pixels; px += 2)
-      mcunas_conv_two_pixels(p, q, input + (ptrdiff_t)px * in_c, 1, in_c, weights, bias, out_c, fast,
+      mcunas_conv_two_pixels(p, q, input + (ptrdiff_t)px * in_c, 1, in_c, weights, bias, out_c, mode,
                              output + (ptrdiff_t)px * out_c);
 #endif
     for (; px < pixels; ++px) {
@@ -85,7 +85,7 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
   if (scratch) { /* two im2col columns, then blocks of 2 pixels x 2 channels (conv_dsp.h) */
     int16_t *columns = (int16_t *)scratch;
     const ptrdiff_t k = (ptrdiff_t)k_h * k_w * in_c;
-    const int fast = requantize_mode(p, q, bias, out_c, (int32_t)k);
+    const int mode = requantize_mode(p, q, bias, out_c, (int32_t)k);
     for (int32_t b = 0; b < in_dims->n; ++b) {
       const int8_t *in_batch = input + (ptrdiff_t)b * in_h * in_w * in_c;
       int8_t *out_batch = output + (ptrdiff_t)b * out_h * out_w * out_c;
@@ -104,7 +104,7 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
                          ox * p->stride_w - p->pad_w, k_h, k_w, p->input_offset);
         mcunas_im2col_s8(columns, 1, in_batch, in_h, in_w, in_c, oy1 * p->stride_h - p->pad_h,
                          ox1 * p->stride_w - p->pad_w, k_h, k_w, p->input_offset);
-        mcunas_conv_two_pixels(p, q, columns, 0, k, weights, bias, out_c, fast, out_batch + (ptrdiff_t)px * out_c);
+        mcunas_conv_two_pixels(p, q, columns, 0, k, weights, bias, out_c, mode, out_batch + (ptrdiff_t)px * out_c);
         ++px;
       }
     }

@@ -13,7 +13,8 @@ void mcunas_depthwise_conv_s8(const mcunas_conv_params *p, const mcunas_channel_
                               const int8_t *weights, const int32_t *bias, const mcunas_dims *out_dims,
                               int8_t *output, void *scratch) {
 #ifdef MCUNAS_DSP_PATH
-  if (scratch && mcunas_depthwise_planar(p, q, in_dims, input, f_dims, weights, bias, out_dims, output, scratch)) return;
+  if (scratch && mcunas_depthwise_planar(p, q, in_dims, input, f_dims, weights, bias, out_dims, output, scratch))
+    return;
 #else
   (void)scratch;
 #endif
