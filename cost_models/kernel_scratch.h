@@ -1,9 +1,9 @@
 // Scratch buffer bytes of each int8 kernel path, the CMSIS-NN way: except for depthwise, conv_planar and 1×1 (our
 // own layouts), the formulas follow what CMSIS-NN's `*_get_buffer_size` functions return for a core with the DSP
-// extension (written here from their documented behaviour, not copied). They are the larger (DSP) sizes on purpose, so one lowered graph serves every target
-// and never under-reserves the arena. The kernels' own `mcunas_*_scratch_bytes` (deploy/kernels) return the same
-// sizes; they are written twice because these must also take the search's soft channel counts (Dual), and
-// tests/deploy/scratch_bytes_test.cpp holds the two equal.
+// extension (written here from their documented behaviour, not copied). They are the larger (DSP) sizes on purpose,
+// so one lowered graph serves every target and never under-reserves the arena. The kernels' own
+// `mcunas_*_scratch_bytes` (deploy/kernels) return the same sizes; they are written twice because these must also
+// take the search's soft channel counts (Dual), and tests/deploy/scratch_bytes_test.cpp holds the two equal.
 #pragma once
 
 namespace nas::cost_models::scratch {
