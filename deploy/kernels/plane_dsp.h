@@ -98,6 +98,16 @@ static MCUNAS_ALWAYS_INLINE void mcunas_plane_store(const int32_t *sums, int32_t
   }
 }
 
+/* One kernel row (w0, w1) = w01, (w2, 0) = w2 of a 3x3 window at r (taps 0..2) and of the next one (taps 1..3):
+ * the words (0, 1), (2, 3), (1, 2), each loaded once. */
+static MCUNAS_ALWAYS_INLINE void mcunas_plane_kernel_row_3x2(const int16_t *r, int16x2_t w01, int16x2_t w2,
+                                                             int32_t *s0, int32_t *s1) {
+  const int16x2_t lo = (int16x2_t)mcunas_load_pair(r), hi = (int16x2_t)mcunas_load_pair(r + 2),
+                  mid = (int16x2_t)mcunas_load_pair(r + 1);
+  *s0 = __smlabb(hi, w2, __smlad(lo, w01, *s0));
+  *s1 = __smlatb(hi, w2, __smlad(mid, w01, *s1));
+}
+
 /* Step 3 for `n` outputs of one output row from `row` (the plane's row of the window's top, at output 0): 3x3,
  * stride 1, two outputs per pass; (a0, a2), (b0, b2), (c0, c2): the kernel rows' pairs (w0, w1) and (w2, 0). Reads
  * up to row[n + 2] of each kernel row, the plane's spare column at most (pitch >= n + 3). */
@@ -107,27 +117,9 @@ static MCUNAS_ALWAYS_INLINE void mcunas_plane_row_3x3(const int16_t *row, ptrdif
   int32_t i = 0;
   for (; i + 2 <= n; i += 2, row += 2) {
     int32_t s0 = acc0, s1 = acc0;
-    const int16_t *r = row;
-    int16x2_t lo = (int16x2_t)mcunas_load_pair(r), hi = (int16x2_t)mcunas_load_pair(r + 2),
-              mid = (int16x2_t)mcunas_load_pair(r + 1); /* taps (0, 1), (2, 3), (1, 2) */
-    s0 = __smlad(lo, a0, s0);
-    s0 = __smlabb(hi, a2, s0);
-    s1 = __smlad(mid, a0, s1);
-    s1 = __smlatb(hi, a2, s1);
-    r += pitch;
-    lo = (int16x2_t)mcunas_load_pair(r), hi = (int16x2_t)mcunas_load_pair(r + 2),
-    mid = (int16x2_t)mcunas_load_pair(r + 1);
-    s0 = __smlad(lo, b0, s0);
-    s0 = __smlabb(hi, b2, s0);
-    s1 = __smlad(mid, b0, s1);
-    s1 = __smlatb(hi, b2, s1);
-    r += pitch;
-    lo = (int16x2_t)mcunas_load_pair(r), hi = (int16x2_t)mcunas_load_pair(r + 2),
-    mid = (int16x2_t)mcunas_load_pair(r + 1);
-    s0 = __smlad(lo, c0, s0);
-    s0 = __smlabb(hi, c2, s0);
-    s1 = __smlad(mid, c0, s1);
-    s1 = __smlatb(hi, c2, s1);
+    mcunas_plane_kernel_row_3x2(row, a0, a2, &s0, &s1);
+    mcunas_plane_kernel_row_3x2(row + pitch, b0, b2, &s0, &s1);
+    mcunas_plane_kernel_row_3x2(row + 2 * pitch, c0, c2, &s0, &s1);
     sums[i] = s0;
     sums[i + 1] = s1;
   }
