@@ -22,12 +22,12 @@ S conv_bytes(const S& in_channels, int kernel) {
   return in_channels * static_cast<double>(2 * kernel * kernel * 2);
 }
 
-// One int16 plane of an in_h × in_w input padded by `pad`: its rows, of an even pitch with a spare column
-// (deploy/kernels/plane_dsp.h).
-inline double plane_bytes(int in_h, int in_w, int pad) {
-  const int pitch = (in_w + 2 * pad + 2) & ~1;
-  return 2.0 * (in_h + 2 * pad) * pitch;
-}
+// The row pitch, in int16 values, of a plane of an in_w-wide input padded by `pad`: the padded width, a spare
+// column, rounded down to even (mcunas_plane_pitch in deploy/kernels/plane_dsp.h).
+inline int plane_pitch(int in_w, int pad) { return (in_w + 2 * pad + 2) & ~1; }
+
+// One int16 plane of an in_h × in_w input padded by `pad`: its rows (deploy/kernels/plane_dsp.h).
+inline double plane_bytes(int in_h, int in_w, int pad) { return 2.0 * (in_h + 2 * pad) * plane_pitch(in_w, pad); }
 
 // A convolution with few input channels (conv_planar, ours): one plane per input channel, plus 4 bytes to align
 // them, or the im2col columns if larger (its fallback for kernels too large for the planes).

@@ -41,6 +41,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "cost_models/kernel_scratch.h"
 #include "cost_models/op_graph.h"
 
 namespace nas::cost_models {
@@ -117,7 +118,7 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       break;
     }
     case KernelPath::conv_planar: {
-      const double pitch = static_cast<double>((s.in_w + 2 * s.pad + 2) & ~1);
+      const double pitch = scratch::plane_pitch(s.in_w, s.pad);
       op.macs = in_c * out_c * (pixels * k2);
       op.executed_macs = op.macs;
       op.outputs = out_c * pixels;
@@ -146,7 +147,7 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       }
       break;
     case KernelPath::depthwise: {
-      const double pitch = static_cast<double>((s.in_w + 2 * s.pad + 2) & ~1);
+      const double pitch = scratch::plane_pitch(s.in_w, s.pad);
       op.macs = in_c * (pixels * k2);
       op.executed_macs = in_c * valid_taps(s);  // the portable path skips the padding
       op.outputs = in_c * pixels;

@@ -47,11 +47,8 @@ static inline uint32_t mcunas_pack_halves(int32_t lo, int32_t hi) {
   return r;
 }
 
-static inline uint32_t mcunas_load_pair(const int16_t *p) {
-  uint32_t v;
-  memcpy(&v, p, 4); /* one LDR, word-aligned or not */
-  return v;
-}
+/* Two neighbouring int16 values as one word: one LDR, word-aligned or not (window.h). */
+static inline uint32_t mcunas_load_pair(const int16_t *p) { return mcunas_load_word((const int8_t *)p); }
 
 /* Step 1: channel ch into the plane's interior; plane row y is input row y - pad_h, column x input column x - pad_w.
  * The padding around it is the same for every channel: mcunas_plane_start zeroes the planes once per call. */
