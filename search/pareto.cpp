@@ -77,6 +77,19 @@ void check_query(const ParetoQuery& query) {
     throw Error("--by", "'" + query.series + "' is not a way to group the plot (known: target, sweep)");
 }
 
+void require_target_with_runs(const ResultsDb& db, const std::string& target) {
+  sql::Statement targets(db.connection(), db.path().string(),
+                         "SELECT DISTINCT target FROM architectures ORDER BY target");
+  std::string known;
+  while (targets.step()) {
+    if (targets.text(0) == target) return;
+    known += (known.empty() ? "" : ", ") + targets.text(0);
+  }
+  throw Error("--target", "no run in " + db.path().string() + " was searched for '" + target + "'" +
+                              (known.empty() ? std::string(" (it has no searched runs yet)")
+                                             : " (its runs are for: " + known + ")"));
+}
+
 std::vector<Candidate> pareto_candidates(const ResultsDb& db, const ParetoQuery& query) {
   check_query(query);
   const std::string where = db.path().string();

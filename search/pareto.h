@@ -42,6 +42,10 @@ struct Candidate {
 // Checks x and y (bad input names the flag and the accepted values).
 void check_query(const ParetoQuery& query);
 
+// Throws bad input naming the targets the database has runs for, unless `target` is one of them: a misspelt
+// board would otherwise print an empty front and exit 0.
+void require_target_with_runs(const ResultsDb& db, const std::string& target);
+
 // Every done search or seed run with an architecture, matching the query, with `dominated` set per target.
 std::vector<Candidate> pareto_candidates(const ResultsDb& db, const ParetoQuery& query);
 

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <utility>
 
+#include "search/process_identity.h"
 #include "search/sqlite_statement.h"
 #include "supernet/error.h"
 
@@ -25,11 +26,12 @@ using sql::exec;
 using sql::Statement;
 using sql::Transaction;
 
-constexpr const char* kSchemaVersion = "6";
+constexpr const char* kSchemaVersion = "7";
 // Older files are upgraded in place: versions 2, 4 and 5 only added tables, version 3 added tables and three
-// columns of runs, version 6 added tables and let the costs table hold macs and params (create_costs_table).
+// columns of runs, version 6 added tables and let the costs table hold macs and params (create_costs_table),
+// version 7 added the columns of runs that say which process runs it (add_run_columns).
 bool upgradable(const std::string& version) {
-  return version == "1" || version == "2" || version == "3" || version == "4" || version == "5";
+  return version == "1" || version == "2" || version == "3" || version == "4" || version == "5" || version == "6";
 }
 
 // Every table, CREATE IF NOT EXISTS so that opening an existing database changes nothing. Version 2 added
@@ -38,8 +40,9 @@ bool upgradable(const std::string& version) {
 // deployments and deployment_layers tables for `nas deploy` (search/deployment_records.h); version 5 the
 // distillations, finetune_starts and finetune_sources tables for knowledge distillation and `nas finetune`
 // (search/distillation_records.h); version 6 arch_gradient_trace (where each block's architecture gradient comes
-// from, per search epoch) and candidate_accuracy (each operator's held-out accuracy in the supernet after warm-up).
-// docs/results-schema.md explains each column.
+// from, per search epoch) and candidate_accuracy (each operator's held-out accuracy in the supernet after warm-up);
+// version 7 the runs' pid, host and process_start (search/process_identity.h), so that a run whose process was
+// killed reads as stale. docs/results-schema.md explains each column.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS mcunas_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -58,7 +61,10 @@ CREATE TABLE IF NOT EXISTS runs (
   peak_rss_bytes INTEGER,
   uid TEXT,
   sweep TEXT,
-  sweep_job INTEGER
+  sweep_job INTEGER,
+  pid INTEGER,
+  host TEXT,
+  process_start TEXT
 );
 CREATE TABLE IF NOT EXISTS epochs (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -187,8 +193,6 @@ CREATE TABLE IF NOT EXISTS finetune_sources (
 // A new random run identity, unique across databases: what makes `nas merge` idempotent.
 constexpr const char* kNewUid = "lower(hex(randomblob(16)))";
 
-// Version 3 columns for files made by older versions (ALTER TABLE cannot add them conditionally), then a uid for
-// every run that has none, and the index that keeps uids unique.
 // The costs table under `name`; its metrics are constraints::kMetrics (macs and params from version 6 on).
 std::string costs_table_sql(const std::string& name) {
   return "CREATE TABLE IF NOT EXISTS " + name + R"sql( (
@@ -219,11 +223,14 @@ void create_costs_table(sqlite3* db, const std::string& where) {
   exec(db, where, costs_table_sql("costs").c_str());
 }
 
+// Version 3 and 7 columns for files made by older versions (ALTER TABLE cannot add them conditionally), then a uid
+// for every run that has none, and the index that keeps uids unique.
 void add_run_columns(sqlite3* db, const std::string& where) {
   std::vector<std::string> have;
   Statement info(db, where, "PRAGMA table_info(runs)");
   while (info.step()) have.push_back(info.text(1));
-  for (const char* column : {"uid TEXT", "sweep TEXT", "sweep_job INTEGER"}) {
+  for (const char* column : {"uid TEXT", "sweep TEXT", "sweep_job INTEGER", "pid INTEGER", "host TEXT",
+                             "process_start TEXT"}) {
     const std::string name = std::string(column).substr(0, std::string(column).find(' '));
     if (std::find(have.begin(), have.end(), name) == have.end())
       exec(db, where, ("ALTER TABLE runs ADD COLUMN " + std::string(column)).c_str());
@@ -275,12 +282,42 @@ std::string read_schema_version(sqlite3* db, const std::string& where) {
   return version.text(0);
 }
 
+// A URI path: the characters a URI gives a meaning to are escaped (https://www.sqlite.org/uri.html).
+std::string uri_path(const std::string& path) {
+  std::string out;
+  for (const char c : path) {
+    if (c == '%') out += "%25";
+    else if (c == '?') out += "%3f";
+    else if (c == '#') out += "%23";
+    else out += c;
+  }
+  return out;
+}
+
+// A read-only connection. One to a WAL database needs the -shm file, which it creates where the folder is writable
+// or uses where it exists; in a read-only folder with neither, the file is opened as immutable (no locks, no -shm),
+// which is right there: nothing can write a file in a folder nobody may write (root aside).
+sqlite3* open_reading(const std::filesystem::path& path, const std::string& where) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const bool shm_usable = access(parent.c_str(), W_OK) == 0 || fs::exists(path.string() + "-shm", ec);
+  const std::string uri =
+      "file:" + uri_path(fs::absolute(path, ec).string()) + (shm_usable ? "?mode=ro" : "?immutable=1");
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(uri.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI, nullptr) != SQLITE_OK) {
+    const std::string message = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    throw Error(where, "cannot read the results database: " + message);
+  }
+  sqlite3_busy_timeout(db, 5000);
+  return db;
+}
+
 // Looks at an existing file through a read-only connection, so that a file we refuse is never modified.
 std::string existing_schema_version(const std::string& where) {
   Connection probe;
-  if (sqlite3_open_v2(where.c_str(), &probe.db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK)
-    throw Error(where, std::string("cannot read the results database: ") + sqlite3_errmsg(probe.db));
-  sqlite3_busy_timeout(probe.db, 5000);
+  probe.db = open_reading(where, where);
   try {
     return read_schema_version(probe.db, where);
   } catch (const Error& e) {
@@ -356,7 +393,8 @@ constexpr const char* kSummarySelect =
     "SELECT r.id, r.kind, r.status, r.started_at, coalesce(r.finished_at, ''), r.config_path, r.seed, r.threads, "
     "(SELECT count(*) FROM epochs e WHERE e.run_id = r.id), r.test_accuracy, "
     "r.config_yaml, r.command_line, coalesce(r.error, ''), coalesce(r.peak_rss_bytes, 0), "
-    "coalesce((SELECT a.target FROM architectures a WHERE a.run_id = r.id), '') FROM runs r";
+    "coalesce((SELECT a.target FROM architectures a WHERE a.run_id = r.id), ''), "
+    "coalesce(r.pid, 0), coalesce(r.host, ''), coalesce(r.process_start, '') FROM runs r";
 
 RunSummary read_summary(const Statement& row) {
   RunSummary s;
@@ -371,6 +409,8 @@ RunSummary read_summary(const Statement& row) {
   s.epochs_done = static_cast<int32_t>(row.integer(8));
   s.test_accuracy = row.optional_real(9);
   s.target = row.text(14);
+  // A run still marked running whose process has ended (killed, or its machine went down) will never finish.
+  if (s.status == "running" && process_gone({row.integer(15), row.text(16), row.text(17)})) s.status = "stale";
   return s;
 }
 
@@ -392,9 +432,13 @@ EpochRecord read_epoch(const Statement& row) {
 
 }  // namespace
 
-ResultsDb::ResultsDb(const std::filesystem::path& path) : path_(path) {
+ResultsDb::ResultsDb(const std::filesystem::path& path, Access access) : path_(path) {
   const std::string where = path.empty() ? std::string("results database") : path.string();
   if (path.empty()) throw Error(where, "empty path");
+  if (access == Access::read_only) {
+    open_read_only(path, where);
+    return;
+  }
   check_path(path, where);
   check_existing_file(path, where);
   if (sqlite3_open_v2(where.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
@@ -410,6 +454,30 @@ ResultsDb::ResultsDb(const std::filesystem::path& path) : path_(path) {
   }
 }
 
+void ResultsDb::open_read_only(const std::filesystem::path& path, const std::string& where) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  if (!fs::exists(path, ec))
+    throw Error(where, "no such results database (a search or training run creates it; --db names another file)");
+  if (fs::is_directory(path, ec)) throw Error(where, "is a directory, not a results database file");
+  if (access(path.c_str(), R_OK) != 0) throw Error(where, "cannot read the results database: the file is not readable");
+  if (!looks_like_sqlite(path) || fs::file_size(path, ec) == 0)
+    throw Error(where, "is not an SQLite database (left untouched)");
+  const std::string version = existing_schema_version(where);
+  if (version != kSchemaVersion) {
+    if (!upgradable(version))
+      throw Error(where, "results database has schema version " + version + ", this mcunas reads version " +
+                             kSchemaVersion + " (left untouched)");
+    // An older file is upgraded once by a writing open, where it may be written; else the query cannot read it.
+    const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
+    if (access(path.c_str(), W_OK) != 0 || access(parent.c_str(), W_OK) != 0)
+      throw Error(where, "results database has schema version " + version + " and is read-only here; this mcunas "
+                             "reads version " + kSchemaVersion + ": open a writable copy once to upgrade it");
+    ResultsDb upgrade(path);
+  }
+  db_ = open_reading(path, where);
+}
+
 ResultsDb::~ResultsDb() { sqlite3_close_v2(db_); }
 
 int64_t ResultsDb::begin_run(const RunStart& start) {
@@ -417,14 +485,18 @@ int64_t ResultsDb::begin_run(const RunStart& start) {
   Transaction tx(db_, where);
   Statement insert(db_, where,
                    std::string("INSERT INTO runs (kind, status, started_at, config_path, config_yaml, command_line, "
-                               "seed, threads, uid) VALUES (?, 'running', ") +
-                       kNow + ", ?, ?, ?, ?, ?, " + kNewUid + ")");
+                               "seed, threads, uid, pid, host, process_start) VALUES (?, 'running', ") +
+                       kNow + ", ?, ?, ?, ?, ?, " + kNewUid + ", ?, ?, ?)");
+  const ProcessIdentity self = this_process();
   insert.bind(1, start.kind)
       .bind(2, start.config_path)
       .bind(3, start.config_yaml)
       .bind(4, start.command_line)
       .bind(5, static_cast<int64_t>(start.seed))
       .bind(6, int64_t{start.threads})
+      .bind(7, self.pid)
+      .bind(8, self.host)
+      .bind(9, self.start)
       .run();
   const int64_t id = sqlite3_last_insert_rowid(db_);
   tx.commit();

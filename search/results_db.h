@@ -44,7 +44,8 @@ struct RunEnd {
 
 struct RunSummary {
   int64_t id = 0;
-  std::string kind, status;
+  std::string kind, status;                // status: running, done, failed, interrupted, or stale (still marked
+                                           // running, but its process has ended: search/process_identity.h)
   std::string started_at, finished_at;     // ISO 8601 UTC, finished_at "" while running
   std::string config_path;
   uint64_t seed = 0;
@@ -107,9 +108,14 @@ struct RunDetail {
 
 class ResultsDb {
  public:
-  // Opens or creates the file and its schema. Throws nas::Error (bad_input) with one line naming the path and the
-  // cause when the directory is missing or unwritable, or the file is not an mcunas database.
-  explicit ResultsDb(const std::filesystem::path& path);
+  // read_write opens or creates the file and its schema (upgrading an older one). read_only, for the commands that
+  // only query (runs, show, pareto, eval, export), opens an existing file without writing to it or needing its
+  // folder to be writable, so a shared, read-only results file can be queried; only a file of an older schema is
+  // upgraded first, where it is writable. Throws nas::Error (bad_input) with one line naming the path and the
+  // cause when the directory is missing or unwritable (read_write), the file is missing (read_only), or the file
+  // is not an mcunas database.
+  enum class Access { read_write, read_only };
+  explicit ResultsDb(const std::filesystem::path& path, Access access = Access::read_write);
   ~ResultsDb();
   ResultsDb(const ResultsDb&) = delete;
   ResultsDb& operator=(const ResultsDb&) = delete;
@@ -133,6 +139,7 @@ class ResultsDb {
 
  private:
   void insert_epoch(int64_t run_id, const EpochRecord& epoch);  // inside the caller's transaction
+  void open_read_only(const std::filesystem::path& path, const std::string& where);
 
   std::filesystem::path path_;
   sqlite3* db_ = nullptr;

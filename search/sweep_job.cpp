@@ -1,10 +1,9 @@
 #include "search/sweep_job.h"
 
-#include <unistd.h>
-
 #include <fmt/core.h>
 
 
+#include "search/process_identity.h"
 #include "search/progress.h"
 #include "search/run_report.h"
 #include "search/search_driver.h"
@@ -51,8 +50,13 @@ int run_sweep_job(const SweepFiles& files, int32_t index) {
     return 0;
   }
   const SweepJob& job = plan.jobs[static_cast<size_t>(index)];
-  write_file_atomically(files.started(index),
-                        json{{"host", host_name()}, {"pid", getpid()}, {"started_at", now_utc()}}.dump() + "\n");
+  const ProcessIdentity self = this_process();
+  write_file_atomically(files.started(index), json{{"host", self.host},
+                                                   {"pid", self.pid},
+                                                   {"process_start", self.start},
+                                                   {"started_at", now_utc()}}
+                                                  .dump() +
+                                                  "\n");
   json result;
   int exit_code = 0;
   try {

@@ -1,13 +1,10 @@
 #include "search/sweep_status.h"
 
-#include <signal.h>
-#include <unistd.h>
-
 #include <fmt/core.h>
 
-#include <cerrno>
 #include <map>
 
+#include "search/process_identity.h"
 #include "search/subprocess.h"
 
 namespace nas::search {
@@ -16,11 +13,10 @@ namespace {
 
 using nlohmann::json;
 
-// A local job's process is gone when its pid no longer exists on the host that started it.
-bool process_gone(const json& started) {
-  if (!started.is_object() || started.value("host", "") != host_name()) return false;
-  const auto pid = started.value("pid", 0);
-  return pid > 0 && kill(pid, 0) != 0 && errno == ESRCH;
+// A local job's process is gone when it ran on this host and is no longer there (search/process_identity.h).
+bool job_process_gone(const json& started) {
+  if (!started.is_object()) return false;
+  return process_gone({started.value("pid", int64_t{0}), started.value("host", ""), started.value("process_start", "")});
 }
 
 std::string percent(const std::optional<double>& accuracy) {
@@ -73,7 +69,7 @@ std::vector<JobStatus> job_statuses(const ResultsDb& main, const SweepRecord& sw
         s.error = fmt::format("Slurm no longer lists the task and it left no result (see {})",
                               files.log(job.index).string());
     } else if (started.is_object()) {
-      s.state = process_gone(started) ? "lost" : "running";
+      s.state = job_process_gone(started) ? "lost" : "running";
       if (s.state == "lost")
         s.error = fmt::format("process {} ended without a result (see {})", started.value("pid", 0),
                               files.log(job.index).string());

@@ -28,7 +28,7 @@ search::Int8Deployment quantize_run(const search::ResultsDb& db, const DeployArg
 
 int command_eval(const DeployArgs& args, const std::string& db_path, bool json) {
   require_existing(db_path);
-  const search::ResultsDb db(db_path);
+  const search::ResultsDb db(db_path, search::ResultsDb::Access::read_only);
   const supernet::ThreadBudget threads(args.threads);
   search::Progress progress(search::Progress::detect(json));
   nlohmann::json out;
@@ -77,7 +77,7 @@ int command_export(const DeployArgs& args, const std::string& db_path, bool json
   const std::string name = args.name.empty() ? deploy::default_library_name(args.run_id) : args.name;
   if (arduino) deploy::check_library_name(name);
   require_existing(db_path);
-  const search::ResultsDb db(db_path);
+  const search::ResultsDb db(db_path, search::ResultsDb::Access::read_only);
   const supernet::ThreadBudget threads(args.threads);
   search::Progress progress(search::Progress::detect(json));
   auto d = quantize_run(db, args, progress, [&] { deploy::make_output_dir(args.out); });

@@ -192,8 +192,9 @@ int command_pareto(const search::ParetoQuery& query, const std::string& plot, bo
   if (!plot.empty() && extension != ".svg" && extension != ".png")
     throw Error("--plot", "'" + plot + "' must end in .svg or .png");
   require_existing(db_path);
-  const ResultsDb db(db_path);
+  const ResultsDb db(db_path, ResultsDb::Access::read_only);
   if (query.sweep) search::require_sweep(db, *query.sweep);
+  if (query.target) search::require_target_with_runs(db, *query.target);
   const auto candidates = search::pareto_candidates(db, query);
   if (json)
     std::cout << search::pareto_json(candidates, query).dump() << "\n";

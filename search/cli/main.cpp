@@ -132,7 +132,7 @@ int command_targets(bool json) {
 
 int command_runs(const std::string& db_path, bool json) {
   require_existing(db_path);
-  const ResultsDb db(db_path);
+  const ResultsDb db(db_path, ResultsDb::Access::read_only);
   const auto runs = db.list_runs();
   if (json) {
     nlohmann::json list = nlohmann::json::array();
@@ -148,7 +148,7 @@ int command_runs(const std::string& db_path, bool json) {
 
 int command_show(const std::string& db_path, int64_t run_id, bool json) {
   require_existing(db_path);
-  const ResultsDb db(db_path);
+  const ResultsDb db(db_path, ResultsDb::Access::read_only);
   const auto run = db.get_run(run_id);
   if (!run)
     throw nas::Error("nas show", "no run " + std::to_string(run_id) + " in " + db.path().string() +

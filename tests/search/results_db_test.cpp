@@ -230,7 +230,7 @@ TEST_F(ResultsDbTest, UsesWalModeAndRecordsTheSchemaVersion) {
   { ResultsDb db(db_path()); }
   RawDb raw(db_path());
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");  // WAL is a property of the file, so a new connection sees it
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "6");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "7");
 }
 
 TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
@@ -252,7 +252,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
   ResultsDb db(db_path());
   EXPECT_TRUE(db.get_run(id).has_value());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "6");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "7");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'architectures'"), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'sweeps'"), "1");
   // The old run got an identity (what nas merge matches on), and new runs get distinct ones.
@@ -277,9 +277,98 @@ TEST_F(ResultsDbTest, UpgradesAVersionTwoDatabaseAddingTheRunColumns) {
   { ResultsDb db(db_path()); }
   { ResultsDb again(db_path()); }  // a second open changes nothing more
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "6");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "7");
   EXPECT_EQ(raw.text("SELECT count(*) FROM runs WHERE uid IS NOT NULL AND id = " + std::to_string(id)), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('sweep', 'sweep_job')"), "2");
+}
+
+TEST_F(ResultsDbTest, UpgradesAVersionSixDatabaseAddingTheProcessColumns) {
+  int64_t id = 0;
+  {
+    ResultsDb db(db_path());
+    id = db.begin_run(sample_start());
+  }
+  {
+    RawDb raw(db_path());
+    for (const char* column : {"pid", "host", "process_start"})
+      raw.exec(std::string("ALTER TABLE runs DROP COLUMN ") + column);
+    raw.exec("UPDATE mcunas_meta SET value = '6' WHERE key = 'schema_version'");
+  }
+  ResultsDb db(db_path());
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "7");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('pid', 'host', 'process_start')"),
+            "3");
+  // A run recorded before version 7 names no process, so nothing can call it stale.
+  EXPECT_EQ(db.get_run(id)->summary.status, "running");
+}
+
+// A run still marked running is stale when the process that writes it is known to be gone; the file says running.
+TEST_F(ResultsDbTest, ARunWhoseProcessHasEndedIsListedAsStale) {
+  ResultsDb db(db_path());
+  const int64_t live = db.begin_run(sample_start());
+  const int64_t killed = db.begin_run(sample_start());
+  const int64_t reused = db.begin_run(sample_start());
+  const int64_t elsewhere = db.begin_run(sample_start());
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  ASSERT_GT(child, 0);
+  waitpid(child, nullptr, 0);  // reaped: its pid names no process now
+  RawDb raw(db_path());
+  raw.exec("UPDATE runs SET pid = " + std::to_string(child) + " WHERE id = " + std::to_string(killed));
+  // Our own pid, but a start that is not ours: the recorded process ended and the pid went to another one.
+  raw.exec("UPDATE runs SET process_start = 'another-boot/12345' WHERE id = " + std::to_string(reused));
+  raw.exec("UPDATE runs SET pid = " + std::to_string(child) + ", host = 'some-other-host' WHERE id = " +
+           std::to_string(elsewhere));
+  EXPECT_EQ(db.get_run(live)->summary.status, "running");
+  EXPECT_EQ(db.get_run(killed)->summary.status, "stale");
+  EXPECT_EQ(db.get_run(reused)->summary.status, "stale");
+  EXPECT_EQ(db.get_run(elsewhere)->summary.status, "running");  // nothing is known about another host
+  int stale = 0;
+  for (const auto& run : db.list_runs()) stale += run.status == "stale";
+  EXPECT_EQ(stale, 2);
+  EXPECT_EQ(raw.text("SELECT count(*) FROM runs WHERE status = 'running'"), "4");
+  db.add_epoch(live, sample_epoch(1));  // the live run still writes
+}
+
+TEST_F(ResultsDbTest, AReadOnlyOpenQueriesWithoutWritingAndRefusesWrites) {
+  int64_t id = 0;
+  {
+    ResultsDb db(db_path());
+    id = db.begin_run(sample_start());
+    db.add_epoch(id, sample_epoch(1));
+  }
+  ASSERT_FALSE(has_sidecar_files(db_path()));  // the last writer's close checkpointed the WAL away
+  const std::string before = file_contents(db_path());
+  {
+    ResultsDb db(db_path(), ResultsDb::Access::read_only);
+    ASSERT_EQ(db.list_runs().size(), 1u);
+    EXPECT_EQ(db.get_run(id)->epochs.size(), 1u);
+    const std::string refused = error_of([&] { db.begin_run(sample_start()); });
+    EXPECT_TRUE(contains(refused, "readonly")) << refused;
+  }
+  EXPECT_EQ(file_contents(db_path()), before);
+  const std::string missing = error_of([&] { ResultsDb db(dir_ / "missing.db", ResultsDb::Access::read_only); });
+  EXPECT_TRUE(contains(missing, "no such results database")) << missing;
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "missing.db"));
+}
+
+// An older file is upgraded before a query reads it, where it may be written.
+TEST_F(ResultsDbTest, AReadOnlyOpenUpgradesAnOlderWritableFileFirst) {
+  {
+    ResultsDb db(db_path());
+    db.begin_run(sample_start());
+  }
+  {
+    RawDb raw(db_path());
+    for (const char* column : {"pid", "host", "process_start"})
+      raw.exec(std::string("ALTER TABLE runs DROP COLUMN ") + column);
+    raw.exec("UPDATE mcunas_meta SET value = '6' WHERE key = 'schema_version'");
+  }
+  const ResultsDb db(db_path(), ResultsDb::Access::read_only);
+  EXPECT_EQ(db.list_runs().size(), 1u);
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "7");
 }
 
 TEST_F(ResultsDbTest, StoresASearchsArchitectureCostsAndBudgetTrace) {
@@ -332,7 +421,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionFiveCostsTableToHoldMacsAndParams) {
   }
   ResultsDb db(db_path());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "6");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "7");
   EXPECT_EQ(raw.text("SELECT budget_source FROM costs WHERE metric = 'latency'"), "--max-latency 50ms");
   db.store_architecture(id, {"nano33", "blocks: []\n", "layers: []\n", 0, 0,
                              {{"macs", 4.2e5, 5e5, "--max-macs 500K"}, {"params", 6600, std::nullopt, ""}}});
@@ -440,10 +529,10 @@ TEST_F(ResultsDbTest, RefusesADatabaseFromANewerSchema) {
   { ResultsDb db(db_path()); }
   {
     RawDb raw(db_path());
-    raw.exec("UPDATE mcunas_meta SET value = '7' WHERE key = 'schema_version'");
+    raw.exec("UPDATE mcunas_meta SET value = '8' WHERE key = 'schema_version'");
     raw.exec("PRAGMA journal_mode = DELETE");  // fold the WAL back in, so the file alone holds everything
   }
-  expect_refused(db_path(), "schema version 7, this mcunas reads version 6");
+  expect_refused(db_path(), "schema version 8, this mcunas reads version 7");
 }
 
 TEST_F(ResultsDbTest, AnAbandonedWriterLeavesItsFinishedEpochs) {
@@ -491,7 +580,7 @@ TEST_F(ResultsDbTest, AKilledWriterLeavesItsFinishedEpochs) {
   ResultsDb db(db_path());
   const auto run = db.get_run(1);
   ASSERT_TRUE(run.has_value());
-  EXPECT_EQ(run->summary.status, "running");
+  EXPECT_EQ(run->summary.status, "stale");  // the file says running; its process is gone
   EXPECT_EQ(run->epochs.size(), 2u);
   EXPECT_EQ(run->epochs[1].test_accuracy, sample_epoch(2).test_accuracy);
 }

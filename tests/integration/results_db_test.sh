@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# Integration test of the results database under the conditions of real use, through the real binary and real
+# SQLite files:
+#   - stale runs: a search killed with SIGKILL is listed as `stale` by `nas runs` and `nas show` (it was `running`
+#     while its process lived), and its record is otherwise untouched;
+#   - concurrent writers: four `nas search` processes writing one database at once all finish, with every run and
+#     epoch recorded and `PRAGMA integrity_check` ok;
+#   - read-only access: a results file of mode 444 in a folder of mode 555, opened by a user other than its owner
+#     (nobody, when the test runs as root), answers `nas runs`, `show`, `pareto` and `eval`; its bytes are unchanged
+#     and no -wal or -shm file appears; a missing file and a misspelt --target are refused with one line.
+#
+#   bash tests/integration/results_db_test.sh BUILD/nas
+set -euo pipefail
+nas="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+source_dir="$(cd "$(dirname "$0")/../.." && pwd)"
+work="$(mktemp -d /tmp/mcunas-resultsdb.XXXXXX)"
+shared=""
+cleanup() {
+  [ -z "$shared" ] || chmod -R u+w "$shared" 2> /dev/null || true
+  rm -rf "$work" "$shared"
+}
+trap cleanup EXIT
+# shellcheck source=tests/integration/small_search.sh
+source "$(dirname "$0")/small_search.sh"
+cd "$work"
+
+# A search config on synthetic data; $1 fine-tune epochs (many keep the process alive long enough to be killed).
+write_config() {
+  cat > "$2" <<YAML
+name: results_db_test
+data:
+  format: synthetic
+  synthetic: {count: 512, height: 8, width: 8, channels: 1, classes: 4, noise: 0.1, seed: 3}
+search_space:
+  blocks:
+    - {name: b1, out: 8, stride: 1, ops: [conv3x3, conv5x5]}
+    - {name: b2, out: 16, stride: 2, ops: [conv3x3, dwsep3x3]}
+search:
+  epochs: {warmup: 1, search: 1, finetune: $1}
+  batch_size: 64
+  seed: 5
+  threads: 1
+YAML
+}
+status_of() {  # database, run id: the status `nas runs --json` reports
+  "$nas" runs --json --db "$1" | grep -o "{[^{}]*\"id\":$2[,}][^{}]*}" | grep -o '"status":"[a-z]*"' | cut -d'"' -f4
+}
+
+# --- stale runs -------------------------------------------------------------------------------------------------
+write_config 100000 long.yaml
+"$nas" search --target nano33 --max-latency 1.5ms --config long.yaml --db stale.db > /dev/null 2> long.log &
+victim=$!
+for _ in $(seq 1 600); do  # until the first epoch is committed (at most a minute)
+  [ -f stale.db ] && [ "$(sqlite3 stale.db 'SELECT count(*) FROM epochs' 2> /dev/null || echo 0)" -ge 1 ] && break
+  sleep 0.1
+done
+check "the live search is listed as running" running "$(status_of stale.db 1)"
+kill -9 "$victim"
+wait "$victim" 2> /dev/null || true
+check "the killed search is listed as stale" stale "$(status_of stale.db 1)"
+check "the database still says running (nothing rewrote it)" running \
+  "$(sqlite3 stale.db 'SELECT status FROM runs WHERE id = 1')"
+"$nas" runs --db stale.db | grep -q "stale" || fail "nas runs does not show stale: $("$nas" runs --db stale.db)"
+"$nas" show 1 --db stale.db | grep -q "stale" || fail "nas show does not say stale"
+check "integrity after SIGKILL" ok "$(sqlite3 stale.db 'PRAGMA integrity_check')"
+
+# --- concurrent writers ----------------------------------------------------------------------------------------
+write_config 3 short.yaml
+pids=()
+for i in 1 2 3 4; do
+  "$nas" search --target nano33 --max-latency 1.5ms --config short.yaml --seed "$i" --db shared.db \
+    > "writer$i.out" 2> "writer$i.log" &
+  pids+=($!)
+done
+for i in 1 2 3 4; do
+  wait "${pids[$((i - 1))]}" || fail "writer $i failed: $(tail -2 "writer$i.log")"
+done
+check "four runs, all done" "done,done,done,done" "$(sqlite3 shared.db 'SELECT group_concat(status) FROM runs')"
+check "every epoch of every run recorded (1 + 1 + 3 each)" 20 "$(sqlite3 shared.db 'SELECT count(*) FROM epochs')"
+check "four fixed architectures" 4 "$(sqlite3 shared.db 'SELECT count(*) FROM architectures')"
+check "integrity after concurrent writers" ok "$(sqlite3 shared.db 'PRAGMA integrity_check')"
+! grep -l "locked" writer*.log || fail "a writer met 'database is locked'"
+
+# --- read-only access ------------------------------------------------------------------------------------------
+# Everything the other user needs lives in a folder of its own that it may read: the binary, the boards' YAML files
+# (MCUNAS_TARGETS_DIR) and the results file. The test's own folder (mktemp, mode 700) is not readable by nobody.
+shared="$(mktemp -d /tmp/mcunas-readonly.XXXXXX)"
+chmod 755 "$shared"
+cp "$nas" "$shared/nas"
+cp -r "$source_dir/cost_models/targets" "$shared/targets"
+mkdir "$shared/results"
+sqlite3 shared.db 'PRAGMA wal_checkpoint(TRUNCATE)' > /dev/null
+cp shared.db "$shared/results/mcunas.db"
+chmod 444 "$shared/results/mcunas.db"
+chmod 555 "$shared/results"
+chmod -R a+rX "$shared/targets" "$shared/nas"
+as_reader=()
+if [ "$(id -u)" = 0 ]; then as_reader=(setpriv --reuid=65534 --regid=65534 --clear-groups --); fi
+reader() { (cd "$shared" && MCUNAS_TARGETS_DIR="$shared/targets" "${as_reader[@]}" "$shared/nas" "$@"); }
+db="$shared/results/mcunas.db"
+before="$(sha256sum < "$db")"
+reader runs --db "$db" > ro_runs.txt 2> ro.err || fail "nas runs on a read-only file: $(cat ro.err)"
+check "runs lists the four runs" 4 "$(grep -c ' done ' ro_runs.txt)"
+reader show 2 --db "$db" > ro_show.txt 2> ro.err || fail "nas show on a read-only file: $(cat ro.err)"
+grep -q "done" ro_show.txt || fail "nas show does not show run 2: $(cat ro_show.txt)"
+reader pareto --target nano33 --all --db "$db" > ro_pareto.txt 2> ro.err ||
+  fail "nas pareto on a read-only file: $(cat ro.err)"
+check "pareto lists every run" 4 "$(grep -c '^nano33 ' ro_pareto.txt || true)"
+reader eval 3 --threads 1 --db "$db" > ro_eval.txt 2> ro.err || fail "nas eval on a read-only file: $(cat ro.err)"
+grep -q "float .*%" ro_eval.txt || fail "nas eval printed no float accuracy: $(cat ro_eval.txt)"
+check "the read-only file's bytes are unchanged" "$before" "$(sha256sum < "$db")"
+check "no -wal or -shm file beside it" "" "$(ls "$shared/results" | grep -v '^mcunas.db$' || true)"
+
+# --- refusals ---------------------------------------------------------------------------------------------------
+refused "a missing results file" "no results database here" runs --db missing.db
+[ ! -e missing.db ] || fail "nas runs created missing.db"
+refused "a misspelt target" "was searched for 'nano99'" pareto --target nano99 --db shared.db
+echo "results_db_test: all checks passed"
