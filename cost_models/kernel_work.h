@@ -19,17 +19,20 @@
 //   patch_values         values gathered into the planes (cin·in_h·in_w)
 //   scalar_patch_values  the plane's values zeroed once per call ((in_h + 2p)·pitch)
 //   window_rows          passes of the sums and store loops (cin·plane_passes: whole output rows up to 64 sums)
-//   tail_macs            MACs of the one-output-at-a-time loop, each kernel row padded to pairs (cin·pixels·k·2⌈k/2⌉;
-//                        every kernel but 3×3 at stride 1)
-//   tail_outputs         outputs of the 3×3 stride-1 loop, two at a time with shared loads
+//   tail_macs            MACs of the two-outputs-per-pass loop, each kernel row padded to pairs (cin·pixels·k·2⌈k/2⌉;
+//                        every kernel but 3×3 and 5×5 at stride 1)
+//   tail_outputs         outputs of the four-outputs-per-pass loops of 3×3 and 5×5 at stride 1, in units of a 3×3
+//                        output: both spend two instructions per output, kernel row and weight pair (3×3: 12 per
+//                        output, 5×5: 30), so an output counts k·⌈k/2⌉ / 6 (four_output_loop_weight); a 5×5 row's
+//                        last out_w mod 4 outputs run the two-output loop and count in tail_macs instead
 //   valid_row_outputs    kernel rows of the one-output-at-a-time loop's outputs (outputs·k: a row step each)
 //   scalar_taps          input rows gathered and output rows summed (cin·(in_h + out_h): a loop set-up each)
 // conv_planar (a convolution with at most 3 input channels: a first layer) runs the same planes, one per input
 // channel, and sums each output channel over them. Besides the portable path's quantities (executed and valid
 // MACs, valid row outputs, as conv) it has depthwise's, per plane: patch_values (values gathered), scalar_taps
 // (weight pairs prepared, cout·cin·k·⌈k/2⌉), scalar_patch_values (zeroed once per call), window_rows
-// (cout·cin·out_h), tail_outputs (cin·outputs on the 3×3 stride-1 loop) or tail_macs (cin·outputs·k·2⌈k/2⌉ on the
-// other loop).
+// (cout·cin·out_h), tail_outputs (cin·outputs on the four-output loops, weighted as for depthwise) or tail_macs
+// (cin·outputs·k·2⌈k/2⌉ on the other loop).
 //   valid_macs           general conv: MACs of the taps inside the input, what the portable path runs (cores
 //                        without DSP skip the padding instead of copying zeros)
 //   valid_row_outputs    general conv: Σ over outputs of the window rows inside the input (one dot product each on
@@ -65,6 +68,17 @@ inline double valid_along(const CallShape& s, int32_t in, int32_t out) {
 // Σ over output positions of the window taps that fall inside the input (k² per position without padding).
 inline double valid_taps(const CallShape& s) {
   return valid_along(s, s.in_h, s.out_h) * valid_along(s, s.in_w, s.out_w);
+}
+
+// The planes' four-outputs-per-pass loops in assembly (deploy/kernels/plane_dsp.h): 3×3 and 5×5 at stride 1.
+inline bool four_output_loop(const CallShape& s) { return (s.kernel == 3 || s.kernel == 5) && s.stride == 1; }
+// One output of those loops in units of a 3×3 output (1 for 3×3, 2.5 for 5×5): their work per output is two
+// instructions per kernel row and weight pair, k·⌈k/2⌉ of them.
+inline double four_output_loop_weight(const CallShape& s) { return s.kernel * ((s.kernel + 1) / 2) / 6.0; }
+// Share of a plane's outputs those loops compute: the 5×5 loop leaves each row's last out_w mod 4 outputs to the
+// two-output loop (3×3's C loop for the rest costs about what its assembly does, so 3×3 counts every output).
+inline double four_output_share(const CallShape& s) {
+  return s.kernel == 3 ? 1.0 : static_cast<double>(s.out_w / 4 * 4) / s.out_w;
 }
 
 // Passes of the planes' sums and store loops over one output channel (deploy/kernels/plane_dsp.h): whole output
@@ -128,10 +142,9 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       op.scalar_taps = in_c * out_c * (s.kernel * ((s.kernel + 1) / 2.0));  // weight pairs prepared
       op.scalar_patch_values = in_c * ((s.in_h + 2.0 * s.pad) * pitch);
       op.window_rows = in_c * out_c * static_cast<double>(s.out_h);  // fits better than its passes
-      if (s.kernel == 3 && s.stride == 1)
-        op.tail_outputs = in_c * op.outputs;
-      else
-        op.tail_macs = in_c * op.outputs * (s.kernel * 2.0 * ((s.kernel + 1) / 2));
+      const double four = four_output_loop(s) ? four_output_share(s) : 0.0;
+      op.tail_outputs = in_c * op.outputs * (four * four_output_loop_weight(s));
+      op.tail_macs = in_c * op.outputs * ((1 - four) * s.kernel * 2.0 * ((s.kernel + 1) / 2));
       break;
     }
     case KernelPath::conv1x1:
@@ -155,12 +168,10 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       op.scalar_patch_values = S((s.in_h + 2.0 * s.pad) * pitch);
       op.window_rows = in_c * plane_passes(s);
       op.scalar_taps = in_c * static_cast<double>(s.in_h + s.out_h);
-      if (s.kernel == 3 && s.stride == 1) {
-        op.tail_outputs = op.outputs;
-      } else {
-        op.tail_macs = in_c * (pixels * s.kernel * 2.0 * ((s.kernel + 1) / 2));
-        op.valid_row_outputs = op.outputs * static_cast<double>(s.kernel);
-      }
+      const double four = four_output_loop(s) ? four_output_share(s) : 0.0;
+      op.tail_outputs = op.outputs * (four * four_output_loop_weight(s));
+      op.tail_macs = in_c * (pixels * (1 - four) * s.kernel * 2.0 * ((s.kernel + 1) / 2));
+      op.valid_row_outputs = op.outputs * ((1 - four) * s.kernel);
       break;
     }
     case KernelPath::max_pool:

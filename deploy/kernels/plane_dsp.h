@@ -224,6 +224,93 @@ static void mcunas_plane_sums_3x3(const int16_t *row, ptrdiff_t pitch, const uin
   }
 }
 
+#if defined(__OPTIMIZE__)
+/* One kernel row of mcunas_plane_row_5x5_by4 after the first: the row's pairs (w0, w1), (w2, w3), (w4, w5) from k at
+ * byte offsets AB and C, the eight words (0,1)..(7,8) of the plane row, twelve SMLADs; then the next row. */
+#define MCUNAS_PLANE_ROW5(AB, C, NEXT)                                                                                \
+  "ldrd %[wa], %[wb], [%[k], #" AB "]\n\t"                                                                         \
+  "ldr %[wc], [%[k], #" C "]\n\t"                                                                                  \
+  "ldr %[t], [%[r]]\n\t"                                                                                           \
+  "smlad %[s0], %[t], %[wa], %[s0]\n\t"                                                                            \
+  "ldr %[t], [%[r], #2]\n\t"                                                                                       \
+  "smlad %[s1], %[t], %[wa], %[s1]\n\t"                                                                            \
+  "ldr %[t], [%[r], #4]\n\t"                                                                                       \
+  "smlad %[s2], %[t], %[wa], %[s2]\n\t"                                                                            \
+  "smlad %[s0], %[t], %[wb], %[s0]\n\t"                                                                            \
+  "ldr %[t], [%[r], #6]\n\t"                                                                                       \
+  "smlad %[s3], %[t], %[wa], %[s3]\n\t"                                                                            \
+  "smlad %[s1], %[t], %[wb], %[s1]\n\t"                                                                            \
+  "ldr %[t], [%[r], #8]\n\t"                                                                                       \
+  "smlad %[s0], %[t], %[wc], %[s0]\n\t"                                                                            \
+  "smlad %[s2], %[t], %[wb], %[s2]\n\t"                                                                            \
+  "ldr %[t], [%[r], #10]\n\t"                                                                                      \
+  "smlad %[s1], %[t], %[wc], %[s1]\n\t"                                                                            \
+  "smlad %[s3], %[t], %[wb], %[s3]\n\t"                                                                            \
+  "ldr %[t], [%[r], #12]\n\t"                                                                                      \
+  "smlad %[s2], %[t], %[wc], %[s2]\n\t"                                                                            \
+  "ldr %[t], [%[r], #14]\n\t"                                                                                      \
+  "smlad %[s3], %[t], %[wc], %[s3]\n\t" NEXT
+
+/* Four outputs per pass of a 5-row, 3-pair (5x5 or 5x6) stride-1 row in assembly: 121 instructions for 100 MACs
+ * (the generic two-output loop below takes about 160). Per kernel row the eight words (0,1)..(7,8) of the plane row
+ * are loaded once each and meet the row's three pairs in twelve SMLADs: output j takes words j, j + 2 and j + 4. k:
+ * the kernel's fifteen pair words, then the sums' start value; 13 registers, as mcunas_plane_row_3x3_by4. Reads up
+ * to value 4 * blocks + 4 of each plane row, as the generic loop does; the sums are word-aligned (STRD). */
+static inline int32_t mcunas_plane_row_5x5_by4(const int16_t *row, ptrdiff_t pitch, const uint32_t *k, int32_t n,
+                                               int32_t *sums) {
+  const int32_t blocks = n / 4;
+  if (blocks == 0) return 0;
+  const int16_t *r = row;
+  const ptrdiff_t pitch_bytes = 2 * pitch;
+  int32_t *dst = sums, *const end = sums + 4 * blocks;
+  uint32_t wa, wb, wc, t;
+  int32_t s0, s1, s2, s3;
+  __asm volatile("1:\n\t"
+                 /* kernel row 0: the sums start at the start value (held in wc until w4 is needed) */
+                 "ldr %[wc], [%[k], #60]\n\t"
+                 "ldrd %[wa], %[wb], [%[k]]\n\t"
+                 "ldr %[t], [%[r]]\n\t"
+                 "smlad %[s0], %[t], %[wa], %[wc]\n\t"
+                 "ldr %[t], [%[r], #2]\n\t"
+                 "smlad %[s1], %[t], %[wa], %[wc]\n\t"
+                 "ldr %[t], [%[r], #4]\n\t"
+                 "smlad %[s2], %[t], %[wa], %[wc]\n\t"
+                 "smlad %[s0], %[t], %[wb], %[s0]\n\t"
+                 "ldr %[t], [%[r], #6]\n\t"
+                 "smlad %[s3], %[t], %[wa], %[wc]\n\t"
+                 "smlad %[s1], %[t], %[wb], %[s1]\n\t"
+                 "ldr %[wc], [%[k], #8]\n\t"
+                 "ldr %[t], [%[r], #8]\n\t"
+                 "smlad %[s0], %[t], %[wc], %[s0]\n\t"
+                 "smlad %[s2], %[t], %[wb], %[s2]\n\t"
+                 "ldr %[t], [%[r], #10]\n\t"
+                 "smlad %[s1], %[t], %[wc], %[s1]\n\t"
+                 "smlad %[s3], %[t], %[wb], %[s3]\n\t"
+                 "ldr %[t], [%[r], #12]\n\t"
+                 "smlad %[s2], %[t], %[wc], %[s2]\n\t"
+                 "ldr %[t], [%[r], #14]\n\t"
+                 "smlad %[s3], %[t], %[wc], %[s3]\n\t"
+                 "add %[r], %[r], %[pitch]\n\t"
+                 MCUNAS_PLANE_ROW5("12", "20", "add %[r], %[r], %[pitch]\n\t")
+                 MCUNAS_PLANE_ROW5("24", "32", "add %[r], %[r], %[pitch]\n\t")
+                 MCUNAS_PLANE_ROW5("36", "44", "add %[r], %[r], %[pitch]\n\t")
+                 MCUNAS_PLANE_ROW5("48", "56", "")
+                 /* back to row 0, four outputs on */
+                 "sub %[r], %[r], %[pitch], lsl #2\n\t"
+                 "add %[r], %[r], #8\n\t"
+                 "strd %[s0], %[s1], [%[dst]], #8\n\t"
+                 "strd %[s2], %[s3], [%[dst]], #8\n\t"
+                 "cmp %[dst], %[end]\n\t"
+                 "bne 1b"
+                 : [r] "+r"(r), [dst] "+r"(dst), [wa] "=&r"(wa), [wb] "=&r"(wb), [wc] "=&r"(wc), [t] "=&r"(t),
+                   [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3)
+                 : [k] "r"(k), [end] "r"(end), [pitch] "r"(pitch_bytes)
+                 : "cc", "memory");
+  return 4 * blocks;
+}
+#undef MCUNAS_PLANE_ROW5
+#endif
+
 /* Step 3, any kernel and stride: two outputs per pass, each weight pair loaded once for both, `pairs` words per
  * kernel row. Inlined into mcunas_plane_sums_k with constant k_h and pairs for the common kernels, so the loops unroll
  * and the taps are loads at fixed offsets. */
@@ -273,6 +360,18 @@ static void mcunas_plane_sums_3(const int16_t *row, ptrdiff_t pitch, const uint3
 }
 static void mcunas_plane_sums_5(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t stride_w,
                                int32_t rows, ptrdiff_t row_step, int32_t n, int32_t acc0, int32_t *sums) {
+#if defined(__OPTIMIZE__)
+  if (stride_w == 1) { /* four outputs per pass in assembly, the rest of each row two at a time */
+    uint32_t k[16];
+    memcpy(k, wp, 15 * sizeof(uint32_t));
+    k[15] = (uint32_t)acc0;
+    for (int32_t y = 0; y < rows; ++y, row += row_step, sums += n) {
+      const int32_t done = mcunas_plane_row_5x5_by4(row, pitch, k, n, sums);
+      mcunas_plane_row_any(row + done, pitch, wp, 5, 3, 1, n - done, acc0, sums + done);
+    }
+    return;
+  }
+#endif
   mcunas_plane_sums_any(row, pitch, wp, 5, 3, stride_w, rows, row_step, n, acc0, sums);
 }
 static void mcunas_plane_sums_7(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t stride_w,

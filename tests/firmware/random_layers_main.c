@@ -25,11 +25,14 @@ static uint32_t next(void) {
 }
 static int32_t between(int32_t lo, int32_t hi) { return lo + (int32_t)((next() >> 8) % (uint32_t)(hi - lo + 1)); }
 
-enum { kMaxIn = 10 * 10 * 24, kMaxWeights = 24 * 5 * 5 * 24, kMaxChannels = 24 };
+/* Up to 16 x 16 pixels: rows long enough for several of the four-output passes of the 3x3 and 5x5 plane loops. */
+enum { kMaxSide = 16, kMaxIn = kMaxSide * kMaxSide * 24, kMaxWeights = 24 * 5 * 5 * 24, kMaxChannels = 24 };
 static int8_t input[kMaxIn], weights[kMaxWeights], output[kMaxIn];
 static int32_t bias[kMaxChannels], multiplier[kMaxChannels], shift[kMaxChannels];
-/* mcunas_conv_s8_scratch_bytes of the largest layer (larger than any depthwise plane here), one byte more */
-static int8_t scratch[4 * 5 * 5 * 24 + 1];
+/* at least mcunas_conv_s8_scratch_bytes of the largest layer, one byte more: two im2col columns of a 5x5 window of
+ * 24 channels (4 * 5 * 5 * 24 bytes), or three planes of the padded 20 x 22 image for a first layer, which are
+ * larger than any depthwise plane here */
+static int8_t scratch[3 * 2 * 20 * 22 + 4 + 1];
 
 static void fill(int8_t *v, int32_t n, int extremes) {
   for (int32_t i = 0; i < n; ++i) v[i] = extremes ? (next() >> 31 ? 127 : -128) : (int8_t)(next() >> 24);
@@ -53,7 +56,7 @@ static void print_hash(int32_t layer, char kind, const int8_t *v, int32_t n) {
 int main(void) {
   for (int32_t layer = 0; layer < 240; ++layer) {
     const int32_t kind = layer % 4, extremes = layer % 7 == 0;
-    const int32_t h = between(1, 10), w = between(1, 10), out_c = between(1, 24);
+    const int32_t h = between(1, kMaxSide), w = between(1, kMaxSide), out_c = between(1, 24);
     /* Layer 4 of every 8 is a general convolution of 1 to 3 input channels (a first layer: the planar path). */
     const int32_t in_c = layer % 8 < 4 ? 4 * between(1, 6) : layer % 8 == 4 ? between(1, 3) : between(1, 24);
     const int32_t k = kind == 1 ? 1 : 2 * between(0, 2) + 1, stride = kind == 1 ? 1 : between(1, 2);
