@@ -24,30 +24,12 @@ trap cleanup EXIT
 source "$(dirname "$0")/small_search.sh"
 cd "$work"
 
-# A search config on synthetic data; $1 fine-tune epochs (many keep the process alive long enough to be killed).
-write_config() {
-  cat > "$2" <<YAML
-name: results_db_test
-data:
-  format: synthetic
-  synthetic: {count: 512, height: 8, width: 8, channels: 1, classes: 4, noise: 0.1, seed: 3}
-search_space:
-  blocks:
-    - {name: b1, out: 8, stride: 1, ops: [conv3x3, conv5x5]}
-    - {name: b2, out: 16, stride: 2, ops: [conv3x3, dwsep3x3]}
-search:
-  epochs: {warmup: 1, search: 1, finetune: $1}
-  batch_size: 64
-  seed: 5
-  threads: 1
-YAML
-}
 status_of() {  # database, run id: the status `nas runs --json` reports
   "$nas" runs --json --db "$1" | grep -o "{[^{}]*\"id\":$2[,}][^{}]*}" | grep -o '"status":"[a-z]*"' | cut -d'"' -f4
 }
 
 # --- stale runs -------------------------------------------------------------------------------------------------
-write_config 100000 long.yaml
+small_search_config long.yaml 100000  # fine-tuning long enough to be killed in
 "$nas" search --target nano33 --max-latency 1.5ms --config long.yaml --db stale.db > /dev/null 2> long.log &
 victim=$!
 for _ in $(seq 1 600); do  # until the first epoch is committed (at most a minute)
@@ -65,7 +47,7 @@ check "the database still says running (nothing rewrote it)" running \
 check "integrity after SIGKILL" ok "$(sqlite3 stale.db 'PRAGMA integrity_check')"
 
 # --- concurrent writers ----------------------------------------------------------------------------------------
-write_config 3 short.yaml
+small_search_config short.yaml 3
 pids=()
 for i in 1 2 3 4; do
   "$nas" search --target nano33 --max-latency 1.5ms --config short.yaml --seed "$i" --db shared.db \
@@ -76,7 +58,7 @@ for i in 1 2 3 4; do
   wait "${pids[$((i - 1))]}" || fail "writer $i failed: $(tail -2 "writer$i.log")"
 done
 check "four runs, all done" "done,done,done,done" "$(sqlite3 shared.db 'SELECT group_concat(status) FROM runs')"
-check "every epoch of every run recorded (1 + 1 + 3 each)" 20 "$(sqlite3 shared.db 'SELECT count(*) FROM epochs')"
+check "every epoch of every run recorded (1 + 2 + 3 each)" 24 "$(sqlite3 shared.db 'SELECT count(*) FROM epochs')"
 check "four fixed architectures" 4 "$(sqlite3 shared.db 'SELECT count(*) FROM architectures')"
 check "integrity after concurrent writers" ok "$(sqlite3 shared.db 'PRAGMA integrity_check')"
 ! grep -l "locked" writer*.log || fail "a writer met 'database is locked'"

@@ -1,5 +1,6 @@
-# Sourced by the integration tests that need a finished search run: fail, check, refused, dump, and small_search,
-# which runs a short search on synthetic 8x8 data into runs.db of the current directory (run 1).
+# Sourced by the integration tests that need a finished search run: fail, check, refused, dump, small_search_config
+# (writes the small search's config) and small_search, which runs that short search on synthetic 8x8 data into
+# runs.db of the current directory (run 1).
 fail() {
   echo "FAIL: $*" >&2
   exit 1
@@ -18,8 +19,8 @@ refused() {  # description, expected text on stderr, nas arguments...: "$nas" mu
   grep -q -- "$text" err.txt || fail "$what: stderr does not say '$text': $(cat err.txt)"
 }
 dump() { sqlite3 runs.db .dump | sha256sum; }  # contents, not bytes: WAL checkpoints rewrite the file
-small_search() {  # nas binary, fine-tune epochs
-  cat > search.yaml <<YAML
+small_search_config() {  # file, fine-tune epochs: the small search's config (one warm-up, two search epochs)
+  cat > "$1" <<YAML
 name: small_search
 data:
   format: synthetic
@@ -36,6 +37,9 @@ search:
   seed: 11
   threads: 1
 YAML
+}
+small_search() {  # nas binary, fine-tune epochs
+  small_search_config search.yaml "$2"
   "$1" search --target nano33 --max-latency 1.5ms --config search.yaml --db runs.db 2> search.log > /dev/null ||
     fail "the search failed: $(tail -3 search.log)"
 }
