@@ -20,11 +20,11 @@
 //   scalar_patch_values  the plane's values zeroed once per call ((in_h + 2p)·pitch)
 //   window_rows          passes of the sums and store loops (cin·plane_passes: whole output rows up to 64 sums)
 //   tail_macs            MACs of the two-outputs-per-pass loop, each kernel row padded to pairs (cin·pixels·k·2⌈k/2⌉;
-//                        every kernel but 3×3 and 5×5 at stride 1)
-//   tail_outputs         outputs of the four-outputs-per-pass loops of 3×3 and 5×5 at stride 1, in units of a 3×3
-//                        output: both spend two instructions per output, kernel row and weight pair (3×3: 12 per
-//                        output, 5×5: 30), so an output counts k·⌈k/2⌉ / 6 (four_output_loop_weight); a 5×5 row's
-//                        last out_w mod 4 outputs run the two-output loop and count in tail_macs instead
+//                        every kernel but 3×3 at stride 1 and 5×5 at stride 1 or 2)
+//   tail_outputs         outputs of the four-outputs-per-pass loops (3×3 at stride 1, 5×5 at 1 or 2), in units
+//                        of a 3×3 output: they spend about two instructions per output, kernel row and weight pair
+//                        (3×3: 12 per output, 5×5: 30), so an output counts k·⌈k/2⌉ / 6 (four_output_loop_weight);
+//                        a 5×5 row's last out_w mod 4 outputs run the two-output loop and count in tail_macs instead
 //   valid_row_outputs    kernel rows of the one-output-at-a-time loop's outputs (outputs·k: a row step each)
 //   scalar_taps          input rows gathered and output rows summed (cin·(in_h + out_h): a loop set-up each)
 // conv_planar (a convolution with at most 3 input channels: a first layer) runs the same planes, one per input
@@ -70,8 +70,11 @@ inline double valid_taps(const CallShape& s) {
   return valid_along(s, s.in_h, s.out_h) * valid_along(s, s.in_w, s.out_w);
 }
 
-// The planes' four-outputs-per-pass loops in assembly (deploy/kernels/plane_dsp.h): 3×3 and 5×5 at stride 1.
-inline bool four_output_loop(const CallShape& s) { return (s.kernel == 3 || s.kernel == 5) && s.stride == 1; }
+// The planes' four-outputs-per-pass loops in assembly (deploy/kernels/plane_dsp.h): 3×3 at stride 1, 5×5 at
+// stride 1 and 2 (which loads six words per kernel row instead of eight; pricing it apart fitted no better).
+inline bool four_output_loop(const CallShape& s) {
+  return (s.kernel == 3 && s.stride == 1) || (s.kernel == 5 && (s.stride == 1 || s.stride == 2));
+}
 // One output of those loops in units of a 3×3 output (1 for 3×3, 2.5 for 5×5): their work per output is two
 // instructions per kernel row and weight pair, k·⌈k/2⌉ of them.
 inline double four_output_loop_weight(const CallShape& s) { return s.kernel * ((s.kernel + 1) / 2) / 6.0; }

@@ -308,6 +308,86 @@ static inline int32_t mcunas_plane_row_5x5_by4(const int16_t *row, ptrdiff_t pit
                  : "cc", "memory");
   return 4 * blocks;
 }
+
+/* One kernel row of mcunas_plane_row_5x5_s2_by4 after the first: the row's three pairs, the six aligned words
+ * (0,1), (2,3) .. (10,11) of the plane row, twelve SMLADs (output j takes words j, j + 1 and j + 2). */
+#define MCUNAS_PLANE_ROW5_S2(AB, C, NEXT)                                                                             \
+  "ldrd %[wa], %[wb], [%[k], #" AB "]\n\t"                                                                         \
+  "ldr %[wc], [%[k], #" C "]\n\t"                                                                                  \
+  "ldr %[t], [%[r]]\n\t"                                                                                           \
+  "smlad %[s0], %[t], %[wa], %[s0]\n\t"                                                                            \
+  "ldr %[t], [%[r], #4]\n\t"                                                                                       \
+  "smlad %[s0], %[t], %[wb], %[s0]\n\t"                                                                            \
+  "smlad %[s1], %[t], %[wa], %[s1]\n\t"                                                                            \
+  "ldr %[t], [%[r], #8]\n\t"                                                                                       \
+  "smlad %[s0], %[t], %[wc], %[s0]\n\t"                                                                            \
+  "smlad %[s1], %[t], %[wb], %[s1]\n\t"                                                                            \
+  "smlad %[s2], %[t], %[wa], %[s2]\n\t"                                                                            \
+  "ldr %[t], [%[r], #12]\n\t"                                                                                      \
+  "smlad %[s1], %[t], %[wc], %[s1]\n\t"                                                                            \
+  "smlad %[s2], %[t], %[wb], %[s2]\n\t"                                                                            \
+  "smlad %[s3], %[t], %[wa], %[s3]\n\t"                                                                            \
+  "ldr %[t], [%[r], #16]\n\t"                                                                                      \
+  "smlad %[s2], %[t], %[wc], %[s2]\n\t"                                                                            \
+  "smlad %[s3], %[t], %[wb], %[s3]\n\t"                                                                            \
+  "ldr %[t], [%[r], #20]\n\t"                                                                                      \
+  "smlad %[s3], %[t], %[wc], %[s3]\n\t" NEXT
+
+/* The same at stride 2: output j's window starts at value 2j, so every pair it needs is one of the aligned words
+ * (0,1) .. (10,11), each loaded once for up to three outputs (row 0 loads (4,5) twice, to free the register that
+ * holds the start value): 112 instructions for 100 MACs. */
+static inline int32_t mcunas_plane_row_5x5_s2_by4(const int16_t *row, ptrdiff_t pitch, const uint32_t *k, int32_t n,
+                                                  int32_t *sums) {
+  const int32_t blocks = n / 4;
+  if (blocks == 0) return 0;
+  const int16_t *r = row;
+  const ptrdiff_t pitch_bytes = 2 * pitch;
+  int32_t *dst = sums, *const end = sums + 4 * blocks;
+  uint32_t wa, wb, wc, t;
+  int32_t s0, s1, s2, s3;
+  __asm volatile("1:\n\t"
+                 /* kernel row 0: the sums start at the start value (held in wc until w4 is needed) */
+                 "ldr %[wc], [%[k], #60]\n\t"
+                 "ldrd %[wa], %[wb], [%[k]]\n\t"
+                 "ldr %[t], [%[r]]\n\t"
+                 "smlad %[s0], %[t], %[wa], %[wc]\n\t"
+                 "ldr %[t], [%[r], #4]\n\t"
+                 "smlad %[s0], %[t], %[wb], %[s0]\n\t"
+                 "smlad %[s1], %[t], %[wa], %[wc]\n\t"
+                 "ldr %[t], [%[r], #8]\n\t"
+                 "smlad %[s2], %[t], %[wa], %[wc]\n\t"
+                 "smlad %[s1], %[t], %[wb], %[s1]\n\t"
+                 "ldr %[t], [%[r], #12]\n\t"
+                 "smlad %[s3], %[t], %[wa], %[wc]\n\t"
+                 "smlad %[s2], %[t], %[wb], %[s2]\n\t"
+                 "ldr %[wc], [%[k], #8]\n\t"
+                 "smlad %[s1], %[t], %[wc], %[s1]\n\t"
+                 "ldr %[t], [%[r], #8]\n\t"
+                 "smlad %[s0], %[t], %[wc], %[s0]\n\t"
+                 "ldr %[t], [%[r], #16]\n\t"
+                 "smlad %[s2], %[t], %[wc], %[s2]\n\t"
+                 "smlad %[s3], %[t], %[wb], %[s3]\n\t"
+                 "ldr %[t], [%[r], #20]\n\t"
+                 "smlad %[s3], %[t], %[wc], %[s3]\n\t"
+                 "add %[r], %[r], %[pitch]\n\t"
+                 MCUNAS_PLANE_ROW5_S2("12", "20", "add %[r], %[r], %[pitch]\n\t")
+                 MCUNAS_PLANE_ROW5_S2("24", "32", "add %[r], %[r], %[pitch]\n\t")
+                 MCUNAS_PLANE_ROW5_S2("36", "44", "add %[r], %[r], %[pitch]\n\t")
+                 MCUNAS_PLANE_ROW5_S2("48", "56", "")
+                 /* back to row 0, four outputs (eight values) on */
+                 "sub %[r], %[r], %[pitch], lsl #2\n\t"
+                 "add %[r], %[r], #16\n\t"
+                 "strd %[s0], %[s1], [%[dst]], #8\n\t"
+                 "strd %[s2], %[s3], [%[dst]], #8\n\t"
+                 "cmp %[dst], %[end]\n\t"
+                 "bne 1b"
+                 : [r] "+r"(r), [dst] "+r"(dst), [wa] "=&r"(wa), [wb] "=&r"(wb), [wc] "=&r"(wc), [t] "=&r"(t),
+                   [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3)
+                 : [k] "r"(k), [end] "r"(end), [pitch] "r"(pitch_bytes)
+                 : "cc", "memory");
+  return 4 * blocks;
+}
+#undef MCUNAS_PLANE_ROW5_S2
 #undef MCUNAS_PLANE_ROW5
 #endif
 
@@ -361,14 +441,22 @@ static void mcunas_plane_sums_3(const int16_t *row, ptrdiff_t pitch, const uint3
 static void mcunas_plane_sums_5(const int16_t *row, ptrdiff_t pitch, const uint32_t *wp, int32_t stride_w,
                                int32_t rows, ptrdiff_t row_step, int32_t n, int32_t acc0, int32_t *sums) {
 #if defined(__OPTIMIZE__)
-  if (stride_w == 1) { /* four outputs per pass in assembly, the rest of each row two at a time */
+  /* Four outputs per pass in assembly, the rest of each row two at a time; one loop per stride, so neither carries
+   * the other's test (one per row cost the README network's stride-1 5x5 layers about 4 %). */
+  if (stride_w == 1 || stride_w == 2) {
     uint32_t k[16];
     memcpy(k, wp, 15 * sizeof(uint32_t));
     k[15] = (uint32_t)acc0;
-    for (int32_t y = 0; y < rows; ++y, row += row_step, sums += n) {
-      const int32_t done = mcunas_plane_row_5x5_by4(row, pitch, k, n, sums);
-      mcunas_plane_row_any(row + done, pitch, wp, 5, 3, 1, n - done, acc0, sums + done);
-    }
+    if (stride_w == 1)
+      for (int32_t y = 0; y < rows; ++y, row += row_step, sums += n) {
+        const int32_t done = mcunas_plane_row_5x5_by4(row, pitch, k, n, sums);
+        mcunas_plane_row_any(row + done, pitch, wp, 5, 3, 1, n - done, acc0, sums + done);
+      }
+    else
+      for (int32_t y = 0; y < rows; ++y, row += row_step, sums += n) {
+        const int32_t done = mcunas_plane_row_5x5_s2_by4(row, pitch, k, n, sums);
+        mcunas_plane_row_any(row + 2 * done, pitch, wp, 5, 3, 2, n - done, acc0, sums + done);
+      }
     return;
   }
 #endif

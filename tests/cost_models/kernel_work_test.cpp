@@ -48,13 +48,25 @@ TEST(KernelWork, DepthwisePlanesAndClippedWindows) {
   EXPECT_EQ(dw.scalar_patch_values, 6.0 * 8);    // 6 rows of pitch (4 + 2 + 2) zeroed once per call
   EXPECT_EQ(dw.window_rows, 6.0 * 1);            // the 4 output rows of 4 fit one pass of 64 sums
   EXPECT_EQ(dw.scalar_taps, 6.0 * (4 + 4));      // rows gathered and rows summed
-  EXPECT_EQ(dw.tail_outputs, 6.0 * 16);          // 3×3 at stride 1: the two-at-a-time loop
+  EXPECT_EQ(dw.tail_outputs, 6.0 * 16);          // 3×3 at stride 1: the four-outputs-per-pass loop
   EXPECT_EQ(dw.tail_macs, 0.0);
-  OpInfo<double> strided;
+  OpInfo<double> strided;  // 5×5 at stride 2, rows of 4 outputs: all in the four-output loop, 2.5 units each
   strided.path = KernelPath::depthwise;
   set_kernel_work(strided, 6.0, 6.0, {8, 8, 4, 4, 5, 2, 2});
-  EXPECT_EQ(strided.tail_macs, 6.0 * 16 * 5 * 6);  // rows of 5 taps as 3 pairs, one output at a time
-  EXPECT_EQ(strided.tail_outputs, 0.0);
+  EXPECT_EQ(strided.tail_outputs, 6.0 * 16 * 2.5);
+  EXPECT_EQ(strided.tail_macs, 0.0);
+  EXPECT_EQ(strided.valid_row_outputs, 0.0);
+  OpInfo<double> ragged;  // 5×5 at stride 1, rows of 7: 4 outputs in the four-output loop, 3 in the two-output one
+  ragged.path = KernelPath::depthwise;
+  set_kernel_work(ragged, 6.0, 6.0, {7, 7, 7, 7, 5, 1, 2});
+  EXPECT_DOUBLE_EQ(ragged.tail_outputs, 6.0 * 7 * 4 * 2.5);
+  EXPECT_DOUBLE_EQ(ragged.tail_macs, 6.0 * 7 * 3 * 5 * 6);  // rows of 5 taps as 3 pairs
+  EXPECT_DOUBLE_EQ(ragged.valid_row_outputs, 6.0 * 7 * 3 * 5);
+  OpInfo<double> large;  // 7×7: the two-output loop only
+  large.path = KernelPath::depthwise;
+  set_kernel_work(large, 6.0, 6.0, {8, 8, 8, 8, 7, 1, 3});
+  EXPECT_EQ(large.tail_macs, 6.0 * 64 * 7 * 8);
+  EXPECT_EQ(large.tail_outputs, 0.0);
   EXPECT_EQ(plane_passes({8, 100, 4, 100, 3, 1, 1}), 4.0 * 2);  // rows of 100 outputs: two pieces of 64 each
   EXPECT_EQ(plane_passes({8, 8, 28, 28, 3, 1, 1}), 14.0);       // 2 rows of 28 per pass
 }
