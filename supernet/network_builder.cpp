@@ -57,7 +57,7 @@ class LayerReader {
 
   void reject_unknown_keys() const {
     for (const auto& entry : node_) {
-      const auto key = entry.first.as<std::string>();
+      const auto key = yaml::key_name(entry.first, where_);
       if (!used_.count(key)) {
         std::vector<std::string> known(used_.begin(), used_.end());
         throw Error(where_, "unknown key '" + key + "' (known for this layer: " + join(known) + ")");

@@ -25,10 +25,17 @@ void require_map(const YAML::Node& node, const std::string& key_path) {
   if (!node.IsMap()) throw Error(where(key_path, node), "expected a mapping of keys to values");
 }
 
+std::string key_name(const YAML::Node& key, const std::string& key_path) {
+  if (!key.IsScalar())
+    throw Error(where(key_path, key), std::string("a key must be a name (got a ") +
+                                          (key.IsMap() ? "mapping" : key.IsSequence() ? "list" : "null") + ")");
+  return key.Scalar();
+}
+
 void check_keys(const YAML::Node& node, const std::string& key_path, const std::vector<std::string>& known) {
   require_map(node, key_path);
   for (const auto& entry : node) {
-    const auto key = entry.first.as<std::string>();
+    const auto key = key_name(entry.first, key_path);
     if (std::find(known.begin(), known.end(), key) == known.end())
       throw Error(where(key_path, entry.first), "unknown key '" + key + "' (known: " + join(known) + ")");
   }

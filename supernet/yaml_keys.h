@@ -27,6 +27,10 @@ void require_map(const YAML::Node& node, const std::string& key_path);
 // Every key of `node` must be one of `known`.
 void check_keys(const YAML::Node& node, const std::string& key_path, const std::vector<std::string>& known);
 
+// A mapping's key as text; bad input naming where it is when the key is itself a mapping or a list (YAML allows
+// `{a: 1}: 2`, which no config of ours means).
+std::string key_name(const YAML::Node& key, const std::string& key_path);
+
 // The node's value as T; `expected` describes T for the message ("an integer", "a number", "true or false").
 template <typename T>
 T read_scalar(const YAML::Node& node, const std::string& key_path, const char* expected) {

@@ -162,7 +162,8 @@ GeneratedC generate_golden() {
 
 TEST(Codegen, AddScalesOfTheGoldenModel) {
   const AddScales s = add_scales(0.05, 1.0 / 32, 0.1);
-  const mcunas_add_params& p = golden_model().ops[3].add;
+  const Int8Model model = golden_model();  // kept: a reference into the temporary would dangle
+  const mcunas_add_params& p = model.ops[3].add;
   EXPECT_EQ(s.input1.multiplier, p.input1_multiplier);
   EXPECT_EQ(s.input1.shift, p.input1_shift);
   EXPECT_EQ(s.input2.multiplier, p.input2_multiplier);

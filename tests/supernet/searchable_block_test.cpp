@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <iterator>
 #include <memory>
 
 #include "supernet/error.h"
@@ -31,8 +32,9 @@ struct Arch {
     widths = store.declare("b.width_logits", static_cast<int64_t>(block.widths().size()), ParamRole::no_decay);
     store.allocate();
     // Unequal logits over the ops and over the widths 1, 2, 3, 4.
-    const float logits_init[] = {0.3f, -0.2f, 0.5f};
-    for (size_t j = 0; j < block.op_count(); ++j) store.value(logits)[j] = logits_init[j];
+    const float logits_init[] = {0.3f, -0.2f, 0.5f, -0.1f, 0.2f};
+    EXPECT_LE(block.op_count(), std::size(logits_init));
+    for (size_t j = 0; j < block.op_count() && j < std::size(logits_init); ++j) store.value(logits)[j] = logits_init[j];
     const float width_init[] = {-0.4f, 0.6f, 0.1f, 0.2f};
     for (size_t k = 0; k < 4; ++k) store.value(widths)[k] = width_init[k];
     block.bind_arch(store, logits, widths);
