@@ -55,7 +55,7 @@ Sense, Cortex-M4F at 64 MHz; \`nas targets\`).
     (conv3x3), the search chooses how many channels each block keeps; sweeps \`iso-prune-latency\` (latency
     budgets) and \`iso-prune-flash\` (flash budgets).
   - *operators + channels* (\`search.yaml\`): each block also chooses among conv / depthwise-separable 3x3 and 5x5
-    (and skip in b3, b5); sweep \`iso-latency\`.
+    (the stem b1 among convolutions only; skip in b3, b5); sweep \`iso-latency\`.
 - **Memory** is the network's own bytes as the cost model counts them on the board: *weights* = flash − the
   firmware's reserve (int8 weights, int32 biases, requantisation constants), *activations* = peak RAM − the
   firmware's reserve (tensor arena at the peak, kernel scratch). Burrello et al. count memory as the model's
