@@ -248,12 +248,17 @@ struct Connection {
   ~Connection() { sqlite3_close_v2(db); }
 };
 
+// The folder the file is in (where SQLite keeps its -wal and -shm files).
+std::filesystem::path folder_of(const std::filesystem::path& path) {
+  return path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+}
+
 // Refuses, before SQLite opens anything, paths that cannot hold our database. The directory must be writable even
 // for an existing file: WAL mode keeps its -wal and -shm files beside the database.
 void check_path(const std::filesystem::path& path, const std::string& where) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
+  const fs::path parent = folder_of(path);
   const bool exists = fs::exists(path, ec);
   const std::string verb = exists ? "cannot write the results database" : "cannot create the results database";
   if (!fs::exists(parent, ec)) throw Error(where, verb + ": directory " + parent.string() + " does not exist");
@@ -300,8 +305,7 @@ std::string uri_path(const std::string& path) {
 sqlite3* open_reading(const std::filesystem::path& path, const std::string& where) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  const bool shm_usable = access(parent.c_str(), W_OK) == 0 || fs::exists(path.string() + "-shm", ec);
+  const bool shm_usable = access(folder_of(path).c_str(), W_OK) == 0 || fs::exists(path.string() + "-shm", ec);
   const std::string uri =
       "file:" + uri_path(fs::absolute(path, ec).string()) + (shm_usable ? "?mode=ro" : "?immutable=1");
   sqlite3* db = nullptr;
@@ -469,8 +473,7 @@ void ResultsDb::open_read_only(const std::filesystem::path& path, const std::str
       throw Error(where, "results database has schema version " + version + ", this mcunas reads version " +
                              kSchemaVersion + " (left untouched)");
     // An older file is upgraded once by a writing open, where it may be written; else the query cannot read it.
-    const fs::path parent = path.has_parent_path() ? path.parent_path() : fs::path(".");
-    if (access(path.c_str(), W_OK) != 0 || access(parent.c_str(), W_OK) != 0)
+    if (access(path.c_str(), W_OK) != 0 || access(folder_of(path).c_str(), W_OK) != 0)
       throw Error(where, "results database has schema version " + version + " and is read-only here; this mcunas "
                              "reads version " + kSchemaVersion + ": open a writable copy once to upgrade it");
     ResultsDb upgrade(path);
