@@ -252,10 +252,11 @@ static void mcunas_plane_sums_3x3(const int16_t *row, ptrdiff_t pitch, const uin
   "smlad %[s3], %[t], %[wc], %[s3]\n\t" NEXT
 
 /* Four outputs per pass of a 5-row, 3-pair (5x5 or 5x6) stride-1 row in assembly: 121 instructions for 100 MACs
- * (the generic two-output loop below takes about 160). Per kernel row the eight words (0,1)..(7,8) of the plane row
- * are loaded once each and meet the row's three pairs in twelve SMLADs: output j takes words j, j + 2 and j + 4. k:
- * the kernel's fifteen pair words, then the sums' start value; 13 registers, as mcunas_plane_row_3x3_by4. Reads up
- * to value 4 * blocks + 4 of each plane row, as the generic loop does; the sums are word-aligned (STRD). */
+ * (bench/kernels_m4: the whole depthwise 5x5 layer 2.89 -> 2.07 instructions/MAC against the two-output loop
+ * below). Per kernel row the eight words (0,1)..(7,8) of the plane row are loaded once each and meet the row's three
+ * pairs in twelve SMLADs: output j takes words j, j + 2 and j + 4. k: the kernel's fifteen pair words, then the
+ * sums' start value; 13 registers, as mcunas_plane_row_3x3_by4. Reads up to value 4 * blocks + 4 of each plane row,
+ * as the generic loop does; the sums are word-aligned (STRD). */
 static inline int32_t mcunas_plane_row_5x5_by4(const int16_t *row, ptrdiff_t pitch, const uint32_t *k, int32_t n,
                                                int32_t *sums) {
   const int32_t blocks = n / 4;
