@@ -16,7 +16,8 @@ using nlohmann::json;
 // A local job's process is gone when it ran on this host and is no longer there (search/process_identity.h).
 bool job_process_gone(const json& started) {
   if (!started.is_object()) return false;
-  return process_gone({started.value("pid", int64_t{0}), started.value("host", ""), started.value("process_start", "")});
+  return process_gone(
+      {started.value("pid", int64_t{0}), started.value("host", ""), started.value("process_start", "")});
 }
 
 std::string percent(const std::optional<double>& accuracy) {

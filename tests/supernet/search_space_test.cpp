@@ -161,7 +161,8 @@ TEST(FixedArch, RejectsMalformedArchitectures) {
       {"{blocks: [{name: a, op: conv3x3}]}", "architecture.blocks[0]: missing key 'out'"},
       {"{blocks: [{name: a, op: conv3x3, out: 4, ops: 1}]}", "architecture.blocks[0]: unknown key 'ops'"},
       // found by tests/fuzz/search_space_fuzz: a key that is itself a mapping escaped as a YAML conversion error
-      {"{blocks: [{{name: a, op: conv3x3, out: 4}: 1}]}", "architecture.blocks[0]: a key must be a name (got a mapping)"},
+      {"{blocks: [{{name: a, op: conv3x3, out: 4}: 1}]}",
+       "architecture.blocks[0]: a key must be a name (got a mapping)"},
       {"{blocks: [{name: a, op: wide, out: 4}]}", "architecture.blocks[0].op: unknown op 'wide'"},
       {"{blocks: [{name: a, op: conv3x3, out: 4}, {name: b, op: skip, out: 8}]}",
        "architecture.blocks[1]: skip needs stride 1 and out equal to its input's channels (got stride 1, 4 -> 8"},
