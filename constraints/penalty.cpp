@@ -31,6 +31,15 @@ double Penalty::ramp() const {
              : 1.0;
 }
 
+void Penalty::restore(const State& state) {
+  if (state.lambda.size() != budgets_.size() || state.level.size() != budgets_.size())
+    throw Error("checkpoint", "holds penalties for " + std::to_string(state.lambda.size()) + " budgets, the run has " +
+                                  std::to_string(budgets_.size()), Error::Kind::failure);
+  lambda_ = state.lambda;
+  level_ = state.level;
+  steps_ = state.steps;
+}
+
 void Penalty::update(const std::vector<double>& costs) {
   if (costs.size() != budgets_.size()) throw Error("Penalty::update", "one cost per budget expected");
   ++steps_;

@@ -79,6 +79,15 @@ class Penalty {
 
   int64_t steps() const { return steps_; }
 
+  // What update() has learnt (λ per budget before and after the ramp, steps taken), for checkpoints.
+  struct State {
+    std::vector<double> lambda, level;
+    int64_t steps = 0;
+  };
+  State state() const { return {lambda_, level_, steps_}; }
+  // Throws nas::Error (failure) when `state` has another number of budgets.
+  void restore(const State& state);
+
  private:
   // 0 → 1 over the first ramp_steps updates (1 without a ramp).
   double ramp() const;

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "search/interrupt.h"
+#include "supernet/state_blob.h"
 #include "supernet/error.h"
 
 namespace nas::search {
@@ -47,14 +48,35 @@ FinetunePlan finetune_plan(const SearchConfig& config) {
 
 double run_finetune_phase(supernet::Network& net, supernet::BatchLoader& loader, const supernet::DataSplits& data,
                           const FinetunePlan& plan, const supernet::Distillation* distillation, ResultsDb& db,
-                          int64_t run_id, Progress& progress, const char* command) {
+                          int64_t run_id, Progress& progress, const char* command,
+                          const FinetuneCheckpoints* checkpoints) {
   if (plan.epochs == 0) return supernet::evaluate(net, data.test, plan.eval_batch_size).accuracy;
   auto optimizer = supernet::make_optimizer(plan.optimizer, net.params());
+  auto checkpoint_after = [&](int32_t epoch) {
+    supernet::StateWriter out;
+    out.floats(net.params().theta());
+    out.floats(net.params().state());
+    optimizer->save(out);
+    return CheckpointRecord{"finetune", epoch, checkpoints->request, out.take()};
+  };
+  int32_t first = 0;
+  if (checkpoints && checkpoints->resume) {
+    const CheckpointRecord& resume = *checkpoints->resume;
+    supernet::StateReader in(resume.state, fmt::format("the fine-tuning checkpoint of run {}", run_id));
+    in.floats(net.params().theta());
+    in.floats(net.params().state());
+    optimizer->load(in);
+    in.finish();
+    first = std::min(resume.epoch, plan.epochs);
+  } else if (checkpoints) {
+    db.store_checkpoint(run_id, checkpoint_after(0));
+  }
   const int32_t steps = loader.batches_per_epoch();
   const supernet::LrSchedule schedule(plan.schedule, steps, plan.epochs);
-  double accuracy = 0;
+  // A run resumed after its last epoch (killed before it was marked done) only needs that epoch's test accuracy.
+  double accuracy = first == plan.epochs ? supernet::evaluate(net, data.test, plan.eval_batch_size).accuracy : 0;
   progress.set_phase("finetune");
-  for (int32_t e = 0; e < plan.epochs; ++e) {
+  for (int32_t e = first; e < plan.epochs; ++e) {
     progress.begin_epoch(e + 1, plan.epochs, steps);
     const int64_t first_step = int64_t{e} * steps;
     supernet::EpochPlan epoch_plan{plan.first_loader_epoch + e, first_step, plan.label_smoothing};
@@ -66,7 +88,12 @@ double run_finetune_phase(supernet::Network& net, supernet::BatchLoader& loader,
     const auto test = supernet::evaluate(net, data.test, plan.eval_batch_size);
     record.test_loss = test.loss;
     record.test_accuracy = test.accuracy;
-    db.add_epoch(run_id, record);
+    if (checkpoints) {
+      const CheckpointRecord checkpoint = checkpoint_after(e + 1);
+      db.add_epoch(run_id, record, &checkpoint);
+    } else {
+      db.add_epoch(run_id, record);
+    }
     accuracy = test.accuracy;
     progress.end_epoch(fmt::format("loss {:.4f} train {:.2f}% test {:.2f}%  {:.1f}s", train.loss,
                                    100 * train.accuracy, 100 * test.accuracy, train.seconds));

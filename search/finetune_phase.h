@@ -29,11 +29,20 @@ struct FinetunePlan {
 // The fine-tuning a search config asks for: its finetune section, after its warm-up and search epochs.
 FinetunePlan finetune_plan(const SearchConfig& config);
 
+// Checkpoints of the phase: the state before its first epoch and after each one (the network's parameters and
+// BatchNorm statistics, the optimiser's moments), each with its epoch in one transaction, carrying `request`.
+// With `resume` (a checkpoint of this phase) the phase continues after the epoch it holds.
+struct FinetuneCheckpoints {
+  std::string request;
+  const CheckpointRecord* resume = nullptr;
+};
+
 // Runs the epochs on `net` and returns the test accuracy after the last one (evaluated once when there are none).
 // Interrupts and divergence throw from the step callback, as in every phase.
 double run_finetune_phase(supernet::Network& net, supernet::BatchLoader& loader, const supernet::DataSplits& data,
                           const FinetunePlan& plan, const supernet::Distillation* distillation, ResultsDb& db,
-                          int64_t run_id, Progress& progress, const char* command);
+                          int64_t run_id, Progress& progress, const char* command,
+                          const FinetuneCheckpoints* checkpoints = nullptr);
 
 // Progress, interrupt and divergence check after every step of a phase; `command` names the command in errors.
 supernet::StepCallback phase_step_callback(Progress& progress, const char* command, const char* phase, int32_t epoch,

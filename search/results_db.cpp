@@ -26,12 +26,13 @@ using sql::exec;
 using sql::Statement;
 using sql::Transaction;
 
-constexpr const char* kSchemaVersion = "7";
+constexpr const char* kSchemaVersion = "8";
 // Older files are upgraded in place: versions 2, 4 and 5 only added tables, version 3 added tables and three
 // columns of runs, version 6 added tables and let the costs table hold macs and params (create_costs_table),
-// version 7 added the columns of runs that say which process runs it (add_run_columns).
+// version 7 added the columns of runs that say which process runs it (add_run_columns), version 8 only a table.
 bool upgradable(const std::string& version) {
-  return version == "1" || version == "2" || version == "3" || version == "4" || version == "5" || version == "6";
+  return version == "1" || version == "2" || version == "3" || version == "4" || version == "5" || version == "6" ||
+         version == "7";
 }
 
 // Every table, CREATE IF NOT EXISTS so that opening an existing database changes nothing. Version 2 added
@@ -42,7 +43,8 @@ bool upgradable(const std::string& version) {
 // (search/distillation_records.h); version 6 arch_gradient_trace (where each block's architecture gradient comes
 // from, per search epoch) and candidate_accuracy (each operator's held-out accuracy in the supernet after warm-up);
 // version 7 the runs' pid, host and process_start (search/process_identity.h), so that a run whose process was
-// killed reads as stale. docs/results-schema.md explains each column.
+// killed reads as stale; version 8 checkpoints (one per unfinished run: what `--resume` continues from).
+// docs/results-schema.md explains each column.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS mcunas_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS runs (
@@ -187,6 +189,14 @@ CREATE TABLE IF NOT EXISTS finetune_starts (
 CREATE TABLE IF NOT EXISTS finetune_sources (
   run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
   search_uid TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  phase TEXT NOT NULL CHECK (phase IN ('warmup', 'search', 'finetune', 'train')),
+  epoch INTEGER NOT NULL,
+  request TEXT NOT NULL,
+  state BLOB NOT NULL,
+  saved_at TEXT NOT NULL
 );
 )sql";
 
@@ -528,9 +538,55 @@ void ResultsDb::insert_epoch(int64_t run_id, const EpochRecord& e) {
       .run();
 }
 
-void ResultsDb::add_epoch(int64_t run_id, const EpochRecord& e) {
+void ResultsDb::write_checkpoint(int64_t run_id, const CheckpointRecord& c) {
+  const std::string where = path_.string();
+  Statement insert(db_, where,
+                   std::string("INSERT OR REPLACE INTO checkpoints (run_id, phase, epoch, request, state, saved_at) "
+                               "VALUES (?, ?, ?, ?, ?, ") + kNow + ")");
+  insert.bind(1, run_id).bind(2, c.phase).bind(3, int64_t{c.epoch}).bind(4, c.request);
+  insert.bind_bytes(5, c.state).run();
+}
+
+void ResultsDb::add_epoch(int64_t run_id, const EpochRecord& e, const CheckpointRecord* checkpoint) {
   Transaction tx(db_, path_.string());
   insert_epoch(run_id, e);
+  if (checkpoint) write_checkpoint(run_id, *checkpoint);
+  tx.commit();
+}
+
+void ResultsDb::store_checkpoint(int64_t run_id, const CheckpointRecord& checkpoint) {
+  const std::string where = path_.string();
+  Transaction tx(db_, where);
+  require_running(db_, where, run_id);
+  write_checkpoint(run_id, checkpoint);
+  tx.commit();
+}
+
+std::optional<CheckpointRecord> ResultsDb::checkpoint(int64_t run_id) const {
+  Statement q(db_, path_.string(), "SELECT phase, epoch, request, state FROM checkpoints WHERE run_id = ?");
+  q.bind(1, run_id);
+  if (!q.step()) return std::nullopt;
+  return CheckpointRecord{q.text(0), static_cast<int32_t>(q.integer(1)), q.text(2), q.bytes(3)};
+}
+
+void ResultsDb::reopen_run(int64_t run_id) {
+  const std::string where = path_.string();
+  Transaction tx(db_, where);
+  Statement query(db_, where, "SELECT status, coalesce(pid, 0), coalesce(host, ''), coalesce(process_start, '') "
+                              "FROM runs WHERE id = ?");
+  query.bind(1, run_id);
+  const std::string id = std::to_string(run_id);
+  if (!query.step()) throw Error("--resume", "no run " + id + " in " + where + " (nas runs lists them)");
+  const std::string status = query.text(0);
+  const ProcessIdentity owner{query.integer(1), query.text(2), query.text(3)};
+  if (status == "done") throw Error("--resume", "run " + id + " is done; there is nothing to resume");
+  if (status == "running" && !process_gone(owner))
+    throw Error("--resume", "run " + id + " is still running (process " + std::to_string(owner.pid) + " on " +
+                                owner.host + "); stop it first, or wait for it");
+  const ProcessIdentity self = this_process();
+  Statement update(db_, where, "UPDATE runs SET status = 'running', finished_at = NULL, error = NULL, "
+                               "test_accuracy = NULL, pid = ?, host = ?, process_start = ? WHERE id = ?");
+  update.bind(1, self.pid).bind(2, self.host).bind(3, self.start).bind(4, run_id).run();
   tx.commit();
 }
 
@@ -558,11 +614,16 @@ void ResultsDb::finish_run(int64_t run_id, const RunEnd& end) {
     insert.bind(1, run_id).bind(2, std::string(name)).bind(3, static_cast<int64_t>(values->size()));
     insert.bind_floats(4, *values).run();
   }
+  if (end.status == "done" && !end.keep_checkpoint) {
+    Statement drop(db_, where, "DELETE FROM checkpoints WHERE run_id = ?");
+    drop.bind(1, run_id).run();
+  }
   tx.commit();
 }
 
 void ResultsDb::add_search_epoch(int64_t run_id, const EpochRecord& epoch, const std::vector<BudgetTrace>& trace,
-                                 const std::vector<ArchGradientTrace>& gradients) {
+                                 const std::vector<ArchGradientTrace>& gradients,
+                                 const CheckpointRecord* checkpoint) {
   const std::string where = path_.string();
   Transaction tx(db_, where);
   insert_epoch(run_id, epoch);
@@ -580,6 +641,7 @@ void ResultsDb::add_search_epoch(int64_t run_id, const EpochRecord& epoch, const
     insert.bind(1, run_id).bind(2, int64_t{g.epoch}).bind(3, g.block).bind(4, g.op_accuracy).bind(5, g.op_penalty);
     insert.bind(6, g.width_accuracy).bind(7, g.width_penalty).run();
   }
+  if (checkpoint) write_checkpoint(run_id, *checkpoint);
   tx.commit();
 }
 

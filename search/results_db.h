@@ -40,6 +40,18 @@ struct RunEnd {
   std::vector<float> weights;              // flat θ_w (may be empty)
   std::vector<float> state;                // flat non-trained state, e.g. BN running statistics (may be empty)
   int64_t peak_rss_bytes = 0;
+  bool keep_checkpoint = false;            // a done run's checkpoint is removed unless this is set
+};
+
+// What a run needs to continue after its process ended (kill -9, pre-emption, Ctrl-C): the last complete epoch's
+// training state, replaced at the end of every epoch in that epoch's own transaction, so it always matches the
+// epochs table. `request` is what the run was asked (YAML: board, budgets, ...), `state` a supernet::StateWriter
+// blob whose layout the phase defines.
+struct CheckpointRecord {
+  std::string phase;                       // the phase of the last complete epoch: "warmup", "search", "finetune"
+  int32_t epoch = 0;                       // that epoch, 1-based within its phase (0: before the phase's first)
+  std::string request = {};
+  std::vector<uint8_t> state = {};
 };
 
 struct RunSummary {
@@ -121,11 +133,19 @@ class ResultsDb {
   ResultsDb& operator=(const ResultsDb&) = delete;
 
   int64_t begin_run(const RunStart& start);             // status "running"
-  void add_epoch(int64_t run_id, const EpochRecord& epoch);
+  // An epoch, and with `checkpoint` the state after it, in one transaction.
+  void add_epoch(int64_t run_id, const EpochRecord& epoch, const CheckpointRecord* checkpoint = nullptr);
   void finish_run(int64_t run_id, const RunEnd& end);
-  // A search epoch and its budget trace in one transaction.
+  // A search epoch, its budget trace and its checkpoint in one transaction.
   void add_search_epoch(int64_t run_id, const EpochRecord& epoch, const std::vector<BudgetTrace>& trace,
-                        const std::vector<ArchGradientTrace>& gradients = {});
+                        const std::vector<ArchGradientTrace>& gradients = {},
+                        const CheckpointRecord* checkpoint = nullptr);
+  // Replaces a run's checkpoint on its own (a phase boundary that adds no epoch).
+  void store_checkpoint(int64_t run_id, const CheckpointRecord& checkpoint);
+  std::optional<CheckpointRecord> checkpoint(int64_t run_id) const;
+  // Marks a stale, interrupted or failed run as running again in this process, to be resumed from its checkpoint.
+  // Throws nas::Error (bad input) for a missing or finished run, and for one whose process is still alive.
+  void reopen_run(int64_t run_id);
   void store_architecture(int64_t run_id, const ArchitectureRecord& arch);
   void add_candidate_accuracies(int64_t run_id, const std::vector<CandidateAccuracyRecord>& candidates);
 
@@ -139,6 +159,7 @@ class ResultsDb {
 
  private:
   void insert_epoch(int64_t run_id, const EpochRecord& epoch);  // inside the caller's transaction
+  void write_checkpoint(int64_t run_id, const CheckpointRecord& checkpoint);  // the same
   void open_read_only(const std::filesystem::path& path, const std::string& where);
 
   std::filesystem::path path_;

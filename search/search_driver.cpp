@@ -15,11 +15,13 @@
 #include "search/fix_to_budgets.h"
 #include "search/interrupt.h"
 #include "search/operator_upgrade.h"
+#include "search/search_resume.h"
 #include "search/supernet_trainer.h"
 #include "search/train_driver.h"
 #include "supernet/candidate_accuracy.h"
 #include "supernet/error.h"
 #include "supernet/network_builder.h"
+#include "supernet/state_blob.h"
 #include "supernet/supernet.h"
 #include "supernet/threads.h"
 #include "supernet/weight_inheritance.h"
@@ -147,20 +149,44 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
 
   SearchOutcome outcome;
   outcome.target = target.name;
-  RunStart start{request.seed_network ? "seed" : "search", config.effective_yaml(), config.path.string(),
-                 request.command_line, config.seed, config.threads};
-  outcome.run_id = db.begin_run(start);
-  progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
-  if (teacher)
-    store_distillation(db, outcome.run_id,
-                       teacher->record(request.teacher->in_search && !request.seed_network ? "search+finetune"
-                                                                                            : "finetune"));
+  const std::string request_yaml = search_request_yaml(request);
+  const CheckpointRecord* resume = request.resume ? &*request.resume : nullptr;
+  if (resume) {
+    db.reopen_run(request.resume_run);
+    outcome.run_id = request.resume_run;
+    progress.message(fmt::format("run {} resumed in {} after {} epoch {}", outcome.run_id, db.path().string(),
+                                 resume->phase, resume->epoch));
+  } else {
+    RunStart start{request.seed_network ? "seed" : "search", config.effective_yaml(), config.path.string(),
+                   request.command_line, config.seed, config.threads};
+    outcome.run_id = db.begin_run(start);
+    progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
+    if (teacher)
+      store_distillation(db, outcome.run_id,
+                         teacher->record(request.teacher->in_search && !request.seed_network ? "search+finetune"
+                                                                                              : "finetune"));
+  }
+  // The supernet's state after an epoch of warm-up or search, as a checkpoint (search_resume.h continues from it).
+  auto supernet_checkpoint = [&](const char* phase, int32_t phase_epoch) {
+    supernet::StateWriter out;
+    trainer.save(out);
+    return CheckpointRecord{phase, phase_epoch, request_yaml, out.take()};
+  };
+  const bool resume_in_finetune = resume && resume->phase == "finetune";
+  int32_t first_epoch = 0;
+  if (resume && !resume_in_finetune) {
+    supernet::StateReader in(resume->state, fmt::format("the checkpoint of run {}", outcome.run_id));
+    trainer.load(in);
+    in.finish();
+    first_epoch = resume->phase == "warmup" ? resume->epoch : config.warmup_epochs + resume->epoch;
+  }
 
   std::unique_ptr<supernet::Network> fixed;
   auto finish = [&](const std::string& status, const std::string& error) {
-    db.finish_run(outcome.run_id, run_end(status, error,
-                                          status == "done" ? std::optional(outcome.test_accuracy) : std::nullopt,
-                                          fixed.get()));
+    RunEnd end = run_end(status, error, status == "done" ? std::optional(outcome.test_accuracy) : std::nullopt,
+                         fixed.get());
+    end.keep_checkpoint = request.keep_checkpoint;
+    db.finish_run(outcome.run_id, end);
     outcome.status = status;
     outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };
@@ -168,8 +194,9 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
   run_to_the_end(
       [&] {
         // Warm-up and search share one weight schedule; epochs are counted over both. The seed network skips both.
-        const int32_t supernet_epochs = request.seed_network ? 0 : config.warmup_epochs + config.search_epochs;
-        for (int32_t e = 0; e < supernet_epochs; ++e) {
+        const int32_t supernet_epochs =
+            request.seed_network || resume_in_finetune ? 0 : config.warmup_epochs + config.search_epochs;
+        for (int32_t e = first_epoch; e < supernet_epochs; ++e) {
           const bool search = e >= config.warmup_epochs;
           const char* phase = search ? "search" : "warmup";
           const int32_t phase_epoch = search ? e - config.warmup_epochs + 1 : e + 1;
@@ -184,63 +211,79 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
           std::string line = fmt::format("loss {:.4f} train {:.2f}%  {:.1f}s", train.loss, 100 * train.accuracy,
                                          train.seconds);
           if (!search) {
-            db.add_epoch(outcome.run_id, record);
-          } else {
-            const auto soft = cost.soft_costs(net, nullptr);  // the expectation, for the trace
-            const auto fixed_now = cost.exact(net.fix());
-            std::vector<BudgetTrace> trace;
-            for (size_t b = 0; b < budgets.size(); ++b)
-              trace.push_back({phase_epoch, std::string(metric_name(budgets[b].metric)),
-                               metric_cost(soft, budgets[b].metric), metric_cost(fixed_now, budgets[b].metric),
-                               budgets[b].limit, penalty.lambda(b)});
-            std::vector<ArchGradientTrace> gradients;
-            for (size_t b = 0; b < space.blocks.size(); ++b) {
-              const auto& share = trainer.gradient_shares()[b];
-              gradients.push_back({phase_epoch, space.blocks[b].name, share.op_accuracy, share.op_penalty,
-                                   share.width_accuracy, share.width_penalty});
-            }
-            db.add_search_epoch(outcome.run_id, record, trace, gradients);
-            line += fmt::format("  τ={:.3f}", trainer.tau()) + budgets_line(budgets, fixed_now, &penalty);
+            progress.end_epoch(line);
+            // The operators' accuracies after the last warm-up epoch come before its checkpoint: a resumed run then
+            // never lacks them, and the checkpoint holds the supernet as the search phase finds it.
+            if (phase_epoch == config.warmup_epochs && config.search_epochs > 0)
+              report_candidates(net, data.validation, config, db, outcome.run_id, progress);
+            const CheckpointRecord checkpoint = supernet_checkpoint(phase, phase_epoch);
+            db.add_epoch(outcome.run_id, record, &checkpoint);
+            continue;
           }
-          progress.end_epoch(line);
-          if (!search && phase_epoch == config.warmup_epochs && config.search_epochs > 0)
-            report_candidates(net, data.validation, config, db, outcome.run_id, progress);
+          const auto soft = cost.soft_costs(net, nullptr);  // the expectation, for the trace
+          const auto fixed_now = cost.exact(net.fix());
+          std::vector<BudgetTrace> trace;
+          for (size_t b = 0; b < budgets.size(); ++b)
+            trace.push_back({phase_epoch, std::string(metric_name(budgets[b].metric)),
+                             metric_cost(soft, budgets[b].metric), metric_cost(fixed_now, budgets[b].metric),
+                             budgets[b].limit, penalty.lambda(b)});
+          std::vector<ArchGradientTrace> gradients;
+          for (size_t b = 0; b < space.blocks.size(); ++b) {
+            const auto& share = trainer.gradient_shares()[b];
+            gradients.push_back({phase_epoch, space.blocks[b].name, share.op_accuracy, share.op_penalty,
+                                 share.width_accuracy, share.width_penalty});
+          }
+          const CheckpointRecord checkpoint = supernet_checkpoint(phase, phase_epoch);
+          db.add_search_epoch(outcome.run_id, record, trace, gradients, &checkpoint);
+          progress.end_epoch(line + fmt::format("  τ={:.3f}", trainer.tau()) +
+                             budgets_line(budgets, fixed_now, &penalty));
         }
 
         // Fix: argmax operators and widths; then channel counts repaired or fitted to the budgets, less the
         // latency model's margin (fix_to_budgets.h). The seed network is taken as it is: its costs are what they are.
-        const auto fix_budgets = with_estimate_margin(budgets);
-        const RepairResult repaired = request.seed_network
-                                          ? RepairResult{supernet::seed_arch(space), 0, true}
-                                          : repair_to_budgets(net.fix(), cost, fix_budgets, input.c);
-        outcome.arch = repaired.arch;
-        outcome.repaired_channels = repaired.removed_channels;
-        outcome.fits = repaired.fits;
-        if (repaired.fits && !request.seed_network) {
-          const UpgradeResult upgraded = upgrade_operators(
-              outcome.arch, space, cost, fix_budgets, input.c, [&](const supernet::FixedArch& candidate) {
-                net.select_fixed(candidate);
-                return supernet::path_score(net, data.validation, kUpgradeImages, config.batch_size).loss;
-              });
-          outcome.arch = upgraded.arch;
-          for (const OperatorUpgrade& u : upgraded.upgrades)
-            progress.message(fmt::format("fix: {} {} -> {} (held-out loss {:.4f} -> {:.4f}, budgets still met)",
-                                         u.block, u.from, u.to, u.loss_before, u.loss_after));
-          std::vector<std::vector<float>> channel_strength;
-          std::vector<int32_t> max_channels;
-          for (size_t b = 0; b < space.blocks.size(); ++b) {
-            const std::vector<double> keep = net.channel_keep_probabilities(b);
-            channel_strength.emplace_back(keep.begin(), keep.end());
-            max_channels.push_back(space.blocks[b].out_channels);
+        if (resume_in_finetune) {
+          // Fixed before the process ended: the stored architecture is the one the checkpoint's weights belong to.
+          const auto stored = db.get_run(outcome.run_id);
+          if (!stored || !stored->architecture)
+            throw Error(fmt::format("the checkpoint of run {}", outcome.run_id),
+                        "is in fine-tuning but the run has no stored architecture", Error::Kind::failure);
+          outcome.arch = supernet::parse_fixed_arch(YAML::Load(stored->architecture->arch_yaml));
+          outcome.repaired_channels = stored->architecture->repaired_channels;
+          outcome.added_channels = stored->architecture->added_channels;
+        } else {
+          const auto fix_budgets = with_estimate_margin(budgets);
+          const RepairResult repaired = request.seed_network
+                                            ? RepairResult{supernet::seed_arch(space), 0, true}
+                                            : repair_to_budgets(net.fix(), cost, fix_budgets, input.c);
+          outcome.arch = repaired.arch;
+          outcome.repaired_channels = repaired.removed_channels;
+          outcome.fits = repaired.fits;
+          if (repaired.fits && !request.seed_network) {
+            const UpgradeResult upgraded = upgrade_operators(
+                outcome.arch, space, cost, fix_budgets, input.c, [&](const supernet::FixedArch& candidate) {
+                  net.select_fixed(candidate);
+                  return supernet::path_score(net, data.validation, kUpgradeImages, config.batch_size).loss;
+                });
+            outcome.arch = upgraded.arch;
+            for (const OperatorUpgrade& u : upgraded.upgrades)
+              progress.message(fmt::format("fix: {} {} -> {} (held-out loss {:.4f} -> {:.4f}, budgets still met)",
+                                           u.block, u.from, u.to, u.loss_before, u.loss_after));
+            std::vector<std::vector<float>> channel_strength;
+            std::vector<int32_t> max_channels;
+            for (size_t b = 0; b < space.blocks.size(); ++b) {
+              const std::vector<double> keep = net.channel_keep_probabilities(b);
+              channel_strength.emplace_back(keep.begin(), keep.end());
+              max_channels.push_back(space.blocks[b].out_channels);
+            }
+            const FitResult fitted =
+                fit_to_budgets(outcome.arch, cost, fix_budgets, input.c, channel_strength, max_channels);
+            outcome.arch = fitted.arch;
+            outcome.added_channels = fitted.added_channels;
           }
-          const FitResult fitted =
-              fit_to_budgets(outcome.arch, cost, fix_budgets, input.c, channel_strength, max_channels);
-          outcome.arch = fitted.arch;
-          outcome.added_channels = fitted.added_channels;
         }
         outcome.costs = cost.exact(outcome.arch);
         outcome.cost_records = cost_records(outcome.costs, budgets);
-        if (request.seed_network)
+        if (request.seed_network || resume_in_finetune)
           outcome.fits = std::none_of(outcome.cost_records.begin(), outcome.cost_records.end(),
                                       [](const CostRecord& r) { return r.budget && r.value > *r.budget; });
         progress.set_phase("");
@@ -248,20 +291,25 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
                          fmt::format(" ({} channels removed, {} added back to fit the budgets)",
                                      outcome.repaired_channels, outcome.added_channels));
         const YAML::Node model = supernet::fixed_model_yaml(outcome.arch);
-        db.store_architecture(outcome.run_id,
-                              {target.name, supernet::yaml::to_text(supernet::fixed_arch_yaml(outcome.arch)),
-                               supernet::yaml::to_text(model), outcome.repaired_channels, outcome.added_channels,
-                               outcome.cost_records});
+        if (!resume_in_finetune)
+          db.store_architecture(outcome.run_id,
+                                {target.name, supernet::yaml::to_text(supernet::fixed_arch_yaml(outcome.arch)),
+                                 supernet::yaml::to_text(model), outcome.repaired_channels, outcome.added_channels,
+                                 outcome.cost_records});
 
         // Fine-tune the fixed net from the supernet's weights, which are stored first: `nas finetune` starts there
-        // again (with a teacher, or another seed) without searching again.
+        // again (with a teacher, or another seed) without searching again. A resumed fine-tuning takes its weights
+        // from the checkpoint instead.
         fixed = std::make_unique<supernet::Network>(supernet::build_network(model, input, classes, config.seed));
-        supernet::inherit_weights(net, outcome.arch, *fixed);
-        const auto theta = fixed->params().theta(), state = fixed->params().state();
-        store_finetune_start(db, outcome.run_id, {{theta.begin(), theta.end()}, {state.begin(), state.end()}});
+        if (!resume_in_finetune) {
+          supernet::inherit_weights(net, outcome.arch, *fixed);
+          const auto theta = fixed->params().theta(), state = fixed->params().state();
+          store_finetune_start(db, outcome.run_id, {{theta.begin(), theta.end()}, {state.begin(), state.end()}});
+        }
+        const FinetuneCheckpoints checkpoints{request_yaml, resume_in_finetune ? resume : nullptr};
         outcome.test_accuracy = run_finetune_phase(*fixed, loader, data, finetune_plan(config),
                                                    teacher ? teacher->distillation() : nullptr, db,
-                                                   outcome.run_id, progress, "nas search");
+                                                   outcome.run_id, progress, "nas search", &checkpoints);
       },
       [&] {
         progress.set_phase("");

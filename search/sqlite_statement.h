@@ -41,6 +41,9 @@ class Statement {
   Statement& bind_floats(int i, const std::vector<float>& v) {
     return check(sqlite3_bind_blob64(stmt_, i, v.data(), v.size() * sizeof(float), SQLITE_TRANSIENT));
   }
+  Statement& bind_bytes(int i, const std::vector<uint8_t>& v) {
+    return check(sqlite3_bind_blob64(stmt_, i, v.data(), v.size(), SQLITE_TRANSIENT));
+  }
 
   // True while there is a row to read.
   bool step() {
@@ -63,6 +66,10 @@ class Statement {
   std::string text(int col) const {
     const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col))) : std::string();
+  }
+  std::vector<uint8_t> bytes(int col) const {
+    const auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(stmt_, col));
+    return p ? std::vector<uint8_t>(p, p + sqlite3_column_bytes(stmt_, col)) : std::vector<uint8_t>();
   }
   std::vector<float> floats(int col) const {
     const auto bytes = static_cast<size_t>(sqlite3_column_bytes(stmt_, col));

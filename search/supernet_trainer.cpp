@@ -41,6 +41,47 @@ SupernetTrainer::SupernetTrainer(supernet::SuperNet& net, const SearchConfig& co
       search_steps_total_(int64_t{steps_per_epoch} * config.search_epochs),
       tau_(config.arch.tau_start) {}
 
+void SupernetTrainer::save(supernet::StateWriter& out) const {
+  out.floats(net_.weights().theta());
+  out.floats(net_.weights().state());
+  out.floats(net_.arch().theta());
+  out.f64(net_.tau());
+  weights_opt_->save(out);
+  arch_opt_->save(out);
+  for (const uint64_t word : rng_.state()) out.u64(word);
+  out.i64(holdout_epoch_);
+  out.i64(holdout_loader_.epoch());
+  out.i64(holdout_loader_.cursor());
+  out.i64(search_step_);
+  out.f64(tau_);
+  const constraints::Penalty::State penalty = penalty_.state();
+  out.doubles(penalty.lambda);
+  out.doubles(penalty.level);
+  out.i64(penalty.steps);
+}
+
+void SupernetTrainer::load(supernet::StateReader& in) {
+  in.floats(net_.weights().theta());
+  in.floats(net_.weights().state());
+  in.floats(net_.arch().theta());
+  net_.set_tau(in.f64());
+  weights_opt_->load(in);
+  arch_opt_->load(in);
+  std::array<uint64_t, 4> words{};
+  for (uint64_t& word : words) word = in.u64();
+  rng_.set_state(words);
+  holdout_epoch_ = static_cast<int32_t>(in.i64());
+  const auto loader_epoch = static_cast<int32_t>(in.i64());
+  holdout_loader_.seek(loader_epoch, static_cast<int32_t>(in.i64()));
+  search_step_ = in.i64();
+  tau_ = in.f64();
+  constraints::Penalty::State penalty;
+  penalty.lambda = in.doubles();
+  penalty.level = in.doubles();
+  penalty.steps = in.i64();
+  penalty_.restore(penalty);
+}
+
 void SupernetTrainer::next_holdout_batch() {
   if (holdout_loader_.next(holdout_images_, holdout_labels_)) return;
   holdout_loader_.start_epoch(++holdout_epoch_);

@@ -17,6 +17,7 @@
 #include "supernet/dataset.h"
 #include "supernet/optimizer.h"
 #include "supernet/rng.h"
+#include "supernet/state_blob.h"
 #include "supernet/supernet.h"
 #include "supernet/trainer.h"
 
@@ -47,6 +48,12 @@ class SupernetTrainer {
     double op_accuracy = 0, op_penalty = 0, width_accuracy = 0, width_penalty = 0;
   };
   const std::vector<GradientShare>& gradient_shares() const { return shares_; }
+
+  // Everything an epoch boundary carries into the next epoch — the supernet's weights, BatchNorm statistics and
+  // architecture logits, both optimisers, the sampling RNG, the held-out loader's position, the temperature
+  // schedule and the penalties' λ — so that load(save()) continues bit for bit (the checkpoints of `nas search`).
+  void save(supernet::StateWriter& out) const;
+  void load(supernet::StateReader& in);
 
  private:
   void arch_step();

@@ -147,6 +147,7 @@ BatchLoader::BatchLoader(const Dataset& data, int32_t batch_size, bool shuffle, 
 }
 
 void BatchLoader::start_epoch(int32_t epoch) {
+  epoch_ = epoch;
   epoch_seed_ = mix(seed_, static_cast<uint64_t>(static_cast<uint32_t>(epoch)));
   order_.resize(static_cast<size_t>(data_->count));
   std::iota(order_.begin(), order_.end(), 0);
@@ -156,6 +157,15 @@ void BatchLoader::start_epoch(int32_t epoch) {
   }
   cursor_ = 0;
   last_size_ = 0;
+}
+
+void BatchLoader::seek(int32_t epoch, int32_t cursor) {
+  if (cursor < 0 || cursor > data_->count)
+    throw Error("checkpoint", "a data position of " + std::to_string(cursor) + " items in a split of " +
+                                  std::to_string(data_->count) + " (the data changed since the checkpoint)",
+                Error::Kind::failure);
+  start_epoch(epoch);
+  cursor_ = cursor;
 }
 
 int32_t BatchLoader::batches_per_epoch() const { return (data_->count + batch_size_ - 1) / batch_size_; }

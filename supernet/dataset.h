@@ -76,6 +76,11 @@ class BatchLoader {
   }
   bool augments() const { return augment_.crop_pad > 0 || augment_.flip; }
   int32_t batches_per_epoch() const;
+  // Where the loader stands (its epoch and the items of it already handed out), and the way back there: what a
+  // checkpoint keeps of a loader that is read across epochs of another loop (the architecture steps' held-out data).
+  int32_t epoch() const { return epoch_; }
+  int32_t cursor() const { return cursor_; }
+  void seek(int32_t epoch, int32_t cursor);
 
  private:
   const Dataset* data_;
@@ -84,6 +89,7 @@ class BatchLoader {
   Augment augment_;
   uint64_t seed_;
   uint64_t epoch_seed_ = 0;
+  int32_t epoch_ = 0;
   std::vector<int32_t> order_;
   int32_t cursor_ = 0;
   int32_t last_begin_ = 0, last_size_ = 0;

@@ -35,6 +35,9 @@ class Sgd final : public Optimizer {
     });
   }
 
+  void save(StateWriter& out) const override { out.floats(velocity_); }
+  void load(StateReader& in) override { in.floats(velocity_); }
+
  private:
   OptimizerSpec spec_;
   std::vector<float> velocity_;
@@ -62,6 +65,17 @@ class Adam final : public Optimizer {
         theta[i] -= rate * m_[i] / (std::sqrt(v_[i]) + eps);
       }
     });
+  }
+
+  void save(StateWriter& out) const override {
+    out.i64(t_);
+    out.floats(m_);
+    out.floats(v_);
+  }
+  void load(StateReader& in) override {
+    t_ = in.i64();
+    in.floats(m_);
+    in.floats(v_);
   }
 
  private:

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "supernet/param_store.h"
+#include "supernet/state_blob.h"
 
 namespace nas::supernet {
 
@@ -24,6 +25,9 @@ class Optimizer {
   virtual ~Optimizer() = default;
   // Updates store.theta() from store.grads() with learning rate lr.
   virtual void step(ParamStore& store, double lr) = 0;
+  // The moments and step count, for checkpoints (supernet/state_blob.h); load throws for another store's size.
+  virtual void save(StateWriter& out) const = 0;
+  virtual void load(StateReader& in) = 0;
 };
 
 // Throws nas::Error for an unknown type or out-of-range hyper-parameters.

@@ -3,6 +3,7 @@
 // libraries, which std::*_distribution does not promise.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdint>
 
@@ -38,6 +39,12 @@ class Rng {
   double uniform(double lo, double hi) { return lo + (hi - lo) * uniform(); }
 
   // Standard normal by Box–Muller (one of the pair is discarded: simplicity over speed, it only runs at init).
+  // The four state words, for checkpoints: set_state(state()) continues the same sequence.
+  std::array<uint64_t, 4> state() const { return {s_[0], s_[1], s_[2], s_[3]}; }
+  void set_state(const std::array<uint64_t, 4>& s) {
+    for (size_t i = 0; i < 4; ++i) s_[i] = s[i];
+  }
+
   double normal() {
     const double u1 = 1.0 - uniform();  // (0, 1], keeps log finite
     const double u2 = uniform();

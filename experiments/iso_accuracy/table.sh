@@ -49,8 +49,8 @@ Sense, Cortex-M4F at 64 MHz; \`nas targets\`).
   global average pooling, linear), trained from scratch for 14 epochs (\`nas search --seed-network\`), three
   seeds. 14 epochs is what a search spends in all (3 warm-up + 2 search + 9 fine-tune), so both sides get the
   same training.
-- **Searches**, from the same seed network, one per budget (channels only: seed 1; operators + channels: seeds 1
-  and 2, the sweep plotted against MACs below):
+- **Searches**, from the same seed network, one per budget and seed (seeds 1 and 2 on latency budgets, seed 1 on
+  flash budgets; the operators + channels sweep is plotted against MACs below):
   - *channels only* (\`prune.yaml\`, as in Burrello et al., who prune the seed's channels): one operator per block
     (conv3x3), the search chooses how many channels each block keeps; sweeps \`iso-prune-latency\` (latency
     budgets) and \`iso-prune-flash\` (flash budgets).

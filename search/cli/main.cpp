@@ -18,6 +18,7 @@
 #include "search/run_report.h"
 #include "search/search_config.h"
 #include "search/search_driver.h"
+#include "search/search_resume.h"
 #include "search/target_listing.h"
 #include "search/train_config.h"
 #include "search/train_driver.h"
@@ -71,17 +72,8 @@ int command_train(const nas::search::TrainConfig& config, const std::optional<na
   return outcome.status == "done" ? 0 : 130;
 }
 
-int command_search(const nas::search::SearchRequest& request, const std::string& db_path, bool json) {
-  // A bad target, budget or distillation setting is refused before the database is even opened (run_search checks
-  // again, and checks the data, the search space and the teacher, before it records anything).
-  const auto target = nas::cost_models::load_target(request.target);
-  nas::constraints::make_budgets(request.budgets, {target.name, static_cast<double>(target.sram_bytes),
-                                                   static_cast<double>(target.flash_bytes)});
-  if (request.teacher) {
-    nas::search::check_distillation_settings(request.teacher->settings);
-    require_existing(db_path);
-  }
-  ResultsDb db(db_path);
+// Runs the search `request` asks for (a new run or a resumed one) and prints its outcome.
+int search_into(const nas::search::SearchRequest& request, ResultsDb& db, bool json) {
   nas::search::Progress progress(nas::search::Progress::detect(/*quiet=*/false));
   nas::search::install_interrupt_handler();
   const auto outcome = nas::search::run_search(request, db, progress);
@@ -118,6 +110,30 @@ int command_search(const nas::search::SearchRequest& request, const std::string&
   }
   if (outcome.status != "done") return 130;
   return outcome.fits ? 0 : 1;
+}
+
+int command_search(const nas::search::SearchRequest& request, const std::string& db_path, bool json) {
+  // A bad target, budget or distillation setting is refused before the database is even opened (run_search checks
+  // again, and checks the data, the search space and the teacher, before it records anything).
+  const auto target = nas::cost_models::load_target(request.target);
+  nas::constraints::make_budgets(request.budgets, {target.name, static_cast<double>(target.sram_bytes),
+                                                   static_cast<double>(target.flash_bytes)});
+  if (request.teacher) {
+    nas::search::check_distillation_settings(request.teacher->settings);
+    require_existing(db_path);
+  }
+  ResultsDb db(db_path);
+  return search_into(request, db, json);
+}
+
+// `nas search --resume RUN`: the run's own request, rebuilt from its stored config and checkpoint.
+int command_resume_search(int64_t run_id, bool keep_checkpoint, const std::string& db_path, bool json,
+                          std::string command_line) {
+  require_existing(db_path);
+  ResultsDb db(db_path);
+  auto request = nas::search::resume_request(db, run_id, std::move(command_line));
+  request.keep_checkpoint = keep_checkpoint;
+  return search_into(request, db, json);
 }
 
 int command_targets(bool json) {
@@ -194,7 +210,7 @@ int main(int argc, char** argv) {
   nas::search::SearchRequest request;
   std::string search_config = nas::search::default_search_config().string();
   nas::search::SearchOverrides search_overrides;
-  search->add_option("--target", request.target, "board name (nas targets lists them) or a target YAML")->required();
+  search->add_option("--target", request.target, "board name (nas targets lists them) or a target YAML");
   search->add_option("--max-ram", request.budgets.max_ram, "peak RAM budget incl. the firmware's share, e.g. 256K");
   search->add_option("--max-flash", request.budgets.max_flash, "flash budget incl. the firmware's share, e.g. 1M");
   search->add_option("--max-latency", request.budgets.max_latency, "latency budget per inference, e.g. 50ms");
@@ -211,6 +227,12 @@ int main(int argc, char** argv) {
   search->add_flag("--seed-network", request.seed_network,
                    "no search: train the space's seed network (every block's first op, all channels) for the "
                    "fine-tune epochs, the unconstrained reference");
+  int64_t resume_run = 0;
+  search->add_option("--resume", resume_run,
+                     "continue run RUN (stale, interrupted or failed) from its last complete epoch, with its own "
+                     "config, board and budgets");
+  search->add_flag("--keep-checkpoint", request.keep_checkpoint,
+                   "keep the run's last checkpoint when it is done (default: removed)");
   nas::cli::TeacherArgs search_teacher;
   nas::cli::add_teacher_options(search, search_teacher);
   search_teacher.needs_teacher.push_back(search->add_flag(
@@ -378,6 +400,18 @@ int main(int argc, char** argv) {
       return command_train(config, train_teacher.spec(), db_path, json, joined_command_line(argc, argv));
     }
     if (search->parsed()) {
+      if (search->count("--resume") > 0) {
+        // The run's own request: anything that would change it is refused, not silently ignored.
+        for (const auto* option : search->get_options())
+          if (option->count() > 0 && option->get_name() != "--resume" && option->get_name() != "--keep-checkpoint" &&
+              option->get_name() != "--db" && option->get_name() != "--json")
+            throw nas::Error("--resume", "continues a run with its own config, board and budgets; drop " +
+                                             option->get_name());
+        return command_resume_search(resume_run, request.keep_checkpoint, db_path, json,
+                                     joined_command_line(argc, argv));
+      }
+      if (request.target.empty())
+        throw nas::Error("nas search", "--target is required (nas targets lists the boards), or --resume RUN");
       request.config = nas::search::load_search_config(search_config, search_overrides);
       request.command_line = joined_command_line(argc, argv);
       request.teacher = search_teacher.spec();

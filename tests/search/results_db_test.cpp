@@ -230,7 +230,7 @@ TEST_F(ResultsDbTest, UsesWalModeAndRecordsTheSchemaVersion) {
   { ResultsDb db(db_path()); }
   RawDb raw(db_path());
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");  // WAL is a property of the file, so a new connection sees it
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "7");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
 }
 
 TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
@@ -252,7 +252,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
   ResultsDb db(db_path());
   EXPECT_TRUE(db.get_run(id).has_value());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "7");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'architectures'"), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'sweeps'"), "1");
   // The old run got an identity (what nas merge matches on), and new runs get distinct ones.
@@ -277,7 +277,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionTwoDatabaseAddingTheRunColumns) {
   { ResultsDb db(db_path()); }
   { ResultsDb again(db_path()); }  // a second open changes nothing more
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "7");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
   EXPECT_EQ(raw.text("SELECT count(*) FROM runs WHERE uid IS NOT NULL AND id = " + std::to_string(id)), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('sweep', 'sweep_job')"), "2");
 }
@@ -296,11 +296,70 @@ TEST_F(ResultsDbTest, UpgradesAVersionSixDatabaseAddingTheProcessColumns) {
   }
   ResultsDb db(db_path());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "7");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
   EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('pid', 'host', 'process_start')"),
             "3");
   // A run recorded before version 7 names no process, so nothing can call it stale.
   EXPECT_EQ(db.get_run(id)->summary.status, "running");
+}
+
+TEST_F(ResultsDbTest, UpgradesAVersionSevenDatabaseAddingTheCheckpointsTable) {
+  {
+    ResultsDb db(db_path());
+    db.begin_run(sample_start());
+  }
+  {
+    RawDb raw(db_path());
+    raw.exec("DROP TABLE checkpoints");
+    raw.exec("UPDATE mcunas_meta SET value = '7' WHERE key = 'schema_version'");
+  }
+  ResultsDb db(db_path());
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'checkpoints'"), "1");
+}
+
+// One checkpoint per run, written in its epoch's transaction, replaced by the next, removed when the run is done
+// (unless kept), kept when it is interrupted.
+TEST_F(ResultsDbTest, KeepsTheLastCheckpointOfARunUntilItIsDone) {
+  ResultsDb db(db_path());
+  const int64_t id = db.begin_run(sample_start());
+  EXPECT_FALSE(db.checkpoint(id));
+  const CheckpointRecord first{"train", 1, "request: a", {1, 2, 3}};
+  db.add_epoch(id, sample_epoch(1), &first);
+  const CheckpointRecord second{"train", 2, "request: a", {4, 5}};
+  db.add_epoch(id, sample_epoch(2), &second);
+  const auto saved = db.checkpoint(id);
+  ASSERT_TRUE(saved);
+  EXPECT_EQ(saved->phase, "train");
+  EXPECT_EQ(saved->epoch, 2);
+  EXPECT_EQ(saved->request, "request: a");
+  EXPECT_EQ(saved->state, (std::vector<uint8_t>{4, 5}));
+  // An epoch that cannot be recorded takes its checkpoint with it: the two never disagree.
+  db.finish_run(id, {"interrupted", std::nullopt, "", {}, {}, 0});
+  const CheckpointRecord third{"train", 3, "request: a", {6}};
+  EXPECT_THROW(db.add_epoch(id, sample_epoch(3), &third), Error);
+  EXPECT_EQ(db.checkpoint(id)->epoch, 2);
+  // Reopened (as --resume does) and finished: gone, unless kept.
+  db.reopen_run(id);
+  EXPECT_EQ(db.get_run(id)->summary.status, "running");
+  db.finish_run(id, {"done", 0.9, "", {}, {}, 0});
+  EXPECT_FALSE(db.checkpoint(id));
+  const int64_t kept = db.begin_run(sample_start());
+  db.add_epoch(kept, sample_epoch(1), &first);
+  RunEnd end{"done", 0.9, "", {}, {}, 0};
+  end.keep_checkpoint = true;
+  db.finish_run(kept, end);
+  EXPECT_TRUE(db.checkpoint(kept));
+}
+
+TEST_F(ResultsDbTest, ReopensOnlyRunsThatCanBeResumed) {
+  ResultsDb db(db_path());
+  const int64_t live = db.begin_run(sample_start());  // this process: alive
+  EXPECT_TRUE(contains(error_of([&] { db.reopen_run(live); }), "is still running"));
+  db.finish_run(live, {"done", 0.9, "", {}, {}, 0});
+  EXPECT_TRUE(contains(error_of([&] { db.reopen_run(live); }), "is done"));
+  EXPECT_TRUE(contains(error_of([&] { db.reopen_run(live + 1); }), "no run"));
 }
 
 // A run still marked running is stale when the process that writes it is known to be gone; the file says running.
@@ -368,7 +427,7 @@ TEST_F(ResultsDbTest, AReadOnlyOpenUpgradesAnOlderWritableFileFirst) {
   const ResultsDb db(db_path(), ResultsDb::Access::read_only);
   EXPECT_EQ(db.list_runs().size(), 1u);
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "7");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
 }
 
 TEST_F(ResultsDbTest, StoresASearchsArchitectureCostsAndBudgetTrace) {
@@ -421,7 +480,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionFiveCostsTableToHoldMacsAndParams) {
   }
   ResultsDb db(db_path());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "7");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
   EXPECT_EQ(raw.text("SELECT budget_source FROM costs WHERE metric = 'latency'"), "--max-latency 50ms");
   db.store_architecture(id, {"nano33", "blocks: []\n", "layers: []\n", 0, 0,
                              {{"macs", 4.2e5, 5e5, "--max-macs 500K"}, {"params", 6600, std::nullopt, ""}}});
@@ -529,10 +588,10 @@ TEST_F(ResultsDbTest, RefusesADatabaseFromANewerSchema) {
   { ResultsDb db(db_path()); }
   {
     RawDb raw(db_path());
-    raw.exec("UPDATE mcunas_meta SET value = '8' WHERE key = 'schema_version'");
+    raw.exec("UPDATE mcunas_meta SET value = '9' WHERE key = 'schema_version'");
     raw.exec("PRAGMA journal_mode = DELETE");  // fold the WAL back in, so the file alone holds everything
   }
-  expect_refused(db_path(), "schema version 8, this mcunas reads version 7");
+  expect_refused(db_path(), "schema version 9, this mcunas reads version 8");
 }
 
 TEST_F(ResultsDbTest, AnAbandonedWriterLeavesItsFinishedEpochs) {
