@@ -610,7 +610,8 @@ void ResultsDb::finish_run(int64_t run_id, const RunEnd& end) {
       {{"theta_w", &end.weights}, {"state", &end.state}}};
   for (const auto& [name, values] : blobs) {
     if (values->empty()) continue;
-    Statement insert(db_, where, "INSERT INTO weights (run_id, name, count, data) VALUES (?, ?, ?, ?)");
+    // OR REPLACE: a resumed run that was interrupted once stored the weights it had then.
+    Statement insert(db_, where, "INSERT OR REPLACE INTO weights (run_id, name, count, data) VALUES (?, ?, ?, ?)");
     insert.bind(1, run_id).bind(2, std::string(name)).bind(3, static_cast<int64_t>(values->size()));
     insert.bind_floats(4, *values).run();
   }

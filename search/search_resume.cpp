@@ -88,4 +88,13 @@ SearchRequest resume_request(const ResultsDb& db, int64_t run_id, std::string co
   return request;
 }
 
+std::optional<int64_t> resumable_run(const ResultsDb& db) {
+  for (const RunSummary& run : db.list_runs()) {  // newest first
+    if (run.kind != "search" && run.kind != "seed") continue;
+    if (run.status == "done" || run.status == "running") return std::nullopt;
+    return db.checkpoint(run.id) ? std::optional(run.id) : std::nullopt;
+  }
+  return std::nullopt;
+}
+
 }  // namespace nas::search

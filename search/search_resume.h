@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "search/results_db.h"
@@ -18,5 +19,9 @@ std::string search_request_yaml(const SearchRequest& request);
 // nas::Error (bad input, one line naming the run and what to do) for a run that is missing, not a search, done, or
 // without a checkpoint (stopped before its first epoch ended).
 SearchRequest resume_request(const ResultsDb& db, int64_t run_id, std::string command_line);
+
+// The newest run of `db` that `--resume` could continue (a search not done, its process gone, with a checkpoint):
+// what a sweep job rerun after a kill or a Slurm requeue continues in its shard instead of starting over.
+std::optional<int64_t> resumable_run(const ResultsDb& db);
 
 }  // namespace nas::search

@@ -2,11 +2,11 @@
 
 #include <fmt/core.h>
 
-
 #include "search/process_identity.h"
 #include "search/progress.h"
 #include "search/run_report.h"
 #include "search/search_driver.h"
+#include "search/search_resume.h"
 #include "search/subprocess.h"
 #include "supernet/error.h"
 
@@ -60,15 +60,23 @@ int run_sweep_job(const SweepFiles& files, int32_t index) {
   json result;
   int exit_code = 0;
   try {
-    SearchOverrides overrides = plan.overrides;
-    overrides.seed = job.seed;
-    SearchRequest request;
-    request.config = load_search_config(plan.config, overrides);
-    request.target = job.target;
-    request.budgets = job.budgets;
-    request.command_line = search_command_line(plan, job);
-    fmt::print(stderr, "sweep {} job {}: {}\n", plan.name, index, request.command_line);
     ResultsDb shard(files.shard(index));
+    SearchRequest request;
+    // A job run again after it was killed (nas sweep --resume, a Slurm requeue) continues its search from the
+    // shard's checkpoint; one lost before its first epoch ended starts again.
+    if (const auto resumable = resumable_run(shard)) {
+      request = resume_request(shard, *resumable, search_command_line(plan, job));
+      fmt::print(stderr, "sweep {} job {}: resuming run {} of {}\n", plan.name, index, *resumable,
+                 files.shard(index).string());
+    } else {
+      SearchOverrides overrides = plan.overrides;
+      overrides.seed = job.seed;
+      request.config = load_search_config(plan.config, overrides);
+      request.target = job.target;
+      request.budgets = job.budgets;
+      request.command_line = search_command_line(plan, job);
+      fmt::print(stderr, "sweep {} job {}: {}\n", plan.name, index, request.command_line);
+    }
     Progress progress(Progress::Mode::lines);
     const SearchOutcome outcome = run_search(request, shard, progress);
     result = {{"state", outcome.status}, {"run_id", outcome.run_id}, {"seconds", outcome.seconds}};

@@ -62,7 +62,11 @@ std::string submit_to_slurm(const SweepRecord& sweep, const SweepPlan& plan, con
                                    array,
                                    "--output=" + (sweep.dir / "job-%a.log").string(),
                                    "--chdir=" + sweep.dir.string(),
-                                   fmt::format("--cpus-per-task={}", options.cpus_per_task)};
+                                   fmt::format("--cpus-per-task={}", options.cpus_per_task),
+                                   // A pre-empted task is requeued and its job resumes from its checkpoint
+                                   // (sweep_job.cpp); its log is appended to, not truncated.
+                                   "--requeue",
+                                   "--open-mode=append"};
   argv.insert(argv.end(), options.sbatch_args.begin(), options.sbatch_args.end());
   argv.push_back(script.string());
   const Captured sbatch = run_captured(argv);

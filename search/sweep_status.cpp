@@ -56,7 +56,13 @@ std::vector<JobStatus> job_statuses(const ResultsDb& main, const SweepRecord& sw
     s.job = job;
     const json result = read_json_file(files.result(job.index));
     const json started = read_json_file(files.started(job.index));
-    if (result.is_object()) {
+    // An interrupted Slurm task the queue still lists was pre-empted and requeued: it will run again and resume
+    // (sweep_job.cpp), so its result is not final yet.
+    const bool requeued = result.is_object() && queue && result.value("state", "") == "interrupted" &&
+                          queue->count(job.index) > 0;
+    if (requeued) {
+      s.state = "running";
+    } else if (result.is_object()) {
       s.state = result.value("state", "failed");
       s.error = result.value("error", "");
       if (result.contains("test_accuracy")) s.test_accuracy = result["test_accuracy"].get<double>();

@@ -8,7 +8,9 @@
 # and at the end:
 #   - the weights, the architecture and the per-epoch losses are byte-identical to an uninterrupted run's;
 #   - every epoch is recorded exactly once, the run is done and its checkpoint removed.
-# Also refused with one line: resuming a run that is still running, a done run, and a run with no checkpoint.
+# Also refused with one line: resuming a run that is still running, a done run, and a run with no checkpoint. Last, a
+# local sweep killed together with its job (kill -9 of the process group) is resumed with `nas sweep --resume`: its
+# job continues from the checkpoint in its shard and the merged run is again identical to the uninterrupted one.
 #
 #   bash tests/integration/resume_test.sh BUILD/nas [KILL_SEED]
 set -euo pipefail
@@ -116,4 +118,25 @@ wait "$live" 2> /dev/null || true
 check "--keep-checkpoint keeps the last one" "finetune 3" \
   "$(sqlite3 live.db 'SELECT phase || " " || epoch FROM checkpoints WHERE run_id = 1')"
 check "a run resumed with --keep-checkpoint" "$expected" "$(fingerprint live.db)"
+# --- a sweep killed with its job, resumed: the job continues from its shard's checkpoint ----------------------------
+setsid "$nas" sweep --name killed --target nano33 --max-latency 5ms --config search.yaml --threads 1 --jobs 1 \
+  --db sweep.db > /dev/null 2> sweep.log &
+group=$!
+shard=sweeps/killed/job-0.db
+for _ in $(seq 1 600); do  # until the job's search has a checkpoint in the search phase (at most a minute)
+  [ "$(sqlite3 "$shard" "SELECT count(*) FROM checkpoints WHERE phase = 'search'" 2> /dev/null || echo 0)" -ge 1 ] &&
+    break
+  sleep 0.1
+done
+# The sweep and its job (which runs in a process group of its own; its .started file names it), as a pre-emption or
+# a lost node would end them.
+job_pid="$(grep -o '"pid":[0-9]*' sweeps/killed/job-0.started | cut -d: -f2)"
+kill -9 -- "-$group" "$job_pid"
+wait "$group" 2> /dev/null || true
+while kill -0 "$job_pid" 2> /dev/null; do sleep 0.1; done
+"$nas" sweep --resume killed --db sweep.db --jobs 1 > /dev/null 2> resume.log ||
+  fail "nas sweep --resume failed: $(tail -3 resume.log)"
+grep -q "resuming run 1 of" sweeps/killed/job-0.log || fail "the job did not resume its run: $(tail -3 sweeps/killed/job-0.log)"
+check "runs merged from the resumed job" 1 "$(sqlite3 sweep.db 'SELECT count(*) FROM runs')"
+check "the resumed sweep job's run" "$expected" "$(fingerprint sweep.db)"
 echo "resume test passed"

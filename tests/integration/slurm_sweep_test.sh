@@ -8,7 +8,9 @@
 #   - the same sweep run by the local executor gives the same candidates (architecture and accuracy) per job;
 #   - a job killed with SIGKILL midway (on Slurm and locally) is reported failed with the signal, the other job of
 #     its sweep is done and merged, and the killed one left nothing in the main database;
-#   - a local sweep stopped with SIGTERM records its running jobs as interrupted, and --resume finishes it.
+#   - a local sweep stopped with SIGTERM records its running jobs as interrupted, and --resume finishes them from
+#     their checkpoints;
+#   - a Slurm task requeued while it runs (pre-emption) starts again by itself and resumes its search.
 #
 #   bash tests/integration/slurm_sweep_test.sh BUILD/nas
 set -euo pipefail
@@ -137,6 +139,28 @@ check "nothing merged from interrupted jobs" 0 "$(q local.db "SELECT count(*) FR
 "$nas" sweep --resume stopped --db local.db --jobs 2 2> resume.err || fail "resume failed: $(tail -3 resume.err)"
 check "resumed sweep merged every job once" "0,1" \
   "$(q local.db "SELECT group_concat(sweep_job) FROM (SELECT sweep_job FROM runs WHERE sweep = 'stopped' ORDER BY 1)")"
+
+# Pre-empted on Slurm: the running task is requeued (scontrol requeue: killed, then pending again); it starts again by
+# itself and its job resumes the search from the checkpoint in its shard instead of starting over.
+"$nas" sweep --target nano33 --max-latency 1ms --config "$work/search.yaml" --threads 1 --finetune-epochs 60 \
+  --executor slurm --name requeued --jobs 1 --wait --db slurm.db > /dev/null 2> requeue.err &
+sweep_pid=$!
+for ((i = 0; i < 600; i++)); do  # until its search has a checkpoint in fine-tuning
+  [ "$(q sweeps/requeued/job-0.db "SELECT count(*) FROM checkpoints WHERE phase = 'finetune'" 2> /dev/null || echo 0)" \
+    -ge 1 ] && break
+  sleep 0.1
+done
+task="$(squeue --noheader --name nas-requeued --format %i | head -1)"
+[ -n "$task" ] || fail "the requeue sweep's task is not in squeue"
+scontrol requeue "$task"
+# (Slurm holds a requeued task back for about two minutes before it starts it again: this part takes that long.)
+rc=0
+wait "$sweep_pid" || rc=$?
+[ "$rc" = 0 ] || fail "the requeued sweep exited $rc: $(tail -5 requeue.err) | job log: $(tail -5 sweeps/requeued/job-0.log)"
+grep -q "resuming run 1 of" sweeps/requeued/job-0.log ||
+  fail "the requeued job did not resume its run: $(tail -3 sweeps/requeued/job-0.log)"
+check "the requeued job's run merged once, done" "1 done" \
+  "$(q slurm.db "SELECT count(*) || ' ' || max(status) FROM runs WHERE sweep = 'requeued'")"
 
 "$nas" pareto --db slurm.db --all --plot front.svg
 check "front plot written" 1 "$(grep -c '</svg>' front.svg)"
