@@ -8,6 +8,7 @@
 #include "search/distillation_records.h"
 #include "search/finetune_phase.h"
 #include "search/interrupt.h"
+#include "search/resume.h"
 #include "search/search_config.h"
 #include "search/stored_network.h"
 #include "search/train_driver.h"
@@ -88,13 +89,22 @@ FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Prog
   outcome.target = search.architecture->target;
   outcome.search_test_accuracy = search.summary.test_accuracy;
   outcome.cost_records = search.architecture->costs;
-  const RunStart run_start{"finetune", config.effective_yaml(), search.summary.config_path, request.command_line,
-                           config.seed, config.threads};
-  outcome.run_id = db.begin_run(run_start);
-  progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
-  db.store_architecture(outcome.run_id, *search.architecture);
-  store_finetune_source(db, outcome.run_id, run_uid(db, request.search_run));
-  if (teacher) store_distillation(db, outcome.run_id, teacher->record("finetune"));
+  if (request.resume) {
+    db.reopen_run(request.resume_run);
+    outcome.run_id = request.resume_run;
+    progress.message(fmt::format("run {} resumed in {} after fine-tuning epoch {}", outcome.run_id,
+                                 db.path().string(), request.resume->epoch));
+  } else {
+    const RunStart run_start{"finetune", config.effective_yaml(), search.summary.config_path, request.command_line,
+                             config.seed, config.threads};
+    outcome.run_id = db.begin_run(run_start);
+    progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
+    db.store_architecture(outcome.run_id, *search.architecture);
+    store_finetune_source(db, outcome.run_id, run_uid(db, request.search_run));
+    if (teacher) store_distillation(db, outcome.run_id, teacher->record("finetune"));
+  }
+  const FinetuneCheckpoints checkpoints{finetune_request_yaml(request),
+                                        request.resume ? &*request.resume : nullptr};
 
   auto finish = [&](const std::string& status, const std::string& error) {
     db.finish_run(outcome.run_id,
@@ -106,7 +116,7 @@ FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Prog
       [&] {
         outcome.test_accuracy = run_finetune_phase(net, loader, data, finetune_plan(config),
                                                    teacher ? teacher->distillation() : nullptr, db, outcome.run_id,
-                                                   progress, "nas finetune");
+                                                   progress, "nas finetune", &checkpoints);
       },
       [&] {
         progress.set_phase("");

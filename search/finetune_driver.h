@@ -23,6 +23,9 @@ struct FinetuneRequest {
   std::optional<int32_t> threads;   // default: the search's
   std::optional<TeacherSpec> teacher = std::nullopt;
   std::string command_line;
+  // Continue `nas finetune` run `resume_run` from `resume`, its checkpoint (resume.h builds such a request).
+  int64_t resume_run = 0;
+  std::optional<CheckpointRecord> resume = std::nullopt;
 };
 
 struct FinetuneOutcome {

@@ -15,7 +15,7 @@
 #include "search/fix_to_budgets.h"
 #include "search/interrupt.h"
 #include "search/operator_upgrade.h"
-#include "search/search_resume.h"
+#include "search/resume.h"
 #include "search/supernet_trainer.h"
 #include "search/train_driver.h"
 #include "supernet/candidate_accuracy.h"

@@ -6,7 +6,7 @@
 #include "search/progress.h"
 #include "search/run_report.h"
 #include "search/search_driver.h"
-#include "search/search_resume.h"
+#include "search/resume.h"
 #include "search/subprocess.h"
 #include "supernet/error.h"
 

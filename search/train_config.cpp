@@ -75,10 +75,12 @@ void read_schedule_spec(const YAML::Node& sched, const std::string& path, supern
 
 namespace {
 
-TrainConfig parse(const std::filesystem::path& path, const TrainOverrides& overrides) {
+const std::vector<std::string> kTopKeys = {"name", "description", "data", "model", "train"};
+
+TrainConfig parse(YAML::Node root, const std::filesystem::path& path, const TrainOverrides& overrides) {
   TrainConfig config;
   config.path = path;
-  config.root = read_config_document(path, {"name", "description", "data", "model", "train"});
+  config.root = std::move(root);
 
   // Overrides are written into the document first, so the stored config is exactly what ran.
   if (config.root["train"] && !config.root["train"].IsMap()) supernet::yaml::require_map(config.root["train"], "train");
@@ -104,7 +106,24 @@ TrainConfig parse(const std::filesystem::path& path, const TrainOverrides& overr
 std::string TrainConfig::effective_yaml() const { return supernet::yaml::to_text(root); }
 
 TrainConfig load_train_config(const std::filesystem::path& path, const TrainOverrides& overrides) {
-  return parse_config_file(path, "a YAML file", "experiments/fmnist_cnn.yaml", [&] { return parse(path, overrides); });
+  return parse_config_file(path, "a YAML file", "experiments/fmnist_cnn.yaml",
+                           [&] { return parse(read_config_document(path, kTopKeys), path, overrides); });
+}
+
+TrainConfig train_config_from_text(const std::string& yaml, const std::filesystem::path& path) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw Error(path.string(), "the stored config is not valid YAML: " + std::string(e.what()), Error::Kind::failure);
+  }
+  if (!root.IsMap()) throw Error(path.string(), "the stored config is not a YAML map", Error::Kind::failure);
+  try {
+    supernet::yaml::check_keys(root, "config", kTopKeys);
+    return parse(root, path, {});
+  } catch (const Error& e) {
+    throw Error(path.string(), e.what(), e.kind());
+  }
 }
 
 }  // namespace nas::search

@@ -71,4 +71,8 @@ void read_schedule_spec(const YAML::Node& node, const std::string& path, superne
 // Reads and validates the file. Throws nas::Error naming the file and the offending key.
 TrainConfig load_train_config(const std::filesystem::path& path, const TrainOverrides& overrides = {});
 
+// The same from a config stored with a run (runs.config_yaml); `path` is where it was read from, which anchors its
+// relative data paths.
+TrainConfig train_config_from_text(const std::string& yaml, const std::filesystem::path& path);
+
 }  // namespace nas::search

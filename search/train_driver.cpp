@@ -9,8 +9,10 @@
 
 #include "search/distillation_records.h"
 #include "search/interrupt.h"
+#include "search/resume.h"
 #include "supernet/error.h"
 #include "supernet/network_builder.h"
+#include "supernet/state_blob.h"
 #include "supernet/threads.h"
 #include "supernet/trainer.h"
 
@@ -50,7 +52,8 @@ RunEnd run_end(const std::string& status, const std::string& error, std::optiona
 }
 
 TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line,
-                       const std::optional<TeacherSpec>& teacher_spec) {
+                       const std::optional<TeacherSpec>& teacher_spec, int64_t resume_run,
+                       const CheckpointRecord* resume) {
   supernet::ThreadBudget threads(config.threads);
   supernet::DataSplits data = supernet::load_data(config.data, config.seed);
   // A bad teacher is refused before anything is printed or recorded.
@@ -76,10 +79,29 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
   progress.message(fmt::format("model: {} layers, {} parameters; {} epochs of {} steps, {} threads", net.size(),
                                outcome.parameters, config.epochs, loader.batches_per_epoch(), config.threads));
 
-  RunStart start{"train", config.effective_yaml(), config.path.string(), command_line, config.seed, config.threads};
-  outcome.run_id = db.begin_run(start);
-  progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
-  if (teacher) store_distillation(db, outcome.run_id, teacher->record("train"));
+  int32_t first_epoch = 1;
+  if (resume) {
+    supernet::StateReader in(resume->state, fmt::format("the checkpoint of run {}", resume_run));
+    in.floats(net.params().theta());
+    in.floats(net.params().state());
+    optimizer->load(in);
+    in.finish();
+    db.reopen_run(resume_run);
+    outcome.run_id = resume_run;
+    first_epoch = resume->epoch + 1;
+    outcome.epochs_done = resume->epoch;
+    // Killed after its last epoch but before it was marked done: that epoch's test accuracy is all that is left.
+    if (first_epoch > config.epochs)
+      outcome.test_accuracy = supernet::evaluate(net, data.test, config.eval_batch_size).accuracy;
+    progress.message(fmt::format("run {} resumed in {} after epoch {}", outcome.run_id, db.path().string(),
+                                 resume->epoch));
+  } else {
+    RunStart start{"train", config.effective_yaml(), config.path.string(), command_line, config.seed, config.threads};
+    outcome.run_id = db.begin_run(start);
+    progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
+    if (teacher) store_distillation(db, outcome.run_id, teacher->record("train"));
+  }
+  const std::string request_yaml = train_request_yaml(teacher_spec);
 
   double train_seconds = 0;
   int64_t train_images = 0;
@@ -95,7 +117,7 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
 
   run_to_the_end(
       [&] {
-        for (int32_t epoch = 1; epoch <= config.epochs; ++epoch) {
+        for (int32_t epoch = first_epoch; epoch <= config.epochs; ++epoch) {
           progress.begin_epoch(epoch, config.epochs, loader.batches_per_epoch());
           int64_t images_done = 0;
           const auto on_step = [&](int32_t step, int32_t, double loss, double accuracy) {
@@ -127,7 +149,12 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
           const auto test = supernet::evaluate(net, data.test, config.eval_batch_size);
           record.test_loss = test.loss;
           record.test_accuracy = test.accuracy;
-          db.add_epoch(outcome.run_id, record);
+          supernet::StateWriter state;
+          state.floats(net.params().theta());
+          state.floats(net.params().state());
+          optimizer->save(state);
+          const CheckpointRecord checkpoint{"train", epoch, request_yaml, state.take()};
+          db.add_epoch(outcome.run_id, record, &checkpoint);
 
           outcome.epochs_done = epoch;
           outcome.test_accuracy = test.accuracy;

@@ -29,8 +29,12 @@ struct TrainOutcome {
 // mid-run marks the run "failed" with its error and rethrows; an interrupt marks it "interrupted".
 // With a teacher, every step's loss is the distillation loss against that finished run (recorded in the
 // distillations table).
+// Every epoch's transaction also stores the run's checkpoint (weights, BatchNorm statistics, optimiser moments);
+// with `resume` (that checkpoint of run `resume_run`, whose config and teacher these are: resume.h) the run
+// continues after the checkpoint's epoch, bit for bit with the same threads.
 TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line,
-                       const std::optional<TeacherSpec>& teacher_spec = std::nullopt);
+                       const std::optional<TeacherSpec>& teacher_spec = std::nullopt, int64_t resume_run = 0,
+                       const CheckpointRecord* resume = nullptr);
 
 // Peak resident set size of this process so far.
 int64_t peak_rss_bytes();

@@ -92,8 +92,9 @@ struct TeacherArgs {
 };
 void add_teacher_options(CLI::App* sub, TeacherArgs& args);
 
-// nas finetune RUN [--teacher T ...] [--seed S] [--epochs N]
-int command_finetune(const search::FinetuneRequest& request, const std::string& db_path, bool json);
+// nas finetune RUN [--teacher T ...] [--seed S] [--epochs N], or with resume_run > 0 `nas finetune --resume RUN`
+// (`request` then only carries the command line).
+int command_finetune(search::FinetuneRequest request, const std::string& db_path, bool json, int64_t resume_run);
 
 // Reading commands must not create a database where there was none.
 void require_existing(const std::string& db_path);

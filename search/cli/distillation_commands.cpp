@@ -7,6 +7,7 @@
 
 #include "search/cli/commands.h"
 #include "search/interrupt.h"
+#include "search/resume.h"
 #include "search/results_db.h"
 #include "search/run_report.h"
 #include "supernet/error.h"
@@ -15,10 +16,11 @@ namespace nas::cli {
 
 using search::ResultsDb;
 
-int command_finetune(const search::FinetuneRequest& request, const std::string& db_path, bool json) {
+int command_finetune(search::FinetuneRequest request, const std::string& db_path, bool json, int64_t resume_run) {
   if (request.teacher) search::check_distillation_settings(request.teacher->settings);
   require_existing(db_path);  // the search to fine-tune is a run of this file
   ResultsDb db(db_path);
+  if (resume_run > 0) request = search::finetune_resume_request(db, resume_run, request.command_line);
   search::Progress progress(search::Progress::detect(/*quiet=*/false));
   search::install_interrupt_handler();
   const auto outcome = search::run_finetune(request, db, progress);

@@ -18,7 +18,7 @@
 #include "search/run_report.h"
 #include "search/search_config.h"
 #include "search/search_driver.h"
-#include "search/search_resume.h"
+#include "search/resume.h"
 #include "search/target_listing.h"
 #include "search/train_config.h"
 #include "search/train_driver.h"
@@ -37,16 +37,22 @@ std::string joined_command_line(int argc, char** argv) {
   return line;
 }
 
-int command_train(const nas::search::TrainConfig& config, const std::optional<nas::search::TeacherSpec>& teacher,
-                  const std::string& db_path, bool json, const std::string& command_line) {
-  if (teacher) {
-    nas::search::check_distillation_settings(teacher->settings);
-    require_existing(db_path);  // the teacher is a run of this file
-  }
+// `nas train`, a new run or (resume_run > 0) one continued from its checkpoint with its own config and teacher.
+int command_train(nas::search::TrainConfig config, std::optional<nas::search::TeacherSpec> teacher,
+                  const std::string& db_path, bool json, const std::string& command_line, int64_t resume_run) {
+  if (teacher) nas::search::check_distillation_settings(teacher->settings);
+  if (teacher || resume_run > 0) require_existing(db_path);  // the teacher, or the run, is in this file
   ResultsDb db(db_path);
+  std::optional<nas::search::TrainResume> resume;
+  if (resume_run > 0) {
+    resume = nas::search::train_resume(db, resume_run);
+    config = resume->config;
+    teacher = resume->teacher;
+  }
   nas::search::Progress progress(nas::search::Progress::detect(/*quiet=*/false));
   nas::search::install_interrupt_handler();
-  const auto outcome = nas::search::run_train(config, db, progress, command_line, teacher);
+  const auto outcome = nas::search::run_train(config, db, progress, command_line, teacher, resume_run,
+                                              resume ? &resume->checkpoint : nullptr);
   if (json) {
     const nlohmann::json out = {{"run_id", outcome.run_id},
                                 {"status", outcome.status},
@@ -195,7 +201,10 @@ int main(int argc, char** argv) {
   auto* train = app.add_subcommand("train", "train a fixed network from an experiment config");
   std::string config_path;
   nas::search::TrainOverrides overrides;
-  train->add_option("--config", config_path, "experiment YAML, e.g. experiments/fmnist_cnn.yaml")->required();
+  train->add_option("--config", config_path, "experiment YAML, e.g. experiments/fmnist_cnn.yaml");
+  int64_t train_resume_run = 0;
+  train->add_option("--resume", train_resume_run,
+                    "continue run RUN (stale, interrupted or failed) from its last complete epoch, with its own config");
   train->add_option("--epochs", overrides.epochs, "override train.epochs");
   train->add_option("--threads", overrides.threads, "override train.threads");
   train->add_option("--batch-size", overrides.batch_size, "override train.batch_size");
@@ -243,7 +252,10 @@ int main(int argc, char** argv) {
                                                    "weights, e.g. with a --teacher or another --seed (a new run)");
   nas::search::FinetuneRequest finetune_request;
   nas::cli::TeacherArgs finetune_teacher;
-  finetune->add_option("run", finetune_request.search_run, "the search run (see nas runs)")->required();
+  finetune->add_option("run", finetune_request.search_run, "the search run (see nas runs)");
+  int64_t finetune_resume_run = 0;
+  finetune->add_option("--resume", finetune_resume_run,
+                       "continue nas finetune run RUN (stale, interrupted or failed) from its last complete epoch");
   finetune->add_option("--epochs", finetune_request.epochs, "fine-tuning epochs (default: the search's)");
   finetune->add_option("--seed", finetune_request.seed, "data order seed (default: the search's)");
   finetune->add_option("--threads", finetune_request.threads, "threads (default: the search's)");
@@ -396,8 +408,17 @@ int main(int argc, char** argv) {
 
   try {
     if (train->parsed()) {
+      if (train->count("--resume") > 0) {
+        for (const auto* option : train->get_options())
+          if (option->count() > 0 && option->get_name() != "--resume" && option->get_name() != "--db" &&
+              option->get_name() != "--json")
+            throw nas::Error("--resume", "continues a run with its own config; drop " + option->get_name());
+        return command_train({}, std::nullopt, db_path, json, joined_command_line(argc, argv), train_resume_run);
+      }
+      if (config_path.empty())
+        throw nas::Error("nas train", "--config is required (e.g. experiments/fmnist_cnn.yaml), or --resume RUN");
       const auto config = nas::search::load_train_config(config_path, overrides);
-      return command_train(config, train_teacher.spec(), db_path, json, joined_command_line(argc, argv));
+      return command_train(config, train_teacher.spec(), db_path, json, joined_command_line(argc, argv), 0);
     }
     if (search->parsed()) {
       if (search->count("--resume") > 0) {
@@ -418,9 +439,20 @@ int main(int argc, char** argv) {
       return command_search(request, db_path, json);
     }
     if (finetune->parsed()) {
-      finetune_request.teacher = finetune_teacher.spec();
       finetune_request.command_line = joined_command_line(argc, argv);
-      return nas::cli::command_finetune(finetune_request, db_path, json);
+      if (finetune->count("--resume") > 0) {
+        for (const auto* option : finetune->get_options())
+          if (option->count() > 0 && option->get_name() != "--resume" && option->get_name() != "--db" &&
+              option->get_name() != "--json")
+            throw nas::Error("--resume", "continues a run with its own search, epochs, seed and teacher; drop " +
+                                             option->get_name());
+        return nas::cli::command_finetune(finetune_request, db_path, json, finetune_resume_run);
+      }
+      if (finetune->count("run") == 0)
+        throw nas::Error("nas finetune",
+                         "the search run to fine-tune is required (nas runs lists them), or --resume RUN");
+      finetune_request.teacher = finetune_teacher.spec();
+      return nas::cli::command_finetune(finetune_request, db_path, json, 0);
     }
     if (sweep->parsed()) {
       sweep_args.wait = wait_option->count() > 0 && sweep_args.follow.empty();

@@ -10,7 +10,9 @@
 #   - every epoch is recorded exactly once, the run is done and its checkpoint removed.
 # Also refused with one line: resuming a run that is still running, a done run, and a run with no checkpoint. Last, a
 # local sweep killed together with its job (kill -9 of the process group) is resumed with `nas sweep --resume`: its
-# job continues from the checkpoint in its shard and the merged run is again identical to the uninterrupted one.
+# job continues from the checkpoint in its shard and the merged run is again identical to the uninterrupted one. And
+# `nas train --resume` and `nas finetune --resume` after a kill end with the weights and epochs of uninterrupted
+# runs.
 #
 #   bash tests/integration/resume_test.sh BUILD/nas [KILL_SEED]
 set -euo pipefail
@@ -139,4 +141,55 @@ while kill -0 "$job_pid" 2> /dev/null; do sleep 0.1; done
 grep -q "resuming run 1 of" sweeps/killed/job-0.log || fail "the job did not resume its run: $(tail -3 sweeps/killed/job-0.log)"
 check "runs merged from the resumed job" 1 "$(sqlite3 sweep.db 'SELECT count(*) FROM runs')"
 check "the resumed sweep job's run" "$expected" "$(fingerprint sweep.db)"
+# --- nas finetune: killed after a few epochs, resumed --------------------------------------------------------------
+sqlite3 reference.db ".backup finetune.db"
+finetune_fingerprint() { sqlite3 "$1" "SELECT name, hex(data) FROM weights WHERE run_id = 2 ORDER BY name;
+                                       SELECT epoch, train_loss, test_accuracy FROM epochs WHERE run_id = 2" | sha256sum; }
+"$nas" finetune 1 --epochs 40 --db reference.db > /dev/null 2> finetune.log || fail "finetune: $(tail -3 finetune.log)"
+"$nas" finetune 1 --epochs 40 --db finetune.db > /dev/null 2> finetune.log &
+pid=$!
+for _ in $(seq 1 600); do  # until a few epochs are in (at most a minute)
+  [ "$(sqlite3 finetune.db 'SELECT max(epoch) FROM checkpoints WHERE run_id = 2' 2> /dev/null || echo 0)" -ge 3 ] \
+    2> /dev/null && break
+  sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid" 2> /dev/null || true
+"$nas" finetune --resume 2 --db finetune.db > /dev/null 2> finetune.log || fail "finetune resume: $(tail -3 finetune.log)"
+grep -q "resumed in finetune.db after fine-tuning epoch" finetune.log || fail "nas finetune did not resume"
+check "nas finetune resumed: weights and epochs identical" "$(finetune_fingerprint reference.db)" \
+  "$(finetune_fingerprint finetune.db)"
+
+# --- nas train: killed after a few epochs, resumed -----------------------------------------------------------------
+cat > train.yaml <<'YAML'
+name: resume_train
+data:
+  format: synthetic
+  synthetic: {count: 6000, height: 16, width: 16, channels: 1, classes: 4, noise: 0.8, seed: 3}
+model:
+  layers:
+    - {type: conv2d, out: 32, kernel: 3, stride: 1, padding: 1}
+    - {type: batchnorm}
+    - {type: relu}
+    - {type: global_avg_pool}
+    - {type: linear, out: 4}
+train: {epochs: 30, batch_size: 64, seed: 5, threads: 1}
+YAML
+train_fingerprint() { sqlite3 "$1" "SELECT name, hex(data) FROM weights ORDER BY name;
+                                    SELECT epoch, train_loss, test_accuracy FROM epochs ORDER BY epoch" | sha256sum; }
+"$nas" train --config train.yaml --db train-reference.db > /dev/null 2> train.log || fail "train: $(tail -3 train.log)"
+"$nas" train --config train.yaml --db train-killed.db > /dev/null 2> train.log &
+pid=$!
+for _ in $(seq 1 600); do  # until a few epochs are in (at most a minute)
+  [ "$(sqlite3 train-killed.db 'SELECT max(epoch) FROM checkpoints' 2> /dev/null || echo 0)" -ge 3 ] 2> /dev/null &&
+    break
+  sleep 0.05
+done
+kill -9 "$pid"
+wait "$pid" 2> /dev/null || true
+refused "nas train --resume with --config" "drop --config" train --resume 1 --config train.yaml --db train-killed.db
+"$nas" train --resume 1 --db train-killed.db > /dev/null 2> train.log || fail "train resume: $(tail -3 train.log)"
+grep -q "resumed in train-killed.db after epoch" train.log || fail "nas train did not resume: $(head -3 train.log)"
+check "nas train resumed: weights and epochs identical" "$(train_fingerprint train-reference.db)" \
+  "$(train_fingerprint train-killed.db)"
 echo "resume test passed"
