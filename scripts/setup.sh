@@ -17,6 +17,7 @@ packages=(
   slurm-wlm munge       # one-node cluster for the sweep integration test (scripts/slurm_cluster.sh)
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm  # Cortex-M firmware, run in QEMU (deploy/firmware)
   jq                   # experiments/latency/table.sh reads nas profile --json
+  librsvg2-bin         # rsvg-convert: nas pareto --plot front.png (the SVG is drawn by mcunas itself)
   clang                # the sanitizer build and its libFuzzer targets (scripts/build.sh --sanitize, tests/fuzz)
 )
 bash "$(dirname "$0")/apt_install.sh" "${packages[@]}"

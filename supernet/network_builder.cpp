@@ -38,7 +38,12 @@ class LayerReader {
     try {
       return value.as<int32_t>();
     } catch (const YAML::Exception&) {
-      throw Error(where_, "'" + key + "' must be an integer (got '" + value.Scalar() + "')");
+      // A list here is most often a non-square kernel or stride (DS-CNN's 10x4 first layer), which the layers do
+      // not have: say so rather than only that it is not an integer.
+      const std::string hint = value.IsSequence() && (key == "kernel" || key == "stride" || key == "padding")
+                                   ? "; kernels, strides and padding are square: one integer for both sides"
+                                   : "";
+      throw Error(where_, "'" + key + "' must be an integer (got " + yaml::shown(value) + ")" + hint);
     }
   }
 
@@ -49,7 +54,7 @@ class LayerReader {
     try {
       return value.as<bool>();
     } catch (const YAML::Exception&) {
-      throw Error(where_, "'" + key + "' must be true or false (got '" + value.Scalar() + "')");
+      throw Error(where_, "'" + key + "' must be true or false (got " + yaml::shown(value) + ")");
     }
   }
 

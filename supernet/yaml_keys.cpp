@@ -16,6 +16,14 @@ std::string to_text(const YAML::Node& node) {
   return std::string(out.c_str()) + "\n";
 }
 
+std::string shown(const YAML::Node& node) {
+  if (!node.IsDefined() || node.IsNull()) return "nothing";
+  if (node.IsScalar()) return "'" + node.Scalar() + "'";
+  YAML::Emitter out;
+  out << YAML::Flow << node;
+  return out.c_str();
+}
+
 std::string where(const std::string& key_path, const YAML::Node& node) {
   const int line = node.Mark().line;
   return line >= 0 ? key_path + " (line " + std::to_string(line + 1) + ")" : key_path;

@@ -31,14 +31,18 @@ void check_keys(const YAML::Node& node, const std::string& key_path, const std::
 // `{a: 1}: 2`, which no config of ours means).
 std::string key_name(const YAML::Node& key, const std::string& key_path);
 
+// A value as a message shows it: a scalar in quotes ('abc'), a list or map in flow style ([10, 4]).
+std::string shown(const YAML::Node& node);
+
 // The node's value as T; `expected` describes T for the message ("an integer", "a number", "true or false").
 template <typename T>
 T read_scalar(const YAML::Node& node, const std::string& key_path, const char* expected) {
-  if (!node.IsScalar()) throw Error(where(key_path, node), std::string("expected ") + expected);
+  if (!node.IsScalar())
+    throw Error(where(key_path, node), std::string("expected ") + expected + " (got " + shown(node) + ")");
   try {
     return node.as<T>();
   } catch (const YAML::BadConversion&) {
-    throw Error(where(key_path, node), std::string("expected ") + expected + " (got '" + node.Scalar() + "')");
+    throw Error(where(key_path, node), std::string("expected ") + expected + " (got " + shown(node) + ")");
   }
 }
 

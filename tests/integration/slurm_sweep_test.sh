@@ -164,4 +164,6 @@ check "the requeued job's run merged once, done" "1 done" \
 
 "$nas" pareto --db slurm.db --all --plot front.svg
 check "front plot written" 1 "$(grep -c '</svg>' front.svg)"
+"$nas" pareto --db slurm.db --all --plot front.png > /dev/null
+check "PNG front written (rsvg-convert, installed by scripts/setup.sh)" "PNG" "$(head -c 4 front.png | tail -c 3)"
 echo "PASS: slurm sweep integration"

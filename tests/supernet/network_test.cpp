@@ -111,7 +111,10 @@ TEST(NetworkBuilder, ReportsBadDescriptionsClearly) {
   expect_build_error("layers: [{type: convolution, out: 8}]", "unknown layer type 'convolution'");
   expect_build_error("layers: [{type: conv2d}]", "missing key 'out'");
   expect_build_error("layers: [{type: conv2d, out: 8, kernal: 3}]", "unknown key 'kernal'");
-  expect_build_error("layers: [{type: conv2d, out: eight}]", "'out' must be an integer");
+  expect_build_error("layers: [{type: conv2d, out: eight}]", "'out' must be an integer (got 'eight')");
+  // DS-CNN's 10x4 first layer, as a user writes it: the message shows what was given and why it is refused.
+  expect_build_error("layers: [{type: conv2d, out: 8, kernel: [10, 4]}]",
+                     "'kernel' must be an integer (got [10, 4]); kernels, strides and padding are square");
   expect_build_error("layers: [{type: linear, out: 5}]", "must output 10 class scores");
   expect_build_error("layers: [{type: add, inputs: [input, nowhere]}]", "input 'nowhere' names no earlier layer");
   expect_build_error("layers: []", "non-empty list 'layers'");
