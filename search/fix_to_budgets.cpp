@@ -26,14 +26,17 @@ std::vector<constraints::Budget> with_estimate_margin(std::vector<constraints::B
 }
 
 RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
-                               const std::vector<constraints::Budget>& budgets, int32_t input_channels) {
+                               const std::vector<constraints::Budget>& budgets, int32_t input_channels,
+                               const std::vector<int32_t>& min_channels) {
   RepairResult result;
   propagate_skip_channels(arch, input_channels);
   double current = budget_excess(cost.exact(arch), budgets);
   // Moves of 1 to 4 channels in one block: the kernels run 4 channels per SIMD step, so the calibrated latency can
   // rise when one channel leaves the multiple of 4 and fall only at the next one (cost_models/kernel_work.h). The
-  // move that gains the most per channel removed wins; ties go to the wider block.
+  // move that gains the most per share of its block removed wins; ties go to the wider block. First above each
+  // block's narrowest width choice; if that cannot fit, down to one channel.
   constexpr int32_t kLongestMove = 4;
+  bool floors = !min_channels.empty();
   while (current > 0) {
     size_t best = arch.blocks.size();
     int32_t best_count = 0;
@@ -41,12 +44,13 @@ RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
     for (size_t b = 0; b < arch.blocks.size(); ++b) {
       const auto& block = arch.blocks[b];
       if (block.op.kind == supernet::OpKind::skip) continue;
-      for (int32_t n = 1; n <= kLongestMove && block.out_channels - n >= 1; ++n) {
+      const int32_t floor = floors ? std::max(1, min_channels[b]) : 1;
+      for (int32_t n = 1; n <= kLongestMove && block.out_channels - n >= floor; ++n) {
         supernet::FixedArch trial = arch;
         trial.blocks[b].out_channels -= n;
         propagate_skip_channels(trial, input_channels);
         const double e = budget_excess(cost.exact(trial), budgets);
-        const double gain = (current - e) / n;
+        const double gain = (current - e) * block.out_channels / n;
         const bool wider = best < arch.blocks.size() && block.out_channels > arch.blocks[best].out_channels;
         if (e < current && (gain > best_gain || (gain == best_gain && wider))) {
           best = b;
@@ -57,6 +61,10 @@ RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
       }
     }
     if (best == arch.blocks.size()) {
+      if (floors) {  // every block at its narrowest choice and still over: go below them
+        floors = false;
+        continue;
+      }
       result.fits = false;
       break;
     }

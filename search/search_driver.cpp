@@ -252,9 +252,11 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
           outcome.added_channels = stored->architecture->added_channels;
         } else {
           const auto fix_budgets = with_estimate_margin(budgets);
+          std::vector<int32_t> narrowest;
+          for (const auto& block : space.blocks) narrowest.push_back(supernet::width_choices(block).front());
           const RepairResult repaired = request.seed_network
                                             ? RepairResult{supernet::seed_arch(space), 0, true}
-                                            : repair_to_budgets(net.fix(), cost, fix_budgets, input.c);
+                                            : repair_to_budgets(net.fix(), cost, fix_budgets, input.c, narrowest);
           outcome.arch = repaired.arch;
           outcome.repaired_channels = repaired.removed_channels;
           outcome.fits = repaired.fits;

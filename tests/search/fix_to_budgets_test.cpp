@@ -62,6 +62,38 @@ TEST_F(FixToBudgetsTest, RepairRemovesChannelsUntilEveryBudgetHolds) {
   EXPECT_EQ(total, r.removed_channels);
 }
 
+TEST_F(FixToBudgetsTest, RepairKeepsEachBlockAtOrAboveItsNarrowestWidthChoice) {
+  const FixedArch full = arch(16, 24, OpKind::conv);
+  const double latency = cost_.exact(full).latency_s;
+  const std::vector<Budget> budgets = {{Metric::latency, 0.6 * latency, "--max-latency"}};
+  // Unfloored, the per-share rule still leaves the narrow stem more than the wide blocks lose.
+  const RepairResult free = repair_to_budgets(full, cost_, budgets, 1);
+  const RepairResult floored = repair_to_budgets(full, cost_, budgets, 1, {12, 3, 3});
+  EXPECT_TRUE(floored.fits);
+  EXPECT_GE(floored.arch.blocks[0].out_channels, 12);
+  EXPECT_LE(cost_.exact(floored.arch).latency_s, 0.6 * latency);
+  EXPECT_TRUE(free.fits);
+  // Floors no network above can meet: the repair goes below them rather than give up.
+  const RepairResult below = repair_to_budgets(full, cost_, budgets, 1, {16, 24, 24});
+  EXPECT_TRUE(below.fits);
+  EXPECT_GT(below.removed_channels, 0);
+}
+
+TEST_F(FixToBudgetsTest, RepairTakesChannelsFromTheWideBlocksFirst) {
+  // Per share of a block removed, a narrow stem keeps a larger share than the wide blocks after it. Scored per
+  // channel (the rule before), these repairs cut the 8-channel stem to 4 and the 4-channel one to 1, the cheapest
+  // latency per channel since the stem's width is also the next block's input.
+  for (const auto& [stem, share] : {std::pair{8, 0.7}, std::pair{4, 0.5}}) {
+    const FixedArch full = arch(stem, 24, OpKind::conv);
+    const std::vector<Budget> budgets = {{Metric::latency, share * cost_.exact(full).latency_s, "--max-latency"}};
+    const RepairResult r = repair_to_budgets(full, cost_, budgets, 1);
+    ASSERT_TRUE(r.fits);
+    const double stem_kept = static_cast<double>(r.arch.blocks[0].out_channels) / stem;
+    const double rest_kept = (r.arch.blocks[1].out_channels + r.arch.blocks[2].out_channels) / 48.0;
+    EXPECT_GE(stem_kept, rest_kept) << "stem " << stem << " at " << share << " of its latency";
+  }
+}
+
 TEST_F(FixToBudgetsTest, RepairSaysSoWhenTheOperatorsCannotFit) {
   const std::vector<Budget> budgets = {{Metric::latency, 1e-9, "--max-latency"}};
   const RepairResult r = repair_to_budgets(arch(16, 24, OpKind::conv), cost_, budgets, 1);
