@@ -168,19 +168,8 @@ SearchConfig load_search_config(const std::filesystem::path& path, const SearchO
 
 SearchConfig search_config_from_text(const std::string& yaml, const std::filesystem::path& path,
                                      const SearchOverrides& overrides) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    throw Error(path.string(), "the stored config is not valid YAML: " + std::string(e.what()), Error::Kind::failure);
-  }
-  if (!root.IsMap()) throw Error(path.string(), "the stored config is not a YAML map", Error::Kind::failure);
-  try {
-    check_keys(root, "config", kTopKeys);
-    return parse(root, path, overrides);
-  } catch (const Error& e) {
-    throw Error(path.string(), e.what(), e.kind());
-  }
+  return parse_stored_config(yaml, path, kTopKeys,
+                             [&](const YAML::Node& root) { return parse(root, path, overrides); });
 }
 
 }  // namespace nas::search

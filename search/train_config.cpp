@@ -42,6 +42,23 @@ void read_train_section(const YAML::Node& train, TrainConfig& config) {
 
 }  // namespace
 
+YAML::Node stored_config_document(const std::string& yaml, const std::filesystem::path& path,
+                                  const std::vector<std::string>& keys) {
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml);
+  } catch (const YAML::Exception& e) {
+    throw Error(path.string(), "the stored config is not valid YAML: " + std::string(e.what()), Error::Kind::failure);
+  }
+  if (!root.IsMap()) throw Error(path.string(), "the stored config is not a YAML map", Error::Kind::failure);
+  try {
+    check_keys(root, "config", keys);
+  } catch (const Error& e) {
+    throw Error(path.string(), e.what(), e.kind());
+  }
+  return root;
+}
+
 YAML::Node read_config_document(const std::filesystem::path& path, const std::vector<std::string>& keys) {
   YAML::Node root;
   try {
@@ -111,19 +128,7 @@ TrainConfig load_train_config(const std::filesystem::path& path, const TrainOver
 }
 
 TrainConfig train_config_from_text(const std::string& yaml, const std::filesystem::path& path) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml);
-  } catch (const YAML::Exception& e) {
-    throw Error(path.string(), "the stored config is not valid YAML: " + std::string(e.what()), Error::Kind::failure);
-  }
-  if (!root.IsMap()) throw Error(path.string(), "the stored config is not a YAML map", Error::Kind::failure);
-  try {
-    supernet::yaml::check_keys(root, "config", kTopKeys);
-    return parse(root, path, {});
-  } catch (const Error& e) {
-    throw Error(path.string(), e.what(), e.kind());
-  }
+  return parse_stored_config(yaml, path, kTopKeys, [&](const YAML::Node& root) { return parse(root, path, {}); });
 }
 
 }  // namespace nas::search

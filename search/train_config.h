@@ -61,6 +61,22 @@ auto parse_config_file(const std::filesystem::path& path, const std::string& kin
   }
 }
 
+// The config stored with a run (runs.config_yaml) as a YAML map with top-level `keys`, handed to `parse`; `path`
+// (where it was first read from) names it in errors. A stored config that does not read is a failure (the
+// database is damaged), not bad input. Shared by nas train and nas search.
+YAML::Node stored_config_document(const std::string& yaml, const std::filesystem::path& path,
+                                  const std::vector<std::string>& keys);
+template <class Parse>
+auto parse_stored_config(const std::string& yaml, const std::filesystem::path& path,
+                         const std::vector<std::string>& keys, Parse&& parse) {
+  const YAML::Node root = stored_config_document(yaml, path, keys);
+  try {
+    return parse(root);
+  } catch (const Error& e) {
+    throw Error(path.string(), e.what(), e.kind());
+  }
+}
+
 // Loads a config file and checks its top-level keys against `keys` (errors name "config"; callers add the path).
 YAML::Node read_config_document(const std::filesystem::path& path, const std::vector<std::string>& keys);
 
