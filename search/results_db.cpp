@@ -569,7 +569,7 @@ std::optional<CheckpointRecord> ResultsDb::checkpoint(int64_t run_id) const {
   return CheckpointRecord{q.text(0), static_cast<int32_t>(q.integer(1)), q.text(2), q.bytes(3)};
 }
 
-void ResultsDb::reopen_run(int64_t run_id) {
+void ResultsDb::reopen_run(int64_t run_id, bool take_over) {
   const std::string where = path_.string();
   Transaction tx(db_, where);
   Statement query(db_, where, "SELECT status, coalesce(pid, 0), coalesce(host, ''), coalesce(process_start, '') "
@@ -580,7 +580,7 @@ void ResultsDb::reopen_run(int64_t run_id) {
   const std::string status = query.text(0);
   const ProcessIdentity owner{query.integer(1), query.text(2), query.text(3)};
   if (status == "done") throw Error("--resume", "run " + id + " is done; there is nothing to resume");
-  if (status == "running" && !process_gone(owner))
+  if (status == "running" && !take_over && !process_gone(owner))
     throw Error("--resume", "run " + id + " is still running (process " + std::to_string(owner.pid) + " on " +
                                 owner.host + "); stop it first, or wait for it");
   const ProcessIdentity self = this_process();

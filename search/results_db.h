@@ -144,8 +144,10 @@ class ResultsDb {
   void store_checkpoint(int64_t run_id, const CheckpointRecord& checkpoint);
   std::optional<CheckpointRecord> checkpoint(int64_t run_id) const;
   // Marks a stale, interrupted or failed run as running again in this process, to be resumed from its checkpoint.
-  // Throws nas::Error (bad input) for a missing or finished run, and for one whose process is still alive.
-  void reopen_run(int64_t run_id);
+  // Throws nas::Error (bad input) for a missing or finished run, and for one whose process may still be alive;
+  // `take_over` skips that check, for a caller that knows the recorded process is gone although it cannot be seen
+  // from here (a sweep job requeued onto another node: Slurm runs one instance of an array task at a time).
+  void reopen_run(int64_t run_id, bool take_over = false);
   void store_architecture(int64_t run_id, const ArchitectureRecord& arch);
   void add_candidate_accuracies(int64_t run_id, const std::vector<CandidateAccuracyRecord>& candidates);
 

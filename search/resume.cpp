@@ -47,7 +47,8 @@ std::optional<TeacherSpec> read_teacher(const YAML::Node& root) {
 // The run and its checkpoint, or one line saying why it cannot be resumed; `kinds` are the run kinds the command
 // continues, `command` the command that does.
 std::pair<RunDetail, CheckpointRecord> resumable(const ResultsDb& db, int64_t run_id,
-                                                 const std::vector<std::string>& kinds, const std::string& command) {
+                                                 const std::vector<std::string>& kinds, const std::string& command,
+                                                 bool take_over = false) {
   const std::string id = std::to_string(run_id);
   auto run = db.get_run(run_id);
   if (!run) throw Error("--resume", fmt::format("no run {} in {} (nas runs lists them)", id, db.path().string()));
@@ -56,7 +57,7 @@ std::pair<RunDetail, CheckpointRecord> resumable(const ResultsDb& db, int64_t ru
                                         command, kinds.front()));
   if (run->summary.status == "done") throw Error("--resume", "run " + id + " is done; there is nothing to resume");
   // (A process that ended reads as stale; the driver checks again when it takes the run over.)
-  if (run->summary.status == "running")
+  if (run->summary.status == "running" && !take_over)
     throw Error("--resume", "run " + id + " is still running in another process; stop it first, or wait for it");
   auto checkpoint = db.checkpoint(run_id);
   if (!checkpoint)
@@ -86,8 +87,8 @@ std::string search_request_yaml(const SearchRequest& request) {
   return supernet::yaml::to_text(root);
 }
 
-SearchRequest resume_request(const ResultsDb& db, int64_t run_id, std::string command_line) {
-  auto [run, checkpoint] = resumable(db, run_id, {"search", "seed"}, "nas search");
+SearchRequest resume_request(const ResultsDb& db, int64_t run_id, std::string command_line, bool take_over) {
+  auto [run, checkpoint] = resumable(db, run_id, {"search", "seed"}, "nas search", take_over);
   SearchRequest request;
   request.config = search_config_from_text(run.config_yaml, stored_config_path(run));
   request.command_line = std::move(command_line);
@@ -105,6 +106,7 @@ SearchRequest resume_request(const ResultsDb& db, int64_t run_id, std::string co
   }
   request.resume_run = run_id;
   request.resume = std::move(checkpoint);
+  request.take_over = take_over;
   return request;
 }
 
@@ -159,10 +161,10 @@ FinetuneRequest finetune_resume_request(const ResultsDb& db, int64_t run_id, std
   return request;
 }
 
-std::optional<int64_t> resumable_run(const ResultsDb& db) {
+std::optional<int64_t> resumable_run(const ResultsDb& db, bool take_over) {
   for (const RunSummary& run : db.list_runs()) {  // newest first
     if (run.kind != "search" && run.kind != "seed") continue;
-    if (run.status == "done" || run.status == "running") return std::nullopt;
+    if (run.status == "done" || (run.status == "running" && !take_over)) return std::nullopt;
     return db.checkpoint(run.id) ? std::optional(run.id) : std::nullopt;
   }
   return std::nullopt;

@@ -21,11 +21,13 @@ std::string search_request_yaml(const SearchRequest& request);
 // The request that continues run `run_id`: its stored config, what it was asked, and its checkpoint. Throws
 // nas::Error (bad input, one line naming the run and what to do) for a run that is missing, not a search, done, or
 // without a checkpoint (stopped before its first epoch ended).
-SearchRequest resume_request(const ResultsDb& db, int64_t run_id, std::string command_line);
+// `take_over`: also a run still marked running on another host (a requeued sweep job's own run).
+SearchRequest resume_request(const ResultsDb& db, int64_t run_id, std::string command_line, bool take_over = false);
 
 // The newest run of `db` that `--resume` could continue (a search not done, its process gone, with a checkpoint):
 // what a sweep job rerun after a kill or a Slurm requeue continues in its shard instead of starting over.
-std::optional<int64_t> resumable_run(const ResultsDb& db);
+// A run still marked running counts when `take_over` (the job's earlier process cannot be alive).
+std::optional<int64_t> resumable_run(const ResultsDb& db, bool take_over);
 
 // A `nas train` run to continue: its stored config, its teacher and its checkpoint.
 struct TrainResume {

@@ -152,7 +152,7 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
   const std::string request_yaml = search_request_yaml(request);
   const CheckpointRecord* resume = request.resume ? &*request.resume : nullptr;
   if (resume) {
-    db.reopen_run(request.resume_run);
+    db.reopen_run(request.resume_run, request.take_over);
     outcome.run_id = request.resume_run;
     progress.message(fmt::format("run {} resumed in {} after {} epoch {}", outcome.run_id, db.path().string(),
                                  resume->phase, resume->epoch));
@@ -166,7 +166,7 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
                          teacher->record(request.teacher->in_search && !request.seed_network ? "search+finetune"
                                                                                               : "finetune"));
   }
-  // The supernet's state after an epoch of warm-up or search, as a checkpoint (search_resume.h continues from it).
+  // The supernet's state after an epoch of warm-up or search, as a checkpoint (resume.h continues from it).
   auto supernet_checkpoint = [&](const char* phase, int32_t phase_epoch) {
     supernet::StateWriter out;
     trainer.save(out);

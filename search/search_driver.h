@@ -31,11 +31,12 @@ struct SearchRequest {
   // Knowledge distillation from a finished run in the same database: in fine-tuning, and with in_search also in the
   // warm-up and search phases. Recorded in the distillations table.
   std::optional<TeacherSpec> teacher = std::nullopt;
-  // Continue run `resume_run` from `resume` (its checkpoint) instead of starting a new run (search/search_resume.h
+  // Continue run `resume_run` from `resume` (its checkpoint) instead of starting a new run (search/resume.h
   // builds such a request). The run's other fields must be what that run was asked.
   int64_t resume_run = 0;
   std::optional<CheckpointRecord> resume = std::nullopt;
   bool keep_checkpoint = false;       // keep the last checkpoint when the run is done (default: removed)
+  bool take_over = false;             // resume even a run still marked running elsewhere (ResultsDb::reopen_run)
 };
 
 struct SearchOutcome {

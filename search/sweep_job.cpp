@@ -63,9 +63,11 @@ int run_sweep_job(const SweepFiles& files, int32_t index) {
     ResultsDb shard(files.shard(index));
     SearchRequest request;
     // A job run again after it was killed (nas sweep --resume, a Slurm requeue) continues its search from the
-    // shard's checkpoint; one lost before its first epoch ended starts again.
-    if (const auto resumable = resumable_run(shard)) {
-      request = resume_request(shard, *resumable, search_command_line(plan, job));
+    // shard's checkpoint; one lost before its first epoch ended starts again. The shard is this job's alone and
+    // the job runs once at a time (the local executor reruns only jobs whose process is gone, Slurm one instance
+    // of an array task), so a run still marked running there, e.g. from another node, is taken over.
+    if (const auto resumable = resumable_run(shard, /*take_over=*/true)) {
+      request = resume_request(shard, *resumable, search_command_line(plan, job), /*take_over=*/true);
       fmt::print(stderr, "sweep {} job {}: resuming run {} of {}\n", plan.name, index, *resumable,
                  files.shard(index).string());
     } else {

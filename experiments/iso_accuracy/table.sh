@@ -132,14 +132,30 @@ sql "SELECT '- Channels only: the nets that keep the seed''s accuracy within ${t
   coalesce((SELECT printf('(%.1f%% weights) costs %.2f', 100 * (o.weights / s.weights - 1), s.acc - o.acc)
             FROM cand o, seed s WHERE o.search = 'channels only' ORDER BY o.weights LIMIT 1), '?') ||
   ' points of accuracy.';
-SELECT '- Operators + channels: the ' || count(*) || ' searches end ' || printf('%.2f', s.acc - max(c.acc)) ||
-  ' points or more below the seed, on the architectures in the table; the loosest budget is used down to ' ||
-  printf('%.0f%%', 100 * min(c.latency / b.budget)) || ', so the budget is not what holds them back. ' ||
-  'The architecture parameters favour the operators that learn fastest in the short warm-up (the known bias of ' ||
-  'differentiable search towards cheap and parameter-free operators); a channel-only search from the seed has ' ||
-  'no such choice to get wrong. Fixing this belongs to the search itself (docs/search.md), not to the sweeps.'
-FROM cand c JOIN (SELECT run_id, budget FROM costs WHERE metric = 'latency' AND budget_source LIKE '--%') b
-  ON b.run_id = c.id, seed s WHERE c.search = 'operators + channels';"
+CREATE TEMP TABLE per_budget AS SELECT b.budget, b.budget_source, c.search, avg(c.acc) AS acc, count(*) AS n,
+  group_concat(c.arch, ' | ') AS archs
+  FROM cand c JOIN costs b ON b.run_id = c.id AND b.metric = 'latency' AND b.budget_source LIKE '--%'
+  WHERE c.kind = 'search' GROUP BY b.budget, c.search;
+SELECT '- Operators + channels against channels only, mean over the same seeds at each latency budget both searched: ' ||
+  group_concat(line, '; ') || '.'
+  FROM (SELECT printf('%s %.2f against %.2f %% (%+.2f)', o.budget_source, o.acc, p.acc, o.acc - p.acc) AS line
+        FROM per_budget o JOIN per_budget p ON p.budget = o.budget AND p.search = 'channels only'
+        WHERE o.search = 'operators + channels' ORDER BY o.budget DESC);
+SELECT '- The operators the search chose, per latency budget (every block of every seed): ' ||
+  group_concat(budget_source || ' ' || ops, '; ') || '.'
+  FROM (SELECT budget_source, budget,
+          (SELECT group_concat(op || ' ×' || k, ', ') FROM (
+             SELECT op, count(*) AS k FROM (
+               SELECT trim(substr(part, instr(part, ' ') + 1, instr(substr(part, instr(part, ' ') + 1), ' ') - 1)) AS op
+               FROM (WITH RECURSIVE split(part, rest) AS (
+                       SELECT '', archs || ' | '
+                       UNION ALL
+                       SELECT substr(rest, 1, min(instr(rest || ', ', ', '), instr(rest, ' | ')) - 1),
+                              substr(rest, min(instr(rest || ', ', ', '), instr(rest, ' | ')) + 2)
+                       FROM split WHERE rest != '')
+                     SELECT trim(part, ' |') AS part FROM split WHERE trim(part, ' |') != ''))
+             GROUP BY op ORDER BY count(*) DESC)) AS ops
+        FROM per_budget WHERE search = 'operators + channels' ORDER BY budget DESC);"
 
 cat <<'FOOTER'
 

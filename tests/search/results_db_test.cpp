@@ -360,6 +360,13 @@ TEST_F(ResultsDbTest, ReopensOnlyRunsThatCanBeResumed) {
   db.finish_run(live, {"done", 0.9, "", {}, {}, 0});
   EXPECT_TRUE(contains(error_of([&] { db.reopen_run(live); }), "is done"));
   EXPECT_TRUE(contains(error_of([&] { db.reopen_run(live + 1); }), "no run"));
+  // Recorded on another host: nothing here can tell whether it lives, so only a caller that knows takes it over.
+  const int64_t elsewhere = db.begin_run(sample_start());
+  RawDb raw(db_path());
+  raw.exec("UPDATE runs SET host = 'another-host' WHERE id = " + std::to_string(elsewhere));
+  EXPECT_TRUE(contains(error_of([&] { db.reopen_run(elsewhere); }), "is still running"));
+  db.reopen_run(elsewhere, /*take_over=*/true);
+  EXPECT_EQ(db.get_run(elsewhere)->summary.status, "running");
 }
 
 // A run still marked running is stale when the process that writes it is known to be gone; the file says running.
