@@ -107,8 +107,9 @@ FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Prog
                                         request.resume ? &*request.resume : nullptr};
 
   auto finish = [&](const std::string& status, const std::string& error) {
-    db.finish_run(outcome.run_id,
-                  run_end(status, error, status == "done" ? std::optional(outcome.test_accuracy) : std::nullopt, &net));
+    RunEnd end = run_end(status, error, status == "done" ? std::optional(outcome.test_accuracy) : std::nullopt, &net);
+    end.keep_checkpoint = request.keep_checkpoint;
+    db.finish_run(outcome.run_id, end);
     outcome.status = status;
     outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   };

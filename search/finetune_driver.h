@@ -26,6 +26,7 @@ struct FinetuneRequest {
   // Continue `nas finetune` run `resume_run` from `resume`, its checkpoint (resume.h builds such a request).
   int64_t resume_run = 0;
   std::optional<CheckpointRecord> resume = std::nullopt;
+  bool keep_checkpoint = false;     // keep the last checkpoint when the run is done (default: removed)
 };
 
 struct FinetuneOutcome {

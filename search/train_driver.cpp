@@ -53,7 +53,7 @@ RunEnd run_end(const std::string& status, const std::string& error, std::optiona
 
 TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line,
                        const std::optional<TeacherSpec>& teacher_spec, int64_t resume_run,
-                       const CheckpointRecord* resume) {
+                       const CheckpointRecord* resume, bool keep_checkpoint) {
   supernet::ThreadBudget threads(config.threads);
   supernet::DataSplits data = supernet::load_data(config.data, config.seed);
   // A bad teacher is refused before anything is printed or recorded.
@@ -106,8 +106,9 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
   double train_seconds = 0;
   int64_t train_images = 0;
   auto finish = [&](const std::string& status, const std::string& error) {
-    const RunEnd end = run_end(status, error,
-                               outcome.epochs_done > 0 ? std::optional(outcome.test_accuracy) : std::nullopt, &net);
+    RunEnd end = run_end(status, error, outcome.epochs_done > 0 ? std::optional(outcome.test_accuracy) : std::nullopt,
+                         &net);
+    end.keep_checkpoint = keep_checkpoint;
     outcome.peak_rss_bytes = end.peak_rss_bytes;
     db.finish_run(outcome.run_id, end);
     outcome.status = status;

@@ -34,7 +34,7 @@ struct TrainOutcome {
 // continues after the checkpoint's epoch, bit for bit with the same threads.
 TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line,
                        const std::optional<TeacherSpec>& teacher_spec = std::nullopt, int64_t resume_run = 0,
-                       const CheckpointRecord* resume = nullptr);
+                       const CheckpointRecord* resume = nullptr, bool keep_checkpoint = false);
 
 // Peak resident set size of this process so far.
 int64_t peak_rss_bytes();

@@ -20,7 +20,11 @@ int command_finetune(search::FinetuneRequest request, const std::string& db_path
   if (request.teacher) search::check_distillation_settings(request.teacher->settings);
   require_existing(db_path);  // the search to fine-tune is a run of this file
   ResultsDb db(db_path);
-  if (resume_run > 0) request = search::finetune_resume_request(db, resume_run, request.command_line);
+  if (resume_run > 0) {
+    const bool keep = request.keep_checkpoint;
+    request = search::finetune_resume_request(db, resume_run, request.command_line);
+    request.keep_checkpoint = keep;
+  }
   search::Progress progress(search::Progress::detect(/*quiet=*/false));
   search::install_interrupt_handler();
   const auto outcome = search::run_finetune(request, db, progress);

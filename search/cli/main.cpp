@@ -39,7 +39,8 @@ std::string joined_command_line(int argc, char** argv) {
 
 // `nas train`, a new run or (resume_run > 0) one continued from its checkpoint with its own config and teacher.
 int command_train(nas::search::TrainConfig config, std::optional<nas::search::TeacherSpec> teacher,
-                  const std::string& db_path, bool json, const std::string& command_line, int64_t resume_run) {
+                  const std::string& db_path, bool json, const std::string& command_line, int64_t resume_run,
+                  bool keep_checkpoint) {
   if (teacher) nas::search::check_distillation_settings(teacher->settings);
   if (teacher || resume_run > 0) require_existing(db_path);  // the teacher, or the run, is in this file
   ResultsDb db(db_path);
@@ -52,7 +53,7 @@ int command_train(nas::search::TrainConfig config, std::optional<nas::search::Te
   nas::search::Progress progress(nas::search::Progress::detect(/*quiet=*/false));
   nas::search::install_interrupt_handler();
   const auto outcome = nas::search::run_train(config, db, progress, command_line, teacher, resume_run,
-                                              resume ? &resume->checkpoint : nullptr);
+                                              resume ? &resume->checkpoint : nullptr, keep_checkpoint);
   if (json) {
     const nlohmann::json out = {{"run_id", outcome.run_id},
                                 {"status", outcome.status},
@@ -203,6 +204,9 @@ int main(int argc, char** argv) {
   nas::search::TrainOverrides overrides;
   train->add_option("--config", config_path, "experiment YAML, e.g. experiments/fmnist_cnn.yaml");
   int64_t train_resume_run = 0;
+  bool train_keep_checkpoint = false;
+  train->add_flag("--keep-checkpoint", train_keep_checkpoint,
+                  "keep the run's last checkpoint when it is done (default: removed)");
   train->add_option("--resume", train_resume_run,
                     "continue run RUN (stale, interrupted or failed) from its last complete epoch, with its own config");
   train->add_option("--epochs", overrides.epochs, "override train.epochs");
@@ -254,6 +258,8 @@ int main(int argc, char** argv) {
   nas::cli::TeacherArgs finetune_teacher;
   finetune->add_option("run", finetune_request.search_run, "the search run (see nas runs)");
   int64_t finetune_resume_run = 0;
+  finetune->add_flag("--keep-checkpoint", finetune_request.keep_checkpoint,
+                     "keep the run's last checkpoint when it is done (default: removed)");
   finetune->add_option("--resume", finetune_resume_run,
                        "continue nas finetune run RUN (stale, interrupted or failed) from its last complete epoch");
   finetune->add_option("--epochs", finetune_request.epochs, "fine-tuning epochs (default: the search's)");
@@ -411,14 +417,16 @@ int main(int argc, char** argv) {
       if (train->count("--resume") > 0) {
         for (const auto* option : train->get_options())
           if (option->count() > 0 && option->get_name() != "--resume" && option->get_name() != "--db" &&
-              option->get_name() != "--json")
+              option->get_name() != "--json" && option->get_name() != "--keep-checkpoint")
             throw nas::Error("--resume", "continues a run with its own config; drop " + option->get_name());
-        return command_train({}, std::nullopt, db_path, json, joined_command_line(argc, argv), train_resume_run);
+        return command_train({}, std::nullopt, db_path, json, joined_command_line(argc, argv), train_resume_run,
+                             train_keep_checkpoint);
       }
       if (config_path.empty())
         throw nas::Error("nas train", "--config is required (e.g. experiments/fmnist_cnn.yaml), or --resume RUN");
       const auto config = nas::search::load_train_config(config_path, overrides);
-      return command_train(config, train_teacher.spec(), db_path, json, joined_command_line(argc, argv), 0);
+      return command_train(config, train_teacher.spec(), db_path, json, joined_command_line(argc, argv), 0,
+                           train_keep_checkpoint);
     }
     if (search->parsed()) {
       if (search->count("--resume") > 0) {
@@ -443,7 +451,7 @@ int main(int argc, char** argv) {
       if (finetune->count("--resume") > 0) {
         for (const auto* option : finetune->get_options())
           if (option->count() > 0 && option->get_name() != "--resume" && option->get_name() != "--db" &&
-              option->get_name() != "--json")
+              option->get_name() != "--json" && option->get_name() != "--keep-checkpoint")
             throw nas::Error("--resume", "continues a run with its own search, epochs, seed and teacher; drop " +
                                              option->get_name());
         return nas::cli::command_finetune(finetune_request, db_path, json, finetune_resume_run);

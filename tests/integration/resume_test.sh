@@ -188,8 +188,12 @@ done
 kill -9 "$pid"
 wait "$pid" 2> /dev/null || true
 refused "nas train --resume with --config" "drop --config" train --resume 1 --config train.yaml --db train-killed.db
-"$nas" train --resume 1 --db train-killed.db > /dev/null 2> train.log || fail "train resume: $(tail -3 train.log)"
+"$nas" train --resume 1 --keep-checkpoint --db train-killed.db > /dev/null 2> train.log ||
+  fail "train resume: $(tail -3 train.log)"
+check "nas train --keep-checkpoint keeps the last one" "train 30" \
+  "$(sqlite3 train-killed.db 'SELECT phase || " " || epoch FROM checkpoints')"
 grep -q "resumed in train-killed.db after epoch" train.log || fail "nas train did not resume: $(head -3 train.log)"
 check "nas train resumed: weights and epochs identical" "$(train_fingerprint train-reference.db)" \
   "$(train_fingerprint train-killed.db)"
+check "nas train without --keep-checkpoint removes it" 0 "$(sqlite3 train-reference.db 'SELECT count(*) FROM checkpoints')"
 echo "resume test passed"
