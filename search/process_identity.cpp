@@ -35,6 +35,19 @@ std::string start_ticks(int64_t pid) {
   return field;
 }
 
+// Field 3 of /proc/PID/stat: 'Z' (zombie) or 'X' (dead) for a process that has ended but whose parent has not
+// reaped it yet — a search killed under a shell script that has not waited for it.
+bool ended_unreaped(int64_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return false;
+  const auto close = line.rfind(')');
+  if (close == std::string::npos) return false;
+  std::istringstream fields(line.substr(close + 1));
+  std::string state;
+  return (fields >> state) && (state == "Z" || state == "X");
+}
+
 }  // namespace
 
 std::string process_start(int64_t pid) {
@@ -51,6 +64,7 @@ ProcessIdentity this_process() {
 bool process_gone(const ProcessIdentity& process) {
   if (process.pid <= 0 || process.host.empty() || process.host != host_name()) return false;
   if (kill(static_cast<pid_t>(process.pid), 0) != 0 && errno == ESRCH) return true;
+  if (ended_unreaped(process.pid)) return true;
   // The pid exists: it is the same process only if it started at the recorded moment of the same boot.
   return !process.start.empty() && process_start(process.pid) != process.start;
 }

@@ -20,8 +20,9 @@ ProcessIdentity this_process();
 // The start string of process `pid` on this host now, "" if there is no such process.
 std::string process_start(int64_t pid);
 
-// True only when the process is known to have ended: it ran on this host and its pid is gone, or now names a
-// process that started at another time (pid reused, or the host rebooted). A process on another host is never
+// True only when the process is known to have ended: it ran on this host and its pid is gone, is a zombie (killed,
+// not yet reaped by its parent), or now names a process that started at another time (pid reused, or the host
+// rebooted). A process on another host is never
 // called gone: from here nothing can be known about it.
 bool process_gone(const ProcessIdentity& process);
 

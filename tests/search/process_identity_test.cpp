@@ -36,6 +36,23 @@ TEST(ProcessIdentity, AnEndedProcessIsGone) {
   EXPECT_EQ(process_start(child), "");
 }
 
+// Killed but not yet reaped (a zombie: its parent, here this test, has not waited for it): already gone, so its
+// run can be resumed before the parent gets round to waiting.
+TEST(ProcessIdentity, AKilledProcessNotYetReapedIsGone) {
+  const pid_t child = fork();
+  if (child == 0) {
+    pause();
+    _exit(0);
+  }
+  ASSERT_GT(child, 0);
+  const ProcessIdentity running{child, host_name(), process_start(child)};
+  kill(child, SIGKILL);
+  siginfo_t info{};
+  waitid(P_PID, static_cast<id_t>(child), &info, WEXITED | WNOWAIT);  // dead, left unreaped
+  EXPECT_TRUE(process_gone(running));
+  waitpid(child, nullptr, 0);
+}
+
 TEST(ProcessIdentity, APidThatStartedAtAnotherTimeIsAnotherProcess) {
   ProcessIdentity reused = this_process();
   reused.start = "an-earlier-boot/42";
