@@ -31,6 +31,16 @@ namespace {
 using nas::cli::require_existing;
 using nas::search::ResultsDb;
 
+// `--resume RUN` continues a run with what it was started with: any other option of `command` given with it (but
+// --db, --json and --keep-checkpoint) would be silently ignored, so it is refused. `kept` says what the run keeps.
+void refuse_options_beside_resume(const CLI::App& command, const std::string& kept) {
+  for (const auto* option : command.get_options()) {
+    const std::string name = option->get_name();
+    if (option->count() > 0 && name != "--resume" && name != "--keep-checkpoint" && name != "--db" && name != "--json")
+      throw nas::Error("--resume", "continues a run with " + kept + "; drop " + name);
+  }
+}
+
 std::string joined_command_line(int argc, char** argv) {
   std::string line;
   for (int i = 0; i < argc; ++i) line += (i ? " " : "") + std::string(argv[i]);
@@ -415,10 +425,7 @@ int main(int argc, char** argv) {
   try {
     if (train->parsed()) {
       if (train->count("--resume") > 0) {
-        for (const auto* option : train->get_options())
-          if (option->count() > 0 && option->get_name() != "--resume" && option->get_name() != "--db" &&
-              option->get_name() != "--json" && option->get_name() != "--keep-checkpoint")
-            throw nas::Error("--resume", "continues a run with its own config; drop " + option->get_name());
+        refuse_options_beside_resume(*train, "its own config");
         return command_train({}, std::nullopt, db_path, json, joined_command_line(argc, argv), train_resume_run,
                              train_keep_checkpoint);
       }
@@ -430,12 +437,7 @@ int main(int argc, char** argv) {
     }
     if (search->parsed()) {
       if (search->count("--resume") > 0) {
-        // The run's own request: anything that would change it is refused, not silently ignored.
-        for (const auto* option : search->get_options())
-          if (option->count() > 0 && option->get_name() != "--resume" && option->get_name() != "--keep-checkpoint" &&
-              option->get_name() != "--db" && option->get_name() != "--json")
-            throw nas::Error("--resume", "continues a run with its own config, board and budgets; drop " +
-                                             option->get_name());
+        refuse_options_beside_resume(*search, "its own config, board and budgets");
         return command_resume_search(resume_run, request.keep_checkpoint, db_path, json,
                                      joined_command_line(argc, argv));
       }
@@ -449,11 +451,7 @@ int main(int argc, char** argv) {
     if (finetune->parsed()) {
       finetune_request.command_line = joined_command_line(argc, argv);
       if (finetune->count("--resume") > 0) {
-        for (const auto* option : finetune->get_options())
-          if (option->count() > 0 && option->get_name() != "--resume" && option->get_name() != "--db" &&
-              option->get_name() != "--json" && option->get_name() != "--keep-checkpoint")
-            throw nas::Error("--resume", "continues a run with its own search, epochs, seed and teacher; drop " +
-                                             option->get_name());
+        refuse_options_beside_resume(*finetune, "its own search, epochs, seed and teacher");
         return nas::cli::command_finetune(finetune_request, db_path, json, finetune_resume_run);
       }
       if (finetune->count("run") == 0)
