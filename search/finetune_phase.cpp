@@ -54,18 +54,14 @@ double run_finetune_phase(supernet::Network& net, supernet::BatchLoader& loader,
   auto optimizer = supernet::make_optimizer(plan.optimizer, net.params());
   auto checkpoint_after = [&](int32_t epoch) {
     supernet::StateWriter out;
-    out.floats(net.params().theta());
-    out.floats(net.params().state());
-    optimizer->save(out);
+    supernet::save_training(net, *optimizer, out);
     return CheckpointRecord{"finetune", epoch, checkpoints->request, out.take()};
   };
   int32_t first = 0;
   if (checkpoints && checkpoints->resume) {
     const CheckpointRecord& resume = *checkpoints->resume;
     supernet::StateReader in(resume.state, fmt::format("the fine-tuning checkpoint of run {}", run_id));
-    in.floats(net.params().theta());
-    in.floats(net.params().state());
-    optimizer->load(in);
+    supernet::load_training(net, *optimizer, in);
     in.finish();
     first = std::min(resume.epoch, plan.epochs);
   } else if (checkpoints) {

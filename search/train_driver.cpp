@@ -82,9 +82,7 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
   int32_t first_epoch = 1;
   if (resume) {
     supernet::StateReader in(resume->state, fmt::format("the checkpoint of run {}", resume_run));
-    in.floats(net.params().theta());
-    in.floats(net.params().state());
-    optimizer->load(in);
+    supernet::load_training(net, *optimizer, in);
     in.finish();
     db.reopen_run(resume_run);
     outcome.run_id = resume_run;
@@ -151,9 +149,7 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
           record.test_loss = test.loss;
           record.test_accuracy = test.accuracy;
           supernet::StateWriter state;
-          state.floats(net.params().theta());
-          state.floats(net.params().state());
-          optimizer->save(state);
+          supernet::save_training(net, *optimizer, state);
           const CheckpointRecord checkpoint{"train", epoch, request_yaml, state.take()};
           db.add_epoch(outcome.run_id, record, &checkpoint);
 

@@ -12,6 +12,18 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 }  // namespace
 
+void save_training(const Network& net, const Optimizer& optimizer, StateWriter& out) {
+  out.floats(net.params().theta());
+  out.floats(net.params().state());
+  optimizer.save(out);
+}
+
+void load_training(Network& net, Optimizer& optimizer, StateReader& in) {
+  in.floats(net.params().theta());
+  in.floats(net.params().state());
+  optimizer.load(in);
+}
+
 EpochResult train_epoch(Network& net, Optimizer& optimizer, const LrSchedule& schedule, BatchLoader& loader,
                         const EpochPlan& plan, const StepCallback& on_step) {
   const auto start = std::chrono::steady_clock::now();

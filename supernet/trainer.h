@@ -51,6 +51,12 @@ struct EpochPlan {
 EpochResult train_epoch(Network& net, Optimizer& optimizer, const LrSchedule& schedule, BatchLoader& loader,
                         const EpochPlan& plan, const StepCallback& on_step = {});
 
+// What a training loop carries from one epoch to the next besides the data order (which the loader derives from the
+// epoch): the network's weights and BatchNorm statistics and the optimiser's moments, for the checkpoints of
+// `nas train` and fine-tuning. load_training throws nas::Error for the state of another network.
+void save_training(const Network& net, const Optimizer& optimizer, StateWriter& out);
+void load_training(Network& net, Optimizer& optimizer, StateReader& in);
+
 // Evaluates in inference mode (BatchNorm running statistics) in batches of `batch_size`.
 EpochResult evaluate(Network& net, const Dataset& data, int32_t batch_size);
 
