@@ -11,8 +11,8 @@
 #
 #   bash experiments/iso_accuracy/run.sh [--db iso_accuracy.db]
 #
-# Safe to run again: finished seed runs are kept and an interrupted sweep is resumed. About 76 minutes on 2 cores
-# while builds and tests shared them (commit 5e290af: seed runs 18, iso-latency 35, both channel-only sweeps 23).
+# Safe to run again: finished seed runs are kept and an interrupted sweep is resumed. About 90 minutes on 2 cores
+# while builds and tests shared them (this commit: seed runs about 18, iso-latency 35, the channel-only sweeps 36).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 db="iso_accuracy.db"
