@@ -11,8 +11,9 @@
 #
 #   bash experiments/iso_accuracy/run.sh [--db iso_accuracy.db]
 #
-# Safe to run again: finished seed runs are kept and an interrupted sweep is resumed. About 90 minutes on 2 cores
-# while builds and tests shared them (this commit: seed runs about 18, iso-latency 35, the channel-only sweeps 36).
+# Safe to run again: finished seed runs are kept and an interrupted sweep is resumed. About 100 minutes on 2 cores
+# while builds and the CI proof shared them (this commit: seed runs 11, iso-latency 54, iso-prune-latency 28,
+# iso-prune-flash 7, from the runs' start and end times).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 db="iso_accuracy.db"
