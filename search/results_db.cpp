@@ -26,13 +26,14 @@ using sql::exec;
 using sql::Statement;
 using sql::Transaction;
 
-constexpr const char* kSchemaVersion = "8";
+constexpr const char* kSchemaVersion = "9";
 // Older files are upgraded in place: versions 2, 4 and 5 only added tables, version 3 added tables and three
 // columns of runs, version 6 added tables and let the costs table hold macs and params (create_costs_table),
-// version 7 added the columns of runs that say which process runs it (add_run_columns), version 8 only a table.
+// version 7 added the columns of runs that say which process runs it (add_run_columns), versions 8 and 9 only a
+// table each.
 bool upgradable(const std::string& version) {
   return version == "1" || version == "2" || version == "3" || version == "4" || version == "5" || version == "6" ||
-         version == "7";
+         version == "7" || version == "8";
 }
 
 // Every table, CREATE IF NOT EXISTS so that opening an existing database changes nothing. Version 2 added
@@ -43,7 +44,8 @@ bool upgradable(const std::string& version) {
 // (search/distillation_records.h); version 6 arch_gradient_trace (where each block's architecture gradient comes
 // from, per search epoch) and candidate_accuracy (each operator's held-out accuracy in the supernet after warm-up);
 // version 7 the runs' pid, host and process_start (search/process_identity.h), so that a run whose process was
-// killed reads as stale; version 8 checkpoints (one per unfinished run: what `--resume` continues from).
+// killed reads as stale; version 8 checkpoints (one per unfinished run: what `--resume` continues from); version 9
+// shortlist (the fix step's candidate networks and their probe accuracies, search/shortlist.h).
 // docs/results-schema.md explains each column.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS mcunas_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -124,6 +126,16 @@ CREATE TABLE IF NOT EXISTS candidate_accuracy (
   op TEXT NOT NULL,
   accuracy REAL NOT NULL,
   PRIMARY KEY (run_id, block, op)
+);
+CREATE TABLE IF NOT EXISTS shortlist (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  rank INTEGER NOT NULL,
+  arch_yaml TEXT NOT NULL,
+  log_probability REAL NOT NULL,
+  holdout_accuracy REAL NOT NULL,
+  holdout_loss REAL NOT NULL,
+  chosen INTEGER NOT NULL CHECK (chosen IN (0, 1)),
+  PRIMARY KEY (run_id, rank)
 );
 CREATE TABLE IF NOT EXISTS sweeps (
   name TEXT PRIMARY KEY,
@@ -658,6 +670,33 @@ void ResultsDb::add_candidate_accuracies(int64_t run_id, const std::vector<Candi
   tx.commit();
 }
 
+void ResultsDb::store_shortlist(int64_t run_id, const std::vector<ShortlistRecord>& candidates) {
+  const std::string where = path_.string();
+  Transaction tx(db_, where);
+  require_running(db_, where, run_id);
+  Statement clear(db_, where, "DELETE FROM shortlist WHERE run_id = ?");
+  clear.bind(1, run_id).run();
+  for (const auto& c : candidates) {
+    Statement insert(db_, where, "INSERT INTO shortlist (run_id, rank, arch_yaml, log_probability, holdout_accuracy, "
+                                 "holdout_loss, chosen) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    insert.bind(1, run_id).bind(2, int64_t{c.rank}).bind(3, c.arch_yaml).bind(4, c.log_probability)
+        .bind(5, c.holdout_accuracy).bind(6, c.holdout_loss).bind(7, int64_t{c.chosen ? 1 : 0}).run();
+  }
+  tx.commit();
+}
+
+std::vector<ShortlistRecord> ResultsDb::shortlist(int64_t run_id) const {
+  const std::string where = path_.string();
+  Statement query(db_, where, "SELECT rank, arch_yaml, log_probability, holdout_accuracy, holdout_loss, chosen "
+                              "FROM shortlist WHERE run_id = ? ORDER BY rank");
+  query.bind(1, run_id);
+  std::vector<ShortlistRecord> records;
+  while (query.step())
+    records.push_back({static_cast<int32_t>(query.integer(0)), query.text(1), query.real(2), query.real(3),
+                       query.real(4), query.integer(5) != 0});
+  return records;
+}
+
 void ResultsDb::store_architecture(int64_t run_id, const ArchitectureRecord& arch) {
   const std::string where = path_.string();
   Transaction tx(db_, where);
@@ -742,6 +781,7 @@ std::optional<RunDetail> ResultsDb::get_run(int64_t run_id) const {
   while (trace.step())
     detail.budget_trace.push_back({static_cast<int32_t>(trace.integer(0)), trace.text(1), trace.real(2),
                                    trace.real(3), trace.real(4), trace.real(5)});
+  detail.shortlist = shortlist(run_id);
   return detail;
 }
 

@@ -108,6 +108,15 @@ struct CandidateAccuracyRecord {
   double accuracy = 0;
 };
 
+// One network of the fix step's shortlist (search/shortlist.h): rank 0 is the search's most probable operators.
+struct ShortlistRecord {
+  int32_t rank = 0;
+  std::string arch_yaml;
+  double log_probability = 0;  // of its operators under the search's final distribution (τ = 1)
+  double holdout_accuracy = 0, holdout_loss = 0;  // after the probe's short training
+  bool chosen = false;
+};
+
 struct RunDetail {
   RunSummary summary;
   std::string config_yaml, command_line, error;
@@ -116,6 +125,7 @@ struct RunDetail {
   std::vector<float> weights, state;
   std::optional<ArchitectureRecord> architecture;  // search runs
   std::vector<BudgetTrace> budget_trace;
+  std::vector<ShortlistRecord> shortlist;  // searches that probed more than one network
 };
 
 class ResultsDb {
@@ -150,6 +160,9 @@ class ResultsDb {
   void reopen_run(int64_t run_id, bool take_over = false);
   void store_architecture(int64_t run_id, const ArchitectureRecord& arch);
   void add_candidate_accuracies(int64_t run_id, const std::vector<CandidateAccuracyRecord>& candidates);
+  // Replaces the run's shortlist (a resumed search probes again and writes the same rows).
+  void store_shortlist(int64_t run_id, const std::vector<ShortlistRecord>& candidates);
+  std::vector<ShortlistRecord> shortlist(int64_t run_id) const;
 
   std::vector<RunSummary> list_runs() const;             // newest first
   std::optional<RunDetail> get_run(int64_t run_id) const;

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "constraints/budget.h"
+#include "supernet/search_space.h"
 
 namespace nas::search {
 
@@ -135,6 +136,19 @@ std::string architecture_section(const ArchitectureRecord& a) {
   return out;
 }
 
+// The networks the fix step probed (search/shortlist.h), one line each; the chosen one is marked.
+std::string shortlist_section(const std::vector<ShortlistRecord>& shortlist) {
+  static const std::vector<Column> columns = {{"rank", true}, {"log P", true}, {"held-out %", true},
+                                              {"chosen", false}, {"network", false}};
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& c : shortlist)
+    rows.push_back({std::to_string(c.rank), fmt::format("{:.2f}", c.log_probability),
+                    fmt::format("{:.2f}", 100 * c.holdout_accuracy), c.chosen ? "*" : "",
+                    supernet::fixed_arch_line(supernet::parse_fixed_arch(YAML::Load(c.arch_yaml)))});
+  return "\n  shortlist: the networks probed after the search (short training, held-out accuracy)\n" +
+         format_table(columns, rows, "  ");
+}
+
 }  // namespace
 
 nlohmann::json costs_json(const std::vector<CostRecord>& costs) {
@@ -186,6 +200,7 @@ std::string format_run_detail(const RunDetail& run) {
                      run.state.size());
 
   if (run.architecture) out += architecture_section(*run.architecture);
+  if (!run.shortlist.empty()) out += shortlist_section(run.shortlist);
   out += "\n  config:\n";
   out += indented(run.config_yaml, "    ");
   return out;
@@ -228,6 +243,12 @@ nlohmann::json run_detail_json(const RunDetail& run) {
     trace.push_back({{"epoch", t.epoch}, {"metric", t.metric}, {"expected", t.expected}, {"fixed", t.fixed},
                      {"budget", t.budget}, {"lambda", t.lambda}});
   if (!trace.empty()) out["budget_trace"] = std::move(trace);
+  nlohmann::json shortlist = nlohmann::json::array();
+  for (const auto& c : run.shortlist)
+    shortlist.push_back({{"rank", c.rank}, {"architecture_yaml", c.arch_yaml}, {"log_probability", c.log_probability},
+                         {"holdout_accuracy", c.holdout_accuracy}, {"holdout_loss", c.holdout_loss},
+                         {"chosen", c.chosen}});
+  if (!shortlist.empty()) out["shortlist"] = std::move(shortlist);
   return out;
 }
 

@@ -100,7 +100,7 @@ void read_arch_and_penalty(const YAML::Node& s, SearchConfig& config) {
 void read_search_section(const YAML::Node& s, SearchConfig& config) {
   supernet::yaml::require_map(s, "search");
   check_keys(s, "search", {"epochs", "batch_size", "eval_batch_size", "seed", "threads", "label_smoothing",
-                           "weights", "finetune", "arch", "penalty"});
+                           "weights", "finetune", "arch", "penalty", "shortlist"});
   read_count(s, "search", "batch_size", 1, config.batch_size);
   read_count(s, "search", "eval_batch_size", 1, config.eval_batch_size);
   read_count(s, "search", "threads", 1, config.threads);
@@ -110,6 +110,12 @@ void read_search_section(const YAML::Node& s, SearchConfig& config) {
     throw Error(where("search.label_smoothing", s["label_smoothing"]), "must be in [0, 1)");
   read_phases(s, config);
   read_arch_and_penalty(s, config);
+  if (const YAML::Node l = s["shortlist"]) {
+    supernet::yaml::require_map(l, "search.shortlist");
+    check_keys(l, "search.shortlist", {"candidates", "epochs"});
+    read_count(l, "search.shortlist", "candidates", 1, config.shortlist.candidates);
+    read_count(l, "search.shortlist", "epochs", 1, config.shortlist.epochs);
+  }
 }
 
 const std::vector<std::string> kTopKeys = {"name", "description", "data", "search_space", "search"};

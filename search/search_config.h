@@ -44,6 +44,14 @@ struct ArchTraining {
   int32_t holdout = 5000;      // training images held out for θ_a when the data names no validation split
 };
 
+// The fix step's shortlist (search/shortlist.h): the `candidates` most probable operator sets under the search's
+// final distribution, each fixed to the budgets and trained for `epochs` from the supernet's weights on the
+// training split; the one most accurate on the held-out split is fine-tuned. 1 candidate: the argmax alone.
+struct ShortlistSpec {
+  int32_t candidates = 1;
+  int32_t epochs = 1;
+};
+
 struct SearchConfig {
   std::string name;
   std::filesystem::path path;
@@ -61,6 +69,7 @@ struct SearchConfig {
   supernet::ScheduleSpec finetune_schedule;
   ArchTraining arch;
   constraints::PenaltySchedule penalty;
+  ShortlistSpec shortlist;
 
   std::string effective_yaml() const;
   YAML::Node root;

@@ -189,6 +189,16 @@ FixedArch seed_arch(const SearchSpace& space) {
   return arch;
 }
 
+std::string fixed_arch_line(const FixedArch& arch) {
+  std::string line;
+  for (const auto& b : arch.blocks) {
+    if (!line.empty()) line += " → ";
+    line += b.op.name() + " " + std::to_string(b.out_channels);
+    if (b.stride > 1) line += "/" + std::to_string(b.stride);
+  }
+  return line;
+}
+
 YAML::Node fixed_arch_yaml(const FixedArch& arch) {
   YAML::Node root;
   YAML::Node blocks(YAML::NodeType::Sequence);

@@ -91,6 +91,8 @@ FixedArch seed_arch(const SearchSpace& space);
 // The fixed architecture as human-readable YAML (`blocks: [{name, op, out, stride}]`) and back (strict).
 YAML::Node fixed_arch_yaml(const FixedArch& arch);
 FixedArch parse_fixed_arch(const YAML::Node& node);
+// One line for logs and reports: `conv3x3 16 → dwsep5x5 32/2 → skip 32` (operator, channels, /stride).
+std::string fixed_arch_line(const FixedArch& arch);
 
 // The fixed architecture as a `model:` node for build_network (supernet/network_builder.h): concrete conv2d /
 // depthwise_conv2d / batchnorm / relu layers, then global_avg_pool and `linear, out: classes`. Layer names are

@@ -152,16 +152,30 @@ void SuperNet::add_score_gradient(size_t b, size_t op, size_t width, double weig
 void SuperNet::zero_arch_grads() { std::fill(arch_.grads().begin(), arch_.grads().end(), 0.0f); }
 
 FixedArch SuperNet::fix() const {
+  std::vector<size_t> ops;
+  for (size_t b = 0; b < blocks_.size(); ++b) ops.push_back(argmax(arch_.value(logits_slots_[b])));
+  return fix_with_ops(ops);
+}
+
+FixedArch SuperNet::fix_with_ops(const std::vector<size_t>& ops) const {
+  if (ops.size() != blocks_.size())
+    throw Error("fix_with_ops", std::to_string(ops.size()) + " operators given for a supernet of " +
+                                    std::to_string(blocks_.size()) + " blocks");
   FixedArch arch;
   int32_t channels = input_.c;  // what the next block reads
   for (size_t b = 0; b < blocks_.size(); ++b) {
     const SearchBlock& spec = space_.blocks[b];
-    FixedBlock block{spec.name, spec.ops[argmax(arch_.value(logits_slots_[b]))], 0, spec.stride};
+    FixedBlock block{spec.name, spec.ops.at(ops[b]), 0, spec.stride};
     if (block.op.kind != OpKind::skip) channels = static_cast<int32_t>(kept_channel_indices(b).size());
     block.out_channels = channels;
     arch.blocks.push_back(std::move(block));
   }
   return arch;
+}
+
+std::vector<double> SuperNet::op_logits(size_t b) const {
+  const auto logits = arch_.value(logits_slots_.at(b));
+  return {logits.begin(), logits.end()};
 }
 
 }  // namespace nas::supernet

@@ -84,6 +84,10 @@ class SuperNet {
   // Argmax op and width per block; a skip keeps its input's channels (the previous block's, or the image's for the
   // first block).
   FixedArch fix() const;
+  // The same with the given operator per block (indices into each block's candidates) and the argmax widths.
+  FixedArch fix_with_ops(const std::vector<size_t>& ops) const;
+  // Block b's operator logits θ (softmax(θ) is the distribution at τ = 1).
+  std::vector<double> op_logits(size_t b) const;
 
  private:
   SearchSpace space_;

@@ -41,14 +41,17 @@ search:
   batch_size: 64
   seed: 11
   threads: 1
+  shortlist: {candidates: 3, epochs: 1}
 YAML
-search_args=(search --target nano33 --max-latency 5ms --config search.yaml)
+search_args=(search --target nano33 --max-latency 2ms --config search.yaml)
 # Started in the background as "$nas" itself, not through a function: $! must be the nas process that gets killed.
 search() { "$nas" "${search_args[@]}" "$@"; }
 # What must come out the same: weights, architecture, and every epoch's figures but its wall time.
 fingerprint() {
   sqlite3 "$1" "SELECT name, hex(data) FROM weights WHERE run_id = 1 ORDER BY name;
                 SELECT arch_yaml FROM architectures WHERE run_id = 1;
+                SELECT rank, arch_yaml, holdout_accuracy, holdout_loss, chosen FROM shortlist WHERE run_id = 1
+                  ORDER BY rank;
                 SELECT phase, epoch, learning_rate, train_loss, train_accuracy, test_loss, test_accuracy FROM epochs
                   WHERE run_id = 1 ORDER BY phase, epoch;" | sha256sum | cut -d' ' -f1
 }
@@ -57,6 +60,8 @@ search --db reference.db > /dev/null 2> reference.log || fail "the uninterrupted
 expected="$(fingerprint reference.db)"
 epochs="$(sqlite3 reference.db 'SELECT count(*) FROM epochs')"
 check "the uninterrupted run's epochs" 8 "$epochs"
+# The fix step probed more than one network (a kill can land in the shortlist's probes too).
+[ "$(sqlite3 reference.db 'SELECT count(*) FROM shortlist')" -ge 2 ] || fail "the search probed no shortlist"
 
 # --- killed and resumed until done --------------------------------------------------------------------------------
 kills=0
@@ -80,6 +85,8 @@ while :; do
   wait "$pid" 2> /dev/null || true
   kills=$((kills + 1))
   check "integrity after kill $kills (at ${delay} s)" ok "$(sqlite3 killed.db 'PRAGMA integrity_check')"
+  # Killed while exiting, after its last transaction: the run is done, there is nothing left to resume.
+  [ "$(sqlite3 killed.db 'SELECT status FROM runs WHERE id = 1')" = done ] && break
   rows="$(sqlite3 killed.db 'SELECT count(*) FROM epochs WHERE run_id = 1')"
   if [ "$rows" -gt 0 ]; then
     last="$(sqlite3 killed.db 'SELECT phase || " " || epoch FROM epochs WHERE run_id = 1 ORDER BY rowid DESC LIMIT 1')"
@@ -106,7 +113,7 @@ check "weights, architecture and epochs identical to the uninterrupted run" "$ex
 
 # --- refusals -----------------------------------------------------------------------------------------------------
 refused "resuming a done run" "is done; there is nothing to resume" search --resume 1 --db killed.db
-refused "--resume with a budget" "drop --max-latency" search --resume 1 --max-latency 5ms --db reference.db
+refused "--resume with a budget" "drop --max-latency" search --resume 1 --max-latency 2ms --db reference.db
 "$nas" "${search_args[@]}" --db live.db > /dev/null 2> live.log &
 live=$!
 for _ in $(seq 1 600); do  # until the first checkpoint is committed (at most a minute)
@@ -121,7 +128,7 @@ check "--keep-checkpoint keeps the last one" "finetune 3" \
   "$(sqlite3 live.db 'SELECT phase || " " || epoch FROM checkpoints WHERE run_id = 1')"
 check "a run resumed with --keep-checkpoint" "$expected" "$(fingerprint live.db)"
 # --- a sweep killed with its job, resumed: the job continues from its shard's checkpoint ----------------------------
-setsid "$nas" sweep --name killed --target nano33 --max-latency 5ms --config search.yaml --threads 1 --jobs 1 \
+setsid "$nas" sweep --name killed --target nano33 --max-latency 2ms --config search.yaml --threads 1 --jobs 1 \
   --db sweep.db > /dev/null 2> sweep.log &
 group=$!
 shard=sweeps/killed/job-0.db

@@ -230,7 +230,7 @@ TEST_F(ResultsDbTest, UsesWalModeAndRecordsTheSchemaVersion) {
   { ResultsDb db(db_path()); }
   RawDb raw(db_path());
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");  // WAL is a property of the file, so a new connection sees it
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
 }
 
 TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
@@ -252,7 +252,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
   ResultsDb db(db_path());
   EXPECT_TRUE(db.get_run(id).has_value());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'architectures'"), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'sweeps'"), "1");
   // The old run got an identity (what nas merge matches on), and new runs get distinct ones.
@@ -277,7 +277,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionTwoDatabaseAddingTheRunColumns) {
   { ResultsDb db(db_path()); }
   { ResultsDb again(db_path()); }  // a second open changes nothing more
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
   EXPECT_EQ(raw.text("SELECT count(*) FROM runs WHERE uid IS NOT NULL AND id = " + std::to_string(id)), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('sweep', 'sweep_job')"), "2");
 }
@@ -296,7 +296,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionSixDatabaseAddingTheProcessColumns) {
   }
   ResultsDb db(db_path());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
   EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('pid', 'host', 'process_start')"),
             "3");
   // A run recorded before version 7 names no process, so nothing can call it stale.
@@ -315,8 +315,47 @@ TEST_F(ResultsDbTest, UpgradesAVersionSevenDatabaseAddingTheCheckpointsTable) {
   }
   ResultsDb db(db_path());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'checkpoints'"), "1");
+}
+
+TEST_F(ResultsDbTest, UpgradesAVersionEightDatabaseAddingTheShortlistTable) {
+  int64_t id = 0;
+  {
+    ResultsDb db(db_path());
+    id = db.begin_run(sample_start());
+  }
+  {
+    RawDb raw(db_path());
+    raw.exec("DROP TABLE shortlist");
+    raw.exec("UPDATE mcunas_meta SET value = '8' WHERE key = 'schema_version'");
+  }
+  ResultsDb db(db_path());
+  RawDb raw(db_path());
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
+  EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'shortlist'"), "1");
+  EXPECT_TRUE(db.shortlist(id).empty());
+}
+
+// The shortlist is stored whole and replaced whole (a resumed search probes again).
+TEST_F(ResultsDbTest, StoresAndReplacesARunsShortlist) {
+  ResultsDb db(db_path());
+  const int64_t id = db.begin_run(sample_start());
+  db.store_shortlist(id, {{0, "blocks: [a]\n", -0.5, 0.875, 0.41, false}, {1, "blocks: [b]\n", -1.25, 0.9, 0.35, true}});
+  auto stored = db.shortlist(id);
+  ASSERT_EQ(stored.size(), 2u);
+  EXPECT_EQ(stored[1].arch_yaml, "blocks: [b]\n");
+  EXPECT_DOUBLE_EQ(stored[1].log_probability, -1.25);
+  EXPECT_DOUBLE_EQ(stored[1].holdout_accuracy, 0.9);
+  EXPECT_DOUBLE_EQ(stored[0].holdout_loss, 0.41);
+  EXPECT_TRUE(stored[1].chosen);
+  EXPECT_FALSE(stored[0].chosen);
+  db.store_shortlist(id, {{0, "blocks: [c]\n", -0.1, 0.8, 0.5, true}});
+  stored = db.shortlist(id);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].arch_yaml, "blocks: [c]\n");
+  db.finish_run(id, {"done", 0.9, "", {}, {}, 0});
+  EXPECT_THROW(db.store_shortlist(id, {}), Error);  // a finished run's record is final
 }
 
 // One checkpoint per run, written in its epoch's transaction, replaced by the next, removed when the run is done
@@ -434,7 +473,7 @@ TEST_F(ResultsDbTest, AReadOnlyOpenUpgradesAnOlderWritableFileFirst) {
   const ResultsDb db(db_path(), ResultsDb::Access::read_only);
   EXPECT_EQ(db.list_runs().size(), 1u);
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
 }
 
 TEST_F(ResultsDbTest, StoresASearchsArchitectureCostsAndBudgetTrace) {
@@ -487,7 +526,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionFiveCostsTableToHoldMacsAndParams) {
   }
   ResultsDb db(db_path());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "8");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
   EXPECT_EQ(raw.text("SELECT budget_source FROM costs WHERE metric = 'latency'"), "--max-latency 50ms");
   db.store_architecture(id, {"nano33", "blocks: []\n", "layers: []\n", 0, 0,
                              {{"macs", 4.2e5, 5e5, "--max-macs 500K"}, {"params", 6600, std::nullopt, ""}}});
@@ -595,10 +634,10 @@ TEST_F(ResultsDbTest, RefusesADatabaseFromANewerSchema) {
   { ResultsDb db(db_path()); }
   {
     RawDb raw(db_path());
-    raw.exec("UPDATE mcunas_meta SET value = '9' WHERE key = 'schema_version'");
+    raw.exec("UPDATE mcunas_meta SET value = '10' WHERE key = 'schema_version'");
     raw.exec("PRAGMA journal_mode = DELETE");  // fold the WAL back in, so the file alone holds everything
   }
-  expect_refused(db_path(), "schema version 9, this mcunas reads version 8");
+  expect_refused(db_path(), "schema version 10, this mcunas reads version 9");
 }
 
 TEST_F(ResultsDbTest, AnAbandonedWriterLeavesItsFinishedEpochs) {

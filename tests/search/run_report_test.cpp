@@ -164,6 +164,24 @@ TEST(RunDetail, ShowsTheErrorOfAFailedRun) {
   EXPECT_TRUE(contains(format_run_detail(failed), "  error     train-images-idx3-ubyte.gz: truncated file"));
 }
 
+TEST(RunDetail, ShowsTheShortlistWithTheChosenNetworkMarked) {
+  RunDetail searched = done_detail();
+  const std::string a = "blocks:\n  - {name: b1, op: conv3x3, out: 6, stride: 1}\n  - {name: b2, op: dwsep5x5, out: 12, stride: 2}\n";
+  const std::string b = "blocks:\n  - {name: b1, op: conv5x5, out: 16, stride: 1}\n  - {name: b2, op: skip, out: 16, stride: 1}\n";
+  searched.shortlist = {{0, a, -3.49, 0.8542, 0.41, false}, {1, b, -3.5, 0.8712, 0.37, true}};
+  const std::string text = format_run_detail(searched);
+  EXPECT_TRUE(contains(text, "shortlist")) << text;
+  EXPECT_TRUE(contains(text, "conv3x3 6 → dwsep5x5 12/2")) << text;
+  EXPECT_TRUE(contains(text, "87.12  *       conv5x5 16 → skip 16")) << text;
+  EXPECT_FALSE(contains(format_run_detail(done_detail()), "shortlist"));
+
+  const auto json = run_detail_json(searched);
+  ASSERT_EQ(json["shortlist"].size(), 2u);
+  EXPECT_EQ(json["shortlist"][1]["chosen"], true);
+  EXPECT_EQ(json["shortlist"][0]["architecture_yaml"], a);
+  EXPECT_DOUBLE_EQ(json["shortlist"][1]["holdout_accuracy"].get<double>(), 0.8712);
+}
+
 TEST(RunJson, SummaryCarriesTheTableFacts) {
   const auto done = run_summary_json(done_summary());
   EXPECT_EQ(done["id"], 12);

@@ -99,6 +99,54 @@ TEST_F(SearchDriverTest, OneSearchEndsInsideEveryBudgetAndStoresTheFixedNet) {
             "12");
 }
 
+// With a shortlist, the fix step probes several networks and fine-tunes the one most accurate on held-out data:
+// every row is stored, exactly one is chosen, it is the most accurate one, and it is the architecture the run keeps.
+TEST_F(SearchDriverTest, TheShortlistProbesSeveralNetworksAndKeepsTheMostAccurate) {
+  write_text("shortlist.yaml", std::string(kConfig) + "  shortlist: {candidates: 4, epochs: 1}\n");
+  SearchConfig config = load_search_config(dir_ / "shortlist.yaml");
+  config.finetune_epochs = 1;
+  SearchRequest request{config, "nano33", {}, "test"};
+  request.budgets.max_latency = fmt::format("{:.6f}ms", 1e3 * largest().latency_s * 0.25);
+  ResultsDb db(dir_ / "results.db");
+  Progress quiet(Progress::Mode::quiet);
+  const SearchOutcome outcome = run_search(request, db, quiet);
+  ASSERT_EQ(outcome.status, "done");
+  EXPECT_TRUE(outcome.fits);
+
+  const auto shortlist = db.shortlist(outcome.run_id);
+  ASSERT_GE(shortlist.size(), 2u);  // 3 blocks of 3, 4 and 3 operators: 4 sets, at most one pair fixed alike
+  ASSERT_LE(shortlist.size(), 4u);
+  size_t chosen = 0, chosen_count = 0;
+  for (size_t i = 0; i < shortlist.size(); ++i) {
+    EXPECT_EQ(shortlist[i].rank, static_cast<int32_t>(i));
+    if (i > 0) {
+      EXPECT_LE(shortlist[i].log_probability, shortlist[i - 1].log_probability);
+    }
+    EXPECT_GT(shortlist[i].holdout_accuracy, 0.0);
+    for (size_t j = 0; j < i; ++j) EXPECT_NE(shortlist[i].arch_yaml, shortlist[j].arch_yaml);
+    if (shortlist[i].chosen) {
+      chosen = i;
+      ++chosen_count;
+    }
+  }
+  ASSERT_EQ(chosen_count, 1u);
+  for (const auto& c : shortlist) EXPECT_LE(c.holdout_accuracy, shortlist[chosen].holdout_accuracy);
+  const auto run = db.get_run(outcome.run_id);
+  ASSERT_TRUE(run && run->architecture);
+  EXPECT_EQ(run->architecture->arch_yaml, shortlist[chosen].arch_yaml);
+}
+
+TEST_F(SearchDriverTest, WithoutAShortlistNoProbeRuns) {
+  SearchConfig config = config_;
+  config.finetune_epochs = 0;
+  SearchRequest request{config, "nano33", {}, "test"};
+  ResultsDb db(dir_ / "results.db");
+  Progress quiet(Progress::Mode::quiet);
+  const SearchOutcome outcome = run_search(request, db, quiet);
+  ASSERT_EQ(outcome.status, "done");
+  EXPECT_TRUE(db.shortlist(outcome.run_id).empty());
+}
+
 TEST_F(SearchDriverTest, TheSeedNetworkIsTrainedWithoutSearchingAndStoredWithItsCosts) {
   SearchRequest request{config_, "nano33", {}, "test"};
   request.seed_network = true;
@@ -162,6 +210,13 @@ TEST_F(SearchDriverTest, ConfigErrorsNameTheFileAndKey) {
   write_text("typo.yaml", text);
   const std::string typo = error_of([&] { load_search_config(dir_ / "typo.yaml"); });
   EXPECT_TRUE(contains(typo, "batch_sise")) << typo;
+
+  write_text("zero.yaml", std::string(kConfig) + "  shortlist: {candidates: 0}\n");
+  const std::string zero = error_of([&] { load_search_config(dir_ / "zero.yaml"); });
+  EXPECT_TRUE(contains(zero, "search.shortlist.candidates")) << zero;
+  write_text("key.yaml", std::string(kConfig) + "  shortlist: {candidate: 3}\n");
+  const std::string key = error_of([&] { load_search_config(dir_ / "key.yaml"); });
+  EXPECT_TRUE(contains(key, "candidate")) << key;
 }
 
 }  // namespace

@@ -1,0 +1,55 @@
+// The fix step's shortlist: which of a few networks the search hands to fine-tuning.
+//
+// The search ends with a distribution over each block's operators; its argmax is one network, but the supernet
+// that trained that distribution ranks architectures close to chance within a family (Kendall τ 0.50 over 8
+// architectures, docs/search.md), so the argmax is often not the best of what the distribution still considers.
+// The shortlist takes the `candidates` most probable operator sets under the final distribution (τ = 1: the
+// logits themselves, not the annealed τ_end, which makes every set but the argmax vanishingly unlikely), fixes each
+// like the argmax (argmax widths, repair, upgrade, fit: every one fits the budgets), trains each for a short probe
+// from the supernet's weights with the fine-tuning optimiser and its schedule compressed into the probe, and keeps
+// the one with the highest held-out accuracy (ties: the more probable). Real training decides between networks
+// the supernet cannot tell apart, as MCUNet and Once-for-All fine-tune their final candidates; the probe networks
+// are discarded and the chosen one fine-tunes from the supernet's weights like any other. A space with one operator
+// per block has one operator set, and no probe runs.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <vector>
+
+#include "search/finetune_phase.h"
+#include "supernet/dataset.h"
+#include "supernet/network.h"
+#include "supernet/trainer.h"
+
+namespace nas::search {
+
+// log softmax(logits).
+std::vector<double> log_softmax(const std::vector<double>& logits);
+
+// The `k` most probable assignments of one choice per block under independent per-block distributions given as
+// log-probabilities (`log_probs[b][i]`), most probable first; equal sums keep the lexicographically smaller
+// assignment first. Fewer when the space has fewer. Exact: any of the k best keeps a prefix among the k best
+// prefixes, so a beam of width k over the blocks finds them.
+struct ChoiceSet {
+  std::vector<size_t> choices;
+  double log_probability = 0;
+};
+std::vector<ChoiceSet> most_probable_choice_sets(const std::vector<std::vector<double>>& log_probs, size_t k);
+
+struct ProbeResult {
+  double holdout_accuracy = 0, holdout_loss = 0;
+  double seconds = 0;
+};
+
+// Trains `net` for plan.epochs on `loader` (plan's optimiser; its schedule over those epochs) and evaluates it on
+// `holdout`. Around each epoch (1-based): `begin(epoch)` returns its step callback (progress, interrupt), `end`
+// sees its training result.
+struct ProbeHooks {
+  std::function<supernet::StepCallback(int32_t epoch)> begin;
+  std::function<void(int32_t epoch, const supernet::EpochResult&)> end;
+};
+ProbeResult probe_network(supernet::Network& net, supernet::BatchLoader& loader, const supernet::Dataset& holdout,
+                          const FinetunePlan& plan, const ProbeHooks& hooks = {});
+
+}  // namespace nas::search
