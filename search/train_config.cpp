@@ -1,5 +1,7 @@
 #include "search/train_config.h"
 
+#include <fmt/core.h>
+
 #include "supernet/error.h"
 #include "supernet/yaml_keys.h"
 
@@ -34,7 +36,7 @@ void read_train_section(const YAML::Node& train, TrainConfig& config) {
   read_optional(train, "train", "label_smoothing", "a number", config.label_smoothing);
   if (config.label_smoothing < 0 || config.label_smoothing >= 1)
     throw Error(where("train.label_smoothing", train["label_smoothing"]),
-                "must be in [0, 1) (got " + std::to_string(config.label_smoothing) + ")");
+                fmt::format("must be in [0, 1) (got {})", config.label_smoothing));
 
   if (const YAML::Node opt = train["optimizer"]) read_optimizer_spec(opt, "train.optimizer", config.optimizer);
   if (const YAML::Node sched = train["schedule"]) read_schedule_spec(sched, "train.schedule", config.schedule);
@@ -80,6 +82,8 @@ void read_optimizer_spec(const YAML::Node& opt, const std::string& path, superne
   read_optional(opt, path, "beta1", "a number", o.beta1);
   read_optional(opt, path, "beta2", "a number", o.beta2);
   read_optional(opt, path, "eps", "a number", o.eps);
+  if (const std::string problem = supernet::optimizer_spec_problem(o); !problem.empty())
+    throw Error(supernet::yaml::where(path, opt), problem);
 }
 
 void read_schedule_spec(const YAML::Node& sched, const std::string& path, supernet::ScheduleSpec& s) {
@@ -88,6 +92,8 @@ void read_schedule_spec(const YAML::Node& sched, const std::string& path, supern
   read_optional(sched, path, "lr", "a number", s.lr);
   read_optional(sched, path, "final_lr", "a number", s.final_lr);
   read_optional(sched, path, "warmup_epochs", "a number", s.warmup_epochs);
+  if (const std::string problem = supernet::schedule_spec_problem(s); !problem.empty())
+    throw Error(supernet::yaml::where(path, sched), problem);
 }
 
 namespace {

@@ -56,11 +56,8 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
                        const CheckpointRecord* resume, bool keep_checkpoint) {
   supernet::ThreadBudget threads(config.threads);
   supernet::DataSplits data = supernet::load_data(config.data, config.seed);
-  // A bad teacher is refused before anything is printed or recorded.
+  // A bad teacher, model or augmentation is refused before anything is printed or recorded.
   std::unique_ptr<Teacher> teacher = teacher_spec ? std::make_unique<Teacher>(db, *teacher_spec, data) : nullptr;
-  progress.message(fmt::format("data: {} train, {} validation, {} test images of {}x{}x{}, {} classes",
-                               data.train.count, data.validation.count, data.test.count, data.train.height,
-                               data.train.width, data.train.channels, data.train.num_classes));
   const supernet::Shape input = data.train.batch_shape(1);
   supernet::Network net = [&] {
     try {
@@ -72,6 +69,10 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
   auto optimizer = supernet::make_optimizer(config.optimizer, net.params());
   supernet::BatchLoader loader(data.train, config.batch_size, /*shuffle=*/true, config.data.augment, config.seed);
   const supernet::LrSchedule schedule(config.schedule, loader.batches_per_epoch(), config.epochs);
+  // Printed once the model and the loader are built, so a bad model or augmentation is refused in one line.
+  progress.message(fmt::format("data: {} train, {} validation, {} test images of {}x{}x{}, {} classes",
+                               data.train.count, data.validation.count, data.test.count, data.train.height,
+                               data.train.width, data.train.channels, data.train.num_classes));
   if (teacher) teacher->prepare(data.train, loader.augments(), config.batch_size, progress);
 
   TrainOutcome outcome;

@@ -1,6 +1,7 @@
 #include "supernet/optimizer.h"
 
 #include <cmath>
+#include <sstream>
 #include <numbers>
 
 #include "supernet/error.h"
@@ -86,28 +87,38 @@ class Adam final : public Optimizer {
 
 }  // namespace
 
+std::string optimizer_spec_problem(const OptimizerSpec& spec) {
+  if (spec.type != "sgd" && spec.type != "adam") return "unknown type '" + spec.type + "' (known: sgd, adam)";
+  if (!(spec.weight_decay >= 0)) return "weight_decay must be >= 0";
+  if (spec.type == "sgd" && !(spec.momentum >= 0 && spec.momentum < 1)) return "sgd momentum must be in [0, 1)";
+  if (spec.type == "adam" && !(spec.beta1 >= 0 && spec.beta1 < 1 && spec.beta2 >= 0 && spec.beta2 < 1))
+    return "adam betas must be in [0, 1)";
+  return "";
+}
+
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerSpec& spec, const ParamStore& store) {
-  if (spec.weight_decay < 0) throw Error("optimizer", "weight_decay must be >= 0");
+  if (const std::string problem = optimizer_spec_problem(spec); !problem.empty()) throw Error("optimizer", problem);
   const size_t size = store.theta().size();
-  if (spec.type == "sgd") {
-    if (spec.momentum < 0 || spec.momentum >= 1) throw Error("optimizer", "sgd momentum must be in [0, 1)");
-    return std::make_unique<Sgd>(spec, size);
+  if (spec.type == "sgd") return std::make_unique<Sgd>(spec, size);
+  return std::make_unique<Adam>(spec, size);
+}
+
+std::string schedule_spec_problem(const ScheduleSpec& spec) {
+  if (spec.type != "cosine" && spec.type != "constant")
+    return "unknown type '" + spec.type + "' (known: cosine, constant)";
+  if (!(spec.lr > 0)) {
+    std::ostringstream got;  // shortest form: 0, -0.1, 1e-05
+    got << spec.lr;
+    return "lr must be positive (got " + got.str() + ")";
   }
-  if (spec.type == "adam") {
-    if (spec.beta1 < 0 || spec.beta1 >= 1 || spec.beta2 < 0 || spec.beta2 >= 1)
-      throw Error("optimizer", "adam betas must be in [0, 1)");
-    return std::make_unique<Adam>(spec, size);
-  }
-  throw Error("optimizer", "unknown type '" + spec.type + "' (known: sgd, adam)");
+  return "";
 }
 
 LrSchedule::LrSchedule(const ScheduleSpec& spec, int64_t steps_per_epoch, int32_t epochs)
     : spec_(spec),
       warmup_steps_(static_cast<int64_t>(std::llround(spec.warmup_epochs * static_cast<double>(steps_per_epoch)))),
       total_steps_(steps_per_epoch * epochs) {
-  if (spec.type != "cosine" && spec.type != "constant")
-    throw Error("schedule", "unknown type '" + spec.type + "' (known: cosine, constant)");
-  if (spec.lr <= 0) throw Error("schedule", "lr must be positive (got " + std::to_string(spec.lr) + ")");
+  if (const std::string problem = schedule_spec_problem(spec); !problem.empty()) throw Error("schedule", problem);
 }
 
 double LrSchedule::at(int64_t step) const {

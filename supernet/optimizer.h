@@ -30,7 +30,11 @@ class Optimizer {
   virtual void load(StateReader& in) = 0;
 };
 
-// Throws nas::Error for an unknown type or out-of-range hyper-parameters.
+// What is wrong with a spec (an unknown type, an out-of-range hyper-parameter), or "" when nothing is: config
+// readers check a spec when they read it, so the error names the file and the key before any work starts.
+std::string optimizer_spec_problem(const OptimizerSpec& spec);
+
+// Throws nas::Error for an unknown type or out-of-range hyper-parameters (optimizer_spec_problem).
 std::unique_ptr<Optimizer> make_optimizer(const OptimizerSpec& spec, const ParamStore& store);
 
 // Learning rate per step: linear warm-up from 0 over `warmup_steps`, then cosine decay to `final_lr` at
@@ -41,6 +45,9 @@ struct ScheduleSpec {
   double final_lr = 0.0;
   double warmup_epochs = 0.0;
 };
+
+// The same for a learning-rate schedule (LrSchedule throws it).
+std::string schedule_spec_problem(const ScheduleSpec& spec);
 
 class LrSchedule {
  public:

@@ -7,7 +7,8 @@
 #   3. sweeps iso-prune-latency and iso-prune-flash: the channel-only search from the same seed (prune.yaml), as in
 #      Burrello et al., one search per latency budget and seed (1 and 2, as the operator search, so the two are
 #      compared mean to mean) and one per flash budget;
-#   4. the fronts plotted (docs/figures/) and the table written (docs/iso-accuracy.md).
+#   4. the fronts plotted (docs/figures/) and the table written (docs/iso-accuracy.md); a copy of the database
+#      without its weights kept as docs/results/iso_accuracy.db (the README's front, experiments/front_page/run.sh).
 #
 #   bash experiments/iso_accuracy/run.sh [--db iso_accuracy.db]
 #
@@ -23,6 +24,7 @@ while [ $# -gt 0 ]; do
     *) echo "run.sh: unknown option '$1' (known: --db FILE)" >&2; exit 2 ;;
   esac
 done
+commit="$(git -C "$root" describe --always --dirty 2> /dev/null || echo unknown)"
 nas="${NAS:-$root/build/nas}"   # NAS=path runs another build (e.g. a copy kept while rebuilding)
 [ -x "$nas" ] || { echo "run.sh: $nas not built (run bash scripts/build.sh first)" >&2; exit 2; }
 config="$root/experiments/iso_accuracy/search.yaml"
@@ -62,4 +64,7 @@ done
 "$nas" pareto --db "$db" --target nano33 --sweep iso-latency --x macs --all \
   --plot "$root/docs/figures/iso_latency_macs.svg" > /dev/null
 bash "$root/experiments/iso_accuracy/table.sh" "$db" > "$root/docs/iso-accuracy.md"
-echo "wrote docs/iso-accuracy.md, docs/figures/iso_accuracy_{latency,flash}.svg and iso_latency_macs.svg from $db" >&2
+mkdir -p "$root/docs/results"
+bash "$root/experiments/front_page/keep_results.sh" "$db" "$root/docs/results/iso_accuracy.db" "$commit"
+echo "wrote docs/iso-accuracy.md, docs/figures/iso_accuracy_{latency,flash}.svg, iso_latency_macs.svg and" \
+  "docs/results/iso_accuracy.db from $db" >&2

@@ -4,7 +4,9 @@
 #   2. the same command and seed with every block of that space restricted to `ops: [conv3x3]` (channel pruning of
 #      its own seed network, the baseline the operator choice must beat);
 #   3. `nas profile` of both in QEMU (is each inside its latency budget when counted?);
-#   4. the table written to docs/readme-command.md.
+#   4. the table written to docs/readme-command.md; the README command's output and a copy of the database without
+#      its weights kept in docs/results/ (readme_command.txt, readme_command.db: the README's figures come from them,
+#      experiments/front_page/run.sh).
 #
 #   bash experiments/readme_command/run.sh [--db readme_command.db]
 #
@@ -27,16 +29,24 @@ trap 'rm -rf "$work"' EXIT
 sed -E 's/ops: \[[^]]*\]/ops: [conv3x3]/; s/^name: .*/name: fmnist_channels_only/' \
   "$root/experiments/fmnist_search.yaml" > "$work/channels_only.yaml"
 
+commit="$(git -C "$root" describe --always --dirty 2> /dev/null || echo unknown)"
+last_run() { sqlite3 "$db" "SELECT max(id) FROM runs"; }
+
 budgets=(--target nano33 --max-ram 256K --max-latency 50ms)
 echo "== the README command" >&2
-"$nas" search "${budgets[@]}" --db "$db" --json < /dev/null > "$work/search.json"
+# What a user sees (progress and summary, as on a log: one line per epoch), kept for the README's transcript.
+"$nas" search "${budgets[@]}" --db "$db" < /dev/null > "$work/transcript.txt" 2>&1 ||
+  { tail -5 "$work/transcript.txt" >&2; exit 1; }
+search_run="$(last_run)"
 echo "== channels only" >&2
-"$nas" search "${budgets[@]}" --config "$work/channels_only.yaml" --db "$db" --json < /dev/null > "$work/channels.json"
-for f in search channels; do
-  run="$(jq -r .run_id "$work/$f.json")"
+"$nas" search "${budgets[@]}" --config "$work/channels_only.yaml" --db "$db" --json < /dev/null > /dev/null
+channels_run="$(last_run)"
+for run in "$search_run" "$channels_run"; do
   echo "== nas profile $run" >&2
   "$nas" profile "$run" --target nano33 --db "$db" > /dev/null
 done
-bash "$root/experiments/readme_command/table.sh" "$db" "$(jq -r .run_id "$work/search.json")" \
-  "$(jq -r .run_id "$work/channels.json")" > "$root/docs/readme-command.md"
-echo "wrote docs/readme-command.md from $db" >&2
+bash "$root/experiments/readme_command/table.sh" "$db" "$search_run" "$channels_run" > "$root/docs/readme-command.md"
+mkdir -p "$root/docs/results"
+cp "$work/transcript.txt" "$root/docs/results/readme_command.txt"
+bash "$root/experiments/front_page/keep_results.sh" "$db" "$root/docs/results/readme_command.db" "$commit"
+echo "wrote docs/readme-command.md, docs/results/readme_command.{txt,db} from $db" >&2

@@ -16,7 +16,7 @@ refused() {  # description, expected text on stderr, nas arguments...: "$nas" mu
   "$nas" "$@" 2> err.txt > /dev/null || rc=$?
   check "$what: exit status" 2 "$rc"
   check "$what: one line on stderr" 1 "$(wc -l < err.txt)"
-  grep -q -- "$text" err.txt || fail "$what: stderr does not say '$text': $(cat err.txt)"
+  grep -qF -- "$text" err.txt || fail "$what: stderr does not say '$text': $(cat err.txt)"
 }
 dump() { sqlite3 runs.db .dump | sha256sum; }  # contents, not bytes: WAL checkpoints rewrite the file
 small_search_config() {  # file, fine-tune epochs: the small search's config (one warm-up, two search epochs)

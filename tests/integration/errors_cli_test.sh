@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# Bad input from the command line and in config files: each case must end with exit status 2 and one line on
+# stderr that names the problem (docs/errors.md lists every message with the test that asserts it). The runs it
+# needs are a tiny `nas train` (run 1) and a small search (run 2) on synthetic data.
+#   bash tests/integration/errors_cli_test.sh path/to/nas
+set -euo pipefail
+nas="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+# shellcheck source=tests/integration/small_search.sh
+source "$(dirname "$0")/small_search.sh"
+cd "$work"
+
+# --- the command line ------------------------------------------------------------------------------------------------
+refused "an unknown command" "unknown command 'bogus' (known: search, train" bogus
+refused "an unknown option" "The following argument was not expected: --bogus (see nas --help)" search --bogus
+refused "nas train without --config" "nas train: --config is required (e.g. experiments/fmnist_cnn.yaml), or --resume RUN" train
+refused "nas search without --target" "nas search: --target is required (nas targets lists the boards), or --resume RUN" search
+refused "nas finetune without a run" "nas finetune: the search run to fine-tune is required (nas runs lists them)" finetune
+
+# --- runs of a database ----------------------------------------------------------------------------------------------
+cat > train.yaml <<'YAML'
+name: tiny_train
+data:
+  format: synthetic
+  synthetic: {count: 256, height: 8, width: 8, channels: 1, classes: 4, noise: 0.1, seed: 3}
+model:
+  layers:
+    - {type: conv2d, out: 4, kernel: 3, padding: 1}
+    - {type: relu}
+    - {type: global_avg_pool}
+    - {type: linear, out: 4}
+train: {epochs: 1, batch_size: 64, seed: 1, threads: 1}
+YAML
+"$nas" train --config train.yaml --db runs.db > /dev/null 2> train.log || fail "the tiny training failed: $(tail -3 train.log)"
+small_search_config search.yaml 0
+"$nas" search --target nano33 --max-latency 1.5ms --config search.yaml --db runs.db > /dev/null 2> search.log ||
+  fail "the small search failed: $(tail -3 search.log)"
+refused "nas show of a missing run" "nas show: no run 99 in runs.db (nas runs lists them)" show 99 --db runs.db
+refused "--resume of a missing run" "--resume: no run 99 in runs.db (nas runs lists them)" search --resume 99 --db runs.db
+refused "--resume of a run of another kind" "--resume: run 1 is a train run; nas search --resume continues search runs" \
+  search --resume 1 --db runs.db
+refused "nas finetune of a training run" "run 1 is a train run; only a search" finetune 1 --db runs.db
+refused "nas finetune --epochs 0" "--epochs: must be at least 1 (got 0)" finetune 2 --epochs 0 --db runs.db
+refused "nas finetune of a search fine-tuned for 0 epochs" "run 2's config fine-tunes for 0 epochs; pass --epochs N" \
+  finetune 2 --db runs.db
+refused "--resume with another option" "--resume: continues a run with its own search, epochs, seed and teacher; drop" \
+  finetune --resume 2 --epochs 3 --db runs.db
+refused "--threads 5000" "threads: must be between 1 and 1024 (got 5000)" train --config train.yaml --threads 5000 \
+  --db runs.db
+
+# --- config files ------------------------------------------------------------------------------------------------------
+# Each case: the small search's config with one line changed (sed expression), and the text the error must hold.
+bad_search_config() {  # description, sed expression, expected text
+  sed -E "$2" search.yaml > bad.yaml
+  cmp -s search.yaml bad.yaml && fail "$1: the sed expression changed nothing"
+  refused "$1" "$3" search --target nano33 --max-latency 1.5ms --config bad.yaml --db bad.db
+}
+bad_search_config "uniform_share outside [0, 1]" 's/^  threads: 1$/  threads: 1\n  arch: {uniform_share: 1.5}/' \
+  "search.arch.uniform_share (line 16): must be in [0, 1]"
+bad_search_config "an unknown estimator" 's/^  threads: 1$/  threads: 1\n  arch: {estimator: darts}/' \
+  "search.arch.estimator (line 16): must be reinforce, mixture or straight_through (got 'darts')"
+bad_search_config "an unknown pricing" 's/^  threads: 1$/  threads: 1\n  arch: {price: median}/' \
+  "search.arch.price (line 16): must be sampled or expected (got 'median')"
+bad_search_config "a zero architecture learning rate" 's/^  threads: 1$/  threads: 1\n  arch: {lr: 0}/' \
+  "search.arch.lr (line 16): must be positive"
+bad_search_config "label smoothing of 1" 's/^  threads: 1$/  threads: 1\n  label_smoothing: 1.0/' \
+  "search.label_smoothing (line 16): must be in [0, 1)"
+bad_search_config "no search space" '/^search_space:/,/^search:/{/^search:/!d}' \
+  "config: missing map 'search_space' with a list 'blocks'"
+bad_search_config "a negative penalty growth" 's/^  threads: 1$/  threads: 1\n  penalty: {growth: -1}/' \
+  "search.penalty: needs growth >= 0 and 0 <= decay < 1"
+bad_search_config "negative synthetic noise" 's/noise: 0.1/noise: -1/' "data.synthetic.noise (line 4): must be >= 0"
+bad_search_config "an unknown optimizer" 's/^  threads: 1$/  threads: 1\n  weights: {optimizer: {type: lion}}/' \
+  "unknown type 'lion' (known: sgd, adam)"
+bad_search_config "a negative weight decay" \
+  's/^  threads: 1$/  threads: 1\n  weights: {optimizer: {type: sgd, weight_decay: -1}}/' "weight_decay must be >= 0"
+bad_search_config "an sgd momentum of 1" \
+  's/^  threads: 1$/  threads: 1\n  finetune: {optimizer: {type: sgd, momentum: 1}}/' \
+  "search.finetune.optimizer (line 16): sgd momentum must be in [0, 1)"
+bad_search_config "an adam beta of 1" 's/^  threads: 1$/  threads: 1\n  weights: {optimizer: {type: adam, beta1: 1}}/' \
+  "search.weights.optimizer (line 16): adam betas must be in [0, 1)"
+bad_search_config "an unknown schedule" 's/^  threads: 1$/  threads: 1\n  weights: {schedule: {type: step}}/' \
+  "unknown type 'step' (known: cosine, constant)"
+bad_search_config "a zero learning rate" 's/^  threads: 1$/  threads: 1\n  weights: {schedule: {type: cosine, lr: 0}}/' \
+  "lr must be positive (got 0)"
+
+bad_train_config() {  # description, sed expression, expected text
+  sed -E "$2" train.yaml > bad.yaml
+  cmp -s train.yaml bad.yaml && fail "$1: the sed expression changed nothing"
+  refused "$1" "$3" train --config bad.yaml --db bad.db
+}
+bad_train_config "a layer that is not a map" 's/^    - \{type: relu\}$/    - relu/' \
+  "model.layers[1]: each layer is a map with a 'type'"
+bad_train_config "a layer name used twice" \
+  's/^    - \{type: relu\}$/    - {type: relu, name: a}\n    - {type: relu, name: a}/' \
+  "model.layers[2]: layer name 'a' is used twice"
+bad_train_config "a flag that is not a boolean" 's/padding: 1\}/padding: 1, bias: maybe}/' \
+  "model.layers[0] (conv2d): 'bias' must be true or false (got 'maybe')"
+bad_train_config "a kernel larger than its input" 's/kernel: 3, padding: 1/kernel: 3, padding: 1, stride: 1}\n    - {type: max_pool, kernel: 16/' \
+  "kernel 16 larger than input 8x8"
+bad_train_config "label smoothing of 1 in training" 's/threads: 1\}/threads: 1, label_smoothing: 1.0}/' \
+  "train.label_smoothing (line 11): must be in [0, 1) (got 1)"
+bad_train_config "a crop padding larger than the image" 's/seed: 3\}/seed: 3}\n  augment: {crop_pad: 9}/' \
+  "crop_pad: must be in [0, 8] for 8×8 images (got 9)"
+echo "all refusals as documented"
