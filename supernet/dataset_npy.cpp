@@ -109,7 +109,25 @@ class HeaderParser {
   }
   [[noreturn]] void fail(const std::string& what) const {
     throw Error(where_, "malformed .npy header: " + what + " at offset " + std::to_string(pos_) + " in \"" +
-                            std::string(text_) + "\"");
+                            one_line(text_) + "\"");
+  }
+  // The header as it can stand in a one-line error: its padding (spaces, the final newline) dropped and any other
+  // control byte written as \xNN.
+  static std::string one_line(std::string_view text) {
+    while (!text.empty() && (text.back() == ' ' || text.back() == '\n')) text.remove_suffix(1);
+    std::string out;
+    for (const char c : text) {
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte >= 0x20 && byte != 0x7f) {
+        out += c;
+      } else {
+        static const char* kHex = "0123456789abcdef";
+        out += "\\x";
+        out += kHex[byte >> 4];
+        out += kHex[byte & 0xf];
+      }
+    }
+    return out;
   }
 
   std::string_view text_;

@@ -104,3 +104,71 @@ bad_train_config "label smoothing of 1 in training" 's/threads: 1\}/threads: 1, 
 bad_train_config "a crop padding larger than the image" 's/seed: 3\}/seed: 3}\n  augment: {crop_pad: 9}/' \
   "crop_pad: must be in [0, 8] for 8×8 images (got 9)"
 echo "all refusals as documented"
+
+# --- data files ----------------------------------------------------------------------------------------------------------
+# An .npy file: magic, version, header length (little-endian), the header dict padded with spaces to a multiple of
+# 64 bytes and ended by a newline, then `data_bytes` zero bytes (labels: the values given instead).
+npy_file() {  # file, header dict, data bytes, [major version]
+  local header="$2" total
+  total=$(( (10 + ${#header} + 1 + 63) / 64 * 64 ))
+  local len=$(( total - 10 ))
+  local pad=$(( len - ${#header} - 1 ))
+  {
+    printf '\x93NUMPY'
+    printf "\\x$(printf %02x "${4:-1}")\\x00"
+    printf "\\x$(printf %02x $((len & 255)))\\x$(printf %02x $((len >> 8)))"
+    printf '%s%*s\n' "$header" "$pad" ''
+    head -c "$3" /dev/zero
+  } > "$1"
+}
+npy_file images.npy "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 4, 4), }" 32
+npy_file labels.npy "{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }" 2
+npy_file version9.npy "{'descr': '|u1', 'fortran_order': False, 'shape': (2, 4, 4), }" 32 9
+npy_file no_descr.npy "{'fortran_order': False, 'shape': (2, 4, 4), }" 32
+npy_file object.npy "{'descr': '|O', 'fortran_order': False, 'shape': (2, 4, 4), }" 32
+npy_file structured.npy "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2, 4, 4), }" 128
+npy_file empty.npy "{'descr': '|u1', 'fortran_order': False, 'shape': (0, 4, 4), }" 0
+printf '\x93NUMPY\x01\x00\x10' > preamble.npy
+npy_file wide_labels.npy "{'descr': '<i8', 'fortran_order': False, 'shape': (2,), }" 0
+printf '\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x01\x00\x00' >> wide_labels.npy  # 0, then 2^40
+mkdir -p a_directory
+printf '\x00\x00' > short.idx
+printf '\x00\x00\x08\x03\xff\xff\xff\xff\x00\x00\x00\x1c\x00\x00\x00\x1c' > huge.idx
+printf '\x00\x00\x08\x01\x00\x00\x00\x02\x00\x01' > labels.idx
+bad_data() {  # description, format, train images, train labels, expected text
+  cat > data.yaml <<YAML
+name: bad_data
+data:
+  format: $2
+  dir: $work
+  train: {images: $3, labels: $4}
+  test: {images: $3, labels: $4}
+model:
+  layers:
+    - {type: global_avg_pool}
+    - {type: linear, out: 2}
+train: {epochs: 1}
+YAML
+  refused "$1" "$5" train --config data.yaml --db bad.db
+}
+bad_data "a directory as an idx file" idx a_directory labels.idx "$work/a_directory: is a directory, expected an idx file"
+bad_data "an idx file shorter than its header" idx short.idx labels.idx \
+  "$work/short.idx: truncated: 2 bytes, too short for an idx header"
+bad_data "an idx header with a huge dimension" idx huge.idx labels.idx \
+  "$work/huge.idx: dimension too large: header declares 4294967295×28×28"
+bad_data "an .npy format version 9" npy version9.npy labels.npy \
+  "$work/version9.npy: unsupported .npy format version 9.0 (expected 1.0, 2.0 or 3.0)"
+bad_data "an .npy header without descr" npy no_descr.npy labels.npy \
+  "$work/no_descr.npy: malformed .npy header: no 'descr' key"
+bad_data "an object array" npy object.npy labels.npy \
+  "$work/object.npy: unsupported dtype '|O' (structured and string dtypes cannot be images or labels)"
+# The header is quoted in the error, on the same line (its padding and newline left out).
+bad_data "a structured array" npy structured.npy labels.npy \
+  "malformed .npy header: unexpected value at offset 10 in \"{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2, 4, 4), }\""
+bad_data "an empty image array" npy empty.npy labels.npy \
+  "$work/empty.npy: image array has shape (0, 4, 4), a zero or huge dimension"
+bad_data "an .npy file cut inside its preamble" npy preamble.npy labels.npy \
+  "$work/preamble.npy: truncated: the file ends inside the .npy preamble"
+bad_data "a label that does not fit" npy images.npy wide_labels.npy \
+  "$work/wide_labels.npy: label too large at index 1 (got 1099511627776)"
+echo "all data-file refusals as documented"
