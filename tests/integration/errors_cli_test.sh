@@ -5,6 +5,7 @@
 #   bash tests/integration/errors_cli_test.sh path/to/nas
 set -euo pipefail
 nas="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+targets="$(cd "$(dirname "$0")/../../cost_models/targets" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # shellcheck source=tests/integration/small_search.sh
@@ -172,3 +173,40 @@ bad_data "an .npy file cut inside its preamble" npy preamble.npy labels.npy \
 bad_data "a label that does not fit" npy images.npy wide_labels.npy \
   "$work/wide_labels.npy: label too large at index 1 (got 1099511627776)"
 echo "all data-file refusals as documented"
+
+# --- target files ----------------------------------------------------------------------------------------------------------
+# The nano33 target copied beside the test with one line changed; `nas search --target ./FILE` reads it before
+# anything else. A calibration file beside it (FILE's stem + .calibration.yaml) is read with it.
+nano33="$targets/nano33.yaml"
+bad_target() {  # description, sed expression, expected text
+  sed -E "$2" "$nano33" > target.yaml
+  cmp -s "$nano33" target.yaml && fail "$1: the sed expression changed nothing"
+  refused "$1" "$3" search --target ./target.yaml --max-latency 50ms --config search.yaml --db target.db
+}
+bad_target "an unknown core" 's/^core: cortex-m4f/core: cortex-m99/' \
+  "./target.yaml: core (line 10): unknown core 'cortex-m99' (known: cortex-m0plus, cortex-m4, cortex-m4f, cortex-m7)"
+bad_target "a zero clock" 's/^clock_hz: 64000000/clock_hz: 0/' "./target.yaml: clock_hz (line 11): must be > 0"
+bad_target "zero cycles per instruction" 's/^cycles_per_instruction: 1.1/cycles_per_instruction: 0/' \
+  "./target.yaml: cycles_per_instruction (line 27): must be > 0"
+bad_target "a firmware keeping all of the RAM" 's/^ram_reserved_bytes: 65536/ram_reserved_bytes: 262144/' \
+  "./target.yaml: ram_reserved_bytes (line 16): must be smaller than sram_bytes (262144)"
+bad_target "a firmware keeping more than the flash" 's/^flash_reserved_bytes: 196608/flash_reserved_bytes: 2000000/' \
+  "./target.yaml: flash_reserved_bytes (line 19): must be smaller than flash_bytes (1048576)"
+bad_target "an image without RAM" 's/^  ram_bytes: 262144/  ram_bytes: 0/' \
+  "./target.yaml: image (line 32): flash_bytes and ram_bytes must be > 0"
+bad_target "a negative cost coefficient" 's/^    per_mac: 2.4/    per_mac: -1/' \
+  "./target.yaml: latency.conv.per_mac (line 42): must be a finite number >= 0 (got -1)"
+refused "a target file that does not exist" \
+  "target: no target file './nowhere.yaml' (give an existing YAML, or a name: f746, l4r5, nano33, rp2040)" \
+  search --target ./nowhere.yaml --max-latency 50ms --config search.yaml --db target.db
+cp "$nano33" target.yaml
+echo "a: [" > target.calibration.yaml
+refused "a calibration file that is not YAML" \
+  "./target.yaml: ./target.calibration.yaml: not valid YAML: yaml-cpp: error at line 2, column 1: end of sequence flow not found (rerun nas calibrate to rewrite it)" \
+  search --target ./target.yaml --max-latency 50ms --config search.yaml --db target.db
+sed 's/^core: cortex-m4f/core: cortex-m7/' "${nano33%.yaml}.calibration.yaml" > target.calibration.yaml
+refused "a calibration of another core" \
+  "./target.yaml: ./target.calibration.yaml: was calibrated for core cortex-m7, the target has cortex-m4f; rerun nas calibrate --target nano33" \
+  search --target ./target.yaml --max-latency 50ms --config search.yaml --db target.db
+check "no database created by a refused target" "" "$(ls target.db* 2> /dev/null || true)"
+echo "all target-file refusals as documented"
