@@ -112,9 +112,11 @@ void read_search_section(const YAML::Node& s, SearchConfig& config) {
   read_arch_and_penalty(s, config);
   if (const YAML::Node l = s["shortlist"]) {
     supernet::yaml::require_map(l, "search.shortlist");
-    check_keys(l, "search.shortlist", {"candidates", "epochs"});
+    check_keys(l, "search.shortlist", {"candidates", "epochs", "seed_ops"});
     read_count(l, "search.shortlist", "candidates", 1, config.shortlist.candidates);
     read_count(l, "search.shortlist", "epochs", 1, config.shortlist.epochs);
+    if (l["seed_ops"])
+      config.shortlist.seed_ops = read_scalar<bool>(l["seed_ops"], "search.shortlist.seed_ops", "true or false");
   }
 }
 

@@ -149,7 +149,16 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
   for (size_t b = 0; b < space.blocks.size(); ++b) log_probs.push_back(log_softmax(net.op_logits(b)));
   std::vector<FixedCandidate> candidates;
   std::vector<std::string> seen;
-  const auto sets = most_probable_choice_sets(log_probs, static_cast<size_t>(config.shortlist.candidates));
+  auto sets = most_probable_choice_sets(log_probs, static_cast<size_t>(config.shortlist.candidates));
+  // The seed network's operators (every block's first candidate) with the search's widths: the channel-pruning
+  // baseline inside this space, probed like the others so the search never ends below it by more than the
+  // probe's ranking error.
+  if (config.shortlist.candidates > 1 && config.shortlist.seed_ops) {
+    ChoiceSet seed{std::vector<size_t>(space.blocks.size(), 0), 0};
+    for (const auto& block : log_probs) seed.log_probability += block.front();
+    if (std::none_of(sets.begin(), sets.end(), [&](const ChoiceSet& c) { return c.choices == seed.choices; }))
+      sets.push_back(std::move(seed));
+  }
   int32_t missed = 0, alike = 0;
   for (const ChoiceSet& set : sets) {
     FixedCandidate c = fix_candidate(net, space, cost, fix_budgets, input_channels, set.choices, data.validation,
@@ -169,8 +178,8 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
     candidates.push_back(std::move(c));
   }
   if (sets.size() > 1 && candidates.size() == 1)
-    progress.message(fmt::format("shortlist: no probe; of the {} most probable operator sets, {} fixed into the "
-                                 "argmax's network and {} could not meet the budgets", sets.size(), alike, missed));
+    progress.message(fmt::format("shortlist: no probe; of {} operator sets, {} fixed into the argmax's network and {} "
+                                 "could not meet the budgets", sets.size(), alike, missed));
   size_t best = 0;
   if (candidates.size() > 1 && candidates.front().fits) {
     FinetunePlan plan = finetune_plan(config);

@@ -6,6 +6,8 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
+
 #include "cost_models/reachable.h"
 #include "cost_models/target.h"
 #include "supernet/error.h"
@@ -114,8 +116,8 @@ TEST_F(SearchDriverTest, TheShortlistProbesSeveralNetworksAndKeepsTheMostAccurat
   EXPECT_TRUE(outcome.fits);
 
   const auto shortlist = db.shortlist(outcome.run_id);
-  ASSERT_GE(shortlist.size(), 2u);  // 3 blocks of 3, 4 and 3 operators: 4 sets, at most one pair fixed alike
-  ASSERT_LE(shortlist.size(), 4u);
+  ASSERT_GE(shortlist.size(), 2u);  // 4 most probable sets and the seed operators, some fixed alike
+  ASSERT_LE(shortlist.size(), 5u);
   size_t chosen = 0, chosen_count = 0;
   for (size_t i = 0; i < shortlist.size(); ++i) {
     EXPECT_EQ(shortlist[i].rank, static_cast<int32_t>(i));
@@ -134,6 +136,12 @@ TEST_F(SearchDriverTest, TheShortlistProbesSeveralNetworksAndKeepsTheMostAccurat
   const auto run = db.get_run(outcome.run_id);
   ASSERT_TRUE(run && run->architecture);
   EXPECT_EQ(run->architecture->arch_yaml, shortlist[chosen].arch_yaml);
+  // The seed network's operators (conv3x3 in every block, each block's first candidate) are among those probed.
+  EXPECT_TRUE(std::any_of(shortlist.begin(), shortlist.end(), [](const ShortlistRecord& c) {
+    const auto arch = supernet::parse_fixed_arch(YAML::Load(c.arch_yaml));
+    return std::all_of(arch.blocks.begin(), arch.blocks.end(),
+                       [](const supernet::FixedBlock& b) { return b.op.name() == "conv3x3"; });
+  }));
 }
 
 TEST_F(SearchDriverTest, WithoutAShortlistNoProbeRuns) {
