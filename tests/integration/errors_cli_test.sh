@@ -210,3 +210,25 @@ refused "a calibration of another core" \
   search --target ./target.yaml --max-latency 50ms --config search.yaml --db target.db
 check "no database created by a refused target" "" "$(ls target.db* 2> /dev/null || true)"
 echo "all target-file refusals as documented"
+
+# --- sweeps and merge --------------------------------------------------------------------------------------------------------
+refused "a budget list with an empty item" "--max-latency: '1ms,,2ms' has an empty item (write values separated by single commas)" \
+  sweep --target nano33 --max-latency 1ms,,2ms --config search.yaml --db sweep.db
+refused "nas sweep with nothing to do" "nas sweep: give --target T[,T...] to start a sweep, --status NAME or --wait NAME" \
+  sweep --db sweep.db
+refused "--jobs 0" "--jobs: must be at least 1 (how many jobs run at once)" \
+  sweep --target nano33 --max-latency 1.5ms --jobs 0 --config search.yaml --db sweep.db
+refused "nas merge of shards and a sweep at once" "nas merge: give either shard files or --sweep NAME (not both)" \
+  merge runs.db --sweep once --db sweep.db
+refused "the status of a sweep a database does not hold" "nope: no such sweep in runs.db (it has none)" \
+  sweep --status nope --db runs.db
+mkdir -p full_dir && touch full_dir/file
+refused "a sweep directory that holds files" "$work/full_dir: already holds files (pick another --dir or --name, or remove it)" \
+  sweep --name other --dir full_dir --target nano33 --max-latency 1.5ms --config search.yaml --db sweep.db
+refused "nas sweep-job without its index" "nas sweep-job: give the job index (or run it as a Slurm array task)" \
+  sweep-job full_dir
+"$nas" sweep --name once --target nano33 --max-latency 1.5ms --config search.yaml --jobs 1 --db sweep.db \
+  > /dev/null 2> sweep.log || fail "the small sweep failed: $(tail -3 sweep.log)"
+refused "a sweep name already taken" "--name: a sweep named 'once' is already in sweep.db" \
+  sweep --name once --target nano33 --max-latency 2ms --config search.yaml --db sweep.db
+echo "all sweep refusals as documented"
