@@ -460,7 +460,7 @@ EpochRecord read_epoch(const Statement& row) {
 
 ResultsDb::ResultsDb(const std::filesystem::path& path, Access access) : path_(path) {
   const std::string where = path.empty() ? std::string("results database") : path.string();
-  if (path.empty()) throw Error(where, "empty path");
+  if (path.empty()) throw Error("--db", "empty path (give the results database's file, e.g. --db mcunas.db)");
   if (access == Access::read_only) {
     open_read_only(path, where);
     return;

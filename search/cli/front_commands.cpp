@@ -54,6 +54,7 @@ int follow(ResultsDb& db, const search::SweepRecord& sweep, bool json) {
 }  // namespace
 
 void require_existing(const std::string& db_path) {
+  if (db_path.empty()) throw Error("--db", "empty path (give the results database's file, e.g. --db mcunas.db)");
   std::error_code ec;
   if (!fs::exists(db_path, ec))
     throw Error(db_path, "no results database here (nas train or nas search creates it; pass --db to read another "

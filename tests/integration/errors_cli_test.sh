@@ -232,3 +232,14 @@ refused "nas sweep-job without its index" "nas sweep-job: give the job index (or
 refused "a sweep name already taken" "--name: a sweep named 'once' is already in sweep.db" \
   sweep --name once --target nano33 --max-latency 2ms --config search.yaml --db sweep.db
 echo "all sweep refusals as documented"
+
+# --- results databases ----------------------------------------------------------------------------------------------------------
+mkdir -p a_folder
+refused "a folder as the results database" "a_folder: is a directory, not a results database file" runs --db a_folder
+refused "an empty --db" "--db: empty path (give the results database's file, e.g. --db mcunas.db)" runs --db ''
+refused "an empty --db for a search" "--db: empty path" search --target nano33 --max-latency 1.5ms --config search.yaml --db ''
+sqlite3 meta.db "CREATE TABLE mcunas_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+refused "an mcunas_meta without a schema version" "meta.db: has an mcunas_meta table without a schema_version (left untouched)" \
+  runs --db meta.db
+check "a refused database is left as it was" "mcunas_meta" "$(sqlite3 meta.db .tables)"
+echo "all database refusals as documented"
