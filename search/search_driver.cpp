@@ -12,9 +12,7 @@
 #include "search/arch_cost.h"
 #include "search/distillation_records.h"
 #include "search/finetune_phase.h"
-#include "search/fix_to_budgets.h"
 #include "search/interrupt.h"
-#include "search/operator_upgrade.h"
 #include "search/resume.h"
 #include "search/shortlist.h"
 #include "search/supernet_trainer.h"
@@ -31,10 +29,6 @@
 namespace nas::search {
 
 namespace {
-
-// Held-out images per candidate of the fix step's operator upgrade (operator_upgrade.h): the same images for every
-// candidate, so their losses are compared pair by pair; 2,000 take about half a second per candidate on 2 cores.
-constexpr int32_t kUpgradeImages = 2000;
 
 using constraints::Budget;
 using constraints::format_metric;
@@ -96,130 +90,6 @@ void report_candidates(supernet::SuperNet& net, const supernet::Dataset& holdout
   }
   db.add_candidate_accuracies(run_id, records);
   progress.message("held-out accuracy of each operator after warm-up (other blocks sampled):\n" + line);
-}
-
-// One network the fix step may hand to fine-tuning: an operator set with the argmax widths, repaired, upgraded
-// and fitted to the budgets (fix_to_budgets.h, operator_upgrade.h).
-struct FixedCandidate {
-  supernet::FixedArch arch;
-  int32_t removed_channels = 0, added_channels = 0;
-  bool fits = true;
-  std::vector<OperatorUpgrade> upgrades;
-  double log_probability = 0;
-};
-
-FixedCandidate fix_candidate(supernet::SuperNet& net, const supernet::SearchSpace& space, const ArchCost& cost,
-                             const std::vector<Budget>& fix_budgets, int32_t input_channels,
-                             const std::vector<size_t>& ops, const supernet::Dataset& holdout, int32_t batch_size) {
-  std::vector<int32_t> narrowest;
-  for (const auto& block : space.blocks) narrowest.push_back(supernet::width_choices(block).front());
-  const RepairResult repaired = repair_to_budgets(net.fix_with_ops(ops), cost, fix_budgets, input_channels, narrowest);
-  FixedCandidate c{repaired.arch, repaired.removed_channels, 0, repaired.fits, {}, 0};
-  if (!repaired.fits) return c;
-  UpgradeResult upgraded =
-      upgrade_operators(c.arch, space, cost, fix_budgets, input_channels, [&](const supernet::FixedArch& candidate) {
-        net.select_fixed(candidate);
-        return supernet::path_score(net, holdout, kUpgradeImages, batch_size).loss;
-      });
-  c.arch = std::move(upgraded.arch);
-  c.upgrades = std::move(upgraded.upgrades);
-  std::vector<std::vector<float>> channel_strength;
-  std::vector<int32_t> max_channels;
-  for (size_t b = 0; b < space.blocks.size(); ++b) {
-    const std::vector<double> keep = net.channel_keep_probabilities(b);
-    channel_strength.emplace_back(keep.begin(), keep.end());
-    max_channels.push_back(space.blocks[b].out_channels);
-  }
-  const FitResult fitted = fit_to_budgets(c.arch, cost, fix_budgets, input_channels, channel_strength, max_channels);
-  c.arch = fitted.arch;
-  c.added_channels = fitted.added_channels;
-  return c;
-}
-
-// Fix (search/shortlist.h): the shortlist's operator sets, each fixed to the budgets less the latency model's
-// margin; with more than one distinct network that fits, each is probed and the most accurate on held-out data
-// kept. The shortlist is stored with the run.
-FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::SearchSpace& space, const ArchCost& cost,
-                                    const std::vector<Budget>& budgets, int32_t input_channels,
-                                    const SearchConfig& config, supernet::BatchLoader& loader,
-                                    const supernet::DataSplits& data, ResultsDb& db, int64_t run_id,
-                                    Progress& progress) {
-  const auto fix_budgets = with_estimate_margin(budgets);
-  std::vector<std::vector<double>> log_probs;
-  for (size_t b = 0; b < space.blocks.size(); ++b) log_probs.push_back(log_softmax(net.op_logits(b)));
-  std::vector<FixedCandidate> candidates;
-  std::vector<std::string> seen;
-  auto sets = most_probable_choice_sets(log_probs, static_cast<size_t>(config.shortlist.candidates));
-  // The seed network's operators (every block's first candidate) with the search's widths: the channel-pruning
-  // baseline inside this space, probed like the others so the search never ends below it by more than the
-  // probe's ranking error.
-  if (config.shortlist.candidates > 1 && config.shortlist.seed_ops) {
-    ChoiceSet seed{std::vector<size_t>(space.blocks.size(), 0), 0};
-    for (const auto& block : log_probs) seed.log_probability += block.front();
-    if (std::none_of(sets.begin(), sets.end(), [&](const ChoiceSet& c) { return c.choices == seed.choices; }))
-      sets.push_back(std::move(seed));
-  }
-  int32_t missed = 0, alike = 0;
-  for (const ChoiceSet& set : sets) {
-    FixedCandidate c = fix_candidate(net, space, cost, fix_budgets, input_channels, set.choices, data.validation,
-                                     config.batch_size);
-    c.log_probability = set.log_probability;
-    // The argmax is always a candidate (it decides when nothing fits); the others only when they fit.
-    if (!candidates.empty() && !c.fits) {
-      ++missed;
-      continue;
-    }
-    std::string text = supernet::yaml::to_text(supernet::fixed_arch_yaml(c.arch));
-    if (std::find(seen.begin(), seen.end(), text) != seen.end()) {  // two sets upgraded into one network
-      ++alike;
-      continue;
-    }
-    seen.push_back(std::move(text));
-    candidates.push_back(std::move(c));
-  }
-  if (sets.size() > 1 && candidates.size() == 1)
-    progress.message(fmt::format("shortlist: no probe; of {} operator sets, {} fixed into the argmax's network and {} "
-                                 "could not meet the budgets", sets.size(), alike, missed));
-  size_t best = 0;
-  if (candidates.size() > 1 && candidates.front().fits) {
-    FinetunePlan plan = finetune_plan(config);
-    plan.epochs = config.shortlist.epochs;
-    std::vector<ShortlistRecord> records;
-    progress.message(fmt::format("shortlist: {} networks, each trained {} epoch{} from the supernet's weights and "
-                                 "scored on the {} held-out images", candidates.size(), plan.epochs,
-                                 plan.epochs == 1 ? "" : "s", data.validation.count));
-    for (size_t i = 0; i < candidates.size(); ++i) {
-      progress.set_phase("shortlist");
-      const YAML::Node model = supernet::fixed_model_yaml(candidates[i].arch);
-      supernet::Network probe = supernet::build_network(model, data.train.batch_shape(1), data.train.num_classes,
-                                                        config.seed);
-      supernet::inherit_weights(net, candidates[i].arch, probe);
-      ProbeHooks hooks;
-      hooks.begin = [&](int32_t epoch) {
-        progress.begin_epoch(epoch, plan.epochs, loader.batches_per_epoch());
-        return phase_step_callback(progress, "nas search", "shortlist", epoch, config.batch_size, data.train.count);
-      };
-      hooks.end = [&](int32_t, const supernet::EpochResult& train) {
-        progress.end_epoch(fmt::format("loss {:.4f} train {:.2f}%  {:.1f}s", train.loss, 100 * train.accuracy,
-                                       train.seconds));
-      };
-      const ProbeResult r = probe_network(probe, loader, data.validation, plan, hooks);
-      progress.set_phase("");
-      progress.message(fmt::format("  {}. {}  log P {:.2f}  held-out {:.2f}%  {:.1f}s", i + 1,
-                                   supernet::fixed_arch_line(candidates[i].arch), candidates[i].log_probability,
-                                   100 * r.holdout_accuracy, r.seconds));
-      records.push_back({static_cast<int32_t>(i), supernet::yaml::to_text(supernet::fixed_arch_yaml(candidates[i].arch)),
-                         candidates[i].log_probability, r.holdout_accuracy, r.holdout_loss, false});
-      if (r.holdout_accuracy > records[best].holdout_accuracy) best = i;
-    }
-    records[best].chosen = true;
-    db.store_shortlist(run_id, records);
-    progress.message(fmt::format("shortlist: network {} chosen", best + 1));
-  }
-  for (const OperatorUpgrade& u : candidates[best].upgrades)
-    progress.message(fmt::format("fix: {} {} -> {} (held-out loss {:.4f} -> {:.4f}, budgets still met)", u.block,
-                                 u.from, u.to, u.loss_before, u.loss_after));
-  return candidates[best];
 }
 
 }  // namespace

@@ -8,18 +8,25 @@
 // like the argmax (argmax widths, repair, upgrade, fit: every one fits the budgets), trains each for a short probe
 // from the supernet's weights with the fine-tuning optimiser and its schedule compressed into the probe, and keeps
 // the one with the highest held-out accuracy (ties: the more probable). Real training decides between networks
-// the supernet cannot tell apart, as MCUNet and Once-for-All fine-tune their final candidates; the probe networks
-// are discarded and the chosen one fine-tunes from the supernet's weights like any other. A space with one operator
-// per block has one operator set, and no probe runs.
+// the supernet cannot tell apart; the probe networks are discarded and the chosen one fine-tunes from the
+// supernet's weights like any other. The search driver adds the seed network's operators to the sets (ShortlistSpec
+// in search_config.h). A space with one operator per block has one operator set, and no probe runs.
 #pragma once
 
 #include <cstddef>
 #include <functional>
 #include <vector>
 
+#include "constraints/budget.h"
+#include "search/arch_cost.h"
 #include "search/finetune_phase.h"
+#include "search/operator_upgrade.h"
+#include "search/progress.h"
+#include "search/results_db.h"
+#include "search/search_config.h"
 #include "supernet/dataset.h"
 #include "supernet/network.h"
+#include "supernet/supernet.h"
 #include "supernet/trainer.h"
 
 namespace nas::search {
@@ -51,5 +58,25 @@ struct ProbeHooks {
 };
 ProbeResult probe_network(supernet::Network& net, supernet::BatchLoader& loader, const supernet::Dataset& holdout,
                           const FinetunePlan& plan, const ProbeHooks& hooks = {});
+
+// One network the fix step may hand to fine-tuning: an operator set with the argmax widths, repaired, upgraded
+// and fitted to the budgets (fix_to_budgets.h, operator_upgrade.h).
+struct FixedCandidate {
+  supernet::FixedArch arch;
+  int32_t removed_channels = 0, added_channels = 0;
+  bool fits = true;
+  std::vector<OperatorUpgrade> upgrades;
+  double log_probability = 0;
+};
+
+// The fix step of a search: the shortlist's operator sets (the config's most probable ones and, with seed_ops, the
+// seed's), each fixed to the budgets less the latency model's margin (fix_to_budgets.h); with more than one
+// distinct network that fits, each is probed and the most accurate on the held-out split chosen. The shortlist is
+// stored with the run; the chosen network's operator upgrades are printed.
+FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::SearchSpace& space, const ArchCost& cost,
+                                    const std::vector<constraints::Budget>& budgets, int32_t input_channels,
+                                    const SearchConfig& config, supernet::BatchLoader& loader,
+                                    const supernet::DataSplits& data, ResultsDb& db, int64_t run_id,
+                                    Progress& progress);
 
 }  // namespace nas::search

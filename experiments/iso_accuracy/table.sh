@@ -155,7 +155,19 @@ SELECT '- The operators the search chose, per latency budget (every block of eve
                        FROM split WHERE rest != '')
                      SELECT trim(part, ' |') AS part FROM split WHERE trim(part, ' |') != ''))
              GROUP BY op ORDER BY count(*) DESC)) AS ops
-        FROM per_budget WHERE search = 'operators + channels' ORDER BY budget DESC);"
+        FROM per_budget WHERE search = 'operators + channels' ORDER BY budget DESC);
+SELECT '- The fix step''s shortlist (docs/search.md, \"Shortlist\"): ' || count(*) || ' operators + channels searches probed ' ||
+  sum(n) || ' networks (' || min(n) || ' to ' || max(n) || ' each, 1 epoch each); ' || sum(chosen_rank > 0) ||
+  ' fine-tuned another network than their argmax operators'' (their probe: ' ||
+  group_concat(CASE WHEN chosen_rank > 0 THEN printf('%.2f over %.2f %%', chosen_acc, argmax_acc) END, ', ') ||
+  '), ' || sum(chosen_seed) ||
+  ' of them the seed''s operators (conv3x3 in every block).'
+  FROM (SELECT s.run_id, count(*) AS n, max(CASE WHEN s.chosen THEN s.rank END) AS chosen_rank,
+          100 * max(CASE WHEN s.chosen THEN s.holdout_accuracy END) AS chosen_acc,
+          100 * max(CASE WHEN s.rank = 0 THEN s.holdout_accuracy END) AS argmax_acc,
+          max(s.chosen AND s.arch_yaml NOT LIKE '%op: conv5x5%' AND s.arch_yaml NOT LIKE '%op: dwsep%'
+              AND s.arch_yaml NOT LIKE '%op: skip%') AS chosen_seed
+        FROM shortlist s JOIN cand c ON c.id = s.run_id GROUP BY s.run_id);"
 
 cat <<'FOOTER'
 
