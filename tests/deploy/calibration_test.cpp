@@ -5,6 +5,8 @@
 // picks a range α·[min, max].
 #include <gtest/gtest.h>
 
+#include "tests/common/test_support.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -283,13 +285,15 @@ TEST(Calibration, CheckRejectsBadSpecs) {
   const FoldedModel m = fold_batchnorm(net);
   spec = {};
   spec.method = "entropy";
-  EXPECT_THROW(calibrate(net, m, data(4), spec), Error);
+  EXPECT_EQ(test_support::error_of([&] { calibrate(net, m, data(4), spec); }),
+            "calibration: unknown method 'entropy' (known: minmax, percentile, mse)");
   // An empty training split has nothing to calibrate on.
   supernet::Dataset empty = data(4);
   empty.count = 0;
   empty.images.clear();
   empty.labels.clear();
-  EXPECT_THROW(calibrate(net, m, empty, CalibrationSpec{}), Error);
+  EXPECT_EQ(test_support::error_of([&] { calibrate(net, m, empty, CalibrationSpec{}); }),
+            "calibration: the training split is empty");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "supernet/error.h"
+#include "tests/common/test_support.h"
 #include "tests/supernet/gradcheck.h"
 
 namespace nas::supernet {
@@ -17,7 +18,8 @@ TEST(Add, GradientsMatchCentralDifferences) {
 TEST(Add, RejectsDifferentShapes) {
   Add add;
   const Shape shapes[] = {{1, 3, 3, 4}, {1, 3, 3, 5}};
-  EXPECT_THROW(add.output_shape(shapes), Error);
+  EXPECT_EQ(test_support::error_of([&] { add.output_shape(shapes); }),
+            "add: inputs must have the same shape (got " + shapes[0].str() + " and " + shapes[1].str() + ")");
 }
 
 }  // namespace

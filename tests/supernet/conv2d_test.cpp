@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "supernet/error.h"
+#include "tests/common/test_support.h"
 #include "tests/supernet/gradcheck.h"
 
 namespace nas::supernet {
@@ -104,10 +105,15 @@ TEST(Conv2d, GradientsAreIndependentOfThreadCountAndChunking) {
 
 TEST(Conv2d, RejectsImpossibleShapes) {
   const Shape in[] = {{1, 5, 5, 3}};
-  EXPECT_THROW(Conv2d({4, 3, 3, 1, 1, 2, true}).output_shape(in), Error);   // groups do not divide 3
-  EXPECT_THROW(Conv2d({4, 7, 7, 1, 0, 1, true}).output_shape(in), Error);   // kernel larger than the input
-  EXPECT_THROW(Conv2d({0, 3, 3, 1, 1, 1, true}).output_shape(in), Error);   // no output channels
-  EXPECT_THROW(Conv2d({4, 3, 3, 0, 1, 1, true}).output_shape(in), Error);   // stride 0
+  auto message = [&](Conv2dSpec spec) {
+    return test_support::error_of([&] { Conv2d(spec).output_shape(in); });
+  };
+  EXPECT_EQ(message({4, 3, 3, 1, 1, 2, true}),
+            "conv2d: groups (2) must divide input channels (3) and output channels (4)");
+  EXPECT_EQ(message({4, 7, 7, 1, 0, 1, true}), "conv2d: kernel 7x7 larger than padded input 5x5");
+  EXPECT_EQ(message({0, 3, 3, 1, 1, 1, true}), "conv2d: out channels must be positive (got 0)");
+  EXPECT_EQ(message({4, 3, 3, 0, 1, 1, true}), "conv2d: stride must be positive (got 0)");
+  EXPECT_EQ(message({4, 3, 3, 1, -1, 1, true}), "conv2d: padding must be >= 0 (got -1)");
 }
 
 }  // namespace

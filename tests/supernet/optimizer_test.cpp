@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/common/test_support.h"
+
 #include <cmath>
 
 #include "supernet/error.h"
@@ -60,10 +62,20 @@ TEST(Optimizer, RejectsUnknownTypesAndBadHyperParameters) {
   ParamStore store = two_slots();
   OptimizerSpec spec;
   spec.type = "rmsprop";
-  EXPECT_THROW(make_optimizer(spec, store), Error);
+  EXPECT_EQ(test_support::error_of([&] { make_optimizer(spec, store); }),
+            "optimizer: unknown type 'rmsprop' (known: sgd, adam)");
   spec.type = "sgd";
   spec.momentum = 1.5;
-  EXPECT_THROW(make_optimizer(spec, store), Error);
+  EXPECT_EQ(test_support::error_of([&] { make_optimizer(spec, store); }), "optimizer: sgd momentum must be in [0, 1)");
+  spec.momentum = 0.9;
+  spec.weight_decay = -1;
+  EXPECT_EQ(optimizer_spec_problem(spec), "weight_decay must be >= 0");
+  spec.weight_decay = 0;
+  spec.type = "adam";
+  spec.beta2 = 1;
+  EXPECT_EQ(optimizer_spec_problem(spec), "adam betas must be in [0, 1)");
+  spec.beta2 = 0.999;
+  EXPECT_EQ(optimizer_spec_problem(spec), "");
 }
 
 TEST(LrSchedule, LinearWarmupThenCosineToFinal) {
@@ -80,7 +92,11 @@ TEST(LrSchedule, LinearWarmupThenCosineToFinal) {
   spec.type = "constant";
   EXPECT_NEAR(LrSchedule(spec, 10, 5).at(40), 0.1, 1e-12);
   spec.type = "step";
-  EXPECT_THROW(LrSchedule(spec, 10, 5), Error);
+  EXPECT_EQ(test_support::error_of([&] { LrSchedule(spec, 10, 5); }),
+            "schedule: unknown type 'step' (known: cosine, constant)");
+  spec.type = "cosine";
+  spec.lr = -0.1;
+  EXPECT_EQ(schedule_spec_problem(spec), "lr must be positive (got -0.1)");
 }
 
 }  // namespace
