@@ -9,8 +9,8 @@
 // from the supernet's weights with the fine-tuning optimiser and its schedule compressed into the probe, and keeps
 // the one with the highest held-out accuracy (ties: the more probable). Real training decides between networks
 // the supernet cannot tell apart; the probe networks are discarded and the chosen one fine-tunes from the
-// supernet's weights like any other. The search driver adds the seed network's operators to the sets (ShortlistSpec
-// in search_config.h). A space with one operator per block has one operator set, and no probe runs.
+// supernet's weights like any other. choose_fixed_network adds the seed network's operators to the sets
+// (ShortlistSpec in search_config.h). A space with one operator per block has one operator set, and no probe runs.
 #pragma once
 
 #include <cstddef>
