@@ -58,9 +58,10 @@ block() {
   echo
   echo '```text'
   echo '$ ./build/nas search --target nano33 --max-ram 256K --max-latency 50ms'
-  # Each phase's last epoch; the per-operator accuracies after warm-up and the database's name left out.
+  # Each phase's last epoch; the per-operator accuracies after warm-up and the lines naming the database left out.
   awk '
-    /^  b[0-9]+: / || /^held-out accuracy of each operator/ || /^shortlist epoch / || /^run [0-9]+ recorded in / { next }
+    /^  b[0-9]+: / || /^held-out accuracy of each operator/ || /^shortlist epoch / || /^run [0-9]+ recorded in / ||
+      /^fixed architecture, weights and costs stored in / { next }
     /^(warmup|search|finetune) epoch / {
       split($3, n, "/")
       if (n[1] == n[2]) print "… " $0
@@ -95,7 +96,8 @@ block() {
 }
 
 block > "$work/block.md"
-"$nas" pareto --db "$iso" --target nano33 --x latency --all --by sweep --plot "$work/front.svg" > /dev/null
+"$nas" pareto --db "$iso" --target nano33 --x latency --all --by sweep --plot "$work/front.svg" > /dev/null \
+  2> "$work/pareto.log" || { cat "$work/pareto.log" >&2; exit 1; }
 # README.md with the part between the markers replaced (the markers must be there, once each).
 [ "$(grep -cxF "$begin" "$readme")" = 1 ] && [ "$(grep -cxF "$end" "$readme")" = 1 ] ||
   { echo "run.sh: README.md must hold each generated-part marker once" >&2; exit 2; }
