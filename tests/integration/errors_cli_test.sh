@@ -243,3 +243,23 @@ refused "an mcunas_meta without a schema version" "meta.db: has an mcunas_meta t
   runs --db meta.db
 check "a refused database is left as it was" "mcunas_meta" "$(sqlite3 meta.db .tables)"
 echo "all database refusals as documented"
+
+# --- plots, exports, deployments, layers ---------------------------------------------------------------------------------------
+refused "a plot file of an unknown kind" "--plot: 'front.txt' must end in .svg or .png" pareto --plot front.txt --db runs.db
+refused "a plot of a board no run was searched for" "--target: no run in runs.db was searched for 'f746' (its runs are for: nano33)" \
+  pareto --plot front.svg --target f746 --db runs.db
+refused "an export without a directory" "--out: needs a directory to write model.h and model.c into" export 2 --out '' --db runs.db
+refused "a library name for a plain C export" "--name: names an Arduino library; use it with --format arduino" \
+  export 2 --name Net --out model --db runs.db
+refused "a deployment of no images" "--images: must be at least 1" deploy 2 --target nano33 --out fw --images 0 --db runs.db
+refused "a sweep job that is not in the plan" "nas sweep-job: job 5 is not in $work/sweeps/once/sweep.json (it has jobs 0 to 0)" \
+  sweep-job "$work/sweeps/once" 5
+bad_train_config "a validation split larger than the data" 's/seed: 3\}/seed: 3}\n  validation_split: 1000/' \
+  "data.validation_split: holds out 1000 of only 256 training items"
+bad_train_config "a linear layer without outputs" 's/linear, out: 4/linear, out: 0/' \
+  "network: layer 'linear3': linear: out features must be positive (got 0)"
+bad_train_config "a pooling stride of 0" 's/\{type: global_avg_pool\}/{type: max_pool, kernel: 2, stride: 0}/' \
+  "max_pool: needs kernel > 0, stride > 0 and 0 <= padding <= kernel/2 (got kernel 2, stride 0, padding 0)"
+bad_search_config "a block without a name" 's/\{name: b1,/{name: "",/' \
+  "search_space.blocks[0].name (line 9): block name must not be empty"
+echo "all plot, export and layer refusals as documented"
