@@ -263,3 +263,21 @@ bad_train_config "a pooling stride of 0" 's/\{type: global_avg_pool\}/{type: max
 bad_search_config "a block without a name" 's/\{name: b1,/{name: "",/' \
   "search_space.blocks[0].name (line 9): block name must not be empty"
 echo "all plot, export and layer refusals as documented"
+
+# --- runs whose record lacks something (a copy of runs.db changed by hand, as a killed or old run leaves it) ---------------------
+cp runs.db interrupted.db
+sqlite3 interrupted.db "UPDATE runs SET status = 'interrupted' WHERE id = 2"
+refused "nas finetune of an unfinished search" "nas finetune: run 2 is 'interrupted', not finished; fine-tune a finished search" \
+  finetune 2 --epochs 1 --db interrupted.db
+cp runs.db no_start.db
+sqlite3 no_start.db "DELETE FROM finetune_starts"
+refused "nas finetune of a search without its fine-tuning start" \
+  "nas finetune: run 2 has no stored fine-tuning start (searches before schema version 5 did not keep one)" \
+  finetune 2 --epochs 1 --db no_start.db
+# Only nas runs without a PATH (refused itself needs grep and wc).
+rc=0
+PATH=/nonexistent "$nas" pareto --plot front.png --db runs.db > /dev/null 2> err.txt || rc=$?
+check "a PNG plot without rsvg-convert: exit status" 2 "$rc"
+check "a PNG plot without rsvg-convert: the message" \
+  "nas: --plot: writing PNG needs rsvg-convert (Debian librsvg2-bin); or write --plot front.svg" "$(cat err.txt)"
+echo "all refusals of incomplete runs as documented"
