@@ -129,7 +129,7 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
     FixedCandidate c = fix_candidate(net, space, cost, fix_budgets, input_channels, set.choices, data.validation,
                                      config.batch_size);
     c.log_probability = set.log_probability;
-    // The argmax is always a candidate (it decides when nothing fits); the others only when they fit.
+    // The argmax is always a candidate at first (it decides when nothing fits); the others only when they fit.
     if (!candidates.empty() && !c.fits) {
       ++missed;
       continue;
@@ -142,11 +142,13 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
     seen.push_back(std::move(text));
     candidates.push_back(std::move(c));
   }
+  // An argmax that misses a budget (repair could not save it) gives way to the candidates that fit.
+  if (!candidates.front().fits && candidates.size() > 1) candidates.erase(candidates.begin());
   if (sets.size() > 1 && candidates.size() == 1)
     progress.message(fmt::format("shortlist: no probe; of {} operator sets, {} fixed into the argmax's network and {} "
                                  "could not meet the budgets", sets.size(), alike, missed));
   size_t best = 0;
-  if (candidates.size() > 1 && candidates.front().fits) {
+  if (candidates.size() > 1) {
     FinetunePlan plan = finetune_plan(config);
     plan.epochs = config.shortlist.epochs;
     std::vector<ShortlistRecord> records;
