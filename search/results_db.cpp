@@ -459,8 +459,8 @@ EpochRecord read_epoch(const Statement& row) {
 }  // namespace
 
 ResultsDb::ResultsDb(const std::filesystem::path& path, Access access) : path_(path) {
-  const std::string where = path.empty() ? std::string("results database") : path.string();
   if (path.empty()) throw Error("--db", "empty path (give the results database's file, e.g. --db mcunas.db)");
+  const std::string where = path.string();
   if (access == Access::read_only) {
     open_read_only(path, where);
     return;

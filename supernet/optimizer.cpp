@@ -1,8 +1,8 @@
 #include "supernet/optimizer.h"
 
 #include <cmath>
-#include <sstream>
 #include <numbers>
+#include <sstream>
 
 #include "supernet/error.h"
 

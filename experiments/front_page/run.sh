@@ -37,7 +37,6 @@ q() { sqlite3 -batch "$1" "$2"; }
 main_run="$(q "$main_db" "SELECT max(id) FROM runs WHERE config_path NOT LIKE '%channels_only%'")"
 channels_run="$(q "$main_db" "SELECT max(id) FROM runs WHERE config_path LIKE '%channels_only%'")"
 [ -n "$main_run" ] && [ -n "$channels_run" ] || { echo "run.sh: $main_db lacks the README command's runs" >&2; exit 2; }
-cost() { q "$main_db" "SELECT value FROM costs WHERE run_id = $1 AND metric = '$2'"; }
 accuracy() { q "$1" "SELECT printf('%.2f', 100 * test_accuracy) FROM runs WHERE id = $2"; }
 
 # The transcript must be the kept run's own output: its final line names that accuracy.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Bad input from the command line and in config files: each case must end with exit status 2 and one line on
-# stderr that names the problem (docs/errors.md lists every message with the test that asserts it). The runs it
-# needs are a tiny `nas train` (run 1) and a small search (run 2) on synthetic data.
+# Bad input a user can give: command lines, config values, data and target files, sweeps, results databases,
+# exports and plots. Each case must end with exit status 2 and one line on stderr that names the problem
+# (docs/errors.md lists every message with the test that asserts it). The runs it needs are a tiny `nas train`
+# (run 1), a small search (run 2) and a one-job sweep, on synthetic data; the rest are files written here.
 #   bash tests/integration/errors_cli_test.sh path/to/nas
 set -euo pipefail
 nas="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
