@@ -47,15 +47,18 @@ Sense, Cortex-M4F at 64 MHz; \`nas targets\`).
 
 - **Seed network**: every block's first operator with all its channels (conv3x3, 16-32-32-64-64 channels,
   global average pooling, linear), trained from scratch for 14 epochs (\`nas search --seed-network\`), three
-  seeds. 14 epochs is what a search spends in all (3 warm-up + 2 search + 9 fine-tune), so both sides get the
-  same training.
+  seeds. 14 epochs is what a search spends on the network it keeps (3 warm-up + 2 search + 9 fine-tune), so both
+  sides train their final network alike. The operators + channels searches also train each network of their
+  fix step's shortlist for 1 epoch (5 to 9 per search, docs/search.md, "Shortlist") to choose among them, and
+  discard those probes: the kept network is fine-tuned from the supernet's weights like the others.
 - **Searches**, from the same seed network, one per budget and seed (seeds 1 and 2 on latency budgets, seed 1 on
   flash budgets; the operators + channels sweep is plotted against MACs below):
   - *channels only* (\`prune.yaml\`, as in Burrello et al., who prune the seed's channels): one operator per block
     (conv3x3), the search chooses how many channels each block keeps; sweeps \`iso-prune-latency\` (latency
     budgets) and \`iso-prune-flash\` (flash budgets).
   - *operators + channels* (\`search.yaml\`): each block also chooses among conv / depthwise-separable 3x3 and 5x5
-    (the stem b1 among convolutions only; skip in b3, b5); sweep \`iso-latency\`.
+    (the stem b1 among convolutions only; skip in b3, b5), and the fix step probes a shortlist of the 8 most
+    probable operator sets and the seed's; sweep \`iso-latency\`.
 - **Memory** is the network's own bytes as the cost model counts them on the board: *weights* = flash − the
   firmware's reserve (int8 weights, int32 biases, requantisation constants), *activations* = peak RAM − the
   firmware's reserve (tensor arena at the peak, kernel scratch). Burrello et al. count memory as the model's
