@@ -282,3 +282,32 @@ check "a PNG plot without rsvg-convert: exit status" 2 "$rc"
 check "a PNG plot without rsvg-convert: the message" \
   "nas: --plot: writing PNG needs rsvg-convert (Debian librsvg2-bin); or write --plot front.svg" "$(cat err.txt)"
 echo "all refusals of incomplete runs as documented"
+
+# --- paths that cannot be created, and damaged stored data (exit 1: the input was fine, what is stored is not) --------
+failed() {  # description, expected text on stderr, nas arguments...: "$nas" must exit 1 with that one line
+  local what="$1" text="$2"
+  shift 2
+  local rc=0
+  "$nas" "$@" 2> err.txt > /dev/null || rc=$?
+  check "$what: exit status" 1 "$rc"
+  check "$what: one line on stderr" 1 "$(wc -l < err.txt)"
+  grep -qF -- "$text" err.txt || fail "$what: stderr does not say '$text': $(cat err.txt)"
+}
+touch a_file
+refused "a sweep directory below a file" "$work/a_file/sweep: cannot create the sweep directory: Not a directory" \
+  sweep --name below --dir a_file/sweep --target nano33 --max-latency 1.5ms --config search.yaml --db sweep.db
+refused "an export directory below a file" \
+  "a_file/model: cannot create the output directory (Not a directory); pass --out a writable directory" \
+  export 2 --out a_file/model --db runs.db
+cp runs.db damaged.db
+sqlite3 damaged.db "UPDATE weights SET count = count + 1 WHERE run_id = 2 AND name = 'theta_w'"
+failed "damaged weights" "damaged.db: weights 'theta_w' of run 2 are damaged (got " export 2 --out model --db damaged.db
+cp runs.db damaged.db
+sqlite3 damaged.db "UPDATE runs SET config_yaml = 'a: [' WHERE id = 2"
+failed "a stored config that is not YAML" "search.yaml: the stored config is not valid YAML: " \
+  finetune 2 --epochs 1 --db damaged.db
+cp runs.db damaged.db
+sqlite3 damaged.db "UPDATE finetune_starts SET count = count + 1 WHERE name = 'state'"
+failed "a damaged fine-tuning start" "damaged.db: the fine-tuning start 'state' of run 2 is damaged (" \
+  finetune 2 --epochs 1 --db damaged.db
+echo "all refusals of uncreatable paths and damaged records as documented"
