@@ -1,4 +1,4 @@
-# Sourced by the integration tests that need a finished search run: fail, check, refused, dump, small_search_config
+# Sourced by the integration tests that need a finished search run: fail, check, ends_with, refused, dump, small_search_config
 # (writes the small search's config) and small_search, which runs that short search on synthetic 8x8 data into
 # runs.db of the current directory (run 1).
 fail() {
@@ -9,15 +9,16 @@ check() {  # description, expected, actual
   [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
   echo "ok: $1 ($3)"
 }
-refused() {  # description, expected text on stderr, nas arguments...: "$nas" must exit 2 with that one line
-  local what="$1" text="$2"
-  shift 2
+ends_with() {  # exit status, description, expected text on stderr, nas arguments...: one line with that text
+  local status="$1" what="$2" text="$3"
+  shift 3
   local rc=0
   "$nas" "$@" 2> err.txt > /dev/null || rc=$?
-  check "$what: exit status" 2 "$rc"
+  check "$what: exit status" "$status" "$rc"
   check "$what: one line on stderr" 1 "$(wc -l < err.txt)"
   grep -qF -- "$text" err.txt || fail "$what: stderr does not say '$text': $(cat err.txt)"
 }
+refused() { ends_with 2 "$@"; }  # bad input: exit 2
 dump() { sqlite3 runs.db .dump | sha256sum; }  # contents, not bytes: WAL checkpoints rewrite the file
 small_search_config() {  # file, fine-tune epochs: the small search's config (one warm-up, two search epochs)
   cat > "$1" <<YAML
