@@ -20,12 +20,32 @@ namespace {
 // candidate, so their losses are compared pair by pair; 2,000 take about half a second per candidate on 2 cores.
 constexpr int32_t kUpgradeImages = 2000;
 
+// What fixing reads from the search besides the operator set: per block its narrowest width choice (repair's
+// floor), how strongly it wants each channel and its channel limit (fit's order and bound). The same for every
+// operator set of the shortlist, so it is read once.
+struct WidthChoices {
+  std::vector<int32_t> narrowest;
+  std::vector<std::vector<float>> channel_strength;
+  std::vector<int32_t> max_channels;
+};
+
+WidthChoices width_choices_of(const supernet::SuperNet& net, const supernet::SearchSpace& space) {
+  WidthChoices w;
+  for (size_t b = 0; b < space.blocks.size(); ++b) {
+    w.narrowest.push_back(supernet::width_choices(space.blocks[b]).front());
+    const std::vector<double> keep = net.channel_keep_probabilities(b);
+    w.channel_strength.emplace_back(keep.begin(), keep.end());
+    w.max_channels.push_back(space.blocks[b].out_channels);
+  }
+  return w;
+}
+
 FixedCandidate fix_candidate(supernet::SuperNet& net, const supernet::SearchSpace& space, const ArchCost& cost,
                              const std::vector<constraints::Budget>& fix_budgets, int32_t input_channels,
-                             const std::vector<size_t>& ops, const supernet::Dataset& holdout, int32_t batch_size) {
-  std::vector<int32_t> narrowest;
-  for (const auto& block : space.blocks) narrowest.push_back(supernet::width_choices(block).front());
-  const RepairResult repaired = repair_to_budgets(net.fix_with_ops(ops), cost, fix_budgets, input_channels, narrowest);
+                             const WidthChoices& widths, const std::vector<size_t>& ops,
+                             const supernet::Dataset& holdout, int32_t batch_size) {
+  const RepairResult repaired =
+      repair_to_budgets(net.fix_with_ops(ops), cost, fix_budgets, input_channels, widths.narrowest);
   FixedCandidate c{repaired.arch, repaired.removed_channels, 0, repaired.fits, {}, 0};
   if (!repaired.fits) return c;
   UpgradeResult upgraded =
@@ -35,14 +55,8 @@ FixedCandidate fix_candidate(supernet::SuperNet& net, const supernet::SearchSpac
       });
   c.arch = std::move(upgraded.arch);
   c.upgrades = std::move(upgraded.upgrades);
-  std::vector<std::vector<float>> channel_strength;
-  std::vector<int32_t> max_channels;
-  for (size_t b = 0; b < space.blocks.size(); ++b) {
-    const std::vector<double> keep = net.channel_keep_probabilities(b);
-    channel_strength.emplace_back(keep.begin(), keep.end());
-    max_channels.push_back(space.blocks[b].out_channels);
-  }
-  const FitResult fitted = fit_to_budgets(c.arch, cost, fix_budgets, input_channels, channel_strength, max_channels);
+  const FitResult fitted =
+      fit_to_budgets(c.arch, cost, fix_budgets, input_channels, widths.channel_strength, widths.max_channels);
   c.arch = fitted.arch;
   c.added_channels = fitted.added_channels;
   return c;
@@ -124,10 +138,11 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
     if (std::none_of(sets.begin(), sets.end(), [&](const ChoiceSet& c) { return c.choices == seed.choices; }))
       sets.push_back(std::move(seed));
   }
+  const WidthChoices widths = width_choices_of(net, space);
   int32_t missed = 0, alike = 0;
   for (const ChoiceSet& set : sets) {
-    FixedCandidate c = fix_candidate(net, space, cost, fix_budgets, input_channels, set.choices, data.validation,
-                                     config.batch_size);
+    FixedCandidate c = fix_candidate(net, space, cost, fix_budgets, input_channels, widths, set.choices,
+                                     data.validation, config.batch_size);
     c.log_probability = set.log_probability;
     // The argmax is always a candidate at first (it decides when nothing fits); the others only when they fit.
     if (!candidates.empty() && !c.fits) {
