@@ -1,6 +1,7 @@
 #include "search/fix_to_budgets.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace nas::search {
 
@@ -72,6 +73,28 @@ RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
     propagate_skip_channels(arch, input_channels);
     result.removed_channels += best_count;
     current = best_excess;
+  }
+  result.arch = std::move(arch);
+  return result;
+}
+
+RepairResult scale_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
+                              const std::vector<constraints::Budget>& budgets, int32_t input_channels,
+                              const std::vector<int32_t>& max_channels) {
+  constexpr int32_t kSteps = 64;
+  RepairResult result;
+  for (int32_t s = kSteps; s >= 1; --s) {
+    result.removed_channels = 0;
+    for (size_t b = 0; b < arch.blocks.size(); ++b) {
+      if (arch.blocks[b].op.kind == supernet::OpKind::skip) continue;
+      const double share = static_cast<double>(max_channels[b]) * s / kSteps;
+      const int32_t width = std::max<int32_t>(1, static_cast<int32_t>(std::lround(share)));
+      arch.blocks[b].out_channels = width;
+      result.removed_channels += max_channels[b] - width;
+    }
+    propagate_skip_channels(arch, input_channels);
+    result.fits = budget_excess(cost.exact(arch), budgets) <= 0;
+    if (result.fits) break;
   }
   result.arch = std::move(arch);
   return result;

@@ -55,6 +55,16 @@ RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
                                const std::vector<constraints::Budget>& budgets, int32_t input_channels,
                                const std::vector<int32_t>& min_channels = {});
 
+// Every block of `arch` (skip blocks aside) at a share α of `max_channels[b]` (rounded, at least 1 channel), for
+// the largest α = s/64 (s = 64, 63, …, 1) whose network meets every budget: uniform width scaling, MobileNet's width
+// multiplier (Howard et al. 2017), the plainest channel-pruning baseline. The shortlist scales the seed network so:
+// a repair from the widths a search learned for other operators can leave one block a bottleneck (an iso-accuracy
+// search at 25 ms: 12 channels in a 64-channel block), which no later step undoes. `removed_channels` counts the
+// channels below the limits; fits=false (α = 1/64, as repair_to_budgets) when even that misses a budget.
+RepairResult scale_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
+                              const std::vector<constraints::Budget>& budgets, int32_t input_channels,
+                              const std::vector<int32_t>& max_channels);
+
 // `channel_strength[b]` ranks block b's channels (SuperNet::channel_keep_probabilities: its strongest
 // `out_channels` are the ones kept); `max_channels[b]` the space's limit. The architecture must already fit.
 FitResult fit_to_budgets(supernet::FixedArch arch, const ArchCost& cost, const std::vector<constraints::Budget>& budgets,

@@ -45,9 +45,9 @@ struct ArchTraining {
 };
 
 // The fix step's shortlist (search/shortlist.h): the `candidates` most probable operator sets under the search's
-// final distribution, and with `seed_ops` the seed network's operators too, each fixed to the budgets and trained
-// for `epochs` from the supernet's weights on the training split; the one most accurate on the held-out split is
-// fine-tuned. 1 candidate: the argmax alone.
+// final distribution, each fixed to the budgets, and with `seed_ops` the seed network scaled uniformly to them,
+// trained for `epochs` from the supernet's weights on the training split; the one most accurate on the held-out
+// split is fine-tuned. 1 candidate: the argmax alone.
 struct ShortlistSpec {
   int32_t candidates = 1;
   int32_t epochs = 1;

@@ -126,42 +126,56 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
   const auto fix_budgets = with_estimate_margin(budgets);
   std::vector<std::vector<double>> log_probs;
   for (size_t b = 0; b < space.blocks.size(); ++b) log_probs.push_back(log_softmax(net.op_logits(b)));
+  const auto sets = most_probable_choice_sets(log_probs, static_cast<size_t>(config.shortlist.candidates));
+  const WidthChoices widths = width_choices_of(net, space);
   std::vector<FixedCandidate> candidates;
   std::vector<std::string> seen;
-  auto sets = most_probable_choice_sets(log_probs, static_cast<size_t>(config.shortlist.candidates));
-  // The seed network's operators (every block's first candidate) with the search's widths: the channel-pruning
-  // baseline inside this space, probed like the others so the search never ends below it by more than the
-  // probe's ranking error.
-  if (config.shortlist.candidates > 1 && config.shortlist.seed_ops) {
-    ChoiceSet seed{std::vector<size_t>(space.blocks.size(), 0), 0};
-    for (const auto& block : log_probs) seed.log_probability += block.front();
-    if (std::none_of(sets.begin(), sets.end(), [&](const ChoiceSet& c) { return c.choices == seed.choices; }))
-      sets.push_back(std::move(seed));
-  }
-  const WidthChoices widths = width_choices_of(net, space);
   int32_t missed = 0, alike = 0;
+  auto consider = [&](FixedCandidate c) {
+    // The argmax is always a candidate at first (it decides when nothing fits); the others only when they fit.
+    if (!candidates.empty() && !c.fits) {
+      ++missed;
+      return;
+    }
+    std::string text = supernet::yaml::to_text(supernet::fixed_arch_yaml(c.arch));
+    if (std::find(seen.begin(), seen.end(), text) != seen.end()) {  // two sets fixed into one network
+      ++alike;
+      return;
+    }
+    seen.push_back(std::move(text));
+    candidates.push_back(std::move(c));
+  };
   for (const ChoiceSet& set : sets) {
     FixedCandidate c = fix_candidate(net, space, cost, fix_budgets, input_channels, widths, set.choices,
                                      data.validation, config.batch_size);
     c.log_probability = set.log_probability;
-    // The argmax is always a candidate at first (it decides when nothing fits); the others only when they fit.
-    if (!candidates.empty() && !c.fits) {
-      ++missed;
-      continue;
+    consider(std::move(c));
+  }
+  // The seed network (every block's first operator) scaled uniformly to the budgets: the channel-pruning baseline
+  // inside this space, probed like the others so that the search does not end below it by more than the probe's
+  // ranking error. Not from the search's widths: those were learned for other operators, and repairing them into
+  // the seed's costlier ones left bottlenecks (scale_to_budgets); not upgraded: it stays the seed's operators.
+  size_t considered = sets.size();
+  if (config.shortlist.candidates > 1 && config.shortlist.seed_ops) {
+    ++considered;
+    const std::vector<size_t> seed_ops(space.blocks.size(), 0);
+    const RepairResult scaled =
+        scale_to_budgets(net.fix_with_ops(seed_ops), cost, fix_budgets, input_channels, widths.max_channels);
+    FixedCandidate c{scaled.arch, scaled.removed_channels, 0, scaled.fits, {}, 0, true};
+    for (const auto& block : log_probs) c.log_probability += block.front();
+    if (c.fits) {
+      const FitResult fitted =
+          fit_to_budgets(c.arch, cost, fix_budgets, input_channels, widths.channel_strength, widths.max_channels);
+      c.arch = fitted.arch;
+      c.added_channels = fitted.added_channels;
     }
-    std::string text = supernet::yaml::to_text(supernet::fixed_arch_yaml(c.arch));
-    if (std::find(seen.begin(), seen.end(), text) != seen.end()) {  // two sets upgraded into one network
-      ++alike;
-      continue;
-    }
-    seen.push_back(std::move(text));
-    candidates.push_back(std::move(c));
+    consider(std::move(c));
   }
   // An argmax that misses a budget (repair could not save it) gives way to the candidates that fit.
   if (!candidates.front().fits && candidates.size() > 1) candidates.erase(candidates.begin());
-  if (sets.size() > 1 && candidates.size() == 1)
-    progress.message(fmt::format("shortlist: no probe; of {} operator sets, {} fixed into the argmax's network and {} "
-                                 "could not meet the budgets", sets.size(), alike, missed));
+  if (considered > 1 && candidates.size() == 1)
+    progress.message(fmt::format("shortlist: no probe; of {} networks, {} fixed into the argmax's network and {} "
+                                 "could not meet the budgets", considered, alike, missed));
   size_t best = 0;
   if (candidates.size() > 1) {
     FinetunePlan plan = finetune_plan(config);
@@ -187,8 +201,9 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
       };
       const ProbeResult r = probe_network(probe, loader, data.validation, plan, hooks);
       progress.set_phase("");
-      progress.message(fmt::format("  {}. {}  log P {:.2f}  held-out {:.2f}%  {:.1f}s", i + 1,
-                                   supernet::fixed_arch_line(candidates[i].arch), candidates[i].log_probability,
+      progress.message(fmt::format("  {}. {}{}  log P {:.2f}  held-out {:.2f}%  {:.1f}s", i + 1,
+                                   supernet::fixed_arch_line(candidates[i].arch),
+                                   candidates[i].scaled_seed ? " (the seed, scaled)" : "", candidates[i].log_probability,
                                    100 * r.holdout_accuracy, r.seconds));
       records.push_back({static_cast<int32_t>(i), supernet::yaml::to_text(supernet::fixed_arch_yaml(candidates[i].arch)),
                          candidates[i].log_probability, r.holdout_accuracy, r.holdout_loss, false});

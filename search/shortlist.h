@@ -9,8 +9,8 @@
 // from the supernet's weights with the fine-tuning optimiser and its schedule compressed into the probe, and keeps
 // the one with the highest held-out accuracy (ties: the more probable). Real training decides between networks
 // the supernet cannot tell apart; the probe networks are discarded and the chosen one fine-tunes from the
-// supernet's weights like any other. choose_fixed_network adds the seed network's operators to the sets
-// (ShortlistSpec in search_config.h). A space with one operator per block has one operator set, and no probe runs.
+// supernet's weights like any other. choose_fixed_network adds the seed network scaled uniformly to the budgets
+// (scale_to_budgets in fix_to_budgets.h; ShortlistSpec in search_config.h). A space with one operator per block has one operator set, and no probe runs.
 #pragma once
 
 #include <cstddef>
@@ -67,12 +67,13 @@ struct FixedCandidate {
   bool fits = true;
   std::vector<OperatorUpgrade> upgrades;
   double log_probability = 0;
+  bool scaled_seed = false;  // the seed network scaled to the budgets, not an operator set fixed from the search
 };
 
-// The fix step of a search: the shortlist's operator sets (the config's most probable ones and, with seed_ops, the
-// seed's), each fixed to the budgets less the latency model's margin (fix_to_budgets.h); with more than one
-// distinct network that fits, each is probed and the most accurate on the held-out split chosen. The shortlist is
-// stored with the run; the chosen network's operator upgrades are printed.
+// The fix step of a search: the shortlist's operator sets (the config's most probable ones), each fixed to the
+// budgets, and with seed_ops the seed network scaled to them, all less the latency model's margin
+// (fix_to_budgets.h); with more than one distinct network that fits, each is probed and the most accurate on the
+// held-out split chosen. The shortlist is stored with the run; the chosen network's operator upgrades are printed.
 FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::SearchSpace& space, const ArchCost& cost,
                                     const std::vector<constraints::Budget>& budgets, int32_t input_channels,
                                     const SearchConfig& config, supernet::BatchLoader& loader,

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+
 #include "cost_models/target.h"
 
 namespace nas::search {
@@ -100,6 +102,40 @@ TEST_F(FixToBudgetsTest, RepairSaysSoWhenTheOperatorsCannotFit) {
   EXPECT_FALSE(r.fits);
   EXPECT_EQ(r.arch.blocks[0].out_channels, 1);
   EXPECT_EQ(r.arch.blocks[1].out_channels, 1);
+}
+
+TEST_F(FixToBudgetsTest, ScaleShrinksEveryBlockByOneShareUntilTheBudgetsHold) {
+  const FixedArch full = arch(16, 24, OpKind::skip);
+  const double latency = cost_.exact(full).latency_s;
+  const std::vector<Budget> budgets = {{Metric::latency, 0.5 * latency, "--max-latency"}};
+  const RepairResult r = scale_to_budgets(full, cost_, budgets, 1, {16, 24, 24});
+  ASSERT_TRUE(r.fits);
+  EXPECT_LE(cost_.exact(r.arch).latency_s, 0.5 * latency);
+  // One share for both blocks: their widths are round(α·16) and round(α·24) for the same α = s/64, and the skip
+  // block carries b2's channels.
+  int32_t s = 64;
+  while (s > 0 && std::lround(24.0 * s / 64) != r.arch.blocks[1].out_channels) --s;
+  ASSERT_GT(s, 0);
+  EXPECT_EQ(r.arch.blocks[0].out_channels, std::lround(16.0 * s / 64));
+  EXPECT_EQ(r.arch.blocks[2].out_channels, r.arch.blocks[1].out_channels);
+  EXPECT_EQ(r.removed_channels, 40 - r.arch.blocks[0].out_channels - r.arch.blocks[1].out_channels);
+  // The largest such share: the next one up misses the budget (or gives the same widths).
+  FixedArch wider = full;
+  wider.blocks[0].out_channels = std::max<int32_t>(1, static_cast<int32_t>(std::lround(16.0 * (s + 1) / 64)));
+  wider.blocks[1].out_channels = std::max<int32_t>(1, static_cast<int32_t>(std::lround(24.0 * (s + 1) / 64)));
+  wider.blocks[2].out_channels = wider.blocks[1].out_channels;
+  if (s < 64 && (wider.blocks[0].out_channels != r.arch.blocks[0].out_channels ||
+                 wider.blocks[1].out_channels != r.arch.blocks[1].out_channels)) {
+    EXPECT_GT(cost_.exact(wider).latency_s, 0.5 * latency);
+  }
+  // Nothing to scale away: the limits themselves.
+  const RepairResult free = scale_to_budgets(full, cost_, {{Metric::latency, 2 * latency, "--max-latency"}}, 1,
+                                             {16, 24, 24});
+  EXPECT_TRUE(free.fits);
+  EXPECT_EQ(free.removed_channels, 0);
+  EXPECT_EQ(free.arch.blocks[1].out_channels, 24);
+  // A budget no share meets.
+  EXPECT_FALSE(scale_to_budgets(full, cost_, {{Metric::latency, 1e-9, "--max-latency"}}, 1, {16, 24, 24}).fits);
 }
 
 TEST_F(FixToBudgetsTest, FitAddsTheStrongestMaskedChannelsUntilNoneFits) {
