@@ -303,3 +303,25 @@ sqlite3 damaged.db "UPDATE finetune_starts SET count = count + 1 WHERE name = 's
 failed "a damaged fine-tuning start" "damaged.db: the fine-tuning start 'state' of run 2 is damaged (" \
   finetune 2 --epochs 1 --db damaged.db
 echo "all refusals of uncreatable paths and damaged records as documented"
+
+# --- more refusals, and a failure during a run -------------------------------------------------------------------
+bad_train_config "an add of one input" 's/^    - \{type: relu\}$/    - {type: relu}\n    - {type: add, inputs: [0]}/' \
+  "network: add2: add takes 2 input(s) (got 1)"
+bad_train_config "a ReLU of two inputs" 's/^    - \{type: relu\}$/    - {type: relu, inputs: [0, 0]}/' \
+  "network: relu1: relu takes 1 input(s) (got 2)"
+mkfifo fifo.db
+refused "a results database that is a FIFO" "fifo.db: is not a regular file" train --config train.yaml --db fifo.db
+refused "a plot with no finished search" "--plot: nothing to plot: no finished search matches" \
+  pareto --plot front.svg --db interrupted.db
+# A learning rate of 1e30 makes the loss infinite within a few steps: exit 1, the reason as stderr's last line (the
+# run's progress comes before it) and in the run's record.
+sed -E 's/^  threads: 1$/  threads: 1\n  weights: {schedule: {type: constant, lr: 1.0e+30}}/' search.yaml > diverging.yaml
+cmp -s search.yaml diverging.yaml && fail "diverging.yaml: the sed expression changed nothing"
+rc=0
+"$nas" search --target nano33 --max-latency 1.5ms --config diverging.yaml --db diverging.db > /dev/null 2> err.txt || rc=$?
+check "a diverging search: exit status" 1 "$rc"
+diverged="nas search: the loss diverged (not finite) in warmup epoch 1, step "
+tail -1 err.txt | grep -qF -- "nas: $diverged" || fail "a diverging search: stderr ends with '$(tail -1 err.txt)'"
+check "a diverging search: its run" "failed|$diverged" \
+  "$(sqlite3 diverging.db "SELECT status || '|' || substr(error, 1, length('$diverged')) FROM runs")"
+echo "all refusals and failures of this block as documented"
