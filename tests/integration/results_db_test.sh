@@ -7,7 +7,9 @@
 #     epoch recorded and `PRAGMA integrity_check` ok;
 #   - read-only access: a results file of mode 444 in a folder of mode 555, opened by a user other than its owner
 #     (nobody, when the test runs as root), answers `nas runs`, `show`, `pareto` and `eval`; its bytes are unchanged
-#     and no -wal or -shm file appears; a missing file and a misspelt --target are refused with one line.
+#     and no -wal or -shm file appears; recording a run there or into a file of mode 444, reading a file of mode
+#     000 and reading an older schema read-only are refused with one line each, as are a missing file and a
+#     misspelt --target.
 #
 #   bash tests/integration/results_db_test.sh BUILD/nas
 set -euo pipefail
@@ -92,6 +94,51 @@ reader eval 3 --threads 1 --db "$db" > ro_eval.txt 2> ro.err || fail "nas eval o
 grep -q "float .*%" ro_eval.txt || fail "nas eval printed no float accuracy: $(cat ro_eval.txt)"
 check "the read-only file's bytes are unchanged" "$before" "$(sha256sum < "$db")"
 check "no -wal or -shm file beside it" "" "$(ls "$shared/results" | grep -v '^mcunas.db$' || true)"
+
+# What that user may not do, each refused with one line (exit 2) that says why, and nothing written: record a run in
+# the read-only folder or into a file it cannot write, read a file it cannot read, or read an older schema it cannot
+# upgrade in place.
+cat > "$shared/train.yaml" <<'YAML'
+name: tiny_train
+data:
+  format: synthetic
+  synthetic: {count: 128, height: 8, width: 8, channels: 1, classes: 4, noise: 0.1, seed: 3}
+model:
+  layers: [{type: global_avg_pool}, {type: linear, out: 4}]
+train: {epochs: 1, batch_size: 64, seed: 1, threads: 1}
+YAML
+mkdir "$shared/open"
+chmod 777 "$shared/open"
+cp "$db" "$shared/open/locked.db"
+chmod 444 "$shared/open/locked.db"
+cp "$db" "$shared/open/secret.db"
+chmod 000 "$shared/open/secret.db"
+cp "$db" "$shared/open/old.db"
+chmod 644 "$shared/open/old.db"
+sqlite3 "$shared/open/old.db" "UPDATE mcunas_meta SET value = '8' WHERE key = 'schema_version'"
+cp "$shared/open/old.db" "$shared/results/old.db"
+chmod 444 "$shared/results/old.db"
+reader_refused() {  # description, expected text, nas arguments: exit 2 and one line that holds the text
+  local what="$1" text="$2" rc=0
+  shift 2
+  reader "$@" > /dev/null 2> ro.err || rc=$?
+  check "$what: exit status" 2 "$rc"
+  check "$what: one line on stderr" 1 "$(wc -l < ro.err)"
+  grep -qF -- "$text" ro.err || fail "$what: stderr does not say '$text': $(cat ro.err)"
+}
+reader_refused "a run recorded in the read-only folder" \
+  "mcunas.db: cannot write the results database: directory $shared/results is not writable" \
+  train --config train.yaml --db "$db"
+reader_refused "a run recorded into a file of mode 444" \
+  "locked.db: cannot write the results database: the file is not writable" \
+  train --config train.yaml --db "$shared/open/locked.db"
+reader_refused "a file of mode 000" "secret.db: cannot read the results database: the file is not readable" \
+  runs --db "$shared/open/secret.db"
+reader_refused "an older schema in a read-only folder" \
+  "old.db: results database has schema version 8 and is read-only here; this mcunas reads version 9: open a writable copy once to upgrade it" \
+  runs --db "$shared/results/old.db"
+check "the read-only file is still unchanged" "$before" "$(sha256sum < "$db")"
+check "no run recorded into the file of mode 444" 4 "$(sqlite3 "$shared/open/locked.db" 'SELECT count(*) FROM runs')"
 
 # --- refusals ---------------------------------------------------------------------------------------------------
 refused "a missing results file" "no results database here" runs --db missing.db
