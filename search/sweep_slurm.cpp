@@ -77,7 +77,8 @@ std::string submit_to_slurm(const SweepRecord& sweep, const SweepPlan& plan, con
   // --parsable prints "jobid" or "jobid;cluster".
   std::string id = sbatch.out.substr(0, sbatch.out.find_first_of(";\n"));
   if (id.empty() || id.find_first_not_of("0123456789") != std::string::npos)
-    throw Error("sbatch", "printed no job id (got '" + sbatch.out + "')", Error::Kind::failure);
+    throw Error("sbatch", "printed no job id (got '" + sbatch.out.substr(0, sbatch.out.find('\n')) +
+                              "'; with --parsable it prints the id alone)", Error::Kind::failure);
   return id;
 }
 

@@ -234,6 +234,43 @@ refused "a sweep name already taken" "--name: a sweep named 'once' is already in
   sweep --name once --target nano33 --max-latency 2ms --config search.yaml --db sweep.db
 echo "all sweep refusals as documented"
 
+# Slurm's client tools as a sweep meets them when they fail: absent, refusing the job array, printing no job id, or
+# squeue unable to reach the controller. Stand-ins on the PATH print what Slurm prints in those cases. The sweep
+# prints its plan first, so the error is stderr's last line; a sweep whose submission failed is not recorded.
+mkdir slurm_bin
+slurm_sweep() {  # status, description, expected text, sweep name, extra sweep options...
+  local status="$1" what="$2" text="$3" name="$4" rc=0
+  shift 4
+  PATH="$work/slurm_bin:$PATH" "$nas" sweep --name "$name" --target nano33 --max-latency 1.5ms --config search.yaml \
+    --executor slurm "$@" --db slurm.db > /dev/null 2> err.txt || rc=$?
+  check "$what: exit status" "$status" "$rc"
+  tail -1 err.txt | grep -qF -- "nas: $text" || fail "$what: stderr ends with '$(tail -1 err.txt)'"
+}
+rc=0
+PATH=/nonexistent "$nas" sweep --name no-slurm --target nano33 --max-latency 1.5ms --config search.yaml \
+  --executor slurm --db slurm.db > /dev/null 2> err.txt || rc=$?
+check "a Slurm sweep without sbatch: exit status" 2 "$rc"
+tail -1 err.txt | grep -qF -- "nas: --executor slurm: sbatch not found in PATH (install Slurm's client tools" ||
+  fail "a Slurm sweep without sbatch: stderr ends with '$(tail -1 err.txt)'"
+printf '#!/bin/sh\necho "sbatch: error: Batch job submission failed: Invalid partition name specified" >&2\nexit 1\n' \
+  > slurm_bin/sbatch
+chmod +x slurm_bin/sbatch
+slurm_sweep 2 "a job array sbatch refuses" \
+  "sbatch: refused the sweep's job array (exit 1): sbatch: error: Batch job submission failed: Invalid partition" refused
+printf '#!/bin/sh\necho "Submitted batch job 42"\n' > slurm_bin/sbatch
+slurm_sweep 1 "an sbatch that ignores --parsable" \
+  "sbatch: printed no job id (got 'Submitted batch job 42'; with --parsable it prints the id alone)" wordy
+check "no sweep recorded after failed submissions" "" "$(sqlite3 slurm.db 'SELECT name FROM sweeps' 2> /dev/null || true)"
+printf '#!/bin/sh\necho 42\n' > slurm_bin/sbatch
+printf '#!/bin/sh\necho "slurm_load_jobs error: Unable to contact slurm controller (connect failure)" >&2\nexit 1\n' \
+  > slurm_bin/squeue
+chmod +x slurm_bin/squeue
+slurm_sweep 1 "a squeue that cannot reach the controller" \
+  "squeue: failed (exit 1): slurm_load_jobs error: Unable to contact slurm controller (connect failure)" queued --wait
+refused "--resume of a Slurm sweep" "--resume: sweep queued runs on Slurm; follow it with --wait queued (to rerun failed task K: sbatch --array=K" \
+  sweep --resume queued --db slurm.db
+echo "all Slurm failures as documented"
+
 # --- results databases ----------------------------------------------------------------------------------------------------------
 mkdir -p a_folder
 refused "a folder as the results database" "a_folder: is a directory, not a results database file" runs --db a_folder
