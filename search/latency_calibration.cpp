@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <unistd.h>
+
 #include <ctime>
 
 #include "cost_models/arena_plan.h"
@@ -67,8 +69,17 @@ int64_t per_layer_code_bytes(const fs::path& root, const std::string& core,
 CalibrationOutcome calibrate_target(const cost_models::Target& target, const fs::path& out,
                                     const std::function<void(const std::string&)>& step) {
   (void)deploy::core_flags(target.core);
-  check_firmware_toolchain(/*qemu=*/true);
   const fs::path file = fs::absolute(out.empty() ? cost_models::calibration_path(target.source_path) : out);
+  // Refused now, not after minutes of building and counting: the nearest existing folder above the file must take
+  // new entries (missing folders are created; the file is replaced through a temporary beside it), and an existing
+  // file must not be read-only.
+  std::error_code ec;
+  fs::path folder = file.parent_path();
+  while (!fs::exists(folder, ec) && folder.has_relative_path()) folder = folder.parent_path();
+  if (!fs::is_directory(folder, ec) || access(folder.c_str(), W_OK) != 0 ||
+      (fs::exists(file, ec) && access(file.c_str(), W_OK) != 0))
+    throw Error(file.string(), "cannot write the calibration there; pass --out a writable file");
+  check_firmware_toolchain(/*qemu=*/true);
   const TempFolder work("mcunas-calibrate");
   const fs::path root = work.path();
   copy_firmware_sources(root / "firmware");

@@ -8,8 +8,8 @@
 #   - read-only access: a results file of mode 444 in a folder of mode 555, opened by a user other than its owner
 #     (nobody, when the test runs as root), answers `nas runs`, `show`, `pareto` and `eval`; its bytes are unchanged
 #     and no -wal or -shm file appears; recording a run there or into a file of mode 444, reading a file of mode
-#     000 and reading an older schema read-only are refused with one line each, as are a missing file and a
-#     misspelt --target.
+#     000, reading an older schema read-only, and exports and a calibration into a read-only folder are refused
+#     with one line each, as are a missing file and a misspelt --target.
 #
 #   bash tests/integration/results_db_test.sh BUILD/nas
 set -euo pipefail
@@ -137,6 +137,15 @@ reader_refused "a file of mode 000" "secret.db: cannot read the results database
 reader_refused "an older schema in a read-only folder" \
   "old.db: results database has schema version 8 and is read-only here; this mcunas reads version 9: open a writable copy once to upgrade it" \
   runs --db "$shared/results/old.db"
+mkdir "$shared/out"
+chmod 555 "$shared/out"
+reader_refused "a C export into a read-only folder" \
+  "$shared/out: cannot write into the output directory; pass --out a writable directory" \
+  export 2 --out "$shared/out" --db "$db"
+reader_refused "a calibration written into a read-only folder" \
+  "$shared/out/nano33.calibration.yaml: cannot write the calibration there; pass --out a writable file" \
+  calibrate --target nano33 --out "$shared/out/nano33.calibration.yaml"
+check "nothing written into the read-only folder" "" "$(ls -A "$shared/out")"
 check "the read-only file is still unchanged" "$before" "$(sha256sum < "$db")"
 check "no run recorded into the file of mode 444" 4 "$(sqlite3 "$shared/open/locked.db" 'SELECT count(*) FROM runs')"
 
