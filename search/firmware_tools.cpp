@@ -58,6 +58,7 @@ Captured run_tool(const fs::path& dir, const std::vector<std::string>& argv, con
     if (message.size() > 600) message = "..." + message.substr(message.size() - 600);
     for (auto& ch : message)
       if (ch == '\n') ch = ' ';
+    while (!message.empty() && message.back() == ' ') message.pop_back();
     throw Error(what, fmt::format("{} exited with status {}: {}", argv.front(), c.exit_code, message),
                 Error::Kind::failure);
   }

@@ -14,7 +14,8 @@ void restore_values(const std::vector<float>& stored, std::span<float> into, con
   if (stored.size() != into.size())
     throw Error(where, "stored " + std::string(what) + " have " + std::to_string(stored.size()) +
                            " values but its network needs " + std::to_string(into.size()) +
-                           " (the database and this nas disagree; re-run the search with this version)");
+                           " (the database and this nas disagree; re-run the search with this version)",
+                Error::Kind::failure);  // stored data that does not fit, like damaged weights: exit 1
   std::copy(stored.begin(), stored.end(), into.begin());
 }
 

@@ -212,7 +212,8 @@ int command_pareto(const search::ParetoQuery& query, const std::string& plot, bo
     fs::remove(svg_path);
     if (converted.exit_code == 127)
       throw Error("--plot", "writing PNG needs rsvg-convert (Debian librsvg2-bin); or write --plot front.svg");
-    if (converted.exit_code != 0) throw Error("rsvg-convert", converted.err, Error::Kind::failure);
+    if (converted.exit_code != 0)
+      throw Error("rsvg-convert", converted.err.substr(0, converted.err.find('\n')), Error::Kind::failure);
   }
   fmt::print(stderr, "plot written to {}\n", plot);
   return 0;

@@ -116,5 +116,35 @@ PATH="$work/noqemu" "$nas" deploy 1 --target nano33 --out fw-noqemu --run-qemu -
 check "missing QEMU: exit status" 2 "$rc"
 grep -q "qemu-system-arm" noqemu.err || fail "missing QEMU: no package named: $(cat noqemu.err)"
 [ ! -e fw-noqemu ] || fail "missing QEMU: fw-noqemu was created"
+# A cross compiler without newlib (gcc prints the bare name when it finds no nano.specs), and one that cannot
+# compile (its cc1 missing, as a broken install leaves it): stand-ins that pass everything else to the real one.
+real_gcc="$(command -v arm-none-eabi-gcc)"
+for kind in nonewlib brokengcc; do
+  mkdir -p "$kind"
+  for tool in arm-none-eabi-objcopy arm-none-eabi-size qemu-system-arm sh timeout; do
+    ln -sf "$(command -v "$tool")" "$kind/"
+  done
+done
+printf '#!/bin/sh\n[ "$1" = -print-file-name=nano.specs ] && { echo nano.specs; exit 0; }\nexec %s "$@"\n' "$real_gcc" \
+  > nonewlib/arm-none-eabi-gcc
+printf '#!/bin/sh\ncase "$1" in --version|-print-file-name=*) exec %s "$@" ;; esac\n%s\nexit 1\n' "$real_gcc" \
+  "echo \"arm-none-eabi-gcc: fatal error: cannot execute 'cc1': execvp: No such file or directory\" >&2" \
+  > brokengcc/arm-none-eabi-gcc
+chmod +x nonewlib/arm-none-eabi-gcc brokengcc/arm-none-eabi-gcc
+rc=0
+PATH="$work/nonewlib" "$nas" deploy 1 --target nano33 --out fw-nonewlib --db runs.db > /dev/null 2> nonewlib.err ||
+  rc=$?
+check "cross compiler without newlib: exit status" 2 "$rc"
+check "cross compiler without newlib: the message" "nas: arm-none-eabi-gcc: has no newlib (nano.specs not found): \
+install it with apt-get install --no-install-recommends libnewlib-arm-none-eabi (scripts/setup.sh does)" \
+  "$(cat nonewlib.err)"
+[ ! -e fw-nonewlib ] || fail "cross compiler without newlib: fw-nonewlib was created"
+rc=0
+PATH="$work/brokengcc" "$nas" deploy 1 --target nano33 --out fw-broken --db runs.db > /dev/null 2> broken.err || rc=$?
+check "a cross compiler that cannot compile: exit status" 1 "$rc"
+# (its progress lines come first: the failure is the last line)
+tail -1 broken.err | grep -qF "arm-none-eabi-gcc exited with status 1: arm-none-eabi-gcc: fatal error: cannot execute 'cc1'" ||
+  fail "a cross compiler that cannot compile: $(cat broken.err)"
+check "a cross compiler that cannot compile: nothing published into --out" "" "$(ls -A fw-broken)"
 check "the database is unchanged by refusals" "$before" "$(sqlite3 runs.db 'SELECT count(*) FROM deployments')"
 echo "all deploy checks passed"

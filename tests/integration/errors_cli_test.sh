@@ -318,6 +318,18 @@ PATH=/nonexistent "$nas" pareto --plot front.png --db runs.db > /dev/null 2> err
 check "a PNG plot without rsvg-convert: exit status" 2 "$rc"
 check "a PNG plot without rsvg-convert: the message" \
   "nas: --plot: writing PNG needs rsvg-convert (Debian librsvg2-bin); or write --plot front.svg" "$(cat err.txt)"
+# An rsvg-convert that fails (a stand-in printing what librsvg prints for an SVG it cannot read): exit 1, its
+# message, no PNG and no temporary SVG left.
+mkdir rsvg_bin
+printf '#!/bin/sh\necho "Error reading SVG: XML parse error: Error domain 1 code 4" >&2\nexit 1\n' > rsvg_bin/rsvg-convert
+chmod +x rsvg_bin/rsvg-convert
+rc=0
+PATH="$work/rsvg_bin:$PATH" "$nas" pareto --plot front.png --db runs.db > /dev/null 2> err.txt || rc=$?
+check "a failing rsvg-convert: exit status" 1 "$rc"
+check "a failing rsvg-convert: one line on stderr" 1 "$(wc -l < err.txt)"
+check "a failing rsvg-convert: the message" "nas: rsvg-convert: Error reading SVG: XML parse error: Error domain 1 code 4" \
+  "$(cat err.txt)"
+check "a failing rsvg-convert: nothing left" "" "$(ls front.png front.png.svg.tmp 2> /dev/null || true)"
 echo "all refusals of incomplete runs as documented"
 
 # --- paths that cannot be created, and damaged stored data (exit 1: the input was fine, what is stored is not) --------
@@ -339,6 +351,12 @@ cp runs.db damaged.db
 sqlite3 damaged.db "UPDATE finetune_starts SET count = count + 1 WHERE name = 'state'"
 failed "a damaged fine-tuning start" "damaged.db: the fine-tuning start 'state' of run 2 is damaged (" \
   finetune 2 --epochs 1 --db damaged.db
+cp runs.db damaged.db
+sqlite3 damaged.db "UPDATE architectures SET model_yaml = replace(model_yaml, 'out: 16,', 'out: 15,') WHERE run_id = 2"
+check "the stored network was changed" 1 "$(sqlite3 damaged.db "SELECT count(*) FROM architectures WHERE run_id = 2 \
+  AND model_yaml LIKE '%out: 15,%'")"
+failed "a stored network its weights do not fit" "run 2: stored weights have " export 2 --out model --db damaged.db
+grep -qF "values but its network needs" err.txt || fail "a stored network its weights do not fit: $(cat err.txt)"
 echo "all refusals of uncreatable paths and damaged records as documented"
 
 # --- more refusals, and a failure during a run -------------------------------------------------------------------
