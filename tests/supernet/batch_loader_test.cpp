@@ -131,6 +131,30 @@ TEST(BatchLoader, RejectsBadSettings) {
   EXPECT_THROW(BatchLoader(data, 2, true, {4, false}, 0), Error);
 }
 
+TEST(BatchLoader, SeekContinuesAnEpochAndRefusesAPositionTheDataDoesNotHave) {
+  const Dataset data = indexed_dataset(20, 2, 2, 1);
+  BatchLoader whole(data, 4, true, {}, 9), resumed(data, 4, true, {}, 9);
+  const std::vector<Batch> epoch = run_epoch(whole, 2);
+  resumed.seek(2, 8);  // after two batches of 4
+  Tensor images;
+  std::vector<int32_t> labels;
+  for (size_t b = 2; b < epoch.size(); ++b) {
+    ASSERT_TRUE(resumed.next(images, labels));
+    EXPECT_EQ(labels, epoch[b].labels) << "batch " << b;
+  }
+  EXPECT_FALSE(resumed.next(images, labels));
+  // A checkpoint taken on more data than there is now (the files were replaced): one line, exit 1.
+  try {
+    resumed.seek(2, 21);
+    FAIL() << "a position past the split was accepted";
+  } catch (const Error& e) {
+    EXPECT_STREQ(e.what(), "checkpoint: a data position of 21 items in a split of 20 (the data changed since the "
+                           "checkpoint)");
+    EXPECT_EQ(e.kind(), Error::Kind::failure);
+  }
+  EXPECT_THROW(resumed.seek(2, -1), Error);
+}
+
 // The reference augmentation, pixel by pixel: shift by (dy, dx) into a zero-padded image, then mirror.
 std::vector<float> expected_augmented(const Dataset& data, int32_t item, int32_t dy, int32_t dx, bool flip) {
   std::vector<float> out;
