@@ -8,8 +8,8 @@
 #   - read-only access: a results file of mode 444 in a folder of mode 555, opened by a user other than its owner
 #     (nobody, when the test runs as root), answers `nas runs`, `show`, `pareto` and `eval`; its bytes are unchanged
 #     and no -wal or -shm file appears; recording a run there or into a file of mode 444, reading a file of mode
-#     000, reading an older schema read-only, and exports and a calibration into a read-only folder are refused
-#     with one line each, as are a missing file and a misspelt --target.
+#     000, reading an older schema read-only, exports and a calibration into a read-only folder, and a data file of
+#     mode 000 are refused with one line each, as are a missing file and a misspelt --target.
 #
 #   bash tests/integration/results_db_test.sh BUILD/nas
 set -euo pipefail
@@ -146,6 +146,20 @@ reader_refused "a calibration written into a read-only folder" \
   "$shared/out/nano33.calibration.yaml: cannot write the calibration there; pass --out a writable file" \
   calibrate --target nano33 --out "$shared/out/nano33.calibration.yaml"
 check "nothing written into the read-only folder" "" "$(ls -A "$shared/out")"
+touch "$shared/open/images.npy"
+chmod 000 "$shared/open/images.npy"
+cat > "$shared/unreadable_data.yaml" <<YAML
+name: unreadable_data
+data:
+  format: npy
+  train: {images: $shared/open/images.npy, labels: $shared/open/images.npy}
+  test: {images: $shared/open/images.npy, labels: $shared/open/images.npy}
+model:
+  layers: [{type: global_avg_pool}, {type: linear, out: 4}]
+train: {epochs: 1, batch_size: 64, seed: 1, threads: 1}
+YAML
+reader_refused "a data file of mode 000" "$shared/open/images.npy: cannot open for reading" \
+  train --config unreadable_data.yaml --db "$shared/open/new.db"
 check "the read-only file is still unchanged" "$before" "$(sha256sum < "$db")"
 check "no run recorded into the file of mode 444" 4 "$(sqlite3 "$shared/open/locked.db" 'SELECT count(*) FROM runs')"
 
