@@ -2,8 +2,8 @@
 
 #include <fmt/core.h>
 
+#include "common/error.h"
 #include "constraints/budget_units.h"
-#include "supernet/error.h"
 
 namespace nas::constraints {
 

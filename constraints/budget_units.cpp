@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::constraints {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::constraints {
 

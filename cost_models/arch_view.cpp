@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::cost_models {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/error.h"
 #include "cost_models/memory_planner.h"
-#include "supernet/error.h"
 
 namespace nas::cost_models {
 

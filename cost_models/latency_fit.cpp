@@ -5,7 +5,7 @@
 #include <limits>
 #include <optional>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::cost_models {
 

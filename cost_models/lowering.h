@@ -18,11 +18,11 @@
 #include <cstdint>
 #include <string>
 
+#include "common/error.h"
 #include "cost_models/arch_view.h"
 #include "cost_models/kernel_scratch.h"
 #include "cost_models/kernel_work.h"
 #include "cost_models/op_graph.h"
-#include "supernet/error.h"
 #include "supernet/search_space.h"
 
 namespace nas::cost_models {

@@ -16,9 +16,9 @@
 #include <cstdint>
 #include <vector>
 
+#include "common/error.h"
 #include "cost_models/dual.h"
 #include "cost_models/op_graph.h"
-#include "supernet/error.h"
 
 namespace nas::cost_models {
 

@@ -9,14 +9,14 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/error.h"
+#include "common/yaml_keys.h"
 #include "cost_models/target_calibration.h"
-#include "supernet/error.h"
-#include "supernet/yaml_keys.h"
 
 namespace nas::cost_models {
 namespace {
 
-namespace yk = supernet::yaml;
+namespace yk = nas::yaml;
 
 // Cores whose pipelines the shipped coefficients were derived for; a typo here would otherwise go unnoticed.
 const std::vector<std::string> kKnownCores = {"cortex-m0plus", "cortex-m4", "cortex-m4f", "cortex-m7"};

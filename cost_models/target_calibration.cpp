@@ -3,12 +3,12 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "supernet/error.h"
-#include "supernet/yaml_keys.h"
+#include "common/error.h"
+#include "common/yaml_keys.h"
 
 namespace nas::cost_models {
 
-namespace yk = supernet::yaml;
+namespace yk = nas::yaml;
 
 std::filesystem::path calibration_path(const std::filesystem::path& target_yaml) {
   return target_yaml.parent_path() / (target_yaml.stem().string() + ".calibration.yaml");

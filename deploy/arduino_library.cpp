@@ -6,9 +6,9 @@
 #include <span>
 #include <sstream>
 
+#include "common/error.h"
 #include "deploy/c_text.h"
 #include "deploy/int8_executor.h"
-#include "supernet/error.h"
 
 namespace nas::deploy {
 

@@ -6,7 +6,7 @@
 #include <functional>
 #include <limits>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::deploy {
 

@@ -6,10 +6,10 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/error.h"
+#include "common/file_bytes.h"
 #include "deploy/c_text.h"
 #include "deploy/kernel_call.h"
-#include "supernet/error.h"
-#include "supernet/file_bytes.h"
 
 namespace nas::deploy {
 
@@ -208,7 +208,7 @@ void write_c_files(const GeneratedC& code, const std::filesystem::path& dir) {
   make_output_dir(kernels);
   auto write = [&](const std::filesystem::path& path, const std::string& text) {
     try {
-      supernet::write_file_atomically(path, text);
+      write_file_atomically(path, text);
     } catch (const Error&) {
       throw Error(path.string(), "cannot write it (directory not writable or disk full); pass --out a writable "
                                  "directory");

@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "common/error.h"
 #include "deploy/c_text.h"
-#include "supernet/error.h"
 
 namespace nas::deploy {
 

@@ -2,11 +2,11 @@
 
 #include <cmath>
 
+#include "common/error.h"
 #include "supernet/activation.h"
 #include "supernet/add.h"
 #include "supernet/batchnorm2d.h"
 #include "supernet/conv2d.h"
-#include "supernet/error.h"
 #include "supernet/linear.h"
 #include "supernet/pooling.h"
 

@@ -3,9 +3,9 @@
 #include <fstream>
 #include <set>
 
+#include "common/error.h"
 #include "deploy/codegen.h"
 #include "deploy/zip_writer.h"
-#include "supernet/error.h"
 
 namespace nas::deploy {
 

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/error.h"
 #include "deploy/kernel_call.h"
-#include "supernet/error.h"
 
 namespace nas::deploy {
 

@@ -1,8 +1,8 @@
 #include "deploy/int8_model.h"
 
+#include "common/error.h"
 #include "cost_models/kernel_work.h"
 #include "deploy/kernel_call.h"
-#include "supernet/error.h"
 
 namespace nas::deploy {
 

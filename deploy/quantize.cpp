@@ -4,8 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "common/error.h"
 #include "deploy/quantize_multiplier.h"
-#include "supernet/error.h"
 
 namespace nas::deploy {
 

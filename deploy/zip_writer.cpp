@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <limits>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::deploy {
 

@@ -5,8 +5,8 @@
 #include <array>
 #include <utility>
 
+#include "common/error.h"
 #include "search/sqlite_statement.h"
-#include "supernet/error.h"
 
 namespace nas::search {
 

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <memory>
 
+#include "common/error.h"
+#include "common/threads.h"
 #include "search/distillation_records.h"
 #include "search/finetune_phase.h"
 #include "search/interrupt.h"
@@ -12,9 +14,7 @@
 #include "search/search_config.h"
 #include "search/stored_network.h"
 #include "search/train_driver.h"
-#include "supernet/error.h"
 #include "supernet/network_builder.h"
-#include "supernet/threads.h"
 
 namespace nas::search {
 
@@ -66,7 +66,7 @@ FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Prog
   if (config.finetune_epochs < 1)
     throw Error("nas finetune", fmt::format("run {}'s config fine-tunes for 0 epochs; pass --epochs N",
                                             request.search_run));
-  supernet::ThreadBudget threads(config.threads);
+  ThreadBudget threads(config.threads);
   supernet::DataSplits data = load_search_data(config);
   const supernet::Shape input = data.train.batch_shape(1);
   const int32_t classes = data.train.num_classes;

@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/error.h"
 #include "search/interrupt.h"
 #include "supernet/state_blob.h"
-#include "supernet/error.h"
 
 namespace nas::search {
 

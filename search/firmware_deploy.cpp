@@ -6,14 +6,14 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/error.h"
+#include "common/file_bytes.h"
 #include "cost_models/costs.h"
 #include "cost_models/memory_planner.h"
 #include "deploy/codegen.h"
 #include "deploy/int8_executor.h"
 #include "search/firmware_tools.h"
 #include "search/subprocess.h"
-#include "supernet/error.h"
-#include "supernet/file_bytes.h"
 
 namespace nas::search {
 

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "supernet/error.h"
-#include "supernet/file_bytes.h"
+#include "common/error.h"
+#include "common/file_bytes.h"
 
 namespace nas::search {
 
@@ -67,7 +67,7 @@ Captured run_tool(const fs::path& dir, const std::vector<std::string>& argv, con
 
 void write(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
-  supernet::write_file_atomically(path, text);
+  write_file_atomically(path, text);
 }
 
 void copy_firmware_sources(const fs::path& to) {

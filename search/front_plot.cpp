@@ -11,7 +11,7 @@
 #include <tuple>
 #include <utility>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::search {
 namespace {

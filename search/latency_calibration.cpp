@@ -6,11 +6,11 @@
 
 #include <ctime>
 
+#include "common/error.h"
 #include "cost_models/arena_plan.h"
 #include "deploy/codegen.h"
 #include "deploy/kernel_benchmark.h"
 #include "search/firmware_tools.h"
-#include "supernet/error.h"
 
 namespace nas::search {
 

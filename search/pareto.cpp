@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "common/error.h"
 #include "constraints/budget.h"
 #include "search/sqlite_statement.h"
-#include "supernet/error.h"
 
 namespace nas::search {
 

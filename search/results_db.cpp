@@ -10,9 +10,9 @@
 #include <fstream>
 #include <utility>
 
+#include "common/error.h"
 #include "search/process_identity.h"
 #include "search/sqlite_statement.h"
-#include "supernet/error.h"
 
 namespace nas::search {
 

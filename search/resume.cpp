@@ -7,8 +7,8 @@
 #include <filesystem>
 #include <utility>
 
-#include "supernet/error.h"
-#include "supernet/yaml_keys.h"
+#include "common/error.h"
+#include "common/yaml_keys.h"
 
 namespace nas::search {
 
@@ -84,7 +84,7 @@ std::string search_request_yaml(const SearchRequest& request) {
   root["budgets"] = budgets;
   root["seed_network"] = request.seed_network;
   write_teacher(root, request.teacher);
-  return supernet::yaml::to_text(root);
+  return yaml::to_text(root);
 }
 
 SearchRequest resume_request(const ResultsDb& db, int64_t run_id, std::string command_line, bool take_over) {
@@ -113,7 +113,7 @@ SearchRequest resume_request(const ResultsDb& db, int64_t run_id, std::string co
 std::string train_request_yaml(const std::optional<TeacherSpec>& teacher) {
   YAML::Node root(YAML::NodeType::Map);
   write_teacher(root, teacher);
-  return supernet::yaml::to_text(root);
+  return yaml::to_text(root);
 }
 
 TrainResume train_resume(const ResultsDb& db, int64_t run_id) {
@@ -138,7 +138,7 @@ std::string finetune_request_yaml(const FinetuneRequest& request) {
   if (request.seed) root["seed"] = *request.seed;
   if (request.threads) root["threads"] = *request.threads;
   write_teacher(root, request.teacher);
-  return supernet::yaml::to_text(root);
+  return yaml::to_text(root);
 }
 
 FinetuneRequest finetune_resume_request(const ResultsDb& db, int64_t run_id, std::string command_line) {

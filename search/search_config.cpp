@@ -3,18 +3,18 @@
 #include <algorithm>
 #include <tuple>
 
+#include "common/error.h"
+#include "common/yaml_keys.h"
 #include "search/train_config.h"
-#include "supernet/error.h"
-#include "supernet/yaml_keys.h"
 
 namespace nas::search {
 
 namespace {
 
-using supernet::yaml::check_keys;
-using supernet::yaml::read_int;
-using supernet::yaml::read_scalar;
-using supernet::yaml::where;
+using yaml::check_keys;
+using yaml::read_int;
+using yaml::read_scalar;
+using yaml::where;
 
 void read_number(const YAML::Node& node, const std::string& path, const char* key, double& value) {
   if (node[key]) value = read_scalar<double>(node[key], path + "." + key, "a number");
@@ -98,7 +98,7 @@ void read_arch_and_penalty(const YAML::Node& s, SearchConfig& config) {
 }
 
 void read_search_section(const YAML::Node& s, SearchConfig& config) {
-  supernet::yaml::require_map(s, "search");
+  yaml::require_map(s, "search");
   check_keys(s, "search", {"epochs", "batch_size", "eval_batch_size", "seed", "threads", "label_smoothing",
                            "weights", "finetune", "arch", "penalty", "shortlist"});
   read_count(s, "search", "batch_size", 1, config.batch_size);
@@ -111,7 +111,7 @@ void read_search_section(const YAML::Node& s, SearchConfig& config) {
   read_phases(s, config);
   read_arch_and_penalty(s, config);
   if (const YAML::Node l = s["shortlist"]) {
-    supernet::yaml::require_map(l, "search.shortlist");
+    yaml::require_map(l, "search.shortlist");
     check_keys(l, "search.shortlist", {"candidates", "epochs", "seed_ops"});
     read_count(l, "search.shortlist", "candidates", 1, config.shortlist.candidates);
     read_count(l, "search.shortlist", "epochs", 1, config.shortlist.epochs);
@@ -128,7 +128,7 @@ SearchConfig parse(YAML::Node root, const std::filesystem::path& path, const Sea
   config.path = path;
   config.root = std::move(root);
 
-  if (config.root["search"] && !config.root["search"].IsMap()) supernet::yaml::require_map(config.root["search"], "search");
+  if (config.root["search"] && !config.root["search"].IsMap()) yaml::require_map(config.root["search"], "search");
   YAML::Node s = config.root["search"];
   if (overrides.warmup_epochs) s["epochs"]["warmup"] = *overrides.warmup_epochs;
   if (overrides.search_epochs) s["epochs"]["search"] = *overrides.search_epochs;
@@ -163,7 +163,7 @@ supernet::DataSplits load_search_data(const SearchConfig& config) {
   return data;
 }
 
-std::string SearchConfig::effective_yaml() const { return supernet::yaml::to_text(root); }
+std::string SearchConfig::effective_yaml() const { return yaml::to_text(root); }
 
 std::filesystem::path default_search_config() {
   return std::filesystem::path(MCUNAS_SOURCE_DIR_FOR_CONFIGS) / "experiments" / "fmnist_search.yaml";

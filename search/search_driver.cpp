@@ -6,6 +6,9 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/error.h"
+#include "common/threads.h"
+#include "common/yaml_keys.h"
 #include "constraints/penalty.h"
 #include "cost_models/reachable.h"
 #include "cost_models/target.h"
@@ -18,13 +21,10 @@
 #include "search/supernet_trainer.h"
 #include "search/train_driver.h"
 #include "supernet/candidate_accuracy.h"
-#include "supernet/error.h"
 #include "supernet/network_builder.h"
 #include "supernet/state_blob.h"
 #include "supernet/supernet.h"
-#include "supernet/threads.h"
 #include "supernet/weight_inheritance.h"
-#include "supernet/yaml_keys.h"
 
 namespace nas::search {
 
@@ -104,7 +104,7 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
                                   "recorded against the board's own limits)");
   const std::vector<Budget> budgets = constraints::make_budgets(
       request.budgets, {target.name, static_cast<double>(target.sram_bytes), static_cast<double>(target.flash_bytes)});
-  supernet::ThreadBudget threads(config.threads);
+  ThreadBudget threads(config.threads);
   supernet::DataSplits data = load_search_data(config);
   const supernet::Shape input = data.train.batch_shape(1);
   const int32_t classes = data.train.num_classes;
@@ -267,8 +267,8 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
         const YAML::Node model = supernet::fixed_model_yaml(outcome.arch);
         if (!resume_in_finetune)
           db.store_architecture(outcome.run_id,
-                                {target.name, supernet::yaml::to_text(supernet::fixed_arch_yaml(outcome.arch)),
-                                 supernet::yaml::to_text(model), outcome.repaired_channels, outcome.added_channels,
+                                {target.name, yaml::to_text(supernet::fixed_arch_yaml(outcome.arch)),
+                                 yaml::to_text(model), outcome.repaired_channels, outcome.added_channels,
                                  outcome.cost_records});
 
         // Fine-tune the fixed net from the supernet's weights, which are stored first: `nas finetune` starts there

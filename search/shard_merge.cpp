@@ -4,8 +4,8 @@
 
 #include <vector>
 
+#include "common/error.h"
 #include "search/sqlite_statement.h"
-#include "supernet/error.h"
 
 namespace nas::search {
 

@@ -6,11 +6,11 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/yaml_keys.h"
 #include "search/fix_to_budgets.h"
 #include "supernet/candidate_accuracy.h"
 #include "supernet/network_builder.h"
 #include "supernet/weight_inheritance.h"
-#include "supernet/yaml_keys.h"
 
 namespace nas::search {
 
@@ -137,7 +137,7 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
       ++missed;
       return;
     }
-    std::string text = supernet::yaml::to_text(supernet::fixed_arch_yaml(c.arch));
+    std::string text = yaml::to_text(supernet::fixed_arch_yaml(c.arch));
     if (std::find(seen.begin(), seen.end(), text) != seen.end()) {  // two sets fixed into one network
       ++alike;
       return;
@@ -205,7 +205,7 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
                                    supernet::fixed_arch_line(candidates[i].arch),
                                    candidates[i].scaled_seed ? " (the seed, scaled)" : "", candidates[i].log_probability,
                                    100 * r.holdout_accuracy, r.seconds));
-      records.push_back({static_cast<int32_t>(i), supernet::yaml::to_text(supernet::fixed_arch_yaml(candidates[i].arch)),
+      records.push_back({static_cast<int32_t>(i), yaml::to_text(supernet::fixed_arch_yaml(candidates[i].arch)),
                          candidates[i].log_probability, r.holdout_accuracy, r.holdout_loss, false});
       if (r.holdout_accuracy > records[best].holdout_accuracy) best = i;
     }

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::search::sql {
 

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "supernet/network_builder.h"
 
 namespace nas::search {

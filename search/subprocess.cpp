@@ -9,7 +9,7 @@
 #include <cerrno>
 #include <cstring>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 extern char** environ;
 

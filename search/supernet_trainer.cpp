@@ -4,8 +4,8 @@
 #include <chrono>
 #include <cmath>
 
+#include "common/error.h"
 #include "supernet/arch_gradient.h"
-#include "supernet/error.h"
 #include "supernet/state_guard.h"
 #include "supernet/teacher_logits.h"
 

@@ -2,13 +2,13 @@
 
 #include <fmt/core.h>
 
+#include "common/error.h"
 #include "search/process_identity.h"
 #include "search/progress.h"
+#include "search/resume.h"
 #include "search/run_report.h"
 #include "search/search_driver.h"
-#include "search/resume.h"
 #include "search/subprocess.h"
-#include "supernet/error.h"
 
 namespace nas::search {
 

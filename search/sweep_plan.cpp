@@ -7,9 +7,9 @@
 #include <fstream>
 #include <sstream>
 
+#include "common/error.h"
 #include "constraints/budget_units.h"
 #include "cost_models/target.h"
-#include "supernet/error.h"
 
 namespace nas::search {
 

@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
+#include "common/file_bytes.h"
 #include "constraints/budget.h"
 #include "search/search_config.h"
-#include "supernet/file_bytes.h"
 
 namespace nas::search {
 
@@ -79,9 +79,6 @@ SweepPlan plan_from_json(const nlohmann::json& json, const std::string& where);
 
 // Reads <dir>/sweep.json; throws nas::Error naming the file when it is missing or damaged.
 SweepPlan read_plan(const SweepFiles& files);
-
-// Sweep files are written through a temporary file and a rename (supernet/file_bytes.h).
-using supernet::write_file_atomically;
 
 // A job's JSON file (job-K.started, job-K.json) as it is now: null when it is missing or not JSON.
 nlohmann::json read_json_file(const std::filesystem::path& path);

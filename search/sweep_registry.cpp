@@ -1,7 +1,7 @@
 #include "search/sweep_registry.h"
 
+#include "common/error.h"
 #include "search/sqlite_statement.h"
-#include "supernet/error.h"
 
 namespace nas::search {
 

@@ -6,8 +6,8 @@
 
 #include <sstream>
 
+#include "common/error.h"
 #include "search/subprocess.h"
-#include "supernet/error.h"
 
 namespace nas::search {
 

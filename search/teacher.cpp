@@ -4,7 +4,7 @@
 
 #include <cmath>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::search {
 

@@ -2,17 +2,17 @@
 
 #include <fmt/core.h>
 
-#include "supernet/error.h"
-#include "supernet/yaml_keys.h"
+#include "common/error.h"
+#include "common/yaml_keys.h"
 
 namespace nas::search {
 
 namespace {
 
-using supernet::yaml::check_keys;
-using supernet::yaml::read_int;
-using supernet::yaml::read_scalar;
-using supernet::yaml::where;
+using yaml::check_keys;
+using yaml::read_int;
+using yaml::read_scalar;
+using yaml::where;
 
 // Reads an optional key into `value` (left as it is when the key is absent).
 template <typename T>
@@ -68,7 +68,7 @@ YAML::Node read_config_document(const std::filesystem::path& path, const std::ve
   } catch (const YAML::Exception& e) {
     throw Error("config", "not valid YAML: " + std::string(e.what()));
   }
-  if (!root.IsMap()) throw Error("config", "expected a YAML map with keys " + supernet::yaml::join(keys));
+  if (!root.IsMap()) throw Error("config", "expected a YAML map with keys " + yaml::join(keys));
   check_keys(root, "config", keys);
   return root;
 }
@@ -83,7 +83,7 @@ void read_optimizer_spec(const YAML::Node& opt, const std::string& path, superne
   read_optional(opt, path, "beta2", "a number", o.beta2);
   read_optional(opt, path, "eps", "a number", o.eps);
   if (const std::string problem = supernet::optimizer_spec_problem(o); !problem.empty())
-    throw Error(supernet::yaml::where(path, opt), problem);
+    throw Error(yaml::where(path, opt), problem);
 }
 
 void read_schedule_spec(const YAML::Node& sched, const std::string& path, supernet::ScheduleSpec& s) {
@@ -93,7 +93,7 @@ void read_schedule_spec(const YAML::Node& sched, const std::string& path, supern
   read_optional(sched, path, "final_lr", "a number", s.final_lr);
   read_optional(sched, path, "warmup_epochs", "a number", s.warmup_epochs);
   if (const std::string problem = supernet::schedule_spec_problem(s); !problem.empty())
-    throw Error(supernet::yaml::where(path, sched), problem);
+    throw Error(yaml::where(path, sched), problem);
 }
 
 namespace {
@@ -106,7 +106,7 @@ TrainConfig parse(YAML::Node root, const std::filesystem::path& path, const Trai
   config.root = std::move(root);
 
   // Overrides are written into the document first, so the stored config is exactly what ran.
-  if (config.root["train"] && !config.root["train"].IsMap()) supernet::yaml::require_map(config.root["train"], "train");
+  if (config.root["train"] && !config.root["train"].IsMap()) yaml::require_map(config.root["train"], "train");
   if (overrides.epochs) config.root["train"]["epochs"] = *overrides.epochs;
   if (overrides.threads) config.root["train"]["threads"] = *overrides.threads;
   if (overrides.batch_size) config.root["train"]["batch_size"] = *overrides.batch_size;
@@ -126,7 +126,7 @@ TrainConfig parse(YAML::Node root, const std::filesystem::path& path, const Trai
 
 }  // namespace
 
-std::string TrainConfig::effective_yaml() const { return supernet::yaml::to_text(root); }
+std::string TrainConfig::effective_yaml() const { return yaml::to_text(root); }
 
 TrainConfig load_train_config(const std::filesystem::path& path, const TrainOverrides& overrides) {
   return parse_config_file(path, "a YAML file", "experiments/fmnist_cnn.yaml",

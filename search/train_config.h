@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "supernet/data_spec.h"
-#include "supernet/error.h"
 #include "supernet/optimizer.h"
 
 namespace nas::search {

@@ -7,13 +7,13 @@
 #include <cmath>
 #include <memory>
 
+#include "common/error.h"
+#include "common/threads.h"
 #include "search/distillation_records.h"
 #include "search/interrupt.h"
 #include "search/resume.h"
-#include "supernet/error.h"
 #include "supernet/network_builder.h"
 #include "supernet/state_blob.h"
-#include "supernet/threads.h"
 #include "supernet/trainer.h"
 
 namespace nas::search {
@@ -54,7 +54,7 @@ RunEnd run_end(const std::string& status, const std::string& error, std::optiona
 TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line,
                        const std::optional<TeacherSpec>& teacher_spec, int64_t resume_run,
                        const CheckpointRecord* resume, bool keep_checkpoint) {
-  supernet::ThreadBudget threads(config.threads);
+  ThreadBudget threads(config.threads);
   supernet::DataSplits data = supernet::load_data(config.data, config.seed);
   // A bad teacher, model or augmentation is refused before anything is printed or recorded.
   std::unique_ptr<Teacher> teacher = teacher_spec ? std::make_unique<Teacher>(db, *teacher_spec, data) : nullptr;

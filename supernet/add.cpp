@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::supernet {
 

@@ -3,7 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "supernet/loss.h"
 
 namespace nas::supernet {

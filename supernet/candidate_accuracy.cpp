@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "supernet/loss.h"
 #include "supernet/state_guard.h"
 

@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "supernet/gemm.h"
 #include "supernet/parallel.h"
 

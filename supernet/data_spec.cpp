@@ -8,8 +8,8 @@
 #include <tuple>
 #include <vector>
 
-#include "supernet/error.h"
-#include "supernet/yaml_keys.h"
+#include "common/error.h"
+#include "common/yaml_keys.h"
 
 namespace nas::supernet {
 namespace {

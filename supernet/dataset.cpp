@@ -11,7 +11,7 @@
 #include <numeric>
 #include <string>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "supernet/rng.h"
 
 namespace nas::supernet {

@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
+#include "common/file_bytes.h"
 #include "supernet/dataset.h"
-#include "supernet/error.h"
-#include "supernet/file_bytes.h"
 
 namespace nas::supernet {
 namespace {

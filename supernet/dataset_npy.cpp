@@ -14,9 +14,9 @@
 #include <variant>
 #include <vector>
 
+#include "common/error.h"
+#include "common/file_bytes.h"
 #include "supernet/dataset.h"
-#include "supernet/error.h"
-#include "supernet/file_bytes.h"
 
 namespace nas::supernet {
 namespace {

@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "supernet/dataset.h"
-#include "supernet/error.h"
 #include "supernet/rng.h"
 
 namespace nas::supernet {

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <vector>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::supernet {
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "supernet/gemm.h"
 
 namespace nas::supernet {

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <chrono>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::supernet {
 

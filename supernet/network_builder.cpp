@@ -6,14 +6,14 @@
 #include <optional>
 #include <set>
 
+#include "common/error.h"
+#include "common/yaml_keys.h"
 #include "supernet/activation.h"
 #include "supernet/add.h"
 #include "supernet/batchnorm2d.h"
 #include "supernet/conv2d.h"
-#include "supernet/error.h"
 #include "supernet/linear.h"
 #include "supernet/pooling.h"
-#include "supernet/yaml_keys.h"
 
 namespace nas::supernet {
 

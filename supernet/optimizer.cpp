@@ -4,7 +4,7 @@
 #include <numbers>
 #include <sstream>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::supernet {
 

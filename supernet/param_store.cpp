@@ -1,6 +1,6 @@
 #include "supernet/param_store.h"
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::supernet {
 

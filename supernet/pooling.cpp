@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <limits>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "supernet/parallel.h"
 
 namespace nas::supernet {

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <set>
 
-#include "supernet/error.h"
-#include "supernet/yaml_keys.h"
+#include "common/error.h"
+#include "common/yaml_keys.h"
 
 namespace nas::supernet {
 

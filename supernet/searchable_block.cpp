@@ -5,9 +5,9 @@
 #include <cstring>
 #include <numeric>
 
+#include "common/error.h"
 #include "supernet/batchnorm2d.h"
 #include "supernet/conv2d.h"
-#include "supernet/error.h"
 #include "supernet/parallel.h"
 
 namespace nas::supernet {

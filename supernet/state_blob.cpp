@@ -3,7 +3,7 @@
 #include <bit>
 #include <cstring>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 static_assert(std::endian::native == std::endian::little, "state blobs are little-endian");
 

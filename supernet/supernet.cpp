@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "supernet/linear.h"
 #include "supernet/pooling.h"
 

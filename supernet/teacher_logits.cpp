@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cstring>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::supernet {
 

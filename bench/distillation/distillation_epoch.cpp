@@ -15,10 +15,10 @@
 #include <cstdio>
 #include <iostream>
 
+#include "common/threads.h"
 #include "supernet/data_spec.h"
 #include "supernet/network_builder.h"
 #include "supernet/teacher_logits.h"
-#include "supernet/threads.h"
 #include "supernet/trainer.h"
 
 using namespace nas::supernet;
@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    ThreadBudget budget(threads);
+    nas::ThreadBudget budget(threads);
     const YAML::Node data_node = YAML::Load("{dataset: fashion-mnist, dir: '" + data_dir + "'}");
     DataSplits data = load_data(parse_data_spec(data_node, "."), 1);
     data.train.count = std::min(images, data.train.count);

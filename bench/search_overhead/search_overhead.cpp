@@ -14,13 +14,13 @@
 
 #include <cstdio>
 
+#include "common/threads.h"
 #include "cost_models/target.h"
 #include "search/arch_cost.h"
 #include "search/search_config.h"
 #include "search/supernet_trainer.h"
 #include "supernet/network_builder.h"
 #include "supernet/supernet.h"
-#include "supernet/threads.h"
 #include "supernet/trainer.h"
 
 using namespace nas;
@@ -66,7 +66,7 @@ int main(int argc, char** argv) {
     search::SearchOverrides overrides;
     overrides.threads = threads;
     const search::SearchConfig config = search::load_search_config(config_path, overrides);
-    supernet::ThreadBudget budget(config.threads);
+    ThreadBudget budget(config.threads);
     supernet::DataSplits data = search::load_search_data(config);
     if (images > 0 && images < data.train.count) {
       data.train.count = images;

@@ -19,13 +19,13 @@
 #include <string>
 #include <vector>
 
+#include "common/threads.h"
 #include "search/search_config.h"
+#include "supernet/candidate_accuracy.h"
 #include "supernet/loss.h"
 #include "supernet/network_builder.h"
 #include "supernet/optimizer.h"
-#include "supernet/candidate_accuracy.h"
 #include "supernet/supernet.h"
-#include "supernet/threads.h"
 #include "supernet/trainer.h"
 #include "supernet/weight_inheritance.h"
 
@@ -79,7 +79,7 @@ int main(int argc, char** argv) {
 
   try {
     const search::SearchConfig config = search::load_search_config(config_path);
-    supernet::ThreadBudget threads(config.threads);
+    ThreadBudget threads(config.threads);
     const supernet::DataSplits data = search::load_search_data(config);
     const supernet::Dataset holdout = first_items(data.validation, images);
     const supernet::Shape input = data.train.batch_shape(1);

@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <iostream>
 
+#include "common/threads.h"
 #include "search/train_driver.h"
 #include "supernet/data_spec.h"
 #include "supernet/network_builder.h"
-#include "supernet/threads.h"
 #include "supernet/trainer.h"
 
 using namespace nas::supernet;
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    ThreadBudget budget(threads);
+    nas::ThreadBudget budget(threads);
     // The same data for both sides: the four idx files, scaled to [0, 1] and normalised with the training set's
     // mean and standard deviation, no augmentation.
     const YAML::Node data_node = YAML::Load("{dataset: fashion-mnist, dir: '" + data_dir + "'}");

@@ -4,14 +4,14 @@
 #include <functional>
 #include <iostream>
 
+#include "common/error.h"
+#include "common/threads.h"
 #include "deploy/arduino_library.h"
 #include "deploy/codegen.h"
 #include "deploy/folder_package.h"
 #include "search/cli/commands.h"
 #include "search/int8_deployment.h"
 #include "search/progress.h"
-#include "supernet/error.h"
-#include "supernet/threads.h"
 #include "supernet/trainer.h"
 
 namespace nas::cli {
@@ -29,7 +29,7 @@ search::Int8Deployment quantize_run(const search::ResultsDb& db, const DeployArg
 int command_eval(const DeployArgs& args, const std::string& db_path, bool json) {
   require_existing(db_path);
   const search::ResultsDb db(db_path, search::ResultsDb::Access::read_only);
-  const supernet::ThreadBudget threads(args.threads);
+  const ThreadBudget threads(args.threads);
   search::Progress progress(search::Progress::detect(json));
   nlohmann::json out;
   std::string text;
@@ -78,7 +78,7 @@ int command_export(const DeployArgs& args, const std::string& db_path, bool json
   if (arduino) deploy::check_library_name(name);
   require_existing(db_path);
   const search::ResultsDb db(db_path, search::ResultsDb::Access::read_only);
-  const supernet::ThreadBudget threads(args.threads);
+  const ThreadBudget threads(args.threads);
   search::Progress progress(search::Progress::detect(json));
   auto d = quantize_run(db, args, progress, [&] { deploy::make_output_dir(args.out); });
   const std::string origin = fmt::format("run {} of {}", args.run_id, db_path);

@@ -5,12 +5,12 @@
 
 #include <iostream>
 
+#include "common/error.h"
 #include "search/cli/commands.h"
 #include "search/interrupt.h"
-#include "search/resume.h"
 #include "search/results_db.h"
+#include "search/resume.h"
 #include "search/run_report.h"
-#include "supernet/error.h"
 
 namespace nas::cli {
 

@@ -4,13 +4,13 @@
 
 #include <iostream>
 
+#include "common/error.h"
+#include "common/threads.h"
 #include "deploy/codegen.h"
 #include "search/cli/commands.h"
 #include "search/deployment_records.h"
 #include "search/firmware_deploy.h"
 #include "search/latency_calibration.h"
-#include "supernet/error.h"
-#include "supernet/threads.h"
 
 namespace nas::cli {
 
@@ -55,7 +55,7 @@ FirmwareCommand::FirmwareCommand(const DeployArgs& args, const std::string& db_p
                                  search::FirmwareDeployOptions options)
     : db((require_existing(db_path), db_path)),  // refused before SQLite would create a missing file
       target(cost_models::load_target(args.target)) {
-  const supernet::ThreadBudget threads(args.threads);
+  const ThreadBudget threads(args.threads);
   search::Progress progress(search::Progress::detect(json));
   options.images = args.images;
   options.origin = fmt::format("run {} of {}", args.run_id, db_path);

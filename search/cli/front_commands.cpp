@@ -9,6 +9,8 @@
 #include <iostream>
 #include <thread>
 
+#include "common/error.h"
+#include "common/file_bytes.h"
 #include "search/cli/commands.h"
 #include "search/interrupt.h"
 #include "search/results_db.h"
@@ -19,7 +21,6 @@
 #include "search/sweep_local.h"
 #include "search/sweep_registry.h"
 #include "search/sweep_slurm.h"
-#include "supernet/error.h"
 
 namespace nas::cli {
 
@@ -114,7 +115,7 @@ int command_sweep(SweepArgs args, const std::string& db_path, bool json, const s
   fs::create_directories(dir, ec);
   if (ec) throw Error(dir.string(), "cannot create the sweep directory: " + ec.message());
   const search::SweepFiles files{dir};
-  search::write_file_atomically(files.plan(), search::plan_json(plan).dump(2) + "\n");
+  write_file_atomically(files.plan(), search::plan_json(plan).dump(2) + "\n");
   search::SweepRecord sweep{plan.name, "", plan.executor, dir, static_cast<int32_t>(plan.jobs.size()), command_line, ""};
   search::record_sweep(db, sweep);
   const auto say = say_for(plan.name);
@@ -205,7 +206,7 @@ int command_pareto(const search::ParetoQuery& query, const std::string& plot, bo
   if (candidates.empty()) throw Error("--plot", "nothing to plot: no finished search matches");
   const std::string svg = search::front_svg(search::pareto_plot(candidates, query));
   const fs::path svg_path = extension == ".svg" ? plot_path : fs::path(plot + ".svg.tmp");
-  search::write_file_atomically(svg_path, svg);
+  write_file_atomically(svg_path, svg);
   if (extension == ".png") {
     // PNG through librsvg's converter when it is there; the SVG is what mcunas itself draws.
     const auto converted = search::run_captured({"rsvg-convert", "-b", "white", "-o", plot, svg_path.string()});

@@ -9,22 +9,22 @@
 #include <filesystem>
 #include <iostream>
 
+#include "common/error.h"
+#include "constraints/budget.h"
+#include "cost_models/target.h"
 #include "search/cli/commands.h"
 #include "search/deployment_records.h"
 #include "search/distillation_records.h"
 #include "search/interrupt.h"
 #include "search/progress.h"
 #include "search/results_db.h"
+#include "search/resume.h"
 #include "search/run_report.h"
 #include "search/search_config.h"
 #include "search/search_driver.h"
-#include "search/resume.h"
 #include "search/target_listing.h"
 #include "search/train_config.h"
 #include "search/train_driver.h"
-#include "constraints/budget.h"
-#include "cost_models/target.h"
-#include "supernet/error.h"
 
 namespace {
 

@@ -7,14 +7,14 @@
 #include <iostream>
 #include <optional>
 
+#include "common/error.h"
+#include "common/threads.h"
 #include "cost_models/costs.h"
 #include "deploy/codegen.h"
 #include "search/cli/commands.h"
 #include "search/deployment_records.h"
 #include "search/firmware_deploy.h"
 #include "search/firmware_tools.h"
-#include "supernet/error.h"
-#include "supernet/threads.h"
 
 namespace nas::cli {
 

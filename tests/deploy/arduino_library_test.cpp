@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "cost_models/arena_plan.h"
 #include "deploy/int8_executor.h"
-#include "supernet/error.h"
 #include "tests/common/test_support.h"
 
 namespace nas::deploy {

@@ -13,8 +13,8 @@
 #include <limits>
 #include <vector>
 
+#include "common/error.h"
 #include "deploy/calibration.h"
-#include "supernet/error.h"
 #include "tests/deploy/pipeline_fixtures.h"
 
 namespace nas::deploy {

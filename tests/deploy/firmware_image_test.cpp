@@ -9,7 +9,7 @@
 
 #include <algorithm>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::deploy {
 namespace {

@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "deploy/fold_batchnorm.h"
-#include "supernet/error.h"
 #include "supernet/linear.h"
 #include "supernet/pooling.h"
 #include "tests/deploy/pipeline_fixtures.h"

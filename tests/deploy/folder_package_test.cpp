@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "deploy/codegen.h"
-#include "supernet/error.h"
 #include "tests/common/test_support.h"
 #include "tests/deploy/zip_reading.h"
 

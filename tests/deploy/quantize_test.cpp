@@ -8,9 +8,9 @@
 #include <random>
 #include <vector>
 
+#include "common/error.h"
 #include "deploy/quantize.h"
 #include "deploy/quantize_multiplier.h"
-#include "supernet/error.h"
 #include "tests/deploy/pipeline_fixtures.h"
 
 namespace nas::deploy {

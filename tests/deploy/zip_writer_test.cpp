@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "tests/common/test_support.h"
 #include "tests/deploy/zip_reading.h"
 

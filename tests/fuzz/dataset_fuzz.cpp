@@ -1,8 +1,8 @@
 // The idx and .npy loaders (supernet/dataset.h). The input is one byte choosing the format (even: idx, odd: npy),
 // two bytes giving the length of the images file (little-endian, at most what is left), the images file, then the
 // labels file.
+#include "common/error.h"
 #include "supernet/dataset.h"
-#include "supernet/error.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -1,7 +1,7 @@
 // The results database opened from a damaged file: first read-only (what runs, show, pareto and eval do), listing
 // and reading every run, then for writing (what a recording command does), which must refuse the file or take it.
+#include "common/error.h"
 #include "search/results_db.h"
-#include "supernet/error.h"
 #include "tests/fuzz/fuzz_support.h"
 
 namespace {

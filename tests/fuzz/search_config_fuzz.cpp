@@ -1,6 +1,6 @@
 // The experiment config of `nas search` (search/search_config.h), from the text a user writes or a run stored.
+#include "common/error.h"
 #include "search/search_config.h"
-#include "supernet/error.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

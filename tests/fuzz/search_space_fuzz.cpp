@@ -2,7 +2,7 @@
 // reads back), from one YAML document; YAML that does not parse is the YAML library's part, not ours.
 #include <yaml-cpp/yaml.h>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "supernet/search_space.h"
 #include "tests/fuzz/fuzz_support.h"
 

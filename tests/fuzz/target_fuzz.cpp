@@ -1,7 +1,7 @@
 // A board's target YAML (cost_models/target.h), given as a path as `nas search --target FILE` takes it, with its
 // calibration file beside it read too when the input holds one (after a line "---calibration---").
+#include "common/error.h"
 #include "cost_models/target.h"
-#include "supernet/error.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

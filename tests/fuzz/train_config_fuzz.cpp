@@ -1,6 +1,6 @@
 // The experiment config of `nas train` (search/train_config.h), read from a file as the command does.
+#include "common/error.h"
 #include "search/train_config.h"
-#include "supernet/error.h"
 #include "tests/fuzz/fuzz_support.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -141,8 +141,10 @@ check "resumed sweep merged every job once" "0,1" \
   "$(q local.db "SELECT group_concat(sweep_job) FROM (SELECT sweep_job FROM runs WHERE sweep = 'stopped' ORDER BY 1)")"
 
 # Pre-empted on Slurm: the running task is requeued (scontrol requeue: killed, then pending again); it starts again by
-# itself and its job resumes the search from the checkpoint in its shard instead of starting over.
-"$nas" sweep --target nano33 --max-latency 1ms --config "$work/search.yaml" --threads 1 --finetune-epochs 60 \
+# itself and its job resumes the search from the checkpoint in its shard instead of starting over. 400 fine-tuning
+# epochs of a few hundredths of a second each: with 60 the job sometimes finished before the requeue reached it on a
+# loaded machine.
+"$nas" sweep --target nano33 --max-latency 1ms --config "$work/search.yaml" --threads 1 --finetune-epochs 400 \
   --executor slurm --name requeued --jobs 1 --wait --db slurm.db > /dev/null 2> requeue.err &
 sweep_pid=$!
 for ((i = 0; i < 600; i++)); do  # until its search has a checkpoint in fine-tuning

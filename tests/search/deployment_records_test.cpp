@@ -4,7 +4,7 @@
 
 #include <gtest/gtest.h>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "tests/common/test_support.h"
 #include "tests/search/raw_db.h"
 

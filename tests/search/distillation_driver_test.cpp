@@ -5,11 +5,11 @@
 
 #include <fmt/core.h>
 
+#include "common/error.h"
 #include "search/distillation_records.h"
 #include "search/finetune_driver.h"
 #include "search/search_driver.h"
 #include "search/train_driver.h"
-#include "supernet/error.h"
 #include "tests/common/test_support.h"
 
 namespace nas::search {

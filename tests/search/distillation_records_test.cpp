@@ -5,8 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "common/error.h"
 #include "search/shard_merge.h"
-#include "supernet/error.h"
 #include "tests/common/test_support.h"
 #include "tests/search/raw_db.h"
 

@@ -8,9 +8,9 @@
 
 #include <algorithm>
 
+#include "common/error.h"
 #include "cost_models/reachable.h"
 #include "cost_models/target.h"
-#include "supernet/error.h"
 #include "tests/common/test_support.h"
 #include "tests/search/raw_db.h"
 

@@ -3,7 +3,7 @@
 
 #include <gtest/gtest.h>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "tests/common/test_support.h"
 
 namespace nas::search {

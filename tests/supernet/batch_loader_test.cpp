@@ -8,8 +8,8 @@
 #include <tuple>
 #include <vector>
 
+#include "common/error.h"
 #include "supernet/dataset.h"
-#include "supernet/error.h"
 
 namespace nas::supernet {
 namespace {

@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "tests/common/test_support.h"
 
 namespace nas::supernet {

@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "common/error.h"
 #include "supernet/dataset.h"
-#include "supernet/error.h"
 #include "tests/common/test_support.h"
 
 namespace nas::supernet {

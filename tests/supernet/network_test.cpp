@@ -3,7 +3,7 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "supernet/loss.h"
 #include "supernet/network_builder.h"
 #include "tests/supernet/gradcheck.h"

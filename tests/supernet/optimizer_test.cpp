@@ -6,7 +6,7 @@
 
 #include <cmath>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
 namespace nas::supernet {
 namespace {

@@ -6,7 +6,7 @@
 #include <iterator>
 #include <memory>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "tests/common/test_support.h"
 #include "tests/supernet/gradcheck.h"
 

@@ -9,7 +9,7 @@
 #include <array>
 #include <vector>
 
-#include "supernet/error.h"
+#include "common/error.h"
 #include "supernet/optimizer.h"
 #include "supernet/rng.h"
 

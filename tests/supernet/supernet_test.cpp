@@ -5,8 +5,8 @@
 
 #include <cmath>
 
+#include "common/error.h"
 #include "supernet/dataset.h"
-#include "supernet/error.h"
 #include "supernet/loss.h"
 #include "supernet/optimizer.h"
 #include "tests/supernet/gradcheck.h"

@@ -1,10 +1,10 @@
-#include "supernet/threads.h"
+#include "common/threads.h"
 
 #include <cblas.h>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
-namespace nas::supernet {
+namespace nas {
 
 namespace {
 int checked(int threads) {
@@ -20,4 +20,4 @@ ThreadBudget::ThreadBudget(int threads)
   openblas_set_num_threads(1);
 }
 
-}  // namespace nas::supernet
+}  // namespace nas

@@ -1,8 +1,8 @@
-#include "supernet/yaml_keys.h"
+#include "common/yaml_keys.h"
 
 #include <algorithm>
 
-namespace nas::supernet::yaml {
+namespace nas::yaml {
 
 std::string join(const std::vector<std::string>& words) {
   std::string text;
@@ -56,4 +56,4 @@ int32_t read_int(const YAML::Node& node, const std::string& key_path, int32_t mi
   return value;
 }
 
-}  // namespace nas::supernet::yaml
+}  // namespace nas::yaml

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-namespace nas::supernet {
+namespace nas {
 
 // Throws nas::Error naming the file: missing, a directory (`expected` says what was wanted, e.g. "an idx file"),
 // unreadable, corrupt gzip data, or a ".gz" name on a file that is not gzip-compressed.
@@ -17,4 +17,4 @@ std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path, const st
 // and an interrupted write leaves the old one. Throws nas::Error (failure) naming the path.
 void write_file_atomically(const std::filesystem::path& path, const std::string& text);
 
-}  // namespace nas::supernet
+}  // namespace nas

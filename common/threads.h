@@ -4,7 +4,7 @@
 
 #include <tbb/global_control.h>
 
-namespace nas::supernet {
+namespace nas {
 
 class ThreadBudget {
  public:
@@ -16,4 +16,4 @@ class ThreadBudget {
   tbb::global_control control_;
 };
 
-}  // namespace nas::supernet
+}  // namespace nas

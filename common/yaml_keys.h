@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
-namespace nas::supernet::yaml {
+namespace nas::yaml {
 
 // "a, b, c"
 std::string join(const std::vector<std::string>& words);
@@ -49,4 +49,4 @@ T read_scalar(const YAML::Node& node, const std::string& key_path, const char* e
 // An integer of at least min_value.
 int32_t read_int(const YAML::Node& node, const std::string& key_path, int32_t min_value);
 
-}  // namespace nas::supernet::yaml
+}  // namespace nas::yaml

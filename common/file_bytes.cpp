@@ -1,4 +1,4 @@
-#include "supernet/file_bytes.h"
+#include "common/file_bytes.h"
 
 #include <unistd.h>
 #include <zlib.h>
@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <fstream>
 
-#include "supernet/error.h"
+#include "common/error.h"
 
-namespace nas::supernet {
+namespace nas {
 namespace {
 
 bool ends_with_gz(const std::filesystem::path& path) { return path.extension() == ".gz"; }
@@ -104,4 +104,4 @@ void write_file_atomically(const std::filesystem::path& path, const std::string&
   }
 }
 
-}  // namespace nas::supernet
+}  // namespace nas

@@ -1,0 +1,93 @@
+// Whole-file reads (plain and gzip) and atomic writes: what the data loaders, sweeps and exports stand on.
+#include "common/file_bytes.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "common/error.h"
+
+namespace nas {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FileBytesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("mcunas-file-bytes-" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void write_raw(const fs::path& path, const std::string& bytes) {
+    std::ofstream(path, std::ios::binary) << bytes;
+  }
+  std::string message_of(const fs::path& path) {
+    try {
+      read_file_bytes(path, "an idx file");
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "(no error)";
+  }
+  fs::path dir_;
+};
+
+TEST_F(FileBytesTest, ReadsPlainAndGzipFilesToTheSameBytes) {
+  std::string bytes(300000, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 7919) % 251);
+  write_raw(dir_ / "data.bin", bytes);
+  gzFile gz = gzopen((dir_ / "data.bin.gz").c_str(), "wb");
+  ASSERT_NE(gz, nullptr);
+  ASSERT_EQ(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
+  gzclose(gz);
+  const std::vector<uint8_t> expected(bytes.begin(), bytes.end());
+  EXPECT_EQ(read_file_bytes(dir_ / "data.bin", "an idx file"), expected);
+  EXPECT_EQ(read_file_bytes(dir_ / "data.bin.gz", "an idx file"), expected);
+}
+
+TEST_F(FileBytesTest, NamesTheFileAndTheProblem) {
+  EXPECT_EQ(message_of(dir_ / "missing.idx"), (dir_ / "missing.idx").string() + ": file not found");
+  EXPECT_EQ(message_of(dir_), dir_.string() + ": is a directory, expected an idx file");
+  write_raw(dir_ / "plain.gz", "not compressed");
+  EXPECT_EQ(message_of(dir_ / "plain.gz"),
+            (dir_ / "plain.gz").string() + ": name ends in .gz but the file is not gzip-compressed");
+  // A gzip stream cut in the middle.
+  gzFile gz = gzopen((dir_ / "cut.gz").c_str(), "wb");
+  ASSERT_NE(gz, nullptr);
+  const std::string text(100000, 'x');
+  gzwrite(gz, text.data(), static_cast<unsigned>(text.size()));
+  gzclose(gz);
+  const auto size = fs::file_size(dir_ / "cut.gz");
+  fs::resize_file(dir_ / "cut.gz", size / 2);
+  EXPECT_NE(message_of(dir_ / "cut.gz").find((dir_ / "cut.gz").string() + ": corrupt gzip data: "), std::string::npos)
+      << message_of(dir_ / "cut.gz");
+}
+
+TEST_F(FileBytesTest, AtomicWriteReplacesTheFileAndLeavesNoTemporary) {
+  const fs::path path = dir_ / "plan.json";
+  write_file_atomically(path, "old\n");
+  write_file_atomically(path, "new\n");
+  std::ifstream in(path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, "new\n");
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 1);
+  // A folder in the way of the file: a failure naming the path, the folder left as it was, no temporary.
+  fs::create_directories(dir_ / "in_the_way" / "child");
+  try {
+    write_file_atomically(dir_ / "in_the_way", "x");
+    FAIL() << "wrote over a folder";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::failure);
+    EXPECT_EQ(std::string(e.what()).rfind((dir_ / "in_the_way").string() + ": cannot rename ", 0), 0u) << e.what();
+  }
+  EXPECT_TRUE(fs::is_directory(dir_ / "in_the_way" / "child"));
+  EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 2);
+}
+
+}  // namespace
+}  // namespace nas
