@@ -6,41 +6,30 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "common/error.h"
+#include "tests/common/test_support.h"
 
 namespace nas {
 namespace {
 
 namespace fs = std::filesystem;
+using test_support::error_of;
 
-class FileBytesTest : public ::testing::Test {
+class FileBytesTest : public test_support::TempDirTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("mcunas-file-bytes-" + std::to_string(::getpid()));
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-  void write_raw(const fs::path& path, const std::string& bytes) {
-    std::ofstream(path, std::ios::binary) << bytes;
-  }
   std::string message_of(const fs::path& path) {
-    try {
-      read_file_bytes(path, "an idx file");
-    } catch (const Error& e) {
-      return e.what();
-    }
-    return "(no error)";
+    return error_of([&] { read_file_bytes(path, "an idx file"); });
   }
-  fs::path dir_;
 };
 
 TEST_F(FileBytesTest, ReadsPlainAndGzipFilesToTheSameBytes) {
   std::string bytes(300000, '\0');
   for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = static_cast<char>((i * 7919) % 251);
-  write_raw(dir_ / "data.bin", bytes);
+  write_text("data.bin", bytes);
   gzFile gz = gzopen((dir_ / "data.bin.gz").c_str(), "wb");
   ASSERT_NE(gz, nullptr);
   ASSERT_EQ(gzwrite(gz, bytes.data(), static_cast<unsigned>(bytes.size())), static_cast<int>(bytes.size()));
@@ -53,7 +42,7 @@ TEST_F(FileBytesTest, ReadsPlainAndGzipFilesToTheSameBytes) {
 TEST_F(FileBytesTest, NamesTheFileAndTheProblem) {
   EXPECT_EQ(message_of(dir_ / "missing.idx"), (dir_ / "missing.idx").string() + ": file not found");
   EXPECT_EQ(message_of(dir_), dir_.string() + ": is a directory, expected an idx file");
-  write_raw(dir_ / "plain.gz", "not compressed");
+  write_text("plain.gz", "not compressed");
   EXPECT_EQ(message_of(dir_ / "plain.gz"),
             (dir_ / "plain.gz").string() + ": name ends in .gz but the file is not gzip-compressed");
   // A gzip stream cut in the middle.
