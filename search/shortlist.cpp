@@ -152,9 +152,9 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
     consider(std::move(c));
   }
   // The seed network (every block's first operator) scaled uniformly to the budgets: the channel-pruning baseline
-  // inside this space, probed like the others so that the search does not end below it by more than the probe's
-  // ranking error. Not from the search's widths: those were learned for other operators, and repairing them into
-  // the seed's costlier ones left bottlenecks (scale_to_budgets); not upgraded: it stays the seed's operators.
+  // inside this space, probed like the others. Not from the search's widths: those were learned for other
+  // operators, and repairing them into the seed's costlier ones left bottlenecks (scale_to_budgets); not upgraded:
+  // it stays the seed's operators.
   size_t considered = sets.size();
   if (config.shortlist.candidates > 1 && config.shortlist.seed_ops) {
     ++considered;
@@ -201,10 +201,10 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
       };
       const ProbeResult r = probe_network(probe, loader, data.validation, plan, hooks);
       progress.set_phase("");
+      const char* origin = candidates[i].scaled_seed ? " (the seed, scaled)" : "";
       progress.message(fmt::format("  {}. {}{}  log P {:.2f}  held-out {:.2f}%  {:.1f}s", i + 1,
-                                   supernet::fixed_arch_line(candidates[i].arch),
-                                   candidates[i].scaled_seed ? " (the seed, scaled)" : "", candidates[i].log_probability,
-                                   100 * r.holdout_accuracy, r.seconds));
+                                   supernet::fixed_arch_line(candidates[i].arch), origin,
+                                   candidates[i].log_probability, 100 * r.holdout_accuracy, r.seconds));
       records.push_back({static_cast<int32_t>(i), yaml::to_text(supernet::fixed_arch_yaml(candidates[i].arch)),
                          candidates[i].log_probability, r.holdout_accuracy, r.holdout_loss, false});
       if (r.holdout_accuracy > records[best].holdout_accuracy) best = i;

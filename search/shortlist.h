@@ -10,7 +10,9 @@
 // the one with the highest held-out accuracy (ties: the more probable). Real training decides between networks
 // the supernet cannot tell apart; the probe networks are discarded and the chosen one fine-tunes from the
 // supernet's weights like any other. choose_fixed_network adds the seed network scaled uniformly to the budgets
-// (scale_to_budgets in fix_to_budgets.h; ShortlistSpec in search_config.h). A space with one operator per block has one operator set, and no probe runs.
+// (scale_to_budgets in fix_to_budgets.h; ShortlistSpec in search_config.h). A space with one operator per block
+// has one operator set, and no probe runs. The probe favours what the supernet trained most: a candidate whose
+// operators shared their training with many others starts behind (docs/search.md, "Shortlist").
 #pragma once
 
 #include <cstddef>
