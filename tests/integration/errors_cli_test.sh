@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Bad input a user can give: command lines, config values, data and target files, sweeps, results databases,
 # exports and plots. Each case must end with exit status 2 and one line on stderr that names the problem
-# (docs/errors.md lists every message with the test that asserts it). The runs it needs are a tiny `nas train`
+# (docs/errors.md lists every message with the test that asserts it); failures (damaged stored data, a Slurm or
+# librsvg tool that fails, a diverging run) end with exit status 1, and where a command prints its progress first,
+# the message is stderr's last line. The runs it needs are a tiny `nas train`
 # (run 1), a small search (run 2) and a one-job sweep, on synthetic data; the rest are files written here.
 #   bash tests/integration/errors_cli_test.sh path/to/nas
 set -euo pipefail
@@ -260,14 +262,15 @@ slurm_sweep 2 "a job array sbatch refuses" \
 printf '#!/bin/sh\necho "Submitted batch job 42"\n' > slurm_bin/sbatch
 slurm_sweep 1 "an sbatch that ignores --parsable" \
   "sbatch: printed no job id (got 'Submitted batch job 42'; with --parsable it prints the id alone)" wordy
-check "no sweep recorded after failed submissions" "" "$(sqlite3 slurm.db 'SELECT name FROM sweeps' 2> /dev/null || true)"
+check "no sweep recorded after failed submissions" "" "$([ ! -f slurm.db ] || sqlite3 slurm.db 'SELECT name FROM sweeps')"
 printf '#!/bin/sh\necho 42\n' > slurm_bin/sbatch
 printf '#!/bin/sh\necho "slurm_load_jobs error: Unable to contact slurm controller (connect failure)" >&2\nexit 1\n' \
   > slurm_bin/squeue
 chmod +x slurm_bin/squeue
 slurm_sweep 1 "a squeue that cannot reach the controller" \
   "squeue: failed (exit 1): slurm_load_jobs error: Unable to contact slurm controller (connect failure)" queued --wait
-refused "--resume of a Slurm sweep" "--resume: sweep queued runs on Slurm; follow it with --wait queued (to rerun failed task K: sbatch --array=K" \
+refused "--resume of a Slurm sweep" \
+  "--resume: sweep queued runs on Slurm; follow it with --wait queued (to rerun failed task K: sbatch --array=K" \
   sweep --resume queued --db slurm.db
 echo "all Slurm failures as documented"
 
@@ -321,14 +324,15 @@ check "a PNG plot without rsvg-convert: the message" \
 # An rsvg-convert that fails (a stand-in printing what librsvg prints for an SVG it cannot read): exit 1, its
 # message, no PNG and no temporary SVG left.
 mkdir rsvg_bin
-printf '#!/bin/sh\necho "Error reading SVG: XML parse error: Error domain 1 code 4" >&2\nexit 1\n' > rsvg_bin/rsvg-convert
+printf '#!/bin/sh\necho "Error reading SVG: XML parse error: Error domain 1 code 4" >&2\nexit 1\n' \
+  > rsvg_bin/rsvg-convert
 chmod +x rsvg_bin/rsvg-convert
 rc=0
 PATH="$work/rsvg_bin:$PATH" "$nas" pareto --plot front.png --db runs.db > /dev/null 2> err.txt || rc=$?
 check "a failing rsvg-convert: exit status" 1 "$rc"
 check "a failing rsvg-convert: one line on stderr" 1 "$(wc -l < err.txt)"
-check "a failing rsvg-convert: the message" "nas: rsvg-convert: Error reading SVG: XML parse error: Error domain 1 code 4" \
-  "$(cat err.txt)"
+check "a failing rsvg-convert: the message" \
+  "nas: rsvg-convert: Error reading SVG: XML parse error: Error domain 1 code 4" "$(cat err.txt)"
 check "a failing rsvg-convert: nothing left" "" "$(ls front.png front.png.svg.tmp 2> /dev/null || true)"
 echo "all refusals of incomplete runs as documented"
 
