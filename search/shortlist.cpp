@@ -40,6 +40,16 @@ WidthChoices width_choices_of(const supernet::SuperNet& net, const supernet::Sea
   return w;
 }
 
+// The last step of fixing, for every kind of candidate: add back the channels the search wanted most while every
+// budget holds (fit_to_budgets).
+void fit_candidate(FixedCandidate& c, const ArchCost& cost, const std::vector<constraints::Budget>& fix_budgets,
+                   int32_t input_channels, const WidthChoices& widths) {
+  const FitResult fitted =
+      fit_to_budgets(c.arch, cost, fix_budgets, input_channels, widths.channel_strength, widths.max_channels);
+  c.arch = fitted.arch;
+  c.added_channels = fitted.added_channels;
+}
+
 FixedCandidate fix_candidate(supernet::SuperNet& net, const supernet::SearchSpace& space, const ArchCost& cost,
                              const std::vector<constraints::Budget>& fix_budgets, int32_t input_channels,
                              const WidthChoices& widths, const std::vector<size_t>& ops,
@@ -55,10 +65,7 @@ FixedCandidate fix_candidate(supernet::SuperNet& net, const supernet::SearchSpac
       });
   c.arch = std::move(upgraded.arch);
   c.upgrades = std::move(upgraded.upgrades);
-  const FitResult fitted =
-      fit_to_budgets(c.arch, cost, fix_budgets, input_channels, widths.channel_strength, widths.max_channels);
-  c.arch = fitted.arch;
-  c.added_channels = fitted.added_channels;
+  fit_candidate(c, cost, fix_budgets, input_channels, widths);
   return c;
 }
 
@@ -163,12 +170,7 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
         scale_to_budgets(net.fix_with_ops(seed_ops), cost, fix_budgets, input_channels, widths.max_channels);
     FixedCandidate c{scaled.arch, scaled.removed_channels, 0, scaled.fits, {}, 0, true};
     for (const auto& block : log_probs) c.log_probability += block.front();
-    if (c.fits) {
-      const FitResult fitted =
-          fit_to_budgets(c.arch, cost, fix_budgets, input_channels, widths.channel_strength, widths.max_channels);
-      c.arch = fitted.arch;
-      c.added_channels = fitted.added_channels;
-    }
+    if (c.fits) fit_candidate(c, cost, fix_budgets, input_channels, widths);
     consider(std::move(c));
   }
   // An argmax that misses a budget (repair could not save it) gives way to the candidates that fit.
