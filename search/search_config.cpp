@@ -33,7 +33,9 @@ void read_phases(const YAML::Node& s, SearchConfig& config) {
     read_count(epochs, "search.epochs", "finetune", 0, config.finetune_epochs);
   }
   if (const YAML::Node w = s["weights"]) {
-    check_keys(w, "search.weights", {"optimizer", "schedule"});
+    check_keys(w, "search.weights", {"optimizer", "schedule", "seed_path"});
+    if (w["seed_path"])
+      config.seed_path = read_scalar<bool>(w["seed_path"], "search.weights.seed_path", "true or false");
     if (w["optimizer"]) read_optimizer_spec(w["optimizer"], "search.weights.optimizer", config.weights_optimizer);
     if (w["schedule"]) read_schedule_spec(w["schedule"], "search.weights.schedule", config.weights_schedule);
   }

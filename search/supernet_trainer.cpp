@@ -133,6 +133,20 @@ void SupernetTrainer::tally_gradients(std::span<const float> accuracy, std::span
   }
 }
 
+void SupernetTrainer::add_seed_path_gradient(const supernet::Tensor& images, const std::vector<int32_t>& labels,
+                                             std::span<const int32_t> batch_indices) {
+  // The network writes its weight gradients (it does not accumulate), so the sampled path's are kept aside and
+  // added back after the seed path's backward.
+  const auto grads = net_.weights().grads();
+  sampled_grads_.assign(grads.begin(), grads.end());
+  net_.sample_seed_path(rng_);
+  supernet::Tensor grad;
+  const supernet::Tensor& logits = net_.network().forward(images, /*training=*/true);
+  supernet::training_loss(logits, images, labels, batch_indices, distillation_, config_.label_smoothing, &grad);
+  net_.network().backward(grad);
+  for (size_t i = 0; i < grads.size(); ++i) grads[i] += sampled_grads_[i];
+}
+
 supernet::EpochResult SupernetTrainer::epoch(supernet::BatchLoader& loader, int32_t epoch, bool search,
                                              const supernet::StepCallback& on_step) {
   const auto start = std::chrono::steady_clock::now();
@@ -163,6 +177,7 @@ supernet::EpochResult SupernetTrainer::epoch(supernet::BatchLoader& loader, int3
     const supernet::LossResult loss = supernet::training_loss(logits, images, labels, loader.batch_indices(),
                                                               distillation_, config_.label_smoothing, &grad);
     net_.network().backward(grad);
+    if (!search && config_.seed_path) add_seed_path_gradient(images, labels, loader.batch_indices());
     weights_opt_->step(net_.weights(), schedule_.at(first_step + step));
     if (search) {
       if (search_step_ % config_.arch.every == 0) arch_step();

@@ -58,6 +58,9 @@ class SupernetTrainer {
  private:
   void arch_step();
   void next_holdout_batch();
+  // With config.seed_path: ADDS the seed path's weight gradient on the same batch to the sampled path's.
+  void add_seed_path_gradient(const supernet::Tensor& images, const std::vector<int32_t>& labels,
+                              std::span<const int32_t> batch_indices);
   void tally_gradients(std::span<const float> accuracy, std::span<const float> total);
 
   supernet::SuperNet& net_;
@@ -77,6 +80,7 @@ class SupernetTrainer {
   int64_t search_steps_total_, search_step_ = 0;
   double tau_;
   cost_models::Costs<double> soft_{};
+  std::vector<float> sampled_grads_;
   const supernet::Distillation* distillation_ = nullptr;
 };
 

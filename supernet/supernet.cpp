@@ -80,6 +80,13 @@ void SuperNet::sample_uniform(Rng& rng) {
   }
 }
 
+void SuperNet::sample_seed_path(Rng& rng) {
+  for (SearchableBlock* block : blocks_) {
+    block->select(0);
+    block->select_width(static_cast<size_t>(rng.uniform(0.0, 1.0) * static_cast<double>(block->widths().size())));
+  }
+}
+
 void SuperNet::select_argmax() {
   for (size_t b = 0; b < blocks_.size(); ++b) {
     blocks_[b]->select(argmax(arch_.value(logits_slots_[b])));

@@ -50,6 +50,9 @@ class SuperNet {
   void sample(Rng& rng, double tau);
   // Draws each block's op and width uniformly, whatever θ_a says (τ unchanged).
   void sample_uniform(Rng& rng);
+  // Selects every block's first operator (the seed network's) at a uniformly drawn width: the path a
+  // channels-only supernet of the seed would train (τ unchanged).
+  void sample_seed_path(Rng& rng);
   // Selects each block's most likely op and width (argmax, the first on ties), for evaluation; τ is kept.
   void select_argmax();
   // Selects a fixed architecture's operators, each block at the smallest of its widths that holds the fixed
