@@ -2,7 +2,7 @@
 // the linker script's MEMORY block from the target's `image:` layout, the generated data headers the fixed mains in
 // firmware/ include (check_main.c: test images and the host's outputs; board_main.c: one sample), the compiler's
 // command line, and parsers for what arm-none-eabi-size and our QEMU plugin print. Running the tools is the
-// caller's job (search/firmware_deploy.cpp): deploy stays free of processes and files outside its own.
+// caller's job (runner/firmware_deploy.cpp): deploy stays free of processes and files outside its own.
 #pragma once
 
 #include <array>

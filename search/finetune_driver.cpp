@@ -6,13 +6,13 @@
 #include <memory>
 
 #include "common/error.h"
+#include "common/interrupt.h"
 #include "common/threads.h"
-#include "search/distillation_records.h"
+#include "results/distillation_records.h"
+#include "results/stored_network.h"
 #include "search/finetune_phase.h"
-#include "search/interrupt.h"
 #include "search/resume.h"
 #include "search/search_config.h"
-#include "search/stored_network.h"
 #include "search/train_driver.h"
 #include "supernet/network_builder.h"
 
@@ -21,25 +21,25 @@ namespace nas::search {
 namespace {
 
 struct SearchToFinetune {
-  RunDetail detail;
-  FinetuneStart start;
+  results::RunDetail detail;
+  results::FinetuneStart start;
 };
 
 // The search run and its stored start point, or one line saying why it cannot be fine-tuned again.
-SearchToFinetune finished_search(const ResultsDb& db, int64_t run_id) {
+SearchToFinetune finished_search(const results::ResultsDb& db, int64_t run_id) {
   const std::string where = "nas finetune";
   auto detail = db.get_run(run_id);
   if (!detail)
     throw Error(where, fmt::format("no run {} in {} (nas runs lists the runs; --db picks another file)", run_id,
                                    db.path().string()));
-  const RunSummary& s = detail->summary;
+  const results::RunSummary& s = detail->summary;
   if (s.kind != "search" && s.kind != "seed")
     throw Error(where, fmt::format("run {} is a {} run; only a search (or a seed network run) has a fixed network and "
                                    "inherited weights to fine-tune again",
                                    run_id, s.kind));
   if (s.status != "done")
     throw Error(where, fmt::format("run {} is '{}', not finished; fine-tune a finished search", run_id, s.status));
-  auto start = finetune_start_of_run(db, run_id);
+  auto start = results::finetune_start_of_run(db, run_id);
   if (!detail->architecture || !start)
     throw Error(where, fmt::format("run {} has no stored fine-tuning start (searches before schema version 5 did "
                                    "not keep one); search again with this mcunas",
@@ -49,7 +49,7 @@ SearchToFinetune finished_search(const ResultsDb& db, int64_t run_id) {
 
 }  // namespace
 
-FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Progress& progress) {
+FinetuneOutcome run_finetune(const FinetuneRequest& request, results::ResultsDb& db, Progress& progress) {
   const auto started = std::chrono::steady_clock::now();
   if (request.epochs && *request.epochs < 1)
     throw Error("--epochs", fmt::format("must be at least 1 (got {})", *request.epochs));
@@ -73,8 +73,8 @@ FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Prog
   supernet::Network net = supernet::build_network(YAML::Load(search.architecture->model_yaml), input, classes,
                                                   config.seed);
   const std::string stored_start = fmt::format("run {}'s fine-tuning start", request.search_run);
-  restore_values(start.weights, net.params().theta(), stored_start, "weights");
-  restore_values(start.state, net.params().state(), stored_start, "BatchNorm statistics");
+  results::restore_values(start.weights, net.params().theta(), stored_start, "weights");
+  results::restore_values(start.state, net.params().state(), stored_start, "BatchNorm statistics");
   supernet::BatchLoader loader(data.train, config.batch_size, /*shuffle=*/true, config.data.augment, config.seed);
   std::unique_ptr<Teacher> teacher;
   if (request.teacher) {
@@ -95,19 +95,20 @@ FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Prog
     progress.message(fmt::format("run {} resumed in {} after fine-tuning epoch {}", outcome.run_id,
                                  db.path().string(), request.resume->epoch));
   } else {
-    const RunStart run_start{"finetune", config.effective_yaml(), search.summary.config_path, request.command_line,
-                             config.seed, config.threads};
+    const results::RunStart run_start{"finetune", config.effective_yaml(), search.summary.config_path,
+                                      request.command_line, config.seed, config.threads};
     outcome.run_id = db.begin_run(run_start);
     progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
     db.store_architecture(outcome.run_id, *search.architecture);
-    store_finetune_source(db, outcome.run_id, run_uid(db, request.search_run));
-    if (teacher) store_distillation(db, outcome.run_id, teacher->record("finetune"));
+    results::store_finetune_source(db, outcome.run_id, results::run_uid(db, request.search_run));
+    if (teacher) results::store_distillation(db, outcome.run_id, teacher->record("finetune"));
   }
   const FinetuneCheckpoints checkpoints{finetune_request_yaml(request),
                                         request.resume ? &*request.resume : nullptr};
 
   auto finish = [&](const std::string& status, const std::string& error) {
-    RunEnd end = run_end(status, error, status == "done" ? std::optional(outcome.test_accuracy) : std::nullopt, &net);
+    results::RunEnd end =
+        run_end(status, error, status == "done" ? std::optional(outcome.test_accuracy) : std::nullopt, &net);
     end.keep_checkpoint = request.keep_checkpoint;
     db.finish_run(outcome.run_id, end);
     outcome.status = status;

@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "results/results_db.h"
 #include "search/progress.h"
-#include "search/results_db.h"
 #include "search/teacher.h"
 
 namespace nas::search {
@@ -25,7 +25,7 @@ struct FinetuneRequest {
   std::string command_line;
   // Continue `nas finetune` run `resume_run` from `resume`, its checkpoint (resume.h builds such a request).
   int64_t resume_run = 0;
-  std::optional<CheckpointRecord> resume = std::nullopt;
+  std::optional<results::CheckpointRecord> resume = std::nullopt;
   bool keep_checkpoint = false;     // keep the last checkpoint when the run is done (default: removed)
 };
 
@@ -35,12 +35,12 @@ struct FinetuneOutcome {
   std::string target;
   double test_accuracy = 0;
   std::optional<double> search_test_accuracy;
-  std::vector<CostRecord> cost_records;
+  std::vector<results::CostRecord> cost_records;
   double seconds = 0;
 };
 
 // Checks the search run (finished, with an architecture and a stored start) and the teacher before anything is
 // recorded; each refusal is one nas::Error line.
-FinetuneOutcome run_finetune(const FinetuneRequest& request, ResultsDb& db, Progress& progress);
+FinetuneOutcome run_finetune(const FinetuneRequest& request, results::ResultsDb& db, Progress& progress);
 
 }  // namespace nas::search

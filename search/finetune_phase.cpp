@@ -6,7 +6,7 @@
 #include <cmath>
 
 #include "common/error.h"
-#include "search/interrupt.h"
+#include "common/interrupt.h"
 #include "supernet/state_blob.h"
 
 namespace nas::search {
@@ -22,8 +22,9 @@ supernet::StepCallback phase_step_callback(Progress& progress, const char* comma
   };
 }
 
-EpochRecord phase_epoch_record(int32_t epoch, const char* phase, double lr, const supernet::EpochResult& train) {
-  EpochRecord r;
+results::EpochRecord phase_epoch_record(int32_t epoch, const char* phase, double lr,
+                                        const supernet::EpochResult& train) {
+  results::EpochRecord r;
   r.epoch = epoch;
   r.phase = phase;
   r.learning_rate = lr;
@@ -47,7 +48,7 @@ FinetunePlan finetune_plan(const SearchConfig& config) {
 }
 
 double run_finetune_phase(supernet::Network& net, supernet::BatchLoader& loader, const supernet::DataSplits& data,
-                          const FinetunePlan& plan, const supernet::Distillation* distillation, ResultsDb& db,
+                          const FinetunePlan& plan, const supernet::Distillation* distillation, results::ResultsDb& db,
                           int64_t run_id, Progress& progress, const char* command,
                           const FinetuneCheckpoints* checkpoints) {
   if (plan.epochs == 0) return supernet::evaluate(net, data.test, plan.eval_batch_size).accuracy;
@@ -55,11 +56,11 @@ double run_finetune_phase(supernet::Network& net, supernet::BatchLoader& loader,
   auto checkpoint_after = [&](int32_t epoch) {
     supernet::StateWriter out;
     supernet::save_training(net, *optimizer, out);
-    return CheckpointRecord{"finetune", epoch, checkpoints->request, out.take()};
+    return results::CheckpointRecord{"finetune", epoch, checkpoints->request, out.take()};
   };
   int32_t first = 0;
   if (checkpoints && checkpoints->resume) {
-    const CheckpointRecord& resume = *checkpoints->resume;
+    const results::CheckpointRecord& resume = *checkpoints->resume;
     supernet::StateReader in(resume.state, fmt::format("the fine-tuning checkpoint of run {}", run_id));
     supernet::load_training(net, *optimizer, in);
     in.finish();
@@ -80,12 +81,12 @@ double run_finetune_phase(supernet::Network& net, supernet::BatchLoader& loader,
     const auto train = supernet::train_epoch(net, *optimizer, schedule, loader, epoch_plan,
                                              phase_step_callback(progress, command, "finetune", e + 1, plan.batch_size,
                                                                  data.train.count));
-    EpochRecord record = phase_epoch_record(e + 1, "finetune", schedule.at(first_step + steps - 1), train);
+    results::EpochRecord record = phase_epoch_record(e + 1, "finetune", schedule.at(first_step + steps - 1), train);
     const auto test = supernet::evaluate(net, data.test, plan.eval_batch_size);
     record.test_loss = test.loss;
     record.test_accuracy = test.accuracy;
     if (checkpoints) {
-      const CheckpointRecord checkpoint = checkpoint_after(e + 1);
+      const results::CheckpointRecord checkpoint = checkpoint_after(e + 1);
       db.add_epoch(run_id, record, &checkpoint);
     } else {
       db.add_epoch(run_id, record);

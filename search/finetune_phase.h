@@ -5,8 +5,8 @@
 
 #include <cstdint>
 
+#include "results/results_db.h"
 #include "search/progress.h"
-#include "search/results_db.h"
 #include "search/search_config.h"
 #include "supernet/data_spec.h"
 #include "supernet/network.h"
@@ -34,13 +34,13 @@ FinetunePlan finetune_plan(const SearchConfig& config);
 // With `resume` (a checkpoint of this phase) the phase continues after the epoch it holds.
 struct FinetuneCheckpoints {
   std::string request;
-  const CheckpointRecord* resume = nullptr;
+  const results::CheckpointRecord* resume = nullptr;
 };
 
 // Runs the epochs on `net` and returns the test accuracy after the last one (evaluated once when there are none).
 // Interrupts and divergence throw from the step callback, as in every phase.
 double run_finetune_phase(supernet::Network& net, supernet::BatchLoader& loader, const supernet::DataSplits& data,
-                          const FinetunePlan& plan, const supernet::Distillation* distillation, ResultsDb& db,
+                          const FinetunePlan& plan, const supernet::Distillation* distillation, results::ResultsDb& db,
                           int64_t run_id, Progress& progress, const char* command,
                           const FinetuneCheckpoints* checkpoints = nullptr);
 
@@ -49,6 +49,7 @@ supernet::StepCallback phase_step_callback(Progress& progress, const char* comma
                                            int32_t batch_size, int64_t images);
 
 // An epoch's record from its training result.
-EpochRecord phase_epoch_record(int32_t epoch, const char* phase, double lr, const supernet::EpochResult& train);
+results::EpochRecord phase_epoch_record(int32_t epoch, const char* phase, double lr,
+                                        const supernet::EpochResult& train);
 
 }  // namespace nas::search

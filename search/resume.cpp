@@ -46,9 +46,9 @@ std::optional<TeacherSpec> read_teacher(const YAML::Node& root) {
 
 // The run and its checkpoint, or one line saying why it cannot be resumed; `kinds` are the run kinds the command
 // continues, `command` the command that does.
-std::pair<RunDetail, CheckpointRecord> resumable(const ResultsDb& db, int64_t run_id,
-                                                 const std::vector<std::string>& kinds, const std::string& command,
-                                                 bool take_over = false) {
+std::pair<results::RunDetail, results::CheckpointRecord> resumable(const results::ResultsDb& db, int64_t run_id,
+                                                                   const std::vector<std::string>& kinds,
+                                                                   const std::string& command, bool take_over = false) {
   const std::string id = std::to_string(run_id);
   auto run = db.get_run(run_id);
   if (!run) throw Error("--resume", fmt::format("no run {} in {} (nas runs lists them)", id, db.path().string()));
@@ -67,7 +67,7 @@ std::pair<RunDetail, CheckpointRecord> resumable(const ResultsDb& db, int64_t ru
 }
 
 // Where a run's stored config was read from: relative data paths are anchored there.
-std::filesystem::path stored_config_path(const RunDetail& run) {
+std::filesystem::path stored_config_path(const results::RunDetail& run) {
   return run.summary.config_path.empty() ? std::filesystem::current_path() / "stored.yaml"
                                          : std::filesystem::path(run.summary.config_path);
 }
@@ -87,7 +87,7 @@ std::string search_request_yaml(const SearchRequest& request) {
   return yaml::to_text(root);
 }
 
-SearchRequest resume_request(const ResultsDb& db, int64_t run_id, std::string command_line, bool take_over) {
+SearchRequest resume_request(const results::ResultsDb& db, int64_t run_id, std::string command_line, bool take_over) {
   auto [run, checkpoint] = resumable(db, run_id, {"search", "seed"}, "nas search", take_over);
   SearchRequest request;
   request.config = search_config_from_text(run.config_yaml, stored_config_path(run));
@@ -116,7 +116,7 @@ std::string train_request_yaml(const std::optional<TeacherSpec>& teacher) {
   return yaml::to_text(root);
 }
 
-TrainResume train_resume(const ResultsDb& db, int64_t run_id) {
+TrainResume train_resume(const results::ResultsDb& db, int64_t run_id) {
   auto [run, checkpoint] = resumable(db, run_id, {"train"}, "nas train");
   TrainResume resume;
   resume.run_id = run_id;
@@ -141,7 +141,7 @@ std::string finetune_request_yaml(const FinetuneRequest& request) {
   return yaml::to_text(root);
 }
 
-FinetuneRequest finetune_resume_request(const ResultsDb& db, int64_t run_id, std::string command_line) {
+FinetuneRequest finetune_resume_request(const results::ResultsDb& db, int64_t run_id, std::string command_line) {
   auto [run, checkpoint] = resumable(db, run_id, {"finetune"}, "nas finetune");
   FinetuneRequest request;
   try {
@@ -161,8 +161,8 @@ FinetuneRequest finetune_resume_request(const ResultsDb& db, int64_t run_id, std
   return request;
 }
 
-std::optional<int64_t> resumable_run(const ResultsDb& db, bool take_over) {
-  for (const RunSummary& run : db.list_runs()) {  // newest first
+std::optional<int64_t> resumable_run(const results::ResultsDb& db, bool take_over) {
+  for (const results::RunSummary& run : db.list_runs()) {  // newest first
     if (run.kind != "search" && run.kind != "seed") continue;
     if (run.status == "done" || (run.status == "running" && !take_over)) return std::nullopt;
     return db.checkpoint(run.id) ? std::optional(run.id) : std::nullopt;

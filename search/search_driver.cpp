@@ -7,15 +7,15 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "common/interrupt.h"
 #include "common/threads.h"
 #include "common/yaml_keys.h"
 #include "constraints/penalty.h"
 #include "cost_models/reachable.h"
 #include "cost_models/target.h"
+#include "results/distillation_records.h"
 #include "search/arch_cost.h"
-#include "search/distillation_records.h"
 #include "search/finetune_phase.h"
-#include "search/interrupt.h"
 #include "search/resume.h"
 #include "search/shortlist.h"
 #include "search/supernet_trainer.h"
@@ -59,10 +59,11 @@ std::string budgets_line(const std::vector<Budget>& budgets, const cost_models::
   return line;
 }
 
-std::vector<CostRecord> cost_records(const cost_models::Costs<double>& costs, const std::vector<Budget>& budgets) {
-  std::vector<CostRecord> records;
+std::vector<results::CostRecord> cost_records(const cost_models::Costs<double>& costs,
+                                              const std::vector<Budget>& budgets) {
+  std::vector<results::CostRecord> records;
   for (const Metric m : constraints::kMetrics) {
-    CostRecord r{std::string(metric_name(m)), metric_cost(costs, m), std::nullopt, ""};
+    results::CostRecord r{std::string(metric_name(m)), metric_cost(costs, m), std::nullopt, ""};
     for (const auto& b : budgets)
       if (b.metric == m) {
         r.budget = b.limit;
@@ -75,12 +76,12 @@ std::vector<CostRecord> cost_records(const cost_models::Costs<double>& costs, co
 
 // Each operator's held-out accuracy in the warmed-up supernet: stored, and one line per block on the progress.
 void report_candidates(supernet::SuperNet& net, const supernet::Dataset& holdout, const SearchConfig& config,
-                       ResultsDb& db, int64_t run_id, Progress& progress) {
+                       results::ResultsDb& db, int64_t run_id, Progress& progress) {
   if (holdout.count == 0) return;
   supernet::Rng rng(config.seed ^ 0xca9d1da7eULL);
   const auto candidates =
       supernet::candidate_accuracies(net, holdout, /*paths=*/4, /*images=*/1000, config.batch_size, rng);
-  std::vector<CandidateAccuracyRecord> records;
+  std::vector<results::CandidateAccuracyRecord> records;
   std::string line;
   for (size_t i = 0; i < candidates.size(); ++i) {
     const auto& c = candidates[i];
@@ -94,7 +95,7 @@ void report_candidates(supernet::SuperNet& net, const supernet::Dataset& holdout
 
 }  // namespace
 
-SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& progress) {
+SearchOutcome run_search(const SearchRequest& request, results::ResultsDb& db, Progress& progress) {
   const SearchConfig& config = request.config;
   const auto started = std::chrono::steady_clock::now();
   // Everything that can be wrong with the input is checked before the run is recorded.
@@ -145,27 +146,27 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
   SearchOutcome outcome;
   outcome.target = target.name;
   const std::string request_yaml = search_request_yaml(request);
-  const CheckpointRecord* resume = request.resume ? &*request.resume : nullptr;
+  const results::CheckpointRecord* resume = request.resume ? &*request.resume : nullptr;
   if (resume) {
     db.reopen_run(request.resume_run, request.take_over);
     outcome.run_id = request.resume_run;
     progress.message(fmt::format("run {} resumed in {} after {} epoch {}", outcome.run_id, db.path().string(),
                                  resume->phase, resume->epoch));
   } else {
-    RunStart start{request.seed_network ? "seed" : "search", config.effective_yaml(), config.path.string(),
-                   request.command_line, config.seed, config.threads};
+    results::RunStart start{request.seed_network ? "seed" : "search", config.effective_yaml(), config.path.string(),
+                            request.command_line, config.seed, config.threads};
     outcome.run_id = db.begin_run(start);
     progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
     if (teacher)
-      store_distillation(db, outcome.run_id,
-                         teacher->record(request.teacher->in_search && !request.seed_network ? "search+finetune"
-                                                                                              : "finetune"));
+      results::store_distillation(
+          db, outcome.run_id,
+          teacher->record(request.teacher->in_search && !request.seed_network ? "search+finetune" : "finetune"));
   }
   // The supernet's state after an epoch of warm-up or search, as a checkpoint (resume.h continues from it).
   auto supernet_checkpoint = [&](const char* phase, int32_t phase_epoch) {
     supernet::StateWriter out;
     trainer.save(out);
-    return CheckpointRecord{phase, phase_epoch, request_yaml, out.take()};
+    return results::CheckpointRecord{phase, phase_epoch, request_yaml, out.take()};
   };
   const bool resume_in_finetune = resume && resume->phase == "finetune";
   int32_t first_epoch = 0;
@@ -178,8 +179,8 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
 
   std::unique_ptr<supernet::Network> fixed;
   auto finish = [&](const std::string& status, const std::string& error) {
-    RunEnd end = run_end(status, error, status == "done" ? std::optional(outcome.test_accuracy) : std::nullopt,
-                         fixed.get());
+    results::RunEnd end = run_end(status, error, status == "done" ? std::optional(outcome.test_accuracy) : std::nullopt,
+                                  fixed.get());
     end.keep_checkpoint = request.keep_checkpoint;
     db.finish_run(outcome.run_id, end);
     outcome.status = status;
@@ -202,7 +203,7 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
               loader, e, search,
               phase_step_callback(progress, "nas search", phase, phase_epoch, config.batch_size, data.train.count));
           const double lr = trainer.learning_rate(int64_t{e + 1} * loader.batches_per_epoch() - 1);
-          const EpochRecord record = phase_epoch_record(phase_epoch, phase, lr, train);
+          const results::EpochRecord record = phase_epoch_record(phase_epoch, phase, lr, train);
           std::string line = fmt::format("loss {:.4f} train {:.2f}%  {:.1f}s", train.loss, 100 * train.accuracy,
                                          train.seconds);
           if (!search) {
@@ -211,24 +212,24 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
             // never lacks them, and the checkpoint holds the supernet as the search phase finds it.
             if (phase_epoch == config.warmup_epochs && config.search_epochs > 0)
               report_candidates(net, data.validation, config, db, outcome.run_id, progress);
-            const CheckpointRecord checkpoint = supernet_checkpoint(phase, phase_epoch);
+            const results::CheckpointRecord checkpoint = supernet_checkpoint(phase, phase_epoch);
             db.add_epoch(outcome.run_id, record, &checkpoint);
             continue;
           }
           const auto soft = cost.soft_costs(net, nullptr);  // the expectation, for the trace
           const auto fixed_now = cost.exact(net.fix());
-          std::vector<BudgetTrace> trace;
+          std::vector<results::BudgetTrace> trace;
           for (size_t b = 0; b < budgets.size(); ++b)
             trace.push_back({phase_epoch, std::string(metric_name(budgets[b].metric)),
                              metric_cost(soft, budgets[b].metric), metric_cost(fixed_now, budgets[b].metric),
                              budgets[b].limit, penalty.lambda(b)});
-          std::vector<ArchGradientTrace> gradients;
+          std::vector<results::ArchGradientTrace> gradients;
           for (size_t b = 0; b < space.blocks.size(); ++b) {
             const auto& share = trainer.gradient_shares()[b];
             gradients.push_back({phase_epoch, space.blocks[b].name, share.op_accuracy, share.op_penalty,
                                  share.width_accuracy, share.width_penalty});
           }
-          const CheckpointRecord checkpoint = supernet_checkpoint(phase, phase_epoch);
+          const results::CheckpointRecord checkpoint = supernet_checkpoint(phase, phase_epoch);
           db.add_search_epoch(outcome.run_id, record, trace, gradients, &checkpoint);
           progress.end_epoch(line + fmt::format("  τ={:.3f}", trainer.tau()) +
                              budgets_line(budgets, fixed_now, &penalty));
@@ -259,7 +260,7 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
         outcome.cost_records = cost_records(outcome.costs, budgets);
         if (request.seed_network || resume_in_finetune)
           outcome.fits = std::none_of(outcome.cost_records.begin(), outcome.cost_records.end(),
-                                      [](const CostRecord& r) { return r.budget && r.value > *r.budget; });
+                                      [](const results::CostRecord& r) { return r.budget && r.value > *r.budget; });
         progress.set_phase("");
         progress.message("fixed architecture:" + budgets_line(budgets, outcome.costs, nullptr) +
                          fmt::format(" ({} channels removed, {} added back to fit the budgets)",
@@ -278,7 +279,8 @@ SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& 
         if (!resume_in_finetune) {
           supernet::inherit_weights(net, outcome.arch, *fixed);
           const auto theta = fixed->params().theta(), state = fixed->params().state();
-          store_finetune_start(db, outcome.run_id, {{theta.begin(), theta.end()}, {state.begin(), state.end()}});
+          results::store_finetune_start(db, outcome.run_id,
+                                        {{theta.begin(), theta.end()}, {state.begin(), state.end()}});
         }
         const FinetuneCheckpoints checkpoints{request_yaml, resume_in_finetune ? resume : nullptr};
         outcome.test_accuracy = run_finetune_phase(*fixed, loader, data, finetune_plan(config),

@@ -11,8 +11,8 @@
 
 #include "constraints/budget.h"
 #include "cost_models/costs.h"
+#include "results/results_db.h"
 #include "search/progress.h"
-#include "search/results_db.h"
 #include "search/search_config.h"
 #include "search/teacher.h"
 #include "supernet/search_space.h"
@@ -34,7 +34,7 @@ struct SearchRequest {
   // Continue run `resume_run` from `resume` (its checkpoint) instead of starting a new run (search/resume.h
   // builds such a request). The run's other fields must be what that run was asked.
   int64_t resume_run = 0;
-  std::optional<CheckpointRecord> resume = std::nullopt;
+  std::optional<results::CheckpointRecord> resume = std::nullopt;
   bool keep_checkpoint = false;       // keep the last checkpoint when the run is done (default: removed)
   bool take_over = false;             // resume even a run still marked running elsewhere (ResultsDb::reopen_run)
 };
@@ -46,7 +46,7 @@ struct SearchOutcome {
   double test_accuracy = 0;
   supernet::FixedArch arch;
   cost_models::Costs<double> costs{};
-  std::vector<CostRecord> cost_records;  // each metric against its budget
+  std::vector<results::CostRecord> cost_records;  // each metric against its budget
   int32_t repaired_channels = 0, added_channels = 0;
   bool fits = true;
   double seconds = 0;
@@ -54,6 +54,6 @@ struct SearchOutcome {
 
 // Validates target, budgets, config, data and reachability before the run is recorded, so bad input leaves the
 // database untouched. Budgets no network in the space can meet are refused naming the smallest reachable cost.
-SearchOutcome run_search(const SearchRequest& request, ResultsDb& db, Progress& progress);
+SearchOutcome run_search(const SearchRequest& request, results::ResultsDb& db, Progress& progress);
 
 }  // namespace nas::search

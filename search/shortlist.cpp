@@ -128,7 +128,7 @@ ProbeResult probe_network(supernet::Network& net, supernet::BatchLoader& loader,
 FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::SearchSpace& space, const ArchCost& cost,
                                     const std::vector<constraints::Budget>& budgets, int32_t input_channels,
                                     const SearchConfig& config, supernet::BatchLoader& loader,
-                                    const supernet::DataSplits& data, ResultsDb& db, int64_t run_id,
+                                    const supernet::DataSplits& data, results::ResultsDb& db, int64_t run_id,
                                     Progress& progress) {
   const auto fix_budgets = with_estimate_margin(budgets);
   std::vector<std::vector<double>> log_probs;
@@ -182,7 +182,7 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
   if (candidates.size() > 1) {
     FinetunePlan plan = finetune_plan(config);
     plan.epochs = config.shortlist.epochs;
-    std::vector<ShortlistRecord> records;
+    std::vector<results::ShortlistRecord> records;
     progress.message(fmt::format("shortlist: {} networks, each trained {} epoch{} from the supernet's weights and "
                                  "scored on the {} held-out images", candidates.size(), plan.epochs,
                                  plan.epochs == 1 ? "" : "s", data.validation.count));

@@ -20,11 +20,11 @@
 #include <vector>
 
 #include "constraints/budget.h"
+#include "results/results_db.h"
 #include "search/arch_cost.h"
 #include "search/finetune_phase.h"
 #include "search/operator_upgrade.h"
 #include "search/progress.h"
-#include "search/results_db.h"
 #include "search/search_config.h"
 #include "supernet/dataset.h"
 #include "supernet/network.h"
@@ -79,7 +79,7 @@ struct FixedCandidate {
 FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::SearchSpace& space, const ArchCost& cost,
                                     const std::vector<constraints::Budget>& budgets, int32_t input_channels,
                                     const SearchConfig& config, supernet::BatchLoader& loader,
-                                    const supernet::DataSplits& data, ResultsDb& db, int64_t run_id,
+                                    const supernet::DataSplits& data, results::ResultsDb& db, int64_t run_id,
                                     Progress& progress);
 
 }  // namespace nas::search

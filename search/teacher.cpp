@@ -25,9 +25,9 @@ bool same_values(const std::vector<float>& a, const std::vector<float>& b) {
   return true;
 }
 
-StoredNetwork load_teacher_run(const ResultsDb& db, int64_t run_id, const std::string& where) {
+results::StoredNetwork load_teacher_run(const results::ResultsDb& db, int64_t run_id, const std::string& where) {
   try {
-    return load_stored_network(db, run_id);
+    return results::load_stored_network(db, run_id);
   } catch (const Error& e) {
     throw Error(where, e.what(), e.kind());
   }
@@ -42,11 +42,11 @@ void check_distillation_settings(const supernet::DistillationSettings& s) {
     throw Error("--temperature", fmt::format("must be a positive number, e.g. 4 (got {:g})", s.temperature));
 }
 
-Teacher::Teacher(const ResultsDb& db, const TeacherSpec& spec, const supernet::DataSplits& student)
+Teacher::Teacher(const results::ResultsDb& db, const TeacherSpec& spec, const supernet::DataSplits& student)
     : spec_(spec), stored_(load_teacher_run(db, spec.run_id, "--teacher " + std::to_string(spec.run_id))) {
   const std::string where = "--teacher " + std::to_string(spec.run_id);
   check_distillation_settings(spec.settings);
-  uid_ = run_uid(db, spec.run_id);
+  uid_ = results::run_uid(db, spec.run_id);
   const supernet::Dataset& mine = stored_.data.train;
   if (mine.num_classes != student.train.num_classes)
     throw Error(where, fmt::format("run {} has {} output classes but the student's data has {}; pick a teacher "
@@ -86,8 +86,8 @@ void Teacher::prepare(const supernet::Dataset& train, bool augments, int32_t bat
   distillation_.teacher = &*logits_;
 }
 
-DistillationRecord Teacher::record(const std::string& phases) const {
-  DistillationRecord r;
+results::DistillationRecord Teacher::record(const std::string& phases) const {
+  results::DistillationRecord r;
   r.teacher_uid = uid_;
   r.teacher_run_id = spec_.run_id;
   r.alpha = spec_.settings.alpha;

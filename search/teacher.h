@@ -7,10 +7,10 @@
 #include <optional>
 #include <string>
 
-#include "search/distillation_records.h"
+#include "results/distillation_records.h"
+#include "results/results_db.h"
+#include "results/stored_network.h"
 #include "search/progress.h"
-#include "search/results_db.h"
-#include "search/stored_network.h"
 #include "supernet/teacher_logits.h"
 
 namespace nas::search {
@@ -29,7 +29,7 @@ class Teacher {
   // Loads run `spec.run_id` and checks that it can teach a student trained on `student`: a finished run with
   // weights, the same input shape, the same output classes and the same input normalisation. Anything else is one
   // nas::Error (bad_input) that starts with "--teacher N:".
-  Teacher(const ResultsDb& db, const TeacherSpec& spec, const supernet::DataSplits& student);
+  Teacher(const results::ResultsDb& db, const TeacherSpec& spec, const supernet::DataSplits& student);
   Teacher(const Teacher&) = delete;  // distillation() points into it
   Teacher& operator=(const Teacher&) = delete;
 
@@ -39,7 +39,7 @@ class Teacher {
 
   // Valid after prepare().
   const supernet::Distillation* distillation() const { return &distillation_; }
-  DistillationRecord record(const std::string& phases) const;
+  results::DistillationRecord record(const std::string& phases) const;
 
   int64_t run_id() const { return spec_.run_id; }
   std::optional<double> test_accuracy() const { return stored_.run.test_accuracy; }
@@ -47,7 +47,7 @@ class Teacher {
  private:
   TeacherSpec spec_;
   std::string uid_;
-  StoredNetwork stored_;
+  results::StoredNetwork stored_;
   std::optional<supernet::TeacherLogits> logits_;
   supernet::Distillation distillation_;
 };

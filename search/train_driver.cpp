@@ -8,9 +8,9 @@
 #include <memory>
 
 #include "common/error.h"
+#include "common/interrupt.h"
 #include "common/threads.h"
-#include "search/distillation_records.h"
-#include "search/interrupt.h"
+#include "results/distillation_records.h"
 #include "search/resume.h"
 #include "supernet/network_builder.h"
 #include "supernet/state_blob.h"
@@ -26,7 +26,7 @@ int64_t peak_rss_bytes() {
 
 namespace {
 
-std::string format_epoch(const supernet::EpochResult& train, const EpochRecord& record) {
+std::string format_epoch(const supernet::EpochResult& train, const results::EpochRecord& record) {
   std::string line = fmt::format("loss {:.4f} train {:.2f}%", train.loss, 100 * train.accuracy);
   if (record.val_accuracy) line += fmt::format(" val {:.2f}%", 100 * *record.val_accuracy);
   if (record.test_accuracy) line += fmt::format(" test {:.2f}%", 100 * *record.test_accuracy);
@@ -37,9 +37,9 @@ std::string format_epoch(const supernet::EpochResult& train, const EpochRecord& 
 
 }  // namespace
 
-RunEnd run_end(const std::string& status, const std::string& error, std::optional<double> test_accuracy,
-               const supernet::Network* net) {
-  RunEnd end;
+results::RunEnd run_end(const std::string& status, const std::string& error, std::optional<double> test_accuracy,
+                        const supernet::Network* net) {
+  results::RunEnd end;
   end.status = status;
   end.test_accuracy = test_accuracy;
   end.error = error;
@@ -51,9 +51,9 @@ RunEnd run_end(const std::string& status, const std::string& error, std::optiona
   return end;
 }
 
-TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line,
-                       const std::optional<TeacherSpec>& teacher_spec, int64_t resume_run,
-                       const CheckpointRecord* resume, bool keep_checkpoint) {
+TrainOutcome run_train(const TrainConfig& config, results::ResultsDb& db, Progress& progress,
+                       const std::string& command_line, const std::optional<TeacherSpec>& teacher_spec, int64_t resume_run,
+                       const results::CheckpointRecord* resume, bool keep_checkpoint) {
   ThreadBudget threads(config.threads);
   supernet::DataSplits data = supernet::load_data(config.data, config.seed);
   // A bad teacher, model or augmentation is refused before anything is printed or recorded.
@@ -95,18 +95,19 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
     progress.message(fmt::format("run {} resumed in {} after epoch {}", outcome.run_id, db.path().string(),
                                  resume->epoch));
   } else {
-    RunStart start{"train", config.effective_yaml(), config.path.string(), command_line, config.seed, config.threads};
+    results::RunStart start{"train", config.effective_yaml(), config.path.string(), command_line, config.seed,
+                            config.threads};
     outcome.run_id = db.begin_run(start);
     progress.message(fmt::format("run {} recorded in {}", outcome.run_id, db.path().string()));
-    if (teacher) store_distillation(db, outcome.run_id, teacher->record("train"));
+    if (teacher) results::store_distillation(db, outcome.run_id, teacher->record("train"));
   }
   const std::string request_yaml = train_request_yaml(teacher_spec);
 
   double train_seconds = 0;
   int64_t train_images = 0;
   auto finish = [&](const std::string& status, const std::string& error) {
-    RunEnd end = run_end(status, error, outcome.epochs_done > 0 ? std::optional(outcome.test_accuracy) : std::nullopt,
-                         &net);
+    results::RunEnd end =
+        run_end(status, error, outcome.epochs_done > 0 ? std::optional(outcome.test_accuracy) : std::nullopt, &net);
     end.keep_checkpoint = keep_checkpoint;
     outcome.peak_rss_bytes = end.peak_rss_bytes;
     db.finish_run(outcome.run_id, end);
@@ -133,7 +134,7 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
           plan.distillation = teacher ? teacher->distillation() : nullptr;
           const auto train = supernet::train_epoch(net, *optimizer, schedule, loader, plan, on_step);
 
-          EpochRecord record;
+          results::EpochRecord record;
           record.epoch = epoch;
           record.phase = "train";
           record.learning_rate = schedule.at(first_step + loader.batches_per_epoch() - 1);
@@ -151,7 +152,7 @@ TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progr
           record.test_accuracy = test.accuracy;
           supernet::StateWriter state;
           supernet::save_training(net, *optimizer, state);
-          const CheckpointRecord checkpoint{"train", epoch, request_yaml, state.take()};
+          const results::CheckpointRecord checkpoint{"train", epoch, request_yaml, state.take()};
           db.add_epoch(outcome.run_id, record, &checkpoint);
 
           outcome.epochs_done = epoch;

@@ -6,8 +6,8 @@
 #include <optional>
 #include <string>
 
+#include "results/results_db.h"
 #include "search/progress.h"
-#include "search/results_db.h"
 #include "search/teacher.h"
 #include "search/train_config.h"
 #include "supernet/network.h"
@@ -32,16 +32,17 @@ struct TrainOutcome {
 // Every epoch's transaction also stores the run's checkpoint (weights, BatchNorm statistics, optimiser moments);
 // with `resume` (that checkpoint of run `resume_run`, whose config and teacher these are: resume.h) the run
 // continues after the checkpoint's epoch, bit for bit with the same threads.
-TrainOutcome run_train(const TrainConfig& config, ResultsDb& db, Progress& progress, const std::string& command_line,
-                       const std::optional<TeacherSpec>& teacher_spec = std::nullopt, int64_t resume_run = 0,
-                       const CheckpointRecord* resume = nullptr, bool keep_checkpoint = false);
+TrainOutcome run_train(const TrainConfig& config, results::ResultsDb& db, Progress& progress,
+                       const std::string& command_line, const std::optional<TeacherSpec>& teacher_spec = std::nullopt,
+                       int64_t resume_run = 0,
+                       const results::CheckpointRecord* resume = nullptr, bool keep_checkpoint = false);
 
 // Peak resident set size of this process so far.
 int64_t peak_rss_bytes();
 
 // How a driver ends its run: status, error, the final test accuracy (none: not measured), `net`'s weights and
 // BatchNorm state (none without a network) and this process's peak RSS. Shared by train, search and finetune.
-RunEnd run_end(const std::string& status, const std::string& error, std::optional<double> test_accuracy,
-               const supernet::Network* net);
+results::RunEnd run_end(const std::string& status, const std::string& error, std::optional<double> test_accuracy,
+                        const supernet::Network* net);
 
 }  // namespace nas::search

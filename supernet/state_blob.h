@@ -2,7 +2,7 @@
 // counters), for checkpoints that continue a run bit for bit. Values are written in a fixed order and read back in
 // the same order; each is tagged with its kind and, for arrays, its length, so a reader meeting anything else — a
 // checkpoint of another network, a truncated or corrupt blob — throws one nas::Error instead of reading garbage.
-// Little-endian, as the results database's weight blobs (search/results_db.cpp asserts the host is).
+// Little-endian, as the results database's weight blobs (results/results_db.cpp asserts the host is).
 #pragma once
 
 #include <cstdint>

@@ -6,7 +6,7 @@
 #include <fmt/core.h>
 
 #include "common/error.h"
-#include "search/distillation_records.h"
+#include "results/distillation_records.h"
 #include "search/finetune_driver.h"
 #include "search/search_driver.h"
 #include "search/train_driver.h"
@@ -78,8 +78,10 @@ std::string with_data(const char* config, int classes) {
 
 class DistillationDriverTest : public test_support::TempDirTest {
  protected:
-  int64_t train_teacher(ResultsDb& db, int classes) { return train_teacher_on(db, with_data(kTeacher, classes)); }
-  int64_t train_teacher_on(ResultsDb& db, const std::string& config) {
+  int64_t train_teacher(results::ResultsDb& db, int classes) {
+    return train_teacher_on(db, with_data(kTeacher, classes));
+  }
+  int64_t train_teacher_on(results::ResultsDb& db, const std::string& config) {
     write_text("teacher.yaml", config);
     return run_train(load_train_config(dir_ / "teacher.yaml"), db, quiet_, "test").run_id;
   }
@@ -89,13 +91,13 @@ class DistillationDriverTest : public test_support::TempDirTest {
     request.budgets.max_latency = "1ms";
     return request;
   }
-  int64_t runs(const ResultsDb& db) const { return static_cast<int64_t>(db.list_runs().size()); }
+  int64_t runs(const results::ResultsDb& db) const { return static_cast<int64_t>(db.list_runs().size()); }
 
   Progress quiet_{Progress::Mode::quiet};
 };
 
 TEST_F(DistillationDriverTest, SearchAndFinetuneRecordTheTeacherAndFinetuneRepeatsTheSearch) {
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   const int64_t teacher = train_teacher(db, 4);
   ASSERT_GT(*db.get_run(teacher)->summary.test_accuracy, 0.6);  // a teacher worth listening to (chance: 25 %)
 
@@ -103,10 +105,10 @@ TEST_F(DistillationDriverTest, SearchAndFinetuneRecordTheTeacherAndFinetuneRepea
   request.teacher = TeacherSpec{teacher, {0.3, 2.0}, /*in_search=*/true};
   const SearchOutcome distilled = run_search(request, db, quiet_);
   ASSERT_EQ(distilled.status, "done");
-  const auto record = distillation_of_run(db, distilled.run_id);
+  const auto record = results::distillation_of_run(db, distilled.run_id);
   ASSERT_TRUE(record.has_value());
   EXPECT_EQ(record->teacher_run_id, teacher);
-  EXPECT_EQ(record->teacher_uid, run_uid(db, teacher));
+  EXPECT_EQ(record->teacher_uid, results::run_uid(db, teacher));
   EXPECT_DOUBLE_EQ(record->alpha, 0.3);
   EXPECT_DOUBLE_EQ(record->temperature, 2.0);
   EXPECT_EQ(record->phases, "search+finetune");
@@ -115,8 +117,8 @@ TEST_F(DistillationDriverTest, SearchAndFinetuneRecordTheTeacherAndFinetuneRepea
   // Without a teacher and with the search's seed, nas finetune repeats the search's own fine-tuning exactly.
   request.teacher.reset();
   const SearchOutcome plain = run_search(request, db, quiet_);
-  EXPECT_FALSE(distillation_of_run(db, plain.run_id).has_value());
-  ASSERT_TRUE(finetune_start_of_run(db, plain.run_id).has_value());
+  EXPECT_FALSE(results::distillation_of_run(db, plain.run_id).has_value());
+  ASSERT_TRUE(results::finetune_start_of_run(db, plain.run_id).has_value());
   // --teacher-in-search: the warm-up epoch already trained on the distillation loss.
   EXPECT_NE(db.get_run(distilled.run_id)->epochs.at(0).train_loss, db.get_run(plain.run_id)->epochs.at(0).train_loss);
   const FinetuneOutcome again = run_finetune({plain.run_id, {}, {}, {}, {}, "test"}, db, quiet_);
@@ -127,21 +129,22 @@ TEST_F(DistillationDriverTest, SearchAndFinetuneRecordTheTeacherAndFinetuneRepea
   EXPECT_EQ(again_run->weights, plain_run->weights);
   EXPECT_EQ(again_run->architecture->model_yaml, plain_run->architecture->model_yaml);
   EXPECT_EQ(again_run->architecture->costs.size(), plain_run->architecture->costs.size());
-  EXPECT_EQ(finetune_source_of_run(db, again.run_id)->search_run_id, plain.run_id);
+  EXPECT_EQ(results::finetune_source_of_run(db, again.run_id)->search_run_id, plain.run_id);
 
   // With the teacher, from the same start: another run that records it; the weights differ.
   FinetuneRequest with_teacher{plain.run_id, 3, 7, {}, TeacherSpec{teacher, {0.5, 4.0}, false}, "test"};
   const FinetuneOutcome kd = run_finetune(with_teacher, db, quiet_);
   ASSERT_EQ(kd.status, "done");
   EXPECT_EQ(db.get_run(kd.run_id)->epochs.size(), 3u);
-  EXPECT_EQ(distillation_of_run(db, kd.run_id)->phases, "finetune");
+  EXPECT_EQ(results::distillation_of_run(db, kd.run_id)->phases, "finetune");
   EXPECT_NE(db.get_run(kd.run_id)->weights, plain_run->weights);
-  EXPECT_TRUE(contains(distillation_lines(db, kd.run_id), fmt::format("distilled from: run {}", teacher)));
-  EXPECT_TRUE(contains(distillation_lines(db, kd.run_id), fmt::format("fine-tuned from: run {}", plain.run_id)));
+  EXPECT_TRUE(contains(results::distillation_lines(db, kd.run_id), fmt::format("distilled from: run {}", teacher)));
+  EXPECT_TRUE(
+      contains(results::distillation_lines(db, kd.run_id), fmt::format("fine-tuned from: run {}", plain.run_id)));
 }
 
 TEST_F(DistillationDriverTest, PlainTrainingWithATeacherRecordsIt) {
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   const int64_t teacher = train_teacher(db, 4);
   const TrainConfig student = load_train_config(write_text("student.yaml", with_data(R"(
 name: student
@@ -155,11 +158,11 @@ train: {epochs: 2, batch_size: 32, threads: 2}
 )", 4)));
   const TrainOutcome outcome = run_train(student, db, quiet_, "test", TeacherSpec{teacher, {0.7, 3.0}, false});
   EXPECT_EQ(outcome.status, "done");
-  EXPECT_EQ(distillation_of_run(db, outcome.run_id)->phases, "train");
+  EXPECT_EQ(results::distillation_of_run(db, outcome.run_id)->phases, "train");
 }
 
 TEST_F(DistillationDriverTest, BadTeachersAreRefusedBeforeAnythingIsRecorded) {
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   const int64_t three_classes = train_teacher(db, 3);
   SearchRequest request = search_request();
   const int64_t before = runs(db);

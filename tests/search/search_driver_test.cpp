@@ -12,7 +12,7 @@
 #include "cost_models/reachable.h"
 #include "cost_models/target.h"
 #include "tests/common/test_support.h"
-#include "tests/search/raw_db.h"
+#include "tests/results/raw_db.h"
 
 namespace nas::search {
 namespace {
@@ -65,7 +65,7 @@ TEST_F(SearchDriverTest, OneSearchEndsInsideEveryBudgetAndStoresTheFixedNet) {
   SearchRequest request{config_, "nano33", {}, "test"};
   // A quarter of the largest net's latency: the search must cut operators and channels to meet it.
   request.budgets.max_latency = fmt::format("{:.6f}ms", 1e3 * big.latency_s * 0.25);
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   Progress quiet(Progress::Mode::quiet);
   const SearchOutcome outcome = run_search(request, db, quiet);
 
@@ -93,7 +93,7 @@ TEST_F(SearchDriverTest, OneSearchEndsInsideEveryBudgetAndStoresTheFixedNet) {
 
   // Per search epoch and block, where the architecture gradient came from: the task loss's part is there (the
   // mixture estimator sees accuracy in every block) next to the budget terms' part.
-  RawDb raw(dir_ / "results.db");
+  results::RawDb raw(dir_ / "results.db");
   EXPECT_EQ(raw.text("SELECT count(*) FROM arch_gradient_trace WHERE run_id = " + std::to_string(outcome.run_id)),
             "12");
   EXPECT_EQ(raw.text("SELECT count(*) FROM arch_gradient_trace WHERE op_accuracy > 0 AND width_accuracy > 0 AND "
@@ -109,7 +109,7 @@ TEST_F(SearchDriverTest, TheShortlistProbesSeveralNetworksAndKeepsTheMostAccurat
   config.finetune_epochs = 1;
   SearchRequest request{config, "nano33", {}, "test"};
   request.budgets.max_latency = fmt::format("{:.6f}ms", 1e3 * largest().latency_s * 0.25);
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   Progress quiet(Progress::Mode::quiet);
   const SearchOutcome outcome = run_search(request, db, quiet);
   ASSERT_EQ(outcome.status, "done");
@@ -137,7 +137,7 @@ TEST_F(SearchDriverTest, TheShortlistProbesSeveralNetworksAndKeepsTheMostAccurat
   ASSERT_TRUE(run && run->architecture);
   EXPECT_EQ(run->architecture->arch_yaml, shortlist[chosen].arch_yaml);
   // The seed network's operators (conv3x3 in every block, each block's first candidate) are among those probed.
-  EXPECT_TRUE(std::any_of(shortlist.begin(), shortlist.end(), [](const ShortlistRecord& c) {
+  EXPECT_TRUE(std::any_of(shortlist.begin(), shortlist.end(), [](const results::ShortlistRecord& c) {
     const auto arch = supernet::parse_fixed_arch(YAML::Load(c.arch_yaml));
     return std::all_of(arch.blocks.begin(), arch.blocks.end(),
                        [](const supernet::FixedBlock& b) { return b.op.name() == "conv3x3"; });
@@ -148,7 +148,7 @@ TEST_F(SearchDriverTest, WithoutAShortlistNoProbeRuns) {
   SearchConfig config = config_;
   config.finetune_epochs = 0;
   SearchRequest request{config, "nano33", {}, "test"};
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   Progress quiet(Progress::Mode::quiet);
   const SearchOutcome outcome = run_search(request, db, quiet);
   ASSERT_EQ(outcome.status, "done");
@@ -158,7 +158,7 @@ TEST_F(SearchDriverTest, WithoutAShortlistNoProbeRuns) {
 TEST_F(SearchDriverTest, TheSeedNetworkIsTrainedWithoutSearchingAndStoredWithItsCosts) {
   SearchRequest request{config_, "nano33", {}, "test"};
   request.seed_network = true;
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   Progress quiet(Progress::Mode::quiet);
   const SearchOutcome outcome = run_search(request, db, quiet);
   EXPECT_EQ(outcome.status, "done");
@@ -187,7 +187,7 @@ TEST_F(SearchDriverTest, TheSeedNetworkIsTrainedWithoutSearchingAndStoredWithIts
 TEST_F(SearchDriverTest, ImpossibleBudgetsAreRefusedBeforeTheRunIsRecorded) {
   SearchRequest request{config_, "nano33", {}, "test"};
   request.budgets.max_latency = "1us";
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   Progress quiet(Progress::Mode::quiet);
   const std::string message = error_of([&] { run_search(request, db, quiet); });
   EXPECT_TRUE(contains(message, "--max-latency 1us")) << message;
@@ -197,7 +197,7 @@ TEST_F(SearchDriverTest, ImpossibleBudgetsAreRefusedBeforeTheRunIsRecorded) {
 
 TEST_F(SearchDriverTest, UnknownTargetListsTheKnownOnes) {
   SearchRequest request{config_, "arduino-uno", {}, "test"};
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   Progress quiet(Progress::Mode::quiet);
   const std::string message = error_of([&] { run_search(request, db, quiet); });
   EXPECT_TRUE(contains(message, "arduino-uno")) << message;

@@ -47,7 +47,7 @@ constexpr double kRequiredAccuracy = 0.90;
 
 TEST_F(TrainDriverTest, TrainsToTheStatedAccuracyAndStoresEveryEpoch) {
   const TrainConfig config = load_train_config(dir_ / "config.yaml");
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   Progress quiet(Progress::Mode::quiet);
   const TrainOutcome outcome = run_train(config, db, quiet, "test");
   EXPECT_EQ(outcome.status, "done");
@@ -71,7 +71,7 @@ TEST_F(TrainDriverTest, SameSeedSameWeightsWhateverTheThreadCount) {
   one_thread.threads = 1;
   one_thread.epochs = two_threads.epochs = 1;
   two_threads.threads = 2;
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   Progress quiet(Progress::Mode::quiet);
   const auto a = run_train(load_train_config(dir_ / "config.yaml", one_thread), db, quiet, "a");
   const auto b = run_train(load_train_config(dir_ / "config.yaml", two_threads), db, quiet, "b");
@@ -87,7 +87,7 @@ TEST_F(TrainDriverTest, MissingDataFilesLeaveTheDatabaseUntouched) {
                "  format: idx\n  dir: " + (dir_ / "no_such_dir").string() +
                    "\n  train: {images: a.gz, labels: b.gz}\n  test: {images: c.gz, labels: d.gz}\n");
   write_text("bad.yaml", text);
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   Progress quiet(Progress::Mode::quiet);
   const TrainConfig config = load_train_config(dir_ / "bad.yaml");  // the config itself is well formed
   try {
@@ -104,7 +104,7 @@ TEST_F(TrainDriverTest, ADivergingRunIsRecordedAsFailedWithItsReason) {
   std::string text = kConfig;
   text.replace(text.find("lr: 0.1"), 7, "lr: 1.0e+30");  // SGD blows the weights up within a few steps
   write_text("diverge.yaml", text);
-  ResultsDb db(dir_ / "results.db");
+  results::ResultsDb db(dir_ / "results.db");
   Progress quiet(Progress::Mode::quiet);
   try {
     run_train(load_train_config(dir_ / "diverge.yaml"), db, quiet, "diverge");

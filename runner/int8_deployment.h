@@ -1,0 +1,37 @@
+// A finished run lowered to int8 on the host: the stored network (stored_network.h) folded, calibrated and
+// quantised (deploy/post_training.h), with the static memory plan of its arena. `nas eval --int8` and
+// `nas export` are thin layers over this.
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "cost_models/arena_plan.h"
+#include "deploy/calibration.h"
+#include "deploy/int8_model.h"
+#include "deploy/post_training.h"
+#include "results/results_db.h"
+#include "results/stored_network.h"
+
+namespace nas::runner {
+
+struct Int8Deployment {
+  results::StoredNetwork stored;
+  deploy::Int8Model model;
+  cost_models::ArenaPlan plan;
+  int64_t parameter_bytes = 0;  // int8 weights, int32 biases, multipliers and shifts
+};
+
+// Folds, calibrates on the run's training images and quantises; plans the arena.
+Int8Deployment prepare_int8(results::StoredNetwork stored, const deploy::CalibrationSpec& calibration);
+
+// "run 12 (search for nano33)"
+std::string run_label(const results::RunSummary& run);
+
+// The memory plan and parameter bytes in words, and as JSON.
+std::string memory_line(const Int8Deployment& d);
+nlohmann::json memory_json(const Int8Deployment& d);
+
+}  // namespace nas::runner
