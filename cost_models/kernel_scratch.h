@@ -1,68 +1,67 @@
-// Scratch buffer bytes of each int8 kernel path, the CMSIS-NN way: except for depthwise, conv_planar and 1×1 (our
-// own layouts), the formulas follow what CMSIS-NN's `*_get_buffer_size` functions return for a core with the DSP
-// extension (written here from their documented behaviour, not copied). They are the larger (DSP) sizes on purpose,
-// so one lowered graph serves every target and never under-reserves the arena. The kernels' own
-// `mcunas_*_scratch_bytes` (deploy/kernels) return the same sizes; they are written twice because these must also
-// take the search's soft channel counts (Dual), and tests/deploy/scratch_bytes_test.cpp holds the two equal.
+// The scratch buffer of each kernel path, taken from the kernel's own `mcunas_*_scratch_bytes`
+// (deploy/kernels/mcunas_kernels.h) through one table (kernel_scratch.cpp): the search's lowering, the fixed
+// network's reports and the arena plan reserve exactly what the firmware asks for, and no formula is written a
+// second time. The kernels return their DSP path's sizes on every build, so one lowered graph serves every target
+// and never under-reserves the arena.
 #pragma once
 
-namespace nas::cost_models::scratch {
+#include <cmath>
+#include <cstdint>
 
-// The value of a byte count that may be a Dual (the choice between two layouts carries no gradient).
-inline double value(double v) { return v; }
+#include "cost_models/kernel_path.h"
+#include "mcunas_kernels.h"
+
+namespace nas::cost_models {
+
+// What a kernel's scratch size is computed from, in the kernels' own terms: the call's input and filter shapes
+// (filter c = input channels, as the kernels take them), its convolution parameters, and for add the values per
+// input. The fields a path does not read may stay zero.
+struct ScratchCall {
+  mcunas_dims input{}, filter{};
+  mcunas_conv_params conv{};
+  int32_t elements = 0;
+};
+
+// The bytes the kernel of `path` asks for on `call`.
+int32_t kernel_scratch_bytes(KernelPath path, const ScratchCall& call);
+
+// The value of a channel count that may be a Dual.
+inline double scalar_value(double v) { return v; }
 template <class S>
-double value(const S& v) {
+double scalar_value(const S& v) {
   return v.v;
 }
 
-// General k×k convolution: the im2col buffer holds two columns of Cin·kh·kw int16 values (CMSIS-NN
-// arm_convolve_s8 processes two output pixels per pass against its int16-expanded patches).
+// The same for a soft input channel count (an expectation during search): linear between the kernel's sizes at the
+// two whole counts around it, so it is the kernel's own figure for a fixed network and its slope per channel
+// carries the gradient in between. `call` gives everything else; its channel fields are set here (input and
+// filter c, and for add the elements of an in_h × in_w × c input).
 template <class S>
-S conv_bytes(const S& in_channels, int kernel) {
-  return in_channels * static_cast<double>(2 * kernel * kernel * 2);
+S kernel_scratch_bytes(KernelPath path, ScratchCall call, const S& in_channels) {
+  const double c = scalar_value(in_channels);
+  const auto below = static_cast<int32_t>(std::floor(c));
+  const int32_t n = below < 1 ? 1 : below;
+  auto at = [&](int32_t channels) {
+    call.input.c = channels;
+    call.filter.c = channels;
+    call.elements = call.input.h * call.input.w * channels;
+    return static_cast<double>(kernel_scratch_bytes(path, call));
+  };
+  const double low = at(n);
+  if (c == static_cast<double>(n)) return S(low);
+  return (in_channels - static_cast<double>(n)) * (at(n + 1) - low) + low;
 }
 
-// The row pitch, in int16 values, of a plane of an in_w-wide input padded by `pad`: the padded width, a spare
-// column, rounded down to even (mcunas_plane_pitch in deploy/kernels/plane_dsp.h).
-inline int plane_pitch(int in_w, int pad) { return (in_w + 2 * pad + 2) & ~1; }
-
-// One int16 plane of an in_h × in_w input padded by `pad`: its rows (deploy/kernels/plane_dsp.h).
-inline double plane_bytes(int in_h, int in_w, int pad) { return 2.0 * (in_h + 2 * pad) * plane_pitch(in_w, pad); }
-
-// A convolution with few input channels (conv_planar, ours): one plane per input channel, plus 4 bytes to align
-// them, or the im2col columns if larger (its fallback for kernels too large for the planes).
-template <class S>
-S conv_planar_bytes(const S& in_channels, int in_h, int in_w, int kernel) {
-  const S planes = in_channels * plane_bytes(in_h, in_w, kernel / 2) + 4.0;
-  const S columns = conv_bytes(in_channels, kernel);
-  return value(planes) >= value(columns) ? planes : columns;
+// A convolution-shaped call (conv, conv1x1, conv_planar, depthwise, fully connected as a 1×1 convolution of a
+// 1×1 input, pooling over a k×k window): an in_h × in_w input, a square k×k window at `stride`, `pad` leading
+// padding on both axes. Channel counts are filled in by kernel_scratch_bytes; no kernel's scratch depends on the
+// output channel count, so the filter holds one.
+inline ScratchCall conv_scratch_call(int32_t in_h, int32_t in_w, int32_t kernel, int32_t stride, int32_t pad) {
+  ScratchCall call;
+  call.input = {1, in_h, in_w, 0};
+  call.filter = {1, kernel, kernel, 0};
+  call.conv = {stride, stride, pad, pad, 0, 0, -128, 127};
+  return call;
 }
 
-// 1×1 convolution: the two pixels of a pass split once into int16 columns (Cin values each) for every output
-// channel's loop (deploy/kernels/conv_dsp.h); an input of one pixel is read in place, as fully connected is.
-template <class S>
-S conv1x1_bytes(const S& in_channels, int in_h, int in_w) {
-  return in_h * in_w == 1 ? S(0.0) : in_channels * 4.0;
-}
-
-// Depthwise k×k (ours, not CMSIS-NN's: deploy/kernels/depthwise_dsp.h works one channel at a time): that channel's
-// input padded, as int16, rows of an even pitch with one spare column, plus 4 bytes to word-align it. It does not
-// depend on the channel count, so the search sees no price on a depthwise layer's width here.
-template <class S>
-S depthwise_bytes(int in_h, int in_w, int pad) {
-  return S(plane_bytes(in_h, in_w, pad) + 4.0);
-}
-
-// Average pooling, global included (arm_avgpool_s8): one int32 accumulator per channel.
-template <class S>
-S avg_pool_bytes(const S& channels) {
-  return channels * 4.0;
-}
-
-// Fully connected, max pooling and add need no scratch.
-template <class S>
-S none() {
-  return S(0.0);
-}
-
-}  // namespace nas::cost_models::scratch
+}  // namespace nas::cost_models

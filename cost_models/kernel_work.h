@@ -44,10 +44,14 @@
 #include <cmath>
 #include <cstdint>
 
-#include "cost_models/kernel_scratch.h"
 #include "cost_models/op_graph.h"
 
 namespace nas::cost_models {
+
+// The row pitch, in int16 values, of a plane of an in_w-wide input padded by `pad`: the padded width, a spare
+// column, rounded down to even (mcunas_plane_pitch, internal to deploy/kernels/plane_dsp.h; the depthwise kernel's
+// scratch, one such plane, holds the two equal in tests/deploy/scratch_bytes_test.cpp).
+inline int plane_pitch(int in_w, int pad) { return (in_w + 2 * pad + 2) & ~1; }
 
 // Input and output spatial size and the window of one call (1×1 for fully connected, whole map for global pooling).
 struct CallShape {
@@ -135,7 +139,7 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       break;
     }
     case KernelPath::conv_planar: {
-      const double pitch = scratch::plane_pitch(s.in_w, s.pad);
+      const double pitch = plane_pitch(s.in_w, s.pad);
       op.macs = in_c * out_c * (pixels * k2);
       op.executed_macs = op.macs;
       op.outputs = out_c * pixels;
@@ -163,7 +167,7 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       }
       break;
     case KernelPath::depthwise: {
-      const double pitch = scratch::plane_pitch(s.in_w, s.pad);
+      const double pitch = plane_pitch(s.in_w, s.pad);
       op.macs = in_c * (pixels * k2);
       op.executed_macs = in_c * valid_taps(s);  // the portable path skips the padding
       op.outputs = in_c * pixels;

@@ -100,7 +100,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
       if (cand.kind == supernet::OpKind::conv) {
         OpInfo<S> op = base;
         op.name = block.name + "." + cand.name();
-        const bool planar = cand.kernel > 1 && std::round(scratch::value(cin)) <= kConvPlanarMaxInputs;
+        const bool planar = cand.kernel > 1 && std::round(scalar_value(cin)) <= kConvPlanarMaxInputs;
         op.path = cand.kernel == 1 ? KernelPath::conv1x1 : planar ? KernelPath::conv_planar : KernelPath::conv;
         op.inputs = {x};
         op.output = y;
@@ -108,9 +108,8 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         op.weight_bytes = cin * cout * k2;
         op.bias_bytes = cout * kBiasBytesPerChannel;
         op.qparam_bytes = cout * kQuantBytesPerChannel;
-        op.scratch_bytes = cand.kernel == 1 ? scratch::conv1x1_bytes(cin, h, w)
-                           : planar         ? scratch::conv_planar_bytes(cin, h, w, cand.kernel)
-                                            : scratch::conv_bytes(cin, cand.kernel);
+        op.scratch_bytes =
+            kernel_scratch_bytes(op.path, conv_scratch_call(h, w, cand.kernel, block.stride, cand.kernel / 2), cin);
         g.ops.push_back(std::move(op));
       } else {  // dwsep
         const int32_t mid = g.add_tensor(block.name + "." + cand.name() + ".mid", cin * pixels);
@@ -123,7 +122,8 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         dw.weight_bytes = cin * k2;
         dw.bias_bytes = cin * kBiasBytesPerChannel;
         dw.qparam_bytes = cin * kQuantBytesPerChannel;
-        dw.scratch_bytes = scratch::depthwise_bytes<S>(h, w, cand.kernel / 2);
+        dw.scratch_bytes =
+            kernel_scratch_bytes(dw.path, conv_scratch_call(h, w, cand.kernel, block.stride, cand.kernel / 2), cin);
         g.ops.push_back(std::move(dw));
 
         OpInfo<S> pw = base;
@@ -135,7 +135,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         pw.weight_bytes = cin * cout;
         pw.bias_bytes = cout * kBiasBytesPerChannel;
         pw.qparam_bytes = cout * kQuantBytesPerChannel;
-        pw.scratch_bytes = scratch::conv1x1_bytes(cin, ho, wo);
+        pw.scratch_bytes = kernel_scratch_bytes(pw.path, conv_scratch_call(ho, wo, 1, 1, 0), cin);
         g.ops.push_back(std::move(pw));
       }
     }
@@ -153,7 +153,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
   pool.inputs = {x};
   pool.output = pooled;
   set_kernel_work(pool, cin, cin, {h, w, 1, 1, h, 1, 0});  // one accumulate per input element
-  pool.scratch_bytes = scratch::avg_pool_bytes(cin);
+  pool.scratch_bytes = kernel_scratch_bytes(pool.path, conv_scratch_call(h, w, h, 1, 0), cin);
   g.ops.push_back(std::move(pool));
 
   const double n_classes = classes;
@@ -167,7 +167,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
   fc.weight_bytes = cin * n_classes;
   fc.bias_bytes = S(n_classes * kBiasBytesPerChannel);
   fc.qparam_bytes = S(n_classes * kQuantBytesPerChannel);
-  fc.scratch_bytes = scratch::none<S>();
+  fc.scratch_bytes = kernel_scratch_bytes(fc.path, conv_scratch_call(1, 1, 1, 1, 0), cin);
   g.ops.push_back(std::move(fc));
   g.output = logits;
   return g;

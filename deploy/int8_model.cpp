@@ -1,6 +1,7 @@
 #include "deploy/int8_model.h"
 
 #include "common/error.h"
+#include "cost_models/kernel_scratch.h"
 #include "cost_models/kernel_work.h"
 #include "deploy/kernel_call.h"
 
@@ -34,22 +35,8 @@ cost_models::KernelPath kernel_path(const Int8Model& model, const Int8Op& op) {
 
 int32_t scratch_bytes(const Int8Model& model, const Int8Op& op) {
   const KernelCall call = kernel_call(model, op);
-  switch (op.kind) {
-    case Int8OpKind::conv:
-    case Int8OpKind::fully_connected:
-      return mcunas_conv_s8_scratch_bytes(&call.conv, &call.input, &call.filter);
-    case Int8OpKind::depthwise:
-      return mcunas_depthwise_conv_s8_scratch_bytes(&call.conv, &call.input, &call.filter);
-    case Int8OpKind::avg_pool:
-      return mcunas_avg_pool_s8_scratch_bytes(&call.input);
-    case Int8OpKind::global_avg_pool:
-      return mcunas_global_avg_pool_s8_scratch_bytes(&call.input);
-    case Int8OpKind::max_pool:
-      return mcunas_max_pool_s8_scratch_bytes(&call.input);
-    case Int8OpKind::add:
-      return mcunas_add_s8_scratch_bytes(call.elements);
-  }
-  return 0;
+  return cost_models::kernel_scratch_bytes(kernel_path(model, op),
+                                           {call.input, call.filter, call.conv, call.elements});
 }
 
 int64_t parameter_bytes(const Int8Op& op) {

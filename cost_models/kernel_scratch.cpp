@@ -1,0 +1,23 @@
+#include "cost_models/kernel_scratch.h"
+
+namespace nas::cost_models {
+
+// One row per kernel path: the scratch function of the kernel that path runs. A switch without a default, so a
+// new path that has no row here fails to compile (-Wswitch, -Werror). Fully connected runs as a 1×1 convolution of
+// a 1×1 input (deploy/int8_model.h), so it asks what mcunas_conv_s8 asks.
+int32_t kernel_scratch_bytes(KernelPath path, const ScratchCall& c) {
+  switch (path) {
+    case KernelPath::conv:
+    case KernelPath::conv1x1:
+    case KernelPath::conv_planar:
+    case KernelPath::fully_connected: return mcunas_conv_s8_scratch_bytes(&c.conv, &c.input, &c.filter);
+    case KernelPath::depthwise: return mcunas_depthwise_conv_s8_scratch_bytes(&c.conv, &c.input, &c.filter);
+    case KernelPath::max_pool: return mcunas_max_pool_s8_scratch_bytes(&c.input);
+    case KernelPath::avg_pool: return mcunas_avg_pool_s8_scratch_bytes(&c.input);
+    case KernelPath::global_avg_pool: return mcunas_global_avg_pool_s8_scratch_bytes(&c.input);
+    case KernelPath::add: return mcunas_add_s8_scratch_bytes(c.elements);
+  }
+  return 0;
+}
+
+}  // namespace nas::cost_models
