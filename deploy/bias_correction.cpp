@@ -5,14 +5,13 @@
 #include <cstring>
 
 #include "deploy/int8_executor.h"
+#include "deploy/int8_ops.h"
 
 namespace nas::deploy {
 
 namespace {
 
-bool weighted(const Int8Op& op) {
-  return op.kind == Int8OpKind::conv || op.kind == Int8OpKind::depthwise || op.kind == Int8OpKind::fully_connected;
-}
+bool weighted(const Int8Op& op) { return op_row(op.kind).weighted; }
 
 // The int8 values of the model's tensors on every calibration image, filled op by op.
 class Int8Activations {

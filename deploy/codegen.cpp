@@ -9,26 +9,12 @@
 #include "common/error.h"
 #include "common/file_bytes.h"
 #include "deploy/c_text.h"
+#include "deploy/int8_ops.h"
 #include "deploy/kernel_call.h"
 
 namespace nas::deploy {
 
 namespace {
-
-std::string dims(const mcunas_dims& d) { return fmt::format("{{{}, {}, {}, {}}}", d.n, d.h, d.w, d.c); }
-
-const char* kind_name(Int8OpKind kind) {
-  switch (kind) {
-    case Int8OpKind::conv: return "convolution";
-    case Int8OpKind::depthwise: return "depthwise convolution";
-    case Int8OpKind::fully_connected: return "fully connected (as a 1x1 convolution)";
-    case Int8OpKind::max_pool: return "max pooling";
-    case Int8OpKind::avg_pool: return "average pooling";
-    case Int8OpKind::global_avg_pool: return "global average pooling";
-    case Int8OpKind::add: return "add";
-  }
-  return "";
-}
 
 // The body of mcunas_invoke for one op: its arguments as static const initialisers, then the call.
 void print_call(std::ostringstream& out, const Int8Model& model, const cost_models::ArenaPlan& plan, size_t j) {
@@ -38,53 +24,9 @@ void print_call(std::ostringstream& out, const Int8Model& model, const cost_mode
   const std::string p = fmt::format("op{}_", j);
   const int64_t scratch = plan.scratch_offset[j];
   out << "  {  /* " << comment_text(op.name) << " */\n";
-  switch (op.kind) {
-    case Int8OpKind::conv:
-    case Int8OpKind::depthwise:
-    case Int8OpKind::fully_connected:
-      out << fmt::format("    static const mcunas_conv_params params = {{{}, {}, {}, {}, {}, {}, {}, {}}};\n",
-                         c.conv.stride_h, c.conv.stride_w, c.conv.pad_h, c.conv.pad_w, c.conv.input_offset,
-                         c.conv.output_offset, c.conv.act_min, c.conv.act_max);
-      out << "    static const mcunas_channel_quant quant = {" << p << "multiplier, " << p << "shift};\n";
-      out << "    static const mcunas_dims input_dims = " << dims(c.input) << ", filter_dims = " << dims(c.filter)
-          << ", output_dims = " << dims(c.output) << ";\n";
-      out << "    " << (op.kind == Int8OpKind::depthwise ? "mcunas_depthwise_conv_s8" : "mcunas_conv_s8")
-          << "(&params, &quant, &input_dims, " << at(op.inputs[0]) << ", &filter_dims, " << p << "weights, " << p
-          << "bias, &output_dims, " << at(op.output)
-          << (scratch >= 0 ? fmt::format(", arena + {}", scratch) : std::string(", NULL"))
-          << ");\n";
-      break;
-    case Int8OpKind::max_pool:
-    case Int8OpKind::avg_pool:
-      out << fmt::format("    static const mcunas_pool_params params = {{{}, {}, {}, {}, {}, {}, {}, {}}};\n",
-                         c.pool.k_h, c.pool.k_w, c.pool.stride_h, c.pool.stride_w, c.pool.pad_h, c.pool.pad_w,
-                         c.pool.act_min, c.pool.act_max);
-      out << "    static const mcunas_dims input_dims = " << dims(c.input) << ", output_dims = " << dims(c.output)
-          << ";\n";
-      out << "    " << (op.kind == Int8OpKind::max_pool ? "mcunas_max_pool_s8" : "mcunas_avg_pool_s8")
-          << "(&params, &input_dims, " << at(op.inputs[0]) << ", &output_dims, " << at(op.output) << ");\n";
-      break;
-    case Int8OpKind::global_avg_pool: {
-      const auto& m = op.mean;
-      out << fmt::format("    static const mcunas_mean_params params = {{{}, {}, {}, {}, {}, {}}};\n", m.input_offset,
-                         m.output_offset, m.multiplier, m.shift, m.act_min, m.act_max);
-      out << "    static const mcunas_dims input_dims = " << dims(c.input) << ";\n";
-      out << "    mcunas_global_avg_pool_s8(&params, &input_dims, " << at(op.inputs[0]) << ", " << at(op.output)
-          << ");\n";
-      break;
-    }
-    case Int8OpKind::add: {
-      const auto& a = op.add;
-      out << fmt::format("    static const mcunas_add_params params = {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
-                         "{}}};\n",
-                         a.input1_offset, a.input1_multiplier, a.input1_shift, a.input2_offset, a.input2_multiplier,
-                         a.input2_shift, a.left_shift, a.output_offset, a.output_multiplier, a.output_shift,
-                         a.act_min, a.act_max);
-      out << "    mcunas_add_s8(&params, " << c.elements << ", " << at(op.inputs[0]) << ", " << at(op.inputs[1])
-          << ", " << at(op.output) << ");\n";
-      break;
-    }
-  }
+  const CallSite site{at(op.inputs[0]), op.inputs.size() > 1 ? at(op.inputs[1]) : std::string(), at(op.output),
+                      scratch >= 0 ? fmt::format("arena + {}", scratch) : std::string("NULL"), p};
+  op_row(op.kind).emit(out, op, c, site);
   out << "  }\n";
 }
 
@@ -137,7 +79,7 @@ GeneratedC generate_c(const Int8Model& model, const cost_models::ArenaPlan& plan
     if (op.weights.empty()) continue;
     const auto& ti = model.tensors[static_cast<size_t>(op.inputs[0])];
     const auto& to = model.tensors[static_cast<size_t>(op.output)];
-    c << fmt::format("/* op {}: {}, {} ({}x{}x{} -> {}x{}x{}) */\n", j, comment_text(op.name), kind_name(op.kind), ti.h,
+    c << fmt::format("/* op {}: {}, {} ({}x{}x{} -> {}x{}x{}) */\n", j, comment_text(op.name), op_row(op.kind).description, ti.h,
                      ti.w, ti.c, to.h, to.w, to.c);
     const std::string p = fmt::format("op{}_", j);
     print_array(c, "int8_t", p + "weights", std::span(op.weights));

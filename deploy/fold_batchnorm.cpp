@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "deploy/int8_ops.h"
 #include "supernet/activation.h"
 #include "supernet/add.h"
 #include "supernet/batchnorm2d.h"
@@ -71,8 +72,7 @@ class Folder {
       throw refuse(node, "its input '" + net_.name(in) + "' is read by other layers too, so it cannot be folded "
                          "into it (int8 deployment folds BatchNorm and activations into the layer before)");
     FloatOp& op = model_.ops.back();
-    const bool weighted = op.kind == Int8OpKind::conv || op.kind == Int8OpKind::depthwise ||
-                          op.kind == Int8OpKind::fully_connected;
+    const bool weighted = op_row(op.kind).weighted;
     const bool join = activation && op.kind == Int8OpKind::add;
     if (op.output != tensor_of(in) || !(weighted || join) || std::isfinite(op.act_min))  // set by any activation
       throw refuse(node, "follows '" + net_.name(in) + "', which is not a convolution or linear layer (or, for an "
@@ -185,7 +185,7 @@ class Folder {
     for (size_t o = 0; o < channels; ++o) {
       const double s = gamma[o] / std::sqrt(static_cast<double>(var[o]) + bn.eps());
       op.bias[o] = static_cast<float>(s * (op.bias[o] - mean[o]) + beta[o]);
-      if (op.kind == Int8OpKind::depthwise) {  // [kh][kw][c]: channel o every `channels` values
+      if (op_row(op.kind).weights_channel_last) {  // [kh][kw][c]: channel o every `channels` values
         for (size_t t = 0; t < per_channel; ++t) op.weights[t * channels + o] *= static_cast<float>(s);
       } else {                                 // output channel first
         for (size_t t = 0; t < per_channel; ++t) op.weights[o * per_channel + t] *= static_cast<float>(s);

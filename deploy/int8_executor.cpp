@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "common/error.h"
+#include "deploy/int8_ops.h"
 #include "deploy/kernel_call.h"
 
 namespace nas::deploy {
@@ -35,32 +36,7 @@ void Int8Executor::invoke() {
 }
 
 void run_op(const Int8Model& model, const Int8Op& op, const int8_t* const* inputs, int8_t* out, void* scratch) {
-  const KernelCall call = kernel_call(model, op);
-  const int8_t* in = inputs[0];
-  const mcunas_channel_quant quant{op.multiplier.data(), op.shift.data()};
-  switch (op.kind) {
-    case Int8OpKind::conv:
-    case Int8OpKind::fully_connected:
-      mcunas_conv_s8(&call.conv, &quant, &call.input, in, &call.filter, op.weights.data(), op.bias.data(),
-                     &call.output, out, scratch);
-      break;
-    case Int8OpKind::depthwise:
-      mcunas_depthwise_conv_s8(&call.conv, &quant, &call.input, in, &call.filter, op.weights.data(), op.bias.data(),
-                               &call.output, out, scratch);
-      break;
-    case Int8OpKind::max_pool:
-      mcunas_max_pool_s8(&call.pool, &call.input, in, &call.output, out);
-      break;
-    case Int8OpKind::avg_pool:
-      mcunas_avg_pool_s8(&call.pool, &call.input, in, &call.output, out);
-      break;
-    case Int8OpKind::global_avg_pool:
-      mcunas_global_avg_pool_s8(&op.mean, &call.input, in, out);
-      break;
-    case Int8OpKind::add:
-      mcunas_add_s8(&op.add, call.elements, in, inputs[1], out);
-      break;
-  }
+  op_row(op.kind).run(op, kernel_call(model, op), inputs, out, scratch);
 }
 
 void quantize_input(const Int8Model& model, std::span<const float> image, std::span<int8_t> out) {

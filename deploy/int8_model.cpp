@@ -3,34 +3,14 @@
 #include "common/error.h"
 #include "cost_models/kernel_scratch.h"
 #include "cost_models/kernel_work.h"
+#include "deploy/int8_ops.h"
 #include "deploy/kernel_call.h"
 
 namespace nas::deploy {
 
 cost_models::KernelPath kernel_path(const Int8Model& model, const Int8Op& op) {
-  using cost_models::KernelPath;
-  switch (op.kind) {
-    case Int8OpKind::conv:
-      if (op.kernel_h == 1 && op.kernel_w == 1) return KernelPath::conv1x1;
-      return model.tensors.at(static_cast<size_t>(op.inputs.at(0))).c <= cost_models::kConvPlanarMaxInputs
-                 ? KernelPath::conv_planar
-                 : KernelPath::conv;
-    case Int8OpKind::depthwise:
-      return KernelPath::depthwise;
-    case Int8OpKind::fully_connected:
-      return KernelPath::fully_connected;
-    case Int8OpKind::max_pool:
-      return KernelPath::max_pool;
-    case Int8OpKind::avg_pool: {
-      const auto& out = model.tensors.at(static_cast<size_t>(op.output));
-      return out.h == 1 && out.w == 1 ? KernelPath::global_avg_pool : KernelPath::avg_pool;
-    }
-    case Int8OpKind::global_avg_pool:
-      return KernelPath::global_avg_pool;
-    case Int8OpKind::add:
-      return KernelPath::add;
-  }
-  return KernelPath::conv;
+  return op_row(op.kind).path(model.tensors.at(static_cast<size_t>(op.inputs.at(0))),
+                              model.tensors.at(static_cast<size_t>(op.output)), op);
 }
 
 int32_t scratch_bytes(const Int8Model& model, const Int8Op& op) {
@@ -81,7 +61,8 @@ void validate(const Int8Model& model) {
     if (t.h < 1 || t.w < 1 || t.c < 1 || !(t.quant.scale > 0) || t.quant.zero_point < -128 || t.quant.zero_point > 127)
       throw fail("tensor '" + t.name + "' has a bad shape or quantisation");
   for (const auto& op : model.ops) {
-    const size_t arity = op.kind == Int8OpKind::add ? 2 : 1;
+    const Int8OpRow& row = op_row(op.kind);
+    const auto arity = static_cast<size_t>(row.inputs);
     if (op.inputs.size() != arity)
       throw fail("op '" + op.name + "' has " + std::to_string(op.inputs.size()) + " inputs, needs " +
                  std::to_string(arity));
@@ -89,29 +70,13 @@ void validate(const Int8Model& model) {
     check_id(op.output, "op '" + op.name + "'");
     const auto& in = model.tensors[static_cast<size_t>(op.inputs[0])];
     const auto& out = model.tensors[static_cast<size_t>(op.output)];
-    size_t weights = 0, channels = 0;
-    switch (op.kind) {
-      case Int8OpKind::conv:
-        weights = static_cast<size_t>(out.c) * op.kernel_h * op.kernel_w * in.c;
-        channels = static_cast<size_t>(out.c);
-        break;
-      case Int8OpKind::depthwise:
-        weights = static_cast<size_t>(op.kernel_h) * op.kernel_w * in.c;
-        channels = static_cast<size_t>(out.c);
-        if (in.c != out.c) throw fail("depthwise op '" + op.name + "' changes the channel count");
-        break;
-      case Int8OpKind::fully_connected:
-        weights = static_cast<size_t>(in.bytes()) * static_cast<size_t>(out.c);
-        channels = static_cast<size_t>(out.c);
-        break;
-      default:
-        break;
-    }
+    const size_t weights = row.weighted ? row.weight_count(in, out, op) : 0;
+    const size_t channels = row.weighted ? static_cast<size_t>(out.c) : 0;
     if (op.weights.size() != weights || op.bias.size() != channels || op.multiplier.size() != channels ||
         op.shift.size() != channels)
       throw fail("op '" + op.name + "' has parameter arrays of the wrong length");
-    if (op.kind == Int8OpKind::global_avg_pool && (out.h != 1 || out.w != 1 || out.c != in.c))
-      throw fail("global average pooling '" + op.name + "' must give 1x1x" + std::to_string(in.c));
+    if (row.shape_problem)
+      if (const std::string problem = row.shape_problem(in, out, op); !problem.empty()) throw fail(problem);
     if (op.act_min > op.act_max || op.act_min < -128 || op.act_max > 127)
       throw fail("op '" + op.name + "' has the clamp [" + std::to_string(op.act_min) + ", " +
                  std::to_string(op.act_max) + "]");

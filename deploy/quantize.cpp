@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "common/error.h"
+#include "deploy/int8_ops.h"
 #include "deploy/quantize_multiplier.h"
 
 namespace nas::deploy {
@@ -30,7 +31,7 @@ void set_clamp(Int8Op& op, const FloatOp& f, const QuantParams& out) {
 void quantize_weights(Int8Op& op, const FloatOp& f, double s_in, double s_out) {
   const size_t channels = f.bias.size();
   const size_t per_channel = f.weights.size() / channels;
-  const bool channel_last = f.kind == Int8OpKind::depthwise;  // [k_h][k_w][c]
+  const bool channel_last = op_row(f.kind).weights_channel_last;  // [k_h][k_w][c]
   auto index = [&](size_t c, size_t t) { return channel_last ? t * channels + c : c * per_channel + t; };
   op.weights.resize(f.weights.size());
   op.bias.resize(channels);
