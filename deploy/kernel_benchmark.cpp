@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <sstream>
 
+#include "cost_models/kernel_scratch.h"
 #include "cost_models/kernel_work.h"
-#include "mcunas_kernels.h"
 
 namespace nas::deploy {
 
@@ -112,12 +112,13 @@ std::string benchmark_header(const std::vector<BenchmarkCase>& cases) {
     max_input = std::max<int64_t>(max_input, int64_t{c.in_h} * c.in_w * c.in_c);
     max_output = std::max<int64_t>(max_output, static_cast<int64_t>(op.outputs));
     max_weights = std::max<int64_t>(max_weights, int64_t{c.out_c} * c.kernel * c.kernel * c.in_c);
-    const mcunas_conv_params p{c.stride, c.stride, c.pad, c.pad, 0, 0, -128, 127};
-    const mcunas_dims in{1, c.in_h, c.in_w, c.in_c}, f{c.out_c, c.kernel, c.kernel, c.in_c};
-    if (c.path == KernelPath::depthwise)  // the plane of one channel
-      max_scratch = std::max<int64_t>(max_scratch, mcunas_depthwise_conv_s8_scratch_bytes(&p, &in, &f));
-    else if (c.path == KernelPath::conv || c.path == KernelPath::conv_planar || c.path == KernelPath::conv1x1)
-      max_scratch = std::max<int64_t>(max_scratch, mcunas_conv_s8_scratch_bytes(&p, &in, &f));
+    // The firmware passes scratch to the convolutions and depthwise only (benchmark_main.c); the others take none.
+    if (c.path == KernelPath::depthwise || c.path == KernelPath::conv || c.path == KernelPath::conv_planar ||
+        c.path == KernelPath::conv1x1) {
+      cost_models::ScratchCall call = cost_models::conv_scratch_call(c.in_h, c.in_w, c.kernel, c.stride, c.pad);
+      call.input.c = call.filter.c = c.in_c;
+      max_scratch = std::max<int64_t>(max_scratch, cost_models::kernel_scratch_bytes(c.path, call));
+    }
     max_channels = std::max<int64_t>(max_channels, std::max(c.in_c, c.out_c));
   }
   std::ostringstream h;
