@@ -151,9 +151,11 @@ void write_c_files(const GeneratedC& code, const std::filesystem::path& dir) {
   auto write = [&](const std::filesystem::path& path, const std::string& text) {
     try {
       write_file_atomically(path, text);
-    } catch (const Error&) {
-      throw Error(path.string(), "cannot write it (directory not writable or disk full); pass --out a writable "
-                                 "directory");
+    } catch (const Error& e) {  // its reason without its own "where: " (the temporary's or the file's path)
+      const std::string what = e.what();
+      const size_t colon = what.find(": ");
+      throw Error(path.string(), "cannot write it (" + (colon == std::string::npos ? what : what.substr(colon + 2)) +
+                                     "); pass --out a writable directory");
     }
   };
   for (const auto& file : kernel_sources()) write(kernels / file.name, file.text);

@@ -21,6 +21,17 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// The console's last line, for a one-line message about a firmware that stopped early.
+std::string console_end(const std::string& console) {
+  const size_t end = console.find_last_not_of("\r\n");
+  if (end == std::string::npos) return "it printed nothing";
+  const size_t newline = console.find_last_of('\n', end);
+  const size_t begin = newline == std::string::npos ? 0 : newline + 1;
+  std::string last = console.substr(begin, end + 1 - begin);
+  if (last.size() > 200) last = last.substr(0, 200) + "...";
+  return "its console ended with: '" + last + "'";
+}
+
 // The staging folder: removed with everything in it unless publish() moved its contents into --out.
 class Staging {
  public:
@@ -128,7 +139,7 @@ results::DeploymentRecord run_check(const Int8Deployment& d, const cost_models::
   step(fmt::format("running {} inferences in qemu-system-arm -M {}", images, target.qemu_machine));
   const QemuRun run = run_in_qemu(root, target.qemu_machine, elf, qemu);
   if (run.console.find("differing images:") == std::string::npos)
-    throw Error("QEMU check", "the firmware stopped before the end: " + run.console.substr(0, 300),
+    throw Error("QEMU check", "the firmware stopped before the end; " + console_end(run.console),
                 Error::Kind::failure);
   int32_t differing = 0;
   for (size_t at = run.console.find("DIFFERS"); at != std::string::npos; at = run.console.find("DIFFERS", at + 1))

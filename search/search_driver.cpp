@@ -107,6 +107,11 @@ SearchOutcome run_search(const SearchRequest& request, results::ResultsDb& db, P
       request.budgets, {target.name, static_cast<double>(target.sram_bytes), static_cast<double>(target.flash_bytes)});
   ThreadBudget threads(config.threads);
   supernet::DataSplits data = load_search_data(config);
+  if (!request.seed_network && data.validation.count == 0)
+    throw Error(config.path.string(),
+                fmt::format("data: {} training items leave none to hold out for the architecture steps (a search "
+                            "holds out a tenth of them, at most search.arch.holdout); give at least 10 training items "
+                            "or a data.validation split", data.train.count));
   const supernet::Shape input = data.train.batch_shape(1);
   const int32_t classes = data.train.num_classes;
   std::unique_ptr<Teacher> teacher = request.teacher ? std::make_unique<Teacher>(db, *request.teacher, data) : nullptr;

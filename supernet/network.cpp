@@ -32,8 +32,9 @@ int32_t Network::add(std::string name, std::unique_ptr<Layer> layer, std::vector
   } catch (const Error& e) {
     throw Error("network: layer '" + name + "'", e.what(), e.kind());
   }
+  // Every layer refuses the shapes it cannot take, with the reason, before this: a safety net, not a user error.
   if (shape.h <= 0 || shape.w <= 0 || shape.c <= 0)
-    throw Error("network: layer '" + name + "'", "produces an empty output " + shape.str());
+    throw Error("network: layer '" + name + "'", "produces an empty output " + shape.str(), Error::Kind::failure);
   nodes_.push_back(Node{std::move(name), std::move(layer), std::move(inputs), shape, {}, {}, {}, false, 0, 0});
   return size() - 1;
 }

@@ -147,4 +147,56 @@ tail -1 broken.err | grep -qF "arm-none-eabi-gcc exited with status 1: arm-none-
   fail "a cross compiler that cannot compile: $(cat broken.err)"
 check "a cross compiler that cannot compile: nothing published into --out" "" "$(ls -A fw-broken)"
 check "the database is unchanged by refusals" "$before" "$(sqlite3 runs.db 'SELECT count(*) FROM deployments')"
+
+# QEMU runs that go wrong, through stand-ins for qemu-system-arm (the real one does not fail on demand): one that
+# runs the real QEMU and then reports a differing image on the console, one whose console ends early (the firmware
+# stopped), one that cannot be started (status 127, as the loader gives when a library is missing) and one stopped
+# by the 600 s limit (status 124, as timeout(1) gives). Each ends with exit status 1 and the message on stderr's
+# last line.
+real_qemu="$(command -v qemu-system-arm)"
+for kind in differ stopped dead hung; do
+  mkdir -p "qemu_$kind"
+  for tool in arm-none-eabi-gcc arm-none-eabi-objcopy arm-none-eabi-size sh timeout sed head mv; do
+    ln -sf "$(command -v "$tool")" "qemu_$kind/"
+  done
+done
+# The console file is the argument after "-chardev": file,id=console,path=<file>.
+console_of='for a in "$@"; do case "$a" in file,id=console,path=*) console="${a#file,id=console,path=}" ;; esac; done'
+cat > qemu_differ/qemu-system-arm <<EOF
+#!/bin/sh
+$console_of
+$real_qemu "\$@" || exit \$?
+sed -i '0,/ bit-exact/s// DIFFERS from the host/' "\$console"
+EOF
+cat > qemu_stopped/qemu-system-arm <<EOF
+#!/bin/sh
+$console_of
+$real_qemu "\$@" || exit \$?
+head -n 1 "\$console" > "\$console.part" && mv "\$console.part" "\$console"
+EOF
+# (both answer --version, which the tool check asks first)
+for status in dead:127 hung:124; do
+  printf '#!/bin/sh\n[ "$1" = --version ] && exec %s --version\nexit %s\n' "$real_qemu" "${status#*:}" \
+    > "qemu_${status%%:*}/qemu-system-arm"
+done
+chmod +x qemu_*/qemu-system-arm
+qemu_fails() {  # description, stand-in kind, expected last line of stderr (an extended regex), nas arguments...
+  local what="$1" kind="$2" expected="$3" rc=0
+  shift 3
+  PATH="$work/qemu_$kind" "$nas" "$@" > /dev/null 2> "qemu_$kind.err" || rc=$?
+  check "$what: exit status" 1 "$rc"
+  tail -1 "qemu_$kind.err" | grep -qxE "$expected" || fail "$what: the message: $(cat "qemu_$kind.err")"
+}
+qemu_fails "a QEMU run whose image differs" differ \
+  "nas: --run-qemu: 1 of 2 images differ from the host in QEMU \(see fw-differ/qemu/console.txt\)" \
+  deploy 1 --target nano33 --out fw-differ --run-qemu --images 2 --db runs.db --threads 1
+qemu_fails "nas profile with an image that differs" differ "nas: nas profile: 1 of 2 images differ from the host in QEMU" \
+  profile 1 --target nano33 --images 2 --db runs.db
+qemu_fails "a firmware that stops early" stopped "nas: QEMU check: the firmware stopped before the end; its console \
+ended with: 'image 0: class [0-9]+ label [0-9]+ bit-exact'" \
+  deploy 1 --target nano33 --out fw-stopped --run-qemu --images 2 --db runs.db --threads 1
+qemu_fails "a QEMU that cannot start" dead "nas: qemu-system-arm: could not be started" \
+  deploy 1 --target nano33 --out fw-dead --run-qemu --images 2 --db runs.db --threads 1
+qemu_fails "a QEMU run past the limit" hung "nas: qemu-system-arm: ran past 600 s; stopped" \
+  deploy 1 --target nano33 --out fw-hung --run-qemu --images 2 --db runs.db --threads 1
 echo "all deploy checks passed"

@@ -370,6 +370,11 @@ bad_train_config "a ReLU of two inputs" 's/^    - \{type: relu\}$/    - {type: r
   "network: relu1: relu takes 1 input(s) (got 2)"
 mkfifo fifo.db
 refused "a results database that is a FIFO" "fifo.db: is not a regular file" train --config train.yaml --db fifo.db
+sed 's/count: 512/count: 9/' search.yaml > nine.yaml
+cmp -s search.yaml nine.yaml && fail "nine.yaml: the sed expression changed nothing"
+refused "a search on 9 training items" "nine.yaml: data: 9 training items leave none to hold out for the \
+architecture steps (a search holds out a tenth of them, at most search.arch.holdout); give at least 10 training items \
+or a data.validation split" search --target nano33 --max-latency 1.5ms --config nine.yaml --db nine.db
 refused "a plot with no finished search" "--plot: nothing to plot: no finished search matches" \
   pareto --plot front.svg --db interrupted.db
 # A learning rate of 1e30 makes the loss infinite within a few steps: exit 1, the reason as stderr's last line (the

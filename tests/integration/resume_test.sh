@@ -127,6 +127,16 @@ wait "$live" 2> /dev/null || true
 check "--keep-checkpoint keeps the last one" "finetune 3" \
   "$(sqlite3 live.db 'SELECT phase || " " || epoch FROM checkpoints WHERE run_id = 1')"
 check "a run resumed with --keep-checkpoint" "$expected" "$(fingerprint live.db)"
+# A checkpoint whose stored request is damaged: exit 1 (the input was fine, what is stored is not), the reason as
+# stderr's last line.
+cp live.db damaged.db
+sqlite3 damaged.db "UPDATE runs SET status = 'interrupted' WHERE id = 1; \
+  UPDATE checkpoints SET request = 'target: [' WHERE run_id = 1"
+rc=0
+"$nas" search --resume 1 --db damaged.db > /dev/null 2> damaged.err || rc=$?
+check "a damaged checkpoint request: exit status" 1 "$rc"
+tail -1 damaged.err | grep -qF "nas: the checkpoint of run 1: has a damaged request (" ||
+  fail "a damaged checkpoint request: $(cat damaged.err)"
 # --- a sweep killed with its job, resumed: the job continues from its shard's checkpoint ----------------------------
 setsid "$nas" sweep --name killed --target nano33 --max-latency 2ms --config search.yaml --threads 1 --jobs 1 \
   --db sweep.db > /dev/null 2> sweep.log &
