@@ -87,6 +87,19 @@ std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path, const st
   return ends_with_gz(path) ? read_gzip(path) : read_raw(path);
 }
 
+bool can_create_in(const std::filesystem::path& folder) {
+  std::error_code ec;
+  return std::filesystem::is_directory(folder, ec) && access(folder.c_str(), W_OK) == 0;
+}
+
+bool can_write_file(const std::filesystem::path& file) {
+  std::error_code ec;
+  if (std::filesystem::exists(file, ec)) return access(file.c_str(), W_OK) == 0;
+  std::filesystem::path folder = std::filesystem::absolute(file, ec).parent_path();
+  while (!std::filesystem::exists(folder, ec) && folder.has_relative_path()) folder = folder.parent_path();
+  return can_create_in(folder);
+}
+
 void write_file_atomically(const std::filesystem::path& path, const std::string& text) {
   const auto temporary = path.string() + ".tmp" + std::to_string(getpid());
   {

@@ -17,4 +17,12 @@ std::vector<uint8_t> read_file_bytes(const std::filesystem::path& path, const st
 // and an interrupted write leaves the old one. Throws nas::Error (failure) naming the path.
 void write_file_atomically(const std::filesystem::path& path, const std::string& text);
 
+// Whether this process may create entries in `folder`, an existing directory (access(2), so a read-only filesystem
+// says no and root says yes to a folder of mode 555): checked before long work, so it is refused at once.
+bool can_create_in(const std::filesystem::path& folder);
+
+// Whether `file` could be written: an existing file that is writable, or a new one whose nearest existing folder
+// above it takes new entries (the folders between are created on writing).
+bool can_write_file(const std::filesystem::path& file);
+
 }  // namespace nas

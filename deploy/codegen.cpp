@@ -139,10 +139,8 @@ void make_output_dir(const std::filesystem::path& dir) {
     throw Error(dir.string(), "cannot create the output directory (" +
                                   (ec ? ec.message() : std::string("a file is in the way")) +
                                   "); pass --out a writable directory");
-  const std::filesystem::path probe = dir / ".mcunas-write-probe";  // an existing but read-only directory
-  if (!std::ofstream(probe))
+  if (!can_create_in(dir))  // an existing but read-only directory
     throw Error(dir.string(), "cannot write into the output directory; pass --out a writable directory");
-  std::filesystem::remove(probe, ec);
 }
 
 void write_c_files(const GeneratedC& code, const std::filesystem::path& dir) {

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "common/error.h"
+#include "common/file_bytes.h"
 #include "results/process_identity.h"
 #include "results/sqlite_statement.h"
 
@@ -287,9 +288,8 @@ void check_path(const std::filesystem::path& path, const std::string& where) {
   if (!fs::is_directory(parent, ec)) throw Error(where, verb + ": " + parent.string() + " is not a directory");
   if (fs::is_directory(path, ec)) throw Error(where, "is a directory, not a results database file");
   if (exists && !fs::is_regular_file(path, ec)) throw Error(where, "is not a regular file");
-  if (access(parent.c_str(), W_OK) != 0)
-    throw Error(where, verb + ": directory " + parent.string() + " is not writable");
-  if (exists && access(path.c_str(), R_OK | W_OK) != 0)
+  if (!can_create_in(parent)) throw Error(where, verb + ": directory " + parent.string() + " is not writable");
+  if (exists && (!can_write_file(path) || access(path.c_str(), R_OK) != 0))
     throw Error(where, "cannot write the results database: the file is not writable");
 }
 

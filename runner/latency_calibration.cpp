@@ -2,11 +2,10 @@
 
 #include <fmt/format.h>
 
-#include <unistd.h>
-
 #include <ctime>
 
 #include "common/error.h"
+#include "common/file_bytes.h"
 #include "cost_models/arena_plan.h"
 #include "deploy/codegen.h"
 #include "deploy/kernel_benchmark.h"
@@ -70,14 +69,9 @@ CalibrationOutcome calibrate_target(const cost_models::Target& target, const fs:
                                     const std::function<void(const std::string&)>& step) {
   (void)deploy::core_flags(target.core);
   const fs::path file = fs::absolute(out.empty() ? cost_models::calibration_path(target.source_path) : out);
-  // Refused now, not after minutes of building and counting: the nearest existing folder above the file must take
-  // new entries (missing folders are created; the file is replaced through a temporary beside it), and an existing
-  // file must not be read-only.
-  std::error_code ec;
-  fs::path folder = file.parent_path();
-  while (!fs::exists(folder, ec) && folder.has_relative_path()) folder = folder.parent_path();
-  if (!fs::is_directory(folder, ec) || access(folder.c_str(), W_OK) != 0 ||
-      (fs::exists(file, ec) && access(file.c_str(), W_OK) != 0))
+  // Refused now, not after minutes of building and counting (missing folders are created; the file is replaced
+  // through a temporary beside it).
+  if (!can_write_file(file))
     throw Error(file.string(), "cannot write the calibration there; pass --out a writable file");
   check_firmware_toolchain(/*qemu=*/true);
   const TempFolder work("mcunas-calibrate");

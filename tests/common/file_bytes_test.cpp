@@ -78,5 +78,18 @@ TEST_F(FileBytesTest, AtomicWriteReplacesTheFileAndLeavesNoTemporary) {
   EXPECT_EQ(std::distance(fs::directory_iterator(dir_), fs::directory_iterator()), 2);
 }
 
+// Read-only folders and files (which root may write anyway) are checked as another user by
+// tests/integration/results_db_test.sh; here, what does not depend on the user.
+TEST_F(FileBytesTest, WritabilityIsDecidedByTheNearestExistingFolder) {
+  write_text("a_file", "x");
+  EXPECT_TRUE(can_create_in(dir_));
+  EXPECT_FALSE(can_create_in(dir_ / "missing"));
+  EXPECT_FALSE(can_create_in(dir_ / "a_file"));  // a file, not a folder
+  EXPECT_TRUE(can_write_file(dir_ / "a_file"));
+  EXPECT_TRUE(can_write_file(dir_ / "new.txt"));
+  EXPECT_TRUE(can_write_file(dir_ / "new" / "folders" / "below.txt"));  // created on writing
+  EXPECT_FALSE(can_write_file(dir_ / "a_file" / "below.txt"));          // nothing can be created below a file
+}
+
 }  // namespace
 }  // namespace nas
