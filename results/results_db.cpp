@@ -327,7 +327,7 @@ std::string uri_path(const std::string& path) {
 sqlite3* open_reading(const std::filesystem::path& path, const std::string& where) {
   namespace fs = std::filesystem;
   std::error_code ec;
-  const bool shm_usable = access(folder_of(path).c_str(), W_OK) == 0 || fs::exists(path.string() + "-shm", ec);
+  const bool shm_usable = can_create_in(folder_of(path)) || fs::exists(path.string() + "-shm", ec);
   const std::string uri =
       "file:" + uri_path(fs::absolute(path, ec).string()) + (shm_usable ? "?mode=ro" : "?immutable=1");
   sqlite3* db = nullptr;
@@ -495,7 +495,7 @@ void ResultsDb::open_read_only(const std::filesystem::path& path, const std::str
       throw Error(where, "results database has schema version " + version + ", this mcunas reads version " +
                              kSchemaVersion + " (left untouched)");
     // An older file is upgraded once by a writing open, where it may be written; else the query cannot read it.
-    if (access(path.c_str(), W_OK) != 0 || access(folder_of(path).c_str(), W_OK) != 0)
+    if (!can_write_file(path) || !can_create_in(folder_of(path)))
       throw Error(where, "results database has schema version " + version + " and is read-only here; this mcunas "
                              "reads version " + kSchemaVersion + ": open a writable copy once to upgrade it");
     ResultsDb upgrade(path);
