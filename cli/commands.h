@@ -16,7 +16,7 @@
 #include "search/finetune_driver.h"
 #include "search/progress.h"
 #include "search/teacher.h"
-#include "sweeps/sweep_plan.h"
+#include "sweep/sweep_plan.h"
 
 namespace CLI {
 class App;
@@ -26,7 +26,7 @@ class Option;
 namespace nas::cli {
 
 struct SweepArgs {
-  sweeps::SweepSpec spec;
+  sweep::SweepSpec spec;
   std::string targets, max_ram, max_flash, max_latency, max_energy, max_macs, max_params;  // comma lists as typed
   int32_t jobs = 1;                        // local: processes at once; slurm: array tasks at once (0: no limit)
   std::string dir;                         // "" : <directory of --db>/sweeps/<name>

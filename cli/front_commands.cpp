@@ -16,11 +16,11 @@
 #include "common/subprocess.h"
 #include "results/results_db.h"
 #include "results/shard_merge.h"
-#include "sweeps/sweep_collect.h"
-#include "sweeps/sweep_job.h"
-#include "sweeps/sweep_local.h"
-#include "sweeps/sweep_registry.h"
-#include "sweeps/sweep_slurm.h"
+#include "sweep/sweep_collect.h"
+#include "sweep/sweep_job.h"
+#include "sweep/sweep_local.h"
+#include "sweep/sweep_registry.h"
+#include "sweep/sweep_slurm.h"
 
 namespace nas::cli {
 
@@ -29,26 +29,26 @@ using results::ResultsDb;
 
 namespace {
 
-sweeps::Say say_for(const std::string& sweep) {
+sweep::Say say_for(const std::string& sweep) {
   return [sweep](const std::string& line) { fmt::print(stderr, "[{}] {}\n", sweep, line); };
 }
 
 int print_status(const results::ResultsDb& db, const std::string& name, bool json) {
-  const auto sweep = sweeps::require_sweep(db, name);
-  const auto plan = sweeps::read_plan(sweeps::SweepFiles{sweep.dir});
-  const auto statuses = sweeps::current_statuses(db, sweep, plan);
+  const auto sweep = sweep::require_sweep(db, name);
+  const auto plan = sweep::read_plan(sweep::SweepFiles{sweep.dir});
+  const auto statuses = sweep::current_statuses(db, sweep, plan);
   if (json)
-    std::cout << sweeps::status_json(sweep, statuses).dump() << "\n";
+    std::cout << sweep::status_json(sweep, statuses).dump() << "\n";
   else
-    std::cout << sweeps::format_status(sweep, statuses);
+    std::cout << sweep::format_status(sweep, statuses);
   return 0;
 }
 
-int follow(results::ResultsDb& db, const sweeps::SweepRecord& sweep, bool json) {
+int follow(results::ResultsDb& db, const sweep::SweepRecord& sweep, bool json) {
   nas::install_interrupt_handler();
-  const auto plan = sweeps::read_plan(sweeps::SweepFiles{sweep.dir});
-  const int rc = sweeps::wait_for_sweep(db, sweep, plan, /*poll_seconds=*/2.0, say_for(sweep.name));
-  if (json) std::cout << sweeps::status_json(sweep, sweeps::current_statuses(db, sweep, plan)).dump() << "\n";
+  const auto plan = sweep::read_plan(sweep::SweepFiles{sweep.dir});
+  const int rc = sweep::wait_for_sweep(db, sweep, plan, /*poll_seconds=*/2.0, say_for(sweep.name));
+  if (json) std::cout << sweep::status_json(sweep, sweep::current_statuses(db, sweep, plan)).dump() << "\n";
   return rc;
 }
 
@@ -70,42 +70,42 @@ int command_sweep(SweepArgs args, const std::string& db_path, bool json, const s
   if (!args.follow.empty()) {
     require_existing(db_path);
     results::ResultsDb db(db_path);
-    return follow(db, sweeps::require_sweep(db, args.follow), json);
+    return follow(db, sweep::require_sweep(db, args.follow), json);
   }
   if (!args.resume.empty()) {
     require_existing(db_path);
     results::ResultsDb db(db_path);
-    const auto sweep = sweeps::require_sweep(db, args.resume);
+    const auto sweep = sweep::require_sweep(db, args.resume);
     if (sweep.executor != "local")
       throw Error("--resume", "sweep " + sweep.name + " runs on Slurm; follow it with --wait " + sweep.name +
                                   " (to rerun failed task K: sbatch --array=K " + (sweep.dir / "job.sh").string() + ")");
     nas::install_interrupt_handler();
-    const auto plan = sweeps::read_plan(sweeps::SweepFiles{sweep.dir});
-    const int rc = sweeps::run_sweep_locally(db, sweep, plan, args.jobs, say_for(sweep.name));
-    if (json) std::cout << sweeps::status_json(sweep, sweeps::current_statuses(db, sweep, plan)).dump() << "\n";
+    const auto plan = sweep::read_plan(sweep::SweepFiles{sweep.dir});
+    const int rc = sweep::run_sweep_locally(db, sweep, plan, args.jobs, say_for(sweep.name));
+    if (json) std::cout << sweep::status_json(sweep, sweep::current_statuses(db, sweep, plan)).dump() << "\n";
     return rc;
   }
   if (args.targets.empty())
     throw Error("nas sweep", "give --target T[,T...] to start a sweep, --status NAME or --wait NAME to follow one, "
                              "or --resume NAME to finish an interrupted local one");
   auto& spec = args.spec;
-  spec.targets = sweeps::split_list(args.targets, "--target");
-  spec.max_ram = sweeps::split_list(args.max_ram, "--max-ram");
-  spec.max_flash = sweeps::split_list(args.max_flash, "--max-flash");
-  spec.max_latency = sweeps::split_list(args.max_latency, "--max-latency");
-  spec.max_energy = sweeps::split_list(args.max_energy, "--max-energy");
-  spec.max_macs = sweeps::split_list(args.max_macs, "--max-macs");
-  spec.max_params = sweeps::split_list(args.max_params, "--max-params");
+  spec.targets = sweep::split_list(args.targets, "--target");
+  spec.max_ram = sweep::split_list(args.max_ram, "--max-ram");
+  spec.max_flash = sweep::split_list(args.max_flash, "--max-flash");
+  spec.max_latency = sweep::split_list(args.max_latency, "--max-latency");
+  spec.max_energy = sweep::split_list(args.max_energy, "--max-energy");
+  spec.max_macs = sweep::split_list(args.max_macs, "--max-macs");
+  spec.max_params = sweep::split_list(args.max_params, "--max-params");
   if (args.jobs < (spec.executor == "slurm" ? 0 : 1))
     throw Error("--jobs", "must be at least 1 (how many jobs run at once)");
   const int32_t cores = static_cast<int32_t>(std::max(1u, std::thread::hardware_concurrency()));
   // Local jobs share this machine: unless told otherwise each gets an equal share of its cores.
   if (spec.executor == "local" && !spec.overrides.threads) spec.overrides.threads = std::max(1, cores / args.jobs);
-  sweeps::SweepPlan plan = sweeps::plan_sweep(spec);   // every bad flag is refused here, before anything is written
+  sweep::SweepPlan plan = sweep::plan_sweep(spec);   // every bad flag is refused here, before anything is written
 
   results::ResultsDb db(db_path);
-  plan.name = spec.name.empty() ? sweeps::next_sweep_name(db) : spec.name;
-  if (sweeps::find_sweep(db, plan.name))
+  plan.name = spec.name.empty() ? sweep::next_sweep_name(db) : spec.name;
+  if (sweep::find_sweep(db, plan.name))
     throw Error("--name", "a sweep named '" + plan.name + "' is already in " + db.path().string() +
                               " (pick another name, or follow it with nas sweep --status " + plan.name + ")");
   const fs::path dir = fs::absolute(args.dir.empty() ? db.path().parent_path() / "sweeps" / plan.name : fs::path(args.dir));
@@ -114,33 +114,33 @@ int command_sweep(SweepArgs args, const std::string& db_path, bool json, const s
     throw Error(dir.string(), "already holds files (pick another --dir or --name, or remove it)");
   fs::create_directories(dir, ec);
   if (ec) throw Error(dir.string(), "cannot create the sweep directory: " + ec.message());
-  const sweeps::SweepFiles files{dir};
-  write_file_atomically(files.plan(), sweeps::plan_json(plan).dump(2) + "\n");
-  sweeps::SweepRecord sweep{plan.name, "", plan.executor, dir, static_cast<int32_t>(plan.jobs.size()),
+  const sweep::SweepFiles files{dir};
+  write_file_atomically(files.plan(), sweep::plan_json(plan).dump(2) + "\n");
+  sweep::SweepRecord sweep{plan.name, "", plan.executor, dir, static_cast<int32_t>(plan.jobs.size()),
                             command_line, ""};
-  sweeps::record_sweep(db, sweep);
+  sweep::record_sweep(db, sweep);
   const auto say = say_for(plan.name);
   say(fmt::format("{} jobs ({} executor), files in {}", plan.jobs.size(), plan.executor, dir.string()));
 
   if (plan.executor == "local") {
     nas::install_interrupt_handler();
-    const int rc = sweeps::run_sweep_locally(db, sweep, plan, args.jobs, say);
-    if (json) std::cout << sweeps::status_json(sweep, sweeps::current_statuses(db, sweep, plan)).dump() << "\n";
+    const int rc = sweep::run_sweep_locally(db, sweep, plan, args.jobs, say);
+    if (json) std::cout << sweep::status_json(sweep, sweep::current_statuses(db, sweep, plan)).dump() << "\n";
     return rc;
   }
-  sweeps::SlurmOptions slurm;
+  sweep::SlurmOptions slurm;
   slurm.parallel = args.jobs;
   slurm.cpus_per_task = spec.overrides.threads.value_or(search::load_search_config(plan.config).threads);
   slurm.sbatch_args = args.sbatch_args;
   try {
-    sweep.slurm_job_id = sweeps::submit_to_slurm(sweep, plan, slurm);
+    sweep.slurm_job_id = sweep::submit_to_slurm(sweep, plan, slurm);
   } catch (const Error&) {
     // Nothing was queued: leave no sweep behind, so the same command can simply be run again.
-    sweeps::forget_sweep(db, sweep.name);
+    sweep::forget_sweep(db, sweep.name);
     fs::remove_all(dir, ec);
     throw;
   }
-  sweeps::set_slurm_job_id(db, sweep.name, sweep.slurm_job_id);
+  sweep::set_slurm_job_id(db, sweep.name, sweep.slurm_job_id);
   say(fmt::format("submitted Slurm job array {} ({} tasks); nas sweep --status {} or --wait {} follows it",
                   sweep.slurm_job_id, plan.jobs.size(), sweep.name, sweep.name));
   if (args.wait) return follow(db, sweep, json);
@@ -155,7 +155,7 @@ int command_sweep_job(const std::string& dir, std::optional<int32_t> index) {
     index = std::atoi(task);
   }
   nas::install_interrupt_handler();
-  return sweeps::run_sweep_job(sweeps::SweepFiles{fs::absolute(dir)}, *index);
+  return sweep::run_sweep_job(sweep::SweepFiles{fs::absolute(dir)}, *index);
 }
 
 int command_merge(const std::vector<std::string>& shards, const std::string& sweep_name, const std::string& db_path,
@@ -166,12 +166,12 @@ int command_merge(const std::vector<std::string>& shards, const std::string& swe
   results::ResultsDb db(db_path);
   nlohmann::json out = nlohmann::json::array();
   if (!sweep_name.empty()) {
-    const auto sweep = sweeps::require_sweep(db, sweep_name);
-    const auto plan = sweeps::read_plan(sweeps::SweepFiles{sweep.dir});
-    const auto statuses = sweeps::current_statuses(db, sweep, plan);
-    const int32_t added = sweeps::merge_finished(db, sweep, statuses, say_for(sweep.name));
+    const auto sweep = sweep::require_sweep(db, sweep_name);
+    const auto plan = sweep::read_plan(sweep::SweepFiles{sweep.dir});
+    const auto statuses = sweep::current_statuses(db, sweep, plan);
+    const int32_t added = sweep::merge_finished(db, sweep, statuses, say_for(sweep.name));
     fmt::print(stderr, "[{}] {} runs added; {}\n", sweep.name, added,
-               sweeps::status_counts(sweeps::current_statuses(db, sweep, plan)));
+               sweep::status_counts(sweep::current_statuses(db, sweep, plan)));
     if (json) std::cout << nlohmann::json{{"sweep", sweep.name}, {"added", added}}.dump() << "\n";
     return 0;
   }
@@ -196,7 +196,7 @@ int command_pareto(const results::ParetoQuery& query, const std::string& plot, b
     throw Error("--plot", "'" + plot + "' must end in .svg or .png");
   require_existing(db_path);
   const results::ResultsDb db(db_path, results::ResultsDb::Access::read_only);
-  if (query.sweep) sweeps::require_sweep(db, *query.sweep);
+  if (query.sweep) sweep::require_sweep(db, *query.sweep);
   if (query.target) results::require_target_with_runs(db, *query.target);
   const auto candidates = results::pareto_candidates(db, query);
   if (json)

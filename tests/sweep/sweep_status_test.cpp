@@ -1,15 +1,15 @@
 // Where each job of a sweep stands, read from the files jobs leave (and the Slurm queue), and what is merged.
-#include "sweeps/sweep_status.h"
+#include "sweep/sweep_status.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sweeps/sweep_job.h"
+#include "sweep/sweep_job.h"
 #include "tests/common/test_support.h"
 #include "tests/results/raw_db.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 namespace {
 
 using test_support::contains;
@@ -129,4 +129,4 @@ TEST_F(SweepStatusTest, ALostJobsResultSaysHowItEnded) {
 }
 
 }  // namespace
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

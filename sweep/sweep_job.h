@@ -6,9 +6,9 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
-#include "sweeps/sweep_plan.h"
+#include "sweep/sweep_plan.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 // Returns the process exit status: 0 done (every budget held), 1 done but a budget missed or failed, 2 bad input,
 // 130 interrupted. A job whose result says "done" is not run again.
@@ -17,4 +17,4 @@ int run_sweep_job(const SweepFiles& files, int32_t index);
 // The result file a job leaves when it dies without writing its own (a crash or a kill): what the executors write.
 nlohmann::json lost_job_result(int exit_status_or_signal, bool signalled, const SweepFiles& files, int32_t index);
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

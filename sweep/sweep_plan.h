@@ -22,7 +22,7 @@
 #include "constraints/budget.h"
 #include "search/search_config.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 // What the user asked for; each list is the comma-separated values of one flag ("10ms,20ms,50ms").
 struct SweepSpec {
@@ -83,4 +83,4 @@ SweepPlan read_plan(const SweepFiles& files);
 // A job's JSON file (job-K.started, job-K.json) as it is now: null when it is missing or not JSON.
 nlohmann::json read_json_file(const std::filesystem::path& path);
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

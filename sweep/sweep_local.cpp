@@ -1,4 +1,4 @@
-#include "sweeps/sweep_local.h"
+#include "sweep/sweep_local.h"
 
 #include <signal.h>
 #include <sys/wait.h>
@@ -13,9 +13,9 @@
 
 #include "common/interrupt.h"
 #include "common/subprocess.h"
-#include "sweeps/sweep_job.h"
+#include "sweep/sweep_job.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 namespace {
 
@@ -92,4 +92,4 @@ int run_sweep_locally(results::ResultsDb& main, const SweepRecord& sweep, const 
   return stopping ? 130 : sweep_exit_code(statuses);
 }
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

@@ -1,4 +1,4 @@
-#include "sweeps/sweep_status.h"
+#include "sweep/sweep_status.h"
 
 #include <fmt/core.h>
 
@@ -7,7 +7,7 @@
 #include "common/subprocess.h"
 #include "results/process_identity.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 namespace {
 
@@ -152,4 +152,4 @@ json status_json(const SweepRecord& sweep, const std::vector<JobStatus>& statuse
           {"jobs", jobs}};
 }
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

@@ -11,10 +11,10 @@
 #include <vector>
 
 #include "results/results_db.h"
-#include "sweeps/sweep_plan.h"
-#include "sweeps/sweep_registry.h"
+#include "sweep/sweep_plan.h"
+#include "sweep/sweep_registry.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 struct JobStatus {
   SweepJob job;
@@ -43,4 +43,4 @@ nlohmann::json status_json(const SweepRecord& sweep, const std::vector<JobStatus
 // One line for a job that just changed state (progress of nas sweep and --wait).
 std::string job_line(const JobStatus& status, size_t jobs);
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

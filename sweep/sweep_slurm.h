@@ -7,10 +7,10 @@
 #include <string>
 #include <vector>
 
-#include "sweeps/sweep_plan.h"
-#include "sweeps/sweep_registry.h"
+#include "sweep/sweep_plan.h"
+#include "sweep/sweep_registry.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 struct SlurmOptions {
   int32_t parallel = 0;                    // most array tasks running at once (sbatch --array=...%N); 0: no limit
@@ -31,4 +31,4 @@ std::set<int32_t> parse_squeue_tasks(const std::string& output);
 // The job script every array task runs (written to <dir>/job.sh).
 std::string slurm_job_script(const SweepRecord& sweep, const std::string& nas_binary);
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

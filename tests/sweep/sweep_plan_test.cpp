@@ -1,12 +1,12 @@
 // The sweep grid and its plan file: which jobs a sweep has, in what order, what is refused up front, and that the
 // plan every job reads back is the plan that was written.
-#include "sweeps/sweep_plan.h"
+#include "sweep/sweep_plan.h"
 
 #include <gtest/gtest.h>
 
 #include "tests/common/test_support.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 namespace {
 
 using test_support::contains;
@@ -130,4 +130,4 @@ TEST_F(SweepPlanTest, BudgetArgumentsReadLikeACommandLine) {
 }
 
 }  // namespace
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

@@ -1,4 +1,4 @@
-#include "sweeps/sweep_plan.h"
+#include "sweep/sweep_plan.h"
 
 #include <unistd.h>
 
@@ -11,7 +11,7 @@
 #include "constraints/budget_units.h"
 #include "cost_models/target.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 namespace {
 
@@ -188,4 +188,4 @@ json read_json_file(const std::filesystem::path& path) {
   return json::parse(in, nullptr, /*allow_exceptions=*/false);
 }
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

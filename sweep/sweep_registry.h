@@ -10,7 +10,7 @@
 
 #include "results/results_db.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 struct SweepRecord {
   std::string name;
@@ -38,4 +38,4 @@ std::string next_sweep_name(const results::ResultsDb& db);
 // different uids, which nas merge never does.
 std::vector<std::pair<int32_t, int64_t>> merged_runs(const results::ResultsDb& db, const std::string& sweep);
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

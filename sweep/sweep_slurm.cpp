@@ -1,4 +1,4 @@
-#include "sweeps/sweep_slurm.h"
+#include "sweep/sweep_slurm.h"
 
 #include <sys/stat.h>
 
@@ -9,7 +9,7 @@
 #include "common/error.h"
 #include "common/subprocess.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 namespace {
 
@@ -120,4 +120,4 @@ std::set<int32_t> parse_squeue_tasks(const std::string& output) {
   return tasks;
 }
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

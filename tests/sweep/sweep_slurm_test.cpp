@@ -1,12 +1,12 @@
 // The Slurm executor's own text handling: squeue's task lists and the job script (the real sbatch and squeue run
 // in tests/integration/slurm_sweep_test.sh).
-#include "sweeps/sweep_slurm.h"
+#include "sweep/sweep_slurm.h"
 
 #include <gtest/gtest.h>
 
 #include "tests/common/test_support.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 namespace {
 
 using test_support::contains;
@@ -33,4 +33,4 @@ TEST(SweepSlurmTest, TheJobScriptQuotesPathsAndRecordsADeathWithoutAResult) {
 }
 
 }  // namespace
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

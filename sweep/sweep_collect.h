@@ -8,11 +8,11 @@
 #include <vector>
 
 #include "results/results_db.h"
-#include "sweeps/sweep_plan.h"
-#include "sweeps/sweep_registry.h"
-#include "sweeps/sweep_status.h"
+#include "sweep/sweep_plan.h"
+#include "sweep/sweep_registry.h"
+#include "sweep/sweep_status.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 using Say = std::function<void(const std::string& line)>;
 
@@ -30,4 +30,4 @@ std::vector<JobStatus> current_statuses(const results::ResultsDb& main, const Sw
 int wait_for_sweep(results::ResultsDb& main, const SweepRecord& sweep, const SweepPlan& plan, double poll_seconds,
                    const Say& say);
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

@@ -1,4 +1,4 @@
-#include "sweeps/sweep_collect.h"
+#include "sweep/sweep_collect.h"
 
 #include <fmt/core.h>
 
@@ -9,9 +9,9 @@
 
 #include "common/interrupt.h"
 #include "results/shard_merge.h"
-#include "sweeps/sweep_slurm.h"
+#include "sweep/sweep_slurm.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 int32_t merge_finished(results::ResultsDb& main, const SweepRecord& sweep, const std::vector<JobStatus>& statuses,
                        const Say& say) {
@@ -62,4 +62,4 @@ int wait_for_sweep(results::ResultsDb& main, const SweepRecord& sweep, const Swe
   }
 }
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

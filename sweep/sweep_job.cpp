@@ -1,4 +1,4 @@
-#include "sweeps/sweep_job.h"
+#include "sweep/sweep_job.h"
 
 #include <fmt/core.h>
 
@@ -10,7 +10,7 @@
 #include "search/resume.h"
 #include "search/search_driver.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 namespace {
 
@@ -104,4 +104,4 @@ int run_sweep_job(const SweepFiles& files, int32_t index) {
   return exit_code;
 }
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

@@ -4,11 +4,11 @@
 #pragma once
 
 #include "results/results_db.h"
-#include "sweeps/sweep_collect.h"
-#include "sweeps/sweep_plan.h"
-#include "sweeps/sweep_registry.h"
+#include "sweep/sweep_collect.h"
+#include "sweep/sweep_plan.h"
+#include "sweep/sweep_registry.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 // Runs every job that has not ended "done" yet (so running a sweep again after an interruption finishes it).
 // Ctrl-C (or SIGTERM) stops starting jobs, passes SIGTERM on to the running ones (each records itself as
@@ -16,4 +16,4 @@ namespace nas::sweeps {
 int run_sweep_locally(results::ResultsDb& main, const SweepRecord& sweep, const SweepPlan& plan, int32_t parallel,
                       const Say& say);
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep

@@ -1,9 +1,9 @@
-#include "sweeps/sweep_registry.h"
+#include "sweep/sweep_registry.h"
 
 #include "common/error.h"
 #include "results/sqlite_statement.h"
 
-namespace nas::sweeps {
+namespace nas::sweep {
 
 namespace {
 
@@ -87,4 +87,4 @@ std::vector<std::pair<int32_t, int64_t>> merged_runs(const results::ResultsDb& d
   return out;
 }
 
-}  // namespace nas::sweeps
+}  // namespace nas::sweep
