@@ -5,12 +5,11 @@
 
 #include "common/error.h"
 #include "common/yaml_keys.h"
+#include "supernet/candidate_kinds.h"
 
 namespace nas::supernet {
 
 namespace {
-
-const char* kAcceptedOps = "convKxK or dwsepKxK with odd K in 1..7 (e.g. conv3x3, dwsep5x5), or skip";
 
 // "b1.stride" under "search_space.blocks[0]".
 std::string key(const std::string& path, const std::string& name) { return path + "." + name; }
@@ -63,32 +62,56 @@ int32_t strided(int32_t size, int32_t stride) { return (size - 1) / stride + 1; 
 }  // namespace
 
 std::string OpCandidate::name() const {
-  if (kind == OpKind::skip) return "skip";
+  const CandidateKind& row = candidate_kind(kind);
+  if (row.identity) return std::string(row.prefix);
   const std::string k = std::to_string(kernel);
-  return (kind == OpKind::conv ? "conv" : "dwsep") + k + "x" + k;
+  return std::string(row.prefix) + k + "x" + k;
 }
 
-OpCandidate parse_op(const std::string& text, const std::string& where) {
-  const auto fail = [&]() -> OpCandidate {
-    throw Error(where, "unknown op '" + text + "' (expected " + kAcceptedOps + ")");
-  };
-  if (text == "skip") return {OpKind::skip, 0};
-  OpCandidate op;
-  std::string rest;
-  if (text.rfind("conv", 0) == 0) {
-    op.kind = OpKind::conv;
-    rest = text.substr(4);
-  } else if (text.rfind("dwsep", 0) == 0) {
-    op.kind = OpKind::dwsep;
-    rest = text.substr(5);
-  } else {
-    return fail();
+namespace {
+
+// "convKxK or dwsepKxK with odd K in 1..7 (e.g. conv3x3, dwsep5x5), or skip", from the rows.
+std::string accepted_ops() {
+  std::vector<std::string> sized, examples, identities;
+  for (const OpKind kind : all_candidate_kinds()) {
+    const CandidateKind& row = candidate_kind(kind);
+    if (row.identity) {
+      identities.emplace_back(row.prefix);
+    } else {
+      sized.push_back(std::string(row.prefix) + "KxK");
+      examples.push_back(std::string(row.prefix) + (examples.empty() ? "3x3" : "5x5"));
+    }
   }
-  // "KxK" with one digit each side.
-  if (rest.size() != 3 || rest[1] != 'x' || rest[0] != rest[2] || rest[0] < '1' || rest[0] > '7') return fail();
-  op.kernel = rest[0] - '0';
-  if (op.kernel % 2 == 0) return fail();
-  return op;
+  auto join = [](const std::vector<std::string>& items, const char* last) {
+    std::string out;
+    for (size_t i = 0; i < items.size(); ++i)
+      out += (i == 0 ? "" : i + 1 == items.size() ? last : ", ") + items[i];
+    return out;
+  };
+  std::string text = join(sized, " or ") + " with odd K in 1..7 (e.g. " + join(examples, ", ") + ")";
+  for (const auto& identity : identities) text += ", or " + identity;
+  return text;
+}
+
+// "KxK" with one digit each side, K odd: the kernel, or 0.
+int32_t kernel_of(const std::string& rest) {
+  if (rest.size() != 3 || rest[1] != 'x' || rest[0] != rest[2] || rest[0] < '1' || rest[0] > '7') return 0;
+  const int32_t k = rest[0] - '0';
+  return k % 2 == 1 ? k : 0;
+}
+
+}  // namespace
+
+OpCandidate parse_op(const std::string& text, const std::string& where) {
+  for (const OpKind kind : all_candidate_kinds()) {
+    const CandidateKind& row = candidate_kind(kind);
+    if (row.identity) {
+      if (text == row.prefix) return {kind, 0};
+    } else if (text.rfind(row.prefix, 0) == 0) {
+      if (const int32_t k = kernel_of(text.substr(row.prefix.size())); k > 0) return {kind, k};
+    }
+  }
+  throw Error(where, "unknown op '" + text + "' (expected " + accepted_ops() + ")");
 }
 
 // `widths:` of a block: a strictly ascending list of positive channel counts ending with `out`.
@@ -271,22 +294,21 @@ YAML::Node fixed_model_yaml(const FixedArch& arch) {
   };
   for (const auto& block : arch.blocks) {
     const std::string& n = block.name;
-    switch (block.op.kind) {
-      case OpKind::skip:
-        break;  // the identity: no layers
-      case OpKind::conv:
-        conv(n + ".conv", "conv2d", block.out_channels, block.op.kernel, block.stride);
-        add(n + ".bn", "batchnorm");
-        add(n + ".relu", "relu");
-        break;
-      case OpKind::dwsep:
-        conv(n + ".dw", "depthwise_conv2d", 0, block.op.kernel, block.stride);
-        add(n + ".dw_bn", "batchnorm");
-        add(n + ".dw_relu", "relu");
-        conv(n + ".pw", "conv2d", block.out_channels, 1, 1);
-        add(n + ".pw_bn", "batchnorm");
-        add(n + ".pw_relu", "relu");
-        break;
+    for (const CandidateStage& stage : candidate_kind(block.op.kind).stages) {  // the identity has none
+      const int32_t kernel = stage.kxk ? block.op.kernel : 1, stride = stage.kxk ? block.stride : 1;
+      const std::string layer_name = n + "." + std::string(stage.name);
+      switch (stage.kind) {
+        case CandidateStage::Kind::conv:
+          conv(layer_name, "conv2d", block.out_channels, kernel, stride);
+          break;
+        case CandidateStage::Kind::depthwise:
+          conv(layer_name, "depthwise_conv2d", 0, kernel, stride);
+          break;
+        case CandidateStage::Kind::batchnorm_relu:
+          add(layer_name, "batchnorm");
+          add(n + "." + std::string(stage.relu_name), "relu");
+          break;
+      }
     }
   }
   add("head.pool", "global_avg_pool");

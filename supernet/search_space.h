@@ -26,7 +26,10 @@
 
 namespace nas::supernet {
 
+// The kinds of candidate operator; each has one row in candidate_kinds.cpp (its name and stages).
 enum class OpKind { conv, dwsep, skip };
+inline constexpr int kOpKindCount = 3;
+static_assert(static_cast<int>(OpKind::skip) + 1 == kOpKindCount, "kOpKindCount counts the kinds");
 
 struct OpCandidate {
   OpKind kind = OpKind::conv;

@@ -133,25 +133,12 @@ Shape SearchableBlock::output_shape(std::span<const Shape> inputs) {
   if (ops_.empty()) {
     for (const OpCandidate& op : spec_.ops) {
       Candidate candidate{op, {}, {}};
-      auto stage = [&](std::unique_ptr<Layer> layer) { candidate.stages.push_back(Stage{std::move(layer), 0, 0, {}}); };
-      switch (op.kind) {
-        case OpKind::skip:
-          if (spec_.stride != 1 || in.c != spec_.out_channels)
-            throw Error(where, "skip needs stride 1 and as many input as output channels (got stride " +
-                                   std::to_string(spec_.stride) + ", " + std::to_string(in.c) + " -> " +
-                                   std::to_string(spec_.out_channels) + " channels)");
-          break;
-        case OpKind::conv:
-          stage(std::make_unique<Conv2d>(conv_spec(spec_.out_channels, op.kernel, spec_.stride, 1)));
-          stage(std::make_unique<BatchNorm2d>(BatchNorm2d::Activation::relu));
-          break;
-        case OpKind::dwsep:
-          stage(std::make_unique<Conv2d>(conv_spec(in.c, op.kernel, spec_.stride, in.c)));
-          stage(std::make_unique<BatchNorm2d>(BatchNorm2d::Activation::relu));
-          stage(std::make_unique<Conv2d>(conv_spec(spec_.out_channels, 1, 1, 1)));
-          stage(std::make_unique<BatchNorm2d>(BatchNorm2d::Activation::relu));
-          break;
-      }
+      const CandidateKind& row = candidate_kind(op.kind);
+      if (row.identity && (spec_.stride != 1 || in.c != spec_.out_channels))
+        throw Error(where, op.name() + " needs stride 1 and as many input as output channels (got stride " +
+                               std::to_string(spec_.stride) + ", " + std::to_string(in.c) + " -> " +
+                               std::to_string(spec_.out_channels) + " channels)");
+      candidate.stages = build_stages(row, op, in.c);
       candidate.outs.resize(candidate.stages.size());
       ops_.push_back(std::move(candidate));
     }
@@ -170,17 +157,43 @@ Shape SearchableBlock::output_shape(std::span<const Shape> inputs) {
   return out_;
 }
 
+std::vector<SearchableBlock::Stage> SearchableBlock::build_stages(const CandidateKind& row, const OpCandidate& op,
+                                                                   int32_t in_channels) const {
+  std::vector<Stage> stages;
+  auto stage = [&](std::unique_ptr<Layer> layer) { stages.push_back(Stage{std::move(layer), 0, 0, {}}); };
+  for (const CandidateStage& s : row.stages) {
+    const int32_t kernel = s.kxk ? op.kernel : 1, stride = s.kxk ? spec_.stride : 1;
+    switch (s.kind) {
+      case CandidateStage::Kind::conv:
+        stage(std::make_unique<Conv2d>(conv_spec(spec_.out_channels, kernel, stride, 1)));
+        break;
+      case CandidateStage::Kind::depthwise:
+        stage(std::make_unique<Conv2d>(conv_spec(in_channels, kernel, stride, in_channels)));
+        break;
+      case CandidateStage::Kind::batchnorm_relu:
+        stage(std::make_unique<BatchNorm2d>(BatchNorm2d::Activation::relu));
+        break;
+    }
+  }
+  return stages;
+}
+
 void SearchableBlock::share_kernels() {
   auto conv_at = [&](size_t j, size_t stage) { return static_cast<Conv2d*>(ops_[j].stages[stage].layer.get()); };
-  for (const OpKind kind : {OpKind::conv, OpKind::dwsep}) {
+  for (const OpKind kind : all_candidate_kinds()) {
     size_t largest = ops_.size();
     for (size_t j = 0; j < ops_.size(); ++j)
       if (ops_[j].op.kind == kind && (largest == ops_.size() || ops_[j].op.kernel > ops_[largest].op.kernel))
         largest = j;
+    if (largest == ops_.size()) continue;
+    // Every convolution stage of a smaller kernel of this kind (its k×k one, or the pointwise one) computes with
+    // the largest candidate's weights: a k×k kernel as the centre of the largest.
+    const auto& stages = candidate_kind(kind).stages;
     for (size_t j = 0; j < ops_.size(); ++j) {
       if (j == largest || ops_[j].op.kind != kind) continue;
-      conv_at(j, 0)->share_weights_of(conv_at(largest, 0));                      // conv, or the depthwise stage
-      if (kind == OpKind::dwsep) conv_at(j, 2)->share_weights_of(conv_at(largest, 2));  // pointwise
+      for (size_t s = 0; s < stages.size(); ++s)
+        if (stages[s].kind != CandidateStage::Kind::batchnorm_relu)
+          conv_at(j, s)->share_weights_of(conv_at(largest, s));
     }
   }
 }

@@ -34,6 +34,7 @@
 #include <span>
 #include <vector>
 
+#include "supernet/candidate_kinds.h"
 #include "supernet/layer.h"
 #include "supernet/search_space.h"
 
@@ -110,6 +111,8 @@ class SearchableBlock final : public Layer {
     std::vector<Tensor> outs;   // each stage's output as of the last forward that ran this candidate
   };
 
+  // Candidate `op`'s trainable layers, from its kind's row (candidate_kinds.h).
+  std::vector<Stage> build_stages(const CandidateKind& row, const OpCandidate& op, int32_t in_channels) const;
   // Links each smaller kernel's convolutions to the largest of its kind (SearchBlock::share_kernels).
   void share_kernels();
   // Runs candidate j's stages; returns the last stage's output.
