@@ -28,6 +28,10 @@ using sql::Statement;
 using sql::Transaction;
 
 constexpr const char* kSchemaVersion = "9";
+// How long a connection waits for another's lock before it fails: a writer holds it for one epoch's row or one
+// checkpoint (megabytes for a README-sized supernet, written and synced), which on a loaded machine or a network
+// filesystem can take seconds; failing a run of minutes or hours after a short wait would be the worse outcome.
+constexpr int kBusyTimeoutMs = 60000;
 // Older files are upgraded in place: versions 2, 4 and 5 only added tables, version 3 added tables and three
 // columns of runs, version 6 added tables and let the costs table hold macs and params (create_costs_table),
 // version 7 added the columns of runs that say which process runs it (add_run_columns), versions 8 and 9 only a
@@ -336,7 +340,7 @@ sqlite3* open_reading(const std::filesystem::path& path, const std::string& wher
     sqlite3_close_v2(db);
     throw Error(where, "cannot read the results database: " + message);
   }
-  sqlite3_busy_timeout(db, 5000);
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
   return db;
 }
 
@@ -397,7 +401,7 @@ void require_running(sqlite3* db, const std::string& where, int64_t run_id) {
 
 // Connection settings, then the schema. journal_mode and foreign_keys only take effect outside a transaction.
 void configure(sqlite3* db, const std::string& where) {
-  exec(db, where, "PRAGMA busy_timeout = 5000");
+  sqlite3_busy_timeout(db, kBusyTimeoutMs);
   exec(db, where, "PRAGMA foreign_keys = ON");
   {
     Statement wal(db, where, "PRAGMA journal_mode = WAL");
