@@ -1,11 +1,14 @@
 // Lowers a search space under a soft architecture (arch_view.h) to int8 kernel calls (op_graph.h), the one
 // structure every cost formula reads. Per block b, with expected input channels cin (the image's channels for the
-// first block, else the previous block's expected output channels) and kept channels cout:
-//   conv k×k  → one conv op (conv1x1 path when k = 1): Ho·Wo·k²·cin·cout MACs, k²·cin·cout weight bytes,
-//               4·cout bias bytes, 8·cout requantisation bytes;
-//   dwsep k×k → depthwise k×k (Ho·Wo·k²·cin MACs, k²·cin weights, 4·cin bias, 8·cin qparams) into an intermediate
-//               of Ho·Wo·cin bytes, then a 1×1 conv (Ho·Wo·cin·cout MACs, cin·cout weights, ...);
-//   skip      → no op: the block's input is its output.
+// first block, else the previous block's expected output channels) and kept channels cout, each candidate's
+// convolution stages (its row in supernet/candidate_kinds.h) become kernel calls in order, each reading the one
+// before (intermediates in between):
+//   convolution k×k → a conv op (conv1x1 path when k = 1, conv_planar for at most 3 input channels):
+//                     Ho·Wo·k²·c·cout MACs, k²·c·cout weight bytes, 4·cout bias bytes, 8·cout requantisation bytes;
+//   depthwise k×k   → a depthwise op keeping its c channels (Ho·Wo·k²·c MACs, k²·c weights, 4·c bias,
+//                     8·c requantisation bytes);
+// so conv k×k is one conv op, dwsep k×k a depthwise op into an intermediate of Ho·Wo·cin bytes and a 1×1 conv, and
+// skip (the identity) no op: the block's input is its output.
 // Each candidate's ops carry presence p_i and belong to the block's group, so the planner prices the block as an
 // expectation over its candidates (memory_planner.h). All candidates write one shared block output of
 // Ho·Wo·E[cout] bytes, E[cout] = p_skip·cin + (1 − p_skip)·cout, which is also the next block's cin; with one-hot
@@ -23,6 +26,7 @@
 #include "cost_models/kernel_scratch.h"
 #include "cost_models/kernel_work.h"
 #include "cost_models/op_graph.h"
+#include "supernet/candidate_kinds.h"
 #include "supernet/search_space.h"
 
 namespace nas::cost_models {
@@ -73,7 +77,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
     S p_skip(0.0);
     bool has_op = false;
     for (size_t i = 0; i < block.ops.size(); ++i) {
-      if (block.ops[i].kind != supernet::OpKind::skip) {
+      if (!supernet::candidate_kind(block.ops[i].kind).identity) {
         has_op = true;
       } else if (block.stride != 1) {
         throw Error("block '" + block.name + "'", "skip needs stride 1 (got " + std::to_string(block.stride) + ")");
@@ -91,52 +95,48 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
 
     for (size_t i = 0; i < block.ops.size(); ++i) {
       const auto& cand = block.ops[i];
-      if (cand.kind == supernet::OpKind::skip) continue;
-      const double k2 = static_cast<double>(cand.kernel) * cand.kernel;
+      const supernet::CandidateKind& row = supernet::candidate_kind(cand.kind);
+      if (row.identity) continue;
       OpInfo<S> base;
       base.group = static_cast<int32_t>(b);
       base.choice = static_cast<int32_t>(i);
       base.presence = bv.op_prob[i];
-      if (cand.kind == supernet::OpKind::conv) {
+      // One kernel call per convolution stage of the candidate's row; its BatchNorms fold into the call before and
+      // its ReLUs into that call's requantisation. Calls between the first and the last write intermediates.
+      std::vector<const supernet::CandidateStage*> calls;
+      for (const auto& stage : row.stages)
+        if (stage.kind != supernet::CandidateStage::Kind::batchnorm_relu) calls.push_back(&stage);
+      int32_t from = x, ih = h, iw = w;
+      S c = cin;
+      for (size_t s = 0; s < calls.size(); ++s) {
+        const supernet::CandidateStage& stage = *calls[s];
+        const bool depthwise = stage.kind == supernet::CandidateStage::Kind::depthwise;
+        const int32_t k = stage.kxk ? cand.kernel : 1, stride = stage.kxk ? block.stride : 1;
+        const int32_t oh = (ih + stride - 1) / stride, ow = (iw + stride - 1) / stride;
+        const S out_c = depthwise ? c : cout;  // a convolution outputs the block's channels
         OpInfo<S> op = base;
-        op.name = block.name + "." + cand.name();
-        const bool planar = cand.kernel > 1 && std::round(scalar_value(cin)) <= kConvPlanarMaxInputs;
-        op.path = cand.kernel == 1 ? KernelPath::conv1x1 : planar ? KernelPath::conv_planar : KernelPath::conv;
-        op.inputs = {x};
-        op.output = y;
-        set_kernel_work(op, cin, cout, {h, w, ho, wo, cand.kernel, block.stride, cand.kernel / 2});
-        op.weight_bytes = cin * cout * k2;
-        op.bias_bytes = cout * kBiasBytesPerChannel;
-        op.qparam_bytes = cout * kQuantBytesPerChannel;
-        op.scratch_bytes =
-            kernel_scratch_bytes(op.path, conv_scratch_call(h, w, cand.kernel, block.stride, cand.kernel / 2), cin);
+        op.name = block.name + "." + cand.name() + (calls.size() == 1 ? "" : "." + std::string(stage.name));
+        const bool planar = !depthwise && k > 1 && std::round(scalar_value(c)) <= kConvPlanarMaxInputs;
+        op.path = depthwise ? KernelPath::depthwise
+                  : k == 1  ? KernelPath::conv1x1
+                  : planar  ? KernelPath::conv_planar
+                            : KernelPath::conv;
+        op.inputs = {from};
+        op.output = s + 1 == calls.size()
+                        ? y
+                        : g.add_tensor(block.name + "." + cand.name() + ".mid",
+                                       out_c * static_cast<double>(int64_t{oh} * ow));
+        set_kernel_work(op, c, out_c, {ih, iw, oh, ow, k, stride, k / 2});
+        const double k2 = static_cast<double>(k) * k;
+        op.weight_bytes = depthwise ? c * k2 : c * out_c * k2;
+        op.bias_bytes = out_c * kBiasBytesPerChannel;
+        op.qparam_bytes = out_c * kQuantBytesPerChannel;
+        op.scratch_bytes = kernel_scratch_bytes(op.path, conv_scratch_call(ih, iw, k, stride, k / 2), c);
+        from = op.output;
         g.ops.push_back(std::move(op));
-      } else {  // dwsep
-        const int32_t mid = g.add_tensor(block.name + "." + cand.name() + ".mid", cin * pixels);
-        OpInfo<S> dw = base;
-        dw.name = block.name + "." + cand.name() + ".dw";
-        dw.path = KernelPath::depthwise;
-        dw.inputs = {x};
-        dw.output = mid;
-        set_kernel_work(dw, cin, cin, {h, w, ho, wo, cand.kernel, block.stride, cand.kernel / 2});
-        dw.weight_bytes = cin * k2;
-        dw.bias_bytes = cin * kBiasBytesPerChannel;
-        dw.qparam_bytes = cin * kQuantBytesPerChannel;
-        dw.scratch_bytes =
-            kernel_scratch_bytes(dw.path, conv_scratch_call(h, w, cand.kernel, block.stride, cand.kernel / 2), cin);
-        g.ops.push_back(std::move(dw));
-
-        OpInfo<S> pw = base;
-        pw.name = block.name + "." + cand.name() + ".pw";
-        pw.path = KernelPath::conv1x1;
-        pw.inputs = {mid};
-        pw.output = y;
-        set_kernel_work(pw, cin, cout, {ho, wo, ho, wo, 1, 1, 0});
-        pw.weight_bytes = cin * cout;
-        pw.bias_bytes = cout * kBiasBytesPerChannel;
-        pw.qparam_bytes = cout * kQuantBytesPerChannel;
-        pw.scratch_bytes = kernel_scratch_bytes(pw.path, conv_scratch_call(ho, wo, 1, 1, 0), cin);
-        g.ops.push_back(std::move(pw));
+        c = out_c;
+        ih = oh;
+        iw = ow;
       }
     }
     x = y;
