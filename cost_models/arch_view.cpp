@@ -31,7 +31,7 @@ ArchView<double> fixed_view(const supernet::SearchSpace& space, const supernet::
     }
     if (!found)
       throw Error(where, "operator '" + fixed.op.name() + "' is not a candidate (candidates: " + candidates + ")");
-    if (fixed.op.kind == supernet::OpKind::skip) {
+    if (fixed.op.is_identity()) {
       if (in_channels >= 0 && fixed.out_channels != in_channels)
         throw Error(where, "skip keeps its input's " + std::to_string(in_channels) + " channels (got out " +
                                std::to_string(fixed.out_channels) + ")");

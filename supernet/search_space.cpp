@@ -102,6 +102,8 @@ int32_t kernel_of(const std::string& rest) {
 
 }  // namespace
 
+bool OpCandidate::is_identity() const { return candidate_kind(kind).identity; }
+
 OpCandidate parse_op(const std::string& text, const std::string& where) {
   for (const OpKind kind : all_candidate_kinds()) {
     const CandidateKind& row = candidate_kind(kind);
@@ -163,7 +165,7 @@ SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
       const OpCandidate op = parse_op(yaml::read_scalar<std::string>(ops[i], op_path, "an op name"), op_where);
       for (const auto& earlier : block.ops)
         if (earlier == op) throw Error(op_where, "op '" + op.name() + "' is listed twice");
-      if (op.kind == OpKind::skip && (block.stride != 1 || in_channels != block.out_channels))
+      if (op.is_identity() && (block.stride != 1 || in_channels != block.out_channels))
         throw Error(op_where, "skip needs stride 1 and as many input as output channels (got stride " +
                                   std::to_string(block.stride) + ", " + std::to_string(in_channels) + " -> " +
                                   std::to_string(block.out_channels) + " channels)");
@@ -259,7 +261,7 @@ FixedArch parse_fixed_arch(const YAML::Node& node) {
     block.out_channels = read_channels(required(item, path, "out"), key(path, "out"));
     block.stride = item["stride"] ? read_stride(item["stride"], key(path, "stride")) : 1;
     // The first block's input channels are the image's, unknown here; later skips must keep their input's.
-    if (block.op.kind == OpKind::skip) {
+    if (block.op.is_identity()) {
       const int32_t in = b == 0 ? block.out_channels : arch.blocks.back().out_channels;
       if (block.stride != 1 || in != block.out_channels)
         throw Error(yaml::where(path, item), "skip needs stride 1 and out equal to its input's channels (got stride " +

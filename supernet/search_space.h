@@ -35,6 +35,7 @@ struct OpCandidate {
   OpKind kind = OpKind::conv;
   int32_t kernel = 3;  // 0 for skip
   std::string name() const;  // "conv3x3", "dwsep5x5", "skip"
+  bool is_identity() const;  // skip: no layers, its output is its input (candidate_kinds.h)
   bool operator==(const OpCandidate&) const = default;
 };
 

@@ -173,7 +173,7 @@ FixedArch SuperNet::fix_with_ops(const std::vector<size_t>& ops) const {
   for (size_t b = 0; b < blocks_.size(); ++b) {
     const SearchBlock& spec = space_.blocks[b];
     FixedBlock block{spec.name, spec.ops.at(ops[b]), 0, spec.stride};
-    if (block.op.kind != OpKind::skip) channels = static_cast<int32_t>(kept_channel_indices(b).size());
+    if (!block.op.is_identity()) channels = static_cast<int32_t>(kept_channel_indices(b).size());
     block.out_channels = channels;
     arch.blocks.push_back(std::move(block));
   }

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <optional>
 
 #include "common/error.h"
+#include "supernet/candidate_kinds.h"
 
 namespace nas::supernet {
 
@@ -147,7 +149,8 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
                                                     "', the supernet's is '" + sb.name + "'");
     const auto found = std::find(sb.ops.begin(), sb.ops.end(), fb.op);
     if (found == sb.ops.end()) throw Error(kWhere, where + ": op " + fb.op.name() + " is not one of its candidates");
-    if (fb.op.kind == OpKind::skip) continue;  // the identity: nothing to copy, channels unchanged
+    const CandidateKind& row = candidate_kind(fb.op.kind);
+    if (row.identity) continue;  // nothing to copy, channels unchanged
     const auto op = static_cast<size_t>(found - sb.ops.begin());
     const SearchableBlock& block = supernet.block(b);
     const Indices live = block.kept_channel_indices();
@@ -156,22 +159,56 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
                               "architecture keeps " + std::to_string(fb.out_channels));
     // A count other than the mask's (repaired down, or fitted up to the budget): the first channels.
     const Indices out = block.strongest_channels(fb.out_channels);
-    const std::string& n = sb.name;
     auto fixed_slots = [&](const std::string& layer) { return node_slots(fixed, find_node(fixed, layer)); };
-    if (fb.op.kind == OpKind::conv) {
-      copy.conv(block.conv_weights(op, 0), fixed_slots(n + ".conv")[0], in_full, sb.out_channels, in, out, n + ".conv");
-      copy.batchnorm(block.stage_slots(op, 1), fixed_slots(n + ".bn"), out, n + ".bn");
-    } else {
-      const Indices one{0};  // a depthwise weight has one input channel per group
-      // [k·k][1][cin] keeping the input channels as its "outputs"
-      copy.conv(block.conv_weights(op, 0), fixed_slots(n + ".dw")[0], 1, in_full, one, in, n + ".dw");
-      copy.batchnorm(block.stage_slots(op, 1), fixed_slots(n + ".dw_bn"), in, n + ".dw_bn");
-      const std::vector<float> pw_weight = block.conv_weights(op, 2);
-      copy.conv(pw_weight, fixed_slots(n + ".pw")[0], in_full, sb.out_channels, in, out, n + ".pw");
-      const std::vector<int32_t> pw_bn = fixed_slots(n + ".pw_bn");
-      copy.batchnorm(block.stage_slots(op, 3), pw_bn, out, n + ".pw_bn");
-      fold_dropped_depthwise_channels(supernet.weights(), fixed.params(), block.stage_slots(op, 1), pw_weight,
-                                      sb.out_channels, zero_and_dropped(in_full, in_live, in), out, pw_bn[2]);
+    // Stage by stage (the row's order): the channels the current activation keeps in the fixed network, those the
+    // supernet's mask keeps, and its width in the supernet. A depthwise stage keeps its input's channels; the
+    // candidate's convolution (its last stage with weights) outputs the block's.
+    Indices cur = in, cur_live = in_live;
+    int32_t cur_full = in_full;
+    const CandidateStage* before = nullptr;  // the stage with weights before this one
+    std::vector<int32_t> depthwise_bn;       // the supernet slots of the BatchNorm after a depthwise stage
+    // A convolution reading a depthwise stage's output: its weights and the channels to fold (see below), applied
+    // to the BatchNorm that follows it.
+    std::optional<std::pair<std::vector<float>, Indices>> fold;
+    for (size_t s = 0; s < row.stages.size(); ++s) {
+      const CandidateStage& stage = row.stages[s];
+      const std::string layer = sb.name + "." + std::string(stage.name);
+      switch (stage.kind) {
+        case CandidateStage::Kind::depthwise: {
+          const Indices one{0};  // a depthwise weight has one input channel per group: [k·k][1][c]
+          copy.conv(block.conv_weights(op, s), fixed_slots(layer)[0], 1, cur_full, one, cur, layer);
+          break;
+        }
+        case CandidateStage::Kind::conv: {
+          const auto weighted = [](const CandidateStage& later) {
+            return later.kind != CandidateStage::Kind::batchnorm_relu;
+          };
+          if (std::any_of(row.stages.begin() + static_cast<std::ptrdiff_t>(s) + 1, row.stages.end(), weighted))
+            throw Error(kWhere, where + ": a convolution before the candidate's last stage is not supported yet",
+                        Error::Kind::failure);
+          std::vector<float> weights = block.conv_weights(op, s);
+          copy.conv(weights, fixed_slots(layer)[0], cur_full, sb.out_channels, cur, out, layer);
+          if (before && before->kind == CandidateStage::Kind::depthwise)
+            fold.emplace(std::move(weights), zero_and_dropped(cur_full, cur_live, cur));
+          cur = out;
+          cur_live = live;
+          cur_full = sb.out_channels;
+          break;
+        }
+        case CandidateStage::Kind::batchnorm_relu: {
+          const std::vector<int32_t> to = fixed_slots(layer);
+          copy.batchnorm(block.stage_slots(op, s), to, cur, layer);
+          if (before && before->kind == CandidateStage::Kind::depthwise && !fold)
+            depthwise_bn = block.stage_slots(op, s);
+          if (fold) {
+            fold_dropped_depthwise_channels(supernet.weights(), fixed.params(), depthwise_bn, fold->first,
+                                            sb.out_channels, fold->second, out, to[2]);
+            fold.reset();
+          }
+          break;
+        }
+      }
+      if (stage.kind != CandidateStage::Kind::batchnorm_relu) before = &stage;
     }
     in = out;
     in_live = live;
