@@ -68,9 +68,9 @@ struct SearchConfig {
   supernet::OptimizerSpec weights_optimizer;   // θ_w in warm-up and search
   // Each warm-up weight step also trains the seed network's path (every block's first operator, at a uniformly
   // drawn width) and steps on the sum of both paths' gradients: the BigNAS sandwich rule with the seed as its
-  // largest member. The seed's operators then train as much as in a channels-only supernet of the seed, so the
-  // shortlist compares the seed scaled to the budgets with the other operators on its full merit
-  // (docs/search.md, "Seed path"). Costs one more forward and backward per warm-up step.
+  // largest member, so the seed's operators train as much as in a channels-only supernet of the seed. Off: tried
+  // on the two iso-accuracy searches furthest behind channels only, it did not help (docs/search.md, "Seed path").
+  // Costs one more forward and backward per warm-up step.
   bool seed_path = false;
   supernet::ScheduleSpec weights_schedule;     // one schedule over warm-up + search
   supernet::OptimizerSpec finetune_optimizer;
