@@ -165,8 +165,7 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
     // candidate's convolution (its last stage with weights) outputs the block's.
     Indices cur = in, cur_live = in_live;
     int32_t cur_full = in_full;
-    const CandidateStage* before = nullptr;  // the stage with weights before this one
-    std::vector<int32_t> depthwise_bn;       // the supernet slots of the BatchNorm after a depthwise stage
+    std::vector<int32_t> depthwise_bn;  // the supernet slots of the BatchNorm after a depthwise stage
     // A convolution reading a depthwise stage's output: its weights and the channels to fold (see below), applied
     // to the BatchNorm that follows it.
     std::optional<std::pair<std::vector<float>, Indices>> fold;
@@ -188,8 +187,7 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
                         Error::Kind::failure);
           std::vector<float> weights = block.conv_weights(op, s);
           copy.conv(weights, fixed_slots(layer)[0], cur_full, sb.out_channels, cur, out, layer);
-          if (before && before->kind == CandidateStage::Kind::depthwise)
-            fold.emplace(std::move(weights), zero_and_dropped(cur_full, cur_live, cur));
+          if (!depthwise_bn.empty()) fold.emplace(std::move(weights), zero_and_dropped(cur_full, cur_live, cur));
           cur = out;
           cur_live = live;
           cur_full = sb.out_channels;
@@ -198,17 +196,17 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
         case CandidateStage::Kind::batchnorm_relu: {
           const std::vector<int32_t> to = fixed_slots(layer);
           copy.batchnorm(block.stage_slots(op, s), to, cur, layer);
-          if (before && before->kind == CandidateStage::Kind::depthwise && !fold)
+          if (s > 0 && row.stages[s - 1].kind == CandidateStage::Kind::depthwise)
             depthwise_bn = block.stage_slots(op, s);
           if (fold) {
             fold_dropped_depthwise_channels(supernet.weights(), fixed.params(), depthwise_bn, fold->first,
                                             sb.out_channels, fold->second, out, to[2]);
             fold.reset();
+            depthwise_bn.clear();
           }
           break;
         }
       }
-      if (stage.kind != CandidateStage::Kind::batchnorm_relu) before = &stage;
     }
     in = out;
     in_live = live;
