@@ -11,7 +11,10 @@ ArchView<double> fixed_view(const supernet::SearchSpace& space, const supernet::
     throw Error("fixed architecture", "has " + std::to_string(arch.blocks.size()) + " blocks, the search space " +
                                           std::to_string(space.blocks.size()) + " (use an architecture of this space)");
   ArchView<double> view;
-  int32_t in_channels = -1;  // unknown for the first block: the image's channels are not part of the space
+  // The first block's: the image's channels, when the space or the architecture knows them.
+  int32_t in_channels = space.input_channels > 0  ? space.input_channels
+                        : arch.input_channels > 0 ? arch.input_channels
+                                                  : -1;
   for (size_t b = 0; b < space.blocks.size(); ++b) {
     const auto& block = space.blocks[b];
     const auto& fixed = arch.blocks[b];
@@ -31,10 +34,10 @@ ArchView<double> fixed_view(const supernet::SearchSpace& space, const supernet::
     }
     if (!found)
       throw Error(where, "operator '" + fixed.op.name() + "' is not a candidate (candidates: " + candidates + ")");
-    if (fixed.op.is_identity()) {
+    if (fixed.op.keeps_input_channels()) {
       if (in_channels >= 0 && fixed.out_channels != in_channels)
-        throw Error(where, "skip keeps its input's " + std::to_string(in_channels) + " channels (got out " +
-                               std::to_string(fixed.out_channels) + ")");
+        throw Error(where, fixed.op.name() + " keeps its input's " + std::to_string(in_channels) +
+                               " channels (got out " + std::to_string(fixed.out_channels) + ")");
     } else if (fixed.out_channels < 1 || fixed.out_channels > block.out_channels) {
       throw Error(where, "out channels must be 1.." + std::to_string(block.out_channels) + " (got " +
                              std::to_string(fixed.out_channels) + ")");

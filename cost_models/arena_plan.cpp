@@ -53,15 +53,11 @@ ArenaPlan empty_plan(const OpGraph<double>& g) {
   return plan;
 }
 
-ArenaPlan greedy_by_size(const OpGraph<double>& g, const std::vector<Buffer>& buffers) {
+// Each buffer in `order` at the lowest offset clear of the already placed buffers it overlaps in time.
+ArenaPlan first_fit(const OpGraph<double>& g, const std::vector<Buffer>& buffers, const std::vector<size_t>& order,
+                    const std::string& layout) {
   ArenaPlan plan = empty_plan(g);
-  plan.layout = "greedy by size";
-  std::vector<size_t> order(buffers.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    if (buffers[a].bytes != buffers[b].bytes) return buffers[a].bytes > buffers[b].bytes;
-    return buffers[a].first < buffers[b].first;
-  });
+  plan.layout = layout;
   std::vector<size_t> placed;
   for (const size_t i : order) {
     const Buffer& b = buffers[i];
@@ -82,6 +78,29 @@ ArenaPlan greedy_by_size(const OpGraph<double>& g, const std::vector<Buffer>& bu
     placed.push_back(i);
   }
   return plan;
+}
+
+// The buffers sorted by `before`, ties kept in index order.
+template <class Before>
+std::vector<size_t> sorted_buffers(const std::vector<Buffer>& buffers, Before before) {
+  std::vector<size_t> order(buffers.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return before(buffers[a], buffers[b]); });
+  return order;
+}
+
+// Largest first (TFLite Micro's greedy planner), and longest-lived first (a residual branch's input, alive through
+// the whole block, then settles at one end and the block's short-lived tensors pack around it); the smaller kept.
+ArenaPlan greedy(const OpGraph<double>& g, const std::vector<Buffer>& buffers) {
+  ArenaPlan by_size = first_fit(g, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
+    return a.bytes != b.bytes ? a.bytes > b.bytes : a.first < b.first;
+  }), "greedy by size");
+  ArenaPlan by_life = first_fit(g, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
+    const int32_t life_a = a.last - a.first, life_b = b.last - b.first;
+    if (life_a != life_b) return life_a > life_b;
+    return a.bytes != b.bytes ? a.bytes > b.bytes : a.first < b.first;
+  }), "greedy by lifetime");
+  return by_life.arena_bytes < by_size.arena_bytes ? by_life : by_size;
 }
 
 // Tensor ids t_0 .. t_n along a chain (op j reads exactly t_j and writes t_{j+1}), or empty when the graph is not
@@ -176,7 +195,7 @@ ArenaPlan plan_arena(const OpGraph<double>& graph) {
   const auto buffers = buffers_of(g);
   const int64_t bound = whole_bytes(peak_ram(g), "the liveness bound");
 
-  ArenaPlan best = greedy_by_size(g, buffers);
+  ArenaPlan best = greedy(g, buffers);
   if (g.input >= 0 && !g.ops.empty()) {
     const auto chain = chain_of(g);
     if (!chain.empty() && bound < best.arena_bytes) best = two_ended(g, chain, bound);

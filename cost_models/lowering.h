@@ -1,17 +1,21 @@
 // Lowers a search space under a soft architecture (arch_view.h) to int8 kernel calls (op_graph.h), the one
 // structure every cost formula reads. Per block b, with expected input channels cin (the image's channels for the
 // first block, else the previous block's expected output channels) and kept channels cout, each candidate's
-// convolution stages (its row in supernet/candidate_kinds.h) become kernel calls in order, each reading the one
-// before (intermediates in between):
+// convolution stages (supernet::candidate_stages) become kernel calls in order, each reading the one before
+// (intermediates in between):
 //   convolution k×k → a conv op (conv1x1 path when k = 1, conv_planar for at most 3 input channels):
 //                     Ho·Wo·k²·c·cout MACs, k²·c·cout weight bytes, 4·cout bias bytes, 8·cout requantisation bytes;
 //   depthwise k×k   → a depthwise op keeping its c channels (Ho·Wo·k²·c MACs, k²·c weights, 4·c bias,
 //                     8·c requantisation bytes);
-// so conv k×k is one conv op, dwsep k×k a depthwise op into an intermediate of Ho·Wo·cin bytes and a 1×1 conv, and
-// skip (the identity) no op: the block's input is its output.
+//   expansion 1×1   → a conv1x1 op to E·c channels;
+// so conv k×k is one conv op, dwsep k×k a depthwise op into an intermediate of Ho·Wo·cin bytes and a 1×1 conv,
+// mbconv k×k eE a 1×1 expansion to E·cin, a depthwise op and a 1×1 projection (plus, when residual, an add op
+// joining the projection, which then has cin channels, with the block's input), and skip (the identity) no op:
+// the block's input is its output.
 // Each candidate's ops carry presence p_i and belong to the block's group, so the planner prices the block as an
 // expectation over its candidates (memory_planner.h). All candidates write one shared block output of
-// Ho·Wo·E[cout] bytes, E[cout] = p_skip·cin + (1 − p_skip)·cout, which is also the next block's cin; with one-hot
+// Ho·Wo·E[cout] bytes, E[cout] = p_keep·cin + (1 − p_keep)·cout (p_keep: the probability of skip and residual
+// candidates, which keep their input's channels), which is also the next block's cin; with one-hot
 // probabilities that is the real tensor whichever operator runs. BatchNorm folds into the conv and ReLU fuses
 // into its requantisation, so neither adds an op. Head: global average pool (cin elements) then a fully connected
 // layer to the classes (per-channel quantised like the convs). Padding is k/2, so Ho = ceil(H / stride).
@@ -74,19 +78,20 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
     const int32_t wo = (w + block.stride - 1) / block.stride;
     const double pixels = static_cast<double>(int64_t{ho} * wo);
 
-    S p_skip(0.0);
+    // Skip and residual candidates keep the input's channels (supernet::OpCandidate::keeps_input_channels).
+    S p_keep(0.0);
     bool has_op = false;
     for (size_t i = 0; i < block.ops.size(); ++i) {
-      if (!supernet::candidate_kind(block.ops[i].kind).identity) {
+      const supernet::OpCandidate& cand = block.ops[i];
+      if (!cand.is_identity()) {
         has_op = true;
       } else if (block.stride != 1) {
         throw Error("block '" + block.name + "'", "skip needs stride 1 (got " + std::to_string(block.stride) + ")");
-      } else {
-        p_skip += bv.op_prob[i];
       }
+      if (cand.keeps_input_channels()) p_keep += bv.op_prob[i];
     }
     const S& cout = bv.out_channels;
-    const S cout_block = p_skip * cin + (1.0 - p_skip) * cout;
+    const S cout_block = p_keep * cin + (1.0 - p_keep) * cout;
     if (!has_op) {  // only skip: the input tensor flows on unchanged
       cin = cout_block;
       continue;
@@ -95,37 +100,44 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
 
     for (size_t i = 0; i < block.ops.size(); ++i) {
       const auto& cand = block.ops[i];
-      const supernet::CandidateKind& row = supernet::candidate_kind(cand.kind);
-      if (row.identity) continue;
+      if (cand.is_identity()) continue;
       OpInfo<S> base;
       base.group = static_cast<int32_t>(b);
       base.choice = static_cast<int32_t>(i);
       base.presence = bv.op_prob[i];
-      // One kernel call per convolution stage of the candidate's row; its BatchNorms fold into the call before and
-      // its ReLUs into that call's requantisation. Calls between the first and the last write intermediates.
-      std::vector<const supernet::CandidateStage*> calls;
-      for (const auto& stage : row.stages)
-        if (stage.kind != supernet::CandidateStage::Kind::batchnorm_relu) calls.push_back(&stage);
+      // One kernel call per convolution stage of the candidate (supernet::candidate_stages); its BatchNorms fold
+      // into the call before and its activations into that call's requantisation. Calls between the first and the
+      // last write intermediates; a residual candidate's last call writes one more, which the join adds to the
+      // block's input (so the input stays live through the whole candidate).
+      std::vector<supernet::CandidateStage> calls;
+      for (const auto& stage : supernet::candidate_stages(cand))
+        if (stage.kind != supernet::CandidateStage::Kind::batchnorm) calls.push_back(stage);
+      const std::string prefix = block.name + "." + cand.name();
+      auto intermediate = [&](const S& channels, int32_t oh, int32_t ow) {
+        return g.add_tensor(prefix + ".mid", channels * static_cast<double>(int64_t{oh} * ow));
+      };
       int32_t from = x, ih = h, iw = w;
       S c = cin;
       for (size_t s = 0; s < calls.size(); ++s) {
-        const supernet::CandidateStage& stage = *calls[s];
+        const supernet::CandidateStage& stage = calls[s];
         const bool depthwise = stage.kind == supernet::CandidateStage::Kind::depthwise;
         const int32_t k = stage.kxk ? cand.kernel : 1, stride = stage.kxk ? block.stride : 1;
         const int32_t oh = (ih + stride - 1) / stride, ow = (iw + stride - 1) / stride;
-        const S out_c = depthwise ? c : cout;  // a convolution outputs the block's channels
+        // A depthwise call keeps its channels, an expansion multiplies them, the last convolution outputs the
+        // block's (its input's for a residual candidate).
+        const S out_c = depthwise                                            ? c
+                        : stage.kind == supernet::CandidateStage::Kind::expand ? c * static_cast<double>(cand.expansion)
+                        : cand.residual                                      ? cin
+                                                                             : cout;
         OpInfo<S> op = base;
-        op.name = block.name + "." + cand.name() + (calls.size() == 1 ? "" : "." + std::string(stage.name));
+        op.name = prefix + (calls.size() == 1 ? "" : "." + std::string(stage.name));
         const bool planar = !depthwise && k > 1 && std::round(scalar_value(c)) <= kConvPlanarMaxInputs;
         op.path = depthwise ? KernelPath::depthwise
                   : k == 1  ? KernelPath::conv1x1
                   : planar  ? KernelPath::conv_planar
                             : KernelPath::conv;
         op.inputs = {from};
-        op.output = s + 1 == calls.size()
-                        ? y
-                        : g.add_tensor(block.name + "." + cand.name() + ".mid",
-                                       out_c * static_cast<double>(int64_t{oh} * ow));
+        op.output = s + 1 == calls.size() && !cand.residual ? y : intermediate(out_c, oh, ow);
         set_kernel_work(op, c, out_c, {ih, iw, oh, ow, k, stride, k / 2});
         const double k2 = static_cast<double>(k) * k;
         op.weight_bytes = depthwise ? c * k2 : c * out_c * k2;
@@ -137,6 +149,16 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         c = out_c;
         ih = oh;
         iw = ow;
+      }
+      if (cand.residual) {  // the join: y = x + projection, element-wise over the input's channels
+        OpInfo<S> join = base;
+        join.name = prefix + ".add";
+        join.path = KernelPath::add;
+        join.inputs = {from, x};
+        join.output = y;
+        set_kernel_work(join, cin, cin, {ih, iw, ih, iw, 1, 1, 0});
+        join.scratch_bytes = kernel_scratch_bytes(join.path, conv_scratch_call(ih, iw, 1, 1, 0), cin);
+        g.ops.push_back(std::move(join));
       }
     }
     x = y;

@@ -14,7 +14,7 @@ double budget_excess(const cost_models::Costs<double>& costs, const std::vector<
 void propagate_skip_channels(supernet::FixedArch& arch, int32_t input_channels) {
   int32_t channels = input_channels;
   for (auto& block : arch.blocks) {
-    if (block.op.is_identity()) block.out_channels = channels;
+    if (block.op.keeps_input_channels()) block.out_channels = channels;
     channels = block.out_channels;
   }
 }
@@ -44,7 +44,7 @@ RepairResult repair_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
     double best_gain = 0, best_excess = current;
     for (size_t b = 0; b < arch.blocks.size(); ++b) {
       const auto& block = arch.blocks[b];
-      if (block.op.is_identity()) continue;
+      if (block.op.keeps_input_channels()) continue;
       const int32_t floor = floors ? std::max(1, min_channels[b]) : 1;
       for (int32_t n = 1; n <= kLongestMove && block.out_channels - n >= floor; ++n) {
         supernet::FixedArch trial = arch;
@@ -86,7 +86,7 @@ RepairResult scale_to_budgets(supernet::FixedArch arch, const ArchCost& cost,
   for (int32_t s = kSteps; s >= 1; --s) {
     result.removed_channels = 0;
     for (size_t b = 0; b < arch.blocks.size(); ++b) {
-      if (arch.blocks[b].op.is_identity()) continue;
+      if (arch.blocks[b].op.keeps_input_channels()) continue;
       const double share = static_cast<double>(max_channels[b]) * s / kSteps;
       const int32_t width = std::max<int32_t>(1, static_cast<int32_t>(std::lround(share)));
       arch.blocks[b].out_channels = width;
@@ -116,7 +116,7 @@ FitResult fit_to_budgets(supernet::FixedArch arch, const ArchCost& cost, const s
     size_t best = arch.blocks.size();
     for (size_t b = 0; b < arch.blocks.size(); ++b) {
       const auto& block = arch.blocks[b];
-      if (blocked[b] || block.op.is_identity() || block.out_channels >= max_channels[b]) continue;
+      if (blocked[b] || block.op.keeps_input_channels() || block.out_channels >= max_channels[b]) continue;
       const float next = ranked[b][static_cast<size_t>(block.out_channels)];
       if (best == arch.blocks.size() || next > ranked[best][static_cast<size_t>(arch.blocks[best].out_channels)])
         best = b;

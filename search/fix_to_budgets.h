@@ -47,7 +47,7 @@ std::vector<constraints::Budget> with_estimate_margin(std::vector<constraints::B
 // Σ_b max(0, cost_b / limit_b − 1): how far `costs` miss the budgets in all (0 when every budget holds).
 double budget_excess(const cost_models::Costs<double>& costs, const std::vector<constraints::Budget>& budgets);
 
-// Skip blocks carry their input's channel count; call after changing a block's channels.
+// Skip and residual blocks carry their input's channel count; call after changing a block's channels.
 void propagate_skip_channels(supernet::FixedArch& arch, int32_t input_channels);
 
 // `min_channels[b]` is block b's narrowest width choice (empty: 1 everywhere); below it only when nothing else fits.

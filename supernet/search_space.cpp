@@ -65,12 +65,13 @@ std::string OpCandidate::name() const {
   const CandidateKind& row = candidate_kind(kind);
   if (row.identity) return std::string(row.prefix);
   const std::string k = std::to_string(kernel);
-  return std::string(row.prefix) + k + "x" + k;
+  return std::string(row.prefix) + k + "x" + k + (row.expands ? "_e" + std::to_string(expansion) : "");
 }
 
 namespace {
 
-// "convKxK or dwsepKxK with odd K in 1..7 (e.g. conv3x3, dwsep5x5), or skip", from the rows.
+// "convKxK, dwsepKxK or mbconvKxK_eE with odd K in 1..7 and E in 1..8 (e.g. conv3x3, dwsep5x5, mbconv3x3_e6), or
+// skip", from the rows.
 std::string accepted_ops() {
   std::vector<std::string> sized, examples, identities;
   for (const OpKind kind : all_candidate_kinds()) {
@@ -78,8 +79,9 @@ std::string accepted_ops() {
     if (row.identity) {
       identities.emplace_back(row.prefix);
     } else {
-      sized.push_back(std::string(row.prefix) + "KxK");
-      examples.push_back(std::string(row.prefix) + (examples.empty() ? "3x3" : "5x5"));
+      const std::string suffix = row.expands ? "_eE" : "";
+      sized.push_back(std::string(row.prefix) + "KxK" + suffix);
+      examples.push_back(std::string(row.prefix) + (examples.empty() ? "3x3" : "5x5") + (row.expands ? "_e6" : ""));
     }
   }
   auto join = [](const std::vector<std::string>& items, const char* last) {
@@ -88,7 +90,8 @@ std::string accepted_ops() {
       out += (i == 0 ? "" : i + 1 == items.size() ? last : ", ") + items[i];
     return out;
   };
-  std::string text = join(sized, " or ") + " with odd K in 1..7 (e.g. " + join(examples, ", ") + ")";
+  std::string text = join(sized, " or ") + " with odd K in 1..7 and E in 1.." + std::to_string(kMaxExpansion) +
+                     " (e.g. " + join(examples, ", ") + ")";
   for (const auto& identity : identities) text += ", or " + identity;
   return text;
 }
@@ -100,9 +103,18 @@ int32_t kernel_of(const std::string& rest) {
   return k % 2 == 1 ? k : 0;
 }
 
+// "_eE" with E one digit in 1..kMaxExpansion: E, or 0.
+int32_t expansion_of(const std::string& rest) {
+  if (rest.size() != 3 || rest[0] != '_' || rest[1] != 'e' || rest[2] < '1' || rest[2] > '0' + kMaxExpansion)
+    return 0;
+  return rest[2] - '0';
+}
+
 }  // namespace
 
 bool OpCandidate::is_identity() const { return candidate_kind(kind).identity; }
+
+bool OpCandidate::keeps_input_channels() const { return is_identity() || residual; }
 
 OpCandidate parse_op(const std::string& text, const std::string& where) {
   for (const OpKind kind : all_candidate_kinds()) {
@@ -110,7 +122,13 @@ OpCandidate parse_op(const std::string& text, const std::string& where) {
     if (row.identity) {
       if (text == row.prefix) return {kind, 0};
     } else if (text.rfind(row.prefix, 0) == 0) {
-      if (const int32_t k = kernel_of(text.substr(row.prefix.size())); k > 0) return {kind, k};
+      const std::string rest = text.substr(row.prefix.size());
+      if (!row.expands) {
+        if (const int32_t k = kernel_of(rest); k > 0) return {kind, k};
+      } else if (rest.size() > 3) {
+        const int32_t k = kernel_of(rest.substr(0, 3)), e = expansion_of(rest.substr(3));
+        if (k > 0 && e > 0) return {kind, k, e};
+      }
     }
   }
   throw Error(where, "unknown op '" + text + "' (expected " + accepted_ops() + ")");
@@ -145,6 +163,7 @@ SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
     throw Error(root, "input shape " + input.str() + " must be positive", Error::Kind::failure);
 
   SearchSpace space;
+  space.input_channels = input.c;
   std::set<std::string> names;
   int32_t in_channels = input.c;
   for (size_t b = 0; b < blocks.size(); ++b) {
@@ -162,7 +181,8 @@ SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
     for (size_t i = 0; i < ops.size(); ++i) {
       const std::string op_path = ops_path + "[" + std::to_string(i) + "]";
       const std::string op_where = yaml::where(op_path, ops[i]);
-      const OpCandidate op = parse_op(yaml::read_scalar<std::string>(ops[i], op_path, "an op name"), op_where);
+      OpCandidate op = parse_op(yaml::read_scalar<std::string>(ops[i], op_path, "an op name"), op_where);
+      op.residual = candidate_kind(op.kind).residual_join && block.stride == 1 && in_channels == block.out_channels;
       for (const auto& earlier : block.ops)
         if (earlier == op) throw Error(op_where, "op '" + op.name() + "' is listed twice");
       if (op.is_identity() && (block.stride != 1 || in_channels != block.out_channels))
@@ -209,6 +229,7 @@ Shape block_output_shape(const SearchSpace& space, Shape input, size_t b) {
 
 FixedArch seed_arch(const SearchSpace& space) {
   FixedArch arch;
+  arch.input_channels = space.input_channels;
   for (const auto& block : space.blocks)
     arch.blocks.push_back({block.name, block.ops.front(), block.out_channels, block.stride});
   return arch;
@@ -233,9 +254,11 @@ YAML::Node fixed_arch_yaml(const FixedArch& arch) {
     item["op"] = block.op.name();
     item["out"] = block.out_channels;
     item["stride"] = block.stride;
+    if (block.op.residual) item["residual"] = true;
     item.SetStyle(YAML::EmitterStyle::Flow);
     blocks.push_back(item);
   }
+  if (arch.input_channels > 0) root["input_channels"] = arch.input_channels;
   root["blocks"] = blocks;
   return root;
 }
@@ -243,34 +266,57 @@ YAML::Node fixed_arch_yaml(const FixedArch& arch) {
 FixedArch parse_fixed_arch(const YAML::Node& node) {
   const std::string root = "architecture";
   if (!node) throw Error(root, "missing (expected a mapping with 'blocks')");
-  yaml::check_keys(node, root, {"blocks"});
+  yaml::check_keys(node, root, {"blocks", "input_channels"});
   const std::string blocks_path = key(root, "blocks");
   const YAML::Node blocks = required(node, root, "blocks");
   if (!blocks.IsSequence() || blocks.size() == 0)
     throw Error(yaml::where(blocks_path, blocks), "expected a non-empty list of blocks");
   FixedArch arch;
+  if (node["input_channels"])
+    arch.input_channels = read_channels(node["input_channels"], key(root, "input_channels"));
   std::set<std::string> names;
   for (size_t b = 0; b < blocks.size(); ++b) {
     const YAML::Node& item = blocks[b];
     const std::string path = blocks_path + "[" + std::to_string(b) + "]";
-    yaml::check_keys(item, path, {"name", "op", "out", "stride"});
+    yaml::check_keys(item, path, {"name", "op", "out", "stride", "residual"});
     FixedBlock block;
     block.name = read_block_name(item, path, names);
     const YAML::Node op = required(item, path, "op");
     block.op = parse_op(yaml::read_scalar<std::string>(op, key(path, "op"), "an op name"), yaml::where(key(path, "op"), op));
     block.out_channels = read_channels(required(item, path, "out"), key(path, "out"));
     block.stride = item["stride"] ? read_stride(item["stride"], key(path, "stride")) : 1;
-    // The first block's input channels are the image's, unknown here; later skips must keep their input's.
-    if (block.op.is_identity()) {
-      const int32_t in = b == 0 ? block.out_channels : arch.blocks.back().out_channels;
+    if (const YAML::Node residual = item["residual"]) {
+      block.op.residual = yaml::read_scalar<bool>(residual, key(path, "residual"), "true or false");
+      if (block.op.residual && !candidate_kind(block.op.kind).residual_join)
+        throw Error(yaml::where(key(path, "residual"), residual), block.op.name() + " has no residual join");
+    }
+    // The first block's input channels are the image's (unknown when input_channels is not given); skips and
+    // residual joins must keep their input's.
+    if (block.op.keeps_input_channels()) {
+      const int32_t in = b > 0 ? arch.blocks.back().out_channels
+                         : arch.input_channels > 0 ? arch.input_channels
+                                                   : block.out_channels;
       if (block.stride != 1 || in != block.out_channels)
-        throw Error(yaml::where(path, item), "skip needs stride 1 and out equal to its input's channels (got stride " +
+        throw Error(yaml::where(path, item), block.op.name() + (block.op.residual ? " with a residual join" : "") +
+                                                 " needs stride 1 and out equal to its input's channels (got stride " +
                                                  std::to_string(block.stride) + ", " + std::to_string(in) + " -> " +
                                                  std::to_string(block.out_channels) + " channels)");
     }
+    if (b == 0 && arch.input_channels == 0 && block.op.expansion > 1)
+      throw Error(yaml::where(root, node), "missing key 'input_channels' (block '" + block.name + "' expands its " +
+                                               "input, so the image's channel count is needed)");
     arch.blocks.push_back(std::move(block));
   }
   return arch;
+}
+
+int32_t fixed_block_input_channels(const FixedArch& arch, size_t b) {
+  return b == 0 ? arch.input_channels : arch.blocks.at(b - 1).out_channels;
+}
+
+int32_t fixed_block_expanded_channels(const FixedArch& arch, size_t b) {
+  const OpCandidate& op = arch.blocks.at(b).op;
+  return op.expansion > 1 ? op.expansion * fixed_block_input_channels(arch, b) : 0;
 }
 
 YAML::Node fixed_model_yaml(const FixedArch& arch) {
@@ -294,23 +340,47 @@ YAML::Node fixed_model_yaml(const FixedArch& arch) {
     node["bias"] = false;
     layers.push_back(node);
   };
-  for (const auto& block : arch.blocks) {
+  std::string last = "input";  // the layer the next block reads
+  for (size_t b = 0; b < arch.blocks.size(); ++b) {
+    const FixedBlock& block = arch.blocks[b];
     const std::string& n = block.name;
-    for (const CandidateStage& stage : candidate_kind(block.op.kind).stages) {  // the identity has none
+    const CandidateKind& row = candidate_kind(block.op.kind);
+    const std::string block_input = last;
+    for (const CandidateStage& stage : candidate_stages(block.op)) {  // the identity has none
       const int32_t kernel = stage.kxk ? block.op.kernel : 1, stride = stage.kxk ? block.stride : 1;
       const std::string layer_name = n + "." + std::string(stage.name);
+      last = layer_name;
       switch (stage.kind) {
         case CandidateStage::Kind::conv:
           conv(layer_name, "conv2d", block.out_channels, kernel, stride);
           break;
+        case CandidateStage::Kind::expand:
+          if (fixed_block_expanded_channels(arch, b) <= 0)
+            throw Error("architecture", "block '" + n + "' expands its input, but the image's channel count is not "
+                                        "known (input_channels)");
+          conv(layer_name, "conv2d", fixed_block_expanded_channels(arch, b), kernel, stride);
+          break;
         case CandidateStage::Kind::depthwise:
           conv(layer_name, "depthwise_conv2d", 0, kernel, stride);
           break;
-        case CandidateStage::Kind::batchnorm_relu:
+        case CandidateStage::Kind::batchnorm:
           add(layer_name, "batchnorm");
-          add(n + "." + std::string(stage.relu_name), "relu");
+          if (stage.activation != CandidateStage::Activation::none) {
+            last = n + "." + std::string(stage.activation_name);
+            add(last, stage.activation == CandidateStage::Activation::relu6 ? "relu6" : "relu");
+          }
           break;
       }
+    }
+    if (block.op.residual) {
+      YAML::Node join = layer(n + "." + std::string(row.join_name), "add");
+      YAML::Node inputs(YAML::NodeType::Sequence);
+      inputs.push_back(last);
+      inputs.push_back(block_input);
+      inputs.SetStyle(YAML::EmitterStyle::Flow);
+      join["inputs"] = inputs;
+      layers.push_back(join);
+      last = n + "." + std::string(row.join_name);
     }
   }
   add("head.pool", "global_avg_pool");

@@ -8,12 +8,17 @@
 //       - {name: b2, out: 64, stride: 2, ops: [conv3x3, conv5x5, dwsep3x3, dwsep5x5]}
 //       - {name: b3, out: 64, stride: 1, ops: [conv3x3, dwsep3x3, skip]}   # skip: stride 1 and in == out only
 //       - {name: b4, out: 64, ops: [conv3x3], widths: [16, 32, 48, 64]}    # optional; default ⌈k·out/8⌉, k=1..8
+//       - {name: b5, out: 64, ops: [mbconv3x3_e6, mbconv5x5_e3, skip]}    # inverted residuals (below)
 //     share_kernels: false    # optional: k×k candidates use the centre of the largest kernel of their kind
 //
 // Every operator is followed by BatchNorm and ReLU; padding is kernel/2 ("same" at stride 1). A depthwise-separable
 // operator is a depthwise k×k convolution (BN, ReLU) then a pointwise 1×1 convolution (BN, ReLU). Skip is the
-// identity. The fixed architecture that a search ends with (FixedArch) names one operator and a channel count per
-// block; it is the hand-off to training, cost models and deployment.
+// identity. An inverted residual mbconvKxK_eE (MobileNetV2's block, MCUNet's search unit) is a 1×1 expansion to E
+// times its input channels (BN, ReLU6; none when E = 1), a depthwise k×k convolution (BN, ReLU6) and a linear 1×1
+// projection (BN, no activation); at stride 1 with as many input as output channels it adds its input to the
+// projection (the residual join), and then, like skip, keeps its input's channels whatever width the block picks.
+// The fixed architecture that a search ends with (FixedArch) names one operator and a channel count per block; it is
+// the hand-off to training, cost models and deployment.
 #pragma once
 
 #include <yaml-cpp/yaml.h>
@@ -27,20 +32,30 @@
 namespace nas::supernet {
 
 // The kinds of candidate operator; each has one row in candidate_kinds.cpp (its name and stages).
-enum class OpKind { conv, dwsep, skip };
-inline constexpr int kOpKindCount = 3;
-static_assert(static_cast<int>(OpKind::skip) + 1 == kOpKindCount, "kOpKindCount counts the kinds");
+enum class OpKind { conv, dwsep, skip, mbconv };
+inline constexpr int kOpKindCount = 4;
+static_assert(static_cast<int>(OpKind::mbconv) + 1 == kOpKindCount, "kOpKindCount counts the kinds");
+
+// The most an inverted residual may expand its input (MobileNetV2 and MCUNet use 1..6).
+inline constexpr int32_t kMaxExpansion = 8;
 
 struct OpCandidate {
   OpKind kind = OpKind::conv;
-  int32_t kernel = 3;  // 0 for skip
-  std::string name() const;  // "conv3x3", "dwsep5x5", "skip"
+  int32_t kernel = 3;     // 0 for skip
+  int32_t expansion = 0;  // mbconv: the expand stage's factor E (1..kMaxExpansion); 0 for the other kinds
+  // mbconv: the block adds its input to the projection (stride 1 and the block's input channels equal its out); set
+  // by parse_search_space from the shapes, and by parse_fixed_arch from the architecture's `residual: true`.
+  bool residual = false;
+  std::string name() const;  // "conv3x3", "dwsep5x5", "skip", "mbconv3x3_e6"
   bool is_identity() const;  // skip: no layers, its output is its input (candidate_kinds.h)
+  // Skip and residual candidates: the output has the input's channels and the block's width choice does not apply
+  // (a fixed network's block has its input's channels).
+  bool keeps_input_channels() const;
   bool operator==(const OpCandidate&) const = default;
 };
 
-// Parses "conv3x3", "conv5x5", "dwsep3x3", "dwsep5x5", "skip" (and any odd kernel 1..7); throws nas::Error naming
-// `where` and listing the accepted forms.
+// Parses "conv3x3", "conv5x5", "dwsep3x3", "dwsep5x5", "skip", "mbconv3x3_e6" (any odd kernel 1..7, any expansion
+// 1..kMaxExpansion); throws nas::Error naming `where` and listing the accepted forms. The result has residual false.
 OpCandidate parse_op(const std::string& text, const std::string& where);
 
 struct SearchBlock {
@@ -65,6 +80,7 @@ std::vector<int32_t> width_choices(const SearchBlock& block);
 
 struct SearchSpace {
   std::vector<SearchBlock> blocks;
+  int32_t input_channels = 0;  // the image's channels (what the first block reads)
 };
 
 // Parses the `search_space:` node (strict keys; one clear nas::Error per problem: unknown op, skip where the shapes
@@ -86,13 +102,22 @@ struct FixedBlock {
 
 struct FixedArch {
   std::vector<FixedBlock> blocks;
+  // The image's channels: the first block's input, which an expansion stage multiplies. 0 when not known (an
+  // architecture YAML written before inverted residuals existed); then a first block that expands is refused.
+  int32_t input_channels = 0;
 };
+
+// The channels block `b` of `arch` reads: the previous block's out, or the image's for the first.
+int32_t fixed_block_input_channels(const FixedArch& arch, size_t b);
+// The channels an expansion stage of block `b` writes: E × its input channels (0 when its op does not expand).
+int32_t fixed_block_expanded_channels(const FixedArch& arch, size_t b);
 
 // The seed network of a space: every block's first listed operator with all its channels. It is what the search
 // starts from and what its results are compared against (docs/iso-accuracy.md); list the seed operator first.
 FixedArch seed_arch(const SearchSpace& space);
 
-// The fixed architecture as human-readable YAML (`blocks: [{name, op, out, stride}]`) and back (strict).
+// The fixed architecture as human-readable YAML (`input_channels`, `blocks: [{name, op, out, stride}]`, plus
+// `residual: true` on a residual inverted block) and back (strict).
 YAML::Node fixed_arch_yaml(const FixedArch& arch);
 FixedArch parse_fixed_arch(const YAML::Node& node);
 // One line for logs and reports: `conv3x3 16 → dwsep5x5 32/2 → skip 32` (operator, channels, /stride).
@@ -100,8 +125,9 @@ std::string fixed_arch_line(const FixedArch& arch);
 
 // The fixed architecture as a `model:` node for build_network (supernet/network_builder.h): concrete conv2d /
 // depthwise_conv2d / batchnorm / relu layers, then global_avg_pool and `linear, out: classes`. Layer names are
-// `<block>.conv`, `<block>.bn`, `<block>.dw`, `<block>.dw_bn`, `<block>.pw`, `<block>.pw_bn`, `head.pool`,
-// `head.fc`, so weights can be copied from the supernet by name.
+// `<block>.conv`, `<block>.bn`, `<block>.dw`, `<block>.dw_bn`, `<block>.pw`, `<block>.pw_bn`, `<block>.expand`,
+// `<block>.project`, `<block>.add`, …, `head.pool`, `head.fc` (the stage names of candidate_kinds.cpp), so weights
+// can be copied from the supernet by name.
 YAML::Node fixed_model_yaml(const FixedArch& arch);
 
 }  // namespace nas::supernet

@@ -132,13 +132,14 @@ Shape SearchableBlock::output_shape(std::span<const Shape> inputs) {
   out_ = {in.n, (in.h - 1) / spec_.stride + 1, (in.w - 1) / spec_.stride + 1, spec_.out_channels};
   if (ops_.empty()) {
     for (const OpCandidate& op : spec_.ops) {
-      Candidate candidate{op, {}, {}};
-      const CandidateKind& row = candidate_kind(op.kind);
-      if (row.identity && (spec_.stride != 1 || in.c != spec_.out_channels))
-        throw Error(where, op.name() + " needs stride 1 and as many input as output channels (got stride " +
+      Candidate candidate;
+      candidate.op = op;
+      if (op.keeps_input_channels() && (spec_.stride != 1 || in.c != spec_.out_channels))
+        throw Error(where, op.name() + (op.residual ? " with a residual join" : "") +
+                               " needs stride 1 and as many input as output channels (got stride " +
                                std::to_string(spec_.stride) + ", " + std::to_string(in.c) + " -> " +
                                std::to_string(spec_.out_channels) + " channels)");
-      candidate.stages = build_stages(row, op, in.c);
+      candidate.stages = build_stages(op, in.c, &candidate.hidden_stage);
       candidate.outs.resize(candidate.stages.size());
       ops_.push_back(std::move(candidate));
     }
@@ -157,22 +158,39 @@ Shape SearchableBlock::output_shape(std::span<const Shape> inputs) {
   return out_;
 }
 
-std::vector<SearchableBlock::Stage> SearchableBlock::build_stages(const CandidateKind& row, const OpCandidate& op,
-                                                                   int32_t in_channels) const {
+std::vector<SearchableBlock::Stage> SearchableBlock::build_stages(const OpCandidate& op, int32_t in_channels,
+                                                                   int32_t* hidden_stage) const {
   std::vector<Stage> stages;
   auto stage = [&](std::unique_ptr<Layer> layer) { stages.push_back(Stage{std::move(layer), 0, 0, {}}); };
-  for (const CandidateStage& s : row.stages) {
-    const int32_t kernel = s.kxk ? op.kernel : 1, stride = s.kxk ? spec_.stride : 1;
-    switch (s.kind) {
+  const std::vector<CandidateStage> rows = candidate_stages(op);
+  *hidden_stage = -1;
+  int32_t channels = in_channels;  // of the activation the next stage reads
+  for (size_t s = 0; s < rows.size(); ++s) {
+    const CandidateStage& row = rows[s];
+    const int32_t kernel = row.kxk ? op.kernel : 1, stride = row.kxk ? spec_.stride : 1;
+    switch (row.kind) {
       case CandidateStage::Kind::conv:
-        stage(std::make_unique<Conv2d>(conv_spec(spec_.out_channels, kernel, stride, 1)));
+        // An expanding candidate's hidden channels follow its input's live ones (set_input_source): the activation
+        // this convolution reads is masked.
+        if (candidate_kind(op.kind).expands) *hidden_stage = static_cast<int32_t>(s) - 1;
+        channels = spec_.out_channels;
+        stage(std::make_unique<Conv2d>(conv_spec(channels, kernel, stride, 1)));
+        break;
+      case CandidateStage::Kind::expand:
+        channels = in_channels * op.expansion;
+        stage(std::make_unique<Conv2d>(conv_spec(channels, kernel, stride, 1)));
         break;
       case CandidateStage::Kind::depthwise:
-        stage(std::make_unique<Conv2d>(conv_spec(in_channels, kernel, stride, in_channels)));
+        stage(std::make_unique<Conv2d>(conv_spec(channels, kernel, stride, channels)));
         break;
-      case CandidateStage::Kind::batchnorm_relu:
-        stage(std::make_unique<BatchNorm2d>(BatchNorm2d::Activation::relu));
+      case CandidateStage::Kind::batchnorm: {
+        using Act = CandidateStage::Activation;
+        const auto activation = row.activation == Act::relu    ? BatchNorm2d::Activation::relu
+                                : row.activation == Act::relu6 ? BatchNorm2d::Activation::relu6
+                                                               : BatchNorm2d::Activation::none;
+        stage(std::make_unique<BatchNorm2d>(activation));
         break;
+      }
     }
   }
   return stages;
@@ -180,21 +198,19 @@ std::vector<SearchableBlock::Stage> SearchableBlock::build_stages(const Candidat
 
 void SearchableBlock::share_kernels() {
   auto conv_at = [&](size_t j, size_t stage) { return static_cast<Conv2d*>(ops_[j].stages[stage].layer.get()); };
-  for (const OpKind kind : all_candidate_kinds()) {
-    size_t largest = ops_.size();
-    for (size_t j = 0; j < ops_.size(); ++j)
-      if (ops_[j].op.kind == kind && (largest == ops_.size() || ops_[j].op.kernel > ops_[largest].op.kernel))
-        largest = j;
-    if (largest == ops_.size()) continue;
-    // Every convolution stage of a smaller kernel of this kind (its k×k one, or the pointwise one) computes with
-    // the largest candidate's weights: a k×k kernel as the centre of the largest.
-    const auto& stages = candidate_kind(kind).stages;
-    for (size_t j = 0; j < ops_.size(); ++j) {
-      if (j == largest || ops_[j].op.kind != kind) continue;
-      for (size_t s = 0; s < stages.size(); ++s)
-        if (stages[s].kind != CandidateStage::Kind::batchnorm_relu)
-          conv_at(j, s)->share_weights_of(conv_at(largest, s));
-    }
+  auto same_shape = [&](size_t i, size_t j) {  // the same kind and expansion: stages of the same shapes
+    return ops_[i].op.kind == ops_[j].op.kind && ops_[i].op.expansion == ops_[j].op.expansion;
+  };
+  for (size_t j = 0; j < ops_.size(); ++j) {
+    size_t largest = j;
+    for (size_t i = 0; i < ops_.size(); ++i)
+      if (same_shape(i, j) && ops_[i].op.kernel > ops_[largest].op.kernel) largest = i;
+    if (largest == j) continue;
+    // Every convolution stage of a smaller kernel (its k×k one, or the 1×1 ones) computes with the largest
+    // candidate's weights: a k×k kernel as the centre of the largest.
+    const std::vector<CandidateStage> stages = candidate_stages(ops_[j].op);
+    for (size_t s = 0; s < stages.size(); ++s)
+      if (stages[s].kind != CandidateStage::Kind::batchnorm) conv_at(j, s)->share_weights_of(conv_at(largest, s));
   }
 }
 
@@ -331,6 +347,21 @@ const Tensor& SearchableBlock::op_output() const {
   return candidate.outs.back();
 }
 
+std::vector<float> SearchableBlock::output_keep() const {
+  if (mask_.empty()) return std::vector<float>(static_cast<size_t>(out_.c), 1.0f);  // no forward yet
+  if (forward_mode_ == BlockMode::sampled) return candidate_mask(forward_selected_);
+  std::vector<float> keep(static_cast<size_t>(out_.c), 0.0f);
+  for (size_t j = 0; j < ops_.size(); ++j) {
+    const std::vector<float>& m = candidate_mask(j);
+    for (size_t c = 0; c < keep.size(); ++c) keep[c] += static_cast<float>(forward_p_[j]) * m[c];
+  }
+  return keep;
+}
+
+const std::vector<float>& SearchableBlock::candidate_mask(size_t j) const {
+  return ops_[j].op.keeps_input_channels() ? in_keep_ : mask_;
+}
+
 const Tensor& SearchableBlock::run_stages(size_t j, const Tensor& input, bool training) {
   Candidate& candidate = ops_[j];
   const Tensor* in = &input;
@@ -338,6 +369,17 @@ const Tensor& SearchableBlock::run_stages(size_t j, const Tensor& input, bool tr
     const Tensor* ins[] = {in};
     candidate.stages[s].layer->forward(ins, candidate.outs[s], training);
     in = &candidate.outs[s];
+    if (static_cast<int32_t>(s) == candidate.hidden_stage) {
+      // Hidden channel h exists in the fixed network when its input channel h / E does (ordered channels: the
+      // first E·w of E·cin): mask it with that channel's keep.
+      const int32_t expansion = std::max(candidate.op.expansion, 1);
+      std::vector<float> mask(static_cast<size_t>(in->shape().c));
+      for (size_t h = 0; h < mask.size(); ++h) mask[h] = in_keep_[h / static_cast<size_t>(expansion)];
+      candidate.hidden_mask = std::move(mask);
+      candidate.hidden.resize(in->shape());
+      scale_channels(*in, candidate.hidden_mask.data(), candidate.hidden, /*accumulate=*/false);
+      in = &candidate.hidden;
+    }
   }
   return *in;
 }
@@ -347,11 +389,13 @@ void SearchableBlock::backprop_stages(size_t j, const Tensor& input, Tensor& gra
   Candidate& candidate = ops_[j];
   Tensor* current = &grad;
   for (size_t s = candidate.stages.size(); s-- > 0;) {
-    const Tensor* ins[] = {s == 0 ? &input : &candidate.outs[s - 1]};
+    const bool reads_hidden = s > 0 && static_cast<int32_t>(s) - 1 == candidate.hidden_stage;
+    const Tensor* ins[] = {s == 0 ? &input : reads_hidden ? &candidate.hidden : &candidate.outs[s - 1]};
     Tensor* target = s == 0 ? grad_in : (current == &grad_a_ ? &grad_b_ : &grad_a_);  // ping-pong
     Tensor* targets[] = {target};
     candidate.stages[s].layer->backward(ins, candidate.outs[s], *current, targets);
     current = target;
+    if (reads_hidden) scale_channels(*current, candidate.hidden_mask.data(), *current, /*accumulate=*/false);
   }
 }
 
@@ -359,6 +403,11 @@ void SearchableBlock::forward(std::span<const Tensor* const> inputs, Tensor& out
   check_bound();
   const Tensor& input = *inputs[0];
   last_input_ = &input;
+  in_keep_ = input_source_ ? input_source_->output_keep() : std::vector<float>(static_cast<size_t>(in_.c), 1.0f);
+  if (in_keep_.size() != static_cast<size_t>(in_.c))
+    throw Error("searchable block '" + spec_.name + "'", "its input source has " + std::to_string(in_keep_.size()) +
+                                                           " channels, its input " + std::to_string(in_.c),
+                Error::Kind::failure);
   forward_mode_ = mode_;
   forward_selected_ = selected_;
   forward_width_ = selected_width_;
@@ -369,16 +418,18 @@ void SearchableBlock::forward(std::span<const Tensor* const> inputs, Tensor& out
 }
 
 void SearchableBlock::forward_sampled(const Tensor& input, Tensor& output, bool training) {
-  if (ops_[forward_selected_].stages.empty()) {  // skip: the input unchanged, no mask
+  mask_.assign(static_cast<size_t>(out_.c), 0.0f);
+  std::fill_n(mask_.begin(), widths_[forward_width_], 1.0f);
+  const Candidate& candidate = ops_[forward_selected_];
+  if (candidate.stages.empty()) {  // skip: the input unchanged, no mask
     copy_tensor(input, output);
     return;
   }
   const Tensor& op_out = run_stages(forward_selected_, input, training);
-  mask_.assign(static_cast<size_t>(out_.c), 0.0f);
-  std::fill_n(mask_.begin(), widths_[forward_width_], 1.0f);
   output.resize(op_out.shape());
   // The mask goes straight from the op's buffer into the block output: one pass, no extra copy.
-  scale_channels(op_out, mask_.data(), output, /*accumulate=*/false);
+  scale_channels(op_out, candidate_mask(forward_selected_).data(), output, /*accumulate=*/false);
+  if (candidate.op.residual) add_tensor(input, output);
 }
 
 void SearchableBlock::forward_mixture(const Tensor& input, Tensor& output, bool training) {
@@ -391,11 +442,16 @@ void SearchableBlock::forward_mixture(const Tensor& input, Tensor& output, bool 
   output.zero();
   std::vector<float> scale(static_cast<size_t>(c_n));
   for (size_t j = 0; j < ops_.size(); ++j) {
-    const Tensor& a = ops_[j].stages.empty() ? input : run_stages(j, input, training);
-    // Skip is not masked: its output is its input, whatever width the block would choose.
-    for (int32_t c = 0; c < c_n; ++c)
-      scale[static_cast<size_t>(c)] =
-          static_cast<float>(forward_p_[j] * (ops_[j].stages.empty() ? 1.0 : mask_[static_cast<size_t>(c)]));
+    const Candidate& candidate = ops_[j];
+    const auto pj = static_cast<float>(forward_p_[j]);
+    if (candidate.op.keeps_input_channels()) {  // skip, or a residual join's identity branch: p_j·x
+      std::fill(scale.begin(), scale.end(), pj);
+      scale_channels(input, scale.data(), output, /*accumulate=*/true);
+      if (candidate.stages.empty()) continue;
+    }
+    const Tensor& a = run_stages(j, input, training);
+    const std::vector<float>& m = candidate_mask(j);
+    for (int32_t c = 0; c < c_n; ++c) scale[static_cast<size_t>(c)] = pj * m[static_cast<size_t>(c)];
     scale_channels(a, scale.data(), output, /*accumulate=*/true);
   }
 }
@@ -427,29 +483,32 @@ void SearchableBlock::backward_sampled(const Tensor& input, const Tensor& grad_o
   const Candidate& candidate = ops_[forward_selected_];
   const auto c_n = static_cast<size_t>(out_.c);
 
-  // S = Σ grad_out ⊙ (masked op output), the straight-through factor of both choices' logit gradients.
+  // S = Σ grad_out ⊙ (block output), the straight-through factor of both choices' logit gradients.
   double s_total = 0;
+  if (candidate.op.keeps_input_channels())  // the identity branch: Σ grad_out ⊙ x
+    for (double v : channel_products(grad_output, input, nullptr, nullptr, partials_)) s_total += v;
   if (candidate.stages.empty()) {
-    const std::vector<double> sums = channel_products(grad_output, input, nullptr, nullptr, partials_);
-    for (double v : sums) s_total += v;
     if (grad_in) copy_tensor(grad_output, *grad_in);
   } else {
     // One pass: per-channel Σ grad_out·op_out and the masked gradient that enters the op.
-    const std::vector<double> sums =
-        channel_products(grad_output, candidate.outs.back(), mask_.data(), &grad_a_, partials_);
-    for (size_t c = 0; c < c_n; ++c) s_total += mask_[c] * sums[c];
+    const std::vector<float>& m = candidate_mask(forward_selected_);
+    const std::vector<double> sums = channel_products(grad_output, candidate.outs.back(), m.data(), &grad_a_,
+                                                      partials_);
+    for (size_t c = 0; c < c_n; ++c) s_total += m[c] * sums[c];
     backprop_stages(forward_selected_, input, grad_a_, grad_in);
+    if (grad_in && candidate.op.residual) add_tensor(grad_output, *grad_in);
   }
 
   // dL/dθ_j = S · p_i (δ_ij − p_j) / τ: the softmax's gradient for dL/dp = S at the selected choice i, zero
-  // elsewhere; the same for the widths (zero for skip, which has no width).
+  // elsewhere; the same for the widths (zero for skip and residual joins, which do not use the width).
   auto straight_through = [&](const std::vector<double>& p, size_t i, double s, float* out) {
     std::vector<double> d_p(p.size(), 0.0);
     d_p[i] = s;
     write_softmax_gradient(p, d_p, out);
   };
   straight_through(op_probabilities(), forward_selected_, s_total, d_op_logits_);
-  straight_through(width_probabilities(), forward_width_, candidate.stages.empty() ? 0.0 : s_total, d_width_logits_);
+  straight_through(width_probabilities(), forward_width_, candidate.op.keeps_input_channels() ? 0.0 : s_total,
+                   d_width_logits_);
 }
 
 void SearchableBlock::backward_mixture(const Tensor& input, const Tensor& grad_output, Tensor* grad_in) {
@@ -462,24 +521,26 @@ void SearchableBlock::backward_mixture(const Tensor& input, const Tensor& grad_o
   }
   for (size_t j = 0; j < ops_.size(); ++j) {
     const Candidate& candidate = ops_[j];
-    if (candidate.stages.empty()) {  // skip: y += p·x
+    const auto pj = static_cast<float>(forward_p_[j]);
+    if (candidate.op.keeps_input_channels()) {  // the identity branch: y += p_j·x
       for (double v : channel_products(grad_output, input, nullptr, nullptr, partials_)) d_p[j] += v;
       if (grad_in) {
         Tensor& part = grad_in_part_;
         part.resize(input.shape());
-        const auto pj = static_cast<float>(forward_p_[j]);
         for (int64_t i = 0; i < part.size(); ++i) part[i] = grad_output[i] * pj;
         add_tensor(part, *grad_in);
       }
-      continue;
+      if (candidate.stages.empty()) continue;
     }
-    // y += p_j · a ⊙ M: per channel Σ g·a (for p_j and M) and the gradient p_j·M ⊙ g that enters the op.
-    for (size_t c = 0; c < c_n; ++c) scale[c] = static_cast<float>(forward_p_[j] * mask_[c]);
+    // y += p_j · a ⊙ m: per channel Σ g·a (for p_j and, when m is the width mask M, for M) and the gradient
+    // p_j·m ⊙ g that enters the op. A residual candidate's m is its input's keep, a constant here.
+    const std::vector<float>& m = candidate_mask(j);
+    for (size_t c = 0; c < c_n; ++c) scale[c] = pj * m[c];
     const std::vector<double> sums = channel_products(grad_output, candidate.outs.back(), scale.data(), &grad_a_,
                                                       partials_);
     for (size_t c = 0; c < c_n; ++c) {
-      d_p[j] += mask_[c] * sums[c];
-      d_mask[c] += forward_p_[j] * sums[c];
+      d_p[j] += m[c] * sums[c];
+      if (!candidate.op.keeps_input_channels()) d_mask[c] += forward_p_[j] * sums[c];
     }
     backprop_stages(j, input, grad_a_, grad_in ? &grad_in_part_ : nullptr);
     if (grad_in) add_tensor(grad_in_part_, *grad_in);

@@ -23,7 +23,13 @@
 //    the output — so BatchNorm cannot cancel them (tests/supernet/arch_gradient_test.cpp).
 //
 // Skip (the identity) ignores the width: its output is its input, and a fixed net with skip has its input's
-// channels.
+// channels. A residual candidate (an inverted residual at stride 1, in = out) ignores it too: y = op(x) ⊙ K + x,
+// where K is the input's keep — which channels of x exist in the fixed network (set_input_source: the previous
+// block's output_keep(), all ones for the first block) — so the fixed block projects to its input's channels. An
+// expanding candidate's hidden channels follow K the same way (hidden channel h is kept with input channel h / E),
+// masked where the projection reads them. With hard masks (sampled mode) the supernet computes exactly what the
+// fixed network does; in mixture mode K is the previous block's expected keep, taken as a constant (no gradient
+// reaches the previous block's width logits through it).
 //
 // Gradients: backward WRITES the θ_a gradients of this block (every operator and width logit) into the arch store
 // bound by bind_arch(), and writes the weight gradients of every candidate (zero for those that did not run, so the
@@ -88,8 +94,8 @@ class SearchableBlock final : public Layer {
   std::vector<int32_t> strongest_channels(int32_t count) const;
 
   // Parameter slots (handles into the weight store) of candidate `op`'s stage `stage`: a Conv2d stage declares
-  // [weight], a BatchNorm stage [gamma, beta, running_mean, running_var]. Stages: conv → {conv, bn};
-  // dwsep → {dw, dw_bn, pw, pw_bn}; skip → none.
+  // [weight], a BatchNorm stage [gamma, beta, running_mean, running_var]. Stages: candidate_stages(op), e.g.
+  // conv → {conv, bn}; dwsep → {dw, dw_bn, pw, pw_bn}; skip → none.
   // A stage whose convolution shares a larger kernel's weights (SearchBlock::share_kernels) has no slots.
   std::vector<int32_t> stage_slots(size_t op, size_t stage) const;
   size_t stage_count(size_t op) const { return ops_.at(op).stages.size(); }
@@ -98,6 +104,12 @@ class SearchableBlock final : public Layer {
 
   // The selected candidate's output before the width mask, as of the last sampled forward (the input for skip).
   const Tensor& op_output() const;
+
+  // The block whose output this block reads (null for the first block: every input channel exists).
+  void set_input_source(const SearchableBlock* previous) { input_source_ = previous; }
+  // Per output channel, as of the last forward, whether it exists in the fixed network: the width mask, or the
+  // input's keep for skip and residual candidates (their expectation in mixture mode). All ones before a forward.
+  std::vector<float> output_keep() const;
 
  private:
   struct Stage {
@@ -109,10 +121,16 @@ class SearchableBlock final : public Layer {
     OpCandidate op;
     std::vector<Stage> stages;  // empty for skip
     std::vector<Tensor> outs;   // each stage's output as of the last forward that ran this candidate
+    int32_t hidden_stage = -1;  // the stage whose output is masked by the input's keep (expanding kinds), or -1
+    std::vector<float> hidden_mask;  // that mask, per hidden channel, as of the last forward
+    Tensor hidden;                   // that stage's output times the mask: what the next stage read
   };
 
-  // Candidate `op`'s trainable layers, from its kind's row (candidate_kinds.h).
-  std::vector<Stage> build_stages(const CandidateKind& row, const OpCandidate& op, int32_t in_channels) const;
+  // Candidate `op`'s trainable layers, from its kind's row (candidate_kinds.h); sets *hidden_stage.
+  std::vector<Stage> build_stages(const OpCandidate& op, int32_t in_channels, int32_t* hidden_stage) const;
+  // The mask candidate j's output is multiplied by: the width mask, or the input's keep when it keeps its input's
+  // channels.
+  const std::vector<float>& candidate_mask(size_t j) const;
   // Links each smaller kernel's convolutions to the largest of its kind (SearchBlock::share_kernels).
   void share_kernels();
   // Runs candidate j's stages; returns the last stage's output.
@@ -143,6 +161,8 @@ class SearchableBlock final : public Layer {
   std::vector<float> partials_;             // per-chunk channel sums of grad_out ⊙ op output
   float *op_logits_ = nullptr, *d_op_logits_ = nullptr, *width_logits_ = nullptr, *d_width_logits_ = nullptr;
   const Tensor* last_input_ = nullptr;
+  const SearchableBlock* input_source_ = nullptr;
+  std::vector<float> in_keep_;  // the input's keep as of the last forward
 };
 
 }  // namespace nas::supernet

@@ -15,6 +15,7 @@ SuperNet::SuperNet(SearchSpace space, Shape input, int32_t num_classes, uint64_t
   if (num_classes <= 0) throw Error("supernet", "classes must be positive (got " + std::to_string(num_classes) + ")");
   for (const SearchBlock& spec : space_.blocks) {
     auto block = std::make_unique<SearchableBlock>(spec);
+    block->set_input_source(blocks_.empty() ? nullptr : blocks_.back());
     blocks_.push_back(block.get());
     net_.add(spec.name, std::move(block), {net_.size() - 1});
   }
@@ -169,11 +170,12 @@ FixedArch SuperNet::fix_with_ops(const std::vector<size_t>& ops) const {
     throw Error("fix_with_ops", std::to_string(ops.size()) + " operators given for a supernet of " +
                                     std::to_string(blocks_.size()) + " blocks");
   FixedArch arch;
+  arch.input_channels = input_.c;
   int32_t channels = input_.c;  // what the next block reads
   for (size_t b = 0; b < blocks_.size(); ++b) {
     const SearchBlock& spec = space_.blocks[b];
     FixedBlock block{spec.name, spec.ops.at(ops[b]), 0, spec.stride};
-    if (!block.op.is_identity()) channels = static_cast<int32_t>(kept_channel_indices(b).size());
+    if (!block.op.keeps_input_channels()) channels = static_cast<int32_t>(kept_channel_indices(b).size());
     block.out_channels = channels;
     arch.blocks.push_back(std::move(block));
   }

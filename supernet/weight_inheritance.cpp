@@ -153,24 +153,33 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
     if (row.identity) continue;  // nothing to copy, channels unchanged
     const auto op = static_cast<size_t>(found - sb.ops.begin());
     const SearchableBlock& block = supernet.block(b);
-    const Indices live = block.kept_channel_indices();
     if (fb.out_channels > sb.out_channels || fb.out_channels <= 0)
       throw Error(kWhere, where + " has " + std::to_string(sb.out_channels) + " channels in the supernet, the "
                               "architecture keeps " + std::to_string(fb.out_channels));
-    // A count other than the mask's (repaired down, or fitted up to the budget): the first channels.
-    const Indices out = block.strongest_channels(fb.out_channels);
+    // A residual join keeps its input's channels; otherwise a count other than the mask's (repaired down, or fitted
+    // up to the budget) keeps the first channels.
+    const bool residual = fb.op.residual;
+    if (residual && fb.out_channels != static_cast<int32_t>(in.size()))
+      throw Error(kWhere, where + ": " + fb.op.name() + " with a residual join keeps its input's " +
+                              std::to_string(in.size()) + " channels (the architecture says " +
+                              std::to_string(fb.out_channels) + ")");
+    const Indices live = residual ? in_live : block.kept_channel_indices();
+    const Indices out = residual ? in : block.strongest_channels(fb.out_channels);
     auto fixed_slots = [&](const std::string& layer) { return node_slots(fixed, find_node(fixed, layer)); };
     // Stage by stage (the row's order): the channels the current activation keeps in the fixed network, those the
-    // supernet's mask keeps, and its width in the supernet. A depthwise stage keeps its input's channels; the
-    // candidate's convolution (its last stage with weights) outputs the block's.
+    // supernet's mask keeps, and its width in the supernet. A depthwise stage keeps its input's channels, an
+    // expansion writes E per input channel (hidden channel h belongs to input channel h / E), and the candidate's
+    // convolution (its last stage with weights) outputs the block's.
     Indices cur = in, cur_live = in_live;
     int32_t cur_full = in_full;
     std::vector<int32_t> depthwise_bn;  // the supernet slots of the BatchNorm after a depthwise stage
     // A convolution reading a depthwise stage's output: its weights and the channels to fold (see below), applied
-    // to the BatchNorm that follows it.
+    // to the BatchNorm that follows it. An expanding kind masks that output by its input's keep (SearchableBlock),
+    // so its dropped channels are zero there and nothing folds.
     std::optional<std::pair<std::vector<float>, Indices>> fold;
-    for (size_t s = 0; s < row.stages.size(); ++s) {
-      const CandidateStage& stage = row.stages[s];
+    const std::vector<CandidateStage> stages = candidate_stages(fb.op);
+    for (size_t s = 0; s < stages.size(); ++s) {
+      const CandidateStage& stage = stages[s];
       const std::string layer = sb.name + "." + std::string(stage.name);
       switch (stage.kind) {
         case CandidateStage::Kind::depthwise: {
@@ -178,26 +187,41 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
           copy.conv(block.conv_weights(op, s), fixed_slots(layer)[0], 1, cur_full, one, cur, layer);
           break;
         }
+        case CandidateStage::Kind::expand: {
+          const int32_t e = fb.op.expansion;
+          auto hidden_of = [e](const Indices& channels) {
+            Indices hidden;
+            for (const int32_t c : channels)
+              for (int32_t k = 0; k < e; ++k) hidden.push_back(c * e + k);
+            return hidden;
+          };
+          const Indices hidden = hidden_of(cur);
+          copy.conv(block.conv_weights(op, s), fixed_slots(layer)[0], cur_full, cur_full * e, cur, hidden, layer);
+          cur_live = hidden_of(cur_live);
+          cur = hidden;
+          cur_full *= e;
+          break;
+        }
         case CandidateStage::Kind::conv: {
           const auto weighted = [](const CandidateStage& later) {
-            return later.kind != CandidateStage::Kind::batchnorm_relu;
+            return later.kind != CandidateStage::Kind::batchnorm;
           };
-          if (std::any_of(row.stages.begin() + static_cast<std::ptrdiff_t>(s) + 1, row.stages.end(), weighted))
+          if (std::any_of(stages.begin() + static_cast<std::ptrdiff_t>(s) + 1, stages.end(), weighted))
             throw Error(kWhere, where + ": a convolution before the candidate's last stage is not supported yet",
                         Error::Kind::failure);
           std::vector<float> weights = block.conv_weights(op, s);
           copy.conv(weights, fixed_slots(layer)[0], cur_full, sb.out_channels, cur, out, layer);
-          if (!depthwise_bn.empty()) fold.emplace(std::move(weights), zero_and_dropped(cur_full, cur_live, cur));
+          if (!depthwise_bn.empty() && !row.expands)
+            fold.emplace(std::move(weights), zero_and_dropped(cur_full, cur_live, cur));
           cur = out;
           cur_live = live;
           cur_full = sb.out_channels;
           break;
         }
-        case CandidateStage::Kind::batchnorm_relu: {
+        case CandidateStage::Kind::batchnorm: {
           const std::vector<int32_t> to = fixed_slots(layer);
           copy.batchnorm(block.stage_slots(op, s), to, cur, layer);
-          if (s > 0 && row.stages[s - 1].kind == CandidateStage::Kind::depthwise)
-            depthwise_bn = block.stage_slots(op, s);
+          if (s > 0 && stages[s - 1].kind == CandidateStage::Kind::depthwise) depthwise_bn = block.stage_slots(op, s);
           if (fold) {
             fold_dropped_depthwise_channels(supernet.weights(), fixed.params(), depthwise_bn, fold->first,
                                             sb.out_channels, fold->second, out, to[2]);
@@ -210,7 +234,7 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
     }
     in = out;
     in_live = live;
-    in_full = sb.out_channels;
+    in_full = sb.out_channels;  // a residual join's too: it needs the block's in = out
   }
 
   // Head: linear weights [in][classes] for the kept input channels, and the bias.

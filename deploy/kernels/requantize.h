@@ -56,13 +56,20 @@ static inline int8_t mcunas_requantize_to_s8(int32_t acc, int32_t multiplier, in
  * requantize_test.cpp compares the two forms over every shift and the extremes of the range. */
 static inline int32_t mcunas_requantize_round(int32_t right) { return (int32_t)(1u << (right - 1)); }
 
-static inline int32_t mcunas_requantize_doubled(int32_t acc2, int32_t multiplier, int32_t right, int32_t round) {
+/* The fast form's high multiply alone (step 2): floor((acc * m + 2^30) / 2^31) from acc2 = 2 * acc, which is
+ * mcunas_requantize's whole result for a shift of 0. */
+static inline int32_t mcunas_high_multiply_doubled(int32_t acc2, int32_t multiplier) {
 #if defined(__ARM_FEATURE_DSP) && !defined(MCUNAS_PORTABLE_KERNELS)
   int32_t h;
   __asm("smmulr %0, %1, %2" : "=r"(h) : "r"(acc2), "r"(multiplier));
+  return h;
 #else
-  const int32_t h = (int32_t)(((int64_t)acc2 * multiplier + ((int64_t)1 << 31)) >> 32);
+  return (int32_t)(((int64_t)acc2 * multiplier + ((int64_t)1 << 31)) >> 32);
 #endif
+}
+
+static inline int32_t mcunas_requantize_doubled(int32_t acc2, int32_t multiplier, int32_t right, int32_t round) {
+  const int32_t h = mcunas_high_multiply_doubled(acc2, multiplier);
   return (h + round + (h >> 31)) >> right;
 }
 

@@ -77,11 +77,12 @@ TEST(ArenaPlan, HandChainsMeetTheBound) {
   struct Case {
     std::vector<double> tensors, scratch;
     int64_t bound;
-    std::string layout;  // two-ended only where greedy by size needs more (worked out by hand below)
+    std::string layout;  // two-ended only where both greedy orders need more (worked out by hand below)
   };
   const std::vector<Case> cases = {
-      // Live 170, 110, 150, 150; greedy by size needs 210 (T2 ends up at 170).
-      {{100, 70, 40, 50, 20}, {0, 0, 60, 80}, 170, "two-ended"},
+      // Live 170, 110, 150, 150; greedy by size needs 210 (T2 ends up at 170); longest-lived first places every
+      // tensor (each spans two ops) before the scratch buffers (one op each), largest first, and meets it.
+      {{100, 70, 40, 50, 20}, {0, 0, 60, 80}, 170, "greedy by lifetime"},
       // Live 190, 180, 160, 150; greedy needs 230 (T0 is left at 180).
       {{50, 80, 100, 60, 90}, {60, 0, 0, 0}, 190, "two-ended"},
       // One op: 100 + 60 + 30 = 190, which greedy reaches too; it is kept when no worse.

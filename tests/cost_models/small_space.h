@@ -46,14 +46,16 @@ inline Target synthetic_target() {
   return t;
 }
 
-// A random fixed architecture of `space` (skip keeps its input's channels; `input_channels` is the image's).
+// A random fixed architecture of `space` (skip and residual joins keep their input's channels; `input_channels` is
+// the image's).
 inline supernet::FixedArch random_arch(const supernet::SearchSpace& space, int32_t input_channels, std::mt19937& rng) {
   supernet::FixedArch arch;
+  arch.input_channels = input_channels;
   int32_t in = input_channels;
   for (const auto& block : space.blocks) {
     const auto& op = block.ops[std::uniform_int_distribution<size_t>(0, block.ops.size() - 1)(rng)];
     const int32_t out =
-        op.kind == OpKind::skip ? in : std::uniform_int_distribution<int32_t>(1, block.out_channels)(rng);
+        op.keeps_input_channels() ? in : std::uniform_int_distribution<int32_t>(1, block.out_channels)(rng);
     arch.blocks.push_back({block.name, op, out, block.stride});
     in = out;
   }

@@ -159,11 +159,16 @@ void expect_export_matches_search(const supernet::SearchSpace& space, const Fixe
   EXPECT_EQ(parsed_int8 + parsed_int32, code.parameter_bytes);
 }
 
+// The blocks' candidates by name (so a residual join is the space's), with the image's channels.
 FixedArch arch_of(const supernet::SearchSpace& space, const std::vector<std::pair<std::string, int32_t>>& blocks) {
   FixedArch arch;
+  arch.input_channels = space.input_channels;
   for (size_t b = 0; b < blocks.size(); ++b) {
     const auto& block = space.blocks.at(b);
-    arch.blocks.push_back({block.name, supernet::parse_op(blocks[b].first, "test"), blocks[b].second, block.stride});
+    supernet::OpCandidate op = supernet::parse_op(blocks[b].first, "test");
+    for (const auto& candidate : block.ops)
+      if (candidate.name() == op.name()) op = candidate;
+    arch.blocks.push_back({block.name, op, blocks[b].second, block.stride});
   }
   return arch;
 }
@@ -218,6 +223,34 @@ TEST(ExportCosts, SmallSpaceMatchesTheSearchEstimates) {
   for (int trial = 0; trial < 12; ++trial) {
     const FixedArch arch = cost_models::test::random_arch(space, input.c, rng);
     expect_export_matches_search(space, arch, input, cost_models::test::kClasses, target, seed++);
+  }
+}
+
+// Inverted residuals: expansions (of the 1-channel image too), depthwise stages on the hidden channels, strided
+// blocks and residual joins whose input stays live through the block, by hand and at random.
+TEST(ExportCosts, InvertedResidualSpaceMatchesTheSearchEstimates) {
+  const supernet::Shape input{1, 12, 12, 1};
+  const auto space = supernet::parse_search_space(YAML::Load(R"(
+blocks:
+  - {name: b1, out: 8, ops: [mbconv3x3_e6, conv3x3]}
+  - {name: b2, out: 16, stride: 2, ops: [mbconv5x5_e3, mbconv3x3_e1, dwsep3x3]}
+  - {name: b3, out: 16, ops: [mbconv3x3_e6, mbconv5x5_e1, skip]}
+  - {name: b4, out: 16, ops: [mbconv7x7_e3, conv1x1]}
+  - {name: b5, out: 24, stride: 2, ops: [mbconv3x3_e4, dwsep5x5]}
+)"), input);
+  const auto target = cost_models::load_target("nano33");
+  const std::vector<std::vector<std::pair<std::string, int32_t>>> archs = {
+      {{"mbconv3x3_e6", 8}, {"mbconv5x5_e3", 16}, {"mbconv3x3_e6", 16}, {"mbconv7x7_e3", 16}, {"mbconv3x3_e4", 24}},
+      {{"conv3x3", 5}, {"mbconv3x3_e1", 9}, {"mbconv5x5_e1", 9}, {"conv1x1", 7}, {"mbconv3x3_e4", 13}},
+      {{"mbconv3x3_e6", 3}, {"dwsep3x3", 11}, {"skip", 11}, {"mbconv7x7_e3", 11}, {"dwsep5x5", 24}},
+  };
+  uint64_t seed = 40;
+  for (const auto& blocks : archs)
+    expect_export_matches_search(space, arch_of(space, blocks), input, 10, target, seed++);
+  std::mt19937 rng(23);
+  for (int trial = 0; trial < 8; ++trial) {
+    const FixedArch arch = cost_models::test::random_arch(space, input.c, rng);
+    expect_export_matches_search(space, arch, input, 10, target, seed++);
   }
 }
 

@@ -94,12 +94,13 @@ int main(void) {
       print_hash(layer, 'f', output, out_c);
     }
     if (layer % 3 == 0) { /* an element-wise add of the input and a fresh tensor: TFLite's left shift of 20, input
-                           * and output scales below 1 (the DSP path's fast requantisation) or, one add in four, an
-                           * output shift of 0 (its exact one) */
+                           * shifts of 0 (the larger input scale's exact 0.5) to -12 and output scales below 1 (the
+                           * DSP path's fast requantisation) or, one add in four, an output shift of 0 (its exact
+                           * one) */
       const int32_t size = h * w * in_c, zp_out_add = between(-128, 127);
       fill(weights, size, extremes);
-      const mcunas_add_params a = {between(-127, 128), (int32_t)(0x40000000u + (next() >> 2)), between(-12, -1),
-                                   between(-127, 128), (int32_t)(0x40000000u + (next() >> 2)), between(-12, -1),
+      const mcunas_add_params a = {between(-127, 128), (int32_t)(0x40000000u + (next() >> 2)), between(-12, 0),
+                                   between(-127, 128), (int32_t)(0x40000000u + (next() >> 2)), between(-12, 0),
                                    20, zp_out_add, (int32_t)(0x40000000u + (next() >> 2)),
                                    layer % 4 == 0 ? 0 : between(-24, -14), between(0, 1) ? zp_out_add : -128, 127};
       mcunas_add_s8(&a, size, input, weights, output);

@@ -6,6 +6,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "supernet/searchable_block.h"
+#include "tests/common/test_support.h"
 
 namespace nas::supernet {
 namespace {
@@ -18,10 +19,12 @@ TEST(CandidateKinds, EveryNameParsesBackToItsKindAndKernel) {
       EXPECT_EQ(parse_op(op.name(), "test"), op);
       continue;
     }
-    for (const int32_t k : {1, 3, 5, 7}) {
-      const OpCandidate op{kind, k};
-      EXPECT_EQ(parse_op(op.name(), "test"), op) << op.name();
-    }
+    for (const int32_t k : {1, 3, 5, 7})
+      for (const int32_t e : candidate_kind(kind).expands ? std::vector<int32_t>{1, 3, 6, kMaxExpansion}
+                                                          : std::vector<int32_t>{0}) {
+        const OpCandidate op{kind, k, e};
+        EXPECT_EQ(parse_op(op.name(), "test"), op) << op.name();
+      }
   }
 }
 
@@ -42,6 +45,35 @@ TEST(CandidateKinds, AFixedNetworkListsEachStageUnderItsName) {
   EXPECT_EQ(layers[6]["kernel"].as<int>(), 1);
   EXPECT_EQ(layers[6]["stride"].as<int>(), 1);
   EXPECT_EQ(layers[6]["out"].as<int>(), 16);
+}
+
+// An inverted residual lists its expansion (E·input channels), depthwise and linear projection, then the join
+// reading the projection and the block's input; E = 1 has no expansion, and a block without the join ends at
+// its projection's BatchNorm.
+TEST(CandidateKinds, AFixedNetworkListsAnInvertedResidualsStagesAndJoin) {
+  FixedArch arch;
+  arch.input_channels = 3;
+  arch.blocks.push_back({"b1", {OpKind::mbconv, 3, 6}, 8, 2});
+  arch.blocks.push_back({"b2", {OpKind::mbconv, 5, 3, true}, 8, 1});
+  arch.blocks.push_back({"b3", {OpKind::mbconv, 3, 1, true}, 8, 1});
+  const YAML::Node layers = fixed_model_yaml(arch)["layers"];
+  std::vector<std::string> names;
+  for (const auto& layer : layers) names.push_back(layer["name"].as<std::string>());
+  EXPECT_EQ(names, (std::vector<std::string>{
+                       "b1.expand", "b1.expand_bn", "b1.expand_relu6", "b1.dw", "b1.dw_bn", "b1.dw_relu6",
+                       "b1.project", "b1.project_bn", "b2.expand", "b2.expand_bn", "b2.expand_relu6", "b2.dw",
+                       "b2.dw_bn", "b2.dw_relu6", "b2.project", "b2.project_bn", "b2.add", "b3.dw", "b3.dw_bn",
+                       "b3.dw_relu6", "b3.project", "b3.project_bn", "b3.add", "head.pool", "head.fc"}));
+  EXPECT_EQ(layers[0]["out"].as<int>(), 18);   // 6 × the image's 3 channels
+  EXPECT_EQ(layers[3]["stride"].as<int>(), 2);  // the depthwise stage takes the block's stride
+  EXPECT_EQ(layers[8]["out"].as<int>(), 24);   // 3 × b1's 8
+  EXPECT_EQ(layers[2]["type"].as<std::string>(), "relu6");
+  EXPECT_EQ(layers[16]["type"].as<std::string>(), "add");
+  EXPECT_EQ(layers[16]["inputs"][0].as<std::string>(), "b2.project_bn");
+  EXPECT_EQ(layers[16]["inputs"][1].as<std::string>(), "b1.project_bn");
+  EXPECT_EQ(layers[22]["inputs"][1].as<std::string>(), "b2.add");
+  arch.input_channels = 0;
+  EXPECT_NE(test_support::error_of([&] { fixed_model_yaml(arch); }).find("input_channels"), std::string::npos);
 }
 
 TEST(CandidateKinds, TheSupernetTrainsTheRowsStages) {

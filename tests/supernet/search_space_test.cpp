@@ -58,10 +58,57 @@ TEST(SearchSpace, OpNamesRoundTrip) {
 }
 
 TEST(SearchSpace, RejectsUnknownOps) {
-  for (const char* bad : {"conv4x4", "conv3x5", "conv9x9", "dwsep", "pool3x3", "conv33", "Conv3x3"}) {
+  for (const char* bad : {"conv4x4", "conv3x5", "conv9x9", "dwsep", "pool3x3", "conv33", "Conv3x3", "mbconv3x3",
+                          "mbconv3x3_e0", "mbconv3x3_e9", "mbconv4x4_e6", "conv3x3_e6", "mbconv3x3_e6x"}) {
     const std::string message = error_of([&] { parse_op(bad, "here"); });
     EXPECT_TRUE(contains(message, std::string("here: unknown op '") + bad + "'")) << message;
-    EXPECT_TRUE(contains(message, "convKxK or dwsepKxK with odd K in 1..7")) << message;
+    EXPECT_TRUE(contains(message, "convKxK, dwsepKxK or mbconvKxK_eE with odd K in 1..7 and E in 1..8")) << message;
+  }
+}
+
+// A join exists where the block can add its input: stride 1 and the block's input channels equal its out.
+TEST(SearchSpace, InvertedResidualsJoinTheirInputWhereTheShapesAllowIt) {
+  const SearchSpace space = parse_search_space(YAML::Load(R"(
+blocks:
+  - {name: b1, out: 3, ops: [mbconv3x3_e6]}
+  - {name: b2, out: 8, ops: [mbconv3x3_e6]}
+  - {name: b3, out: 8, stride: 2, ops: [mbconv5x5_e3, conv3x3]}
+  - {name: b4, out: 8, ops: [mbconv7x7_e1, conv3x3]}
+)"), Shape{1, 8, 8, 3});
+  EXPECT_TRUE(space.blocks[0].ops[0].residual);   // 3 -> 3
+  EXPECT_FALSE(space.blocks[1].ops[0].residual);  // 3 -> 8
+  EXPECT_FALSE(space.blocks[2].ops[0].residual);  // stride 2
+  EXPECT_TRUE(space.blocks[3].ops[0].residual);
+  EXPECT_FALSE(space.blocks[3].ops[1].residual);  // conv has no join
+  EXPECT_EQ(space.blocks[3].ops[0].expansion, 1);
+  EXPECT_EQ(space.input_channels, 3);
+}
+
+// The architecture YAML keeps the image's channels and the joins, and refuses what cannot be built.
+TEST(SearchSpace, AnArchitectureWithJoinsRoundTripsThroughYaml) {
+  FixedArch arch;
+  arch.input_channels = 1;
+  arch.blocks.push_back({"b1", {OpKind::mbconv, 3, 6}, 8, 2});
+  arch.blocks.push_back({"b2", {OpKind::mbconv, 5, 3, true}, 8, 1});
+  const FixedArch back = parse_fixed_arch(YAML::Load(YAML::Dump(fixed_arch_yaml(arch))));
+  EXPECT_EQ(back.input_channels, 1);
+  ASSERT_EQ(back.blocks.size(), 2u);
+  EXPECT_EQ(back.blocks[0].op, arch.blocks[0].op);
+  EXPECT_EQ(back.blocks[1].op, arch.blocks[1].op);
+  EXPECT_EQ(fixed_block_expanded_channels(back, 0), 6);
+  EXPECT_EQ(fixed_block_expanded_channels(back, 1), 24);
+  EXPECT_EQ(fixed_arch_line(back), "mbconv3x3_e6 8/2 → mbconv5x5_e3 8");
+  const char* bad[][2] = {
+      {"{blocks: [{name: b1, op: mbconv3x3_e6, out: 8}]}", "missing key 'input_channels'"},
+      {"{input_channels: 3, blocks: [{name: b1, op: conv3x3, out: 3, residual: true}]}",
+       "conv3x3 has no residual join"},
+      {"{input_channels: 3, blocks: [{name: b1, op: mbconv3x3_e6, out: 8, residual: true}]}",
+       "mbconv3x3_e6 with a residual join needs stride 1 and out equal to its input's channels (got stride 1, 3 -> 8"},
+      {"{input_channels: 3, blocks: [{name: b1, op: mbconv3x3_e6, out: 3, residual: maybe}]}", "true or false"},
+  };
+  for (const auto& [yaml, words] : bad) {
+    const std::string message = error_of([&] { parse_fixed_arch(YAML::Load(yaml)); });
+    EXPECT_TRUE(contains(message, words)) << yaml << " -> " << message;
   }
 }
 

@@ -273,6 +273,137 @@ TEST(SearchableBlock, UnselectedOpsHaveZeroWeightGradients) {
   EXPECT_EQ(run.block->stage_count(2), 0u);
 }
 
+// Inverted residuals: mbconv3x3_e3 and mbconv5x5_e1 on 4 → 4 channels (residual at stride 1), conv3x3 beside them.
+SearchBlock mbconv_spec(int32_t stride) {
+  SearchBlock block{"b", 4, stride, {{OpKind::mbconv, 3, 3, stride == 1}, {OpKind::mbconv, 5, 1, stride == 1},
+                                     {OpKind::conv, 3}}};
+  return block;
+}
+
+// The block reading a previous block whose output keeps 3 of its 4 channels (or, in mixture mode, a soft keep):
+// the residual branch projects onto those channels and the hidden channels follow them.
+struct SourcedBlock {
+  SearchableBlock previous{SearchBlock{"a", 4, 1, {{OpKind::conv, 3}}}};
+  ParamStore previous_weights = testing::prepare_layer(previous, {kInput}, 11);
+  Arch previous_arch{previous};
+  SearchableBlock block;
+  explicit SourcedBlock(int32_t stride, BlockMode previous_mode) : block(mbconv_spec(stride)) {
+    previous.set_mode(previous_mode);
+    previous.select_width(2);  // 3 of 4 channels in sampled mode
+    Tensor input = random_tensor(kInput, 12), output;
+    const Tensor* ins[] = {&input};
+    previous.forward(ins, output, true);
+    block.set_input_source(&previous);
+  }
+};
+
+void expect_mbconv_gradients_match(size_t op, int32_t stride, BlockMode mode) {
+  SourcedBlock sourced(stride, mode);
+  SearchableBlock& block = sourced.block;
+  Arch arch(block);
+  if (mode == BlockMode::mixture) {
+    block.set_mode(BlockMode::mixture);
+  } else {
+    block.select(op);
+    block.select_width(1);  // 2 of 4 channels: a residual candidate ignores it, the others are masked
+  }
+  block.set_tau(0.7);
+  testing::GradCheckOptions options;
+  // Three BatchNorms and two ReLU6 (kinks at 0 and 6) in a row: a step of 1e-3 straddles a kink for a few of the
+  // elements, 1e-4 drowns in float rounding; 3e-4 sits between the two.
+  options.h = 3e-4;
+  const auto report = testing::gradcheck(block, {kInput}, options);
+  EXPECT_GT(report.checked, 0);
+  EXPECT_LT(report.relative_error, testing::kRelativeBound)
+      << "op " << op << " stride " << stride << ": " << report.worst;
+}
+
+TEST(SearchableBlock, ResidualMbconvGradientsMatchCentralDifferences) {
+  expect_mbconv_gradients_match(0, 1, BlockMode::sampled);
+  expect_mbconv_gradients_match(1, 1, BlockMode::sampled);
+}
+TEST(SearchableBlock, StridedMbconvGradientsMatchCentralDifferences) {
+  expect_mbconv_gradients_match(0, 2, BlockMode::sampled);
+  expect_mbconv_gradients_match(1, 2, BlockMode::sampled);
+}
+TEST(SearchableBlock, MbconvMixtureGradientsMatchCentralDifferences) {
+  expect_mbconv_gradients_match(0, 1, BlockMode::mixture);
+  expect_mbconv_gradients_match(0, 2, BlockMode::mixture);
+}
+
+// The mixture's operator and width logit gradients with residual candidates (their identity branch and their
+// masked projection in dL/dp, nothing of theirs in dL/dM) against central differences.
+TEST(SearchableBlock, MbconvMixtureLogitGradientsAreExact) {
+  SourcedBlock sourced(1, BlockMode::mixture);
+  SearchableBlock& block = sourced.block;
+  ParamStore weights = testing::prepare_layer(block, {kInput}, 15);
+  Arch arch(block);
+  block.set_mode(BlockMode::mixture);
+  block.set_tau(0.8);
+  const Tensor input = random_tensor(kInput, 16), projection = random_tensor(kInput, 17);
+  Tensor output, grad_input;
+  const Tensor* ins[] = {&input};
+  block.forward(ins, output, true);
+  Tensor* grads[] = {&grad_input};
+  block.backward(ins, output, projection, grads);
+  const auto op_grad = arch.store.grad(arch.logits);
+  const auto width_grad = arch.store.grad(arch.widths);
+  const std::vector<float> op_expected(op_grad.begin(), op_grad.end());
+  const std::vector<float> width_expected(width_grad.begin(), width_grad.end());
+  auto projected_output = [&] {
+    block.forward(ins, output, true);
+    double sum = 0;
+    for (int64_t i = 0; i < output.size(); ++i) sum += double{output[i]} * projection[i];
+    return sum;
+  };
+  testing::GradCheckOptions options;
+  options.h = 1e-3;
+  testing::GradientComparison comparison(options);
+  comparison.check(arch.store.value(arch.logits), op_expected, projected_output, "op logits");
+  comparison.check(arch.store.value(arch.widths), width_expected, projected_output, "width logits");
+  const auto report = comparison.finish();
+  EXPECT_EQ(report.checked, 7);
+  EXPECT_LT(report.relative_error, 1e-3) << report.worst;
+  EXPECT_GT(std::abs(op_expected[0]), 1e-3);
+}
+
+// y = x + projection ⊙ K with K the input's keep: the channel the previous block drops stays exactly x there (zero
+// when x is the previous block's masked output), and the block's width choice changes nothing.
+TEST(SearchableBlock, AResidualJoinAddsItsInputAndProjectsOntoItsLiveChannels) {
+  SourcedBlock sourced(1, BlockMode::sampled);
+  SearchableBlock& block = sourced.block;
+  ParamStore weights = testing::prepare_layer(block, {kInput}, 13);
+  Arch arch(block);
+  const Tensor input = random_tensor(kInput, 14);
+  const Tensor* ins[] = {&input};
+  Tensor narrow, wide;
+  block.select(0);
+  block.select_width(0);
+  block.forward(ins, narrow, true);
+  const Tensor projection = block.op_output();
+  block.select_width(3);
+  block.forward(ins, wide, true);
+  double moved = 0;
+  for (int64_t i = 0; i < input.size(); ++i) {
+    const bool live = i % 4 < 3;
+    ASSERT_EQ(narrow[i], wide[i]) << i;
+    ASSERT_FLOAT_EQ(narrow[i], input[i] + (live ? projection[i] : 0.0f)) << i;
+    moved += std::abs(narrow[i] - input[i]);
+  }
+  EXPECT_GT(moved, 1.0);
+  EXPECT_EQ(block.output_keep(), (std::vector<float>{1, 1, 1, 0}));  // the input's keep, not the width's
+  EXPECT_EQ(block.stage_count(0), 6u);  // expand, BN, depthwise, BN, project, BN
+  EXPECT_EQ(block.stage_count(1), 4u);  // E = 1: no expansion
+}
+
+TEST(SearchableBlock, RejectsAResidualJoinThatCannotAddItsInput) {
+  SearchableBlock block(SearchBlock{"b", 8, 1, {{OpKind::mbconv, 3, 6, true}}});
+  const Shape shapes[] = {kInput};
+  EXPECT_EQ(test_support::error_of([&] { block.output_shape(shapes); }),
+            "searchable block 'b': mbconv3x3_e6 with a residual join needs stride 1 and as many input as output "
+            "channels (got stride 1, 4 -> 8 channels)");
+}
+
 TEST(SearchableBlock, RejectsASkipThatCannotBeTheIdentity) {
   SearchableBlock block(SearchBlock{"b", 8, 1, {{OpKind::conv, 3}, {OpKind::skip, 0}}});
   const Shape shapes[] = {kInput};

@@ -40,6 +40,20 @@ blocks:
                             kImage);
 }
 
+// Inverted residuals: b0 expands the image (3 → 4, no join), b2 and b4 join their input (b2 reads b1's output at
+// its second widest width, so the join projects onto 7 of 8 channels), b3 is strided.
+SearchSpace mbconv_space() {
+  return parse_search_space(YAML::Load(R"(
+blocks:
+  - {name: b0, out: 4, ops: [mbconv3x3_e3, conv3x3]}
+  - {name: b1, out: 8, ops: [conv3x3, mbconv3x3_e1]}
+  - {name: b2, out: 8, ops: [mbconv3x3_e6, mbconv5x5_e3, skip]}
+  - {name: b3, out: 12, stride: 2, ops: [mbconv3x3_e3, dwsep3x3]}
+  - {name: b4, out: 12, ops: [mbconv3x3_e1, mbconv5x5_e3]}
+)"),
+                            kImage);
+}
+
 Tensor random_batch(int32_t n, uint64_t seed) {
   Rng rng(seed);
   Tensor t({n, kImage.h, kImage.w, kImage.c});
@@ -90,6 +104,19 @@ TEST(WeightInheritance, ConvolutionsKeepTheSupernetsFunction) { expect_same_func
 TEST(WeightInheritance, DepthwiseAndSkipsKeepTheSupernetsFunction) { expect_same_function({1, 1, 1, 1, 1}); }
 
 TEST(WeightInheritance, MixedOpsKeepTheSupernetsFunction) { expect_same_function({0, 1, 1, 0, 1}); }
+
+// Expansions, depthwise stages on the hidden channels and residual joins onto the live input channels: the fixed
+// network (which has only those channels) computes what the supernet's masks compute.
+TEST(WeightInheritance, InvertedResidualsKeepTheSupernetsFunction) {
+  expect_same_function({0, 0, 0, 0, 0}, mbconv_space());
+  expect_same_function({0, 1, 1, 0, 1}, mbconv_space());
+  expect_same_function({1, 1, 2, 1, 0}, mbconv_space());
+  const FixedArch arch = trained_supernet({0, 1, 0, 0, 1}, mbconv_space()).fix();
+  EXPECT_TRUE(arch.blocks[2].op.residual);
+  EXPECT_EQ(arch.blocks[2].out_channels, arch.blocks[1].out_channels);  // the join keeps its input's channels
+  EXPECT_FALSE(arch.blocks[3].op.residual);
+  EXPECT_EQ(arch.input_channels, kImage.c);
+}
 
 // 3×3 candidates computing with the centre of the 5×5 kernels: the fixed net gets those centre taps.
 TEST(WeightInheritance, SharedKernelsKeepTheSupernetsFunction) {

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Prints docs/iso-mbconv.md: the inverted-residual search (sweep iso-mbconv-latency of experiments/iso_accuracy/
+# mbconv.sh) next to the conv / depthwise-separable searches at the same latency budgets (sweeps iso-latency and
+# iso-prune-latency of experiments/iso_accuracy/run.sh), run by run and as means over the two seeds.
+#   bash experiments/iso_accuracy/mbconv_table.sh MBCONV_DB ISO_ACCURACY_DB
+set -euo pipefail
+mbconv_db="$1"
+iso_db="$2"
+
+sql() {
+  sqlite3 -batch "$mbconv_db" <<SQL
+ATTACH '$iso_db' AS iso;
+CREATE TEMP VIEW all_runs AS
+  SELECT r.id, r.sweep, r.seed, r.test_accuracy, a.arch_yaml, 'main' AS db FROM main.runs r
+    JOIN main.architectures a ON a.run_id = r.id WHERE r.status = 'done' AND a.target = 'nano33'
+    AND r.sweep = 'iso-mbconv-latency'
+  UNION ALL
+  SELECT r.id, r.sweep, r.seed, r.test_accuracy, a.arch_yaml, 'iso' FROM iso.runs r
+    JOIN iso.architectures a ON a.run_id = r.id WHERE r.status = 'done' AND a.target = 'nano33'
+    AND r.sweep IN ('iso-latency', 'iso-prune-latency');
+CREATE TEMP VIEW cand AS SELECT c.sweep, c.seed, 100 * c.test_accuracy AS acc,
+  CASE c.sweep WHEN 'iso-mbconv-latency' THEN 'operators + channels, with mbconv'
+               WHEN 'iso-latency' THEN 'operators + channels, conv / dwsep'
+               ELSE 'channels only (conv3x3)' END AS search,
+  CASE c.sweep WHEN 'iso-mbconv-latency' THEN 1 WHEN 'iso-latency' THEN 2 ELSE 3 END AS rank,
+  coalesce((SELECT value FROM main.costs k WHERE c.db = 'main' AND k.run_id = c.id AND k.metric = 'latency'),
+           (SELECT value FROM iso.costs k WHERE c.db = 'iso' AND k.run_id = c.id AND k.metric = 'latency')) AS latency,
+  coalesce((SELECT budget_source FROM main.costs k WHERE c.db = 'main' AND k.run_id = c.id AND k.metric = 'latency'),
+           (SELECT budget_source FROM iso.costs k WHERE c.db = 'iso' AND k.run_id = c.id AND k.metric = 'latency'))
+    AS budget,
+  trim(replace(replace(replace(replace(replace(replace(replace(replace(replace(c.arch_yaml, 'blocks:', ''),
+    'input_channels: 1', ''), '  - {name: ', ''), ', op: ', ' '), ', out: ', ' '), ', stride: 1', ''),
+    ', stride: 2', '/2'), ', residual: true', ' +x'), '}' || char(10), ', '), ', }' || char(10)) AS arch
+  FROM all_runs c;
+$1
+SQL
+}
+
+cat <<HEADER
+# Inverted residuals at iso-latency (issue 19)
+
+Written by \`bash experiments/iso_accuracy/mbconv.sh\` from its results database and the conv / depthwise-separable
+sweeps kept in \`docs/results/iso_accuracy.db\` (\`experiments/iso_accuracy/run.sh\`, docs/iso-accuracy.md); every
+figure below is what those runs gave. Setting: Fashion-MNIST, nano33 cost model, the seed network conv3x3
+16-32-32-64-64, the same schedule (3 warm-up + 2 search + 9 fine-tune epochs) and the same shortlist for all.
+
+- *operators + channels, with mbconv* (\`experiments/iso_accuracy/mbconv.yaml\`): the conv / dwsep space plus
+  mbconv3x3_e3, mbconv5x5_e3 and mbconv3x3_e6 in b2–b5 (residual joins in b3 and b5, marked +x below).
+- *operators + channels, conv / dwsep* (\`search.yaml\`, sweep iso-latency) and *channels only*
+  (\`prune.yaml\`, sweep iso-prune-latency): the best conv / dwsep networks at the same budgets.
+
+Latency is the cost model's estimate for the fixed network (within a few per cent of QEMU's count:
+tests/integration/mbconv_firmware_test.sh, docs/targets.md).
+
+## Means over seeds 1 and 2
+HEADER
+echo
+sql ".mode markdown --wrap 0
+SELECT budget, search, count(*) AS runs, printf('%.2f', avg(acc)) AS \"test acc % (mean)\",
+  printf('%.2f', max(acc)) AS \"best %\", printf('%.1f', 1e3 * avg(latency)) AS \"latency ms (mean)\"
+  FROM cand WHERE budget IN (SELECT DISTINCT budget FROM cand WHERE sweep = 'iso-mbconv-latency')
+  GROUP BY budget, search
+  ORDER BY CAST(replace(replace(budget, '--max-latency ', ''), 'ms', '') AS REAL) DESC, rank;"
+echo
+echo "## Every run"
+echo
+sql ".mode markdown --wrap 0
+SELECT budget, search, seed, printf('%.2f', acc) AS \"test acc %\", printf('%.1f', 1e3 * latency) AS \"latency ms\",
+  arch AS architecture
+  FROM cand WHERE budget IN (SELECT DISTINCT budget FROM cand WHERE sweep = 'iso-mbconv-latency')
+  ORDER BY CAST(replace(replace(budget, '--max-latency ', ''), 'ms', '') AS REAL) DESC, rank, seed;"
