@@ -1,10 +1,12 @@
 #include "deploy/kernel_benchmark.h"
 
 #include <algorithm>
+#include <array>
 #include <sstream>
 
-#include "cost_models/kernel_scratch.h"
-#include "cost_models/kernel_work.h"
+#include "common/error.h"
+#include "deploy/int8_ops.h"
+#include "deploy/kernel_call.h"
 
 namespace nas::deploy {
 
@@ -15,6 +17,13 @@ using cost_models::KernelPath;
 int32_t out_size(int32_t in, int32_t kernel, int32_t stride, int32_t pad) {
   return (in + 2 * pad - kernel) / stride + 1;
 }
+
+// The int8 operator a path's cases run as, in KernelPath order (kernel_path.h): benchmark_model checks that the
+// operator's row does put the case on that path, so an entry out of order fails there.
+constexpr std::array<Int8OpKind, cost_models::kKernelPathCount> kBenchmarkKind = {
+    Int8OpKind::conv,     Int8OpKind::conv,     Int8OpKind::depthwise,       Int8OpKind::fully_connected,
+    Int8OpKind::max_pool, Int8OpKind::avg_pool, Int8OpKind::global_avg_pool, Int8OpKind::add,
+    Int8OpKind::conv};
 
 }  // namespace
 
@@ -41,7 +50,7 @@ std::vector<BenchmarkCase> benchmark_grid(double max_macs) {
     for (const int32_t cout : {2, 10, 32, 100}) grid.push_back({KernelPath::fully_connected, 1, 1, cin, cout});
   for (const int32_t hw : maps)
     for (const int32_t c : {4, 8, 16, 32, 64}) {
-      grid.push_back({KernelPath::global_avg_pool, hw, hw, c, c});
+      grid.push_back({KernelPath::global_avg_pool, hw, hw, c, c, hw, 1, 0});
       grid.push_back({KernelPath::max_pool, hw, hw, c, c, 2, 2, 0});
       grid.push_back({KernelPath::avg_pool, hw, hw, c, c, 3, 2, 1});
       grid.push_back({KernelPath::add, hw, hw, c, c});
@@ -56,23 +65,49 @@ std::vector<BenchmarkCase> benchmark_grid(double max_macs) {
   return kept;
 }
 
-cost_models::OpInfo<double> benchmark_work(const BenchmarkCase& c) {
-  cost_models::OpInfo<double> op;
-  op.path = c.path;
-  cost_models::CallShape shape{c.in_h, c.in_w, 1, 1, c.kernel, c.stride, c.pad};
-  switch (c.path) {
-    case KernelPath::global_avg_pool:
-      shape.kernel = c.in_h;
-      break;
-    case KernelPath::fully_connected:
-      break;
-    default:
-      shape.out_h = out_size(c.in_h, c.kernel, c.stride, c.pad);
-      shape.out_w = out_size(c.in_w, c.kernel, c.stride, c.pad);
+Int8Model benchmark_model(const BenchmarkCase& c) {
+  const Int8OpKind kind = kBenchmarkKind[cost_models::index_of(c.path)];
+  const Int8OpRow& row = op_row(kind);
+  Int8Model m;
+  // Zero points -3 and -5: input offset 3, output offset -5, as every case has always used. A fully connected
+  // case has a 1×1 input, a global pooling case a window of the whole map: both give 1×1 outputs.
+  m.tensors = {{"input", c.in_h, c.in_w, c.in_c, {0.02, -3}},
+               {"output", out_size(c.in_h, c.kernel, c.stride, c.pad), out_size(c.in_w, c.kernel, c.stride, c.pad),
+                c.out_c, {0.05, -5}}};
+  m.input = 0;
+  m.output = 1;
+  Int8Op op;
+  op.kind = kind;
+  op.name = std::string(cost_models::name_of(c.path));
+  op.inputs = {0};
+  op.output = 1;
+  op.kernel_h = op.kernel_w = c.kernel;
+  op.stride_h = op.stride_w = c.stride;
+  op.pad_h = op.pad_w = c.pad;
+  if (row.weighted) {
+    // Values do not matter here: the firmware's calls read its own arrays (benchmark_main.c).
+    op.weights.assign(row.weight_count(m.tensors[0], m.tensors[1], op), 0);
+    op.bias.assign(static_cast<size_t>(c.out_c), 0);
+    op.multiplier.assign(static_cast<size_t>(c.out_c), 1 << 30);
+    op.shift.assign(static_cast<size_t>(c.out_c), -9);
   }
-  cost_models::set_kernel_work(op, static_cast<double>(c.in_c), static_cast<double>(c.out_c), shape);
-  return op;
+  op.mean = {3, -5, 1518500250, -9, -128, 127};
+  // As TFLite's ADD quantises a residual join: the input with the larger scale rescaled by exactly 0.5 (multiplier
+  // 2^30, shift 0), the other by less.
+  op.add = {3, 1073741824, 0, -7, 1518500250, -2, 20, -5, 1518500250, -18, -128, 127};
+  for (int32_t extra = 1; extra < row.inputs; ++extra) {
+    m.tensors.push_back({"input" + std::to_string(extra + 1), c.in_h, c.in_w, c.in_c, {0.03, 7}});
+    op.inputs.push_back(static_cast<int32_t>(m.tensors.size()) - 1);
+  }
+  m.ops.push_back(op);
+  if (kernel_path(m, m.ops[0]) != c.path)
+    throw Error("kernel benchmark", "a " + std::string(cost_models::name_of(c.path)) + " case runs on the " +
+                                        std::string(cost_models::name_of(kernel_path(m, m.ops[0]))) + " path",
+                Error::Kind::failure);
+  return m;
 }
+
+cost_models::OpInfo<double> benchmark_work(const BenchmarkCase& c) { return op_graph(benchmark_model(c)).ops.at(0); }
 
 Int8Model layer_code_probe() {
   Int8Model m;
@@ -105,39 +140,36 @@ Int8Model layer_code_probe() {
   return m;
 }
 
-std::string benchmark_header(const std::vector<BenchmarkCase>& cases) {
+std::string benchmark_source(const std::vector<BenchmarkCase>& cases) {
   int64_t max_input = 1, max_output = 1, max_weights = 1, max_scratch = 1, max_channels = 1;
-  for (const auto& c : cases) {
-    const auto op = benchmark_work(c);
-    max_input = std::max<int64_t>(max_input, int64_t{c.in_h} * c.in_w * c.in_c);
-    max_output = std::max<int64_t>(max_output, static_cast<int64_t>(op.outputs));
-    max_weights = std::max<int64_t>(max_weights, int64_t{c.out_c} * c.kernel * c.kernel * c.in_c);
-    // The firmware passes scratch to the convolutions and depthwise only (benchmark_main.c); the others take none.
-    if (c.path == KernelPath::depthwise || c.path == KernelPath::conv || c.path == KernelPath::conv_planar ||
-        c.path == KernelPath::conv1x1) {
-      cost_models::ScratchCall call = cost_models::conv_scratch_call(c.in_h, c.in_w, c.kernel, c.stride, c.pad);
-      call.input.c = call.filter.c = c.in_c;
-      max_scratch = std::max<int64_t>(max_scratch, cost_models::kernel_scratch_bytes(c.path, call));
-    }
-    max_channels = std::max<int64_t>(max_channels, std::max(c.in_c, c.out_c));
+  std::ostringstream calls;
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const Int8Model m = benchmark_model(cases[i]);
+    const Int8Op& op = m.ops[0];
+    max_input = std::max(max_input, m.tensors[0].bytes());
+    max_output = std::max(max_output, m.tensors[1].bytes());
+    max_weights = std::max<int64_t>(max_weights, static_cast<int64_t>(op.weights.size()));
+    max_channels = std::max<int64_t>(max_channels, static_cast<int64_t>(op.bias.size()));
+    const int32_t scratch = scratch_bytes(m, op);
+    max_scratch = std::max<int64_t>(max_scratch, scratch);
+    // The operands as generated C passes them (the row's own emission), from the firmware's shared buffers; the
+    // scratch at an odd address, as the arena may place it.
+    const CallSite site{"input", "input2", "output", scratch > 0 ? "scratch + 1" : "NULL", "bench_"};
+    calls << "static void mcunas_bench_case_" << i << "(void) {\n  MARK();\n";
+    op_row(op.kind).emit(calls, op, kernel_call(m, op), site);
+    calls << "}\n";
   }
   std::ostringstream h;
-  h << "/* Generated by mcunas (nas calibrate): the kernel calls to count, deploy/kernel_benchmark.cpp. */\n"
-    << "#include <stdint.h>\n\n";
-  for (size_t p = 0; p < cost_models::kKernelPathCount; ++p) {
-    std::string name(cost_models::kKernelPathNames[p]);
-    std::transform(name.begin(), name.end(), name.begin(), [](char ch) { return static_cast<char>(std::toupper(ch)); });
-    h << "#define MCUNAS_BENCH_" << name << " " << p << "\n";
-  }
-  h << "#define MCUNAS_BENCH_CASES " << cases.size() << "\n#define MCUNAS_BENCH_MAX_INPUT " << max_input
+  h << "/* Generated by mcunas (nas calibrate) from the int8 operator rows: the kernel calls to count, each as\n"
+    << " * generated C makes it (deploy/kernel_benchmark.cpp, deploy/int8_ops.cpp). Included by\n"
+    << " * firmware/benchmark_main.c twice: for the sizes, then (MCUNAS_BENCH_CALLS) for the calls. */\n"
+    << "#ifndef MCUNAS_BENCH_CASES\n#define MCUNAS_BENCH_CASES " << cases.size() << "\n#define MCUNAS_BENCH_MAX_INPUT " << max_input
     << "\n#define MCUNAS_BENCH_MAX_OUTPUT " << max_output << "\n#define MCUNAS_BENCH_MAX_WEIGHTS " << max_weights
     << "\n#define MCUNAS_BENCH_MAX_SCRATCH " << max_scratch << "\n#define MCUNAS_BENCH_MAX_CHANNELS " << max_channels
-    << "\n\ntypedef struct {\n  int32_t path, in_h, in_w, in_c, out_c, kernel, stride, pad;\n} mcunas_bench_case;\n\n"
-    << "static const mcunas_bench_case mcunas_bench_cases[MCUNAS_BENCH_CASES] = {\n";
-  for (const auto& c : cases)
-    h << "    {" << static_cast<int>(c.path) << ", " << c.in_h << ", " << c.in_w << ", " << c.in_c << ", " << c.out_c
-      << ", " << c.kernel << ", " << c.stride << ", " << c.pad << "},\n";
-  h << "};\n";
+    << "\n#endif\n\n#if defined(MCUNAS_BENCH_CALLS) && !defined(MCUNAS_BENCH_CALLS_DONE)\n"
+    << "#define MCUNAS_BENCH_CALLS_DONE\n" << calls.str() << "\nstatic void (*const mcunas_bench_cases[])(void) = {\n";
+  for (size_t i = 0; i < cases.size(); ++i) h << "    mcunas_bench_case_" << i << ",\n";
+  h << "};\n#endif\n";
   return h.str();
 }
 

@@ -21,14 +21,20 @@ struct BenchmarkCase {
 // The grid, in a fixed order; calls above `max_macs` are left out (they add QEMU time, not information).
 std::vector<BenchmarkCase> benchmark_grid(double max_macs = 4e6);
 
-// The call's quantities for the latency model (macs, outputs, executed_macs, ...).
+// The case as a one-operator int8 model: the operator kind whose row puts it on c.path, the case's shapes, fixed
+// quantisation. Throws nas::Error (failure) if the row prices it on another path.
+Int8Model benchmark_model(const BenchmarkCase& c);
+
+// The call's quantities for the latency model (macs, outputs, executed_macs, ...): op_graph of benchmark_model, the
+// formula every deployed model is priced by.
 cost_models::OpInfo<double> benchmark_work(const BenchmarkCase& c);
 
 // A small int8 network with one layer of each kind the search produces (3×3 conv, depthwise, 1×1 conv, global
 // pooling, fully connected) and fixed parameters, for measuring the flash one generated layer's call costs.
 Int8Model layer_code_probe();
 
-// benchmark_cases.h for firmware/benchmark_main.c: the path constants, the case table and buffer sizes.
-std::string benchmark_header(const std::vector<BenchmarkCase>& cases);
+// benchmark_cases.h for firmware/benchmark_main.c: buffer sizes and, under MCUNAS_BENCH_CALLS, one function per
+// case that marks and makes its kernel call as generated C does (each operator row's emission), and their table.
+std::string benchmark_source(const std::vector<BenchmarkCase>& cases);
 
 }  // namespace nas::deploy

@@ -79,7 +79,7 @@ CalibrationOutcome calibrate_target(const cost_models::Target& target, const fs:
   copy_firmware_sources(root / "firmware");
   for (const auto& kernel : deploy::kernel_sources()) write(root / "model" / "kernels" / kernel.name, kernel.text);
   const auto cases = deploy::benchmark_grid();
-  write(root / "bench" / "benchmark_cases.h", deploy::benchmark_header(cases));
+  write(root / "bench" / "benchmark_cases.h", deploy::benchmark_source(cases));
 
   step(fmt::format("building {} kernel calls for {} ({})", cases.size(), target.name, target.core));
   auto sources = deploy::firmware_sources("firmware/benchmark_main.c", "bench", "firmware/mps2.ld");
