@@ -25,6 +25,8 @@ CREATE TEMP VIEW cand AS SELECT c.sweep, c.seed, 100 * c.test_accuracy AS acc,
   CASE c.sweep WHEN 'iso-mbconv-latency' THEN 1 WHEN 'iso-latency' THEN 2 ELSE 3 END AS rank,
   coalesce((SELECT value FROM main.costs k WHERE c.db = 'main' AND k.run_id = c.id AND k.metric = 'latency'),
            (SELECT value FROM iso.costs k WHERE c.db = 'iso' AND k.run_id = c.id AND k.metric = 'latency')) AS latency,
+  coalesce((SELECT value FROM main.costs k WHERE c.db = 'main' AND k.run_id = c.id AND k.metric = 'macs'),
+           (SELECT value FROM iso.costs k WHERE c.db = 'iso' AND k.run_id = c.id AND k.metric = 'macs')) AS macs,
   coalesce((SELECT budget_source FROM main.costs k WHERE c.db = 'main' AND k.run_id = c.id AND k.metric = 'latency'),
            (SELECT budget_source FROM iso.costs k WHERE c.db = 'iso' AND k.run_id = c.id AND k.metric = 'latency'))
     AS budget,
@@ -57,7 +59,8 @@ HEADER
 echo
 sql ".mode markdown --wrap 0
 SELECT budget, search, count(*) AS runs, printf('%.2f', avg(acc)) AS \"test acc % (mean)\",
-  printf('%.2f', max(acc)) AS \"best %\", printf('%.1f', 1e3 * avg(latency)) AS \"latency ms (mean)\"
+  printf('%.2f', max(acc)) AS \"best %\", printf('%.1f', 1e3 * avg(latency)) AS \"latency ms (mean)\",
+  printf('%.2f', avg(macs) / 1e6) AS \"M MACs (mean)\", printf('%.1f', avg(macs / latency) / 1e6) AS \"M MACs per s\"
   FROM cand WHERE budget IN (SELECT DISTINCT budget FROM cand WHERE sweep = 'iso-mbconv-latency')
   GROUP BY budget, search
   ORDER BY CAST(replace(replace(budget, '--max-latency ', ''), 'ms', '') AS REAL) DESC, rank;"
@@ -66,6 +69,6 @@ echo "## Every run"
 echo
 sql ".mode markdown --wrap 0
 SELECT budget, search, seed, printf('%.2f', acc) AS \"test acc %\", printf('%.1f', 1e3 * latency) AS \"latency ms\",
-  arch AS architecture
+  printf('%.2f', macs / 1e6) AS \"M MACs\", arch AS architecture
   FROM cand WHERE budget IN (SELECT DISTINCT budget FROM cand WHERE sweep = 'iso-mbconv-latency')
   ORDER BY CAST(replace(replace(budget, '--max-latency ', ''), 'ms', '') AS REAL) DESC, rank, seed;"
