@@ -30,7 +30,9 @@ constexpr std::array<Int8OpKind, cost_models::kKernelPathCount> kBenchmarkKind =
 std::vector<BenchmarkCase> benchmark_grid(double max_macs) {
   std::vector<BenchmarkCase> grid;
   const int32_t maps[] = {4, 7, 8, 14, 16, 28};
-  const int32_t channels[] = {1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64};
+  // Channel counts that are not multiples of 4 (5, 7, 10, 14, 20) too: the search keeps any width, and a general
+  // convolution copies such inputs value by value, a regime 6 alone left the fit to extrapolate (issue 19).
+  const int32_t channels[] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 32, 48, 64};
   const int32_t outs[] = {4, 8, 10, 16, 32, 64};
   for (const int32_t k : {3, 5})
     for (const int32_t stride : {1, 2})

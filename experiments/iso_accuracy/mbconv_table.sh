@@ -72,3 +72,22 @@ SELECT budget, search, seed, printf('%.2f', acc) AS \"test acc %\", printf('%.1f
   printf('%.2f', macs / 1e6) AS \"M MACs\", arch AS architecture
   FROM cand WHERE budget IN (SELECT DISTINCT budget FROM cand WHERE sweep = 'iso-mbconv-latency')
   ORDER BY CAST(replace(replace(budget, '--max-latency ', ''), 'ms', '') AS REAL) DESC, rank, seed;"
+echo
+echo "## The found networks in QEMU"
+echo
+echo "\`nas profile\` of each network above (nano33: QEMU mps2-an386, 20 test images): int8 outputs of the firmware"
+echo "against the host's, instructions counted against the latency model's estimate, the planned arena against the"
+echo "RAM estimate (the residual branches alive); static RAM is the arena plus the firmware's few bytes of its own."
+echo
+sqlite3 -batch "$mbconv_db" <<SQL
+.mode markdown --wrap 0
+SELECT r.seed AS seed, (SELECT budget_source FROM costs k WHERE k.run_id = r.id AND k.metric = 'latency') AS budget,
+  d.images || ' / ' || (d.images - d.differing_images) AS "images / bit-exact",
+  printf('%.2f', 1e3 * d.measured_latency_s) AS "measured ms", printf('%.2f', 1e3 * d.estimated_latency_s) AS
+  "estimated ms", printf('%+.1f', 100 * (d.estimated_latency_s / d.measured_latency_s - 1)) AS "estimate error %",
+  d.estimated_ram_bytes AS "RAM estimate B", d.ram_bytes AS "static RAM B"
+  FROM runs r JOIN deployments d ON d.run_id = r.id AND d.kind = 'qemu' AND d.target = 'nano33'
+  WHERE r.sweep = 'iso-mbconv-latency' AND r.status = 'done'
+  AND d.id = (SELECT max(id) FROM deployments WHERE run_id = r.id AND kind = 'qemu')
+  ORDER BY CAST(replace(replace(budget, '--max-latency ', ''), 'ms', '') AS REAL) DESC, r.seed;
+SQL

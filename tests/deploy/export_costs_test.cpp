@@ -140,6 +140,15 @@ void expect_export_matches_search(const supernet::SearchSpace& space, const Fixe
   }
   EXPECT_EQ(exported, priced) << names;
 
+  // Latency: each kernel call is priced alike from both sides (the same quantities into the same path's model).
+  std::vector<double> priced_cycles, exported_cycles;
+  for (const auto& op : lowered.ops)
+    if (op.presence == 1.0) priced_cycles.push_back(cost_models::op_cycles(op, target));
+  for (const auto& op : graph.ops) exported_cycles.push_back(cost_models::op_cycles(op, target));
+  ASSERT_EQ(priced_cycles.size(), exported_cycles.size());
+  for (size_t j = 0; j < priced_cycles.size(); ++j)
+    EXPECT_NEAR(priced_cycles[j], exported_cycles[j], 1e-6 * exported_cycles[j]) << "call " << j << ":" << names;
+
   // The same sums read back from the text of model.c: each array's declared length, its listed values, and its
   // element type. Per layer: weights, bias, multiplier, shift.
   const auto arrays = const_arrays(code.source);
@@ -244,6 +253,15 @@ blocks:
       {{"conv3x3", 5}, {"mbconv3x3_e1", 9}, {"mbconv5x5_e1", 9}, {"conv1x1", 7}, {"mbconv3x3_e4", 13}},
       {{"mbconv3x3_e6", 3}, {"dwsep3x3", 11}, {"skip", 11}, {"mbconv7x7_e3", 11}, {"dwsep5x5", 24}},
   };
+  // The network the 100 ms search of experiments/iso_accuracy/mbconv.yaml found with seed 2, on its 28×28 input.
+  {
+    const supernet::Shape image{1, 28, 28, 1};
+    const auto iso = supernet::parse_search_space(
+        YAML::LoadFile(std::string(MCUNAS_SOURCE_DIR) + "/experiments/iso_accuracy/mbconv.yaml")["search_space"], image);
+    expect_export_matches_search(iso, arch_of(iso, {{"conv5x5", 14}, {"conv3x3", 17}, {"mbconv3x3_e6", 17},
+                                                    {"mbconv5x5_e3", 32}, {"mbconv5x5_e3", 32}}),
+                                 image, 10, target, 39);
+  }
   uint64_t seed = 40;
   for (const auto& blocks : archs)
     expect_export_matches_search(space, arch_of(space, blocks), input, 10, target, seed++);
