@@ -256,8 +256,8 @@ blocks:
   // The network the 100 ms search of experiments/iso_accuracy/mbconv.yaml found with seed 2, on its 28×28 input.
   {
     const supernet::Shape image{1, 28, 28, 1};
-    const auto iso = supernet::parse_search_space(
-        YAML::LoadFile(std::string(MCUNAS_SOURCE_DIR) + "/experiments/iso_accuracy/mbconv.yaml")["search_space"], image);
+    const std::string config = std::string(MCUNAS_SOURCE_DIR) + "/experiments/iso_accuracy/mbconv.yaml";
+    const auto iso = supernet::parse_search_space(YAML::LoadFile(config)["search_space"], image);
     expect_export_matches_search(iso, arch_of(iso, {{"conv5x5", 14}, {"conv3x3", 17}, {"mbconv3x3_e6", 17},
                                                     {"mbconv5x5_e3", 32}, {"mbconv5x5_e3", 32}}),
                                  image, 10, target, 39);
