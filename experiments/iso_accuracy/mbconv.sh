@@ -2,8 +2,9 @@
 # Inverted residuals against the best conv / depthwise-separable networks at the same latency budgets (issue 19):
 # the operators + channels search of experiments/iso_accuracy/mbconv.yaml (search.yaml's space plus mbconv
 # candidates) at 100 ms and 60 ms on nano33, seeds 1 and 2, as sweep iso-mbconv-latency; each found network
-# counted in QEMU (nas profile); then docs/iso-mbconv.md from it and from the conv / dwsep sweeps kept in
-# docs/results/iso_accuracy.db (experiments/iso_accuracy/run.sh).
+# counted in QEMU (nas profile); then docs/iso-mbconv.md from it (kept without weights as
+# docs/results/iso_mbconv.db) and from the conv / dwsep sweeps kept in docs/results/iso_accuracy.db
+# (experiments/iso_accuracy/run.sh).
 #
 #   bash experiments/iso_accuracy/mbconv.sh [--db iso_mbconv.db]
 #
@@ -61,6 +62,8 @@ for run in $(sqlite3 "$db" "SELECT id FROM runs WHERE kind = 'seed' AND config_p
     AND status = 'done' AND id NOT IN (SELECT run_id FROM deployments WHERE kind = 'qemu')"); do
   "$nas" profile "$run" --target nano33 --db "$db" > /dev/null < /dev/null
 done
-bash "$root/experiments/iso_accuracy/mbconv_table.sh" "$db" "$root/docs/results/iso_accuracy.db" \
-  > "$root/docs/iso-mbconv.md"
-echo "wrote docs/iso-mbconv.md from $db" >&2
+commit="$(git -C "$root" describe --always --dirty 2> /dev/null || echo unknown)"
+bash "$root/experiments/front_page/keep_results.sh" "$db" "$root/docs/results/iso_mbconv.db" "$commit"
+bash "$root/experiments/iso_accuracy/mbconv_table.sh" "$root/docs/results/iso_mbconv.db" \
+  "$root/docs/results/iso_accuracy.db" > "$root/docs/iso-mbconv.md"
+echo "wrote docs/iso-mbconv.md and docs/results/iso_mbconv.db (without weights) from $db" >&2
