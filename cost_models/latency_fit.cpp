@@ -1,9 +1,9 @@
 #include "cost_models/latency_fit.h"
 
-#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <optional>
+#include <string_view>
 
 #include "common/error.h"
 
@@ -69,9 +69,15 @@ LatencyFit fit_latency(const std::vector<FitSample>& samples) {
         present.push_back(t);
         break;
       }
+  // Every subset keeps per_call: a call always costs its call, argument unpacking and set-up, and a fit that let
+  // other terms absorb that (rp2040's depthwise did, once the grid grew) would price tiny layers at nearly nothing.
+  size_t required = 0;  // the mask bit of per_call among the present terms (every sample has its quantity, 1)
+  for (size_t i = 0; i < present.size(); ++i)
+    if (std::string_view(kLatencyTermNames[present[i]]) == "per_call") required = size_t{1} << i;
   double best_residual = std::numeric_limits<double>::infinity();
   LatencyCoefficients best;
   for (size_t mask = 1; mask < (size_t{1} << present.size()); ++mask) {
+    if ((mask & required) != required) continue;
     std::vector<size_t> use;
     for (size_t i = 0; i < present.size(); ++i)
       if (mask >> i & 1) use.push_back(present[i]);

@@ -1,8 +1,8 @@
 // Fitting a kernel path's latency coefficients to measured instruction counts (nas calibrate): non-negative least
 // squares on the relative error, so a 200-instruction call weighs as much as a 2-million one and every
 // coefficient stays a cost (a negative one could price some network below zero). With at most twelve terms the
-// exact solution is found by trying every subset of terms: unconstrained least squares on the subset, kept when
-// all its coefficients are >= 0, the smallest residual wins.
+// exact solution is found by trying every subset of terms that keeps per_call (a call always costs something):
+// unconstrained least squares on the subset, kept when all its coefficients are >= 0, the smallest residual wins.
 #pragma once
 
 #include <array>
