@@ -106,7 +106,8 @@ TEST(SearchSpace, AnArchitectureWithJoinsRoundTripsThroughYaml) {
        "mbconv3x3_e6 with a residual join needs stride 1 and out equal to its input's channels (got stride 1, 3 -> 8"},
       {"{input_channels: 3, blocks: [{name: b1, op: mbconv3x3_e6, out: 3, residual: maybe}]}", "true or false"},
   };
-  for (const auto& [yaml, words] : bad) {
+  for (const auto& entry : bad) {
+    const char *yaml = entry[0], *words = entry[1];  // not a structured binding: Clang cannot capture one
     const std::string message = error_of([&] { parse_fixed_arch(YAML::Load(yaml)); });
     EXPECT_TRUE(contains(message, words)) << yaml << " -> " << message;
   }
