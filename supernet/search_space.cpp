@@ -354,12 +354,14 @@ YAML::Node fixed_model_yaml(const FixedArch& arch) {
         case CandidateStage::Kind::conv:
           conv(layer_name, "conv2d", block.out_channels, kernel, stride);
           break;
-        case CandidateStage::Kind::expand:
-          if (fixed_block_expanded_channels(arch, b) <= 0)
+        case CandidateStage::Kind::expand: {
+          const int32_t expanded = fixed_block_expanded_channels(arch, b);
+          if (expanded <= 0)
             throw Error("architecture", "block '" + n + "' expands its input, but the image's channel count is not "
                                         "known (input_channels)");
-          conv(layer_name, "conv2d", fixed_block_expanded_channels(arch, b), kernel, stride);
+          conv(layer_name, "conv2d", expanded, kernel, stride);
           break;
+        }
         case CandidateStage::Kind::depthwise:
           conv(layer_name, "depthwise_conv2d", 0, kernel, stride);
           break;

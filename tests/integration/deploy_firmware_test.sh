@@ -14,10 +14,7 @@ work="$(mktemp -d /tmp/mcunas-deploy.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
 # shellcheck source=tests/integration/small_search.sh
 source "$root/tests/integration/small_search.sh"
-for tool in arm-none-eabi-gcc:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm sqlite3:sqlite3 jq:jq; do
-  command -v "${tool%%:*}" > /dev/null ||
-    fail "${tool%%:*} is missing: apt-get install --no-install-recommends ${tool#*:} (scripts/setup.sh does)"
-done
+require_tools arm-none-eabi-gcc:gcc-arm-none-eabi qemu-system-arm:qemu-system-arm sqlite3:sqlite3 jq:jq
 cd "$work"
 small_search "$nas" 2
 

@@ -1,9 +1,16 @@
-# Sourced by the integration tests that need a finished search run: fail, check, ends_with, refused, dump, small_search_config
-# (writes the small search's config) and small_search, which runs that short search on synthetic 8x8 data into
-# runs.db of the current directory (run 1).
+# Sourced by the integration tests that need a finished search run: fail, require_tools, check, ends_with, refused,
+# dump, small_search_config (writes the small search's config) and small_search, which runs that short search on
+# synthetic 8x8 data into runs.db of the current directory (run 1).
 fail() {
   echo "FAIL: $*" >&2
   exit 1
+}
+require_tools() {  # command:debian-package ...: one clear failure naming the package of the first missing command
+  local tool
+  for tool in "$@"; do
+    command -v "${tool%%:*}" > /dev/null ||
+      fail "${tool%%:*} is missing: apt-get install --no-install-recommends ${tool#*:} (scripts/setup.sh does)"
+  done
 }
 check() {  # description, expected, actual
   [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"
