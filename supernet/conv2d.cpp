@@ -35,9 +35,11 @@ Shape Conv2d::output_shape(std::span<const Shape> inputs) {
   return {in.n, out_h_, out_w_, s.out_channels};
 }
 
-void Conv2d::share_weights_of(const Conv2d* larger) {
+void Conv2d::share_weights_of(const Conv2d* larger, std::vector<int32_t> in_map, std::vector<int32_t> out_map) {
   if (spec_.bias) throw Error("conv2d", "a convolution with a bias cannot share weights", Error::Kind::failure);
   larger_ = larger;
+  in_map_ = std::move(in_map);
+  out_map_ = std::move(out_map);
 }
 
 void Conv2d::declare(ParamStore& store) {
@@ -49,12 +51,25 @@ void Conv2d::declare(ParamStore& store) {
 void Conv2d::bind(ParamStore& store) {
   if (larger_) {
     const Conv2dSpec& big = larger_->spec_;
-    if (larger_->in_c_ != in_c_ || big.out_channels != spec_.out_channels || big.groups != spec_.groups ||
-        big.stride != spec_.stride || big.kernel_h < spec_.kernel_h || big.kernel_w < spec_.kernel_w ||
-        (big.kernel_h - spec_.kernel_h) % 2 != 0 || (big.kernel_w - spec_.kernel_w) % 2 != 0)
+    const int32_t big_in = larger_->in_c_;
+    auto maps_into = [](const std::vector<int32_t>& map, int32_t own, int32_t other) {
+      if (map.empty()) return own == other;
+      if (map.size() != static_cast<size_t>(own)) return false;
+      std::vector<int32_t> sorted = map;  // one-to-one, so that scattering the gradient loses nothing
+      std::sort(sorted.begin(), sorted.end());
+      return sorted.front() >= 0 && sorted.back() < other &&
+             std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
+    };
+    const bool both_dense = spec_.groups == 1 && big.groups == 1;
+    const bool both_depthwise = depthwise() && larger_->depthwise() && in_map_.empty();
+    if (!(both_dense || both_depthwise) || !maps_into(out_map_, spec_.out_channels, big.out_channels) ||
+        (both_dense && !maps_into(in_map_, in_c_, big_in)) || big.stride != spec_.stride ||
+        big.kernel_h < spec_.kernel_h || big.kernel_w < spec_.kernel_w || (big.kernel_h - spec_.kernel_h) % 2 != 0 ||
+        (big.kernel_w - spec_.kernel_w) % 2 != 0)
       throw Error("conv2d", "cannot share the weights of a convolution of another shape", Error::Kind::failure);
     // larger_'s own pointers are read at each use: it may be bound after this layer.
-    crop_w_.assign(static_cast<size_t>(col_width() * spec_.out_channels), 0.0f);
+    shared_index_ = shared_weight_indices();
+    crop_w_.assign(shared_index_.size(), 0.0f);
     crop_dw_.assign(crop_w_.size(), 0.0f);
     w_ = crop_w_.data();
     dw_ = crop_dw_.data();
@@ -68,33 +83,41 @@ void Conv2d::bind(ParamStore& store) {
   }
 }
 
-// HWIO: the taps of row kh, column kw are a contiguous [Cin/g][Cout] block.
-std::vector<float> Conv2d::centre_of_larger() const {
+// HWIO: weight (kh, kw, i, o) is at ((kh·KW + kw)·(Cin/g) + i)·Cout + o.
+std::vector<int64_t> Conv2d::shared_weight_indices() const {
   const Conv2dSpec& big = larger_->spec_;
-  const int64_t block = int64_t{in_c_ / spec_.groups} * spec_.out_channels;
+  const int32_t in_g = in_c_ / spec_.groups, big_in_g = larger_->in_c_ / big.groups;
   const int32_t dh = (big.kernel_h - spec_.kernel_h) / 2, dw = (big.kernel_w - spec_.kernel_w) / 2;
-  std::vector<float> centre(static_cast<size_t>(col_width() * spec_.out_channels));
+  auto mapped = [](const std::vector<int32_t>& map, int32_t c) {
+    return map.empty() ? c : map[static_cast<size_t>(c)];
+  };
+  std::vector<int64_t> index;
+  index.reserve(static_cast<size_t>(col_width() * spec_.out_channels));
   for (int32_t kh = 0; kh < spec_.kernel_h; ++kh)
     for (int32_t kw = 0; kw < spec_.kernel_w; ++kw)
-      std::copy_n(larger_->w_ + (int64_t{kh + dh} * big.kernel_w + kw + dw) * block, block,
-                  centre.data() + (int64_t{kh} * spec_.kernel_w + kw) * block);
+      for (int32_t i = 0; i < in_g; ++i) {
+        const int64_t row = (int64_t{kh + dh} * big.kernel_w + kw + dw) * big_in_g + mapped(in_map_, i);
+        for (int32_t o = 0; o < spec_.out_channels; ++o) index.push_back(row * big.out_channels + mapped(out_map_, o));
+      }
+  return index;
+}
+
+std::vector<float> Conv2d::centre_of_larger() const {
+  const std::vector<int64_t> index = shared_index_.empty() ? shared_weight_indices() : shared_index_;
+  std::vector<float> centre(index.size());
+  for (size_t k = 0; k < index.size(); ++k) centre[k] = larger_->w_[index[k]];
   return centre;
 }
 
 void Conv2d::crop_from_larger() {
-  const std::vector<float> centre = centre_of_larger();
-  std::copy(centre.begin(), centre.end(), crop_w_.begin());
+  for (size_t k = 0; k < shared_index_.size(); ++k) crop_w_[k] = larger_->w_[shared_index_[k]];
 }
 
 void Conv2d::scatter_grad_to_larger() {
   const Conv2dSpec& big = larger_->spec_;
-  const int64_t block = int64_t{in_c_ / spec_.groups} * spec_.out_channels;
-  const int32_t dh = (big.kernel_h - spec_.kernel_h) / 2, dw = (big.kernel_w - spec_.kernel_w) / 2;
-  std::fill_n(larger_->dw_, int64_t{big.kernel_h} * big.kernel_w * block, 0.0f);
-  for (int32_t kh = 0; kh < spec_.kernel_h; ++kh)
-    for (int32_t kw = 0; kw < spec_.kernel_w; ++kw)
-      std::copy_n(crop_dw_.data() + (int64_t{kh} * spec_.kernel_w + kw) * block, block,
-                  larger_->dw_ + (int64_t{kh + dh} * big.kernel_w + kw + dw) * block);
+  std::fill_n(larger_->dw_, int64_t{big.kernel_h} * big.kernel_w * (larger_->in_c_ / big.groups) * big.out_channels,
+              0.0f);
+  for (size_t k = 0; k < shared_index_.size(); ++k) larger_->dw_[shared_index_[k]] = crop_dw_[k];
 }
 
 std::vector<float> Conv2d::weights() const {

@@ -39,12 +39,15 @@ class Conv2d final : public Layer {
   const Conv2dSpec& spec() const { return spec_; }
   int32_t in_channels() const { return in_c_; }
 
-  // Kernel sharing (Cai et al., "Once-for-All", ICLR 2020: a small kernel is the centre of the large one). Call
-  // before declare(): this convolution then declares no parameters and uses the centre KH×KW taps of `larger`'s
-  // weights, which must have the same channels, groups and stride and a kernel at least as large in each dimension
-  // (checked at bind()). Backward WRITES `larger`'s whole weight gradient: the centre taps from this layer, zeros
-  // elsewhere, as if `larger` had not run (the supernet runs one of them per step).
-  void share_weights_of(const Conv2d* larger);
+  // Weight sharing (Cai et al., "Once-for-All", ICLR 2020: a small kernel is the centre of the large one, a narrow
+  // layer a subset of a wide one's channels). Call before declare(): this convolution then declares no parameters
+  // and computes with `larger`'s weights — the centre KH×KW taps, input channel `in_map[i]` for its input channel i
+  // and output channel `out_map[o]` for its output channel o (an empty map: the same index). Both must be dense
+  // (groups 1) or both depthwise (a depthwise layer maps its channels with out_map), with the same stride and a
+  // kernel at least as large in each dimension by an even amount (checked at bind()). Backward WRITES `larger`'s
+  // whole weight gradient: the mapped taps from this layer, zeros elsewhere, as if `larger` had not run (the
+  // supernet runs one of them per step).
+  void share_weights_of(const Conv2d* larger, std::vector<int32_t> in_map = {}, std::vector<int32_t> out_map = {});
   bool shares_weights() const { return larger_ != nullptr; }
   // The weights this convolution computes with, HWIO: its own, or the centre of the larger kernel's.
   std::vector<float> weights() const;
@@ -79,13 +82,17 @@ class Conv2d final : public Layer {
   void forward_depthwise(const Tensor& in, Tensor& out) const;
   void backward_depthwise(const Tensor& in, const Tensor& grad_out, Tensor* grad_in);
 
-  // The centre crop of larger_'s weights; copied into w_; w_'s gradient back into larger_'s.
+  // The index into larger_'s weights of each of this layer's weights (HWIO): the centre taps, mapped channels.
+  std::vector<int64_t> shared_weight_indices() const;
+  // larger_'s weights at those indices; copied into w_; w_'s gradient back into larger_'s.
   std::vector<float> centre_of_larger() const;
   void crop_from_larger();
   void scatter_grad_to_larger();
 
   Conv2dSpec spec_;
   const Conv2d* larger_ = nullptr;
+  std::vector<int32_t> in_map_, out_map_;  // channels of larger_ this layer computes with (empty: the same)
+  std::vector<int64_t> shared_index_;     // shared_weight_indices(), from bind()
   std::vector<float> crop_w_, crop_dw_;  // this layer's weights and gradient when it shares
   int32_t in_c_ = 0, in_h_ = 0, in_w_ = 0, out_h_ = 0, out_w_ = 0;
   int32_t weight_ = -1, bias_ = -1;

@@ -152,9 +152,11 @@ static std::vector<int32_t> read_widths(const YAML::Node& node, const std::strin
 SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
   const std::string root = "search_space";
   if (!node) throw Error(root, "missing (expected a mapping with 'blocks')");
-  yaml::check_keys(node, root, {"blocks", "share_kernels"});
-  const bool share_kernels = node["share_kernels"] && yaml::read_scalar<bool>(node["share_kernels"],
-                                                                             key(root, "share_kernels"), "true or false");
+  yaml::check_keys(node, root, {"blocks", "share_kernels", "share_expansions"});
+  auto flag = [&](const char* name) {
+    return node[name] && yaml::read_scalar<bool>(node[name], key(root, name), "true or false");
+  };
+  const bool share_kernels = flag("share_kernels"), share_expansions = flag("share_expansions");
   const std::string blocks_path = key(root, "blocks");
   const YAML::Node blocks = required(node, root, "blocks");
   if (!blocks.IsSequence() || blocks.size() == 0)
@@ -193,6 +195,7 @@ SearchSpace parse_search_space(const YAML::Node& node, Shape input) {
     }
     if (item["widths"]) block.widths = read_widths(item["widths"], key(path, "widths"), block.out_channels);
     block.share_kernels = share_kernels;
+    block.share_expansions = share_expansions;
     in_channels = block.out_channels;
     space.blocks.push_back(std::move(block));
   }

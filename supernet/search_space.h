@@ -10,6 +10,7 @@
 //       - {name: b4, out: 64, ops: [conv3x3], widths: [16, 32, 48, 64]}    # optional; default ⌈k·out/8⌉, k=1..8
 //       - {name: b5, out: 64, ops: [mbconv3x3_e6, mbconv5x5_e3, skip]}    # inverted residuals (below)
 //     share_kernels: false    # optional: k×k candidates use the centre of the largest kernel of their kind
+//     share_expansions: false # optional: an mbconv's hidden channels are a subset of the largest expansion's
 //
 // Every operator is followed by BatchNorm and ReLU; padding is kernel/2 ("same" at stride 1). A depthwise-separable
 // operator is a depthwise k×k convolution (BN, ReLU) then a pointwise 1×1 convolution (BN, ReLU). Skip is the
@@ -70,6 +71,12 @@ struct SearchBlock {
   // without OFA's kernel transforms and progressive shrinking it trained the supernet faster but ranked worse
   // (docs/search.md, Figures).
   bool share_kernels = false;
+  // Inverted residuals of one kernel (of every kernel, with share_kernels) share weights across expansions: an
+  // expansion-E' candidate computes with E' of the E hidden channels per input channel of the block's largest E —
+  // its expand filters, depthwise channels and projection columns (OFA's elastic expansion ratio). The hidden
+  // width is then a mask on one trained set of channels, not a separate network per E. BatchNorm stays per
+  // candidate. Off by default (docs/search.md, "Inverted residuals", measures it).
+  bool share_expansions = false;
 };
 
 // ⌈k·out/8⌉ for k = 1..8 without repeats: eight evenly spaced widths (FBNetV2's channel choice, coarse enough

@@ -143,7 +143,7 @@ Shape SearchableBlock::output_shape(std::span<const Shape> inputs) {
       candidate.outs.resize(candidate.stages.size());
       ops_.push_back(std::move(candidate));
     }
-    if (spec_.share_kernels) share_kernels();
+    if (spec_.share_kernels || spec_.share_expansions) share_weights();
   }
   for (auto& candidate : ops_) {
     Shape shape = in;
@@ -196,21 +196,49 @@ std::vector<SearchableBlock::Stage> SearchableBlock::build_stages(const OpCandid
   return stages;
 }
 
-void SearchableBlock::share_kernels() {
+size_t SearchableBlock::weight_source(size_t j) const {
+  const OpCandidate& small = ops_[j].op;
+  size_t source = j;
+  for (size_t i = 0; i < ops_.size(); ++i) {
+    const OpCandidate& big = ops_[i].op;
+    const bool kernel_ok = spec_.share_kernels ? big.kernel >= small.kernel : big.kernel == small.kernel;
+    const bool expansion_ok =
+        spec_.share_expansions ? big.expansion >= small.expansion : big.expansion == small.expansion;
+    if (big.kind != small.kind || !kernel_ok || !expansion_ok) continue;
+    const OpCandidate& best = ops_[source].op;
+    if (big.kernel > best.kernel || (big.kernel == best.kernel && big.expansion > best.expansion)) source = i;
+  }
+  return source;
+}
+
+void SearchableBlock::share_weights() {
   auto conv_at = [&](size_t j, size_t stage) { return static_cast<Conv2d*>(ops_[j].stages[stage].layer.get()); };
-  auto same_shape = [&](size_t i, size_t j) {  // the same kind and expansion: stages of the same shapes
-    return ops_[i].op.kind == ops_[j].op.kind && ops_[i].op.expansion == ops_[j].op.expansion;
-  };
   for (size_t j = 0; j < ops_.size(); ++j) {
-    size_t largest = j;
-    for (size_t i = 0; i < ops_.size(); ++i)
-      if (same_shape(i, j) && ops_[i].op.kernel > ops_[largest].op.kernel) largest = i;
-    if (largest == j) continue;
-    // Every convolution stage of a smaller kernel (its k×k one, or the 1×1 ones) computes with the largest
-    // candidate's weights: a k×k kernel as the centre of the largest.
+    const size_t source = weight_source(j);
+    if (source == j) continue;
+    // Hidden channel h of an expansion-E' candidate is channel (h / E')·E + h mod E' of the source's E: the first E'
+    // of the E hidden channels each input channel has (an E' = 1 candidate's depthwise runs on the input's channels,
+    // the first of each group). Equal expansions (every non-expanding kind): the same channels.
+    const int32_t e_small = std::max(ops_[j].op.expansion, 1), e_big = std::max(ops_[source].op.expansion, 1);
+    std::vector<int32_t> hidden;
+    if (e_small != e_big)
+      for (int32_t h = 0; h < e_small * in_.c; ++h) hidden.push_back(h / e_small * e_big + h % e_small);
+    // Each convolution stage computes with the source's stage of the same kind, in order (an E' = 1 candidate has
+    // no expand stage): a k×k kernel as the centre of the larger, hidden channels through the map above.
     const std::vector<CandidateStage> stages = candidate_stages(ops_[j].op);
-    for (size_t s = 0; s < stages.size(); ++s)
-      if (stages[s].kind != CandidateStage::Kind::batchnorm) conv_at(j, s)->share_weights_of(conv_at(largest, s));
+    const std::vector<CandidateStage> big_stages = candidate_stages(ops_[source].op);
+    size_t t = 0;
+    for (size_t s = 0; s < stages.size(); ++s) {
+      const CandidateStage::Kind kind = stages[s].kind;
+      if (kind == CandidateStage::Kind::batchnorm) continue;
+      while (big_stages.at(t).kind != kind) ++t;
+      const bool hidden_out = kind == CandidateStage::Kind::expand ||
+                              (kind == CandidateStage::Kind::depthwise && candidate_kind(ops_[j].op.kind).expands);
+      const bool hidden_in = kind == CandidateStage::Kind::conv && candidate_kind(ops_[j].op.kind).expands;
+      conv_at(j, s)->share_weights_of(conv_at(source, t), hidden_in ? hidden : std::vector<int32_t>{},
+                                      hidden_out ? hidden : std::vector<int32_t>{});
+      ++t;
+    }
   }
 }
 

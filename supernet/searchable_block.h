@@ -96,7 +96,8 @@ class SearchableBlock final : public Layer {
   // Parameter slots (handles into the weight store) of candidate `op`'s stage `stage`: a Conv2d stage declares
   // [weight], a BatchNorm stage [gamma, beta, running_mean, running_var]. Stages: candidate_stages(op), e.g.
   // conv → {conv, bn}; dwsep → {dw, dw_bn, pw, pw_bn}; skip → none.
-  // A stage whose convolution shares a larger kernel's weights (SearchBlock::share_kernels) has no slots.
+  // A stage whose convolution shares a larger candidate's weights (SearchBlock::share_kernels, share_expansions) has
+  // no slots.
   std::vector<int32_t> stage_slots(size_t op, size_t stage) const;
   size_t stage_count(size_t op) const { return ops_.at(op).stages.size(); }
   // The weights candidate `op`'s convolution stage computes with (HWIO): its own, or the centre of the shared kernel.
@@ -131,8 +132,11 @@ class SearchableBlock final : public Layer {
   // The mask candidate j's output is multiplied by: the width mask, or the input's keep when it keeps its input's
   // channels.
   const std::vector<float>& candidate_mask(size_t j) const;
-  // Links each smaller kernel's convolutions to the largest of its kind (SearchBlock::share_kernels).
-  void share_kernels();
+  // The candidate whose weights candidate j computes with (SearchBlock::share_kernels, share_expansions): of its
+  // kind, the largest kernel and then the largest expansion that holds j's (j itself when none is larger).
+  size_t weight_source(size_t j) const;
+  // Links each candidate's convolutions to its weight source's.
+  void share_weights();
   // Runs candidate j's stages; returns the last stage's output.
   const Tensor& run_stages(size_t j, const Tensor& input, bool training);
   // Backpropagates `grad` (grad_a_ or grad_b_: the gradient at candidate j's output, overwritten) to `grad_in`

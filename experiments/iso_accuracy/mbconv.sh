@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Inverted residuals against the best conv / depthwise-separable networks at the same latency budgets (issue 19):
 # the operators + channels search of experiments/iso_accuracy/mbconv.yaml (search.yaml's space plus mbconv
-# candidates) at 100 ms and 60 ms on nano33, seeds 1 and 2, as sweep iso-mbconv-latency; each found network
+# candidates) at 100 ms and 60 ms on nano33, seeds 1 and 2, as sweep iso-mbconv-latency, and the same with the
+# expansions sharing weights (mbconv_shared.yaml) as sweep iso-mbconv-shared-latency; each found network
 # counted in QEMU (nas profile); then docs/iso-mbconv.md from it (kept without weights as
 # docs/results/iso_mbconv.db) and from the conv / dwsep sweeps kept in docs/results/iso_accuracy.db
 # (experiments/iso_accuracy/run.sh).
@@ -20,15 +21,21 @@ while [ $# -gt 0 ]; do
 done
 nas="${NAS:-$root/build/nas}"   # NAS=path runs another build (e.g. a copy kept while rebuilding)
 [ -x "$nas" ] || { echo "mbconv.sh: $nas not built (run bash scripts/build.sh first)" >&2; exit 2; }
-name=iso-mbconv-latency
-if [ -f "$db" ] && [ -n "$(sqlite3 "$db" "SELECT name FROM sweeps WHERE name = '$name'")" ]; then
-  "$nas" sweep --resume "$name" --db "$db" --jobs 1 < /dev/null || [ $? -eq 1 ]
-else
-  "$nas" sweep --name "$name" --target nano33 --max-latency 100ms,60ms --seeds 2 \
-    --config "$root/experiments/iso_accuracy/mbconv.yaml" --jobs 1 --db "$db" < /dev/null || [ $? -eq 1 ]
-fi
+# The mbconv space with each expansion its own weights (mbconv.yaml), and with the expansions of a kernel sharing
+# one set of hidden channels (mbconv_shared.yaml).
+sweeps="iso-mbconv-latency:mbconv.yaml iso-mbconv-shared-latency:mbconv_shared.yaml"
+for sweep in $sweeps; do
+  name="${sweep%%:*}"
+  config="$root/experiments/iso_accuracy/${sweep#*:}"
+  if [ -f "$db" ] && [ -n "$(sqlite3 "$db" "SELECT name FROM sweeps WHERE name = '$name'")" ]; then
+    "$nas" sweep --resume "$name" --db "$db" --jobs 1 < /dev/null || [ $? -eq 1 ]
+  else
+    "$nas" sweep --name "$name" --target nano33 --max-latency 100ms,60ms --seeds 2 --config "$config" --jobs 1 \
+      --db "$db" < /dev/null || [ $? -eq 1 ]
+  fi
+done
 # Each found network counted in QEMU (nas profile): measured latency against the estimate, host = QEMU bytes.
-for run in $(sqlite3 "$db" "SELECT id FROM runs WHERE sweep = '$name' AND status = 'done' AND id NOT IN
+for run in $(sqlite3 "$db" "SELECT id FROM runs WHERE sweep LIKE 'iso-mbconv-%' AND status = 'done' AND id NOT IN
     (SELECT run_id FROM deployments WHERE kind = 'qemu')"); do
   "$nas" profile "$run" --target nano33 --db "$db" > /dev/null < /dev/null
 done
@@ -43,7 +50,7 @@ mkdir -p baselines
 block='^  - {name: \([^,]*\), op: \([^,]*\), out: \([0-9]*\), stride: \([12]\)}$'
 as_space='    - {name: \1, out: \3, stride: \4, ops: [\2]}'
 budgets="$(sqlite3 "$db" "SELECT group_concat(quote(budget_source)) FROM (SELECT DISTINCT budget_source FROM costs
-  WHERE metric = 'latency' AND run_id IN (SELECT id FROM runs WHERE sweep = '$name'))")"
+  WHERE metric = 'latency' AND run_id IN (SELECT id FROM runs WHERE sweep LIKE 'iso-mbconv-%'))")"
 for id in $(sqlite3 "$iso_db" "SELECT r.id FROM runs r JOIN costs c ON c.run_id = r.id AND c.metric = 'latency'
     WHERE r.sweep IN ('iso-latency', 'iso-prune-latency') AND r.status = 'done' AND c.budget_source IN ($budgets)"); do
   config="$PWD/baselines/baseline_$id.yaml"

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
+#include <string>
+#include <vector>
+
 #include "common/error.h"
 #include "tests/common/test_support.h"
 #include "tests/supernet/gradcheck.h"
@@ -101,6 +105,36 @@ TEST(Conv2d, GradientsAreIndependentOfThreadCountAndChunking) {
   const auto rb = gradcheck(b, {shape}, options);
   EXPECT_EQ(ra.relative_error, rb.relative_error);  // bit-identical runs
   EXPECT_LT(ra.relative_error, kRelativeBound) << ra.worst;
+}
+
+// A narrower 1×1 convolution computing with the centre taps of a 3×3 one, input channels {1, 3} of its 4 and
+// output channels {5, 0} of its 6; maps that are not one-to-one or leave the larger's channels are refused.
+TEST(Conv2d, SharesMappedChannelsOfALargerConvolution) {
+  Conv2d big({6, 3, 3, 1, 1, 1, false});
+  ParamStore store = testing::prepare_layer(big, {{1, 5, 5, 4}}, 3);
+  const std::vector<float> big_w = big.weights();  // [3][3][4][6]
+  auto narrow = [&](std::vector<int32_t> in_map, std::vector<int32_t> out_map) {
+    auto small = std::make_unique<Conv2d>(Conv2dSpec{2, 1, 1, 1, 0, 1, false});
+    small->share_weights_of(&big, std::move(in_map), std::move(out_map));
+    const Shape in[] = {{1, 5, 5, 2}};
+    small->output_shape(in);
+    ParamStore own;
+    small->declare(own);
+    own.allocate();
+    small->bind(own);
+    return small;
+  };
+  const std::vector<float> w = narrow({1, 3}, {5, 0})->weights();  // [1][1][2][2]
+  const int32_t in_map[] = {1, 3}, out_map[] = {5, 0};
+  ASSERT_EQ(w.size(), 4u);
+  for (int32_t i = 0; i < 2; ++i)
+    for (int32_t o = 0; o < 2; ++o)
+      EXPECT_EQ(w[static_cast<size_t>(i * 2 + o)], big_w[static_cast<size_t>(((1 * 3 + 1) * 4 + in_map[i]) * 6 +
+                                                                              out_map[o])]);
+  const std::string refused = "conv2d: cannot share the weights of a convolution of another shape";
+  EXPECT_EQ(test_support::error_of([&] { narrow({1, 1}, {5, 0}); }), refused);  // two channels onto one
+  EXPECT_EQ(test_support::error_of([&] { narrow({1, 4}, {5, 0}); }), refused);  // the larger has 4 inputs
+  EXPECT_EQ(test_support::error_of([&] { narrow({}, {5, 0}); }), refused);      // 2 inputs are not its 4
 }
 
 TEST(Conv2d, RejectsImpossibleShapes) {

@@ -122,7 +122,7 @@ struct BadSpace {
 TEST(SearchSpace, RejectsMalformedSpacesWithOneClearError) {
   const BadSpace cases[] = {
       {"{blocks: []}", "search_space.blocks: expected a non-empty list of blocks"},
-      {"{layers: []}", "search_space: unknown key 'layers' (known: blocks, share_kernels)"},
+      {"{layers: []}", "search_space: unknown key 'layers' (known: blocks, share_kernels, share_expansions)"},
       {"{}", "search_space: missing key 'blocks'"},
       {"{blocks: [{name: a, out: 8, ops: [conv3x3], kernel: 3}]}",
        "search_space.blocks[0]: unknown key 'kernel' (known: name, out, stride, ops, widths)"},

@@ -287,7 +287,8 @@ struct SourcedBlock {
   ParamStore previous_weights = testing::prepare_layer(previous, {kInput}, 11);
   Arch previous_arch{previous};
   SearchableBlock block;
-  explicit SourcedBlock(int32_t stride, BlockMode previous_mode) : block(mbconv_spec(stride)) {
+  explicit SourcedBlock(int32_t stride, BlockMode previous_mode) : SourcedBlock(mbconv_spec(stride), previous_mode) {}
+  SourcedBlock(SearchBlock spec, BlockMode previous_mode) : block(std::move(spec)) {
     previous.set_mode(previous_mode);
     previous.select_width(2);  // 3 of 4 channels in sampled mode
     Tensor input = random_tensor(kInput, 12), output;
@@ -329,6 +330,77 @@ TEST(SearchableBlock, StridedMbconvGradientsMatchCentralDifferences) {
 TEST(SearchableBlock, MbconvMixtureGradientsMatchCentralDifferences) {
   expect_mbconv_gradients_match(0, 1, BlockMode::mixture);
   expect_mbconv_gradients_match(0, 2, BlockMode::mixture);
+}
+
+// share_expansions: mbconv3x3_e1 and _e3 compute with mbconv3x3_e6's hidden channels — for input channel i, the
+// first E' of its six (i·6 + e, e < E'): the expand filters, the depthwise channels and the projection's rows.
+SearchBlock expansion_spec(bool share_kernels) {
+  SearchBlock block{"b", 4, 1, {{OpKind::mbconv, 3, 1, true}, {OpKind::mbconv, 3, 3, true},
+                                {OpKind::mbconv, share_kernels ? 5 : 3, 6, true}}};
+  block.share_expansions = true;
+  block.share_kernels = share_kernels;
+  return block;
+}
+
+TEST(SearchableBlock, AnExpansionIsASubsetOfTheLargestExpansionsHiddenChannels) {
+  SearchableBlock block(expansion_spec(false));
+  ParamStore weights = testing::prepare_layer(block, {kInput}, 3);
+  Arch arch(block);
+  const int32_t cin = 4, cout = 4, big_e = 6;
+  // Stages: e6 and e3 {expand, bn, dw, bn, project, bn}; e1 {dw, bn, project, bn}.
+  const std::vector<float> expand6 = block.conv_weights(2, 0), dw6 = block.conv_weights(2, 2),
+                           project6 = block.conv_weights(2, 4);
+  for (const int32_t e : {1, 3}) {
+    const size_t op = e == 1 ? 0 : 1, dw_stage = e == 1 ? 0 : 2, project_stage = e == 1 ? 2 : 4;
+    auto big = [&](int32_t h) { return h / e * big_e + h % e; };  // its hidden channel h in e6's
+    if (e > 1) {
+      const std::vector<float> expand = block.conv_weights(op, 0);  // [cin][e·cin]
+      ASSERT_EQ(expand.size(), static_cast<size_t>(cin * e * cin));
+      for (int32_t i = 0; i < cin; ++i)
+        for (int32_t h = 0; h < e * cin; ++h)
+          ASSERT_EQ(expand[static_cast<size_t>(i * e * cin + h)],
+                    expand6[static_cast<size_t>(i * big_e * cin + big(h))]);
+      EXPECT_TRUE(block.stage_slots(op, 0).empty());
+      EXPECT_FALSE(block.stage_slots(op, 1).empty());  // its own BatchNorm
+    }
+    const std::vector<float> dw = block.conv_weights(op, dw_stage);  // [9][e·cin]
+    for (int32_t tap = 0; tap < 9; ++tap)
+      for (int32_t h = 0; h < e * cin; ++h)
+        ASSERT_EQ(dw[static_cast<size_t>(tap * e * cin + h)], dw6[static_cast<size_t>(tap * big_e * cin + big(h))]);
+    const std::vector<float> project = block.conv_weights(op, project_stage);  // [e·cin][cout]
+    for (int32_t h = 0; h < e * cin; ++h)
+      for (int32_t o = 0; o < cout; ++o)
+        ASSERT_EQ(project[static_cast<size_t>(h * cout + o)], project6[static_cast<size_t>(big(h) * cout + o)]);
+    EXPECT_TRUE(block.stage_slots(op, dw_stage).empty());
+    EXPECT_TRUE(block.stage_slots(op, project_stage).empty());
+  }
+  EXPECT_FALSE(block.stage_slots(2, 0).empty());  // e6 holds the weights
+  SearchableBlock separate(SearchBlock{"b", 4, 1, {{OpKind::mbconv, 3, 3, true}, {OpKind::mbconv, 3, 6, true}}});
+  testing::prepare_layer(separate, {kInput}, 3);
+  EXPECT_FALSE(separate.stage_slots(0, 0).empty());  // the default: each expansion its own
+}
+
+// The gradients of a candidate that computes with a larger one's hidden channels (and, with share_kernels, the
+// centre of its 5×5 kernel) land in those shared weights and match central differences there.
+TEST(SearchableBlock, SharedExpansionGradientsMatchCentralDifferences) {
+  for (const bool share_kernels : {false, true})
+    for (const size_t op : {size_t{0}, size_t{1}}) {
+      SourcedBlock sourced(expansion_spec(share_kernels), BlockMode::sampled);
+      SearchableBlock& block = sourced.block;
+      Arch arch(block);
+      block.select(op);
+      block.select_width(1);
+      testing::GradCheckOptions options;
+      options.h = 3e-4;  // as for the other mbconv checks
+      // Two ReLU6 stages on the hidden channels: of the 400 sampled elements per tensor, the default sample has one
+      // whose ±h step moves a pre-activation across a kink (the unshared candidates fail the same way there); this
+      // one has none. A wrong gradient errs on every element, by order 1.
+      options.seed = 1;
+      const auto report = testing::gradcheck(block, {kInput}, options);
+      EXPECT_GT(report.checked, 0);
+      EXPECT_LT(report.relative_error, testing::kRelativeBound)
+          << "op " << op << " share_kernels " << share_kernels << ": " << report.worst;
+    }
 }
 
 // The mixture's operator and width logit gradients with residual candidates (their identity branch and their

@@ -54,6 +54,22 @@ blocks:
                             kImage);
 }
 
+// The same with every expansion of a block sharing the largest one's hidden channels (and the 3×3 kernels the
+// centre of the 5×5 ones).
+SearchSpace shared_mbconv_space() {
+  return parse_search_space(YAML::Load(R"(
+share_kernels: true
+share_expansions: true
+blocks:
+  - {name: b0, out: 4, ops: [mbconv3x3_e3, mbconv3x3_e6, conv3x3]}
+  - {name: b1, out: 8, ops: [mbconv3x3_e1, mbconv5x5_e4, conv3x3]}
+  - {name: b2, out: 8, ops: [mbconv3x3_e2, mbconv5x5_e6, mbconv3x3_e1, skip]}
+  - {name: b3, out: 12, stride: 2, ops: [mbconv3x3_e3, mbconv5x5_e6]}
+  - {name: b4, out: 12, ops: [mbconv3x3_e1, mbconv3x3_e3, mbconv5x5_e3]}
+)"),
+                            kImage);
+}
+
 Tensor random_batch(int32_t n, uint64_t seed) {
   Rng rng(seed);
   Tensor t({n, kImage.h, kImage.w, kImage.c});
@@ -116,6 +132,13 @@ TEST(WeightInheritance, InvertedResidualsKeepTheSupernetsFunction) {
   EXPECT_EQ(arch.blocks[2].out_channels, arch.blocks[1].out_channels);  // the join keeps its input's channels
   EXPECT_FALSE(arch.blocks[3].op.residual);
   EXPECT_EQ(arch.input_channels, kImage.c);
+}
+
+// Smaller expansions computing with the largest one's hidden channels: the fixed net gets those channels.
+TEST(WeightInheritance, SharedExpansionsKeepTheSupernetsFunction) {
+  expect_same_function({0, 0, 0, 0, 0}, shared_mbconv_space());
+  expect_same_function({1, 1, 2, 0, 1}, shared_mbconv_space());
+  expect_same_function({0, 0, 1, 1, 2}, shared_mbconv_space());
 }
 
 // 3×3 candidates computing with the centre of the 5×5 kernels: the fixed net gets those centre taps.
