@@ -261,6 +261,62 @@ static void mcunas_conv_two_pixels_full(const mcunas_conv_params *p, const mcuna
   mcunas_conv_two_pixels_body(p, q, columns, 0, k, weights, bias, out_c, 2, out0);
 }
 
+/* Every output channel of one pixel x read in place, with the requantisation `mode` (a constant in each of the
+ * functions below, as for two pixels): a 1x1 convolution's odd last pixel, and a fully connected layer, which we
+ * deploy as a one-pixel 1x1 convolution (deploy/int8_ops.cpp). With no second pixel to share a weight word with,
+ * four channels at a time share each input word (mcunas_dot4_s8). */
+static MCUNAS_CONV_INLINE void mcunas_conv_one_pixel_body(const mcunas_conv_params *p, const mcunas_channel_quant *q,
+                                                          const int8_t *x, int32_t k, const int8_t *weights,
+                                                          const int32_t *bias, int32_t out_c, int mode,
+                                                          int8_t *out) {
+  const int32_t input_offset = p->input_offset, output_offset = p->output_offset;
+  const int32_t act_min = p->act_min, act_max = p->act_max;
+  const int32_t *const multiplier = q->multiplier, *const shift = q->shift;
+  int32_t o = 0;
+  for (; o + 4 <= out_c; o += 4) {
+    int32_t acc[4];
+    for (int32_t j = 0; j < 4; ++j) acc[j] = bias ? bias[o + j] : 0;
+    mcunas_dot4_s8(acc, x, weights + (ptrdiff_t)o * k, k, input_offset);
+    for (int32_t j = 0; j < 4; ++j) {
+      const int32_t s = shift[o + j];
+      out[o + j] = mcunas_conv_output(acc[j], mode, multiplier[o + j], s, mode ? mcunas_requantize_round(-s) : 0,
+                                      output_offset, act_min, act_max);
+    }
+  }
+  for (; o < out_c; ++o) { /* the last out_c mod 4 channels */
+    const int32_t s = shift[o];
+    const int32_t acc = mcunas_dot_s8(bias ? bias[o] : 0, x, weights + (ptrdiff_t)o * k, k, input_offset);
+    out[o] = mcunas_conv_output(acc, mode, multiplier[o], s, mode ? mcunas_requantize_round(-s) : 0, output_offset,
+                                act_min, act_max);
+  }
+}
+
+static void mcunas_conv_one_pixel_exact(const mcunas_conv_params *p, const mcunas_channel_quant *q, const int8_t *x,
+                                        int32_t k, const int8_t *weights, const int32_t *bias, int32_t out_c,
+                                        int8_t *out) {
+  mcunas_conv_one_pixel_body(p, q, x, k, weights, bias, out_c, 0, out);
+}
+static void mcunas_conv_one_pixel_fast(const mcunas_conv_params *p, const mcunas_channel_quant *q, const int8_t *x,
+                                       int32_t k, const int8_t *weights, const int32_t *bias, int32_t out_c,
+                                       int8_t *out) {
+  mcunas_conv_one_pixel_body(p, q, x, k, weights, bias, out_c, 1, out);
+}
+static void mcunas_conv_one_pixel_full(const mcunas_conv_params *p, const mcunas_channel_quant *q, const int8_t *x,
+                                       int32_t k, const int8_t *weights, const int32_t *bias, int32_t out_c,
+                                       int8_t *out) {
+  mcunas_conv_one_pixel_body(p, q, x, k, weights, bias, out_c, 2, out);
+}
+static void mcunas_conv_one_pixel(const mcunas_conv_params *p, const mcunas_channel_quant *q, const int8_t *x,
+                                  int32_t k, const int8_t *weights, const int32_t *bias, int32_t out_c, int mode,
+                                  int8_t *out) {
+  if (mode == 0)
+    mcunas_conv_one_pixel_exact(p, q, x, k, weights, bias, out_c, out);
+  else if (mode == 1)
+    mcunas_conv_one_pixel_fast(p, q, x, k, weights, bias, out_c, out);
+  else
+    mcunas_conv_one_pixel_full(p, q, x, k, weights, bias, out_c, out);
+}
+
 /* Every output channel of two pixels: from two int16 columns with the requantisation `mode`, or, with `in_place`,
  * read from the int8 pixels (the slower path of a call without scratch; exact requantisation, the same bits). */
 static void mcunas_conv_two_pixels(const mcunas_conv_params *p, const mcunas_channel_quant *q, const void *columns,

@@ -73,6 +73,11 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
     for (; px + 2 <= pixels; px += 2)
       mcunas_conv_two_pixels(p, q, input + (ptrdiff_t)px * in_c, 1, in_c, weights, bias, out_c, mode,
                              output + (ptrdiff_t)px * out_c);
+    if (px < pixels) { /* an odd last pixel, or the only one (a fully connected layer) */
+      mcunas_conv_one_pixel(p, q, input + (ptrdiff_t)px * in_c, in_c, weights, bias, out_c, mode,
+                            output + (ptrdiff_t)px * out_c);
+      ++px;
+    }
 #endif
     for (; px < pixels; ++px) {
       const mcunas_window win = {0, px, 0, 1, px, px + 1};

@@ -1,5 +1,9 @@
-/* Fully connected layer, int8, one requantisation scale for the whole output (mcunas_kernels.h). Two outputs at a
- * time (mcunas_dot2_s8): each input word is split once for both weight rows. */
+/* Fully connected layer, int8, one requantisation scale for the whole output (mcunas_kernels.h). On the DSP path
+ * four outputs at a time (mcunas_dot4_s8): each input word is split once for four weight rows; the last outputs two
+ * at a time (mcunas_dot2_s8), as the portable path does all of them. (The networks we deploy run their linear layers
+ * as a one-pixel 1x1 convolution with per-channel scales, conv_s8.c, which uses the same four-row product.) */
+#include <stddef.h>
+
 #include "mcunas_kernels.h"
 #include "requantize.h"
 #include "window.h"
@@ -16,10 +20,21 @@ void mcunas_fully_connected_s8(const mcunas_fc_params *p, int32_t batches, int32
 #endif
   const int32_t right = -shift, round = fast ? mcunas_requantize_round(right) : 0;
   for (int32_t b = 0; b < batches; ++b) {
-    const int8_t *in = input + (int64_t)b * in_features;
-    int8_t *out = output + (int64_t)b * out_features;
-    for (int32_t o = 0; o < out_features; o += 2) {
-      const int8_t *w0 = weights + (int64_t)o * in_features;
+    const int8_t *in = input + (ptrdiff_t)b * in_features;
+    int8_t *out = output + (ptrdiff_t)b * out_features;
+    int32_t o = 0;
+#ifdef MCUNAS_DSP_PATH
+    for (; o + 4 <= out_features; o += 4) {
+      int32_t acc[4];
+      for (int32_t j = 0; j < 4; ++j) acc[j] = bias ? bias[o + j] : 0;
+      mcunas_dot4_s8(acc, in, weights + (ptrdiff_t)o * in_features, in_features, p->input_offset);
+      for (int32_t j = 0; j < 4; ++j)
+        out[o + j] = fast ? mcunas_requantize_doubled_to_s8(acc[j] * 2, multiplier, right, round, out_offset, lo, hi)
+                          : mcunas_requantize_to_s8(acc[j], multiplier, shift, out_offset, lo, hi);
+    }
+#endif
+    for (; o < out_features; o += 2) {
+      const int8_t *w0 = weights + (ptrdiff_t)o * in_features;
       const int pair = o + 1 < out_features;
       int32_t acc[2] = {bias ? bias[o] : 0, bias && pair ? bias[o + 1] : 0};
       mcunas_dot2_s8(&acc[0], &acc[1], in, w0, pair ? w0 + in_features : w0, in_features, p->input_offset);
