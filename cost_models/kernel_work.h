@@ -12,8 +12,9 @@
 //   scalar_taps          general conv copying value by value: window taps (k² per pixel; one bounds check and
 //                        address each, a first layer's whole copy cost when it has one channel)
 //   window_rows          general conv: window rows per pixel (one copy set-up each)
-//   tail_macs            MACs outside the 4-value SIMD steps: k²·cin mod 4 per output (conv, 1×1, FC)
-//   tail_outputs         conv, 1×1, FC: outputs that have a tail
+//   tail_macs            MACs outside the 4-value SIMD steps: k²·cin mod 4 per output (conv, 1×1); FC: MACs
+//                        outside the four-row assembly loop (two rows at a time instead)
+//   tail_outputs         conv, 1×1: outputs that have a tail; FC: the out_c mod 4 outputs of the two-row loop
 // Depthwise works one channel at a time on a padded int16 plane (deploy/kernels/depthwise_dsp.h), so its DSP path
 // has quantities of its own, in the same fields:
 //   patch_values         values gathered into the planes (cin·in_h·in_w)
@@ -154,14 +155,26 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       op.tail_macs = in_c * op.outputs * ((1 - four) * s.kernel * 2.0 * ((s.kernel + 1) / 2));
       break;
     }
+    case KernelPath::fully_connected: {
+      // One pixel (deploy/kernels/conv_dsp.h, mcunas_conv_one_pixel): four rows at a time over the first in_c & ~7
+      // values in the assembly loop, everything else (those rows' last in_c mod 8 values, the last out_c mod 4
+      // rows) two rows at a time, which splits each input word for two rows instead of four.
+      const double in_r = std::round(value_of(in_c)), out_r = std::round(value_of(out_c));
+      const double fast_macs = 4.0 * std::floor(out_r / 4) * (8.0 * std::floor(in_r / 8));
+      op.macs = in_c * out_c;
+      op.executed_macs = op.macs;
+      op.outputs = out_c;
+      op.tail_macs = op.macs - S(fast_macs);
+      op.tail_outputs = S(std::fmod(out_r, 4.0));
+      break;
+    }
     case KernelPath::conv1x1:
-    case KernelPath::fully_connected:
       op.macs = in_c * out_c * pixels;
       op.executed_macs = op.macs;
       op.outputs = out_c * pixels;
       op.tail_macs = op.outputs * mod4(value_of(in_c));
       if (mod4(value_of(in_c)) != 0) op.tail_outputs = op.outputs;  // the tail loop's set-up, as for conv
-      if (op.path == KernelPath::conv1x1 && pixels > 1) {  // each pixel split into an int16 column once
+      if (pixels > 1) {  // each pixel split into an int16 column once
         op.patch_values = in_c * pixels;
         op.scalar_patch_values = S(mod4(value_of(in_c)) * pixels);
       }

@@ -283,11 +283,15 @@ static MCUNAS_CONV_INLINE void mcunas_conv_one_pixel_body(const mcunas_conv_para
                                       output_offset, act_min, act_max);
     }
   }
-  for (; o < out_c; ++o) { /* the last out_c mod 4 channels */
-    const int32_t s = shift[o];
-    const int32_t acc = mcunas_dot_s8(bias ? bias[o] : 0, x, weights + (ptrdiff_t)o * k, k, input_offset);
-    out[o] = mcunas_conv_output(acc, mode, multiplier[o], s, mode ? mcunas_requantize_round(-s) : 0, output_offset,
+  for (; o < out_c; o += 2) { /* the last out_c mod 4 channels, two at a time (the odd last one twice) */
+    const int32_t o1 = o + 1 < out_c ? o + 1 : o;
+    int32_t acc0 = bias ? bias[o] : 0, acc1 = bias ? bias[o1] : 0;
+    mcunas_dot2_s8(&acc0, &acc1, x, weights + (ptrdiff_t)o * k, weights + (ptrdiff_t)o1 * k, k, input_offset);
+    const int32_t s0 = shift[o], s1 = shift[o1];
+    out[o] = mcunas_conv_output(acc0, mode, multiplier[o], s0, mode ? mcunas_requantize_round(-s0) : 0, output_offset,
                                 act_min, act_max);
+    out[o1] = mcunas_conv_output(acc1, mode, multiplier[o1], s1, mode ? mcunas_requantize_round(-s1) : 0,
+                                 output_offset, act_min, act_max);
   }
 }
 
