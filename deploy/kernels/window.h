@@ -108,9 +108,14 @@ static inline void mcunas_dot2_s8(int32_t *acc0, int32_t *acc1, const int8_t *in
  * of four rows (32 MACs) a step, 2 input words split once (SXTAB16 adds the offset) and 8 weight words split (SXTB16)
  * into 16 SMLADs, 49 instructions (as C, GCC spills an accumulator). Rows 0 and 1 are read through one pointer and the
  * row length, rows 2 and 3 through a second, so 13 registers do; the loop's end is compared from memory. The loads
- * may be unaligned (LDR allows it on v7E-M). Unoptimised builds keep a frame pointer and leave too few registers:
- * there, on the portable path and for the last n mod 8 values, two mcunas_dot2_s8. */
-static inline void mcunas_dot4_s8(int32_t *acc, const int8_t *in, const int8_t *w, int32_t n, int32_t input_offset) {
+ * may be unaligned (LDR allows it on v7E-M). Never inlined: the loop needs 13 registers, which a large caller with
+ * its own values live cannot always give (GCC then refuses the constraints); the call costs a few instructions per
+ * four rows. Unoptimised builds keep a frame pointer and leave too few registers: there, on the portable path and
+ * for the last n mod 8 values, a plain C loop. */
+#if defined(__GNUC__)
+__attribute__((noinline, unused))
+#endif
+static void mcunas_dot4_s8(int32_t *acc, const int8_t *in, const int8_t *w, int32_t n, int32_t input_offset) {
   const ptrdiff_t row = n;
   int32_t done = 0;
 #if defined(MCUNAS_DSP_PATH) && defined(__OPTIMIZE__)
@@ -151,8 +156,10 @@ static inline void mcunas_dot4_s8(int32_t *acc, const int8_t *in, const int8_t *
   }
 #endif
   if (done == n) return;
-  mcunas_dot2_s8(&acc[0], &acc[1], in + done, w + done, w + row + done, n - done, input_offset);
-  mcunas_dot2_s8(&acc[2], &acc[3], in + done, w + 2 * row + done, w + 3 * row + done, n - done, input_offset);
+  for (int32_t r = 0; r < 4; ++r) { /* the last n mod 8 values (all of them unoptimised): short, so plain C */
+    const int8_t *wr = w + r * row;
+    for (int32_t i = done; i < n; ++i) acc[r] += ((int32_t)in[i] + input_offset) * (int32_t)wr[i];
+  }
 }
 
 #endif /* MCUNAS_WINDOW_H */
