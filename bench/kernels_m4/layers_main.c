@@ -42,6 +42,7 @@ int main(void) {
   const mcunas_dims in3 = {1, 32, 32, 3}, out3 = {1, 32, 32, 16}, f3_3 = {16, 3, 3, 3};
   const mcunas_conv_params padded2 = {1, 1, 2, 2, 3, -5, -128, 127}, strided2 = {2, 2, 2, 2, 3, -5, -128, 127};
   const mcunas_dims dw5 = {1, 5, 5, 16}, out5 = {1, 28, 28, 16}, f5_1 = {16, 5, 5, 1}, half = {1, 8, 8, 16};
+  const mcunas_dims fc_in = {1, 1, 1, 1024}, fc_filter = {16, 1, 1, 1024}, fc_out = {1, 1, 1, 16};
   const int32_t right = 9, round = mcunas_requantize_round(right);
   MARK();
   mcunas_conv_s8(&padded, &q, &in, input, &f3, weights, bias, &out, output, scratch + 1);
@@ -63,6 +64,9 @@ int main(void) {
   mcunas_depthwise_conv_s8(&strided2, &q, &in, input, &dw5, weights, bias, &half, output, scratch + 1);
   MARK();
   mcunas_conv_s8(&padded2, &q, &in1, input, &f5_1, weights, bias, &out5, output, scratch + 1);
+  MARK();
+  /* The fully connected layer as the generated code runs it: a one-pixel 1x1 convolution, per-channel scales. */
+  mcunas_conv_s8(&unpadded, &q, &fc_in, input, &fc_filter, weights, bias, &fc_out, output, NULL);
   MARK();
   for (int i = 0; i < 1024; ++i)
     output[i] = mcunas_requantize_doubled_full_s8(2 * sums[i], 1518500250, right, round, -5);
