@@ -27,6 +27,8 @@ inline constexpr size_t kKernelPathCount = 9;
 // The largest input channel count of conv_planar: deploy/kernels' MCUNAS_CONV_PLANAR_MAX_IN (held equal by
 // tests/deploy/scratch_bytes_test.cpp).
 inline constexpr int kConvPlanarMaxInputs = 3;
+// The planes' weight pairs per output channel: deploy/kernels' MCUNAS_PLANE_MAX_PAIRS (held equal there too).
+inline constexpr int kPlaneMaxPairs = 48;
 
 // Names in enum order; they are the keys under `latency:` and `code_bytes:` in a target YAML.
 inline constexpr std::array<std::string_view, kKernelPathCount> kKernelPathNames = {

@@ -53,36 +53,50 @@ namespace nas::cost_models {
 // column, rounded down to even (mcunas_plane_pitch, internal to deploy/kernels/plane_dsp.h; the depthwise kernel's
 // scratch, one such plane, holds the two equal in tests/deploy/scratch_bytes_test.cpp).
 inline int plane_pitch(int in_w, int pad) { return (in_w + 2 * pad + 2) & ~1; }
+// The rows of such a plane: the padded height and one spare row (mcunas_plane_rows: TensorFlow's "same" padding at
+// stride 2 pads one row more at the bottom).
+inline int plane_rows(int in_h, int pad) { return in_h + 2 * pad + 1; }
 
 // Input and output spatial size and the window of one call (1×1 for fully connected, whole map for global pooling).
+// `kernel`, `stride` and `pad` are the height's (pad: the leading, top padding) and, unless the width's are set
+// (a non-square window: DS-CNN's 10×4 first layer), the width's too; trailing pads follow from the output size.
 struct CallShape {
   int32_t in_h = 1, in_w = 1, out_h = 1, out_w = 1;
-  int32_t kernel = 1, stride = 1, pad = 0;  // pad: leading (top, left) padding
+  int32_t kernel = 1, stride = 1, pad = 0;
+  int32_t kernel_w = 0, stride_w = 0, pad_w = -1;  // 0 / -1: the height's
+  int32_t kw() const { return kernel_w > 0 ? kernel_w : kernel; }
+  int32_t sw() const { return stride_w > 0 ? stride_w : stride; }
+  int32_t pw() const { return pad_w >= 0 ? pad_w : pad; }
 };
 
 // Σ over the output positions along one axis of the window's length inside the input.
-inline double valid_along(const CallShape& s, int32_t in, int32_t out) {
+inline double valid_along(int32_t in, int32_t out, int32_t kernel, int32_t stride, int32_t pad) {
   double total = 0;
   for (int32_t o = 0; o < out; ++o) {
-    const int32_t begin = o * s.stride - s.pad, end = begin + s.kernel;
+    const int32_t begin = o * stride - pad, end = begin + kernel;
     total += (end < in ? end : in) - (begin > 0 ? begin : 0);
   }
   return total;
 }
+inline double valid_rows(const CallShape& s) { return valid_along(s.in_h, s.out_h, s.kernel, s.stride, s.pad); }
 
-// Σ over output positions of the window taps that fall inside the input (k² per position without padding).
+// Σ over output positions of the window taps that fall inside the input (kh·kw per position without padding).
 inline double valid_taps(const CallShape& s) {
-  return valid_along(s, s.in_h, s.out_h) * valid_along(s, s.in_w, s.out_w);
+  return valid_rows(s) * valid_along(s.in_w, s.out_w, s.kw(), s.sw(), s.pw());
 }
 
-// The planes' four-outputs-per-pass loops in assembly (deploy/kernels/plane_dsp.h): 3×3 at stride 1, 5×5 at
-// stride 1 and 2 (which loads six words per kernel row instead of eight; pricing it apart fitted no better).
+// Weight pairs per kernel row of the planes (deploy/kernels/plane_dsp.h): ⌈kw / 2⌉.
+inline int32_t plane_pairs(const CallShape& s) { return (s.kw() + 1) / 2; }
+// The planes' four-outputs-per-pass loops in assembly (deploy/kernels/plane_dsp.h, which chooses them by the
+// kernel's rows and pairs and the width's stride): 3×3 at stride 1, 5×5 at stride 1 and 2 (which loads six words
+// per kernel row instead of eight; pricing it apart fitted no better).
 inline bool four_output_loop(const CallShape& s) {
-  return (s.kernel == 3 && s.stride == 1) || (s.kernel == 5 && (s.stride == 1 || s.stride == 2));
+  return (s.kernel == 3 && s.kw() == 3 && s.sw() == 1) ||
+         (s.kernel == 5 && plane_pairs(s) == 3 && (s.sw() == 1 || s.sw() == 2));
 }
 // One output of those loops in units of a 3×3 output (1 for 3×3, 2.5 for 5×5): their work per output is two
-// instructions per kernel row and weight pair, k·⌈k/2⌉ of them.
-inline double four_output_loop_weight(const CallShape& s) { return s.kernel * ((s.kernel + 1) / 2) / 6.0; }
+// instructions per kernel row and weight pair, kh·⌈kw/2⌉ of them.
+inline double four_output_loop_weight(const CallShape& s) { return s.kernel * plane_pairs(s) / 6.0; }
 // Share of a plane's outputs those loops compute: the 5×5 loop leaves each row's last out_w mod 4 outputs to the
 // two-output loop (3×3's C loop for the rest costs about what its assembly does, so 3×3 counts every output).
 inline double four_output_share(const CallShape& s) {
@@ -115,7 +129,7 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
   using work_detail::mod4;
   using work_detail::value_of;
   const double pixels = static_cast<double>(s.out_h) * s.out_w;
-  const double k2 = static_cast<double>(s.kernel) * s.kernel;
+  const double k2 = static_cast<double>(s.kernel) * s.kw();  // taps per window
   op.pixels = S(pixels);
   switch (op.path) {
     case KernelPath::conv: {
@@ -136,23 +150,23 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       // per output (a first layer's single channel) it weighs as much as the MACs.
       if (k_mod4 != 0) op.tail_outputs = op.outputs;
       op.valid_macs = in_c * out_c * valid_taps(s);
-      op.valid_row_outputs = out_c * (valid_along(s, s.in_h, s.out_h) * s.out_w);
+      op.valid_row_outputs = out_c * (valid_rows(s) * s.out_w);
       break;
     }
     case KernelPath::conv_planar: {
-      const double pitch = plane_pitch(s.in_w, s.pad);
+      const double pitch = plane_pitch(s.in_w, s.pw());
       op.macs = in_c * out_c * (pixels * k2);
       op.executed_macs = op.macs;
       op.outputs = out_c * pixels;
       op.valid_macs = in_c * out_c * valid_taps(s);
-      op.valid_row_outputs = out_c * (valid_along(s, s.in_h, s.out_h) * s.out_w);
+      op.valid_row_outputs = out_c * (valid_rows(s) * s.out_w);
       op.patch_values = in_c * (static_cast<double>(s.in_h) * s.in_w);
-      op.scalar_taps = in_c * out_c * (s.kernel * ((s.kernel + 1) / 2.0));  // weight pairs prepared
-      op.scalar_patch_values = in_c * ((s.in_h + 2.0 * s.pad) * pitch);
+      op.scalar_taps = in_c * out_c * static_cast<double>(s.kernel * plane_pairs(s));  // weight pairs prepared
+      op.scalar_patch_values = in_c * ((plane_rows(s.in_h, s.pad) * pitch));
       op.window_rows = in_c * out_c * static_cast<double>(s.out_h);  // fits better than its passes
       const double four = four_output_loop(s) ? four_output_share(s) : 0.0;
       op.tail_outputs = in_c * op.outputs * (four * four_output_loop_weight(s));
-      op.tail_macs = in_c * op.outputs * ((1 - four) * s.kernel * 2.0 * ((s.kernel + 1) / 2));
+      op.tail_macs = in_c * op.outputs * ((1 - four) * s.kernel * 2.0 * plane_pairs(s));
       break;
     }
     case KernelPath::fully_connected: {
@@ -180,17 +194,17 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       }
       break;
     case KernelPath::depthwise: {
-      const double pitch = plane_pitch(s.in_w, s.pad);
+      const double pitch = plane_pitch(s.in_w, s.pw());
       op.macs = in_c * (pixels * k2);
       op.executed_macs = in_c * valid_taps(s);  // the portable path skips the padding
       op.outputs = in_c * pixels;
       op.patch_values = in_c * (static_cast<double>(s.in_h) * s.in_w);
-      op.scalar_patch_values = S((s.in_h + 2.0 * s.pad) * pitch);
+      op.scalar_patch_values = S((plane_rows(s.in_h, s.pad) * pitch));
       op.window_rows = in_c * plane_passes(s);
       op.scalar_taps = in_c * static_cast<double>(s.in_h + s.out_h);
       const double four = four_output_loop(s) ? four_output_share(s) : 0.0;
       op.tail_outputs = op.outputs * (four * four_output_loop_weight(s));
-      op.tail_macs = in_c * (pixels * (1 - four) * s.kernel * 2.0 * ((s.kernel + 1) / 2));
+      op.tail_macs = in_c * (pixels * (1 - four) * s.kernel * 2.0 * plane_pairs(s));
       op.valid_row_outputs = op.outputs * ((1 - four) * s.kernel);
       break;
     }

@@ -131,7 +131,11 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
                                                                              : cout;
         OpInfo<S> op = base;
         op.name = prefix + (calls.size() == 1 ? "" : "." + std::string(stage.name));
-        const bool planar = !depthwise && k > 1 && std::round(scalar_value(c)) <= kConvPlanarMaxInputs;
+        // The planes take few input channels whose weight pairs fit (deploy/int8_ops.cpp, planes_fit: "same"
+        // padding always fits them).
+        const double channels = std::round(scalar_value(c));
+        const bool planar = !depthwise && k > 1 && channels <= kConvPlanarMaxInputs &&
+                            channels * k * ((k + 1) / 2) <= kPlaneMaxPairs;
         op.path = depthwise ? KernelPath::depthwise
                   : k == 1  ? KernelPath::conv1x1
                   : planar  ? KernelPath::conv_planar

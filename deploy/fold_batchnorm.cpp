@@ -141,8 +141,12 @@ class Folder {
     FloatOp& op = new_op(node, depthwise ? Int8OpKind::depthwise : Int8OpKind::conv);
     op.kernel_h = kh;
     op.kernel_w = kw;
-    op.stride_h = op.stride_w = spec.stride;
-    op.pad_h = op.pad_w = spec.padding;
+    // The kernels take the leading (top, left) pads; the trailing ones follow from the output's size.
+    const supernet::Conv2dGeometry& g = conv.geometry();
+    op.stride_h = g.stride_h;
+    op.stride_w = g.stride_w;
+    op.pad_h = g.pad_top;
+    op.pad_w = g.pad_left;
     const auto w = slot(net_, node, 0);  // HWIO: [kh][kw][cin / groups][cout]
     if (depthwise) {
       op.weights.assign(w.begin(), w.end());  // [kh][kw][1][c] is already [kh][kw][c]

@@ -37,8 +37,9 @@ cost_models::OpGraph<double> op_graph(const Int8Model& model) {
     info.inputs = op.inputs;
     info.output = op.output;
     const KernelCall call = kernel_call(model, op);
-    const cost_models::CallShape shape{call.input.h, call.input.w, call.output.h, call.output.w, op.kernel_h,
-                                       op.stride_h, op.pad_h};
+    const cost_models::CallShape shape{call.input.h,  call.input.w, call.output.h, call.output.w,
+                                       op.kernel_h,   op.stride_h,  op.pad_h,      op.kernel_w,
+                                       op.stride_w,   op.pad_w};
     cost_models::set_kernel_work(info, static_cast<double>(call.input.c), static_cast<double>(call.output.c), shape);
     info.weight_bytes = static_cast<double>(op.weights.size());
     info.bias_bytes = 4.0 * static_cast<double>(op.bias.size());

@@ -13,25 +13,36 @@
 
 namespace nas::supernet {
 
+Conv2dGeometry conv_geometry(const Conv2dSpec& s) {
+  auto or_default = [](int32_t v, int32_t fallback) { return v >= 0 ? v : fallback; };
+  return {s.stride, or_default(s.stride_w, s.stride), s.padding, or_default(s.pad_left, s.padding),
+          or_default(s.pad_bottom, s.padding), or_default(s.pad_right, s.padding)};
+}
+
 Shape Conv2d::output_shape(std::span<const Shape> inputs) {
   const Shape& in = inputs[0];
   const auto& s = spec_;
+  g_ = conv_geometry(s);
+  const Conv2dGeometry& g = g_;
   auto fail = [&](const std::string& what) { throw Error("conv2d", what); };
   if (s.out_channels <= 0) fail("out channels must be positive (got " + std::to_string(s.out_channels) + ")");
   if (s.kernel_h <= 0 || s.kernel_w <= 0) fail("kernel size must be positive");
-  if (s.stride <= 0) fail("stride must be positive (got " + std::to_string(s.stride) + ")");
-  if (s.padding < 0) fail("padding must be >= 0 (got " + std::to_string(s.padding) + ")");
+  if (g.stride_h <= 0 || g.stride_w <= 0)
+    fail("stride must be positive (got " + std::to_string(g.stride_h <= 0 ? g.stride_h : g.stride_w) + ")");
+  for (const int32_t pad : {g.pad_top, g.pad_left, g.pad_bottom, g.pad_right})
+    if (pad < 0) fail("padding must be >= 0 (got " + std::to_string(pad) + ")");
   if (s.groups <= 0 || in.c % s.groups != 0 || s.out_channels % s.groups != 0)
     fail("groups (" + std::to_string(s.groups) + ") must divide input channels (" + std::to_string(in.c) +
          ") and output channels (" + std::to_string(s.out_channels) + ")");
   in_c_ = in.c;
   in_h_ = in.h;
   in_w_ = in.w;
-  out_h_ = (in.h + 2 * s.padding - s.kernel_h) / s.stride + 1;
-  out_w_ = (in.w + 2 * s.padding - s.kernel_w) / s.stride + 1;
-  if (in.h + 2 * s.padding < s.kernel_h || in.w + 2 * s.padding < s.kernel_w)
+  const int32_t padded_h = in.h + g.pad_top + g.pad_bottom, padded_w = in.w + g.pad_left + g.pad_right;
+  if (padded_h < s.kernel_h || padded_w < s.kernel_w)
     fail("kernel " + std::to_string(s.kernel_h) + "x" + std::to_string(s.kernel_w) + " larger than padded input " +
-         std::to_string(in.h + 2 * s.padding) + "x" + std::to_string(in.w + 2 * s.padding));
+         std::to_string(padded_h) + "x" + std::to_string(padded_w));
+  out_h_ = (padded_h - s.kernel_h) / g.stride_h + 1;
+  out_w_ = (padded_w - s.kernel_w) / g.stride_w + 1;
   return {in.n, out_h_, out_w_, s.out_channels};
 }
 
@@ -63,7 +74,8 @@ void Conv2d::bind(ParamStore& store) {
     const bool both_dense = spec_.groups == 1 && big.groups == 1;
     const bool both_depthwise = depthwise() && larger_->depthwise() && in_map_.empty();
     if (!(both_dense || both_depthwise) || !maps_into(out_map_, spec_.out_channels, big.out_channels) ||
-        (both_dense && !maps_into(in_map_, in_c_, big_in)) || big.stride != spec_.stride ||
+        (both_dense && !maps_into(in_map_, in_c_, big_in)) || larger_->g_.stride_h != g_.stride_h ||
+        larger_->g_.stride_w != g_.stride_w ||
         big.kernel_h < spec_.kernel_h || big.kernel_w < spec_.kernel_w || (big.kernel_h - spec_.kernel_h) % 2 != 0 ||
         (big.kernel_w - spec_.kernel_w) % 2 != 0)
       throw Error("conv2d", "cannot share the weights of a convolution of another shape", Error::Kind::failure);
@@ -165,10 +177,10 @@ void Conv2d::im2col(const Tensor& in, int32_t image_begin, int32_t image_end, in
     const float* image = in.item(n);
     for (int32_t oh = 0; oh < out_h_; ++oh) {
       for (int32_t ow = 0; ow < out_w_; ++ow) {
-        const int32_t iw0 = ow * spec_.stride - spec_.padding;
+        const int32_t iw0 = ow * g_.stride_w - g_.pad_left;
         const int32_t kw_lo = std::max(0, -iw0), kw_hi = std::min(kw_n, in_w_ - iw0);  // taps inside the image
         for (int32_t kh = 0; kh < kh_n; ++kh, col += int64_t{kw_n} * cg) {
-          const int32_t ih = oh * spec_.stride - spec_.padding + kh;
+          const int32_t ih = oh * g_.stride_h - g_.pad_top + kh;
           if (ih < 0 || ih >= in_h_ || kw_lo >= kw_hi) {
             zero_floats(col, int64_t{kw_n} * cg);
             continue;
@@ -195,9 +207,9 @@ void Conv2d::col2im_add(const float* col, int32_t image_begin, int32_t image_end
     for (int32_t oh = 0; oh < out_h_; ++oh) {
       for (int32_t ow = 0; ow < out_w_; ++ow) {
         for (int32_t kh = 0; kh < spec_.kernel_h; ++kh) {
-          const int32_t ih = oh * spec_.stride - spec_.padding + kh;
+          const int32_t ih = oh * g_.stride_h - g_.pad_top + kh;
           for (int32_t kw = 0; kw < spec_.kernel_w; ++kw, col += cg) {
-            const int32_t iw = ow * spec_.stride - spec_.padding + kw;
+            const int32_t iw = ow * g_.stride_w - g_.pad_left + kw;
             if (ih < 0 || ih >= in_h_ || iw < 0 || iw >= in_w_) continue;
             float* dst = image + (int64_t{ih} * in_w_ + iw) * in_c_ + c0;
             for (int32_t c = 0; c < cg; ++c) dst[c] += col[c];

@@ -14,14 +14,28 @@ namespace nas::supernet {
 struct Conv2dSpec {
   int32_t out_channels = 0;
   int32_t kernel_h = 3, kernel_w = 3;
-  int32_t stride = 1;
-  int32_t padding = 0;
+  int32_t stride = 1;   // both dimensions, unless stride_w is set
+  int32_t padding = 0;  // every side, unless the sides below are set: the top's
   int32_t groups = 1;
   bool bias = true;
   // Declared as a depthwise convolution (`depthwise_conv2d`). Only deployment reads it: with one channel a
   // depthwise convolution has groups == 1 like a dense one, yet must run on the depthwise kernel the search priced.
   bool depthwise = false;
+  // Non-square strides and uneven padding (DS-CNN's 10×4 first layer at stride 2 with TensorFlow's "same", which
+  // pads one more at the bottom than at the top): -1 takes `stride` / `padding`.
+  int32_t stride_w = -1;
+  int32_t pad_left = -1, pad_bottom = -1, pad_right = -1;
 };
+
+// A convolution's strides and the zero padding on each side, resolved from its spec.
+struct Conv2dGeometry {
+  int32_t stride_h = 1, stride_w = 1;
+  int32_t pad_top = 0, pad_left = 0, pad_bottom = 0, pad_right = 0;
+  bool square() const {
+    return stride_h == stride_w && pad_top == pad_left && pad_top == pad_bottom && pad_top == pad_right;
+  }
+};
+Conv2dGeometry conv_geometry(const Conv2dSpec& spec);
 
 class Conv2d final : public Layer {
  public:
@@ -37,6 +51,7 @@ class Conv2d final : public Layer {
                 std::span<Tensor* const> grad_inputs) override;
 
   const Conv2dSpec& spec() const { return spec_; }
+  const Conv2dGeometry& geometry() const { return g_; }
   int32_t in_channels() const { return in_c_; }
 
   // Weight sharing (Cai et al., "Once-for-All", ICLR 2020: a small kernel is the centre of the large one, a narrow
@@ -55,7 +70,8 @@ class Conv2d final : public Layer {
  private:
   bool depthwise() const { return spec_.groups == in_c_ && spec_.out_channels == in_c_ && in_c_ > 1; }
   bool pointwise() const {  // 1×1, stride 1, no padding, dense: the input already is the im2col matrix
-    return spec_.kernel_h == 1 && spec_.kernel_w == 1 && spec_.stride == 1 && spec_.padding == 0 && spec_.groups == 1;
+    return spec_.kernel_h == 1 && spec_.kernel_w == 1 && g_.stride_h == 1 && g_.stride_w == 1 && g_.pad_top == 0 &&
+           g_.pad_left == 0 && g_.pad_bottom == 0 && g_.pad_right == 0 && spec_.groups == 1;
   }
   int64_t col_width() const { return int64_t{spec_.kernel_h} * spec_.kernel_w * (in_c_ / spec_.groups); }
 
@@ -71,10 +87,10 @@ class Conv2d final : public Layer {
   template <class Fn>
   void for_each_tap(int32_t oh, int32_t ow, Fn&& fn) const {
     for (int32_t kh = 0; kh < spec_.kernel_h; ++kh) {
-      const int32_t ih = oh * spec_.stride - spec_.padding + kh;
+      const int32_t ih = oh * g_.stride_h - g_.pad_top + kh;
       if (ih < 0 || ih >= in_h_) continue;
       for (int32_t kw = 0; kw < spec_.kernel_w; ++kw) {
-        const int32_t iw = ow * spec_.stride - spec_.padding + kw;
+        const int32_t iw = ow * g_.stride_w - g_.pad_left + kw;
         if (iw >= 0 && iw < in_w_) fn(int64_t{ih} * in_w_ + iw, int64_t{kh} * spec_.kernel_w + kw);
       }
     }
@@ -90,6 +106,7 @@ class Conv2d final : public Layer {
   void scatter_grad_to_larger();
 
   Conv2dSpec spec_;
+  Conv2dGeometry g_ = conv_geometry(spec_);
   const Conv2d* larger_ = nullptr;
   std::vector<int32_t> in_map_, out_map_;  // channels of larger_ this layer computes with (empty: the same)
   std::vector<int64_t> shared_index_;     // shared_weight_indices(), from bind()

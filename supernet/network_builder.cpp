@@ -1,6 +1,7 @@
 #include "supernet/network_builder.h"
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <map>
 #include <optional>
@@ -38,13 +39,68 @@ class LayerReader {
     try {
       return value.as<int32_t>();
     } catch (const YAML::Exception&) {
-      // A list here is most often a non-square kernel or stride (DS-CNN's 10x4 first layer), which the layers do
-      // not have: say so rather than only that it is not an integer.
+      // A list here is most often a non-square pooling window: say so rather than only that it is not an integer.
       const std::string hint = value.IsSequence() && (key == "kernel" || key == "stride" || key == "padding")
-                                   ? "; kernels, strides and padding are square: one integer for both sides"
+                                   ? "; pooling windows, strides and padding are square: one integer for both sides"
                                    : "";
       throw Error(where_, "'" + key + "' must be an integer (got " + yaml::shown(value) + ")" + hint);
     }
+  }
+
+  // One integer for both dimensions, or [height, width] (a convolution's kernel and stride).
+  std::array<int32_t, 2> pair(const std::string& key, int32_t fallback) {
+    const YAML::Node value = node_[key];
+    if (!value || !value.IsSequence()) {
+      const int32_t both = integer(key, fallback);
+      return {both, both};
+    }
+    used_.insert(key);
+    const std::array<int32_t, 2> hw = {element(value, 0, key), element(value, 1, key)};
+    if (value.size() != 2) throw Error(where_, "'" + key + "' must be an integer or [height, width] (got " +
+                                                   yaml::shown(value) + ")");
+    return hw;
+  }
+
+  // Padding of a convolution with kernel `k` and strides `stride` on an input of `in`, as top, bottom, left,
+  // right: an integer for every side, [height, width], [top, bottom, left, right], `valid` (none) or `same`
+  // (TensorFlow's: the output is ⌈in / stride⌉ and the padding that needs is split with the odd one at the bottom
+  // and right). Default: kernel / 2 on each side.
+  std::array<int32_t, 4> padding(const Shape& in, std::array<int32_t, 2> k, std::array<int32_t, 2> stride) {
+    const std::string key = "padding";
+    const YAML::Node value = node_[key];
+    const std::string expected = "an integer, [height, width], [top, bottom, left, right], same or valid";
+    if (value && value.IsScalar() && (value.Scalar() == "same" || value.Scalar() == "valid")) {
+      used_.insert(key);
+      if (value.Scalar() == "valid") return {0, 0, 0, 0};
+      auto same = [](int32_t size, int32_t kernel, int32_t s) {
+        const int32_t out = (size + s - 1) / s, total = std::max((out - 1) * s + kernel - size, 0);
+        return std::array<int32_t, 2>{total / 2, total - total / 2};
+      };
+      const auto h = same(in.h, k[0], stride[0]), w = same(in.w, k[1], stride[1]);
+      return {h[0], h[1], w[0], w[1]};
+    }
+    if (value && value.IsSequence()) {
+      used_.insert(key);
+      if (value.size() == 2) {
+        const int32_t h = element(value, 0, key), w = element(value, 1, key);
+        return {h, h, w, w};
+      }
+      if (value.size() == 4)
+        return {element(value, 0, key), element(value, 1, key), element(value, 2, key), element(value, 3, key)};
+      throw Error(where_, "'padding' must be " + expected + " (got " + yaml::shown(value) + ")");
+    }
+    if (value && value.IsScalar()) {
+      try {
+        const int32_t all = value.as<int32_t>();
+        used_.insert(key);
+        return {all, all, all, all};
+      } catch (const YAML::Exception&) {
+        throw Error(where_, "'padding' must be " + expected + " (got " + yaml::shown(value) + ")");
+      }
+    }
+    if (value) throw Error(where_, "'padding' must be " + expected + " (got " + yaml::shown(value) + ")");
+    used_.insert(key);
+    return {k[0] / 2, k[0] / 2, k[1] / 2, k[1] / 2};
   }
 
   bool boolean(const std::string& key, bool fallback) {
@@ -71,6 +127,15 @@ class LayerReader {
   }
 
  private:
+  int32_t element(const YAML::Node& list, size_t i, const std::string& key) const {
+    if (i >= list.size()) return 0;  // the caller reports the length
+    try {
+      return list[i].as<int32_t>();
+    } catch (const YAML::Exception&) {
+      throw Error(where_, "'" + key + "' must hold integers (got " + yaml::shown(list) + ")");
+    }
+  }
+
   const YAML::Node& node_;
   std::string where_;
   int32_t classes_;
@@ -79,11 +144,18 @@ class LayerReader {
 
 using Factory = std::function<std::unique_ptr<Layer>(LayerReader&, const Shape& in)>;
 
-Conv2dSpec read_conv(LayerReader& r, int32_t out, int32_t groups) {
+Conv2dSpec read_conv(LayerReader& r, const Shape& in, int32_t out, int32_t groups) {
   Conv2dSpec spec;
-  spec.kernel_h = spec.kernel_w = r.integer("kernel", 3);
-  spec.stride = r.integer("stride", 1);
-  spec.padding = r.integer("padding", spec.kernel_h / 2);  // "same" for odd kernels at stride 1
+  const std::array<int32_t, 2> kernel = r.pair("kernel", 3), stride = r.pair("stride", 1);
+  spec.kernel_h = kernel[0];
+  spec.kernel_w = kernel[1];
+  spec.stride = stride[0];
+  spec.stride_w = stride[1];
+  const std::array<int32_t, 4> pad = r.padding(in, kernel, stride);  // top, bottom, left, right
+  spec.padding = pad[0];
+  spec.pad_bottom = pad[1];
+  spec.pad_left = pad[2];
+  spec.pad_right = pad[3];
   spec.out_channels = out;
   spec.groups = groups;
   spec.bias = r.boolean("bias", true);
@@ -101,13 +173,13 @@ PoolSpec read_pool(LayerReader& r) {
 const std::map<std::string, Factory>& factories() {
   static const std::map<std::string, Factory> table = {
       {"conv2d",
-       [](LayerReader& r, const Shape&) {
+       [](LayerReader& r, const Shape& in) {
          const int32_t out = r.integer("out");
-         return std::make_unique<Conv2d>(read_conv(r, out, r.integer("groups", 1)));
+         return std::make_unique<Conv2d>(read_conv(r, in, out, r.integer("groups", 1)));
        }},
       {"depthwise_conv2d",
        [](LayerReader& r, const Shape& in) {
-         Conv2dSpec spec = read_conv(r, in.c, in.c);
+         Conv2dSpec spec = read_conv(r, in, in.c, in.c);
          spec.depthwise = true;
          return std::make_unique<Conv2d>(spec);
        }},

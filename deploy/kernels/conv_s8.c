@@ -141,10 +141,11 @@ int32_t mcunas_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcu
                                      const mcunas_dims *filter_dims) {
   if (input_dims->h * input_dims->w == 1 && filter_dims->h == 1 && filter_dims->w == 1) return 0;
   const int32_t columns = 2 * 2 * input_dims->c * filter_dims->h * filter_dims->w;
-  if (input_dims->c > MCUNAS_CONV_PLANAR_MAX_IN || (filter_dims->h == 1 && filter_dims->w == 1)) return columns;
+  if (input_dims->c > MCUNAS_CONV_PLANAR_MAX_IN || !mcunas_plane_has_loop(filter_dims->h, filter_dims->w))
+    return columns;
   /* Few input channels: one plane each (conv_planar_dsp.h), at least the columns, which a layer too large for
    * the planes' weight pairs falls back to. */
-  const int32_t planes = input_dims->c * 2 * (input_dims->h + 2 * params->pad_h) *
+  const int32_t planes = input_dims->c * 2 * mcunas_plane_rows(input_dims->h, params->pad_h) *
                              mcunas_plane_pitch(input_dims->w, params->pad_w) + 4;
   return planes > columns ? planes : columns;
 }

@@ -50,5 +50,5 @@ void mcunas_depthwise_conv_s8(const mcunas_conv_params *p, const mcunas_channel_
 int32_t mcunas_depthwise_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                                const mcunas_dims *filter_dims) {
   (void)filter_dims;
-  return 2 * (input_dims->h + 2 * params->pad_h) * mcunas_plane_pitch(input_dims->w, params->pad_w) + 4;
+  return 2 * mcunas_plane_rows(input_dims->h, params->pad_h) * mcunas_plane_pitch(input_dims->w, params->pad_w) + 4;
 }

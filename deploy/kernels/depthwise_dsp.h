@@ -17,7 +17,7 @@ static int mcunas_depthwise_planar(const mcunas_conv_params *p, const mcunas_cha
   const int32_t k_h = f_dims->h, k_w = f_dims->w;
   const int32_t out_h = out_dims->h, out_w = out_dims->w;
   const int32_t pitch = mcunas_plane_pitch(in_w, p->pad_w);
-  int16_t *plane = mcunas_plane_start(scratch, (ptrdiff_t)(in_h + 2 * p->pad_h) * pitch, 1);
+  int16_t *plane = mcunas_plane_start(scratch, (ptrdiff_t)mcunas_plane_rows(in_h, p->pad_h) * pitch, 1);
   const int32_t input_offset = p->input_offset, output_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int full_range = act_min == -128 && act_max == 127;

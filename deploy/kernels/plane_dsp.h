@@ -25,6 +25,14 @@
 /* Row pitch of the plane in int16 values: the padded width, one spare column (an odd kernel row's zero-weighted
  * last tap reads it) and even, so rows stay word-aligned. */
 static inline int32_t mcunas_plane_pitch(int32_t in_w, int32_t pad_w) { return (in_w + 2 * pad_w + 2) & ~1; }
+/* Rows of the plane: the padded height and one spare row, so that TensorFlow's "same" padding at stride 2, one row
+ * more at the bottom than at the top, fits too (the spare column does that for the width). */
+static inline int32_t mcunas_plane_rows(int32_t in_h, int32_t pad_h) { return in_h + 2 * pad_h + 1; }
+/* Whether the planes have a loop written for a kernel of k_h rows and k_w columns (mcunas_plane_sums): 3x3, 5x5
+ * and 7x7; the others take the generic one. */
+static inline int mcunas_plane_has_loop(int32_t k_h, int32_t k_w) {
+  return k_h == k_w && (k_h == 3 || k_h == 5 || k_h == 7);
+}
 
 #ifdef MCUNAS_DSP_PATH
 
@@ -34,9 +42,6 @@ static inline int32_t mcunas_plane_pitch(int32_t in_w, int32_t pad_w) { return (
 #define MCUNAS_ALWAYS_INLINE inline
 #endif
 
-/* Pairs of weights held per channel (on the stack): kernels up to 9 x 9 (and 10 x 4); larger ones take the
- * portable path. */
-#define MCUNAS_PLANE_MAX_PAIRS 48
 /* Sums computed and requantised together (on the stack, twice: the sums and another plane's). */
 #define MCUNAS_PLANE_ROW_CHUNK 64
 
@@ -532,12 +537,12 @@ static MCUNAS_ALWAYS_INLINE void mcunas_plane_outputs(const int16_t *plane, ptrd
 }
 
 /* Whether a layer fits the planes: the weight pairs of `planes` planes on the stack, and padding within the
- * plane the scratch holds (trailing pads larger than the leading ones do not). */
+ * plane the scratch holds (trailing pads more than one larger than the leading ones do not). */
 static inline int mcunas_plane_fits(const mcunas_conv_params *p, const mcunas_dims *in_dims,
                                     const mcunas_dims *f_dims, const mcunas_dims *out_dims, int32_t planes) {
   const int32_t pitch = mcunas_plane_pitch(in_dims->w, p->pad_w);
   return planes * f_dims->h * ((f_dims->w + 1) / 2) <= MCUNAS_PLANE_MAX_PAIRS &&
-         (out_dims->h - 1) * p->stride_h + f_dims->h <= in_dims->h + 2 * p->pad_h &&
+         (out_dims->h - 1) * p->stride_h + f_dims->h <= mcunas_plane_rows(in_dims->h, p->pad_h) &&
          (out_dims->w - 1) * p->stride_w + f_dims->w + 1 <= pitch;
 }
 

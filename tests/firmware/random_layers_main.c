@@ -1,11 +1,12 @@
-/* 240 random int8 layers: convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
+/* 300 random int8 layers: convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
  * (half of them multiples of four, which take the DSP path's word-wise im2col, and one in eight general
  * convolutions of 1 to 3 input channels, which take its planes), strides, paddings, extreme inputs; after every
- * third one an element-wise add. Each is printed as a hash of its output bytes. General and depthwise convolutions
- * get their scratch at an odd address, as the arena may place it; random shifts (0 included) and clamps take the
- * DSP path's exact and both fast requantisations. Built for the host and for Cortex-M3 (portable path) and
- * Cortex-M4 / M7 (DSP path) in QEMU, the printouts must be identical (tests/integration/firmware_qemu_test.sh): the
- * DSP path gives the portable path's bits. */
+ * third one an element-wise add; then general convolutions with non-square kernels and strides and uneven padding.
+ * Each is printed as a hash of its output bytes. General and depthwise convolutions get their scratch at an odd
+ * address, as the arena may place it; random shifts (0 included) and clamps take the DSP path's exact and both fast
+ * requantisations. Built for the host and for Cortex-M3 (portable path) and Cortex-M4 / M7 (DSP path) in QEMU, the
+ * printouts must be identical (tests/integration/firmware_qemu_test.sh): the DSP path gives the portable path's
+ * bits. */
 #include <stdint.h>
 
 #include "mcunas_kernels.h"
@@ -29,10 +30,10 @@ static int32_t between(int32_t lo, int32_t hi) { return lo + (int32_t)((next() >
 enum { kMaxSide = 16, kMaxIn = kMaxSide * kMaxSide * 24, kMaxWeights = 24 * 5 * 5 * 24, kMaxChannels = 24 };
 static int8_t input[kMaxIn], weights[kMaxWeights], output[kMaxIn];
 static int32_t bias[kMaxChannels], multiplier[kMaxChannels], shift[kMaxChannels];
-/* at least mcunas_conv_s8_scratch_bytes of the largest layer, one byte more: two im2col columns of a 5x5 window of
- * 24 channels (4 * 5 * 5 * 24 bytes), or three planes of the padded 20 x 22 image for a first layer, which are
- * larger than any depthwise plane here */
-static int8_t scratch[3 * 2 * 20 * 22 + 4 + 1];
+/* at least mcunas_conv_s8_scratch_bytes of the largest layer, one byte more: two im2col columns of a 10x4 window of
+ * 12 channels (4 * 10 * 4 * 12 bytes), or three planes of a 16 x 16 image padded by 5 rows and 2 columns each side
+ * (27 rows, a spare one included, of pitch 22) for a first layer, larger than any depthwise plane here */
+static int8_t scratch[3 * 2 * 27 * 22 + 4 + 1];
 
 static void fill(int8_t *v, int32_t n, int extremes) {
   for (int32_t i = 0; i < n; ++i) v[i] = extremes ? (next() >> 31 ? 127 : -128) : (int8_t)(next() >> 24);
@@ -106,6 +107,35 @@ int main(void) {
       mcunas_add_s8(&a, size, input, weights, output);
       print_hash(layer, 'a', output, size);
     }
+  }
+  /* 60 general convolutions with non-square kernels (up to 10 rows, DS-CNN's 10x4 among them) and strides, and one
+   * more row or column of padding at the bottom or right than at the top or left (TensorFlow's "same"): the kernels
+   * take the leading pads and the output size. Few input channels take the planes when the trailing padding fits
+   * them, the im2col columns otherwise. */
+  for (int32_t layer = 240; layer < 300; ++layer) {
+    const int32_t h = between(4, kMaxSide), w = between(4, kMaxSide), out_c = between(1, 24);
+    const int32_t in_c = layer % 3 == 0 ? between(1, 3) : layer % 3 == 1 ? 4 * between(1, 3) : between(1, 12);
+    const int32_t k_h = layer % 5 == 0 ? 10 : between(1, 7), k_w = layer % 5 == 0 ? 4 : between(1, 5);
+    const int32_t pad_h = between(0, k_h / 2), pad_w = between(0, k_w / 2);
+    const int32_t stride_h = between(1, 2), stride_w = between(1, 2);
+    const int32_t out_h = (h + 2 * pad_h + between(0, 1) - k_h) / stride_h + 1;
+    const int32_t out_w = (w + 2 * pad_w + between(0, 1) - k_w) / stride_w + 1;
+    if (out_h < 1 || out_w < 1 || out_c * k_h * k_w * in_c > kMaxWeights || (k_h == 1 && k_w == 1)) continue;
+    const int32_t zp_out = between(-128, 127);
+    const mcunas_conv_params p = {stride_h, stride_w, pad_h, pad_w, between(-127, 128), zp_out,
+                                  between(0, 1) ? zp_out : -128, 127};
+    for (int32_t c = 0; c < kMaxChannels; ++c) {
+      bias[c] = between(-20000, 20000);
+      multiplier[c] = (int32_t)(0x40000000u + (next() >> 2));
+      shift[c] = between(-12, 0);
+    }
+    const mcunas_channel_quant q = {multiplier, shift};
+    const mcunas_dims in_dims = {1, h, w, in_c}, f = {out_c, k_h, k_w, in_c}, o = {1, out_h, out_w, out_c};
+    fill(input, h * w * in_c, layer % 7 == 0);
+    fill(weights, out_c * k_h * k_w * in_c, layer % 7 == 0);
+    if (mcunas_conv_s8_scratch_bytes(&p, &in_dims, &f) > (int32_t)sizeof scratch - 1) return 1;
+    mcunas_conv_s8(&p, &q, &in_dims, input, &f, weights, bias, &o, output, scratch + 1);
+    print_hash(layer, 'n', output, out_h * out_w * out_c);
   }
   return 0;
 }

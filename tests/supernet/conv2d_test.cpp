@@ -35,13 +35,23 @@ const ConvCase kCases[] = {
     {"three input channels stride 2 (direct path)", {3, 7, 7, 3}, {5, 3, 3, 2, 1, 1, true}},
     {"direct path, a full channel block and a remainder", {3, 5, 7, 2}, {20, 3, 3, 1, 1, 1, true}},
     {"direct path, two channel blocks", {2, 6, 6, 1}, {32, 3, 3, 1, 1, 1, false}},
+    // DS-CNN's first layer in small: a 10x4 kernel at stride 2 with TensorFlow's "same" padding (4 top, 5 bottom,
+    // 1 left and right on 13x6), and other non-square strides and uneven pads.
+    {"10x4 stride 2, same padding", {2, 13, 6, 1}, {3, 10, 4, 2, 4, 1, true, false, 2, 1, 5, 1}},
+    {"3x5 stride 2x1, pads 0/2/1/1", {2, 7, 6, 2}, {4, 3, 5, 2, 0, 1, false, false, 1, 1, 2, 1}},
+    {"depthwise 3x3 stride 1x2, pads 1/0/0/1", {2, 6, 7, 3}, {3, 3, 3, 1, 1, 3, false, true, 2, 0, 0, 1}},
 };
 
-// Direct convolution straight from the definition, weights [KH][KW][Cin/g][Cout].
+// Direct convolution straight from the definition, weights [KH][KW][Cin/g][Cout]; strides and pads per side as the
+// spec states them (-1: the square `stride` / `padding`).
 Tensor naive_conv(const Tensor& in, const std::vector<float>& w, const std::vector<float>& b, const Conv2dSpec& s) {
   const Shape is = in.shape();
-  const int32_t oh_n = (is.h + 2 * s.padding - s.kernel_h) / s.stride + 1;
-  const int32_t ow_n = (is.w + 2 * s.padding - s.kernel_w) / s.stride + 1;
+  auto either = [](int32_t v, int32_t square) { return v >= 0 ? v : square; };
+  const int32_t sh = s.stride, sw = either(s.stride_w, s.stride), top = s.padding,
+                left = either(s.pad_left, s.padding), bottom = either(s.pad_bottom, s.padding),
+                right = either(s.pad_right, s.padding);
+  const int32_t oh_n = (is.h + top + bottom - s.kernel_h) / sh + 1;
+  const int32_t ow_n = (is.w + left + right - s.kernel_w) / sw + 1;
   const int32_t cin_g = is.c / s.groups, cout_g = s.out_channels / s.groups;
   Tensor out({is.n, oh_n, ow_n, s.out_channels});
   for (int32_t n = 0; n < is.n; ++n)
@@ -53,7 +63,7 @@ Tensor naive_conv(const Tensor& in, const std::vector<float>& w, const std::vect
           for (int32_t kh = 0; kh < s.kernel_h; ++kh)
             for (int32_t kw = 0; kw < s.kernel_w; ++kw)
               for (int32_t ci = 0; ci < cin_g; ++ci) {
-                const int32_t ih = oh * s.stride - s.padding + kh, iw = ow * s.stride - s.padding + kw;
+                const int32_t ih = oh * sh - top + kh, iw = ow * sw - left + kw;
                 if (ih < 0 || ih >= is.h || iw < 0 || iw >= is.w) continue;
                 const float x = in.item(n)[(ih * is.w + iw) * is.c + g * cin_g + ci];
                 acc += x * w[static_cast<size_t>(((kh * s.kernel_w + kw) * cin_g + ci) * s.out_channels + co)];

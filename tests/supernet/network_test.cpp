@@ -4,6 +4,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include "common/error.h"
+#include "supernet/conv2d.h"
 #include "supernet/loss.h"
 #include "supernet/network_builder.h"
 #include "tests/supernet/gradcheck.h"
@@ -97,6 +98,31 @@ layers:
     EXPECT_NEAR(a.params().grads()[i], b.params().grads()[i], 1e-5) << i;
 }
 
+// DS-CNN's first layer as published (Zhang et al., "Hello Edge", 2017; MLPerf Tiny's keyword spotting reference):
+// a 10x4 kernel at stride 2 with TensorFlow's "same" padding on 49x10 MFCC features gives 25x5 (4 rows of padding
+// on top, 5 at the bottom, 1 column each side), like the explicit pads.
+TEST(NetworkBuilder, NonSquareKernelsStridesAndSamePadding) {
+  const Shape mfcc{1, 49, 10, 1};
+  auto first_layer = [&](const char* conv) {
+    const std::string yaml = std::string("layers: [") + conv + ", {type: global_avg_pool}, {type: linear, out: 12}]";
+    Network net = build_network(YAML::Load(yaml), mfcc, 12, 1);
+    return net.output_shape(0);
+  };
+  const Shape same = first_layer("{type: conv2d, out: 64, kernel: [10, 4], stride: [2, 2], padding: same}");
+  EXPECT_EQ(same, (Shape{1, 25, 5, 64}));
+  EXPECT_EQ(first_layer("{type: conv2d, out: 64, kernel: [10, 4], stride: 2, padding: [4, 5, 1, 1]}"), same);
+  EXPECT_EQ(first_layer("{type: conv2d, out: 8, kernel: [10, 4], stride: 2, padding: valid}"), (Shape{1, 20, 4, 8}));
+  // The default pads kernel / 2 per axis: 5 rows and 2 columns each side.
+  EXPECT_EQ(first_layer("{type: conv2d, out: 8, kernel: [10, 4], stride: [1, 2]}"), (Shape{1, 50, 6, 8}));
+  Network net = build_network(YAML::Load("layers: [{type: conv2d, out: 4, kernel: [10, 4], stride: 2, padding: same},"
+                                         " {type: global_avg_pool}, {type: linear, out: 12}]"),
+                              mfcc, 12, 1);
+  const auto& conv = dynamic_cast<const Conv2d&>(net.layer(0));
+  const Conv2dGeometry g = conv.geometry();
+  EXPECT_EQ(std::vector<int32_t>({g.stride_h, g.stride_w, g.pad_top, g.pad_bottom, g.pad_left, g.pad_right}),
+            std::vector<int32_t>({2, 2, 4, 5, 1, 1}));
+}
+
 void expect_build_error(const char* yaml, const std::string& fragment) {
   try {
     build_network(YAML::Load(yaml), {1, 8, 8, 1}, 10, 1);
@@ -112,9 +138,16 @@ TEST(NetworkBuilder, ReportsBadDescriptionsClearly) {
   expect_build_error("layers: [{type: conv2d}]", "missing key 'out'");
   expect_build_error("layers: [{type: conv2d, out: 8, kernal: 3}]", "unknown key 'kernal'");
   expect_build_error("layers: [{type: conv2d, out: eight}]", "'out' must be an integer (got 'eight')");
-  // DS-CNN's 10x4 first layer, as a user writes it: the message shows what was given and why it is refused.
-  expect_build_error("layers: [{type: conv2d, out: 8, kernel: [10, 4]}]",
-                     "'kernel' must be an integer (got [10, 4]); kernels, strides and padding are square");
+  // Convolutions take [height, width]; pooling windows stay square, and the message says so.
+  expect_build_error("layers: [{type: max_pool, kernel: [2, 3]}]",
+                     "'kernel' must be an integer (got [2, 3]); pooling windows, strides and padding are square");
+  expect_build_error("layers: [{type: conv2d, out: 8, kernel: [10]}]",
+                     "'kernel' must be an integer or [height, width] (got [10])");
+  expect_build_error("layers: [{type: conv2d, out: 8, kernel: [3, x]}]", "'kernel' must hold integers (got [3, x])");
+  expect_build_error("layers: [{type: conv2d, out: 8, padding: [1, 2, 3]}]",
+                     "'padding' must be an integer, [height, width], [top, bottom, left, right], same or valid "
+                     "(got [1, 2, 3])");
+  expect_build_error("layers: [{type: conv2d, out: 8, padding: full}]", "(got 'full')");
   expect_build_error("layers: [{type: linear, out: 5}]", "must output 10 class scores");
   expect_build_error("layers: [{type: add, inputs: [input, nowhere]}]", "input 'nowhere' names no earlier layer");
   expect_build_error("layers: []", "non-empty list 'layers'");

@@ -71,9 +71,9 @@ static const int32_t op5_shift[3] = {
 };
 
 /* The arena as int32 words: 4-byte aligned for the kernels' scratch buffers. Planned offsets (bytes):
- *        324  input (72 bytes)
- *        396  b1.conv (36 bytes)
- *         64  b2.dw (36 bytes)
+ *        364  input (72 bytes)
+ *        436  b1.conv (36 bytes)
+ *         76  b2.dw (36 bytes)
  *          0  b2.pw (36 bytes)
  *         36  join (36 bytes)
  *         16  head.pool (4 bytes)
@@ -97,32 +97,32 @@ static int32_t arena_words[(MCUNAS_ARENA_BYTES + 3) / 4];
 
 int mcunas_invoke(const int8_t *input, int8_t *output) {
   int8_t *const arena = (int8_t *)arena_words;
-  memcpy(arena + 324, input, MCUNAS_INPUT_SIZE);
+  memcpy(arena + 364, input, MCUNAS_INPUT_SIZE);
   MCUNAS_LAYER_MARK();
   {  /* b1.conv */
     static const mcunas_conv_params params = {2, 2, 1, 1, 3, -100, -100, 127};
     static const mcunas_channel_quant quant = {op0_multiplier, op0_shift};
     static const mcunas_dims input_dims = {1, 6, 6, 2}, filter_dims = {4, 3, 3, 2}, output_dims = {1, 3, 3, 4};
-    mcunas_conv_s8(&params, &quant, &input_dims, arena + 324, &filter_dims, op0_weights, op0_bias, &output_dims, arena + 396, arena + 0);
+    mcunas_conv_s8(&params, &quant, &input_dims, arena + 364, &filter_dims, op0_weights, op0_bias, &output_dims, arena + 436, arena + 0);
   }
   MCUNAS_LAYER_MARK();
   {  /* b2.dw */
     static const mcunas_conv_params params = {1, 1, 1, 1, 100, -128, -128, 127};
     static const mcunas_channel_quant quant = {op1_multiplier, op1_shift};
     static const mcunas_dims input_dims = {1, 3, 3, 4}, filter_dims = {1, 3, 3, 4}, output_dims = {1, 3, 3, 4};
-    mcunas_depthwise_conv_s8(&params, &quant, &input_dims, arena + 396, &filter_dims, op1_weights, op1_bias, &output_dims, arena + 64, arena + 0);
+    mcunas_depthwise_conv_s8(&params, &quant, &input_dims, arena + 436, &filter_dims, op1_weights, op1_bias, &output_dims, arena + 76, arena + 0);
   }
   MCUNAS_LAYER_MARK();
   {  /* b2.pw */
     static const mcunas_conv_params params = {1, 1, 0, 0, 128, 5, -128, 127};
     static const mcunas_channel_quant quant = {op2_multiplier, op2_shift};
     static const mcunas_dims input_dims = {1, 3, 3, 4}, filter_dims = {4, 1, 1, 4}, output_dims = {1, 3, 3, 4};
-    mcunas_conv_s8(&params, &quant, &input_dims, arena + 64, &filter_dims, op2_weights, op2_bias, &output_dims, arena + 0, arena + 36);
+    mcunas_conv_s8(&params, &quant, &input_dims, arena + 76, &filter_dims, op2_weights, op2_bias, &output_dims, arena + 0, arena + 36);
   }
   MCUNAS_LAYER_MARK();
   {  /* join */
     static const mcunas_add_params params = {-5, 1073741824, 0, 100, 1342177280, -1, 20, -2, 1073741824, -19, -128, 127};
-    mcunas_add_s8(&params, 36, arena + 0, arena + 396, arena + 36);
+    mcunas_add_s8(&params, 36, arena + 0, arena + 436, arena + 36);
   }
   MCUNAS_LAYER_MARK();
   {  /* head.pool */

@@ -20,7 +20,7 @@
 #define MCUNAS_OUTPUT_ZERO_POINT 7
 
 /* Bytes of the static arena (activations and kernel scratch) and of the const parameter arrays. */
-#define MCUNAS_ARENA_BYTES 432
+#define MCUNAS_ARENA_BYTES 472
 #define MCUNAS_PARAMETER_BYTES 316
 
 /* The normalisation the network was trained with: x = (pixel - mean[c]) / stddev[c], pixel in [0, 1]. */
