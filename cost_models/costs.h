@@ -46,7 +46,7 @@ S op_cycles(const OpInfo<S>& op, const Target& target) {
          op.patch_values * c.per_patch_value + op.scalar_patch_values * c.per_scalar_patch_value +
          op.window_rows * c.per_window_row + op.tail_macs * c.per_tail_mac + op.tail_outputs * c.per_tail_output +
          op.valid_macs * c.per_valid_mac + op.valid_row_outputs * c.per_valid_row_output +
-         op.scalar_taps * c.per_scalar_tap + S(c.per_call);
+         op.scalar_taps * c.per_scalar_tap + op.plane_sums * c.per_plane_sum + S(c.per_call);
 }
 
 // Flash bytes of `op`'s parameters and call site if it runs (presence not applied; kernel code excluded).

@@ -33,7 +33,10 @@
 // MACs, valid row outputs, as conv) it has depthwise's, per plane: patch_values (values gathered), scalar_taps
 // (weight pairs prepared, cout·cin·k·⌈k/2⌉), scalar_patch_values (zeroed once per call), window_rows
 // (cout·cin·out_h), tail_outputs (cin·outputs on the four-output loops, weighted as for depthwise) or tail_macs
-// (cin·outputs·k·2⌈k/2⌉ on the other loop).
+// (cin·outputs·k·2⌈k/2⌉ on the other loop), and one of its own:
+//   plane_sums           (cin − 1)·outputs: each further plane's sums added to the first's (a load, an add and a
+//                        store per output and plane, whatever the kernel: without it the fit priced 3-channel first
+//                        layers 13–17 % low)
 //   valid_macs           general conv: MACs of the taps inside the input, what the portable path runs (cores
 //                        without DSP skip the padding instead of copying zeros)
 //   valid_row_outputs    general conv: Σ over outputs of the window rows inside the input (one dot product each on
@@ -167,6 +170,7 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       const double four = four_output_loop(s) ? four_output_share(s) : 0.0;
       op.tail_outputs = in_c * op.outputs * (four * four_output_loop_weight(s));
       op.tail_macs = in_c * op.outputs * ((1 - four) * s.kernel * 2.0 * plane_pairs(s));
+      op.plane_sums = (in_c - 1.0) * op.outputs;  // each further plane's sums added to the first's
       break;
     }
     case KernelPath::fully_connected: {

@@ -49,7 +49,7 @@ std::optional<std::vector<double>> solve(const std::vector<FitSample>& samples, 
 LatencyQuantities latency_quantities(const OpInfo<double>& op) {
   return {op.executed_macs, op.outputs,    1.0,          op.pixels,     op.patch_values,     op.scalar_patch_values,
           op.window_rows,   op.tail_macs,  op.tail_outputs, op.valid_macs, op.valid_row_outputs,
-          op.scalar_taps};
+          op.scalar_taps,   op.plane_sums};
 }
 
 double predict(const LatencyCoefficients& c, const LatencyQuantities& x) {

@@ -37,7 +37,7 @@ struct OpInfo {
   S outputs{};                  // output elements
   // What the latency model prices (kernel_work.h sets them all, with macs and outputs).
   S executed_macs{}, pixels{}, patch_values{}, scalar_patch_values{}, window_rows{}, tail_macs{}, tail_outputs{};
-  S valid_macs{}, valid_row_outputs{}, scalar_taps{};
+  S valid_macs{}, valid_row_outputs{}, scalar_taps{}, plane_sums{};
   S weight_bytes{};             // int8 weights
   S bias_bytes{};               // int32 per output channel
   S qparam_bytes{};             // per-channel requantisation: int32 multiplier + int32 shift

@@ -124,7 +124,8 @@ double& term(LatencyCoefficients& c, size_t index) {
   double* terms[] = {&c.per_mac,        &c.per_output,           &c.per_call,
                      &c.per_pixel,      &c.per_patch_value,      &c.per_scalar_patch_value,
                      &c.per_window_row, &c.per_tail_mac,         &c.per_tail_output,
-                     &c.per_valid_mac,  &c.per_valid_row_output, &c.per_scalar_tap};
+                     &c.per_valid_mac,  &c.per_valid_row_output, &c.per_scalar_tap,
+                     &c.per_plane_sum};
   static_assert(sizeof(terms) / sizeof(terms[0]) == kLatencyTermNames.size(), "one name per term");
   return *terms[index];
 }

@@ -28,13 +28,14 @@ struct LatencyCoefficients {
   double per_valid_mac = 0;
   double per_valid_row_output = 0;
   double per_scalar_tap = 0;
+  double per_plane_sum = 0;
 };
 
 // The keys of LatencyCoefficients in a target YAML, in the order above; the first three are required.
-inline constexpr std::array<const char*, 12> kLatencyTermNames = {
+inline constexpr std::array<const char*, 13> kLatencyTermNames = {
     "per_mac",         "per_output",    "per_call",      "per_pixel",           "per_patch_value",
     "per_scalar_patch_value", "per_window_row", "per_tail_mac", "per_tail_output", "per_valid_mac",
-    "per_valid_row_output", "per_scalar_tap"};
+    "per_valid_row_output", "per_scalar_tap", "per_plane_sum"};
 double& term(LatencyCoefficients& c, size_t index);
 double term(const LatencyCoefficients& c, size_t index);
 
