@@ -45,7 +45,7 @@ TEST(KernelWork, DepthwisePlanesAndClippedWindows) {
   EXPECT_EQ(dw.macs, 6.0 * 16 * 9);
   EXPECT_EQ(dw.executed_macs, 6.0 * 100);        // the portable path's taps inside the input
   EXPECT_EQ(dw.patch_values, 6.0 * 16);          // each channel gathered into its plane once
-  EXPECT_EQ(dw.scalar_patch_values, 6.0 * 8);    // 6 rows of pitch (4 + 2 + 2) zeroed once per call
+  EXPECT_EQ(dw.scalar_patch_values, 7.0 * 8);    // 6 rows and a spare of pitch (4 + 2 + 2) zeroed once per call
   EXPECT_EQ(dw.window_rows, 6.0 * 1);            // the 4 output rows of 4 fit one pass of 64 sums
   EXPECT_EQ(dw.scalar_taps, 6.0 * (4 + 4));      // rows gathered and rows summed
   EXPECT_EQ(dw.tail_outputs, 6.0 * 16);          // 3×3 at stride 1: the four-outputs-per-pass loop
