@@ -6,7 +6,8 @@
 # (l4r5: QEMU mps2-an386) and the M7 (f746: mps2-an500), host against QEMU, instructions counted by our plugin.
 # Prints per model and target: MACs, instructions per inference, MACs per instruction, arena and model flash, the
 # images run and how many were bit-exact, and on the M4 the leader's latency in cycles at 120 MHz and our
-# instructions over it. Instructions are a lower bound on cycles (a load or a taken branch takes 2 or more on a
+# instructions over it, and the latency model's error against the count (whole network / worst layer, the
+# target's calibration). Instructions are a lower bound on cycles (a load or a taken branch takes 2 or more on a
 # Cortex-M4), so a ratio of 1.0 is not yet parity. Last line: mlperf_instr_over_leader_cycles=<geometric mean>.
 # Needs a build (scripts/build.sh) and the firmware tools (scripts/setup.sh).
 #   bash bench/mlperf_tiny/run.sh [BUILD_DIR]
@@ -29,8 +30,8 @@ models=(
   "mobilenet_v1_025.yaml|MobileNetV1 0.25|88.9|ST X-CUBE-AI"
   "fc_autoencoder.yaml|FC autoencoder|4.05|Plumerai"
 )
-printf '%-17s %-6s %10s %12s %10s %9s %10s %10s %13s %7s\n' model target MACs instructions MAC/instr \
-  "arena B" "flash B" "bit-exact" "leader cyc" "ratio"
+printf '%-17s %-6s %10s %12s %10s %9s %10s %10s %13s %7s %12s\n' model target MACs instructions MAC/instr \
+  "arena B" "flash B" "bit-exact" "leader cyc" "ratio" "model err %"
 ratios=()
 declare -A names  # run id -> model name
 failed=0
@@ -43,8 +44,9 @@ for entry in "${models[@]}"; do
     json="$work/$target-$run.json"
     "$nas" profile "$run" --target "$target" --db "$db" --images 2 --calibration-images 64 --json > "$json" \
       2> "$work/profile.log" < /dev/null || { cat "$work/profile.log" >&2; exit 1; }
-    read -r macs instr arena flash images differing < <(jq -r '[([.layers[].macs] | add), .instructions_per_inference,
-      .arena_bytes, .model_flash_bytes, .images, .differing_images] | @tsv' "$json")
+    read -r macs instr arena flash images differing net_err layer_err < <(jq -r '[([.layers[].macs] | add),
+      .instructions_per_inference, .arena_bytes, .model_flash_bytes, .images, .differing_images,
+      100 * .whole_network_error, 100 * .worst_layer_error] | @tsv' "$json")
     [ "$differing" -eq 0 ] || failed=1
     leader_cycles="" ratio=""
     if [ "$target" = l4r5 ]; then
@@ -52,9 +54,10 @@ for entry in "${models[@]}"; do
       ratio="$(awk -v i="$instr" -v c="$leader_cycles" 'BEGIN { printf "%.2f", i / c }')"
       ratios+=("$ratio")
     fi
-    printf '%-17s %-6s %10d %12d %10.3f %9d %10d %10s %13s %7s\n' "$name" "$target" "$macs" "$instr" \
+    printf '%-17s %-6s %10d %12d %10.3f %9d %10d %10s %13s %7s %12s\n' "$name" "$target" "$macs" "$instr" \
       "$(awk -v m="$macs" -v i="$instr" 'BEGIN { print m / i }')" "$arena" "$flash" \
-      "$((images - differing))/$images" "$leader_cycles" "$ratio"
+      "$((images - differing))/$images" "$leader_cycles" "$ratio" \
+      "$(awk -v n="$net_err" -v l="$layer_err" 'BEGIN { printf "%.1f / %.1f", n, l }')"
   done
 done
 # Where the M4's instructions go: per model and kernel path, the share of the inference and instructions per MAC.
