@@ -54,6 +54,17 @@ static void print_hash(int32_t layer, char kind, const int8_t *v, int32_t n) {
   emit(p);
 }
 
+/* Random biases, and per-channel scales below 1 with right shifts of 0 to 12. */
+static mcunas_channel_quant random_channel_quant(void) {
+  for (int32_t c = 0; c < kMaxChannels; ++c) {
+    bias[c] = between(-20000, 20000);
+    multiplier[c] = (int32_t)(0x40000000u + (next() >> 2));
+    shift[c] = between(-12, 0);
+  }
+  const mcunas_channel_quant q = {multiplier, shift};
+  return q;
+}
+
 int main(void) {
   for (int32_t layer = 0; layer < 240; ++layer) {
     const int32_t kind = layer % 4, extremes = layer % 7 == 0;
@@ -67,12 +78,7 @@ int main(void) {
     const int32_t zp_out = between(-128, 127);
     const mcunas_conv_params p = {stride, stride, pad, pad, between(-127, 128), zp_out,
                                   between(0, 1) ? zp_out : -128, 127};
-    for (int32_t c = 0; c < kMaxChannels; ++c) {
-      bias[c] = between(-20000, 20000);
-      multiplier[c] = (int32_t)(0x40000000u + (next() >> 2));
-      shift[c] = between(-12, 0);
-    }
-    const mcunas_channel_quant q = {multiplier, shift};
+    const mcunas_channel_quant q = random_channel_quant();
     const mcunas_dims in_dims = {1, h, w, in_c};
     fill(input, h * w * in_c, extremes);
     if (kind == 0 || kind == 1) { /* general convolution, or the 1x1 path */
@@ -124,12 +130,7 @@ int main(void) {
     const int32_t zp_out = between(-128, 127);
     const mcunas_conv_params p = {stride_h, stride_w, pad_h, pad_w, between(-127, 128), zp_out,
                                   between(0, 1) ? zp_out : -128, 127};
-    for (int32_t c = 0; c < kMaxChannels; ++c) {
-      bias[c] = between(-20000, 20000);
-      multiplier[c] = (int32_t)(0x40000000u + (next() >> 2));
-      shift[c] = between(-12, 0);
-    }
-    const mcunas_channel_quant q = {multiplier, shift};
+    const mcunas_channel_quant q = random_channel_quant();
     const mcunas_dims in_dims = {1, h, w, in_c}, f = {out_c, k_h, k_w, in_c}, o = {1, out_h, out_w, out_c};
     fill(input, h * w * in_c, layer % 7 == 0);
     fill(weights, out_c * k_h * k_w * in_c, layer % 7 == 0);
