@@ -48,6 +48,7 @@
 #include <cmath>
 #include <cstdint>
 
+#include "cost_models/kernel_path.h"
 #include "cost_models/op_graph.h"
 
 namespace nas::cost_models {
@@ -90,6 +91,18 @@ inline double valid_taps(const CallShape& s) {
 
 // Weight pairs per kernel row of the planes (deploy/kernels/plane_dsp.h): ⌈kw / 2⌉.
 inline int32_t plane_pairs(const CallShape& s) { return (s.kw() + 1) / 2; }
+
+// Whether the DSP path runs a general (not 1×1) convolution of `in_channels` on planes, the conv_planar path, or on
+// im2col columns: the kernels' rule (deploy/kernels/conv_planar_dsp.h, mcunas_conv_planar and mcunas_plane_fits) —
+// few input channels, a kernel the planes have a loop of their own for (3×3, 5×5, 7×7; DS-CNN's 10×4 runs twice as
+// fast on the columns), its weight pairs within kPlaneMaxPairs, and every window inside planes padded by the
+// leading padding on both sides and a spare row and column. The search's lowering and a fixed model's both ask it.
+inline bool runs_on_planes(int32_t in_channels, const CallShape& s) {
+  const bool own_loop = s.kernel == s.kw() && (s.kernel == 3 || s.kernel == 5 || s.kernel == 7);
+  return own_loop && in_channels <= kConvPlanarMaxInputs && in_channels * s.kernel * plane_pairs(s) <= kPlaneMaxPairs &&
+         (s.out_h - 1) * s.stride + s.kernel <= plane_rows(s.in_h, s.pad) &&
+         (s.out_w - 1) * s.sw() + s.kw() + 1 <= plane_pitch(s.in_w, s.pw());
+}
 // The planes' four-outputs-per-pass loops in assembly (deploy/kernels/plane_dsp.h, which chooses them by the
 // kernel's rows and pairs and the width's stride): 3×3 at stride 1, 5×5 at stride 1 and 2 (which loads six words
 // per kernel row instead of eight; pricing it apart fitted no better).
@@ -165,7 +178,7 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       op.valid_row_outputs = out_c * (valid_rows(s) * s.out_w);
       op.patch_values = in_c * (static_cast<double>(s.in_h) * s.in_w);
       op.scalar_taps = in_c * out_c * static_cast<double>(s.kernel * plane_pairs(s));  // weight pairs prepared
-      op.scalar_patch_values = in_c * ((plane_rows(s.in_h, s.pad) * pitch));
+      op.scalar_patch_values = in_c * (plane_rows(s.in_h, s.pad) * pitch);
       op.window_rows = in_c * out_c * static_cast<double>(s.out_h);  // fits better than its passes
       const double four = four_output_loop(s) ? four_output_share(s) : 0.0;
       op.tail_outputs = in_c * op.outputs * (four * four_output_loop_weight(s));
@@ -203,7 +216,7 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       op.executed_macs = in_c * valid_taps(s);  // the portable path skips the padding
       op.outputs = in_c * pixels;
       op.patch_values = in_c * (static_cast<double>(s.in_h) * s.in_w);
-      op.scalar_patch_values = S((plane_rows(s.in_h, s.pad) * pitch));
+      op.scalar_patch_values = S(plane_rows(s.in_h, s.pad) * pitch);
       op.window_rows = in_c * plane_passes(s);
       op.scalar_taps = in_c * static_cast<double>(s.in_h + s.out_h);
       const double four = four_output_loop(s) ? four_output_share(s) : 0.0;

@@ -131,18 +131,16 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
                                                                              : cout;
         OpInfo<S> op = base;
         op.name = prefix + (calls.size() == 1 ? "" : "." + std::string(stage.name));
-        // The planes take few input channels whose weight pairs fit (deploy/int8_ops.cpp, planes_fit: "same"
-        // padding always fits them).
-        const double channels = std::round(scalar_value(c));
-        const bool planar = !depthwise && k > 1 && channels <= kConvPlanarMaxInputs &&
-                            channels * k * ((k + 1) / 2) <= kPlaneMaxPairs;
+        const CallShape shape{ih, iw, oh, ow, k, stride, k / 2};
+        const bool planar =
+            !depthwise && k > 1 && runs_on_planes(static_cast<int32_t>(std::round(scalar_value(c))), shape);
         op.path = depthwise ? KernelPath::depthwise
                   : k == 1  ? KernelPath::conv1x1
                   : planar  ? KernelPath::conv_planar
                             : KernelPath::conv;
         op.inputs = {from};
         op.output = s + 1 == calls.size() && !cand.residual ? y : intermediate(out_c, oh, ow);
-        set_kernel_work(op, c, out_c, {ih, iw, oh, ow, k, stride, k / 2});
+        set_kernel_work(op, c, out_c, shape);
         const double k2 = static_cast<double>(k) * k;
         op.weight_bytes = depthwise ? c * k2 : c * out_c * k2;
         op.bias_bytes = out_c * kBiasBytesPerChannel;

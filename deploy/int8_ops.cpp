@@ -28,19 +28,6 @@ void emit_conv_like(std::ostream& out, const char* kernel, const KernelCall& c, 
       << "weights, " << site.prefix << "bias, &output_dims, " << site.output << ", " << site.scratch << ");\n";
 }
 
-// Whether the DSP path runs a general convolution on planes (conv_planar), as deploy/kernels/plane_dsp.h's
-// mcunas_conv_planar decides: few input channels, a kernel the planes have a loop for (3×3, 5×5, 7×7), its weight
-// pairs within MCUNAS_PLANE_MAX_PAIRS, and windows inside planes padded by the leading padding on both sides and a
-// spare row and column (mcunas_plane_fits). Otherwise the im2col columns.
-bool planes_fit(const Int8Tensor& in, const Int8Tensor& out, const Int8Op& op) {
-  const int32_t pitch = cost_models::plane_pitch(in.w, op.pad_w);
-  const bool own_loop = op.kernel_h == op.kernel_w && (op.kernel_h == 3 || op.kernel_h == 5 || op.kernel_h == 7);
-  return in.c <= cost_models::kConvPlanarMaxInputs && own_loop &&
-         in.c * op.kernel_h * ((op.kernel_w + 1) / 2) <= cost_models::kPlaneMaxPairs &&
-         (out.h - 1) * op.stride_h + op.kernel_h <= cost_models::plane_rows(in.h, op.pad_h) &&
-         (out.w - 1) * op.stride_w + op.kernel_w + 1 <= pitch;
-}
-
 void run_conv(const Int8Op& op, const KernelCall& c, const int8_t* const* in, int8_t* out, void* scratch) {
   const mcunas_channel_quant quant = channel_quant(op);
   mcunas_conv_s8(&c.conv, &quant, &c.input, in[0], &c.filter, op.weights.data(), op.bias.data(), &c.output, out,
@@ -55,7 +42,9 @@ const Int8OpRow kConv{
     },
     .path = [](const Int8Tensor& in, const Int8Tensor& out, const Int8Op& op) {
       if (op.kernel_h == 1 && op.kernel_w == 1) return KernelPath::conv1x1;
-      return planes_fit(in, out, op) ? KernelPath::conv_planar : KernelPath::conv;
+      const cost_models::CallShape shape{in.h,        in.w,        out.h,    out.w,       op.kernel_h,
+                                         op.stride_h, op.pad_h,    op.kernel_w, op.stride_w, op.pad_w};
+      return cost_models::runs_on_planes(in.c, shape) ? KernelPath::conv_planar : KernelPath::conv;
     },
     .call = [](const Int8Tensor& in, const Int8Tensor& out, const Int8Op& op,
                KernelCall& c) { c.filter = {out.c, op.kernel_h, op.kernel_w, in.c}; },
