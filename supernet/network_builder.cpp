@@ -58,6 +58,9 @@ class LayerReader {
     const std::array<int32_t, 2> hw = {element(value, 0, key), element(value, 1, key)};
     if (value.size() != 2) throw Error(where_, "'" + key + "' must be an integer or [height, width] (got " +
                                                    yaml::shown(value) + ")");
+    // Checked here, not only by the layer: a negative width would read as "the height's" (Conv2dSpec's -1).
+    if (hw[0] <= 0 || hw[1] <= 0)
+      throw Error(where_, "'" + key + "' must be positive (got " + yaml::shown(value) + ")");
     return hw;
   }
 
@@ -81,13 +84,19 @@ class LayerReader {
     }
     if (value && value.IsSequence()) {
       used_.insert(key);
+      std::array<int32_t, 4> pad{};
       if (value.size() == 2) {
         const int32_t h = element(value, 0, key), w = element(value, 1, key);
-        return {h, h, w, w};
+        pad = {h, h, w, w};
+      } else if (value.size() == 4) {
+        pad = {element(value, 0, key), element(value, 1, key), element(value, 2, key), element(value, 3, key)};
+      } else {
+        throw Error(where_, "'padding' must be " + expected + " (got " + yaml::shown(value) + ")");
       }
-      if (value.size() == 4)
-        return {element(value, 0, key), element(value, 1, key), element(value, 2, key), element(value, 3, key)};
-      throw Error(where_, "'padding' must be " + expected + " (got " + yaml::shown(value) + ")");
+      // A negative side would read as "the top's" (Conv2dSpec's -1), so it is refused here.
+      if (std::any_of(pad.begin(), pad.end(), [](int32_t p) { return p < 0; }))
+        throw Error(where_, "'padding' must be >= 0 on every side (got " + yaml::shown(value) + ")");
+      return pad;
     }
     if (value && value.IsScalar()) {
       try {

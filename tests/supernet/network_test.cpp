@@ -148,6 +148,10 @@ TEST(NetworkBuilder, ReportsBadDescriptionsClearly) {
                      "'padding' must be an integer, [height, width], [top, bottom, left, right], same or valid "
                      "(got [1, 2, 3])");
   expect_build_error("layers: [{type: conv2d, out: 8, padding: full}]", "(got 'full')");
+  // -1 means "the height's" inside Conv2dSpec, so a negative width or side must not slip through as one.
+  expect_build_error("layers: [{type: conv2d, out: 8, stride: [2, -1]}]", "'stride' must be positive (got [2, -1])");
+  expect_build_error("layers: [{type: conv2d, out: 8, padding: [1, -1, 1, 1]}]",
+                     "'padding' must be >= 0 on every side (got [1, -1, 1, 1])");
   expect_build_error("layers: [{type: linear, out: 5}]", "must output 10 class scores");
   expect_build_error("layers: [{type: add, inputs: [input, nowhere]}]", "input 'nowhere' names no earlier layer");
   expect_build_error("layers: []", "non-empty list 'layers'");
