@@ -188,15 +188,16 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
     }
     case KernelPath::fully_connected: {
       // One pixel (deploy/kernels/conv_dsp.h, mcunas_conv_one_pixel): four rows at a time over the first in_c & ~7
-      // values in the assembly loop, everything else (those rows' last in_c mod 8 values, the last out_c mod 4
-      // rows) two rows at a time, which splits each input word for two rows instead of four.
+      // values in the assembly loop, those rows' last in_c mod 8 values one by one in C (scalar_taps), the last
+      // out_c mod 4 rows two at a time (tail_macs, tail_outputs), which splits each input word for two rows.
       const double in_r = std::round(value_of(in_c)), out_r = std::round(value_of(out_c));
-      const double fast_macs = 4.0 * std::floor(out_r / 4) * (8.0 * std::floor(in_r / 8));
+      const double block_rows = 4.0 * std::floor(out_r / 4), rest_rows = std::fmod(out_r, 4.0);
       op.macs = in_c * out_c;
       op.executed_macs = op.macs;
       op.outputs = out_c;
-      op.tail_macs = op.macs - S(fast_macs);
-      op.tail_outputs = S(std::fmod(out_r, 4.0));
+      op.tail_macs = in_c * rest_rows;
+      op.tail_outputs = S(rest_rows);
+      op.scalar_taps = S(block_rows * std::fmod(in_r, 8.0));
       break;
     }
     case KernelPath::conv1x1:

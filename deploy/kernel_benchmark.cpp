@@ -48,7 +48,8 @@ std::vector<BenchmarkCase> benchmark_grid(double max_macs) {
     for (const int32_t stride : {1, 2})
       for (const int32_t hw : maps)
         for (const int32_t c : channels) grid.push_back({KernelPath::depthwise, hw, hw, c, c, k, stride, k / 2});
-  for (const int32_t cin : {8, 16, 32, 48, 64, 128, 256, 512})
+  // Input counts that are not multiples of 8 too (12 .. 83): the four-row loop leaves their last values to C.
+  for (const int32_t cin : {8, 12, 16, 20, 32, 36, 48, 64, 83, 128, 256, 512})
     for (const int32_t cout : {2, 10, 32, 100}) grid.push_back({KernelPath::fully_connected, 1, 1, cin, cout});
   for (const int32_t hw : maps)
     for (const int32_t c : {4, 8, 16, 32, 64}) {
