@@ -115,9 +115,8 @@ std::vector<int64_t> Conv2d::shared_weight_indices() const {
 }
 
 std::vector<float> Conv2d::centre_of_larger() const {
-  const std::vector<int64_t> index = shared_index_.empty() ? shared_weight_indices() : shared_index_;
-  std::vector<float> centre(index.size());
-  for (size_t k = 0; k < index.size(); ++k) centre[k] = larger_->w_[index[k]];
+  std::vector<float> centre(shared_index_.size());  // shared_index_ is set at bind(), before any weights exist
+  for (size_t k = 0; k < shared_index_.size(); ++k) centre[k] = larger_->w_[shared_index_[k]];
   return centre;
 }
 

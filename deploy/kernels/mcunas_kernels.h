@@ -51,9 +51,9 @@ void mcunas_conv_s8(const mcunas_conv_params *params, const mcunas_channel_quant
  * (a first layer) instead of im2col columns; its scratch then holds those planes. */
 #define MCUNAS_CONV_PLANAR_MAX_IN 3
 /* Weight pairs the planes hold for one output channel (on the stack): input channels x kernel rows x ceil(kernel
- * columns / 2), at most this (kernels up to 9 x 9 with one channel, 5 x 5 with three, and DS-CNN's 10 x 4). A
- * layer with more, or whose trailing padding exceeds its leading padding (the planes hold the leading padding on
- * both sides), takes the im2col columns instead. */
+ * columns / 2), at most this (kernels up to 9 x 9 with one channel, 5 x 5 with three). A layer with more, or whose
+ * trailing padding exceeds its leading padding by more than the planes' spare row and column, takes the im2col
+ * columns instead (a depthwise layer the portable loop). */
 #define MCUNAS_PLANE_MAX_PAIRS 48
 /* Scratch bytes the caller reserves for one call (the DSP path's buffer; the portable path uses none). */
 int32_t mcunas_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
