@@ -10,6 +10,7 @@
 #include <filesystem>
 
 #include "common/error.h"
+#include "common/source_tree.h"
 #include "common/yaml_keys.h"
 #include "cost_models/target_calibration.h"
 
@@ -136,7 +137,7 @@ double term(const LatencyCoefficients& c, size_t index) {
 
 std::string targets_dir() {
   if (const char* dir = std::getenv("MCUNAS_TARGETS_DIR"); dir != nullptr && *dir != '\0') return dir;
-  return MCUNAS_TARGETS_DEFAULT_DIR;
+  return (source_tree() / "cost_models" / "targets").string();
 }
 
 std::vector<std::string> known_targets() {

@@ -8,6 +8,7 @@
 
 #include "common/error.h"
 #include "common/file_bytes.h"
+#include "common/source_tree.h"
 #include "deploy/c_text.h"
 #include "deploy/int8_ops.h"
 #include "deploy/kernel_call.h"
@@ -115,7 +116,7 @@ GeneratedC generate_c(const Int8Model& model, const cost_models::ArenaPlan& plan
   return code;
 }
 
-std::filesystem::path kernels_source_dir() { return MCUNAS_KERNELS_SOURCE_DIR; }
+std::filesystem::path kernels_source_dir() { return source_tree() / "deploy" / "kernels"; }
 
 std::vector<SourceFile> kernel_sources() {
   std::vector<SourceFile> files;

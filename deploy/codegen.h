@@ -36,7 +36,7 @@ void write_c_files(const GeneratedC& code, const std::filesystem::path& dir);
 // bad --out is refused at once.
 void make_output_dir(const std::filesystem::path& dir);
 
-// Where the kernel sources live (deploy/kernels of the source tree this nas was built from).
+// Where the kernel sources live: deploy/kernels of common/source_tree.h's tree.
 std::filesystem::path kernels_source_dir();
 
 // One file of the kernels: its name (no directory) and text.

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "common/source_tree.h"
 #include "deploy/c_text.h"
 
 namespace nas::deploy {
@@ -205,7 +206,7 @@ InstructionCounts parse_icount(const std::string& text, int32_t layers, int32_t 
   return counts;
 }
 
-std::filesystem::path firmware_source_dir() { return MCUNAS_FIRMWARE_SOURCE_DIR; }
+std::filesystem::path firmware_source_dir() { return source_tree() / "deploy" / "firmware"; }
 std::filesystem::path qemu_plugin_path() { return MCUNAS_QEMU_PLUGIN_PATH; }
 
 }  // namespace nas::deploy

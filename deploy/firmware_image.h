@@ -86,7 +86,7 @@ struct InstructionCounts {
 };
 InstructionCounts parse_icount(const std::string& text, int32_t layers, int32_t images);
 
-// deploy/firmware of the source tree this nas was built from, and the QEMU plugin it built.
+// deploy/firmware of common/source_tree.h's tree, and the QEMU plugin this nas's build made.
 std::filesystem::path firmware_source_dir();
 std::filesystem::path qemu_plugin_path();
 

@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "common/file_bytes.h"
+#include "common/source_tree.h"
 #include "cost_models/arena_plan.h"
 #include "deploy/codegen.h"
 #include "deploy/kernel_benchmark.h"
@@ -19,7 +20,7 @@ namespace {
 
 // The commit of the source tree whose kernels were counted, "+dirty" when it has uncommitted changes.
 std::string source_commit() {
-  const fs::path root = deploy::kernels_source_dir().parent_path().parent_path();
+  const fs::path root = source_tree();
   const auto head = run_captured({"git", "-C", root.string(), "rev-parse", "--short=12", "HEAD"});
   if (head.exit_code != 0 || head.out.empty()) return "unknown";
   std::string commit = head.out.substr(0, head.out.find('\n'));
