@@ -49,6 +49,7 @@ int command_profile(const DeployArgs& args, const std::string& db_path, bool jso
   out["target"] = target.name;
   out["ram_limit_bytes"] = ram_limit;
   out["arena_bytes"] = d.plan.arena_bytes;
+  out["arena_bytes_out_of_place"] = d.arena_bytes_out_of_place;
   out["parameter_bytes"] = d.parameter_bytes;
   out["total_ram_bytes"] = total_ram;
   std::string text = fmt::format(
@@ -81,7 +82,7 @@ int command_profile(const DeployArgs& args, const std::string& db_path, bool jso
       "  total: {:.0f} instructions estimated, {:.0f} measured ({:+.1f} %; worst layer {:.1f} %)\n"
       "  latency {:.2f} ms measured, {:.2f} ms estimated (instructions x {} cycles/instruction at {:.0f} MHz; {})\n"
       "  energy  {:.1f} uJ measured, {:.1f} uJ estimated per inference at {:.1f} mW active\n"
-      "  RAM     {} B static (arena {} B, estimate {} B) + stack {} B measured = {} B of {} B\n"
+      "  RAM     {} B static (arena {} B{}, estimate {} B) + stack {} B measured = {} B of {} B\n"
       "  flash   model {} B measured (the image less the same image with a stub model; parameters {} B), {} B "
       "estimated ({:+.1f} %)\n"
       "stored in {} (deployment {})\n",
@@ -89,6 +90,9 @@ int command_profile(const DeployArgs& args, const std::string& db_path, bool jso
       1e3 * *r.estimated_latency_s, cpi, target.clock_hz / 1e6,
       target.calibration.empty() ? "hand-written coefficients" : target.calibration, 1e6 * *r.measured_energy_j,
       1e6 * *r.estimated_energy_j, 1e3 * target.active_power_w, r.ram_bytes, d.plan.arena_bytes,
+      d.arena_bytes_out_of_place == d.plan.arena_bytes
+          ? ""
+          : fmt::format("; {} B with no depthwise layer in place", d.arena_bytes_out_of_place),
       r.estimated_ram_bytes, r.stack_bytes.value_or(0), total_ram, ram_limit, r.model_flash_bytes.value_or(0),
       d.parameter_bytes, r.estimated_flash_bytes,
       error_pct(static_cast<double>(r.estimated_flash_bytes), static_cast<double>(r.model_flash_bytes.value_or(0))),

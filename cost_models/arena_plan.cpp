@@ -26,18 +26,51 @@ int64_t whole_bytes(double bytes, const std::string& what) {
   return static_cast<int64_t>(rounded);
 }
 
+// Per tensor, the tensor whose bytes hold it: itself, or for the output of an op that writes over its input
+// (memory_planner.h, overwritten_input) that input's holder.
+std::vector<int32_t> holders_of(const OpGraph<double>& g, const std::vector<planner_detail::Interval>& iv) {
+  std::vector<int32_t> holder(g.tensors.size());
+  for (size_t t = 0; t < holder.size(); ++t) holder[t] = static_cast<int32_t>(t);
+  for (size_t j = 0; j < g.ops.size(); ++j) {
+    const int32_t t = planner_detail::overwritten_input(g, iv, static_cast<int32_t>(j));
+    if (t >= 0) holder[static_cast<size_t>(g.ops[j].output)] = holder[static_cast<size_t>(t)];
+  }
+  return holder;
+}
+
+// One buffer per holding tensor, alive from its birth to the last death of the tensors it holds, and one per
+// scratch.
 std::vector<Buffer> buffers_of(const OpGraph<double>& g) {
   const auto iv = planner_detail::intervals(g, [](int32_t) { return true; });
+  const auto holder = holders_of(g, iv);
   std::vector<Buffer> out;
+  std::vector<size_t> buffer_of(g.tensors.size(), 0);
   for (size_t t = 0; t < iv.size(); ++t)
-    if (iv[t].exists)
+    if (iv[t].exists && holder[t] == static_cast<int32_t>(t)) {
+      buffer_of[t] = out.size();
       out.push_back({whole_bytes(g.tensors[t].bytes, "tensor '" + g.tensors[t].name + "'"), iv[t].birth,
                      iv[t].death, false, static_cast<int32_t>(t)});
+    }
+  for (size_t t = 0; t < iv.size(); ++t)
+    if (iv[t].exists && holder[t] != static_cast<int32_t>(t)) {
+      Buffer& held_in = out[buffer_of[static_cast<size_t>(holder[t])]];
+      held_in.last = std::max(held_in.last, iv[t].death);
+    }
   for (size_t j = 0; j < g.ops.size(); ++j) {
     const int64_t bytes = whole_bytes(g.ops[j].scratch_bytes, "the scratch of op '" + g.ops[j].name + "'");
     if (bytes > 0) out.push_back({bytes, static_cast<int32_t>(j), static_cast<int32_t>(j), true, static_cast<int32_t>(j)});
   }
   return out;
+}
+
+// The tensors written over their inputs take their inputs' offsets (in the order they are written, so a chain of
+// them shares one place).
+void place_written_over(const OpGraph<double>& g, ArenaPlan& plan) {
+  const auto iv = planner_detail::intervals(g, [](int32_t) { return true; });
+  for (size_t j = 0; j < g.ops.size(); ++j) {
+    const int32_t t = planner_detail::overwritten_input(g, iv, static_cast<int32_t>(j));
+    if (t >= 0) plan.tensor_offset[static_cast<size_t>(g.ops[j].output)] = plan.tensor_offset[static_cast<size_t>(t)];
+  }
 }
 
 bool overlap_in_time(const Buffer& a, const Buffer& b) { return a.first <= b.last && b.first <= a.last; }
@@ -77,6 +110,7 @@ ArenaPlan first_fit(const OpGraph<double>& g, const std::vector<Buffer>& buffers
     plan.arena_bytes = std::max(plan.arena_bytes, offset + b.bytes);
     placed.push_back(i);
   }
+  place_written_over(g, plan);
   return plan;
 }
 
@@ -117,16 +151,22 @@ std::vector<int32_t> chain_of(const OpGraph<double>& g) {
   return chain;
 }
 
+// Tensors alternate between the bottom (offset 0) and the top (flush with the arena's end); an op that writes over
+// its input leaves its output in the input's place, and its scratch goes above what sits at the bottom.
 ArenaPlan two_ended(const OpGraph<double>& g, const std::vector<int32_t>& chain, int64_t arena) {
   ArenaPlan plan = empty_plan(g);
   plan.layout = "two-ended";
   plan.arena_bytes = arena;
   auto bytes = [&](int32_t t) { return static_cast<int64_t>(std::round(g.tensors[t].bytes)); };
-  for (size_t j = 0; j < chain.size(); ++j)
-    plan.tensor_offset[chain[j]] = j % 2 == 0 ? 0 : arena - bytes(chain[j]);
-  for (size_t j = 0; j < g.ops.size(); ++j)
-    if (g.ops[j].scratch_bytes > 0)  // above whichever of the op's input and output sits at the bottom
-      plan.scratch_offset[j] = bytes(j % 2 == 0 ? chain[j] : chain[j + 1]);
+  const auto iv = planner_detail::intervals(g, [](int32_t) { return true; });
+  std::vector<bool> top(chain.size(), false);
+  for (size_t j = 0; j < g.ops.size(); ++j) {
+    const bool in_place = planner_detail::overwritten_input(g, iv, static_cast<int32_t>(j)) >= 0;
+    top[j + 1] = in_place ? top[j] : !top[j];
+    if (g.ops[j].scratch_bytes > 0)
+      plan.scratch_offset[j] = in_place ? (top[j] ? 0 : bytes(chain[j])) : bytes(top[j] ? chain[j + 1] : chain[j]);
+  }
+  for (size_t j = 0; j < chain.size(); ++j) plan.tensor_offset[chain[j]] = top[j] ? arena - bytes(chain[j]) : 0;
   return plan;
 }
 
@@ -227,6 +267,14 @@ std::string plan_violation(const OpGraph<double>& graph, const ArenaPlan& plan) 
   auto name = [&](const Buffer& b) {
     return b.scratch ? "the scratch of '" + g.ops[b.index].name + "'" : "tensor '" + g.tensors[b.index].name + "'";
   };
+  const auto iv = planner_detail::intervals(g, [](int32_t) { return true; });
+  for (size_t j = 0; j < g.ops.size(); ++j) {  // buffers_of counts such an output in its input's buffer
+    const int32_t t = planner_detail::overwritten_input(g, iv, static_cast<int32_t>(j));
+    const auto u = static_cast<size_t>(g.ops[j].output);
+    if (t >= 0 && running.tensor_offset[u] != running.tensor_offset[static_cast<size_t>(t)])
+      return "op '" + g.ops[j].name + "' writes over its input '" + g.tensors[static_cast<size_t>(t)].name +
+             "', but its output lies elsewhere";
+  }
   for (size_t i = 0; i < buffers.size(); ++i) {
     const int64_t begin = offset_of(running, buffers[i]);
     if (begin < 0 || begin + buffers[i].bytes > running.arena_bytes)

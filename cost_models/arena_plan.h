@@ -2,7 +2,8 @@
 // plan the host executor and the generated C use. It reads the same op graph and live intervals as peak_ram
 // (memory_planner.h): a tensor lives from the op that writes it (the graph input from the start) to the last op
 // that reads it (the graph output to the end), a scratch buffer only during its op. Buffers whose lives overlap
-// get disjoint byte ranges.
+// get disjoint byte ranges, except that an op writing over its input (in-place depthwise, memory_planner.h) puts its
+// output at its input's offset.
 //
 // The lower bound on any arena is the largest number of bytes live at once, which is what peak_ram prices. Two
 // layouts are tried and the smaller kept:

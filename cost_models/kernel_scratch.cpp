@@ -20,4 +20,12 @@ int32_t kernel_scratch_bytes(KernelPath path, const ScratchCall& c) {
   return 0;
 }
 
+bool may_write_over_input(KernelPath path, ScratchCall call, int32_t out_h, int32_t out_w) {
+  if (path != KernelPath::depthwise) return false;
+  call.input.c = 1;
+  call.filter.c = 1;
+  const mcunas_dims out{call.input.n, out_h, out_w, 1};
+  return mcunas_depthwise_conv_s8_in_place(&call.conv, &call.input, &call.filter, &out) != 0;
+}
+
 }  // namespace nas::cost_models

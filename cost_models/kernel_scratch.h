@@ -52,6 +52,12 @@ S kernel_scratch_bytes(KernelPath path, ScratchCall call, const S& in_channels) 
   return (in_channels - static_cast<double>(n)) * (at(n + 1) - low) + low;
 }
 
+// Whether the kernel of `path` may write an out_h × out_w output over its input on `call` (in place, as TinyEngine
+// does): the kernels' own answer (mcunas_depthwise_conv_s8_in_place: an output of the input's shape, through a
+// channel plane on every path), so the planners never put an output where the kernel cannot take it. No other
+// path may. Channel counts do not matter.
+bool may_write_over_input(KernelPath path, ScratchCall call, int32_t out_h, int32_t out_w);
+
 // A convolution-shaped call (conv, conv1x1, conv_planar, depthwise, fully connected as a 1×1 convolution of a
 // 1×1 input, pooling over a k×k window): an in_h × in_w input, a square k×k window at `stride`, `pad` leading
 // padding on both axes. Channel counts are filled in by kernel_scratch_bytes; no kernel's scratch depends on the

@@ -146,6 +146,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         op.bias_bytes = out_c * kBiasBytesPerChannel;
         op.qparam_bytes = out_c * kQuantBytesPerChannel;
         op.scratch_bytes = kernel_scratch_bytes(op.path, conv_scratch_call(ih, iw, k, stride, k / 2), c);
+        op.writes_over_input = may_write_over_input(op.path, conv_scratch_call(ih, iw, k, stride, k / 2), oh, ow);
         from = op.output;
         g.ops.push_back(std::move(op));
         c = out_c;

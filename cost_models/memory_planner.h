@@ -2,7 +2,8 @@
 // it (the graph input from the start) to the last op that reads it (the graph output to the end). At each op the
 // arena holds every live tensor plus that op's scratch buffer; the peak is the true maximum over the schedule (a
 // sub-gradient when S is Dual), as DESIGN.md allows. Residual branches stay live naturally: their last reader is
-// later.
+// later. An op whose kernel may write over its input (in-place depthwise, kernel_scratch.h) and whose input dies
+// there counts its output inside that input.
 //
 // Alternatives (op_graph.h): for a group of candidate operators, each choice c is planned as if it alone ran
 // (other choices' ops neither produce nor read anything), giving that choice's own peak m_c. The group's moment is
@@ -81,6 +82,28 @@ S live_at(const OpGraph<S>& g, const std::vector<Interval>& iv, int32_t j) {
   return total;
 }
 
+// The tensor op j writes its output over, or -1: its kernel may (op_graph.h, writes_over_input) and its single input
+// dies at j (no later op reads it, and it is not the graph output). The arena plan puts the output inside that
+// input's bytes (arena_plan.h), so the two count once.
+template <class S>
+int32_t overwritten_input(const OpGraph<S>& g, const std::vector<Interval>& iv, int32_t j) {
+  const auto& op = g.ops[static_cast<size_t>(j)];
+  if (!op.writes_over_input || op.inputs.size() != 1) return -1;
+  const int32_t t = op.inputs[0];
+  if (t == g.output || t == op.output || iv[static_cast<size_t>(t)].death != j) return -1;
+  return t;
+}
+
+// Bytes in the arena while op j runs: the live tensors (its output inside its input when it writes over it) and its
+// scratch.
+template <class S>
+S op_bytes(const OpGraph<S>& g, const std::vector<Interval>& iv, int32_t j) {
+  const auto& op = g.ops[static_cast<size_t>(j)];
+  S bytes = live_at(g, iv, j) + op.scratch_bytes;
+  if (overwritten_input(g, iv, j) >= 0) bytes -= g.tensors[static_cast<size_t>(op.output)].bytes;
+  return bytes;
+}
+
 // One moment of the schedule: an always-running op, or a whole group of alternatives.
 template <class S>
 struct Step {
@@ -105,7 +128,7 @@ Moments<S> moments(const OpGraph<S>& g) {
   for (int32_t j = 0; j < n;) {
     const auto& op = g.ops[j];
     if (op.group < 0) {
-      m.op_live[j] = live_at(g, all, j) + op.scratch_bytes;
+      m.op_live[j] = op_bytes(g, all, j);
       m.steps.push_back({m.op_live[j], j, j});
       ++j;
       continue;
@@ -132,7 +155,7 @@ Moments<S> moments(const OpGraph<S>& g) {
       bool first = true;
       for (int32_t k = j; k <= last; ++k) {
         if (g.ops[k].choice != c) continue;
-        m.op_live[k] = live_at(g, iv, k) + g.ops[k].scratch_bytes;
+        m.op_live[k] = op_bytes(g, iv, k);
         choice_peak = first ? m.op_live[k] : scalar_max(choice_peak, m.op_live[k]);
         if (first) presence = g.ops[k].presence;
         first = false;

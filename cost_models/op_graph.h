@@ -42,6 +42,9 @@ struct OpInfo {
   S bias_bytes{};               // int32 per output channel
   S qparam_bytes{};             // per-channel requantisation: int32 multiplier + int32 shift
   S scratch_bytes{};            // kernel scratch buffer, live only during this op (kernel_scratch.h)
+  // The kernel may write its output over its single input (kernel_scratch.h, may_write_over_input): the planners
+  // place it there when the input dies at this op (memory_planner.h).
+  bool writes_over_input = false;
 };
 
 template <class S>

@@ -45,6 +45,8 @@ cost_models::OpGraph<double> op_graph(const Int8Model& model) {
     info.bias_bytes = 4.0 * static_cast<double>(op.bias.size());
     info.qparam_bytes = 4.0 * static_cast<double>(op.multiplier.size() + op.shift.size());
     info.scratch_bytes = scratch_bytes(model, op);
+    info.writes_over_input = cost_models::may_write_over_input(
+        info.path, {call.input, call.filter, call.conv, call.elements}, call.output.h, call.output.w);
     g.ops.push_back(std::move(info));
   }
   return g;

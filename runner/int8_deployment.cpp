@@ -5,9 +5,12 @@
 namespace nas::runner {
 
 Int8Deployment prepare_int8(results::StoredNetwork stored, const deploy::CalibrationSpec& calibration) {
-  Int8Deployment d{std::move(stored), {}, {}, 0};
+  Int8Deployment d{std::move(stored), {}, {}, 0, 0};
   d.model = deploy::quantize_network(*d.stored.net, d.stored.data, calibration);
-  d.plan = cost_models::plan_arena(deploy::op_graph(d.model));
+  auto graph = deploy::op_graph(d.model);
+  d.plan = cost_models::plan_arena(graph);
+  for (auto& op : graph.ops) op.writes_over_input = false;
+  d.arena_bytes_out_of_place = cost_models::plan_arena(graph).arena_bytes;
   for (const auto& op : d.model.ops) d.parameter_bytes += deploy::parameter_bytes(op);
   return d;
 }
@@ -20,13 +23,17 @@ std::string memory_line(const Int8Deployment& d) {
   const double ratio = d.plan.lower_bound_bytes > 0
                            ? static_cast<double>(d.plan.arena_bytes) / static_cast<double>(d.plan.lower_bound_bytes)
                            : 1.0;
-  return fmt::format("arena {} B ({:.3f}x the liveness lower bound of {} B, {} layout), parameters {} B in flash",
-                     d.plan.arena_bytes, ratio, d.plan.lower_bound_bytes, d.plan.layout, d.parameter_bytes);
+  const std::string in_place = d.arena_bytes_out_of_place == d.plan.arena_bytes
+                                   ? ""
+                                   : fmt::format("; {} B with no depthwise layer in place", d.arena_bytes_out_of_place);
+  return fmt::format("arena {} B ({:.3f}x the liveness lower bound of {} B, {} layout{}), parameters {} B in flash",
+                     d.plan.arena_bytes, ratio, d.plan.lower_bound_bytes, d.plan.layout, in_place, d.parameter_bytes);
 }
 
 nlohmann::json memory_json(const Int8Deployment& d) {
   return {{"arena_bytes", d.plan.arena_bytes},
           {"liveness_lower_bound_bytes", d.plan.lower_bound_bytes},
+          {"arena_bytes_out_of_place", d.arena_bytes_out_of_place},
           {"layout", d.plan.layout},
           {"parameter_bytes", d.parameter_bytes}};
 }

@@ -22,6 +22,7 @@ struct Int8Deployment {
   deploy::Int8Model model;
   cost_models::ArenaPlan plan;
   int64_t parameter_bytes = 0;  // int8 weights, int32 biases, multipliers and shifts
+  int64_t arena_bytes_out_of_place = 0;  // the arena were no depthwise layer written over its input (the saving)
 };
 
 // Folds, calibrates on the run's training images and quantises; plans the arena.

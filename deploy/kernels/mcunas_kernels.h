@@ -60,14 +60,20 @@ int32_t mcunas_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcu
                                      const mcunas_dims *filter_dims);
 
 /* Depthwise 2-D convolution, channel multiplier 1. filter: 1 x k_h x k_w x c. scratch:
- * mcunas_depthwise_conv_s8_scratch_bytes() bytes, any alignment, for the DSP path's plane of one channel; NULL
- * makes the DSP path take the portable one (slower, the same result); the portable path ignores it. */
+ * mcunas_depthwise_conv_s8_scratch_bytes() bytes, any alignment, for the plane of one channel each path copies it
+ * into; NULL makes both take a pixel-by-pixel loop (slower, the same result). output may be input itself (in place)
+ * where mcunas_depthwise_conv_s8_in_place() says so and scratch is given; otherwise the two must not overlap. */
 void mcunas_depthwise_conv_s8(const mcunas_conv_params *params, const mcunas_channel_quant *quant,
                               const mcunas_dims *input_dims, const int8_t *input, const mcunas_dims *filter_dims,
                               const int8_t *weights, const int32_t *bias, const mcunas_dims *output_dims,
                               int8_t *output, void *scratch);
 int32_t mcunas_depthwise_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                                const mcunas_dims *filter_dims);
+/* 1 when the output may be written over the input (output == input): it has the input's shape and the layer runs
+ * through a channel plane on every path, which copies a channel before writing its outputs (TinyEngine's in-place
+ * depthwise). The memory plan uses it (cost_models/kernel_scratch.h). */
+int mcunas_depthwise_conv_s8_in_place(const mcunas_conv_params *params, const mcunas_dims *input_dims,
+                                      const mcunas_dims *filter_dims, const mcunas_dims *output_dims);
 
 typedef struct {
   int32_t input_offset, output_offset;

@@ -34,6 +34,17 @@ static inline int mcunas_plane_has_loop(int32_t k_h, int32_t k_w) {
   return k_h == k_w && (k_h == 3 || k_h == 5 || k_h == 7);
 }
 
+/* Whether a layer fits the planes (the portable depthwise path's int8 planes too, depthwise_conv_s8.c): the weight
+ * pairs of `planes` planes on the stack, and padding within the plane the scratch holds (trailing pads more than
+ * one larger than the leading ones do not). */
+static inline int mcunas_plane_fits(const mcunas_conv_params *p, const mcunas_dims *in_dims,
+                                    const mcunas_dims *f_dims, const mcunas_dims *out_dims, int32_t planes) {
+  const int32_t pitch = mcunas_plane_pitch(in_dims->w, p->pad_w);
+  return planes * f_dims->h * ((f_dims->w + 1) / 2) <= MCUNAS_PLANE_MAX_PAIRS &&
+         (out_dims->h - 1) * p->stride_h + f_dims->h <= mcunas_plane_rows(in_dims->h, p->pad_h) &&
+         (out_dims->w - 1) * p->stride_w + f_dims->w + 1 <= pitch;
+}
+
 #ifdef MCUNAS_DSP_PATH
 
 #if defined(__GNUC__)
@@ -534,16 +545,6 @@ static MCUNAS_ALWAYS_INLINE void mcunas_plane_outputs(const int16_t *plane, ptrd
                          act_max);
     }
   }
-}
-
-/* Whether a layer fits the planes: the weight pairs of `planes` planes on the stack, and padding within the
- * plane the scratch holds (trailing pads more than one larger than the leading ones do not). */
-static inline int mcunas_plane_fits(const mcunas_conv_params *p, const mcunas_dims *in_dims,
-                                    const mcunas_dims *f_dims, const mcunas_dims *out_dims, int32_t planes) {
-  const int32_t pitch = mcunas_plane_pitch(in_dims->w, p->pad_w);
-  return planes * f_dims->h * ((f_dims->w + 1) / 2) <= MCUNAS_PLANE_MAX_PAIRS &&
-         (out_dims->h - 1) * p->stride_h + f_dims->h <= mcunas_plane_rows(in_dims->h, p->pad_h) &&
-         (out_dims->w - 1) * p->stride_w + f_dims->w + 1 <= pitch;
 }
 
 /* The planes word-aligned inside the scratch (its 4 spare bytes), so the row pairs are aligned loads, and their

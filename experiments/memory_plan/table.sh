@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The static memory plan of every searched network in the given results databases: for each finished run with a
-# fixed architecture, the arena `nas export` plans, the liveness lower bound (the most bytes live at once), their
-# ratio, and the search's own RAM estimate of the same network (its `ram` cost minus the board's reserved RAM),
-# which must equal the arena. Prints a Markdown table (docs/deploy.md keeps the latest).
+# fixed architecture, the arena `nas export` plans (and what it would be with no depthwise layer written over its
+# input), the liveness lower bound (the most bytes live at once), their ratio, and the search's own RAM estimate of
+# the same network (its `ram` cost minus the board's reserved RAM), which must equal the arena when the search ran
+# on the same planner. Prints a Markdown table (docs/deploy.md keeps the latest).
 #   bash experiments/memory_plan/table.sh DB...
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -12,8 +13,8 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 field() { grep -o "\"$1\": *[^,}]*" "$out/export.json" | head -1 | sed 's/.*: *//; s/"//g'; }
 
-echo "| database | run | target | blocks | arena (B) | liveness bound (B) | arena / bound | layout | search RAM estimate (B) | parameters (B) |"
-echo "|---|---|---|---|---|---|---|---|---|---|"
+echo "| database | run | target | blocks | arena (B) | no depthwise in place (B) | liveness bound (B) | arena / bound | layout | search RAM estimate (B) | parameters (B) |"
+echo "|---|---|---|---|---|---|---|---|---|---|---|"
 worst=0
 for db in "$@"; do
   runs="$(sqlite3 -batch "$db" <<SQL
@@ -32,8 +33,9 @@ SQL
     bound="$(field liveness_lower_bound_bytes)"
     ratio="$(awk -v a="$arena" -v b="$bound" 'BEGIN { printf "%.3f", a / b }')"
     worst="$(awk -v r="$ratio" -v w="$worst" 'BEGIN { print (r > w ? r : w) }')"
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n' "$(basename "$db")" "$run" "$target" "$blocks" \
-      "$arena" "$bound" "$ratio" "$(field layout)" "$estimate" "$(field parameter_bytes)"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.0f | %s |\n' "$(basename "$db")" "$run" "$target" \
+      "$blocks" "$arena" "$(field arena_bytes_out_of_place)" "$bound" "$ratio" "$(field layout)" "$estimate" \
+      "$(field parameter_bytes)"
   done <<< "$runs"
 done
 echo

@@ -77,6 +77,40 @@ TEST(MemoryPlanner, ScratchCountsOnlyAtItsOp) {
   EXPECT_EQ(peak_ram(g), 1020);
 }
 
+// x → conv → a → dw → b → conv → y, the depthwise op allowed to write over its input (the same size).
+OpGraph<double> depthwise_chain(bool residual) {
+  OpGraph<double> g;
+  const int32_t x = g.add_tensor("x", 100);
+  const int32_t a = g.add_tensor("a", 200);
+  const int32_t b = g.add_tensor("b", 200);
+  const int32_t y = g.add_tensor("y", 50);
+  g.input = x;
+  g.output = y;
+  add_op(g, "conv", {x}, a, 10);
+  add_op(g, "dw", {a}, b, 30);
+  g.ops.back().writes_over_input = true;
+  if (residual) {  // a read again after the depthwise op: it must stay whole
+    const int32_t c = g.add_tensor("c", 200);
+    add_op(g, "add", {b, a}, c);
+    add_op(g, "pw", {c}, y);
+  } else {
+    add_op(g, "pw", {b}, y);
+  }
+  return g;
+}
+
+TEST(MemoryPlanner, AnOpWritingOverItsDyingInputCountsItOnce) {
+  // conv 100 + 200 + 10 = 310; dw: a 200 (b inside it) + scratch 30 = 230, not 430; pw 200 + 50 = 250.
+  auto g = depthwise_chain(false);
+  EXPECT_EQ(liveness(g).live_bytes, (std::vector<double>{310, 230, 250}));
+  EXPECT_EQ(peak_ram(g), 310);
+  // Without the kernel's leave the depthwise op holds both.
+  g.ops[1].writes_over_input = false;
+  EXPECT_EQ(liveness(g).live_bytes, (std::vector<double>{310, 430, 250}));
+  // Its input read later (a residual join): a stays, b takes its own bytes. dw: 200 + 200 + 30; add: a + b + c.
+  EXPECT_EQ(liveness(depthwise_chain(true)).live_bytes, (std::vector<double>{310, 430, 600, 250}));
+}
+
 // A block with two alternatives: choice 0 is one conv x → y; choice 1 is a depthwise x → m then a pointwise
 // m → y. Then a head op y → z.
 template <class S>
@@ -108,6 +142,23 @@ TEST(MemoryPlanner, OneHotAlternativeIsPlannedAsIfAloneRan) {
   EXPECT_EQ(report.peak_op, 1);
   // Neither (the skip case): what is live entering the block, x 100; the head's 90 is smaller.
   EXPECT_EQ(peak_ram(alternatives(0.0, 0.0)), 100);
+}
+
+TEST(MemoryPlanner, AnAlternativeWritesOverTheBlockInputOnlyWhenItIsTheLastReader) {
+  // Choice 1's depthwise op writes m (made x's size) over x: dw: x 100 + scratch 30 = 130; pw: m 100 + y 80 = 180.
+  auto g = alternatives(0.0, 1.0);
+  g.tensors[1].bytes = 100.0;
+  g.ops[1].writes_over_input = true;
+  EXPECT_EQ(liveness(g).live_bytes[1], 130);
+  EXPECT_EQ(peak_ram(g), 180);
+  // Soft: choice 0's conv also reads x, but each choice is planned as if it alone ran, so the depthwise op still
+  // writes over x in its own plan: 0.5·200 + 0.5·180.
+  EXPECT_DOUBLE_EQ(peak_ram([&] {
+    auto soft = g;
+    soft.ops[0].presence = 0.5;
+    soft.ops[1].presence = soft.ops[2].presence = 0.5;
+    return soft;
+  }()), 190);
 }
 
 TEST(MemoryPlanner, SoftAlternativesGiveTheExpectedPeakAndItsGradient) {

@@ -69,6 +69,7 @@ int32_t out_size(int32_t in, int32_t k, int32_t stride, int32_t pad) { return (i
 // Conv or depthwise: the shared random set-up, then each kernel and its reference.
 void check_convolutions(bool depthwise) {
   Random r(depthwise ? 11 : 10);
+  int in_place_cases = 0;
   for (int t = 0; t < 300; ++t) {
     const int32_t n = r.between(1, 2), in_h = r.between(1, 9), in_w = r.between(1, 9), in_c = r.between(1, 9);
     const int32_t k_h = std::min(r.between(0, 2) * 2 + 1, in_h);
@@ -91,10 +92,23 @@ void check_convolutions(bool depthwise) {
     const mcunas_channel_quant q{mult.data(), shift.data()};
     const mcunas_dims in{n, in_h, in_w, in_c}, f{depthwise ? 1 : out_c, kh, kw, in_c}, out{n, out_h, out_w, out_c};
     std::vector<int8_t> got(static_cast<size_t>(n) * out_h * out_w * out_c);
-    if (depthwise)
+    // Depthwise: without scratch (the pixel loop), through the channel planes in the scratch (placed at an odd
+    // address, as the arena may), and in place where the kernel allows it; all three against the reference.
+    std::vector<int8_t> planes(got.size()), in_place;
+    if (depthwise) {
       mcunas_depthwise_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, got.data(), nullptr);
-    else
+      std::vector<uint8_t> scratch(static_cast<size_t>(mcunas_depthwise_conv_s8_scratch_bytes(&p, &in, &f)) + 1);
+      mcunas_depthwise_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, planes.data(),
+                               scratch.data() + 1);
+      if (mcunas_depthwise_conv_s8_in_place(&p, &in, &f, &out)) {
+        in_place = input;
+        mcunas_depthwise_conv_s8(&p, &q, &in, in_place.data(), &f, weights.data(), bias.data(), &out,
+                                 in_place.data(), scratch.data() + 1);
+        ++in_place_cases;
+      }
+    } else {
       mcunas_conv_s8(&p, &q, &in, input.data(), &f, weights.data(), bias.data(), &out, got.data(), nullptr);
+    }
 
     size_t i = 0;
     for (int32_t b = 0; b < n; ++b)
@@ -114,9 +128,18 @@ void check_convolutions(bool depthwise) {
                   acc += static_cast<int64_t>(x - zp_in) * w;
                 }
               }
-            ASSERT_EQ(got[i], reference_output(acc, mult[o], shift[o], zp_out, lo, hi))
-                << "case " << t << " output " << i << (one_by_one ? " (1x1 path)" : "");
+            const int8_t want = reference_output(acc, mult[o], shift[o], zp_out, lo, hi);
+            ASSERT_EQ(got[i], want) << "case " << t << " output " << i << (one_by_one ? " (1x1 path)" : "");
+            if (!depthwise) continue;
+            ASSERT_EQ(planes[i], want) << "case " << t << " output " << i << " (planes)";
+            if (!in_place.empty()) {
+              ASSERT_EQ(in_place[i], want) << "case " << t << " output " << i << " (in place)";
+            }
           }
+  }
+  // The random shapes reach the in-place case often enough to mean something (stride 1, padding k / 2).
+  if (depthwise) {
+    EXPECT_GT(in_place_cases, 15);
   }
 }
 

@@ -1,7 +1,8 @@
-/* 300 random int8 layers: convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
+/* 340 random int8 layers: convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
  * (half of them multiples of four, which take the DSP path's word-wise im2col, and one in eight general
  * convolutions of 1 to 3 input channels, which take its planes), strides, paddings, extreme inputs; after every
- * third one an element-wise add; then general convolutions with non-square kernels and strides and uneven padding.
+ * third one an element-wise add; then general convolutions with non-square kernels and strides and uneven padding;
+ * then depthwise layers in place, each checked against itself out of place (exit status 2 when they differ).
  * Each is printed as a hash of its output bytes. General and depthwise convolutions get their scratch at an odd
  * address, as the arena may place it; random shifts (0 included) and clamps take the DSP path's exact and both fast
  * requantisations. Built for the host and for Cortex-M3 (portable path) and Cortex-M4 / M7 (DSP path) in QEMU, the
@@ -137,6 +138,24 @@ int main(void) {
     if (mcunas_conv_s8_scratch_bytes(&p, &in_dims, &f) > (int32_t)sizeof scratch - 1) return 1;
     mcunas_conv_s8(&p, &q, &in_dims, input, &f, weights, bias, &o, output, scratch + 1);
     print_hash(layer, 'n', output, out_h * out_w * out_c);
+  }
+  /* 40 depthwise layers in place (output == input, where mcunas_depthwise_conv_s8_in_place allows it: stride 1,
+   * "same" padding, up to 7x7): each must give the bytes of the same layer into a separate output. */
+  for (int32_t layer = 300; layer < 340; ++layer) {
+    const int32_t h = between(1, kMaxSide), w = between(1, kMaxSide), c = between(1, 24), k = 2 * between(0, 3) + 1;
+    const int32_t zp_out = between(-128, 127);
+    const mcunas_conv_params p = {1, 1, k / 2, k / 2, between(-127, 128), zp_out, between(0, 1) ? zp_out : -128, 127};
+    const mcunas_channel_quant q = random_channel_quant();
+    const mcunas_dims d = {1, h, w, c}, f = {1, k, k, c};
+    if (!mcunas_depthwise_conv_s8_in_place(&p, &d, &f, &d) || k * k * c > kMaxWeights) return 3;
+    if (mcunas_depthwise_conv_s8_scratch_bytes(&p, &d, &f) > (int32_t)sizeof scratch - 1) return 1;
+    fill(input, h * w * c, layer % 7 == 0);
+    fill(weights, k * k * c, layer % 7 == 0);
+    mcunas_depthwise_conv_s8(&p, &q, &d, input, &f, weights, bias, &d, output, scratch + 1);
+    mcunas_depthwise_conv_s8(&p, &q, &d, input, &f, weights, bias, &d, input, scratch + 1);
+    for (int32_t i = 0; i < h * w * c; ++i)
+      if (input[i] != output[i]) return 2;
+    print_hash(layer, 'i', input, h * w * c);
   }
   return 0;
 }
