@@ -50,15 +50,25 @@ int command_profile(const DeployArgs& args, const std::string& db_path, bool jso
   out["ram_limit_bytes"] = ram_limit;
   out["arena_bytes"] = d.plan.arena_bytes;
   out["arena_bytes_out_of_place"] = d.arena_bytes_out_of_place;
+  out["liveness_lower_bound_bytes"] = d.plan.lower_bound_bytes;
   out["parameter_bytes"] = d.parameter_bytes;
   out["total_ram_bytes"] = total_ram;
+  // Cycles from the measured instructions by timing class and the core's manual (cost_models/core_timing.h), where
+  // the plugin gave the classes and the manual has a table.
+  std::vector<std::optional<double>> trm(r.layers.size());
+  std::optional<double> trm_total;
+  for (size_t j = 0; j < r.layers.size() && j < result.qemu_layer_mix.size(); ++j) {
+    trm[j] = cost_models::trm_cycles(target.core, result.qemu_layer_mix[j]);
+    if (trm[j]) trm_total = trm_total.value_or(0) + *trm[j];
+  }
   std::string text = fmt::format(
       "{} on {} ({}), counted in QEMU {} on {} test images: {}\n"
-      "  {:>3}  {:<14} {:<15} {:<22} {:>9} {:>12} {:>12} {:>7} {:>9} {:>9}\n",
+      "  {:>3}  {:<14} {:<15} {:<22} {:>9} {:>12} {:>12} {:>7} {}{:>9} {:>9}\n",
       runner::run_label(d.stored.run), target.name, target.core, r.machine, *r.images,
       *r.differing_images == 0 ? "every output byte equal to the host's"
                                : fmt::format("{} DIFFER from the host", *r.differing_images),
-      "#", "layer", "kernel", "shape", "MACs", "est. instr", "measured", "error", "live RAM", "weights");
+      "#", "layer", "kernel", "shape", "MACs", "est. instr", "measured", "error",
+      trm_total ? fmt::format("{:>12} ", "TRM cycles") : "", "live RAM", "weights");
   double worst = 0;
   for (size_t j = 0; j < r.layers.size(); ++j) {
     const auto& l = r.layers[j];
@@ -68,19 +78,26 @@ int command_profile(const DeployArgs& args, const std::string& db_path, bool jso
     worst = std::max(worst, std::fabs(e));
     const std::string io = shape(d.model.tensors[static_cast<size_t>(op.inputs[0])]) + ">" +
                            shape(d.model.tensors[static_cast<size_t>(op.output)]);
-    text += fmt::format("  {:>3}  {:<14} {:<15} {:<22} {:>9} {:>12.0f} {:>12.0f} {:>+6.1f}% {:>9} {:>9}\n", l.layer,
-                        l.name.substr(0, 14), l.kernel_path, io, l.macs, estimate, l.instructions, e, l.live_bytes,
+    text += fmt::format("  {:>3}  {:<14} {:<15} {:<22} {:>9} {:>12.0f} {:>12.0f} {:>+6.1f}% {}{:>9} {:>9}\n", l.layer,
+                        l.name.substr(0, 14), l.kernel_path, io, l.macs, estimate, l.instructions, e,
+                        trm_total ? fmt::format("{:>12.0f} ", trm[j].value_or(0)) : "", l.live_bytes,
                         l.parameter_bytes);
     out["layers"][j]["estimated_instructions"] = estimate;
+    if (trm[j]) out["layers"][j]["trm_cycles"] = *trm[j];
   }
   const double estimate_total = *r.estimated_cycles_per_inference / cpi;
   const double whole = error_pct(estimate_total, *r.instructions_per_inference);
   out["estimated_instructions_per_inference"] = estimate_total;
   out["whole_network_error"] = whole / 100;
   out["worst_layer_error"] = worst / 100;
+  if (trm_total) {
+    out["trm_cycles_per_inference"] = *trm_total;
+    out["trm_cycles_per_instruction"] = *trm_total / *r.instructions_per_inference;
+  }
   text += fmt::format(
       "  total: {:.0f} instructions estimated, {:.0f} measured ({:+.1f} %; worst layer {:.1f} %)\n"
       "  latency {:.2f} ms measured, {:.2f} ms estimated (instructions x {} cycles/instruction at {:.0f} MHz; {})\n"
+      "{}"
       "  energy  {:.1f} uJ measured, {:.1f} uJ estimated per inference at {:.1f} mW active\n"
       "  RAM     {} B static (arena {} B{}, estimate {} B) + stack {} B measured = {} B of {} B\n"
       "  flash   model {} B measured (the image less the same image with a stub model; parameters {} B), {} B "
@@ -88,7 +105,13 @@ int command_profile(const DeployArgs& args, const std::string& db_path, bool jso
       "stored in {} (deployment {})\n",
       estimate_total, *r.instructions_per_inference, whole, worst, 1e3 * *r.measured_latency_s,
       1e3 * *r.estimated_latency_s, cpi, target.clock_hz / 1e6,
-      target.calibration.empty() ? "hand-written coefficients" : target.calibration, 1e6 * *r.measured_energy_j,
+      target.calibration.empty() ? "hand-written coefficients" : target.calibration,
+      trm_total ? fmt::format("  cycles  {:.0f} from the {} manual's instruction timings ({:.2f} per instruction: "
+                              "{:.2f} ms at {:.0f} MHz)\n",
+                              *trm_total, target.core, *trm_total / *r.instructions_per_inference,
+                              1e3 * *trm_total / target.clock_hz, target.clock_hz / 1e6)
+                : std::string("  cycles  not estimated: no per-instruction timing table for " + target.core + "\n"),
+      1e6 * *r.measured_energy_j,
       1e6 * *r.estimated_energy_j, 1e3 * target.active_power_w, r.ram_bytes, d.plan.arena_bytes,
       d.arena_bytes_out_of_place == d.plan.arena_bytes
           ? ""

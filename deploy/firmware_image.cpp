@@ -179,15 +179,23 @@ std::array<int64_t, cost_models::kKernelFamilyCount> kernel_family_bytes(const s
 
 InstructionCounts parse_icount(const std::string& text, int32_t layers, int32_t images) {
   InstructionCounts counts;
-  std::vector<int64_t> marks;
+  std::vector<std::vector<int64_t>> marks;  // per mark: the count, then the classes when the plugin gave them
   std::istringstream in(text);
-  std::string word;
-  while (in >> word) {
-    int64_t a = 0, b = 0;
-    if (word == "total" && in >> a) {
-      counts.total = a;
-    } else if (word == "mark" && in >> a >> b) {
-      marks.push_back(b);
+  std::string line;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string word;
+    if (!(fields >> word)) continue;
+    int64_t value = 0;
+    if (word == "total" && fields >> value) {
+      counts.total = value;
+    } else if (word == "mark" && fields >> value) {
+      std::vector<int64_t> row;
+      while (fields >> value) row.push_back(value);
+      if (row.size() != 1 && row.size() != 10)
+        throw Error("instruction counts", fmt::format("a mark line with {} numbers after its index (expected 1 or "
+                                                      "10): '{}'", row.size(), line), Error::Kind::failure);
+      marks.push_back(std::move(row));
     } else {
       throw Error("instruction counts", "unexpected '" + word + "' in the QEMU plugin's output", Error::Kind::failure);
     }
@@ -197,11 +205,23 @@ InstructionCounts parse_icount(const std::string& text, int32_t layers, int32_t 
     throw Error("instruction counts", fmt::format("{} layer marks for {} inferences of {} layers (expected {})",
                                                   marks.size(), images, layers, per_image * images),
                 Error::Kind::failure);
+  const bool classes = !marks.empty() && marks.front().size() == 10;
   for (int32_t i = 0; i < images; ++i) {
-    const int64_t* m = marks.data() + static_cast<size_t>(i) * per_image;
+    const auto* m = marks.data() + static_cast<size_t>(i) * per_image;
     std::vector<int64_t> row(static_cast<size_t>(layers));
-    for (int32_t j = 0; j < layers; ++j) row[static_cast<size_t>(j)] = m[j + 1] - m[j];
+    std::vector<cost_models::InstructionMix> mixes;
+    for (int32_t j = 0; j < layers; ++j) {
+      const auto& from = m[j];
+      const auto& to = m[j + 1];
+      row[static_cast<size_t>(j)] = to[0] - from[0];
+      if (!classes) continue;
+      if (from.size() != 10 || to.size() != 10)
+        throw Error("instruction counts", "marks with and without class counts mixed", Error::Kind::failure);
+      auto d = [&](size_t k) { return static_cast<double>(to[k] - from[k]); };
+      mixes.push_back({d(0), d(1), d(2), d(3), d(4), d(5), d(6), d(7), d(8), d(9)});
+    }
     counts.per_layer.push_back(std::move(row));
+    if (classes) counts.per_layer_mix.push_back(std::move(mixes));
   }
   return counts;
 }

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "cost_models/core_timing.h"
 #include "cost_models/target.h"
 
 namespace nas::deploy {
@@ -77,12 +78,14 @@ ImageSize parse_size_output(const std::string& text);
 // image does not contain.
 std::array<int64_t, cost_models::kKernelFamilyCount> kernel_family_bytes(const std::string& link_map);
 
-// Instructions per layer of every inference from the plugin's file ("total N", "mark K COUNT" lines): with L
-// layers there are L + 1 marks per inference. Throws nas::Error (failure) when the marks do not come out as
-// `images` x (L + 1).
+// Instructions per layer of every inference from the plugin's file ("total N", "mark K COUNT CLASSES..." lines):
+// with L layers there are L + 1 marks per inference. Throws nas::Error (failure) when the marks do not come out as
+// `images` x (L + 1), or a mark has other than 0 or 9 class counts after its count.
 struct InstructionCounts {
   int64_t total = 0;                            // the whole run, start-up included
   std::vector<std::vector<int64_t>> per_layer;  // [image][layer]
+  // [image][layer] by timing class (cost_models/core_timing.h); empty when the marks carry no classes
+  std::vector<std::vector<cost_models::InstructionMix>> per_layer_mix;
 };
 InstructionCounts parse_icount(const std::string& text, int32_t layers, int32_t images);
 

@@ -164,6 +164,11 @@ results::DeploymentRecord run_check(const Int8Deployment& d, const cost_models::
     total += sum / images;
     cycles += estimated;
   }
+  for (size_t j = 0; j < d.model.ops.size() && !measured.per_layer_mix.empty(); ++j) {
+    cost_models::InstructionMix mean;
+    for (const auto& image : measured.per_layer_mix) mean += image[j];
+    result.qemu_layer_mix.push_back(mean * (1.0 / images));
+  }
   r.instructions_per_inference = total;
   r.estimated_cycles_per_inference = cycles;
   r.cycles_per_instruction = target.cycles_per_instruction;

@@ -9,7 +9,9 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "cost_models/core_timing.h"
 #include "cost_models/target.h"
 #include "deploy/firmware_image.h"
 #include "results/deployment_records.h"
@@ -28,6 +30,8 @@ struct FirmwareDeployOptions {
 struct FirmwareDeployment {
   std::optional<results::DeploymentRecord> board;  // the board image (targets with an image: layout)
   std::optional<results::DeploymentRecord> qemu;   // the QEMU check (--run-qemu)
+  // Its layers' instructions by timing class, mean over the images (cost_models/core_timing.h); not stored
+  std::vector<cost_models::InstructionMix> qemu_layer_mix;
   std::vector<std::string> files;         // produced, relative to --out
 };
 

@@ -81,6 +81,29 @@ TEST(FirmwareImage, InstructionsPerLayerFromTheMarks) {
   EXPECT_THROW(parse_icount("total 10\nbogus 1\n", 0, 0), Error);
 }
 
+TEST(FirmwareImage, TimingClassesPerLayerFromTheMarks) {
+  // One inference of one layer: the count, then load, load_pipelined, store, multiple, registers, multiply, divide,
+  // branch, taken, each running.
+  const auto c = parse_icount("total 900\nmark 0 100 10 2 5 1 3 7 0 9 6\nmark 1 400 60 12 25 3 11 57 1 19 14\n", 1, 1);
+  ASSERT_EQ(c.per_layer_mix.size(), 1u);
+  ASSERT_EQ(c.per_layer_mix[0].size(), 1u);
+  const auto& m = c.per_layer_mix[0][0];
+  EXPECT_EQ(c.per_layer[0][0], 300);
+  EXPECT_EQ(m.instructions, 300);
+  EXPECT_EQ(m.loads, 50);
+  EXPECT_EQ(m.loads_pipelined, 10);
+  EXPECT_EQ(m.stores, 20);
+  EXPECT_EQ(m.multiple, 2);
+  EXPECT_EQ(m.registers, 8);
+  EXPECT_EQ(m.multiplies, 50);
+  EXPECT_EQ(m.divides, 1);
+  EXPECT_EQ(m.branches, 10);
+  EXPECT_EQ(m.taken, 8);
+  // Without classes (an older plugin) there is no mix; a mark with a partial set of classes is refused.
+  EXPECT_TRUE(parse_icount("total 10\nmark 0 1\nmark 1 2\n", 1, 1).per_layer_mix.empty());
+  EXPECT_THROW(parse_icount("total 10\nmark 0 1 2 3\nmark 1 2 3 4\n", 1, 1), Error);
+}
+
 TEST(FirmwareImage, CheckDataHoldsEveryImageAndRefusesMismatchedCounts) {
   const std::vector<std::vector<int8_t>> inputs = {{1, -2}, {3, 4}}, expected = {{-128}, {127}};
   const std::vector<int32_t> labels = {7, 9};

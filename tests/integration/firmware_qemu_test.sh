@@ -7,7 +7,7 @@
 # instructions of every layer (the generated MCUNAS_LAYER_MARK markers); the counts of two runs are identical.
 # Then about 290 random layers (tests/firmware/random_layers_main.c) hash alike on the host, on the Cortex-M3
 # (portable path) and on the Cortex-M4 and M7 (DSP path; on the M4 also unoptimised, where the conv block runs as
-# C, not assembly).
+# C, not assembly). The plugin's timing classes are exact on known sequences (tests/firmware/timing_classes_main.c).
 #
 #   bash tests/integration/firmware_qemu_test.sh BUILD/nas BUILD/deploy/libmcunas_qemu_icount.so
 set -euo pipefail
@@ -96,6 +96,18 @@ for core in "${cores[@]}"; do
     fail "$name: random layers differ from the host's: $(diff layers.txt "$name-layers.txt" | head -4)"
   echo "ok: $name gives the host's bits on $(wc -l < layers.txt) random layers"
 done
+
+# The plugin's timing classes on known sequences: per segment, instructions (the marker that opens it included),
+# then load, load right after a load, store, load/store multiple, their registers, multiply, divide, branch, taken.
+build classes "$root/tests/firmware/timing_classes_main.c" -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16
+run classes mps2-an386 classes.counts || fail "the timing-class firmware failed in QEMU"
+awk '/^mark / { if ($2 > 0) { line = ""; for (i = 3; i <= NF; ++i) line = line " " ($i - last[i]); print substr(line, 2) }
+  for (i = 3; i <= NF; ++i) last[i] = $i }' classes.counts > classes.txt
+printf '%s\n' "5 4 3 0 0 0 0 0 0 0" "3 0 0 2 0 0 0 0 0 0" "3 0 0 0 2 8 0 0 0 0" "22 0 0 0 0 0 0 0 10 9" \
+  "4 0 0 0 0 0 2 1 0 0" "2 0 0 0 1 2 0 0 0 0" > classes.expected
+cmp -s classes.expected classes.txt ||
+  fail "the plugin's timing classes differ from the known sequences': $(diff classes.expected classes.txt | head -6)"
+echo "ok: the plugin counts loads, stores, load/store multiple, multiplies, divides and taken branches exactly"
 
 echo 'int main(void) { return 1; }' > failing.c
 arm-none-eabi-gcc -std=c99 -O2 -mcpu=cortex-m4 -mthumb -nostartfiles -T "$firmware/mps2.ld" -L "$firmware" \
