@@ -110,7 +110,9 @@ int command_profile(const DeployArgs& args, const std::string& db_path, bool jso
                               "{:.2f} ms at {:.0f} MHz)\n",
                               *trm_total, target.core, *trm_total / *r.instructions_per_inference,
                               1e3 * *trm_total / target.clock_hz, target.clock_hz / 1e6)
-                : std::string("  cycles  not estimated: no per-instruction timing table for " + target.core + "\n"),
+                : result.qemu_layer_mix.empty()
+                      ? std::string("  cycles  not estimated: the QEMU plugin counted no timing classes\n")
+                      : "  cycles  not estimated: no per-instruction timing table for " + target.core + "\n",
       1e6 * *r.measured_energy_j,
       1e6 * *r.estimated_energy_j, 1e3 * target.active_power_w, r.ram_bytes, d.plan.arena_bytes,
       d.arena_bytes_out_of_place == d.plan.arena_bytes

@@ -227,6 +227,16 @@ InstructionCounts parse_icount(const std::string& text, int32_t layers, int32_t 
 }
 
 std::filesystem::path firmware_source_dir() { return source_tree() / "deploy" / "firmware"; }
-std::filesystem::path qemu_plugin_path() { return MCUNAS_QEMU_PLUGIN_PATH; }
+std::filesystem::path qemu_plugin_path() {
+  // Beside the running nas as in its build tree (a copy kept for a long experiment carries its own plugin along,
+  // docs/deploy.md), else where this nas's build put it.
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto beside = self.parent_path() / "deploy" / std::filesystem::path(MCUNAS_QEMU_PLUGIN_PATH).filename();
+    if (std::filesystem::is_regular_file(beside, ec)) return beside;
+  }
+  return MCUNAS_QEMU_PLUGIN_PATH;
+}
 
 }  // namespace nas::deploy

@@ -89,7 +89,8 @@ struct InstructionCounts {
 };
 InstructionCounts parse_icount(const std::string& text, int32_t layers, int32_t images);
 
-// deploy/firmware of common/source_tree.h's tree, and the QEMU plugin this nas's build made.
+// deploy/firmware of common/source_tree.h's tree, and the QEMU plugin: deploy/ beside the running nas when it is
+// there (a build tree, or a copy of one), else the one this nas's build made.
 std::filesystem::path firmware_source_dir();
 std::filesystem::path qemu_plugin_path();
 
