@@ -2,8 +2,8 @@
 // (lowering.h, soft channel counts) and for a fixed int8 model (deploy/int8_model.cpp), and for the calibration
 // benchmarks that fit the coefficients (nas calibrate). Each quantity follows what our kernels' DSP path really
 // does (deploy/kernels, docs/targets.md):
-//   executed_macs        multiply-accumulates actually run: depthwise and pooling skip taps in the padding, the
-//                        im2col convolution multiplies padding zeros too
+//   executed_macs        multiply-accumulates actually run: pooling skips taps in the padding, the im2col
+//                        convolution and the depthwise planes (both paths) multiply padding zeros too
 //   outputs              output elements: one requantisation each
 //   pixels               output positions
 //   patch_values         general conv: values copied into im2col columns (k²·cin per pixel), word-wise when cin is
@@ -214,7 +214,7 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
     case KernelPath::depthwise: {
       const double pitch = plane_pitch(s.in_w, s.pw());
       op.macs = in_c * (pixels * k2);
-      op.executed_macs = in_c * valid_taps(s);  // the portable path skips the padding
+      op.executed_macs = op.macs;  // whole windows on the planes, the portable path's int8 ones too
       op.outputs = in_c * pixels;
       op.patch_values = in_c * (static_cast<double>(s.in_h) * s.in_w);
       op.scalar_patch_values = S(plane_rows(s.in_h, s.pad) * pitch);
