@@ -27,7 +27,7 @@ CREATE TEMP TABLE cand AS SELECT r.id, r.kind, coalesce(r.sweep, '') AS sweep, r
   (SELECT max(t.fixed / t.budget) FROM budget_trace t JOIN costs c ON c.run_id = t.run_id AND c.metric = t.metric
      AND c.budget_source LIKE '--%' WHERE t.run_id = r.id
      AND t.epoch = (SELECT max(epoch) FROM budget_trace WHERE run_id = r.id)) AS use_before,
-  trim(replace(replace(replace(replace(replace(replace(replace(a.arch_yaml, 'blocks:', ''), '  - {name: ', ''),
+  trim(replace(replace(replace(replace(replace(replace(replace(substr(a.arch_yaml, instr(a.arch_yaml, 'blocks:')), 'blocks:', ''), '  - {name: ', ''),
     ', op: ', ' '), ', out: ', ' '), ', stride: 1}', ''), ', stride: 2}', '/2'), char(10), ', '), ', ') AS arch
   FROM runs r JOIN architectures a ON a.run_id = r.id WHERE r.status = 'done' AND a.target = 'nano33';
 CREATE TEMP TABLE seed AS SELECT count(*) AS n, avg(acc) AS acc,
@@ -64,11 +64,9 @@ Sense, Cortex-M4F at 64 MHz; \`nas targets\`).
   firmware's reserve (tensor arena at the peak, kernel scratch). Burrello et al. count memory as the model's
   size, which *weights* corresponds to.
 - **Iso-accuracy** means a test accuracy no more than ${tolerance} points below the seed's mean.
-- **Latency** is what each search's cost model priced its network at. These runs used the calibration of their
-  commit, which priced general convolutions whose input channel count is not a multiple of 4 up to 22 % low; the
-  calibration grid has covered such counts since issue 19 (docs/latency-model.md). Counted in QEMU today, three
-  of the four 100 ms networks of iso-latency and iso-prune-latency run over their budget (docs/iso-mbconv.md,
-  column *measured*); a rerun of experiments/iso_accuracy/run.sh prices and fits them with today's model.
+- **Latency** is what each search's cost model priced its network at: instructions from the calibration of the
+  commit the runs were made at (docs/results/iso_accuracy.db keeps it) × 1.1 cycles per instruction at 64 MHz
+  (docs/latency-model.md).
 
 ## Seed network
 HEADER

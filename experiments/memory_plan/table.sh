@@ -21,7 +21,7 @@ for db in "$@"; do
 SELECT r.id || '|' || a.target || '|' || ((SELECT value FROM costs c WHERE c.run_id = r.id AND c.metric = 'ram') -
   (SELECT json_extract(value, '\$.ram_reserved_bytes') FROM json_each('$(sed "s/'/''/g" <<< "$targets")', '\$.targets')
    WHERE json_extract(value, '\$.name') = a.target)) || '|' ||
-  trim(replace(replace(replace(replace(replace(replace(replace(a.arch_yaml, 'blocks:', ''), '  - {name: ', ''),
+  trim(replace(replace(replace(replace(replace(replace(replace(substr(a.arch_yaml, instr(a.arch_yaml, 'blocks:')), 'blocks:', ''), '  - {name: ', ''),
     ', op: ', ' '), ', out: ', ' '), ', stride: 1}', ''), ', stride: 2}', '/2'), char(10), ', '), ', ')
 FROM runs r JOIN architectures a ON a.run_id = r.id WHERE r.status = 'done' ORDER BY r.id;
 SQL
