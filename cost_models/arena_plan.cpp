@@ -26,34 +26,41 @@ int64_t whole_bytes(double bytes, const std::string& what) {
   return static_cast<int64_t>(rounded);
 }
 
-// Per tensor, the tensor whose bytes hold it: itself, or for the output of an op that writes over its input
-// (memory_planner.h, overwritten_input) that input's holder.
-std::vector<int32_t> holders_of(const OpGraph<double>& g, const std::vector<planner_detail::Interval>& iv) {
-  std::vector<int32_t> holder(g.tensors.size());
-  for (size_t t = 0; t < holder.size(); ++t) holder[t] = static_cast<int32_t>(t);
+// Every tensor's life over the schedule, and the tensor whose bytes hold it: itself, or for the output of an op that
+// writes over its input (memory_planner.h, overwritten_input) that input's holder. Computed once per graph; the
+// buffers, both layouts and the plan's check read it.
+struct Residence {
+  std::vector<planner_detail::Interval> lives;
+  std::vector<int32_t> holder;
+};
+
+Residence residence_of(const OpGraph<double>& g) {
+  Residence r{planner_detail::intervals(g, [](int32_t) { return true; }), std::vector<int32_t>(g.tensors.size())};
+  for (size_t t = 0; t < r.holder.size(); ++t) r.holder[t] = static_cast<int32_t>(t);
   for (size_t j = 0; j < g.ops.size(); ++j) {
-    const int32_t t = planner_detail::overwritten_input(g, iv, static_cast<int32_t>(j));
-    if (t >= 0) holder[static_cast<size_t>(g.ops[j].output)] = holder[static_cast<size_t>(t)];
+    const int32_t t = planner_detail::overwritten_input(g, r.lives, static_cast<int32_t>(j));
+    if (t >= 0) r.holder[static_cast<size_t>(g.ops[j].output)] = r.holder[static_cast<size_t>(t)];
   }
-  return holder;
+  return r;
 }
+
+bool held_elsewhere(const Residence& r, size_t t) { return r.holder[t] != static_cast<int32_t>(t); }
 
 // One buffer per holding tensor, alive from its birth to the last death of the tensors it holds, and one per
 // scratch.
-std::vector<Buffer> buffers_of(const OpGraph<double>& g) {
-  const auto iv = planner_detail::intervals(g, [](int32_t) { return true; });
-  const auto holder = holders_of(g, iv);
+std::vector<Buffer> buffers_of(const OpGraph<double>& g, const Residence& r) {
+  const auto& iv = r.lives;
   std::vector<Buffer> out;
   std::vector<size_t> buffer_of(g.tensors.size(), 0);
   for (size_t t = 0; t < iv.size(); ++t)
-    if (iv[t].exists && holder[t] == static_cast<int32_t>(t)) {
+    if (iv[t].exists && !held_elsewhere(r, t)) {
       buffer_of[t] = out.size();
       out.push_back({whole_bytes(g.tensors[t].bytes, "tensor '" + g.tensors[t].name + "'"), iv[t].birth,
                      iv[t].death, false, static_cast<int32_t>(t)});
     }
   for (size_t t = 0; t < iv.size(); ++t)
-    if (iv[t].exists && holder[t] != static_cast<int32_t>(t)) {
-      Buffer& held_in = out[buffer_of[static_cast<size_t>(holder[t])]];
+    if (iv[t].exists && held_elsewhere(r, t)) {
+      Buffer& held_in = out[buffer_of[static_cast<size_t>(r.holder[t])]];
       held_in.last = std::max(held_in.last, iv[t].death);
     }
   for (size_t j = 0; j < g.ops.size(); ++j) {
@@ -61,16 +68,6 @@ std::vector<Buffer> buffers_of(const OpGraph<double>& g) {
     if (bytes > 0) out.push_back({bytes, static_cast<int32_t>(j), static_cast<int32_t>(j), true, static_cast<int32_t>(j)});
   }
   return out;
-}
-
-// The tensors written over their inputs take their inputs' offsets (in the order they are written, so a chain of
-// them shares one place).
-void place_written_over(const OpGraph<double>& g, ArenaPlan& plan) {
-  const auto iv = planner_detail::intervals(g, [](int32_t) { return true; });
-  for (size_t j = 0; j < g.ops.size(); ++j) {
-    const int32_t t = planner_detail::overwritten_input(g, iv, static_cast<int32_t>(j));
-    if (t >= 0) plan.tensor_offset[static_cast<size_t>(g.ops[j].output)] = plan.tensor_offset[static_cast<size_t>(t)];
-  }
 }
 
 bool overlap_in_time(const Buffer& a, const Buffer& b) { return a.first <= b.last && b.first <= a.last; }
@@ -87,8 +84,8 @@ ArenaPlan empty_plan(const OpGraph<double>& g) {
 }
 
 // Each buffer in `order` at the lowest offset clear of the already placed buffers it overlaps in time.
-ArenaPlan first_fit(const OpGraph<double>& g, const std::vector<Buffer>& buffers, const std::vector<size_t>& order,
-                    const std::string& layout) {
+ArenaPlan first_fit(const OpGraph<double>& g, const Residence& r, const std::vector<Buffer>& buffers,
+                    const std::vector<size_t>& order, const std::string& layout) {
   ArenaPlan plan = empty_plan(g);
   plan.layout = layout;
   std::vector<size_t> placed;
@@ -110,7 +107,8 @@ ArenaPlan first_fit(const OpGraph<double>& g, const std::vector<Buffer>& buffers
     plan.arena_bytes = std::max(plan.arena_bytes, offset + b.bytes);
     placed.push_back(i);
   }
-  place_written_over(g, plan);
+  for (size_t t = 0; t < r.holder.size(); ++t)  // a tensor written over its input at that input's offset
+    if (held_elsewhere(r, t)) plan.tensor_offset[t] = plan.tensor_offset[static_cast<size_t>(r.holder[t])];
   return plan;
 }
 
@@ -125,11 +123,11 @@ std::vector<size_t> sorted_buffers(const std::vector<Buffer>& buffers, Before be
 
 // Largest first (TFLite Micro's greedy planner), and longest-lived first (a residual branch's input, alive through
 // the whole block, then settles at one end and the block's short-lived tensors pack around it); the smaller kept.
-ArenaPlan greedy(const OpGraph<double>& g, const std::vector<Buffer>& buffers) {
-  ArenaPlan by_size = first_fit(g, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
+ArenaPlan greedy(const OpGraph<double>& g, const Residence& r, const std::vector<Buffer>& buffers) {
+  ArenaPlan by_size = first_fit(g, r, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
     return a.bytes != b.bytes ? a.bytes > b.bytes : a.first < b.first;
   }), "greedy by size");
-  ArenaPlan by_life = first_fit(g, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
+  ArenaPlan by_life = first_fit(g, r, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
     const int32_t life_a = a.last - a.first, life_b = b.last - b.first;
     if (life_a != life_b) return life_a > life_b;
     return a.bytes != b.bytes ? a.bytes > b.bytes : a.first < b.first;
@@ -153,15 +151,14 @@ std::vector<int32_t> chain_of(const OpGraph<double>& g) {
 
 // Tensors alternate between the bottom (offset 0) and the top (flush with the arena's end); an op that writes over
 // its input leaves its output in the input's place, and its scratch goes above what sits at the bottom.
-ArenaPlan two_ended(const OpGraph<double>& g, const std::vector<int32_t>& chain, int64_t arena) {
+ArenaPlan two_ended(const OpGraph<double>& g, const Residence& r, const std::vector<int32_t>& chain, int64_t arena) {
   ArenaPlan plan = empty_plan(g);
   plan.layout = "two-ended";
   plan.arena_bytes = arena;
   auto bytes = [&](int32_t t) { return static_cast<int64_t>(std::round(g.tensors[t].bytes)); };
-  const auto iv = planner_detail::intervals(g, [](int32_t) { return true; });
   std::vector<bool> top(chain.size(), false);
   for (size_t j = 0; j < g.ops.size(); ++j) {
-    const bool in_place = planner_detail::overwritten_input(g, iv, static_cast<int32_t>(j)) >= 0;
+    const bool in_place = held_elsewhere(r, static_cast<size_t>(chain[j + 1]));
     top[j + 1] = in_place ? top[j] : !top[j];
     if (g.ops[j].scratch_bytes > 0)
       plan.scratch_offset[j] = in_place ? (top[j] ? 0 : bytes(chain[j])) : bytes(top[j] ? chain[j + 1] : chain[j]);
@@ -232,13 +229,14 @@ RunningOps running_ops(const OpGraph<double>& g) {
 ArenaPlan plan_arena(const OpGraph<double>& graph) {
   const RunningOps running = running_ops(graph);
   const OpGraph<double>& g = running.graph;
-  const auto buffers = buffers_of(g);
+  const Residence residence = residence_of(g);
+  const auto buffers = buffers_of(g, residence);
   const int64_t bound = whole_bytes(peak_ram(g), "the liveness bound");
 
-  ArenaPlan best = greedy(g, buffers);
+  ArenaPlan best = greedy(g, residence, buffers);
   if (g.input >= 0 && !g.ops.empty()) {
     const auto chain = chain_of(g);
-    if (!chain.empty() && bound < best.arena_bytes) best = two_ended(g, chain, bound);
+    if (!chain.empty() && bound < best.arena_bytes) best = two_ended(g, residence, chain, bound);
   }
   best.lower_bound_bytes = bound;
   for (size_t t = 0; t < running.alias.size(); ++t)  // a skipped block's output is its input
@@ -263,15 +261,16 @@ std::string plan_violation(const OpGraph<double>& graph, const ArenaPlan& plan) 
            " and " + std::to_string(graph.ops.size());
   ArenaPlan running = plan;
   running.scratch_offset = scratch_offsets;
-  const auto buffers = buffers_of(g);
+  const Residence residence = residence_of(g);
+  const auto buffers = buffers_of(g, residence);
   auto name = [&](const Buffer& b) {
     return b.scratch ? "the scratch of '" + g.ops[b.index].name + "'" : "tensor '" + g.tensors[b.index].name + "'";
   };
-  const auto iv = planner_detail::intervals(g, [](int32_t) { return true; });
   for (size_t j = 0; j < g.ops.size(); ++j) {  // buffers_of counts such an output in its input's buffer
-    const int32_t t = planner_detail::overwritten_input(g, iv, static_cast<int32_t>(j));
     const auto u = static_cast<size_t>(g.ops[j].output);
-    if (t >= 0 && running.tensor_offset[u] != running.tensor_offset[static_cast<size_t>(t)])
+    if (!held_elsewhere(residence, u)) continue;
+    const int32_t t = g.ops[j].inputs[0];
+    if (running.tensor_offset[u] != running.tensor_offset[static_cast<size_t>(t)])
       return "op '" + g.ops[j].name + "' writes over its input '" + g.tensors[static_cast<size_t>(t)].name +
              "', but its output lies elsewhere";
   }
