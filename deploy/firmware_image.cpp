@@ -178,6 +178,8 @@ std::array<int64_t, cost_models::kKernelFamilyCount> kernel_family_bytes(const s
 }
 
 InstructionCounts parse_icount(const std::string& text, int32_t layers, int32_t images) {
+  // A mark's numbers after its index: the running count, then the plugin's nine timing classes when it gave them.
+  constexpr size_t kWithClasses = 10;
   InstructionCounts counts;
   std::vector<std::vector<int64_t>> marks;  // per mark: the count, then the classes when the plugin gave them
   std::istringstream in(text);
@@ -192,9 +194,10 @@ InstructionCounts parse_icount(const std::string& text, int32_t layers, int32_t 
     } else if (word == "mark" && fields >> value) {
       std::vector<int64_t> row;
       while (fields >> value) row.push_back(value);
-      if (row.size() != 1 && row.size() != 10)
+      if (row.size() != 1 && row.size() != kWithClasses)
         throw Error("instruction counts", fmt::format("a mark line with {} numbers after its index (expected 1 or "
-                                                      "10): '{}'", row.size(), line), Error::Kind::failure);
+                                                      "{}): '{}'", row.size(), kWithClasses, line),
+                    Error::Kind::failure);
       marks.push_back(std::move(row));
     } else {
       throw Error("instruction counts", "unexpected '" + word + "' in the QEMU plugin's output", Error::Kind::failure);
@@ -205,7 +208,7 @@ InstructionCounts parse_icount(const std::string& text, int32_t layers, int32_t 
     throw Error("instruction counts", fmt::format("{} layer marks for {} inferences of {} layers (expected {})",
                                                   marks.size(), images, layers, per_image * images),
                 Error::Kind::failure);
-  const bool classes = !marks.empty() && marks.front().size() == 10;
+  const bool classes = !marks.empty() && marks.front().size() == kWithClasses;
   for (int32_t i = 0; i < images; ++i) {
     const auto* m = marks.data() + static_cast<size_t>(i) * per_image;
     std::vector<int64_t> row(static_cast<size_t>(layers));
@@ -215,7 +218,7 @@ InstructionCounts parse_icount(const std::string& text, int32_t layers, int32_t 
       const auto& to = m[j + 1];
       row[static_cast<size_t>(j)] = to[0] - from[0];
       if (!classes) continue;
-      if (from.size() != 10 || to.size() != 10)
+      if (from.size() != kWithClasses || to.size() != kWithClasses)
         throw Error("instruction counts", "marks with and without class counts mixed", Error::Kind::failure);
       auto d = [&](size_t k) { return static_cast<double>(to[k] - from[k]); };
       mixes.push_back({d(0), d(1), d(2), d(3), d(4), d(5), d(6), d(7), d(8), d(9)});
