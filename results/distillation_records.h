@@ -30,7 +30,8 @@ std::string run_uid(const ResultsDb& db, int64_t run_id);
 void store_distillation(ResultsDb& db, int64_t run_id, const DistillationRecord& record);
 std::optional<DistillationRecord> distillation_of_run(const ResultsDb& db, int64_t run_id);
 
-// A search's fine-tuning start point: the fixed network's θ_w and BatchNorm state right after weight inheritance.
+// A search's fine-tuning start point: the fixed network's θ_w and BatchNorm state right after weight inheritance
+// (or its fresh initialisation, with search.finetune.start: scratch).
 struct FinetuneStart {
   std::vector<float> weights, state;
 };

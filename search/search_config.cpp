@@ -40,7 +40,16 @@ void read_phases(const YAML::Node& s, SearchConfig& config) {
     if (w["schedule"]) read_schedule_spec(w["schedule"], "search.weights.schedule", config.weights_schedule);
   }
   if (const YAML::Node f = s["finetune"]) {
-    check_keys(f, "search.finetune", {"optimizer", "schedule"});
+    check_keys(f, "search.finetune", {"optimizer", "schedule", "start"});
+    if (f["start"]) {
+      const auto start = read_scalar<std::string>(f["start"], "search.finetune.start", "supernet or scratch");
+      if (start == "supernet")
+        config.finetune_init = FinetuneInit::supernet;
+      else if (start == "scratch")
+        config.finetune_init = FinetuneInit::scratch;
+      else
+        throw Error(where("search.finetune.start", f["start"]), "must be supernet or scratch (got '" + start + "')");
+    }
     if (f["optimizer"]) read_optimizer_spec(f["optimizer"], "search.finetune.optimizer", config.finetune_optimizer);
     if (f["schedule"]) read_schedule_spec(f["schedule"], "search.finetune.schedule", config.finetune_schedule);
   }

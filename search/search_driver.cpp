@@ -277,12 +277,15 @@ SearchOutcome run_search(const SearchRequest& request, results::ResultsDb& db, P
                                  yaml::to_text(model), outcome.repaired_channels, outcome.added_channels,
                                  outcome.cost_records});
 
-        // Fine-tune the fixed net from the supernet's weights, which are stored first: `nas finetune` starts there
-        // again (with a teacher, or another seed) without searching again. A resumed fine-tuning takes its weights
-        // from the checkpoint instead.
+        // Fine-tune the fixed net from the supernet's weights (or, with search.finetune.start: scratch, from a fresh
+        // initialisation), which are stored first: `nas finetune` starts there again (with a teacher, or another
+        // seed) without searching again. A resumed fine-tuning takes its weights from the checkpoint instead.
         fixed = std::make_unique<supernet::Network>(supernet::build_network(model, input, classes, config.seed));
         if (!resume_in_finetune) {
-          supernet::inherit_weights(net, outcome.arch, *fixed);
+          if (config.finetune_init == FinetuneInit::supernet)
+            supernet::inherit_weights(net, outcome.arch, *fixed);
+          else  // build_network's initialisation, seeded by config.seed
+            progress.message("fine-tuning starts from fresh weights (search.finetune.start: scratch)");
           const auto theta = fixed->params().theta(), state = fixed->params().state();
           results::store_finetune_start(db, outcome.run_id,
                                         {{theta.begin(), theta.end()}, {state.begin(), state.end()}});

@@ -29,7 +29,8 @@ nas="${NAS:-$root/build/nas}"   # NAS=path runs another build (e.g. a copy kept 
 [ -x "$nas" ] || { echo "run.sh: $nas not built (run bash scripts/build.sh first)" >&2; exit 2; }
 config="$root/experiments/iso_accuracy/search.yaml"
 prune="$root/experiments/iso_accuracy/prune.yaml"
-# The seed gets as many epochs as a search spends in all: warm-up 3 + search 2 + fine-tune 9.
+# Every network of the table trains 14 epochs from fresh weights: the seed here, the searches' fixed networks by
+# their configs (search.finetune.start: scratch, 14 fine-tuning epochs).
 seed_epochs=14
 
 done_seed_runs() {

@@ -47,10 +47,11 @@ Sense, Cortex-M4F at 64 MHz; \`nas targets\`).
 
 - **Seed network**: every block's first operator with all its channels (conv3x3, 16-32-32-64-64 channels,
   global average pooling, linear), trained from scratch for 14 epochs (\`nas search --seed-network\`), three
-  seeds. 14 epochs is what a search spends on the network it keeps (3 warm-up + 2 search + 9 fine-tune), so both
-  sides train their final network alike. The operators + channels searches also train each network of their
-  fix step's shortlist for 1 epoch (5 to 9 per search, docs/search.md, "Shortlist") to choose among them, and
-  discard those probes: the kept network is fine-tuned from the supernet's weights like the others.
+  seeds. Every searched network is trained the same way after its search (3 warm-up + 2 search epochs of the
+  supernet, then \`search.finetune.start: scratch\` and 14 epochs), so the networks of the table differ only by
+  their architecture. The operators + channels searches also train each network of their fix step's shortlist
+  for 1 epoch from the supernet's weights (5 to 9 per search, docs/search.md, "Shortlist") to choose among them,
+  and discard those probes.
 - **Searches**, from the same seed network, one per budget and seed (seeds 1 and 2 on latency budgets, seed 1 on
   flash budgets; the operators + channels sweep is plotted against MACs below):
   - *channels only* (\`prune.yaml\`, as in Burrello et al., who prune the seed's channels): one operator per block

@@ -11,6 +11,8 @@
 #include "common/error.h"
 #include "cost_models/reachable.h"
 #include "cost_models/target.h"
+#include "results/distillation_records.h"
+#include "supernet/network_builder.h"
 #include "tests/common/test_support.h"
 #include "tests/results/raw_db.h"
 
@@ -153,6 +155,36 @@ TEST_F(SearchDriverTest, WithoutAShortlistNoProbeRuns) {
   const SearchOutcome outcome = run_search(request, db, quiet);
   ASSERT_EQ(outcome.status, "done");
   EXPECT_TRUE(db.shortlist(outcome.run_id).empty());
+}
+
+// search.finetune.start: the fixed network starts from the supernet's weights by default and from build_network's
+// seeded initialisation with `scratch`; the stored start (what `nas finetune` begins from) says which.
+TEST_F(SearchDriverTest, FineTuningStartsFromTheSupernetOrFromScratchAsConfigured) {
+  Progress quiet(Progress::Mode::quiet);
+  results::ResultsDb db(dir_ / "results.db");
+  std::vector<float> starts[2];
+  for (const FinetuneInit start : {FinetuneInit::supernet, FinetuneInit::scratch}) {
+    SearchConfig config = config_;
+    config.finetune_epochs = 0;
+    config.finetune_init = start;
+    const SearchOutcome outcome = run_search({config, "nano33", {}, "test"}, db, quiet);
+    ASSERT_EQ(outcome.status, "done");
+    const auto stored = results::finetune_start_of_run(db, outcome.run_id);
+    ASSERT_TRUE(stored.has_value());
+    const supernet::Network fresh = supernet::build_network(supernet::fixed_model_yaml(outcome.arch),
+                                                            {1, 12, 12, 1}, 4, config.seed);
+    const auto theta = fresh.params().theta();
+    const bool is_fresh = std::equal(theta.begin(), theta.end(), stored->weights.begin(), stored->weights.end());
+    EXPECT_EQ(is_fresh, start == FinetuneInit::scratch);
+  }
+
+  std::string text = kConfig;
+  const std::string schedule = "    schedule: {type: cosine, lr: 0.05}\n";
+  text.replace(text.find(schedule), schedule.size(), schedule + "    start: warm\n");
+  write_text("bad_start.yaml", text);
+  const std::string message = error_of([&] { load_search_config(dir_ / "bad_start.yaml"); });
+  EXPECT_TRUE(contains(message, "search.finetune.start")) << message;
+  EXPECT_TRUE(contains(message, "supernet or scratch")) << message;
 }
 
 TEST_F(SearchDriverTest, TheSeedNetworkIsTrainedWithoutSearchingAndStoredWithItsCosts) {
