@@ -1,15 +1,19 @@
-// nas eval and nas export: a finished run's network on the host, in float and in int8, and as generated C.
+// nas eval and nas export: a finished run's network on the host, in float and in int8, and as generated C or an
+// int8 TensorFlow Lite file.
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <functional>
 #include <iostream>
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/file_bytes.h"
 #include "common/threads.h"
 #include "deploy/arduino_library.h"
 #include "deploy/codegen.h"
 #include "deploy/folder_package.h"
+#include "deploy/tflite_export.h"
 #include "runner/int8_deployment.h"
 #include "search/progress.h"
 #include "supernet/trainer.h"
@@ -68,10 +72,42 @@ int command_eval(const DeployArgs& args, const std::string& db_path, bool json) 
   return 0;
 }
 
+namespace {
+
+// --format tflite: one file, written whole or not at all.
+int export_tflite(const DeployArgs& args, const std::string& db_path, bool json) {
+  const std::filesystem::path out = args.out;
+  if (std::filesystem::is_directory(out))
+    throw Error("--out", "'" + args.out + "' is a directory; --format tflite writes one file (e.g. model.tflite)");
+  if (!can_write_file(out)) throw Error("--out", "cannot write '" + args.out + "' (check the folder's permissions)");
+  require_existing(db_path);
+  const results::ResultsDb db(db_path, results::ResultsDb::Access::read_only);
+  const ThreadBudget threads(args.threads);
+  search::Progress progress(search::Progress::detect(json));
+  auto d = quantize_run(db, args, progress);
+  const std::vector<uint8_t> bytes =
+      deploy::tflite_model(d.model, fmt::format("mcunas: run {} of {}", args.run_id, db_path));
+  if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
+  write_file_atomically(out, std::string(bytes.begin(), bytes.end()));
+  if (json) {
+    std::cout << nlohmann::json{{"run", args.run_id}, {"out", args.out}, {"bytes", bytes.size()}}.dump(2) << "\n";
+  } else {
+    std::cout << fmt::format("{}: wrote {} ({} bytes, int8 TensorFlow Lite)\n", runner::run_label(d.stored.run),
+                             args.out, bytes.size());
+  }
+  return 0;
+}
+
+}  // namespace
+
 int command_export(const DeployArgs& args, const std::string& db_path, bool json) {
   const bool arduino = args.format == "arduino";
+  if (args.format == "tflite") {
+    if (!args.name.empty()) throw Error("--name", "names an Arduino library; use it with --format arduino");
+    return export_tflite(args, db_path, json);
+  }
   if (args.format != "c" && !arduino)
-    throw Error("--format", "'" + args.format + "' is not supported (known: c, arduino)");
+    throw Error("--format", "'" + args.format + "' is not supported (known: c, arduino, tflite)");
   if (args.out.empty()) throw Error("--out", "needs a directory to write model.h and model.c into");
   if (!args.name.empty() && !arduino) throw Error("--name", "names an Arduino library; use it with --format arduino");
   const std::string name = args.name.empty() ? deploy::default_library_name(args.run_id) : args.name;

@@ -356,12 +356,15 @@ int main(int argc, char** argv) {
                                           "on the host kernels, with their agreement");
   add_calibration(eval);
   eval->add_flag("--int8", deploy_args.int8, "also quantise to int8 and run the C kernels");
-  auto* export_c = app.add_subcommand("export", "write a run's network as int8 C (model.h, model.c, kernels/), or "
-                                                "as an Arduino library and its .zip: no heap, one static arena");
+  auto* export_c = app.add_subcommand("export", "write a run's network as int8 C (model.h, model.c, kernels/), "
+                                                "as an Arduino library and its .zip (no heap, one static arena), or "
+                                                "as an int8 TensorFlow Lite model");
   add_calibration(export_c);
-  export_c->add_option("--format", deploy_args.format, "output format (c, arduino)")->capture_default_str();
+  export_c->add_option("--format", deploy_args.format, "output format (c, arduino, tflite)")->capture_default_str();
   export_c->add_option("--name", deploy_args.name, "--format arduino: library name (default mcunas_run<RUN>)");
-  export_c->add_option("--out", deploy_args.out, "directory to write into (created if missing)")->required();
+  export_c->add_option("--out", deploy_args.out,
+                       "directory to write into (created if missing); with --format tflite, the .tflite file")
+      ->required();
 
   auto* deploy = app.add_subcommand("deploy", "build a run's int8 network into Cortex-M firmware for a board "
                                               "(.elf, .hex, .bin) and, with --run-qemu, check it bit for bit in QEMU");

@@ -52,6 +52,9 @@ struct Int8Op {
   std::vector<int32_t> multiplier, shift;  // per output channel: s_in · s_w[c] / s_out
   mcunas_add_params add{};                 // add only
   mcunas_mean_params mean{};               // global_avg_pool only
+  // Per output channel, the weights' scale s_w[c] (conv, depthwise, fully connected): the multipliers say
+  // s_in · s_w[c] / s_out only to 31 bits, and a TFLite file stores s_w itself (tflite_export.h).
+  std::vector<double> weight_scale;
 };
 
 struct Int8Model {

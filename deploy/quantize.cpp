@@ -37,11 +37,13 @@ void quantize_weights(Int8Op& op, const FloatOp& f, double s_in, double s_out) {
   op.bias.resize(channels);
   op.multiplier.resize(channels);
   op.shift.resize(channels);
+  op.weight_scale.resize(channels);
   for (size_t c = 0; c < channels; ++c) {
     double max_abs = 0;
     for (size_t t = 0; t < per_channel; ++t) max_abs = std::max(max_abs, std::abs(static_cast<double>(f.weights[index(c, t)])));
     // An all-zero channel: any scale quantises it exactly; 1/127 keeps the bias and multiplier finite.
     const double s_w = max_abs > 0 ? max_abs / 127.0 : 1.0 / 127.0;
+    op.weight_scale[c] = s_w;
     for (size_t t = 0; t < per_channel; ++t)
       op.weights[index(c, t)] = static_cast<int8_t>(std::clamp(std::round(f.weights[index(c, t)] / s_w), -127.0, 127.0));
     op.bias[c] = clamp_to_int32(f.bias[c] / (s_in * s_w));

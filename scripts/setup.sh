@@ -13,6 +13,8 @@ packages=(
   libcli11-dev libfmt-dev nlohmann-json3-dev
   libgtest-dev
   zlib1g-dev           # reading the idx .gz files
+  libflatbuffers-dev   # nas export --format tflite writes TensorFlow Lite flatbuffers (deploy/tflite_export.cpp)
+  libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22  # tests: Arm NN runs our .tflite files
   dataset-fashion-mnist
   slurm-wlm munge       # one-node cluster for the sweep integration test (scripts/slurm_cluster.sh)
   gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm  # Cortex-M firmware, run in QEMU (deploy/firmware)

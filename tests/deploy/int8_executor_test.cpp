@@ -139,18 +139,6 @@ std::vector<int8_t> reference_run(const Int8Model& m, const std::vector<int8_t>&
   return v[static_cast<size_t>(m.output)];
 }
 
-supernet::DataSplits synthetic_splits() {
-  supernet::DataSpec spec;
-  spec.format = "synthetic";
-  spec.synthetic.count = 1200;  // and 300 test images: evaluate_int8 runs a full and a partial batch of 250
-  spec.synthetic.height = spec.synthetic.width = 12;
-  spec.synthetic.channels = 3;
-  spec.synthetic.num_classes = 4;
-  spec.synthetic.noise = 0.4f;
-  spec.synthetic.seed = 17;
-  return supernet::load_data(spec, 1);
-}
-
 // conv3x3 stride 2 + BN + ReLU, depthwise + BN + ReLU, conv1x1 + BN, global average pooling, linear: a chain.
 constexpr const char* kChain = R"(
 layers:
@@ -233,7 +221,7 @@ struct Trained {
 // Trained for three epochs, then quantised by the default pipeline (percentile calibration on 256 training images,
 // bias correction), the model nas eval --int8 runs.
 Trained trained(const char* yaml) {
-  supernet::DataSplits data = synthetic_splits();
+  supernet::DataSplits data = testing::synthetic_splits();
   Network net = testing::network_from_yaml(yaml, {1, 12, 12, 3}, 4, 5);
   testing::train(net, data.train, 3, 7);
   CalibrationSpec spec;

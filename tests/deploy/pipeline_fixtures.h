@@ -11,6 +11,7 @@
 
 #include "supernet/batchnorm2d.h"
 #include "supernet/conv2d.h"
+#include "supernet/data_spec.h"
 #include "supernet/dataset.h"
 #include "supernet/linear.h"
 #include "supernet/loss.h"
@@ -74,6 +75,20 @@ inline void train(supernet::Network& net, const supernet::Dataset& data, int32_t
       optimizer->step(net.params(), 0.05);
     }
   }
+}
+
+// 1,200 training and 300 test images of 12×12×3 in 4 classes (evaluate_int8 then runs a full and a partial batch
+// of 250).
+inline supernet::DataSplits synthetic_splits() {
+  supernet::DataSpec spec;
+  spec.format = "synthetic";
+  spec.synthetic.count = 1200;
+  spec.synthetic.height = spec.synthetic.width = 12;
+  spec.synthetic.channels = 3;
+  spec.synthetic.num_classes = 4;
+  spec.synthetic.noise = 0.4f;
+  spec.synthetic.seed = 17;
+  return supernet::load_data(spec, 1);
 }
 
 }  // namespace nas::deploy::testing

@@ -4,8 +4,9 @@
 #     accuracy and their agreement, and the arena next to its liveness lower bound;
 #   - `nas export` writes model.h, model.c and kernels/; two exports of the same run are byte-identical; the folder
 #     builds as C99 with -Wall -Wextra -Werror -pedantic and runs an inference;
-#   - an unknown run, a failed run, a --out under a regular file and an unknown --format each give one line on
-#     stderr and exit status 2, and leave the database unchanged.
+#   - `nas export --format tflite` writes one TFLite file (identifier TFL3), the same bytes twice;
+#   - an unknown run, a failed run, a --out under a regular file, an unknown --format and a .tflite export into a
+#     directory each give one line on stderr and exit status 2, and leave the database unchanged.
 #
 #   bash tests/integration/deploy_cli_test.sh BUILD/nas
 set -euo pipefail
@@ -53,6 +54,13 @@ C
 cc -std=c99 -pedantic -Wall -Wextra -Werror -I first -I first/kernels first/model.c first/kernels/*.c main.c -o model
 check "the exported model prints one logit per class" 4 "$(./model | wc -l)"
 
+"$nas" export 1 --format tflite --out tfl/model.tflite --db runs.db --threads 1 > tflite.txt
+"$nas" export 1 --format tflite --out again.tflite --db runs.db --threads 1 > /dev/null
+check "a .tflite file carries TFLite's identifier" "TFL3" "$(dd if=tfl/model.tflite bs=1 skip=4 count=4 2> /dev/null)"
+cmp -s tfl/model.tflite again.tflite || fail "two .tflite exports of run 1 differ"
+grep -q "wrote tfl/model.tflite" tflite.txt || fail "export --format tflite did not say what it wrote: $(cat tflite.txt)"
+echo "ok: export --format tflite ($(wc -c < tfl/model.tflite) bytes, deterministic)"
+
 before="$(dump)"
 refused "unknown run" "run 99: no such run" export 99 --out x --db runs.db
 cp runs.db failed.db
@@ -61,7 +69,8 @@ refused "failed run" "failed (out of memory)" export 1 --out y --db failed.db
 [ ! -e y ] || fail "a refused export created its directory"
 touch plain-file
 refused "--out under a regular file" "plain-file" export 1 --out plain-file/model --db runs.db
-refused "unknown format" "'tflite' is not supported" export 1 --format tflite --out z --db runs.db
+refused "unknown format" "'onnx' is not supported" export 1 --format onnx --out z --db runs.db
+refused "a .tflite export into a directory" "writes one file" export 1 --format tflite --out first --db runs.db
 refused "eval of an unknown run" "run 7: no such run" eval 7 --int8 --db runs.db
 check "refused commands left the database as it was" "$before" "$(dump)"
 echo "all deploy CLI checks passed"

@@ -1,0 +1,282 @@
+// Our .tflite files read and run by another runtime: Arm NN (Debian's libarmnn 20.08, its TfLite parser and the
+// CpuRef backend), on small trained and quantised networks that cover every operator the exporter writes (CONV_2D
+// with "same" padding and behind an explicit PAD, DEPTHWISE_CONV_2D, a linear layer as a 1×1 CONV_2D behind a
+// RESHAPE, MAX_POOL_2D, MEAN, ADD) and on a searched network. Arm NN's outputs are compared byte by byte with our host kernels' on every test
+// image, and each single-input op alone on random int8 inputs. CpuRef computes in float (each int8 value
+// dequantised with its tensor's float32 scale, the sums requantised by rounding x / scale), where our kernels use
+// TFLite's integer multipliers, so a sum close to a rounding boundary can round the other way: one op may differ by
+// 1 LSB on a small share of its outputs, a network by the sum of its ops' differences; both are printed.
+#include <armnn/ArmNN.hpp>
+#include <armnnTfLiteParser/ITfLiteParser.hpp>
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <random>
+#include <vector>
+
+#include "common/error.h"
+#include "deploy/int8_executor.h"
+#include "deploy/post_training.h"
+#include "deploy/tflite_export.h"
+#include "results/stored_network.h"
+#include "runner/int8_deployment.h"
+#include "search/progress.h"
+#include "search/search_driver.h"
+#include "supernet/search_space.h"
+#include "tests/common/test_support.h"
+#include "tests/deploy/pipeline_fixtures.h"
+
+namespace nas::deploy {
+namespace {
+
+// A .tflite flatbuffer loaded into Arm NN, run one image at a time.
+class ArmNNModel {
+ public:
+  explicit ArmNNModel(const std::vector<uint8_t>& flatbuffer) {
+    auto parser = armnnTfLiteParser::ITfLiteParser::Create();
+    armnn::INetworkPtr network = parser->CreateNetworkFromBinary(flatbuffer);
+    input_ = parser->GetNetworkInputBindingInfo(0, parser->GetSubgraphInputTensorNames(0).at(0));
+    output_ = parser->GetNetworkOutputBindingInfo(0, parser->GetSubgraphOutputTensorNames(0).at(0));
+    runtime_ = armnn::IRuntime::Create(armnn::IRuntime::CreationOptions());
+    armnn::IOptimizedNetworkPtr optimized =
+        armnn::Optimize(*network, {armnn::Compute::CpuRef}, runtime_->GetDeviceSpec());
+    std::string message;
+    armnn::INetworkProperties properties;
+    if (runtime_->LoadNetwork(id_, std::move(optimized), message, properties) != armnn::Status::Success)
+      throw Error("Arm NN", "could not load the network: " + message);
+  }
+
+  std::vector<int8_t> run(std::span<const int8_t> image) {
+    std::vector<int8_t> out(output_.second.GetNumElements());
+    const armnn::InputTensors inputs{{input_.first, armnn::ConstTensor(input_.second, image.data())}};
+    const armnn::OutputTensors outputs{{output_.first, armnn::Tensor(output_.second, out.data())}};
+    if (runtime_->EnqueueWorkload(id_, inputs, outputs) != armnn::Status::Success)
+      throw Error("Arm NN", "the workload failed");
+    return out;
+  }
+
+  size_t input_size() const { return input_.second.GetNumElements(); }
+
+ private:
+  armnn::IRuntimePtr runtime_{nullptr, &armnn::IRuntime::Destroy};
+  armnn::NetworkId id_ = 0;
+  armnnTfLiteParser::BindingPointInfo input_, output_;
+};
+
+// Op `i` of `model` alone: its input and output tensors (with their quantisation) and the op.
+Int8Model one_op_model(const Int8Model& model, size_t i) {
+  Int8Model m;
+  Int8Op op = model.ops[i];
+  m.tensors = {model.tensors[static_cast<size_t>(op.inputs[0])], model.tensors[static_cast<size_t>(op.output)]};
+  op.inputs = {0};
+  op.output = 1;
+  m.ops = {std::move(op)};
+  m.input = 0;
+  m.output = 1;
+  m.input_mean = model.input_mean;
+  m.input_stddev = model.input_stddev;
+  return m;
+}
+
+// Each single-input op of the network alone, on 100 uniformly drawn int8 inputs: where a whole network's
+// differences could add up over its layers, one op's may only be the rounding of one sum.
+void expect_each_op_agrees(const char* name, const Int8Model& model) {
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int32_t> value(-128, 127);
+  for (size_t i = 0; i < model.ops.size(); ++i) {
+    if (model.ops[i].inputs.size() != 1) continue;  // ADD: two inputs, covered by the whole network
+    Int8Executor ours(one_op_model(model, i));
+    ArmNNModel theirs(tflite_model(ours.model(), "one op"));
+    int64_t differing = 0, bytes = 0;
+    int32_t max_difference = 0;
+    for (int32_t draw = 0; draw < 100; ++draw) {
+      std::vector<int8_t> input(ours.input().size());
+      for (int8_t& v : input) v = static_cast<int8_t>(value(rng));
+      std::copy(input.begin(), input.end(), ours.input().begin());
+      ours.invoke();  // a depthwise op alone runs in place: its input is gone after this
+      const std::vector<int8_t> got = theirs.run(input);
+      ASSERT_EQ(got.size(), ours.output().size()) << name << " op " << i;
+      for (size_t k = 0; k < got.size(); ++k) {
+        const int32_t d = std::abs(int32_t{got[k]} - int32_t{ours.output()[k]});
+        differing += d != 0;
+        max_difference = std::max(max_difference, d);
+      }
+      bytes += static_cast<int64_t>(got.size());
+    }
+    std::printf("  op %zu (%s): %lld of %lld bytes differ, at most by %d\n", i, model.ops[i].name.c_str(),
+                static_cast<long long>(differing), static_cast<long long>(bytes), max_difference);
+    EXPECT_LE(max_difference, 1) << name << " op " << i;
+    // A sum rounds the other way now and then (0.1–0.3 % of a convolution's outputs on this machine); Arm NN's
+    // float mean of a whole map lands on the other side of a boundary more often (about 7 %).
+    const double limit = model.ops[i].kind == Int8OpKind::global_avg_pool ? 0.10 : 0.01;
+    EXPECT_LE(static_cast<double>(differing) / static_cast<double>(bytes), limit) << name << " op " << i;
+  }
+}
+
+struct Agreement {
+  int64_t bytes = 0, differing = 0;
+  int32_t max_difference = 0;
+  int32_t images = 0, same_class = 0;
+};
+
+// Test images through our executor and through Arm NN (each single-input op alone first).
+Agreement compare_with_armnn(const char* name, const Int8Model& model, const supernet::Dataset& test,
+                             int32_t images) {
+  Int8Executor ours(model);
+  expect_each_op_agrees(name, ours.model());
+  ArmNNModel theirs(tflite_model(ours.model(), "tflite_armnn_test"));
+  EXPECT_EQ(theirs.input_size(), ours.input().size());
+  Agreement a;
+  for (int32_t i = 0; i < std::min(images, test.count); ++i) {
+    quantize_input(ours.model(), {test.images.data() + i * test.item_size(), static_cast<size_t>(test.item_size())},
+                   ours.input());
+    const std::vector<int8_t> input(ours.input().begin(), ours.input().end());
+    ours.invoke();
+    const std::vector<int8_t> got = theirs.run(input);
+    const auto expected = ours.output();
+    EXPECT_EQ(got.size(), expected.size());
+    if (got.size() != expected.size()) return a;
+    for (size_t k = 0; k < got.size(); ++k) {
+      const int32_t d = std::abs(int32_t{got[k]} - int32_t{expected[k]});
+      a.differing += d != 0;
+      a.max_difference = std::max(a.max_difference, d);
+    }
+    a.bytes += static_cast<int64_t>(got.size());
+    a.same_class += std::max_element(got.begin(), got.end()) - got.begin() ==
+                    std::max_element(expected.begin(), expected.end()) - expected.begin();
+    ++a.images;
+  }
+  return a;
+}
+
+void expect_agreement(const char* name, const Int8Model& model, const supernet::Dataset& test, int32_t images) {
+  const Agreement a = compare_with_armnn(name, model, test, images);
+  const double share = a.bytes ? static_cast<double>(a.differing) / static_cast<double>(a.bytes) : 1.0;
+  std::printf("%-28s %d images: %lld of %lld output bytes differ (%.2f %%), at most by %d; same class on %d\n", name,
+              a.images, static_cast<long long>(a.differing), static_cast<long long>(a.bytes), 100 * share,
+              a.max_difference, a.same_class);
+  // Over a whole network the ops' 1-LSB differences meet: 10–15 % of the logits differ, by 2 where two do.
+  EXPECT_EQ(a.images, images) << name;
+  EXPECT_LE(a.max_difference, 2) << name;
+  EXPECT_LE(share, 0.25) << name;
+  EXPECT_GE(a.same_class, a.images - 3) << name;
+}
+
+// A small network of `layers_yaml`, trained 3 epochs on synthetic images and quantised as nas export does, against
+// Arm NN on all 300 test images.
+void expect_agreement(const char* name, const char* layers_yaml) {
+  supernet::DataSplits data = testing::synthetic_splits();
+  supernet::Network net = testing::network_from_yaml(layers_yaml, {1, 12, 12, 3}, 4, 5);
+  testing::train(net, data.train, 3, 7);
+  CalibrationSpec spec;
+  spec.images = 256;
+  expect_agreement(name, quantize_network(net, data, spec), data.test, 300);
+}
+
+// conv 3×3 stride 2 with one row and column of padding on top and left (TensorFlow's "same" pads at the bottom:
+// an explicit PAD), depthwise 3×3 "same", pointwise 1×1, global average pooling (MEAN), linear.
+constexpr const char* kChain = R"(
+layers:
+  - {type: conv2d, out: 8, kernel: 3, stride: 2, bias: false}
+  - {type: batchnorm}
+  - {type: relu}
+  - {type: depthwise_conv2d, kernel: 3, bias: false}
+  - {type: batchnorm}
+  - {type: relu6}
+  - {type: conv2d, out: 12, kernel: 1, bias: false}
+  - {type: batchnorm}
+  - {type: global_avg_pool}
+  - {type: linear, out: classes}
+)";
+
+// A residual join (ADD with the ReLU after it fused) and TensorFlow's own "same" padding at stride 2.
+constexpr const char* kResidual = R"(
+layers:
+  - {type: conv2d, out: 8, kernel: 3, stride: 2, padding: same, bias: false}
+  - {type: batchnorm}
+  - {name: stem, type: relu}
+  - {type: conv2d, out: 8, kernel: 3, bias: false}
+  - {type: batchnorm}
+  - {type: relu}
+  - {type: conv2d, out: 8, kernel: 3, bias: false}
+  - {name: bn, type: batchnorm}
+  - {name: join, type: add, inputs: [bn, stem]}
+  - {name: after, type: relu}
+  - {type: global_avg_pool}
+  - {type: linear, out: classes}
+)";
+
+// Max pooling, then a linear layer over a spatial tensor (flattened by a RESHAPE).
+constexpr const char* kSpatialLinear = R"(
+layers:
+  - {type: conv2d, out: 6, kernel: 5, stride: 1, padding: 0, bias: false}
+  - {type: batchnorm}
+  - {type: relu}
+  - {type: max_pool, kernel: 2}
+  - {type: linear, out: classes}
+)";
+
+TEST(TfliteArmNN, ArmNNRunsOurFilesAsOurKernelsDo) {
+  expect_agreement("chain (PAD, depthwise, MEAN)", kChain);
+  expect_agreement("residual (ADD, same)", kResidual);
+  expect_agreement("spatial linear (max pool)", kSpatialLinear);
+}
+
+// A network the search found (operators and channels on synthetic data, stored in a real SQLite file), quantised
+// from the database as `nas export --format tflite` does, against Arm NN on 100 test images.
+constexpr const char* kSearchConfig = R"(
+name: tflite_search
+data:
+  format: synthetic
+  synthetic: {count: 1536, height: 12, width: 12, channels: 1, classes: 4, noise: 0.3, seed: 3}
+search_space:
+  blocks:
+    - {name: b1, out: 12, stride: 1, ops: [conv3x3, conv5x5]}
+    - {name: b2, out: 16, stride: 2, ops: [conv3x3, dwsep3x3, dwsep5x5]}
+    - {name: b3, out: 16, stride: 1, ops: [conv3x3, dwsep3x3, skip]}
+search:
+  epochs: {warmup: 1, search: 2, finetune: 2}
+  batch_size: 32
+  threads: 2
+  finetune: {schedule: {type: cosine, lr: 0.05}}
+)";
+
+class TfliteSearchedNetwork : public test_support::TempDirTest {};
+
+TEST_F(TfliteSearchedNetwork, ASearchedNetworkRunsInArmNNAsInOurKernels) {
+  write_text("search.yaml", kSearchConfig);
+  results::ResultsDb db(dir_ / "results.db");
+  search::Progress quiet(search::Progress::Mode::quiet);
+  search::SearchRequest request{search::load_search_config(dir_ / "search.yaml"), "nano33", {}, "test"};
+  request.budgets.max_latency = "5ms";
+  const search::SearchOutcome outcome = search::run_search(request, db, quiet);
+  ASSERT_EQ(outcome.status, "done");
+  const runner::Int8Deployment d =
+      runner::prepare_int8(results::load_stored_network(db, outcome.run_id), CalibrationSpec{});
+  expect_agreement(supernet::fixed_arch_line(outcome.arch).c_str(), d.model, d.stored.data.test, 100);
+}
+
+// What the format cannot say as our kernels compute it is refused by name, before anything is written: average
+// pooling with our symmetric padding (TFLite's "same" counts only cells inside, but pads at the end).
+TEST(TfliteArmNN, PoolingPaddingTfliteCannotSayIsRefusedByName) {
+  supernet::DataSplits data = testing::synthetic_splits();
+  supernet::Network net = testing::network_from_yaml(R"(
+layers:
+  - {type: conv2d, out: 4, kernel: 3, bias: false}
+  - {type: batchnorm}
+  - {type: relu}
+  - {name: pool, type: avg_pool, kernel: 3, stride: 2, padding: 1}
+  - {type: global_avg_pool}
+  - {type: linear, out: classes}
+)", {1, 12, 12, 3}, 4, 5);
+  CalibrationSpec spec;
+  spec.images = 64;
+  const Int8Model model = quantize_network(net, data, spec);
+  const std::string message = test_support::error_of([&] { tflite_model(model, "x"); });
+  EXPECT_TRUE(test_support::contains(message, "pool")) << message;
+  EXPECT_TRUE(test_support::contains(message, "neither TFLite's \"same\" nor \"valid\"")) << message;
+}
+
+}  // namespace
+}  // namespace nas::deploy
