@@ -86,8 +86,9 @@ bool model_ok(fb::Verifier& v, const fb::Table* model) {
   auto tensor_ok = [&](const fb::Table* t) {
     namespace k = tflite::tensor;
     const fb::Table* q = nullptr;
-    bool ok = t->VerifyTableStart(v) && vector_ok<int32_t>(v, t, k::shape) && t->VerifyField<int8_t>(v, slot(k::type), 1) &&
-              t->VerifyField<uint32_t>(v, slot(k::buffer), 4) && t->VerifyOffset(v, slot(k::name)) &&
+    bool ok = t->VerifyTableStart(v) && vector_ok<int32_t>(v, t, k::shape) &&
+              t->VerifyField<int8_t>(v, slot(k::type), 1) && t->VerifyField<uint32_t>(v, slot(k::buffer), 4) &&
+              t->VerifyOffset(v, slot(k::name)) &&
               v.VerifyString(t->GetPointer<const fb::String*>(slot(k::name))) &&
               t->VerifyOffset(v, slot(k::quantization));
     if (ok && (q = table_field(t, k::quantization))) ok = quant_ok(q);
@@ -159,8 +160,9 @@ class Reader {
     const Tables* codes = tables_field(model, tflite::model::operator_codes);
     for (fb::uoffset_t i = 0; codes && i < codes->size(); ++i) {
       const fb::Table* c = codes->Get(i);
-      const int32_t code = std::max<int32_t>(c->GetField<int8_t>(slot(tflite::operator_code::deprecated_builtin_code), 0),
-                                             c->GetField<int32_t>(slot(tflite::operator_code::builtin_code), 0));
+      namespace k = tflite::operator_code;
+      const int32_t code = std::max<int32_t>(c->GetField<int8_t>(slot(k::deprecated_builtin_code), 0),
+                                             c->GetField<int32_t>(slot(k::builtin_code), 0));
       codes_.push_back(code);
     }
     const Tables* tensors = tables_field(subgraph_, tflite::subgraph::tensors);
@@ -168,11 +170,13 @@ class Reader {
       const fb::Table* t = tensors->Get(i);
       FileTensor f;
       if (const auto* name = t->GetPointer<const fb::String*>(slot(tflite::tensor::name))) f.name = name->str();
-      if (const auto* shape = vector_field<int32_t>(t, tflite::tensor::shape)) f.shape.assign(shape->begin(), shape->end());
+      if (const auto* shape = vector_field<int32_t>(t, tflite::tensor::shape))
+        f.shape.assign(shape->begin(), shape->end());
       f.type = static_cast<tflite::TensorType>(t->GetField<int8_t>(slot(tflite::tensor::type), 0));
       const uint32_t buffer = t->GetField<uint32_t>(slot(tflite::tensor::buffer), 0);
       if (buffer != 0) {
-        if (!buffers || buffer >= buffers->size()) fail(fmt::format("tensor {} names buffer {}, which is not there", i, buffer));
+        if (!buffers || buffer >= buffers->size())
+          fail(fmt::format("tensor {} names buffer {}, which is not there", i, buffer));
         if (const auto* data = vector_field<uint8_t>(buffers->Get(buffer), tflite::buffer::data))
           f.data = {data->data(), data->size()};
       }
@@ -261,13 +265,14 @@ class Reader {
     fail(fmt::format("operator {} has fused activation {}, which we do not compute", index, static_cast<int>(act)));
   }
 
-  // Weights (int8, per tensor or per output channel along `channel_dim`), bias (int32 or none) and the per-channel
-  // requantisation of a conv, depthwise or fully connected op.
-  void set_weights(Int8Op& op, int32_t index, int32_t weights_index, int32_t bias_index, int32_t channels,
-                   int32_t channel_dim) {
+  // Weights (int8, per tensor or per output channel: the bytes are in our layout already, and the scales in
+  // channel order whichever dimension carries them), bias (int32 or none) and the per-channel requantisation of a
+  // conv, depthwise or fully connected op.
+  void set_weights(Int8Op& op, int32_t index, int32_t weights_index, int32_t bias_index, int32_t channels) {
     const FileTensor& w = tensor(weights_index);
     if (w.type != tflite::TensorType::int8 || w.data.empty())
-      fail(fmt::format("operator {}: its weights (tensor {}, '{}') are not constant int8", index, weights_index, w.name));
+      fail(fmt::format("operator {}: its weights (tensor {}, '{}') are not constant int8", index, weights_index,
+                       w.name));
     if (channels < 1 || static_cast<size_t>(channels) > w.data.size() || w.data.size() % static_cast<size_t>(channels))
       fail(fmt::format("operator {}: {} weights do not make {} output channels", index, w.data.size(), channels));
     if (w.scales.size() != 1 && w.scales.size() != static_cast<size_t>(channels))
@@ -275,12 +280,10 @@ class Reader {
     if (std::any_of(w.zero_points.begin(), w.zero_points.end(), [](int64_t z) { return z != 0; }))
       fail(fmt::format("operator {}: its weights have a zero point other than 0 (TFLite int8 weights are symmetric)",
                        index));
-    (void)channel_dim;
     op.weights.assign(reinterpret_cast<const int8_t*>(w.data.data()),
                       reinterpret_cast<const int8_t*>(w.data.data()) + w.data.size());
-    if (const std::string suffix = ".weights"; w.name.size() > suffix.size() &&
-                                               w.name.compare(w.name.size() - suffix.size(), suffix.size(), suffix) == 0)
-      op.name = w.name.substr(0, w.name.size() - suffix.size());
+    if (const std::string suffix = ".weights"; w.name.size() > suffix.size() && w.name.ends_with(suffix))
+      op.name = w.name.substr(0, w.name.size() - suffix.size());  // the exporter names weights after their op
     op.bias.assign(static_cast<size_t>(channels), 0);
     if (bias_index >= 0) {
       const FileTensor& b = tensor(bias_index);
@@ -311,7 +314,8 @@ class Reader {
 
   void read_op(int32_t index, const fb::Table* o) {
     const uint32_t opcode = o->GetField<uint32_t>(slot(tflite::op::opcode_index), 0);
-    if (opcode >= codes_.size()) fail(fmt::format("operator {} names operator code {}, which is not there", index, opcode));
+    if (opcode >= codes_.size())
+      fail(fmt::format("operator {} names operator code {}, which is not there", index, opcode));
     const int32_t code = codes_[opcode];
     const std::vector<int32_t> in = op_tensors(o, tflite::op::inputs), out = op_tensors(o, tflite::op::outputs);
     const fb::Table* options = table_field(o, tflite::op::builtin_options);
@@ -319,7 +323,8 @@ class Reader {
       return options ? options->GetField<decltype(fallback)>(slot(field), fallback) : fallback;
     };
     auto need = [&](size_t inputs, const char* what) {
-      if (in.size() < inputs || out.size() != 1) fail(fmt::format("operator {} ({}) has the wrong operands", index, what));
+      if (in.size() < inputs || out.size() != 1)
+        fail(fmt::format("operator {} ({}) has the wrong operands", index, what));
     };
     using B = tflite::Builtin;
     switch (static_cast<B>(code)) {
@@ -394,7 +399,7 @@ class Reader {
         }
         if (depthwise && (w.shape[3] != x.c || y.c != x.c))
           fail(fmt::format("operator {} (DEPTHWISE_CONV_2D) has a depth multiplier other than 1", index));
-        set_weights(op, index, in[1], in.size() > 2 ? in[2] : -1, y.c, depthwise ? 3 : 0);
+        set_weights(op, index, in[1], in.size() > 2 ? in[2] : -1, y.c);
         set_activation(op, act, index);
         model_.ops.push_back(std::move(op));
         return;
@@ -409,7 +414,7 @@ class Reader {
         const auto reshape = reshapes_.find(in[0]);
         op.inputs = {activation(reshape != reshapes_.end() ? reshape->second : in[0], "a linear layer's input")};
         op.output = activation(out[0], "a linear layer's output");
-        set_weights(op, index, in[1], in.size() > 2 ? in[2] : -1, model_.tensors[static_cast<size_t>(op.output)].c, 0);
+        set_weights(op, index, in[1], in.size() > 2 ? in[2] : -1, model_.tensors[static_cast<size_t>(op.output)].c);
         set_activation(op, static_cast<tflite::Activation>(option(tflite::fully_connected_options::fused_activation,
                                                                   int8_t{0})), index);
         model_.ops.push_back(std::move(op));
@@ -431,7 +436,8 @@ class Reader {
         const Int8Tensor& x = model_.tensors[static_cast<size_t>(op.inputs[0])];
         const Int8Tensor& y = model_.tensors[static_cast<size_t>(op.output)];
         if (x.quant.scale != y.quant.scale || x.quant.zero_point != y.quant.zero_point)
-          fail(fmt::format("operator {} ({}) changes the quantisation; our pooling keeps it", index, builtin_name(code)));
+          fail(fmt::format("operator {} ({}) changes the quantisation; our pooling keeps it", index,
+                           builtin_name(code)));
         if (option(p::padding, int8_t{0}) == static_cast<int8_t>(tflite::Padding::same)) {
           op.pad_h = same_pad(x.h, y.h, op.kernel_h, op.stride_h);
           op.pad_w = same_pad(x.w, y.w, op.kernel_w, op.stride_w);

@@ -1,11 +1,12 @@
 // Our .tflite files read and run by another runtime: Arm NN (Debian's libarmnn 20.08, its TfLite parser and the
 // CpuRef backend), on small trained and quantised networks that cover every operator the exporter writes (CONV_2D
 // with "same" padding and behind an explicit PAD, DEPTHWISE_CONV_2D, a linear layer as a 1×1 CONV_2D behind a
-// RESHAPE, MAX_POOL_2D, MEAN, ADD) and on a searched network. Arm NN's outputs are compared byte by byte with our host kernels' on every test
-// image, and each single-input op alone on random int8 inputs. CpuRef computes in float (each int8 value
-// dequantised with its tensor's float32 scale, the sums requantised by rounding x / scale), where our kernels use
-// TFLite's integer multipliers, so a sum close to a rounding boundary can round the other way: one op may differ by
-// 1 LSB on a small share of its outputs, a network by the sum of its ops' differences; both are printed.
+// RESHAPE, MAX_POOL_2D, MEAN, ADD) and on a searched network. Arm NN's outputs are compared byte by byte with our
+// host kernels' on the test images, and each single-input op alone on random int8 inputs. CpuRef computes in float
+// (each int8 value dequantised with its tensor's float32 scale, the sums requantised by rounding x / scale), where
+// our kernels use TFLite's integer multipliers, so a sum close to a rounding boundary can round the other way: one
+// op may differ by 1 LSB on a small share of its outputs, a network by the sum of its ops' differences; both are
+// printed.
 #include <armnn/ArmNN.hpp>
 #include <armnnTfLiteParser/ITfLiteParser.hpp>
 #include <gtest/gtest.h>
