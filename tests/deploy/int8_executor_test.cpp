@@ -139,20 +139,7 @@ std::vector<int8_t> reference_run(const Int8Model& m, const std::vector<int8_t>&
   return v[static_cast<size_t>(m.output)];
 }
 
-// conv3x3 stride 2 + BN + ReLU, depthwise + BN + ReLU, conv1x1 + BN, global average pooling, linear: a chain.
-constexpr const char* kChain = R"(
-layers:
-  - {type: conv2d, out: 8, kernel: 3, stride: 2, bias: false}
-  - {type: batchnorm}
-  - {type: relu}
-  - {type: depthwise_conv2d, kernel: 3, bias: false}
-  - {type: batchnorm}
-  - {type: relu}
-  - {type: conv2d, out: 12, kernel: 1, bias: false}
-  - {type: batchnorm}
-  - {type: global_avg_pool}
-  - {type: linear, out: classes}
-)";
+using testing::kChainNetwork;
 
 // The same with a residual add around the depthwise and 1x1 convs (so not a chain), ReLU6 and a max pool.
 constexpr const char* kResidual = R"(
@@ -172,31 +159,9 @@ layers:
 )";
 
 // A ResNet basic block: the ReLU after the join folds into the add (its output clamp), as in TFLite's fused ADD.
-constexpr const char* kResNetBlock = R"(
-layers:
-  - {type: conv2d, out: 8, kernel: 3, stride: 2, bias: false}
-  - {type: batchnorm}
-  - {name: stem, type: relu}
-  - {type: conv2d, out: 8, kernel: 3, bias: false}
-  - {type: batchnorm}
-  - {type: relu}
-  - {type: conv2d, out: 8, kernel: 3, bias: false}
-  - {name: bn, type: batchnorm}
-  - {name: join, type: add, inputs: [bn, stem]}
-  - {name: after, type: relu}
-  - {type: global_avg_pool}
-  - {type: linear, out: classes}
-)";
+using testing::kResidualSameNetwork;
 
-// A linear layer on a spatial tensor: the fully connected op runs as a 1x1 convolution of the flattened input.
-constexpr const char* kSpatialLinear = R"(
-layers:
-  - {type: conv2d, out: 6, kernel: 3, stride: 2, bias: false}
-  - {type: batchnorm}
-  - {type: relu}
-  - {type: max_pool, kernel: 2}
-  - {type: linear, out: classes}
-)";
+using testing::kSpatialLinearNetwork;
 
 // The network input itself is the residual: it must stay live (and unwritten) until the add, two ops later.
 constexpr const char* kInputResidual = R"(
@@ -262,7 +227,7 @@ int64_t unshared_bytes(const Int8Model& m) {
 }
 
 TEST(Int8Executor, ChainMatchesSeparateBuffersBitForBit) {
-  const Trained t = trained(kChain);
+  const Trained t = trained(kChainNetwork);
   ASSERT_EQ(t.model.ops.size(), 5U);
   ASSERT_EQ(t.model.ops[3].kind, Int8OpKind::global_avg_pool);  // the requantising mean
   Int8Executor executor(t.model);
@@ -274,7 +239,7 @@ TEST(Int8Executor, ChainMatchesSeparateBuffersBitForBit) {
 }
 
 TEST(Int8Executor, LinearOnASpatialTensorMatchesSeparateBuffers) {
-  const Trained t = trained(kSpatialLinear);
+  const Trained t = trained(kSpatialLinearNetwork);
   ASSERT_EQ(t.model.ops.size(), 3U);
   ASSERT_EQ(t.model.ops[2].kind, Int8OpKind::fully_connected);
   const Int8Tensor& flattened = t.model.tensors[static_cast<size_t>(t.model.ops[2].inputs[0])];
@@ -304,7 +269,7 @@ TEST(Int8Executor, AddReadingTheNetworkInputMatchesSeparateBuffers) {
 }
 
 TEST(Int8Executor, AReluAfterAJoinFoldsIntoTheAddAndMatchesFloat) {
-  Trained t = trained(kResNetBlock);
+  Trained t = trained(kResidualSameNetwork);
   ASSERT_EQ(t.model.ops.size(), 6U);
   const Int8Op& add = t.model.ops[3];
   ASSERT_EQ(add.kind, Int8OpKind::add);

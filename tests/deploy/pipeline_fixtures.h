@@ -91,4 +91,47 @@ inline supernet::DataSplits synthetic_splits() {
   return supernet::load_data(spec, 1);
 }
 
+// Small networks (12×12×3 inputs) the int8 executor and the TFLite tests share.
+// conv3x3 stride 2 + BN + ReLU, depthwise + BN + ReLU, conv1x1 + BN, global average pooling, linear: a chain.
+constexpr const char* kChainNetwork = R"(
+layers:
+  - {type: conv2d, out: 8, kernel: 3, stride: 2, bias: false}
+  - {type: batchnorm}
+  - {type: relu}
+  - {type: depthwise_conv2d, kernel: 3, bias: false}
+  - {type: batchnorm}
+  - {type: relu}
+  - {type: conv2d, out: 12, kernel: 1, bias: false}
+  - {type: batchnorm}
+  - {type: global_avg_pool}
+  - {type: linear, out: classes}
+)";
+
+// A linear layer on a spatial tensor: the fully connected op runs as a 1x1 convolution of the flattened input.
+constexpr const char* kSpatialLinearNetwork = R"(
+layers:
+  - {type: conv2d, out: 6, kernel: 3, stride: 2, bias: false}
+  - {type: batchnorm}
+  - {type: relu}
+  - {type: max_pool, kernel: 2}
+  - {type: linear, out: classes}
+)";
+
+// A residual join (the ReLU after it folds into the add) after TensorFlow's "same" padding at stride 2.
+constexpr const char* kResidualSameNetwork = R"(
+layers:
+  - {type: conv2d, out: 8, kernel: 3, stride: 2, padding: same, bias: false}
+  - {type: batchnorm}
+  - {name: stem, type: relu}
+  - {type: conv2d, out: 8, kernel: 3, bias: false}
+  - {type: batchnorm}
+  - {type: relu}
+  - {type: conv2d, out: 8, kernel: 3, bias: false}
+  - {name: bn, type: batchnorm}
+  - {name: join, type: add, inputs: [bn, stem]}
+  - {name: after, type: relu}
+  - {type: global_avg_pool}
+  - {type: linear, out: classes}
+)";
+
 }  // namespace nas::deploy::testing

@@ -175,53 +175,13 @@ void expect_agreement(const char* name, const char* layers_yaml) {
   expect_agreement(name, quantize_network(net, data, spec), data.test, 300);
 }
 
-// conv 3×3 stride 2 with one row and column of padding on top and left (TensorFlow's "same" pads at the bottom:
-// an explicit PAD), depthwise 3×3 "same", pointwise 1×1, global average pooling (MEAN), linear.
-constexpr const char* kChain = R"(
-layers:
-  - {type: conv2d, out: 8, kernel: 3, stride: 2, bias: false}
-  - {type: batchnorm}
-  - {type: relu}
-  - {type: depthwise_conv2d, kernel: 3, bias: false}
-  - {type: batchnorm}
-  - {type: relu6}
-  - {type: conv2d, out: 12, kernel: 1, bias: false}
-  - {type: batchnorm}
-  - {type: global_avg_pool}
-  - {type: linear, out: classes}
-)";
-
-// A residual join (ADD with the ReLU after it fused) and TensorFlow's own "same" padding at stride 2.
-constexpr const char* kResidual = R"(
-layers:
-  - {type: conv2d, out: 8, kernel: 3, stride: 2, padding: same, bias: false}
-  - {type: batchnorm}
-  - {name: stem, type: relu}
-  - {type: conv2d, out: 8, kernel: 3, bias: false}
-  - {type: batchnorm}
-  - {type: relu}
-  - {type: conv2d, out: 8, kernel: 3, bias: false}
-  - {name: bn, type: batchnorm}
-  - {name: join, type: add, inputs: [bn, stem]}
-  - {name: after, type: relu}
-  - {type: global_avg_pool}
-  - {type: linear, out: classes}
-)";
-
-// Max pooling, then a linear layer over a spatial tensor (flattened by a RESHAPE).
-constexpr const char* kSpatialLinear = R"(
-layers:
-  - {type: conv2d, out: 6, kernel: 5, stride: 1, padding: 0, bias: false}
-  - {type: batchnorm}
-  - {type: relu}
-  - {type: max_pool, kernel: 2}
-  - {type: linear, out: classes}
-)";
-
 TEST(TfliteArmNN, ArmNNRunsOurFilesAsOurKernelsDo) {
-  expect_agreement("chain (PAD, depthwise, MEAN)", kChain);
-  expect_agreement("residual (ADD, same)", kResidual);
-  expect_agreement("spatial linear (max pool)", kSpatialLinear);
+  // conv 3×3 stride 2 padded on top and left (TensorFlow's "same" pads at the bottom: an explicit PAD), depthwise
+  // "same", pointwise, MEAN, linear; a residual ADD after a "same" stride-2 conv; max pooling before a linear layer
+  // over a spatial tensor (RESHAPE and a 1×1 CONV_2D).
+  expect_agreement("chain (PAD, depthwise, MEAN)", testing::kChainNetwork);
+  expect_agreement("residual (ADD, same)", testing::kResidualSameNetwork);
+  expect_agreement("spatial linear (max pool)", testing::kSpatialLinearNetwork);
 }
 
 // A network the search found (operators and channels on synthetic data, stored in a real SQLite file), quantised

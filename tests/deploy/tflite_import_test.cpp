@@ -35,37 +35,8 @@ Int8Model trained_model(const char* layers_yaml, supernet::DataSplits& data) {
 
 // Every operator the exporter writes: PAD before a convolution, "same" padding, depthwise, MEAN, ADD, max pooling,
 // a linear layer over a spatial tensor (RESHAPE and a 1×1 CONV_2D) and over a pooled one.
-constexpr const char* kNetworks[] = {R"(
-layers:
-  - {type: conv2d, out: 8, kernel: 3, stride: 2, bias: false}
-  - {type: batchnorm}
-  - {type: relu}
-  - {type: depthwise_conv2d, kernel: 3, bias: false}
-  - {type: batchnorm}
-  - {type: relu6}
-  - {type: conv2d, out: 12, kernel: 1, bias: false}
-  - {type: batchnorm}
-  - {type: global_avg_pool}
-  - {type: linear, out: classes}
-)", R"(
-layers:
-  - {type: conv2d, out: 8, kernel: 3, stride: 2, padding: same, bias: false}
-  - {type: batchnorm}
-  - {name: stem, type: relu}
-  - {type: conv2d, out: 8, kernel: 3, bias: false}
-  - {name: bn, type: batchnorm}
-  - {name: join, type: add, inputs: [bn, stem]}
-  - {name: after, type: relu}
-  - {type: global_avg_pool}
-  - {type: linear, out: classes}
-)", R"(
-layers:
-  - {type: conv2d, out: 6, kernel: 5, stride: 1, padding: 0, bias: false}
-  - {type: batchnorm}
-  - {type: relu}
-  - {type: max_pool, kernel: 2}
-  - {type: linear, out: classes}
-)"};
+constexpr const char* kNetworks[] = {testing::kChainNetwork, testing::kResidualSameNetwork,
+                                     testing::kSpatialLinearNetwork};
 
 TEST(TfliteImport, WhatWeExportReadsBackToTheSameBytesAndTheSameOutputs) {
   for (const char* yaml : kNetworks) {
