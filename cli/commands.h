@@ -55,11 +55,11 @@ struct DeployArgs {
   int32_t images = 20;      // deploy --run-qemu: test images compared with the host
 };
 
-// The run's int8 lowering, with the cheap refusals first: the calibration options, the run itself, then whatever
+// The run's int8 network, with the cheap refusals first: the calibration options, the run itself, then whatever
 // `ready` checks (export, deploy: tools and the output directory), before the seconds of calibration the progress
-// line announces.
-runner::Int8Deployment quantize_run(const results::ResultsDb& db, const DeployArgs& args, search::Progress& progress,
-                                    const std::function<void()>& ready = {});
+// line announces. A `nas import` run's model is read back as it was imported (no calibration).
+runner::Int8Deployment int8_run(const results::ResultsDb& db, const DeployArgs& args, search::Progress& progress,
+                                const std::function<void()>& ready = {});
 
 int command_eval(const DeployArgs& args, const std::string& db_path, bool json);
 int command_export(const DeployArgs& args, const std::string& db_path, bool json);
@@ -77,6 +77,13 @@ struct FirmwareCommand {
 int command_deploy(const DeployArgs& args, const std::string& db_path, bool json);
 // nas profile RUN --target T [--images N] [--out DIR]: per layer, estimate against QEMU.
 int command_profile(const DeployArgs& args, const std::string& db_path, bool json);
+// nas import FILE.tflite [--name N] [--data DATASET|CONFIG]: the model checked against its data and stored as a run
+// of kind "import" (results/imported_models.h); nothing is stored when anything is wrong.
+struct ImportArgs {
+  std::string file, name, data;
+};
+int command_import(const ImportArgs& args, const std::string& db_path, bool json, const std::string& command_line);
+
 // nas calibrate --target T [--out FILE]
 int command_calibrate(const std::string& target, const std::string& out, bool json);
 

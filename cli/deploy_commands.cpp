@@ -1,5 +1,5 @@
 // nas eval and nas export: a finished run's network on the host, in float and in int8, and as generated C or an
-// int8 TensorFlow Lite file.
+// int8 TensorFlow Lite file. A `nas import` run is int8 already and goes the same ways, without the float side.
 #include <fmt/format.h>
 
 #include <filesystem>
@@ -14,15 +14,21 @@
 #include "deploy/codegen.h"
 #include "deploy/folder_package.h"
 #include "deploy/tflite_export.h"
+#include "results/imported_models.h"
 #include "runner/int8_deployment.h"
 #include "search/progress.h"
 #include "supernet/trainer.h"
 
 namespace nas::cli {
 
-runner::Int8Deployment quantize_run(const results::ResultsDb& db, const DeployArgs& args, search::Progress& progress,
-                                    const std::function<void()>& ready) {
+runner::Int8Deployment int8_run(const results::ResultsDb& db, const DeployArgs& args, search::Progress& progress,
+                                const std::function<void()>& ready) {
   deploy::check(args.calibration);
+  if (const auto imported = results::imported_model_of_run(db, args.run_id)) {
+    auto stored = results::load_stored_data(db, args.run_id);
+    if (ready) ready();
+    return runner::imported_int8(std::move(stored), *imported);  // int8 already: nothing to calibrate
+  }
   auto stored = results::load_stored_network(db, args.run_id);
   if (ready) ready();
   progress.message(fmt::format("run {}: folding BatchNorm, calibrating on {} training images ({})", args.run_id,
@@ -37,18 +43,33 @@ int command_eval(const DeployArgs& args, const std::string& db_path, bool json) 
   search::Progress progress(search::Progress::detect(json));
   nlohmann::json out;
   std::string text;
-  if (!args.int8) {
+  const auto report = [&](int32_t done, int32_t all) {
+    if (done == all || done % 2000 == 0) progress.message(fmt::format("int8 evaluation: {}/{} images", done, all));
+  };
+  const auto imported = results::imported_model_of_run(db, args.run_id);
+  if (imported) {
+    // An imported model is int8 only: its accuracy on the run's test images, nothing to compare with.
+    auto d = int8_run(db, args, progress);
+    deploy::Int8Executor executor(d.model);
+    const double accuracy = deploy::int8_accuracy(executor, d.stored.data.test, report);
+    out = {{"run", args.run_id},
+           {"images", d.stored.data.test.count},
+           {"imported", imported->file_name},
+           {"int8_accuracy", accuracy},
+           {"memory", runner::memory_json(d)}};
+    text = fmt::format("{}: {} test images\n  int8       {:.2f} %  (imported from {}: no float network)\n  {}\n",
+                       runner::run_label(d.stored.run), d.stored.data.test.count, 100 * accuracy,
+                       imported->file_name, runner::memory_line(d));
+  } else if (!args.int8) {
     auto stored = results::load_stored_network(db, args.run_id);
     const auto result = supernet::evaluate(*stored.net, stored.data.test, 500);
     out = {{"run", args.run_id}, {"images", stored.data.test.count}, {"float_accuracy", result.accuracy}};
     text = fmt::format("{}: {} test images\n  float  {:.2f} %\n", runner::run_label(stored.run),
                        stored.data.test.count, 100 * result.accuracy);
   } else {
-    auto d = quantize_run(db, args, progress);
+    auto d = int8_run(db, args, progress);
     deploy::Int8Executor executor(d.model);
-    const auto r = deploy::evaluate_int8(*d.stored.net, executor, d.stored.data.test, [&](int32_t done, int32_t all) {
-      if (done == all || done % 2000 == 0) progress.message(fmt::format("int8 evaluation: {}/{} images", done, all));
-    });
+    const auto r = deploy::evaluate_int8(*d.stored.net, executor, d.stored.data.test, report);
     out = {{"run", args.run_id},
            {"images", r.images},
            {"float_accuracy", r.float_accuracy},
@@ -84,9 +105,11 @@ int export_tflite(const DeployArgs& args, const std::string& db_path, bool json)
   const results::ResultsDb db(db_path, results::ResultsDb::Access::read_only);
   const ThreadBudget threads(args.threads);
   search::Progress progress(search::Progress::detect(json));
-  auto d = quantize_run(db, args, progress);
-  const std::vector<uint8_t> bytes =
-      deploy::tflite_model(d.model, fmt::format("mcunas: run {} of {}", args.run_id, db_path));
+  auto d = int8_run(db, args, progress);
+  // An imported model keeps its own description, so that export → import → export gives the same bytes.
+  const std::string description =
+      d.stored.net ? fmt::format("mcunas: run {} of {}", args.run_id, db_path) : d.description;
+  const std::vector<uint8_t> bytes = deploy::tflite_model(d.model, description);
   if (out.has_parent_path()) std::filesystem::create_directories(out.parent_path());
   write_file_atomically(out, std::string(bytes.begin(), bytes.end()));
   if (json) {
@@ -116,7 +139,7 @@ int command_export(const DeployArgs& args, const std::string& db_path, bool json
   const results::ResultsDb db(db_path, results::ResultsDb::Access::read_only);
   const ThreadBudget threads(args.threads);
   search::Progress progress(search::Progress::detect(json));
-  auto d = quantize_run(db, args, progress, [&] { deploy::make_output_dir(args.out); });
+  auto d = int8_run(db, args, progress, [&] { deploy::make_output_dir(args.out); });
   const std::string origin = fmt::format("run {} of {}", args.run_id, db_path);
   const auto code = deploy::generate_c(d.model, d.plan, origin);
   std::vector<std::string> files = {"model.h", "model.c", "kernels/"};

@@ -60,7 +60,7 @@ FirmwareCommand::FirmwareCommand(const DeployArgs& args, const std::string& db_p
   options.images = args.images;
   options.origin = fmt::format("run {} of {}", args.run_id, db_path);
   // Tools first: a missing compiler is refused before seconds of calibration, with nothing written.
-  d = std::make_unique<runner::Int8Deployment>(quantize_run(db, args, progress, [&] {
+  d = std::make_unique<runner::Int8Deployment>(int8_run(db, args, progress, [&] {
     runner::check_firmware_tools(target, options);
     deploy::make_output_dir(options.out);
   }));

@@ -391,6 +391,15 @@ int main(int argc, char** argv) {
   calibrate->add_option("--out", calibrate_out, "where to write the coefficients (default: <target>.calibration.yaml "
                                                 "beside the target YAML)");
 
+  nas::cli::ImportArgs import_args;
+  auto* import = app.add_subcommand("import", "store an int8 TensorFlow Lite model as a run, tested on --data, so "
+                                              "that eval, export, deploy and profile take it");
+  import->add_option("file", import_args.file, "the .tflite file (int8)")->required();
+  import->add_option("--name", import_args.name, "a name for the run (default: the file's name)");
+  import->add_option("--data", import_args.data,
+                     "the images it is tested on: a dataset name or a config file with a data: section "
+                     "(default fashion-mnist)");
+
   auto* targets = app.add_subcommand("targets", "list the boards, their limits and where each number comes from");
 
   app.add_subcommand("runs", "list the runs in the results database");
@@ -400,7 +409,7 @@ int main(int argc, char** argv) {
 
   // --db and --json are accepted after the subcommand too: `nas runs --json`.
   for (auto* sub : {train, search, finetune, show, targets, app.get_subcommand("runs"), sweep, merge, pareto, eval,
-                    export_c, deploy, calibrate, profile}) {
+                    export_c, deploy, calibrate, profile, import}) {
     sub->add_option("--db", db_path, "results database (SQLite)");
     sub->add_flag("--json", json, "print one JSON object on stdout");
   }
@@ -408,10 +417,11 @@ int main(int argc, char** argv) {
   // CLI11 reports an unknown first word as "a subcommand is required"; say what is wrong instead.
   const std::vector<std::string> commands = {"search",   "train",   "finetune", "sweep",     "sweep-job",
                                              "merge",    "pareto",  "eval",     "export",    "deploy",
-                                             "calibrate", "profile", "targets", "runs",      "show"};
+                                             "calibrate", "profile", "targets", "runs",      "show",
+                                             "import"};
   if (argc > 1 && argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
     std::fprintf(stderr, "nas: unknown command '%s' (known: search, train, finetune, sweep, merge, pareto, eval, "
-                 "export, deploy, profile, calibrate, targets, runs, show; see nas --help)\n", argv[1]);
+                 "export, deploy, profile, calibrate, import, targets, runs, show; see nas --help)\n", argv[1]);
     return 2;
   }
   try {
@@ -474,6 +484,8 @@ int main(int argc, char** argv) {
     if (export_c->parsed()) return nas::cli::command_export(deploy_args, db_path, json);
     if (deploy->parsed()) return nas::cli::command_deploy(deploy_args, db_path, json);
     if (profile->parsed()) return nas::cli::command_profile(deploy_args, db_path, json);
+    if (import->parsed())
+      return nas::cli::command_import(import_args, db_path, json, joined_command_line(argc, argv));
     if (calibrate->parsed()) return nas::cli::command_calibrate(calibrate_target, calibrate_out, json);
     if (targets->parsed()) return command_targets(json);
     if (app.get_subcommand("runs")->parsed()) return command_runs(db_path, json);

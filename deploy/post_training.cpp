@@ -51,4 +51,18 @@ Int8Evaluation evaluate_int8(supernet::Network& net, Int8Executor& executor, con
   return result;
 }
 
+double int8_accuracy(Int8Executor& executor, const supernet::Dataset& data,
+                     const std::function<void(int32_t, int32_t)>& progress) {
+  constexpr int32_t kBatch = 250;
+  const auto item = static_cast<size_t>(data.item_size());
+  int64_t correct = 0;
+  for (int32_t i = 0; i < data.count; ++i) {
+    quantize_input(executor.model(), {data.images.data() + static_cast<size_t>(i) * item, item}, executor.input());
+    executor.invoke();
+    correct += argmax(executor.output()) == data.labels[static_cast<size_t>(i)];
+    if (progress && ((i + 1) % kBatch == 0 || i + 1 == data.count)) progress(i + 1, data.count);
+  }
+  return static_cast<double>(correct) / std::max(1, data.count);
+}
+
 }  // namespace nas::deploy

@@ -28,4 +28,9 @@ struct Int8Evaluation {
 Int8Evaluation evaluate_int8(supernet::Network& net, Int8Executor& executor, const supernet::Dataset& data,
                              const std::function<void(int32_t, int32_t)>& progress = {});
 
+// The int8 network alone (an imported model has no float one): the share of `data` it classifies right.
+// `progress(done, total)` is called every 250 images.
+double int8_accuracy(Int8Executor& executor, const supernet::Dataset& data,
+                     const std::function<void(int32_t, int32_t)>& progress = {});
+
 }  // namespace nas::deploy

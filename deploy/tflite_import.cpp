@@ -125,7 +125,8 @@ bool model_ok(fb::Verifier& v, const fb::Table* model) {
          each_table(v, tables_field(model, m::operator_codes), code_ok) &&
          model->VerifyOffset(v, slot(m::subgraphs)) && each_table(v, tables_field(model, m::subgraphs), subgraph_ok) &&
          model->VerifyOffset(v, slot(m::buffers)) && each_table(v, tables_field(model, m::buffers), buffer_ok) &&
-         v.EndTable();
+         model->VerifyOffset(v, slot(m::description)) &&
+         v.VerifyString(model->GetPointer<const fb::String*>(slot(m::description))) && v.EndTable();
 }
 
 // ---- reading ----
@@ -510,14 +511,19 @@ class Reader {
 
 }  // namespace
 
-Int8Model read_tflite(std::span<const uint8_t> bytes, const std::string& origin) {
+Int8Model read_tflite(std::span<const uint8_t> bytes, const std::string& origin, std::string* description) {
   if (bytes.size() < 8 || !fb::BufferHasIdentifier(bytes.data(), tflite::kFileIdentifier))
     throw Error(origin, "is not a TensorFlow Lite model (no 'TFL3' identifier at byte 4)");
   fb::Verifier verifier(bytes.data(), bytes.size());
   const auto* model = fb::GetRoot<fb::Table>(bytes.data());
   if (bytes.size() < 16 || verifier.VerifyOffset(0) == 0 || !model_ok(verifier, model))
     throw Error(origin, "is truncated or corrupt (the flatbuffer does not verify)");
-  return Reader(model, origin).read();
+  Int8Model out = Reader(model, origin).read();
+  if (description) {
+    const auto* text = model->GetPointer<const fb::String*>(slot(tflite::model::description));
+    *description = text ? text->str() : std::string();
+  }
+  return out;
 }
 
 }  // namespace nas::deploy

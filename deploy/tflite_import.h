@@ -17,7 +17,8 @@ namespace nas::deploy {
 // flatbuffer the verifier rejects (truncated or corrupt), more than one subgraph, input or output; an operator we do
 // not run (its index and name); a tensor of another type; a quantisation we do not compute (a depth multiplier, a
 // dilation, pooling that changes the scale).
-// `origin` (the file name) begins every error line.
-Int8Model read_tflite(std::span<const uint8_t> bytes, const std::string& origin);
+// `origin` (the file name) begins every error line. With `description`, the model's description string is put there
+// ("" when it has none), so that writing the model again with it gives back the same bytes.
+Int8Model read_tflite(std::span<const uint8_t> bytes, const std::string& origin, std::string* description = nullptr);
 
 }  // namespace nas::deploy

@@ -27,18 +27,18 @@ using sql::exec;
 using sql::Statement;
 using sql::Transaction;
 
-constexpr const char* kSchemaVersion = "9";
+constexpr const char* kSchemaVersion = "10";
 // How long a connection waits for another's lock before it fails: a writer holds it for one epoch's row or one
 // checkpoint (megabytes for a README-sized supernet, written and synced), which on a loaded machine or a network
 // filesystem can take seconds; failing a run of minutes or hours after a short wait would be the worse outcome.
 constexpr int kBusyTimeoutMs = 60000;
 // Older files are upgraded in place: versions 2, 4 and 5 only added tables, version 3 added tables and three
 // columns of runs, version 6 added tables and let the costs table hold macs and params (create_costs_table),
-// version 7 added the columns of runs that say which process runs it (add_run_columns), versions 8 and 9 only a
-// table each.
+// version 7 added the columns of runs that say which process runs it (add_run_columns), versions 8, 9 and 10 only
+// a table each.
 bool upgradable(const std::string& version) {
   return version == "1" || version == "2" || version == "3" || version == "4" || version == "5" || version == "6" ||
-         version == "7" || version == "8";
+         version == "7" || version == "8" || version == "9";
 }
 
 // Every table, CREATE IF NOT EXISTS so that opening an existing database changes nothing. Version 2 added
@@ -50,7 +50,8 @@ bool upgradable(const std::string& version) {
 // from, per search epoch) and candidate_accuracy (each operator's held-out accuracy in the supernet after warm-up);
 // version 7 the runs' pid, host and process_start (results/process_identity.h), so that a run whose process was
 // killed reads as stale; version 8 checkpoints (one per unfinished run: what `--resume` continues from); version 9
-// shortlist (the fix step's candidate networks and their probe accuracies, search/shortlist.h).
+// shortlist (the fix step's candidate networks and their probe accuracies, search/shortlist.h); version 10
+// imported_models (the file a `nas import` run holds, results/imported_models.h).
 // docs/results-schema.md explains each column.
 constexpr const char* kSchema = R"sql(
 CREATE TABLE IF NOT EXISTS mcunas_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -214,6 +215,13 @@ CREATE TABLE IF NOT EXISTS checkpoints (
   request TEXT NOT NULL,
   state BLOB NOT NULL,
   saved_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS imported_models (
+  run_id INTEGER PRIMARY KEY REFERENCES runs(id) ON DELETE CASCADE,
+  format TEXT NOT NULL CHECK (format IN ('tflite')),
+  file_name TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  data BLOB NOT NULL
 );
 )sql";
 
@@ -510,8 +518,14 @@ void ResultsDb::open_read_only(const std::filesystem::path& path, const std::str
 ResultsDb::~ResultsDb() { sqlite3_close_v2(db_); }
 
 int64_t ResultsDb::begin_run(const RunStart& start) {
+  Transaction tx(db_, path_.string());
+  const int64_t id = insert_run(start);
+  tx.commit();
+  return id;
+}
+
+int64_t ResultsDb::insert_run(const RunStart& start) {
   const std::string where = path_.string();
-  Transaction tx(db_, where);
   Statement insert(db_, where,
                    std::string("INSERT INTO runs (kind, status, started_at, config_path, config_yaml, command_line, "
                                "seed, threads, uid, pid, host, process_start) VALUES (?, 'running', ") +
@@ -527,7 +541,15 @@ int64_t ResultsDb::begin_run(const RunStart& start) {
       .bind(8, self.host)
       .bind(9, self.start)
       .run();
-  const int64_t id = sqlite3_last_insert_rowid(db_);
+  return sqlite3_last_insert_rowid(db_);
+}
+
+int64_t ResultsDb::add_finished_run(const RunStart& start, const RunEnd& end,
+                                    const std::function<void(int64_t)>& records) {
+  Transaction tx(db_, path_.string());
+  const int64_t id = insert_run(start);
+  if (records) records(id);
+  write_end(id, end);
   tx.commit();
   return id;
 }
@@ -607,11 +629,16 @@ void ResultsDb::reopen_run(int64_t run_id, bool take_over) {
 }
 
 void ResultsDb::finish_run(int64_t run_id, const RunEnd& end) {
+  Transaction tx(db_, path_.string());
+  write_end(run_id, end);
+  tx.commit();
+}
+
+void ResultsDb::write_end(int64_t run_id, const RunEnd& end) {
   const std::string where = path_.string();
   if (end.status != "done" && end.status != "failed" && end.status != "interrupted")
     throw Error(where, "cannot finish run " + std::to_string(run_id) + " as '" + end.status +
                            "' (expected done, failed or interrupted)");
-  Transaction tx(db_, where);
   require_running(db_, where, run_id);
   Statement update(db_, where,
                    std::string("UPDATE runs SET status = ?, finished_at = ") + kNow +
@@ -635,7 +662,6 @@ void ResultsDb::finish_run(int64_t run_id, const RunEnd& end) {
     Statement drop(db_, where, "DELETE FROM checkpoints WHERE run_id = ?");
     drop.bind(1, run_id).run();
   }
-  tx.commit();
 }
 
 void ResultsDb::add_search_epoch(int64_t run_id, const EpochRecord& epoch, const std::vector<BudgetTrace>& trace,

@@ -18,7 +18,7 @@ using sql::Statement;
 // column added later is merged without touching this file.
 constexpr const char* kRunTables[] = {"epochs",        "weights",         "architectures",   "costs",
                                      "budget_trace",  "arch_gradient_trace", "distillations", "finetune_starts",
-                                     "finetune_sources", "candidate_accuracy", "shortlist"};
+                                     "finetune_sources", "candidate_accuracy", "shortlist", "imported_models"};
 
 std::vector<std::string> columns_except(sqlite3* db, const std::string& where, const std::string& table,
                                         const std::vector<std::string>& skip) {

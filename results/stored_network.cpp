@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "common/error.h"
+#include "results/imported_models.h"
 #include "supernet/network_builder.h"
 
 namespace nas::results {
@@ -19,7 +20,15 @@ void restore_values(const std::vector<float>& stored, std::span<float> into, con
   std::copy(stored.begin(), stored.end(), into.begin());
 }
 
-StoredNetwork load_stored_network(const ResultsDb& db, int64_t run_id) {
+namespace {
+
+// The checks every use of a stored run makes, then the run's summary and data splits (no network yet). A caller
+// that wants the float `network` is refused an imported int8 model.
+struct FinishedRun {
+  RunDetail detail;
+  StoredNetwork stored;
+};
+FinishedRun load_finished_run(const ResultsDb& db, int64_t run_id, bool network) {
   const std::string where = "run " + std::to_string(run_id);
   auto detail = db.get_run(run_id);
   if (!detail)
@@ -29,25 +38,43 @@ StoredNetwork load_stored_network(const ResultsDb& db, int64_t run_id) {
     throw Error(where, "its " + s.kind + " failed (" + detail->error + "); it has no network to use, run it again");
   if (s.status != "done")
     throw Error(where, "is '" + s.status + "', not finished; only a finished run has final weights");
-
-  StoredNetwork out;
-  out.run = s;
-  const YAML::Node config = YAML::Load(detail->config_yaml);
-  // A search's fixed architecture, or a training run's `model:` section.
-  const YAML::Node model = detail->architecture ? YAML::Load(detail->architecture->model_yaml) : config["model"];
-  if (!model) throw Error(where, "has no fixed architecture (its search ended before fixing one)");
-  if (detail->weights.empty()) throw Error(where, "has no stored weights");
-
-  const std::filesystem::path base = s.config_path.empty() ? std::filesystem::current_path()
-                                                           : std::filesystem::path(s.config_path).parent_path();
+  if (network && s.kind == kImportKind)
+    throw Error(where, "is an int8 model brought in by nas import; it has no float network to train, fine-tune or "
+                       "search from (nas eval, export, deploy and profile take it)");
+  FinishedRun out;
+  out.stored.run = s;
+  out.detail = std::move(*detail);  // `s` refers into it: only out.stored.run from here on
+  const RunSummary& run = out.stored.run;
+  const YAML::Node config = YAML::Load(out.detail.config_yaml);
+  const std::filesystem::path base = run.config_path.empty() ? std::filesystem::current_path()
+                                                             : std::filesystem::path(run.config_path).parent_path();
   const auto spec = supernet::parse_data_spec(config["data"], base);
-  out.data = supernet::load_data(spec, s.seed);
+  out.stored.data = supernet::load_data(spec, run.seed);
+  return out;
+}
+
+}  // namespace
+
+StoredNetwork load_stored_data(const ResultsDb& db, int64_t run_id) {
+  return std::move(load_finished_run(db, run_id, /*network=*/false).stored);
+}
+
+StoredNetwork load_stored_network(const ResultsDb& db, int64_t run_id) {
+  const std::string where = "run " + std::to_string(run_id);
+  FinishedRun run = load_finished_run(db, run_id, /*network=*/true);
+  const RunDetail& detail = run.detail;
+  StoredNetwork& out = run.stored;
+  const YAML::Node config = YAML::Load(detail.config_yaml);
+  // A search's fixed architecture, or a training run's `model:` section.
+  const YAML::Node model = detail.architecture ? YAML::Load(detail.architecture->model_yaml) : config["model"];
+  if (!model) throw Error(where, "has no fixed architecture (its search ended before fixing one)");
+  if (detail.weights.empty()) throw Error(where, "has no stored weights");
   const supernet::Shape input = out.data.train.batch_shape(1);
   out.net = std::make_unique<supernet::Network>(
-      supernet::build_network(model, input, out.data.train.num_classes, s.seed));
-  restore_values(detail->weights, out.net->params().theta(), where, "weights");
-  restore_values(detail->state, out.net->params().state(), where, "BatchNorm statistics");
-  return out;
+      supernet::build_network(model, input, out.data.train.num_classes, out.run.seed));
+  restore_values(detail.weights, out.net->params().theta(), where, "weights");
+  restore_values(detail.state, out.net->params().state(), where, "BatchNorm statistics");
+  return std::move(out);
 }
 
 }  // namespace nas::results

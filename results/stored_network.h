@@ -28,6 +28,11 @@ void restore_values(const std::vector<float>& stored, std::span<float> into, con
 
 // Throws nas::Error (bad_input, one line naming the run and what to do) for a run that does not exist, is not
 // finished ("running", "interrupted"), failed, or has no fixed architecture or weights.
+// A `nas import` run is refused here with one line: it has no float network.
 StoredNetwork load_stored_network(const ResultsDb& db, int64_t run_id);
+
+// The same checks, the run and its data splits, but no network (`net` stays null): what an imported int8 model
+// (results/imported_models.h) is evaluated and checked on.
+StoredNetwork load_stored_data(const ResultsDb& db, int64_t run_id);
 
 }  // namespace nas::results

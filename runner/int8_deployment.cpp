@@ -2,17 +2,35 @@
 
 #include <fmt/format.h>
 
+#include "common/error.h"
+#include "deploy/tflite_import.h"
+
 namespace nas::runner {
 
 Int8Deployment prepare_int8(results::StoredNetwork stored, const deploy::CalibrationSpec& calibration) {
-  Int8Deployment d{std::move(stored), {}, {}, 0, 0};
+  Int8Deployment d{std::move(stored), {}, {}, 0, 0, {}};
   d.model = deploy::quantize_network(*d.stored.net, d.stored.data, calibration);
+  plan_int8(d);
+  return d;
+}
+
+Int8Deployment imported_int8(results::StoredNetwork stored, const results::ImportedModel& model) {
+  Int8Deployment d{std::move(stored), {}, {}, 0, 0, {}};
+  if (model.format != "tflite")
+    throw Error("run " + std::to_string(d.stored.run.id),
+                "holds a model of format '" + model.format + "', which this nas cannot read (a newer nas wrote it)");
+  d.model = deploy::read_tflite(model.bytes, "run " + std::to_string(d.stored.run.id), &d.description);
+  plan_int8(d);
+  return d;
+}
+
+void plan_int8(Int8Deployment& d) {
   auto graph = deploy::op_graph(d.model);
   d.plan = cost_models::plan_arena(graph);
   for (auto& op : graph.ops) op.writes_over_input = false;
   d.arena_bytes_out_of_place = cost_models::plan_arena(graph).arena_bytes;
+  d.parameter_bytes = 0;
   for (const auto& op : d.model.ops) d.parameter_bytes += deploy::parameter_bytes(op);
-  return d;
 }
 
 std::string run_label(const results::RunSummary& run) {

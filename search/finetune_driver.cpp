@@ -34,7 +34,7 @@ SearchToFinetune finished_search(const results::ResultsDb& db, int64_t run_id) {
                                    db.path().string()));
   const results::RunSummary& s = detail->summary;
   if (s.kind != "search" && s.kind != "seed")
-    throw Error(where, fmt::format("run {} is a {} run; only a search (or a seed network run) has a fixed network and "
+    throw Error(where, fmt::format("run {} is a run of kind {}; only a search (or a seed network run) has a fixed network and "
                                    "inherited weights to fine-tune again",
                                    run_id, s.kind));
   if (s.status != "done")

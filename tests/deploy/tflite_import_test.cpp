@@ -42,8 +42,10 @@ TEST(TfliteImport, WhatWeExportReadsBackToTheSameBytesAndTheSameOutputs) {
   for (const char* yaml : kNetworks) {
     supernet::DataSplits data;
     const Int8Model original = trained_model(yaml, data);
-    const std::vector<uint8_t> first = tflite_model(original, "round trip");
-    const Int8Model read = read_tflite(first, "first.tflite");
+    const std::vector<uint8_t> first = tflite_model(original, "round trip: run 3 of mcunas.db");
+    std::string description;
+    const Int8Model read = read_tflite(first, "first.tflite", &description);
+    EXPECT_EQ(description, "round trip: run 3 of mcunas.db");
     ASSERT_EQ(read.ops.size(), original.ops.size());
     for (size_t i = 0; i < read.ops.size(); ++i) {
       EXPECT_EQ(read.ops[i].kind, original.ops[i].kind) << i;
@@ -53,7 +55,7 @@ TEST(TfliteImport, WhatWeExportReadsBackToTheSameBytesAndTheSameOutputs) {
       EXPECT_EQ(read.ops[i].act_min, original.ops[i].act_min) << i;
       EXPECT_EQ(read.ops[i].act_max, original.ops[i].act_max) << i;
     }
-    EXPECT_EQ(tflite_model(read, "round trip"), first) << "export → import → export changed the bytes";
+    EXPECT_EQ(tflite_model(read, description), first) << "export → import → export changed the bytes";
 
     // The multipliers come from the file's float32 scales where the original's came from double ones: the same
     // integer model but for an occasional last bit of a multiplier.

@@ -79,7 +79,7 @@ refused "teacher with other classes (search)" "run 3 has 3 output classes" \
   search --target nano33 --max-latency 1ms --config search.yaml --teacher 3 --db runs.db
 refused "alpha out of range" "--alpha: must be in [0, 1]" finetune 1 --teacher 2 --alpha 1.5 --db runs.db
 refused "alpha without a teacher" "--alpha: only applies with --teacher" finetune 1 --alpha 0.2 --db runs.db
-refused "fine-tuning a training run" "run 2 is a train run" finetune 2 --db runs.db
+refused "fine-tuning a training run" "run 2 is a run of kind train" finetune 2 --db runs.db
 refused "a teacher in a database that does not exist" "no-such.db" finetune 1 --teacher 2 --db no-such.db
 [ ! -e no-such.db ] || fail "a refused command created a database"
 check "refused commands left the database as it was" "$before" "$(dump)"

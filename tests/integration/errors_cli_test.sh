@@ -44,7 +44,7 @@ refused "nas show of a missing run" "nas show: no run 99 in runs.db (nas runs li
 refused "--resume of a missing run" "--resume: no run 99 in runs.db (nas runs lists them)" search --resume 99 --db runs.db
 refused "--resume of a run of another kind" "--resume: run 1 is a train run; nas search --resume continues search runs" \
   search --resume 1 --db runs.db
-refused "nas finetune of a training run" "run 1 is a train run; only a search" finetune 1 --db runs.db
+refused "nas finetune of a training run" "run 1 is a run of kind train; only a search" finetune 1 --db runs.db
 refused "nas finetune --epochs 0" "--epochs: must be at least 1 (got 0)" finetune 2 --epochs 0 --db runs.db
 refused "nas finetune of a search fine-tuned for 0 epochs" "run 2's config fine-tunes for 0 epochs; pass --epochs N" \
   finetune 2 --db runs.db

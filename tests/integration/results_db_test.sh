@@ -135,7 +135,7 @@ reader_refused "a run recorded into a file of mode 444" \
 reader_refused "a file of mode 000" "secret.db: cannot read the results database: the file is not readable" \
   runs --db "$shared/open/secret.db"
 reader_refused "an older schema in a read-only folder" \
-  "old.db: results database has schema version 8 and is read-only here; this mcunas reads version 9: open a writable copy once to upgrade it" \
+  "old.db: results database has schema version 8 and is read-only here; this mcunas reads version 10: open a writable copy once to upgrade it" \
   runs --db "$shared/results/old.db"
 mkdir "$shared/out"
 chmod 555 "$shared/out"

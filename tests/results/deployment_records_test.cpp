@@ -107,7 +107,7 @@ TEST_F(DeploymentRecordsTest, AVersionThreeFileGetsTheTablesWhenOpened) {
   ResultsDb db(db_path());
   EXPECT_GT(store_deployment(db, qemu_record(run)), 0);
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "10");
   EXPECT_EQ(raw.text("SELECT count(*) FROM deployment_layers"), "2");
 }
 

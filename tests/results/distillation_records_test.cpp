@@ -85,7 +85,7 @@ TEST_F(DistillationRecordsTest, AVersionFourFileGetsTheTablesAndMergeCarriesTheR
     store_distillation(shard, student, {run_uid(shard, teacher), std::nullopt, 0.5, 4.0, "train", "cached"});
   }
   RawDb raw(db_path("shard.db"));
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "10");
 
   // Merged into a file that already has a run: ids change, the teacher is still found by its uid.
   ResultsDb main(db_path());

@@ -230,7 +230,7 @@ TEST_F(ResultsDbTest, UsesWalModeAndRecordsTheSchemaVersion) {
   { ResultsDb db(db_path()); }
   RawDb raw(db_path());
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");  // WAL is a property of the file, so a new connection sees it
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "10");
 }
 
 TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
@@ -252,7 +252,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionOneDatabaseInPlaceKeepingItsRuns) {
   ResultsDb db(db_path());
   EXPECT_TRUE(db.get_run(id).has_value());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "10");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'architectures'"), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'sweeps'"), "1");
   // The old run got an identity (what nas merge matches on), and new runs get distinct ones.
@@ -277,7 +277,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionTwoDatabaseAddingTheRunColumns) {
   { ResultsDb db(db_path()); }
   { ResultsDb again(db_path()); }  // a second open changes nothing more
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "10");
   EXPECT_EQ(raw.text("SELECT count(*) FROM runs WHERE uid IS NOT NULL AND id = " + std::to_string(id)), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('sweep', 'sweep_job')"), "2");
 }
@@ -296,7 +296,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionSixDatabaseAddingTheProcessColumns) {
   }
   ResultsDb db(db_path());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "10");
   EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('runs') WHERE name IN ('pid', 'host', 'process_start')"),
             "3");
   // A run recorded before version 7 names no process, so nothing can call it stale.
@@ -315,7 +315,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionSevenDatabaseAddingTheCheckpointsTable) {
   }
   ResultsDb db(db_path());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "10");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'checkpoints'"), "1");
 }
 
@@ -332,7 +332,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionEightDatabaseAddingTheShortlistTable) {
   }
   ResultsDb db(db_path());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "10");
   EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'shortlist'"), "1");
   EXPECT_TRUE(db.shortlist(id).empty());
 }
@@ -473,7 +473,7 @@ TEST_F(ResultsDbTest, AReadOnlyOpenUpgradesAnOlderWritableFileFirst) {
   const ResultsDb db(db_path(), ResultsDb::Access::read_only);
   EXPECT_EQ(db.list_runs().size(), 1u);
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "10");
 }
 
 TEST_F(ResultsDbTest, StoresASearchsArchitectureCostsAndBudgetTrace) {
@@ -526,7 +526,7 @@ TEST_F(ResultsDbTest, UpgradesAVersionFiveCostsTableToHoldMacsAndParams) {
   }
   ResultsDb db(db_path());
   RawDb raw(db_path());
-  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "9");
+  EXPECT_EQ(raw.text("SELECT value FROM mcunas_meta WHERE key = 'schema_version'"), "10");
   EXPECT_EQ(raw.text("SELECT budget_source FROM costs WHERE metric = 'latency'"), "--max-latency 50ms");
   db.store_architecture(id, {"nano33", "blocks: []\n", "layers: []\n", 0, 0,
                              {{"macs", 4.2e5, 5e5, "--max-macs 500K"}, {"params", 6600, std::nullopt, ""}}});
@@ -634,10 +634,10 @@ TEST_F(ResultsDbTest, RefusesADatabaseFromANewerSchema) {
   { ResultsDb db(db_path()); }
   {
     RawDb raw(db_path());
-    raw.exec("UPDATE mcunas_meta SET value = '10' WHERE key = 'schema_version'");
+    raw.exec("UPDATE mcunas_meta SET value = '11' WHERE key = 'schema_version'");
     raw.exec("PRAGMA journal_mode = DELETE");  // fold the WAL back in, so the file alone holds everything
   }
-  expect_refused(db_path(), "schema version 10, this mcunas reads version 9");
+  expect_refused(db_path(), "schema version 11, this mcunas reads version 10");
 }
 
 TEST_F(ResultsDbTest, AnAbandonedWriterLeavesItsFinishedEpochs) {

@@ -192,7 +192,7 @@ TEST_F(DistillationDriverTest, BadTeachersAreRefusedBeforeAnythingIsRecorded) {
   // nas finetune: only a finished search with a stored start.
   EXPECT_TRUE(contains(error_of([&] { run_finetune({42, {}, {}, {}, {}, "test"}, db, quiet_); }), "no run 42"));
   EXPECT_TRUE(contains(error_of([&] { run_finetune({three_classes, {}, {}, {}, {}, "test"}, db, quiet_); }),
-                       "is a train run"));
+                       "is a run of kind train"));
   EXPECT_EQ(runs(db), before + 3);
   EXPECT_TRUE(contains(error_of([] { check_distillation_settings({1.5, 4.0}); }), "--alpha: must be in [0, 1]"));
   EXPECT_TRUE(contains(error_of([] { check_distillation_settings({0.5, 0.0}); }), "--temperature: must be"));
