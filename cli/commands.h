@@ -77,10 +77,11 @@ struct FirmwareCommand {
 int command_deploy(const DeployArgs& args, const std::string& db_path, bool json);
 // nas profile RUN --target T [--images N] [--out DIR]: per layer, estimate against QEMU.
 int command_profile(const DeployArgs& args, const std::string& db_path, bool json);
-// nas import FILE.tflite [--name N] [--data DATASET|CONFIG]: the model checked against its data and stored as a run
-// of kind "import" (results/imported_models.h); nothing is stored when anything is wrong.
+// nas import FILE.tflite | FILE.onnx --as-seed [--name N] [--data DATASET|CONFIG]: the model checked against its
+// data and stored as a run of kind "import" (results/imported_models.h); nothing is stored when anything is wrong.
 struct ImportArgs {
   std::string file, name, data;
+  bool as_seed = false;  // a float ONNX model, stored as a seed network to search from
 };
 int command_import(const ImportArgs& args, const std::string& db_path, bool json, const std::string& command_line);
 

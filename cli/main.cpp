@@ -22,6 +22,7 @@
 #include "search/resume.h"
 #include "search/search_config.h"
 #include "search/search_driver.h"
+#include "search/seed_run.h"
 #include "search/target_listing.h"
 #include "search/train_config.h"
 #include "search/train_driver.h"
@@ -247,6 +248,9 @@ int main(int argc, char** argv) {
   search->add_option("--search-epochs", search_overrides.search_epochs, "override search.epochs.search");
   search->add_option("--finetune-epochs", search_overrides.finetune_epochs, "override search.epochs.finetune");
   search->add_option("--data-dir", search_overrides.data_dir, "override data.dir (where the data files are)");
+  search->add_option("--seed-run", request.seed_run,
+                     "search the widths of run RUN's network (nas import model.onnx --as-seed, or a search), from "
+                     "its weights and on its data, instead of the config's search space");
   search->add_flag("--seed-network", request.seed_network,
                    "no search: train the space's seed network (every block's first op, all channels) for the "
                    "fine-tune epochs, the unconstrained reference");
@@ -393,8 +397,12 @@ int main(int argc, char** argv) {
 
   nas::cli::ImportArgs import_args;
   auto* import = app.add_subcommand("import", "store an int8 TensorFlow Lite model as a run, tested on --data, so "
-                                              "that eval, export, deploy and profile take it");
-  import->add_option("file", import_args.file, "the .tflite file (int8)")->required();
+                                              "that eval, export, deploy and profile take it; with --as-seed, a "
+                                              "float ONNX model as a seed network to search from");
+  import->add_option("file", import_args.file, "the .tflite file (int8), or with --as-seed the .onnx file")
+      ->required();
+  import->add_flag("--as-seed", import_args.as_seed,
+                   "a float ONNX model, kept as a fixed network of the search space (nas search --seed-run RUN)");
   import->add_option("--name", import_args.name, "a name for the run (default: the file's name)");
   import->add_option("--data", import_args.data,
                      "the images it is tested on: a dataset name or a config file with a data: section "
@@ -457,6 +465,11 @@ int main(int argc, char** argv) {
       if (request.target.empty())
         throw nas::Error("nas search", "--target is required (nas targets lists the boards), or --resume RUN");
       request.config = nas::search::load_search_config(search_config, search_overrides);
+      if (request.seed_run > 0) {  // that run's network becomes the search space (search/seed_run.h)
+        require_existing(db_path);
+        const ResultsDb seed_db(db_path, ResultsDb::Access::read_only);
+        request.config = nas::search::seed_run_config(seed_db, request.seed_run, request.config, search_overrides);
+      }
       request.command_line = joined_command_line(argc, argv);
       request.teacher = search_teacher.spec();
       return command_search(request, db_path, json);

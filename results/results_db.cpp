@@ -544,10 +544,11 @@ int64_t ResultsDb::insert_run(const RunStart& start) {
   return sqlite3_last_insert_rowid(db_);
 }
 
-int64_t ResultsDb::add_finished_run(const RunStart& start, const RunEnd& end,
+int64_t ResultsDb::add_finished_run(const RunStart& start, const RunEnd& end, const ArchitectureRecord* architecture,
                                     const std::function<void(int64_t)>& records) {
   Transaction tx(db_, path_.string());
   const int64_t id = insert_run(start);
+  if (architecture) write_architecture(id, *architecture);
   if (records) records(id);
   write_end(id, end);
   tx.commit();
@@ -731,6 +732,12 @@ void ResultsDb::store_architecture(int64_t run_id, const ArchitectureRecord& arc
   const std::string where = path_.string();
   Transaction tx(db_, where);
   require_running(db_, where, run_id);
+  write_architecture(run_id, arch);
+  tx.commit();
+}
+
+void ResultsDb::write_architecture(int64_t run_id, const ArchitectureRecord& arch) {
+  const std::string where = path_.string();
   Statement insert(db_, where,
                    "INSERT OR REPLACE INTO architectures (run_id, target, arch_yaml, model_yaml, repaired_channels, "
                    "added_channels) VALUES (?, ?, ?, ?, ?, ?)");
@@ -746,7 +753,6 @@ void ResultsDb::store_architecture(int64_t run_id, const ArchitectureRecord& arc
       cost.bind(5, c.budget_source);
     cost.run();
   }
-  tx.commit();
 }
 
 std::vector<RunSummary> ResultsDb::list_runs() const {

@@ -147,10 +147,11 @@ class ResultsDb {
   // An epoch, and with `checkpoint` the state after it, in one transaction.
   void add_epoch(int64_t run_id, const EpochRecord& epoch, const CheckpointRecord* checkpoint = nullptr);
   void finish_run(int64_t run_id, const RunEnd& end);
-  // A run that is over as soon as it is stored (nas import): begun, given its other records by `records(id)` (the
-  // room's record modules, writing inside this transaction) and finished, all in one transaction, so that an
-  // interrupted store leaves nothing behind.
-  int64_t add_finished_run(const RunStart& start, const RunEnd& end, const std::function<void(int64_t)>& records);
+  // A run that is over as soon as it is stored (nas import): begun, given its architecture (when it has one) and its
+  // other records by `records(id)` (the room's record modules, writing inside this transaction) and finished, all in
+  // one transaction, so that an interrupted store leaves nothing behind.
+  int64_t add_finished_run(const RunStart& start, const RunEnd& end, const ArchitectureRecord* architecture,
+                           const std::function<void(int64_t)>& records);
   // A search epoch, its budget trace and its checkpoint in one transaction.
   void add_search_epoch(int64_t run_id, const EpochRecord& epoch, const std::vector<BudgetTrace>& trace,
                         const std::vector<ArchGradientTrace>& gradients = {},
@@ -180,6 +181,7 @@ class ResultsDb {
  private:
   int64_t insert_run(const RunStart& start);                     // inside the caller's transaction
   void write_end(int64_t run_id, const RunEnd& end);              // the same
+  void write_architecture(int64_t run_id, const ArchitectureRecord& arch);  // the same
   void insert_epoch(int64_t run_id, const EpochRecord& epoch);  // the same
   void write_checkpoint(int64_t run_id, const CheckpointRecord& checkpoint);  // the same
   void open_read_only(const std::filesystem::path& path, const std::string& where);

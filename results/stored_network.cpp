@@ -38,7 +38,7 @@ FinishedRun load_finished_run(const ResultsDb& db, int64_t run_id, bool network)
     throw Error(where, "its " + s.kind + " failed (" + detail->error + "); it has no network to use, run it again");
   if (s.status != "done")
     throw Error(where, "is '" + s.status + "', not finished; only a finished run has final weights");
-  if (network && s.kind == kImportKind)
+  if (network && s.kind == kImportKind && !detail->architecture)  // an int8 model, not a float seed network
     throw Error(where, "is an int8 model brought in by nas import; it has no float network to train, fine-tune or "
                        "search from (nas eval, export, deploy and profile take it)");
   FinishedRun out;

@@ -14,6 +14,7 @@ packages=(
   libgtest-dev
   zlib1g-dev           # reading the idx .gz files
   libflatbuffers-dev   # nas export --format tflite writes TensorFlow Lite flatbuffers (deploy/tflite_export.cpp)
+  libonnx-dev libprotobuf-dev  # nas import --as-seed reads ONNX models (supernet/onnx_import.cpp)
   libarmnn-dev libarmnntfliteparser-dev libarmnn-cpuref-backend22  # tests: Arm NN runs our .tflite files
   dataset-fashion-mnist
   slurm-wlm munge       # one-node cluster for the sweep integration test (scripts/slurm_cluster.sh)

@@ -83,6 +83,7 @@ std::string search_request_yaml(const SearchRequest& request) {
   });
   root["budgets"] = budgets;
   root["seed_network"] = request.seed_network;
+  if (request.seed_run > 0) root["seed_run"] = request.seed_run;
   write_teacher(root, request.teacher);
   return yaml::to_text(root);
 }
@@ -99,6 +100,7 @@ SearchRequest resume_request(const results::ResultsDb& db, int64_t run_id, std::
       if (root["budgets"][name]) value = root["budgets"][name].as<std::string>();
     });
     request.seed_network = root["seed_network"].as<bool>();
+    if (root["seed_run"]) request.seed_run = root["seed_run"].as<int64_t>();
     request.teacher = read_teacher(root);
   } catch (const YAML::Exception& e) {
     throw Error(fmt::format("the checkpoint of run {}", run_id), "has a damaged request (" + std::string(e.what()) +

@@ -17,6 +17,7 @@
 #include "search/arch_cost.h"
 #include "search/finetune_phase.h"
 #include "search/resume.h"
+#include "search/seed_run.h"
 #include "search/shortlist.h"
 #include "search/supernet_trainer.h"
 #include "search/train_driver.h"
@@ -141,6 +142,11 @@ SearchOutcome run_search(const SearchRequest& request, results::ResultsDb& db, P
   progress.message("largest network of the space:" + budgets_line(budgets, largest, nullptr));
 
   supernet::SuperNet net(space, input, classes, config.seed);
+  if (request.seed_run > 0 && !request.resume) {  // a resumed run's checkpoint holds its supernet already
+    const SeedNetwork seed = load_seed_network(db, request.seed_run);
+    supernet::seed_supernet(*seed.net, seed.arch, net);
+    progress.message(fmt::format("the supernet starts from run {}'s network and weights", request.seed_run));
+  }
   supernet::BatchLoader loader(data.train, config.batch_size, /*shuffle=*/true, config.data.augment, config.seed);
   SupernetTrainer trainer(net, config, cost, penalty, loader.batches_per_epoch(), data.validation);
   if (teacher) {

@@ -28,6 +28,10 @@ struct SearchRequest {
   // searching: the unconstrained reference that searched nets are compared against. Recorded as kind "seed";
   // explicit budgets are refused (its costs are recorded against the board's own limits).
   bool seed_network = false;
+  // Start from run `seed_run`'s network (nas search --seed-run, search/seed_run.h): `config` is already
+  // seed_run_config's (that network's blocks as the search space, its data), and a new run's supernet takes its
+  // weights. 0: none.
+  int64_t seed_run = 0;
   // Knowledge distillation from a finished run in the same database: in fine-tuning, and with in_search also in the
   // warm-up and search phases. Recorded in the distillations table.
   std::optional<TeacherSpec> teacher = std::nullopt;

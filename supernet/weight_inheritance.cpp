@@ -247,4 +247,39 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
   for (size_t k = 1; k < from.size(); ++k) copy.all(from[k], to[k], "head.fc bias");
 }
 
+void seed_supernet(const Network& fixed, const FixedArch& arch, SuperNet& supernet) {
+  const SearchSpace& space = supernet.space();
+  if (arch.blocks.size() != space.blocks.size())
+    throw Error(kWhere, "the seed network has " + std::to_string(arch.blocks.size()) + " blocks, the supernet " +
+                            std::to_string(space.blocks.size()));
+  ParamStore& to = supernet.weights();
+  auto copy = [&](const std::vector<int32_t>& from_slots, const std::vector<int32_t>& to_slots,
+                  const std::string& layer) {
+    if (from_slots.size() != to_slots.size())
+      throw Error(kWhere, layer + ": the seed network and the supernet have different parameters");
+    for (size_t k = 0; k < from_slots.size(); ++k) {
+      const auto src = fixed.params().value(from_slots[k]);
+      const auto dst = to.value(to_slots[k]);
+      if (src.size() != dst.size())
+        throw Error(kWhere, layer + " has " + std::to_string(src.size()) + " values in the seed network, " +
+                                std::to_string(dst.size()) + " in the supernet");
+      std::copy(src.begin(), src.end(), dst.begin());
+    }
+  };
+  for (size_t b = 0; b < arch.blocks.size(); ++b) {
+    const FixedBlock& fb = arch.blocks[b];
+    const SearchBlock& sb = space.blocks[b];
+    if (sb.ops.size() != 1 || !(sb.ops[0] == fb.op) || sb.out_channels != fb.out_channels || sb.share_kernels)
+      throw Error(kWhere, "block '" + sb.name + "' is not the seed network's " + fb.op.name() + " of " +
+                              std::to_string(fb.out_channels) + " channels");
+    const std::vector<CandidateStage> stages = candidate_stages(fb.op);
+    for (size_t s = 0; s < stages.size(); ++s) {
+      const std::string layer = sb.name + "." + std::string(stages[s].name);
+      copy(node_slots(fixed, find_node(fixed, layer)), supernet.block(b).stage_slots(0, s), layer);
+    }
+  }
+  copy(node_slots(fixed, find_node(fixed, "head.fc")), node_slots(supernet.network(), supernet.head_fc_node()),
+       "head.fc");
+}
+
 }  // namespace nas::supernet

@@ -21,4 +21,10 @@ namespace nas::supernet {
 // nas::Error naming the block when an op is not a candidate or a block asks for more channels than it has.
 void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& fixed);
 
+// The other way, for a search that starts from a network of its own (nas search --seed-run): `supernet` has one
+// block per block of `arch`, with `arch`'s operator as its only candidate and its channels as the largest width
+// (seed_run_space), and takes `fixed`'s weights and BatchNorm statistics as they are, its head too. Throws nas::Error
+// naming the layer when a size differs.
+void seed_supernet(const Network& fixed, const FixedArch& arch, SuperNet& supernet);
+
 }  // namespace nas::supernet

@@ -56,7 +56,7 @@ TEST_F(ImportedModelsTest, AFailureInsideTheStoreLeavesNoRun) {
   // The run's own records fail after its row was inserted: the transaction takes the row back with them.
   RunEnd done;
   done.status = "done";
-  EXPECT_THROW(db.add_finished_run(import_start(), done, [](int64_t) { throw std::runtime_error("disk full"); }),
+  EXPECT_THROW(db.add_finished_run(import_start(), done, nullptr, [](int64_t) { throw std::runtime_error("disk full"); }),
                std::runtime_error);
   // A format the table does not admit fails inside SQLite (its CHECK), the same way.
   EXPECT_THROW(store_imported_run(db, import_start(), {"onnx", "m.onnx", {1, 2}}, 0.5), Error);
