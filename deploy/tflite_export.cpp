@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "common/error.h"
+#include "common/same_padding.h"
 #include "deploy/tflite_schema.h"
 
 namespace nas::deploy {
@@ -30,8 +31,8 @@ struct PaddingPlan {
 // One dimension: whether our leading pad and output size are TensorFlow's "same" (output ⌈in / stride⌉, the total
 // padding split with the odd one at the end) or "valid" (no padding, output ⌊(in − k) / stride⌋ + 1).
 bool is_same(int32_t in, int32_t out, int32_t k, int32_t stride, int32_t pad) {
-  const int32_t total = std::max((out - 1) * stride + k - in, 0);
-  return out == (in + stride - 1) / stride && pad == total / 2;
+  const SamePadding same = same_padding(in, k, stride);
+  return out == same.out && pad == same.before;
 }
 bool is_valid(int32_t in, int32_t out, int32_t k, int32_t stride, int32_t pad) {
   return pad == 0 && in >= k && out == (in - k) / stride + 1;

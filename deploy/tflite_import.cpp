@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "common/error.h"
+#include "common/same_padding.h"
 #include "deploy/quantize_multiplier.h"
 #include "deploy/tflite_schema.h"
 
@@ -308,11 +309,6 @@ class Reader {
     return v ? std::vector<int32_t>(v->begin(), v->end()) : std::vector<int32_t>{};
   }
 
-  // A padding of TensorFlow's "same" as our leading pad, from the output size.
-  static int32_t same_pad(int32_t in, int32_t out, int32_t k, int32_t stride) {
-    return std::max((out - 1) * stride + k - in, 0) / 2;
-  }
-
   void read_op(int32_t index, const fb::Table* o) {
     const uint32_t opcode = o->GetField<uint32_t>(slot(tflite::op::opcode_index), 0);
     if (opcode >= codes_.size())
@@ -395,8 +391,8 @@ class Reader {
         const Int8Tensor& y = model_.tensors[static_cast<size_t>(op.output)];
         if (op.kind != Int8OpKind::fully_connected && pad == pads_.end() &&
             padding == static_cast<int8_t>(tflite::Padding::same)) {
-          op.pad_h = same_pad(x.h, y.h, op.kernel_h, stride_h);
-          op.pad_w = same_pad(x.w, y.w, op.kernel_w, stride_w);
+          op.pad_h = same_padding(x.h, op.kernel_h, stride_h).before;
+          op.pad_w = same_padding(x.w, op.kernel_w, stride_w).before;
         }
         if (depthwise && (w.shape[3] != x.c || y.c != x.c))
           fail(fmt::format("operator {} (DEPTHWISE_CONV_2D) has a depth multiplier other than 1", index));
@@ -440,8 +436,8 @@ class Reader {
           fail(fmt::format("operator {} ({}) changes the quantisation; our pooling keeps it", index,
                            builtin_name(code)));
         if (option(p::padding, int8_t{0}) == static_cast<int8_t>(tflite::Padding::same)) {
-          op.pad_h = same_pad(x.h, y.h, op.kernel_h, op.stride_h);
-          op.pad_w = same_pad(x.w, y.w, op.kernel_w, op.stride_w);
+          op.pad_h = same_padding(x.h, op.kernel_h, op.stride_h).before;
+          op.pad_w = same_padding(x.w, op.kernel_w, op.stride_w).before;
         }
         set_activation(op, static_cast<tflite::Activation>(option(p::fused_activation, int8_t{0})), index);
         model_.ops.push_back(std::move(op));

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "common/same_padding.h"
 #include "common/yaml_keys.h"
 #include "supernet/activation.h"
 #include "supernet/add.h"
@@ -75,12 +76,8 @@ class LayerReader {
     if (value && value.IsScalar() && (value.Scalar() == "same" || value.Scalar() == "valid")) {
       used_.insert(key);
       if (value.Scalar() == "valid") return {0, 0, 0, 0};
-      auto same = [](int32_t size, int32_t kernel, int32_t s) {
-        const int32_t out = (size + s - 1) / s, total = std::max((out - 1) * s + kernel - size, 0);
-        return std::array<int32_t, 2>{total / 2, total - total / 2};
-      };
-      const auto h = same(in.h, k[0], stride[0]), w = same(in.w, k[1], stride[1]);
-      return {h[0], h[1], w[0], w[1]};
+      const SamePadding h = same_padding(in.h, k[0], stride[0]), w = same_padding(in.w, k[1], stride[1]);
+      return {h.before, h.after, w.before, w.after};
     }
     if (value && value.IsSequence()) {
       used_.insert(key);

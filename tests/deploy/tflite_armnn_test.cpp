@@ -7,17 +7,11 @@
 // our kernels use TFLite's integer multipliers, so a sum close to a rounding boundary can round the other way: one
 // op may differ by 1 LSB on a small share of its outputs, a network by the sum of its ops' differences; both are
 // printed.
-#include <armnn/ArmNN.hpp>
-#include <armnnTfLiteParser/ITfLiteParser.hpp>
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <cstdlib>
-#include <random>
 #include <vector>
 
 #include "common/error.h"
-#include "deploy/int8_executor.h"
 #include "deploy/post_training.h"
 #include "deploy/tflite_export.h"
 #include "results/stored_network.h"
@@ -25,142 +19,41 @@
 #include "search/progress.h"
 #include "search/search_driver.h"
 #include "supernet/search_space.h"
+#include "tests/armnn/armnn_compare.h"
 #include "tests/common/test_support.h"
 #include "tests/deploy/pipeline_fixtures.h"
 
 namespace nas::deploy {
 namespace {
 
-// A .tflite flatbuffer loaded into Arm NN, run one image at a time.
-class ArmNNModel {
- public:
-  explicit ArmNNModel(const std::vector<uint8_t>& flatbuffer) {
-    auto parser = armnnTfLiteParser::ITfLiteParser::Create();
-    armnn::INetworkPtr network = parser->CreateNetworkFromBinary(flatbuffer);
-    input_ = parser->GetNetworkInputBindingInfo(0, parser->GetSubgraphInputTensorNames(0).at(0));
-    output_ = parser->GetNetworkOutputBindingInfo(0, parser->GetSubgraphOutputTensorNames(0).at(0));
-    runtime_ = armnn::IRuntime::Create(armnn::IRuntime::CreationOptions());
-    armnn::IOptimizedNetworkPtr optimized =
-        armnn::Optimize(*network, {armnn::Compute::CpuRef}, runtime_->GetDeviceSpec());
-    std::string message;
-    armnn::INetworkProperties properties;
-    if (runtime_->LoadNetwork(id_, std::move(optimized), message, properties) != armnn::Status::Success)
-      throw Error("Arm NN", "could not load the network: " + message);
-  }
+using armnn_check::Agreement;
 
-  std::vector<int8_t> run(std::span<const int8_t> image) {
-    std::vector<int8_t> out(output_.second.GetNumElements());
-    const armnn::InputTensors inputs{{input_.first, armnn::ConstTensor(input_.second, image.data())}};
-    const armnn::OutputTensors outputs{{output_.first, armnn::Tensor(output_.second, out.data())}};
-    if (runtime_->EnqueueWorkload(id_, inputs, outputs) != armnn::Status::Success)
-      throw Error("Arm NN", "the workload failed");
-    return out;
-  }
-
-  size_t input_size() const { return input_.second.GetNumElements(); }
-
- private:
-  armnn::IRuntimePtr runtime_{nullptr, &armnn::IRuntime::Destroy};
-  armnn::NetworkId id_ = 0;
-  armnnTfLiteParser::BindingPointInfo input_, output_;
-};
-
-// Op `i` of `model` alone: its input and output tensors (with their quantisation) and the op.
-Int8Model one_op_model(const Int8Model& model, size_t i) {
-  Int8Model m;
-  Int8Op op = model.ops[i];
-  m.tensors = {model.tensors[static_cast<size_t>(op.inputs[0])], model.tensors[static_cast<size_t>(op.output)]};
-  op.inputs = {0};
-  op.output = 1;
-  m.ops = {std::move(op)};
-  m.input = 0;
-  m.output = 1;
-  m.input_mean = model.input_mean;
-  m.input_stddev = model.input_stddev;
-  return m;
-}
-
-// Each single-input op of the network alone, on 100 uniformly drawn int8 inputs: where a whole network's
-// differences could add up over its layers, one op's may only be the rounding of one sum.
+// Each single-input op alone: at most 1 LSB, on a small share of its outputs.
 void expect_each_op_agrees(const char* name, const Int8Model& model) {
-  std::mt19937 rng(11);
-  std::uniform_int_distribution<int32_t> value(-128, 127);
-  for (size_t i = 0; i < model.ops.size(); ++i) {
-    if (model.ops[i].inputs.size() != 1) continue;  // ADD: two inputs, covered by the whole network
-    Int8Executor ours(one_op_model(model, i));
-    ArmNNModel theirs(tflite_model(ours.model(), "one op"));
-    int64_t differing = 0, bytes = 0;
-    int32_t max_difference = 0;
-    for (int32_t draw = 0; draw < 100; ++draw) {
-      std::vector<int8_t> input(ours.input().size());
-      for (int8_t& v : input) v = static_cast<int8_t>(value(rng));
-      std::copy(input.begin(), input.end(), ours.input().begin());
-      ours.invoke();  // a depthwise op alone runs in place: its input is gone after this
-      const std::vector<int8_t> got = theirs.run(input);
-      ASSERT_EQ(got.size(), ours.output().size()) << name << " op " << i;
-      for (size_t k = 0; k < got.size(); ++k) {
-        const int32_t d = std::abs(int32_t{got[k]} - int32_t{ours.output()[k]});
-        differing += d != 0;
-        max_difference = std::max(max_difference, d);
-      }
-      bytes += static_cast<int64_t>(got.size());
-    }
+  const std::vector<Agreement> ops = armnn_check::each_op_agreement(model, 100);
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Agreement& a = ops[i];
+    if (a.images == 0) continue;  // ADD: two inputs, covered by the whole network
     std::printf("  op %zu (%s): %lld of %lld bytes differ, at most by %d\n", i, model.ops[i].name.c_str(),
-                static_cast<long long>(differing), static_cast<long long>(bytes), max_difference);
-    EXPECT_LE(max_difference, 1) << name << " op " << i;
+                static_cast<long long>(a.differing), static_cast<long long>(a.bytes), a.max_difference);
+    EXPECT_LE(a.max_difference, 1) << name << " op " << i;
     // A sum rounds the other way now and then (0.1–0.3 % of a convolution's outputs on this machine); Arm NN's
     // float mean of a whole map lands on the other side of a boundary more often (about 7 %).
     const double limit = model.ops[i].kind == Int8OpKind::global_avg_pool ? 0.10 : 0.01;
-    EXPECT_LE(static_cast<double>(differing) / static_cast<double>(bytes), limit) << name << " op " << i;
+    EXPECT_LE(a.share(), limit) << name << " op " << i;
   }
-}
-
-struct Agreement {
-  int64_t bytes = 0, differing = 0;
-  int32_t max_difference = 0;
-  int32_t images = 0, same_class = 0;
-};
-
-// Test images through our executor and through Arm NN (each single-input op alone first).
-Agreement compare_with_armnn(const char* name, const Int8Model& model, const supernet::Dataset& test,
-                             int32_t images) {
-  Int8Executor ours(model);
-  expect_each_op_agrees(name, ours.model());
-  ArmNNModel theirs(tflite_model(ours.model(), "tflite_armnn_test"));
-  EXPECT_EQ(theirs.input_size(), ours.input().size());
-  Agreement a;
-  for (int32_t i = 0; i < std::min(images, test.count); ++i) {
-    quantize_input(ours.model(), {test.images.data() + i * test.item_size(), static_cast<size_t>(test.item_size())},
-                   ours.input());
-    const std::vector<int8_t> input(ours.input().begin(), ours.input().end());
-    ours.invoke();
-    const std::vector<int8_t> got = theirs.run(input);
-    const auto expected = ours.output();
-    EXPECT_EQ(got.size(), expected.size());
-    if (got.size() != expected.size()) return a;
-    for (size_t k = 0; k < got.size(); ++k) {
-      const int32_t d = std::abs(int32_t{got[k]} - int32_t{expected[k]});
-      a.differing += d != 0;
-      a.max_difference = std::max(a.max_difference, d);
-    }
-    a.bytes += static_cast<int64_t>(got.size());
-    a.same_class += std::max_element(got.begin(), got.end()) - got.begin() ==
-                    std::max_element(expected.begin(), expected.end()) - expected.begin();
-    ++a.images;
-  }
-  return a;
 }
 
 void expect_agreement(const char* name, const Int8Model& model, const supernet::Dataset& test, int32_t images) {
-  const Agreement a = compare_with_armnn(name, model, test, images);
-  const double share = a.bytes ? static_cast<double>(a.differing) / static_cast<double>(a.bytes) : 1.0;
+  expect_each_op_agrees(name, model);
+  const Agreement a = armnn_check::network_agreement(model, test, images);
   std::printf("%-28s %d images: %lld of %lld output bytes differ (%.2f %%), at most by %d; same class on %d\n", name,
-              a.images, static_cast<long long>(a.differing), static_cast<long long>(a.bytes), 100 * share,
+              a.images, static_cast<long long>(a.differing), static_cast<long long>(a.bytes), 100 * a.share(),
               a.max_difference, a.same_class);
   // Over a whole network the ops' 1-LSB differences meet: 10–15 % of the logits differ, by 2 where two do.
   EXPECT_EQ(a.images, images) << name;
   EXPECT_LE(a.max_difference, 2) << name;
-  EXPECT_LE(share, 0.25) << name;
+  EXPECT_LE(a.share(), 0.25) << name;
   EXPECT_GE(a.same_class, a.images - 3) << name;
 }
 
