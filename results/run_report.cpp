@@ -123,6 +123,9 @@ std::string costs_table(const std::vector<CostRecord>& costs) {
 }
 
 std::string architecture_section(const ArchitectureRecord& a) {
+  if (a.target.empty() && a.costs.empty())  // a network brought in by nas import --as-seed: no board yet
+    return "\n  fixed architecture (imported; no board, so no costs: nas profile RUN --target T measures them):\n" +
+           indented(a.arch_yaml, "    ");
   std::string out = fmt::format("\n  target {}: exact costs of the fixed network\n", a.target);
   out += costs_table(a.costs);
   bool fits = true;

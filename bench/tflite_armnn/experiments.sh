@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Arm NN against our kernels on the architectures the search experiments found (every finished run with a fixed
-# architecture in docs/results/*.db: iso_accuracy, iso_mbconv, readme_command). Those databases keep no weights, so
+# architecture in docs/results/*.db: iso_accuracy, iso_mbconv, readme_command; each distinct architecture once, the
+# seed network's runs of several seeds are one). Those databases keep no weights, so
 # each architecture is trained again for 1 epoch on Fashion-MNIST (experiments/iso_accuracy/retrain.sh --epochs 1),
 # then lowered to int8 as `nas export --format tflite` does, run by Arm NN 20.08 (CpuRef) on 100 Fashion-MNIST test
 # images and op by op on 20 random inputs (tests/armnn/tflite_armnn_check.cpp), against our host kernels. Prints a
 # markdown table, one row per architecture, then a summary line:
-#   experiments_armnn networks=<n> loaded=<n> worst_max_difference=<lsb> worst_op_difference=<lsb>
+#   experiments_armnn networks=<distinct architectures> worst_max_difference=<lsb> worst_op_difference=<lsb>
 # About half a minute per network on 2 cores. Needs a build (scripts/build.sh) and Fashion-MNIST (scripts/setup.sh).
 #   bash bench/tflite_armnn/experiments.sh [BUILD_DIR]
 set -euo pipefail
@@ -23,8 +24,12 @@ trained="$work/trained.db"
 echo "| experiment | run | architecture | ops | outputs differing | at most (LSB) | same class | worst op alone |"
 echo "|---|---|---|---|---|---|---|---|"
 count=0 worst=0 worst_op=0
+declare -A seen  # model YAML checksum -> "experiment run"
 for db in "$root"/docs/results/*.db; do
   for run in $(sqlite3 "$db" "SELECT r.id FROM runs r JOIN architectures a ON a.run_id = r.id WHERE r.status = 'done' ORDER BY r.id"); do
+    sum="$(sqlite3 "$db" "SELECT model_yaml FROM architectures WHERE run_id = $run" | sha256sum | cut -c1-16)"
+    [ -z "${seen[$sum]:-}" ] || continue
+    seen[$sum]="$(basename "$db" .db) $run"
     NAS="$nas" bash "$root/experiments/iso_accuracy/retrain.sh" "$db" "$run" --epochs 1 --out "$trained" \
       > "$work/retrain.txt"
     new="$(sqlite3 "$trained" "SELECT max(id) FROM runs")"
@@ -41,4 +46,4 @@ for db in "$root"/docs/results/*.db; do
     worst_op=$(( $(value worst_op_difference) > worst_op ? $(value worst_op_difference) : worst_op ))
   done
 done
-echo "experiments_armnn networks=$count loaded=$count worst_max_difference=$worst worst_op_difference=$worst_op"
+echo "experiments_armnn networks=$count worst_max_difference=$worst worst_op_difference=$worst_op"

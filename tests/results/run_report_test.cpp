@@ -278,6 +278,19 @@ TEST(SearchDetail, ShowsTheArchitectureAndEachCostAgainstItsBudget) {
   EXPECT_NE(format_run_detail(search_detail(0.06)).find("WARNING: a budget is missed"), std::string::npos);
 }
 
+TEST(SearchDetail, AnImportedNetworkShowsItsArchitectureWithoutABoard) {
+  RunDetail d = search_detail(0.0451);
+  d.summary.kind = "import";
+  d.summary.target.clear();
+  d.architecture->target.clear();
+  d.architecture->costs.clear();
+  d.architecture->repaired_channels = d.architecture->added_channels = 0;
+  const std::string text = format_run_detail(d);
+  EXPECT_NE(text.find("fixed architecture (imported; no board, so no costs"), std::string::npos) << text;
+  EXPECT_NE(text.find("{name: b1, op: conv3x3, out: 12, stride: 1}"), std::string::npos) << text;
+  EXPECT_EQ(text.find("every budget met"), std::string::npos) << text;  // nothing to meet
+}
+
 TEST(SearchDetail, JsonCarriesEveryCostWithItsBudgetAndRatio) {
   const auto json = run_detail_json(search_detail(0.0451));
   EXPECT_EQ(json["target"], "nano33");
