@@ -14,11 +14,11 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/file_bytes.h"
+#include "common/yaml_keys.h"
 #include "deploy/int8_executor.h"
 #include "deploy/post_training.h"
 #include "deploy/tflite_import.h"
 #include "results/imported_models.h"
-#include "common/yaml_keys.h"
 #include "supernet/data_spec.h"
 #include "supernet/onnx_import.h"
 #include "supernet/search_space.h"
@@ -90,10 +90,6 @@ std::string config_yaml(const ImportArgs& args, const std::string& format, const
   out << config;
   return std::string(out.c_str()) + "\n";
 }
-
-}  // namespace
-
-namespace {
 
 // What both kinds of import share: the data chosen, loaded and checked against the model's input and classes.
 struct ImportData {
