@@ -39,15 +39,15 @@ run="$("$nas" import "$root/tests/data/onnx/small_cnn.onnx" --as-seed --data "$w
   --json < /dev/null 2> "$work/import.log" | jq -r .run)" || { cat "$work/import.log" >&2; exit 1; }
 runs+=("$run") names+=("PyTorch CNN via ONNX (random weights)")
 
-echo "| network | ops | test images | outputs differing | at most (LSB) | same class | worst op alone: outputs differing, at most |"
-echo "|---|---|---|---|---|---|---|"
+echo "| network | ops | test images | outputs differing | at most (LSB) | same class | worst op alone: outputs differing, at most | depthwise behind a PAD |"
+echo "|---|---|---|---|---|---|---|---|"
 for i in "${!runs[@]}"; do
   line="$("$check" "$db" "${runs[$i]}" 100 512)"
   value() { echo "$line" | grep -o "$1=[^ ]*" | cut -d= -f2; }
   differing="$(value differing)"
   share="$(awk -v d="${differing%/*}" -v n="${differing#*/}" 'BEGIN { printf "%.2f %%", 100 * d / n }')"
   op_share="$(awk -v s="$(value worst_op_share)" 'BEGIN { printf "%.2f %%", 100 * s }')"
-  printf '| %s | %s | %s | %s (%s) | %s | %s of %s | %s, %s |\n' "${names[$i]}" "$(value ops)" "$(value images)" \
-    "$differing" "$share" "$(value max_difference)" "$(value same_class)" "$(value images)" "$op_share" \
-    "$(value worst_op_difference)"
+  printf '| %s | %s | %s | %s (%s) | %s | %s of %s | %s, %s | %s |\n' "${names[$i]}" "$(value ops)" \
+    "$(value images)" "$differing" "$share" "$(value max_difference)" "$(value same_class)" "$(value images)" \
+    "$op_share" "$(value worst_op_difference)" "$(value padded_depthwise)"
 done

@@ -40,7 +40,7 @@ for run in "${runs[@]}"; do
   "$nas" train --config "$work/run$run.yaml" --db "$out" --json < /dev/null > "$work/run$run.json" 2> "$work/run$run.log"
   retrained="$(grep -o '"test_accuracy": *[0-9.]*' "$work/run$run.json" | head -1 | grep -o '[0-9.]*$')"
   searched="$(sqlite3 "$db" "SELECT test_accuracy FROM runs WHERE id = $run")"
-  arch="$(sqlite3 "$db" "SELECT arch_yaml FROM architectures WHERE run_id = $run" | grep -o 'op: [a-z0-9]*, out: [0-9]*' |
+  arch="$(sqlite3 "$db" "SELECT arch_yaml FROM architectures WHERE run_id = $run" | grep -o 'op: [a-z0-9_]*, out: [0-9]*' |
           sed 's/op: //; s/, out: / /' | paste -sd' ' | sed 's/ \([a-z]\)/ → \1/g')"
   awk -v r="$run" -v s="$searched" -v t="$retrained" -v a="$arch" \
     'BEGIN { printf "run %s: searched %.2f %%, retrained %.2f %%  %s\n", r, 100 * s, 100 * t, a }'

@@ -48,6 +48,11 @@ deploy::Int8Model one_op_model(const deploy::Int8Model& model, size_t i);
 // inputs (ADD) have images = 0 (the whole network covers them).
 std::vector<Agreement> each_op_agreement(const deploy::Int8Model& model, int32_t draws);
 
+// Whether op `i` is a depthwise layer that Arm NN 20.08 computes on other padding than TFLite: its padding is not
+// TensorFlow's "same" nor "valid", so the file has a PAD before it, and its input's zero point is not 0, which that
+// PAD should fill in but Arm NN's fills with 0 (its convolutions fold the PAD in and are not affected).
+bool armnn_pads_with_zero(const deploy::Int8Model& model, size_t i);
+
 // The first `images` test images (normalised floats, quantised as our executor's input) through both.
 Agreement network_agreement(const deploy::Int8Model& model, const supernet::Dataset& test, int32_t images);
 

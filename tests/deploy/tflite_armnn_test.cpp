@@ -9,9 +9,13 @@
 // printed.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdlib>
+#include <random>
 #include <vector>
 
 #include "common/error.h"
+#include "deploy/int8_executor.h"
 #include "deploy/post_training.h"
 #include "deploy/tflite_export.h"
 #include "results/stored_network.h"
@@ -109,6 +113,71 @@ TEST_F(TfliteSearchedNetwork, ASearchedNetworkRunsInArmNNAsInOurKernels) {
   const runner::Int8Deployment d =
       runner::prepare_int8(results::load_stored_network(db, outcome.run_id), CalibrationSpec{});
   expect_agreement(supernet::fixed_arch_line(outcome.arch).c_str(), d.model, d.stored.data.test, 100);
+}
+
+// Arm NN 20.08 runs a standalone PAD on int8 tensors with the value 0 where TFLite pads with the tensor's zero point
+// (TFLite Micro's PAD keeps the output's zero point for that; later Arm NN parsers set the PAD's value to the
+// quantisation offset). Its convolution folds a PAD in front of it into its own padding and is not affected; a
+// depthwise layer with our "pad 1 at stride 2" (written as PAD then a VALID DEPTHWISE_CONV_2D) is, on a ReLU output
+// (zero point -128): the border outputs differ by up to 255. Shown here: Arm NN's outputs are our kernel's on the
+// input padded with raw zeros (to within 1 LSB), not on the zero point padding TFLite means.
+TEST(TfliteArmNN, ArmNNPadsAnInt8DepthwiseInputWithZeroNotTheZeroPoint) {
+  supernet::DataSplits data = testing::synthetic_splits();
+  supernet::Network net = testing::network_from_yaml(R"(
+layers:
+  - {type: conv2d, out: 8, kernel: 3, bias: false}
+  - {type: batchnorm}
+  - {type: relu}
+  - {name: dw, type: depthwise_conv2d, kernel: 3, stride: 2, padding: 1, bias: false}
+  - {type: batchnorm}
+  - {type: global_avg_pool}
+  - {type: linear, out: classes}
+)", {1, 12, 12, 3}, 4, 5);
+  testing::train(net, data.train, 2, 7);
+  CalibrationSpec spec;
+  spec.images = 128;
+  const Int8Model model = quantize_network(net, data, spec);
+  size_t dw = 0;
+  while (dw < model.ops.size() && model.ops[dw].kind != Int8OpKind::depthwise) ++dw;
+  ASSERT_LT(dw, model.ops.size());
+  const Int8Model alone = armnn_check::one_op_model(model, dw);
+  const Int8Tensor& in = alone.tensors[0];
+  ASSERT_EQ(in.quant.zero_point, -128) << "a ReLU output";
+  ASSERT_EQ(alone.ops[0].pad_h, 1);
+
+  // The same op on the input padded by one raw 0 on every side, without padding of its own.
+  Int8Model zero_padded = alone;
+  zero_padded.tensors[0].h += 2;
+  zero_padded.tensors[0].w += 2;
+  zero_padded.ops[0].pad_h = zero_padded.ops[0].pad_w = 0;
+  Int8Executor ours(alone), ours_zero(zero_padded);
+  armnn_check::ArmNNModel theirs(tflite_model(alone, "pad"));
+  std::mt19937 rng(3);
+  std::uniform_int_distribution<int32_t> value(-128, 127);
+  int32_t max_from_ours = 0, max_from_zero_padding = 0;
+  for (int32_t draw = 0; draw < 20; ++draw) {
+    std::vector<int8_t> x(static_cast<size_t>(in.bytes()));
+    for (int8_t& v : x) v = static_cast<int8_t>(value(rng));
+    std::vector<int8_t> padded(static_cast<size_t>(zero_padded.tensors[0].bytes()), 0);
+    for (int32_t y = 0; y < in.h; ++y)
+      for (int32_t k = 0; k < in.w * in.c; ++k)
+        padded[static_cast<size_t>((y + 1) * (in.w + 2) * in.c + in.c + k)] = x[static_cast<size_t>(y * in.w * in.c + k)];
+    const std::vector<int8_t> got = theirs.run(x);
+    std::copy(x.begin(), x.end(), ours.input().begin());
+    ours.invoke();
+    std::copy(padded.begin(), padded.end(), ours_zero.input().begin());
+    ours_zero.invoke();
+    ASSERT_EQ(got.size(), ours.output().size());
+    ASSERT_EQ(got.size(), ours_zero.output().size());
+    for (size_t k = 0; k < got.size(); ++k) {
+      max_from_ours = std::max(max_from_ours, std::abs(int32_t{got[k]} - int32_t{ours.output()[k]}));
+      max_from_zero_padding = std::max(max_from_zero_padding, std::abs(int32_t{got[k]} - int32_t{ours_zero.output()[k]}));
+    }
+  }
+  std::printf("depthwise s2 pad 1 on a ReLU output: Arm NN vs ours at most %d, vs ours on a raw-0-padded input %d\n",
+              max_from_ours, max_from_zero_padding);
+  EXPECT_GT(max_from_ours, 8) << "the border outputs differ by more than rounding";
+  EXPECT_LE(max_from_zero_padding, 1) << "Arm NN computes the zero-padded input";
 }
 
 // What the format cannot say as our kernels compute it is refused by name, before anything is written: average
