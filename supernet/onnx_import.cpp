@@ -29,6 +29,7 @@ const std::set<std::string>& known_ops() {
 
 // One convolution of a matched block, with what its BatchNorm (or its folded bias) makes of the output.
 struct MatchedConv {
+  size_t at = 0;  // the conv's index in the reader's node list (its BatchNorm, if any, is the next)
   const onnx::NodeProto* conv = nullptr;
   const onnx::NodeProto* batchnorm = nullptr;  // null: folded into the conv's bias (or none at all)
   std::string layer, bn_layer;                 // our layer names: "b1.conv", "b1.bn"
@@ -84,12 +85,12 @@ class Reader {
       blocks.push_back(std::move(b));
     }
     if (blocks.empty()) fail("has no convolution block at its start (a seed network begins with a Conv)");
-    const onnx::NodeProto& fc = match_head(at, current, channels);
-    out.classes = static_cast<int32_t>(head_weights(fc, channels).second.size());
+    const auto [fc_weights, fc_bias] = head_weights(match_head(at, current, channels), channels);
+    out.classes = static_cast<int32_t>(fc_bias.size());
     out.net = std::make_unique<Network>(build_network(fixed_model_yaml(out.arch), out.input, out.classes, 0));
     for (const MatchedBlock& b : blocks)
       for (const MatchedConv& c : b.convs) copy_conv(c, *out.net);
-    copy_head(fc, channels, *out.net);
+    copy_head(fc_weights, fc_bias, *out.net);
     return out;
   }
 
@@ -244,7 +245,7 @@ class Reader {
           if (out % c != 0 || out / c < 2) return stop("does not expand its input by an integer factor");
           op.expansion = out / c;
         }
-        m.convs.push_back({n, nullptr, name + "." + std::string(stage.name), ""});
+        m.convs.push_back({q, n, nullptr, name + "." + std::string(stage.name), ""});
         t = resolve(n->output(0));
         c = out;
         ++q;
@@ -380,7 +381,7 @@ class Reader {
   // the conv's bias moved into the running statistics: γ(x + b − μ)/√(σ² + ε) + β = γ(x − μ')/√(σ'² + ε₀) + β with
   // μ' = μ − b and σ'² = σ² + ε − ε₀.
   void copy_conv(const MatchedConv& m, Network& net) const {
-    const auto at = static_cast<size_t>(std::find(nodes_.begin(), nodes_.end(), m.conv) - nodes_.begin());
+    const size_t at = m.at;
     const Values w = constant(m.conv->input(1), at, "weights");
     const auto out = static_cast<size_t>(w.dims[0]), in = static_cast<size_t>(w.dims[1]),
                k = static_cast<size_t>(w.dims[2]);
@@ -425,10 +426,11 @@ class Reader {
     }
   }
 
-  void copy_head(const onnx::NodeProto& fc, int32_t in, Network& net) const {
-    const auto [w, bias] = head_weights(fc, in);
+  static void copy_head(const std::vector<float>& w, const std::vector<float>& bias, Network& net) {
     const int32_t node = node_of(net, "head.fc"), slot = net.first_param_slot(node);
     auto dst = net.params().value(slot), b = net.params().value(slot + 1);
+    if (dst.size() != w.size() || b.size() != bias.size())
+      throw Error("onnx import", "head.fc: weight count differs", Error::Kind::failure);
     std::copy(w.begin(), w.end(), dst.begin());
     std::copy(bias.begin(), bias.end(), b.begin());
   }
