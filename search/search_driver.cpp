@@ -143,7 +143,7 @@ SearchOutcome run_search(const SearchRequest& request, results::ResultsDb& db, P
 
   supernet::SuperNet net(space, input, classes, config.seed);
   if (request.seed_run > 0 && !request.resume) {  // a resumed run's checkpoint holds its supernet already
-    const SeedNetwork seed = load_seed_network(db, request.seed_run);
+    const SeedNetwork seed = load_seed_network(db, request.seed_run, input, classes);
     supernet::seed_supernet(*seed.net, seed.arch, net);
     progress.message(fmt::format("the supernet starts from run {}'s network and weights", request.seed_run));
   }

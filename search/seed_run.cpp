@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "common/yaml_keys.h"
 #include "results/stored_network.h"
+#include "supernet/network_builder.h"
 
 namespace nas::search {
 
@@ -64,10 +65,15 @@ SearchConfig seed_run_config(const results::ResultsDb& db, int64_t run_id, const
   return search_config_from_text(yaml::to_text(root), config.path, overrides);
 }
 
-SeedNetwork load_seed_network(const results::ResultsDb& db, int64_t run_id) {
+SeedNetwork load_seed_network(const results::ResultsDb& db, int64_t run_id, supernet::Shape input, int32_t classes) {
+  auto [detail, arch] = seed_detail(db, run_id);
   SeedNetwork seed;
-  seed.arch = seed_detail(db, run_id).second;
-  seed.net = std::move(results::load_stored_network(db, run_id).net);
+  seed.net = std::make_unique<supernet::Network>(
+      supernet::build_network(supernet::fixed_model_yaml(arch), input, classes, detail.summary.seed));
+  const std::string where = "--seed-run " + std::to_string(run_id);
+  results::restore_values(detail.weights, seed.net->params().theta(), where, "weights");
+  results::restore_values(detail.state, seed.net->params().state(), where, "BatchNorm statistics");
+  seed.arch = std::move(arch);
   return seed;
 }
 

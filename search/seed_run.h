@@ -25,11 +25,12 @@ YAML::Node seed_run_space(const supernet::FixedArch& arch);
 SearchConfig seed_run_config(const results::ResultsDb& db, int64_t run_id, const SearchConfig& config,
                              const SearchOverrides& overrides);
 
-// The run's fixed architecture and its network with the stored weights, for supernet::seed_supernet.
+// The run's fixed architecture and its network (for images of `input` in `classes` classes, the search's data, which
+// seed_run_config made the run's) with the stored weights, for supernet::seed_supernet.
 struct SeedNetwork {
   supernet::FixedArch arch;
   std::unique_ptr<supernet::Network> net;
 };
-SeedNetwork load_seed_network(const results::ResultsDb& db, int64_t run_id);
+SeedNetwork load_seed_network(const results::ResultsDb& db, int64_t run_id, supernet::Shape input, int32_t classes);
 
 }  // namespace nas::search
