@@ -370,4 +370,11 @@ std::vector<uint8_t> tflite_model(const Int8Model& model, const std::string& des
   return Writer(model).finish(description);
 }
 
+bool tflite_writes_pad(const Int8Model& model, size_t i) {
+  const Int8Op& op = model.ops.at(i);
+  return padding_plan(model.tensors.at(static_cast<size_t>(op.inputs.at(0))),
+                      model.tensors.at(static_cast<size_t>(op.output)), op)
+      .explicit_pad;
+}
+
 }  // namespace nas::deploy

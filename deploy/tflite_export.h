@@ -18,4 +18,8 @@ namespace nas::deploy {
 // is not "same". `description` goes into the model's description string.
 std::vector<uint8_t> tflite_model(const Int8Model& model, const std::string& description);
 
+// Whether tflite_model writes op `i` (a convolution, depthwise convolution or pooling) behind an explicit PAD: its
+// padding is neither TensorFlow's "same" nor "valid".
+bool tflite_writes_pad(const Int8Model& model, size_t i);
+
 }  // namespace nas::deploy

@@ -5,7 +5,6 @@
 #include <random>
 
 #include "common/error.h"
-#include "common/same_padding.h"
 #include "deploy/int8_executor.h"
 #include "deploy/tflite_export.h"
 
@@ -87,16 +86,8 @@ std::vector<Agreement> each_op_agreement(const deploy::Int8Model& model, int32_t
 
 bool armnn_pads_with_zero(const deploy::Int8Model& model, size_t i) {
   const deploy::Int8Op& op = model.ops.at(i);
-  if (op.kind != deploy::Int8OpKind::depthwise) return false;
-  const deploy::Int8Tensor& in = model.tensors.at(static_cast<size_t>(op.inputs[0]));
-  const deploy::Int8Tensor& out = model.tensors.at(static_cast<size_t>(op.output));
-  auto tensorflow_padding = [](int32_t size, int32_t result, int32_t k, int32_t stride, int32_t pad) {
-    const SamePadding same = same_padding(size, k, stride);
-    return (result == same.out && pad == same.before) || (pad == 0 && result == (size - k) / stride + 1);
-  };
-  const bool padded = !tensorflow_padding(in.h, out.h, op.kernel_h, op.stride_h, op.pad_h) ||
-                      !tensorflow_padding(in.w, out.w, op.kernel_w, op.stride_w, op.pad_w);
-  return padded && in.quant.zero_point != 0;
+  return op.kind == deploy::Int8OpKind::depthwise && deploy::tflite_writes_pad(model, i) &&
+         model.tensors.at(static_cast<size_t>(op.inputs[0])).quant.zero_point != 0;
 }
 
 Agreement network_agreement(const deploy::Int8Model& model, const supernet::Dataset& test, int32_t images) {
