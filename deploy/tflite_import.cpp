@@ -309,6 +309,13 @@ class Reader {
     return v ? std::vector<int32_t>(v->begin(), v->end()) : std::vector<int32_t>{};
   }
 
+  // A window's kernel and strides, before anything computes with them (a stride of 0 would divide by zero).
+  void check_window(int32_t index, const Int8Op& op) const {
+    if (op.kernel_h < 1 || op.kernel_w < 1 || op.stride_h < 1 || op.stride_w < 1)
+      fail(fmt::format("operator {} has a {}x{} window at stride {}x{}; both must be at least 1", index, op.kernel_h,
+                       op.kernel_w, op.stride_h, op.stride_w));
+  }
+
   void read_op(int32_t index, const fb::Table* o) {
     const uint32_t opcode = o->GetField<uint32_t>(slot(tflite::op::opcode_index), 0);
     if (opcode >= codes_.size())
@@ -362,6 +369,7 @@ class Reader {
         op.kernel_w = w.shape[2];
         op.stride_h = stride_h;
         op.stride_w = stride_w;
+        check_window(index, op);
         int32_t source = in[0];
         const auto pad = pads_.find(in[0]);
         const auto reshape = reshapes_.find(in[0]);
@@ -428,6 +436,7 @@ class Reader {
         op.kernel_h = option(p::filter_height, int32_t{1});
         op.stride_w = option(p::stride_w, int32_t{1});
         op.stride_h = option(p::stride_h, int32_t{1});
+        check_window(index, op);
         op.inputs = {activation(in[0], "a pooling's input")};
         op.output = activation(out[0], "a pooling's output");
         const Int8Tensor& x = model_.tensors[static_cast<size_t>(op.inputs[0])];
