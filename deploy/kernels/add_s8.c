@@ -39,8 +39,8 @@ static add_rescale add_rescale_of(int32_t multiplier, int32_t shift) {
 }
 
 static MCUNAS_ADD_INLINE int32_t add_rescaled(int32_t x2, const add_rescale *r) {
-  const int32_t h = mcunas_high_multiply_doubled(x2, r->multiplier);
-  return (h + r->round + ((h >> 31) & r->negative)) >> r->right;
+  /* The sign from x2, not h, as mcunas_requantize_doubled takes it (the same bits for a multiplier >= 0). */
+  return (mcunas_high_multiply_add_doubled(x2, r->multiplier, r->round) + ((x2 >> 31) & r->negative)) >> r->right;
 }
 
 /* full_range: the clamp is the whole int8 range (one SSAT, and two registers fewer in the loop). */

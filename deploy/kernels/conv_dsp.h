@@ -13,13 +13,22 @@
 #define MCUNAS_CONV_DSP_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "mcunas_kernels.h"
 #include "requantize.h"
 #include "window.h"
 
+/* The bytes of slack a call's scratch holds beyond its two columns, so they can start on a 4-byte boundary
+ * (mcunas_columns_align) wherever the arena places the scratch: the inner loop reads them with LDRD. */
+#define MCUNAS_COLUMNS_SLACK 3
+
 #ifdef MCUNAS_DSP_PATH
+
+static inline int16_t *mcunas_columns_align(void *scratch) {
+  return (int16_t *)(((uintptr_t)scratch + MCUNAS_COLUMNS_SLACK) & ~(uintptr_t)MCUNAS_COLUMNS_SLACK);
+}
 
 /* The two columns share one buffer, interleaved group by group so the inner loop reads both through one pointer:
  * group g of pixel p (its pairs (x0, x2), (x1, x3)) at int16 offset 8g + 4p; a tail of fewer than four values
@@ -93,49 +102,58 @@ static void mcunas_im2col_s8(int16_t *columns, int pixel, const int8_t *in_batch
     }
 }
 
-/* Output channels o and o + 1 (or only o when `pair` is 0) of the two pixels in `columns`. */
-static inline void mcunas_block_2x2(const int16_t *columns, ptrdiff_t k, const int8_t *w0, int pair, int32_t *acc) {
-  const int8_t *w1 = pair ? w0 + k : w0;
-  int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3]; /* a<channel><pixel> */
+/* One group of four values of both pixels against two weight rows (the inner loop's step, written once): two weight
+ * words split, then each pixel's two column words (one LDRD) against both rows. */
+#define MCUNAS_BLOCK_2X2_GROUP                 \
+  "ldr %[k0], [%[w0]], #4\n\t"                \
+  "ldr %[k1], [%[w1]], #4\n\t"                \
+  "sxtb16 %[k0e], %[k0]\n\t"                  \
+  "sxtb16 %[k0], %[k0], ror #8\n\t"           \
+  "sxtb16 %[k1e], %[k1]\n\t"                  \
+  "sxtb16 %[k1], %[k1], ror #8\n\t"           \
+  "ldrd %[p0], %[p1], [%[c]], #8\n\t"         \
+  "smlad %[a00], %[k0e], %[p0], %[a00]\n\t"   \
+  "smlad %[a10], %[k1e], %[p0], %[a10]\n\t"   \
+  "smlad %[a00], %[k0], %[p1], %[a00]\n\t"    \
+  "smlad %[a10], %[k1], %[p1], %[a10]\n\t"    \
+  "ldrd %[p0], %[p1], [%[c]], #8\n\t"         \
+  "smlad %[a01], %[k0e], %[p0], %[a01]\n\t"   \
+  "smlad %[a11], %[k1e], %[p0], %[a11]\n\t"   \
+  "smlad %[a01], %[k0], %[p1], %[a01]\n\t"    \
+  "smlad %[a11], %[k1], %[p1], %[a11]\n\t"
+
+/* Output channels o and o + 1 (rows w0 and w1; w1 = w0 for a last odd channel) of the two pixels in `columns`, which
+ * must be 4-byte aligned (mcunas_columns_align): adds to a[0..3] = a<channel><pixel>. */
+static inline void mcunas_block_2x2(const int16_t *columns, ptrdiff_t k, const int8_t *w0, const int8_t *w1,
+                                    int32_t a[4]) {
+  int32_t a00 = a[0], a01 = a[1], a10 = a[2], a11 = a[3];
   const int16_t *c = columns;
-  const int8_t *const w0_end = w0 + (k & ~(ptrdiff_t)3);
+  const ptrdiff_t full = k & ~(ptrdiff_t)3;
+  const int16_t *const c_end = columns + 2 * full; /* the same for every block of the pixel pair */
 #if defined(__OPTIMIZE__)
-  if (w0 < w0_end) {
-    /* The loop in assembly: as C, GCC keeps one operand too many live and spills it on every step (22 instructions
-     * for 16 MACs); scheduled by hand, one column word at a time, it needs 13 registers and 20 instructions. The
-     * loads may be unaligned (weights rows at any byte, the scratch anywhere in the arena), which LDR allows on
-     * v7E-M; LDM and LDRD would not. Unoptimised builds keep the frame pointer, leave too few registers for it and
-     * take the C loop below, which computes the same sums. */
-    uint32_t k0, k1, k0e, k1e, p;
-    __asm volatile("1:\n\t"
-                   "ldr %[k0], [%[w0]], #4\n\t"
-                   "ldr %[k1], [%[w1]], #4\n\t"
-                   "sxtb16 %[k0e], %[k0]\n\t"
-                   "sxtb16 %[k0], %[k0], ror #8\n\t"
-                   "sxtb16 %[k1e], %[k1]\n\t"
-                   "sxtb16 %[k1], %[k1], ror #8\n\t"
-                   "ldr %[p], [%[c]], #4\n\t" /* pixel 0, pair (x0, x2) */
-                   "smlad %[a00], %[k0e], %[p], %[a00]\n\t"
-                   "smlad %[a10], %[k1e], %[p], %[a10]\n\t"
-                   "ldr %[p], [%[c]], #4\n\t" /* pixel 0, pair (x1, x3) */
-                   "smlad %[a00], %[k0], %[p], %[a00]\n\t"
-                   "smlad %[a10], %[k1], %[p], %[a10]\n\t"
-                   "ldr %[p], [%[c]], #4\n\t" /* pixel 1 */
-                   "smlad %[a01], %[k0e], %[p], %[a01]\n\t"
-                   "smlad %[a11], %[k1e], %[p], %[a11]\n\t"
-                   "ldr %[p], [%[c]], #4\n\t"
-                   "smlad %[a01], %[k0], %[p], %[a01]\n\t"
-                   "smlad %[a11], %[k1], %[p], %[a11]\n\t"
-                   "cmp %[w0], %[end]\n\t"
+  if (full) {
+    /* The loop in assembly: as C, GCC keeps one operand too many live and spills it on every step. Two groups per
+     * pass, 32 instructions for 32 MACs and 3 for the loop (its end compared from memory, which frees the register
+     * the 13 operands need); an odd group count enters at the second group. Weight loads may be unaligned (rows at
+     * any byte), which LDR allows on v7E-M; the column words are read by LDRD, which needs the alignment the caller
+     * gives them. Unoptimised builds keep the frame pointer, leave too few registers for it and take the C loop
+     * below, which computes the same sums. */
+    uint32_t k0, k1, k0e = (uint32_t)(full >> 2) & 1u, k1e, p0, p1;
+    __asm volatile("cmp %[k0e], #0\n\t"
+                   "bne 2f\n"
+                   "1:\n\t" MCUNAS_BLOCK_2X2_GROUP
+                   "2:\n\t" MCUNAS_BLOCK_2X2_GROUP
+                   "ldr %[k0e], %[end]\n\t"
+                   "cmp %[c], %[k0e]\n\t"
                    "bne 1b"
                    : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w0] "+r"(w0),
-                     [w1] "+r"(w1), [c] "+r"(c), [k0] "=&r"(k0), [k1] "=&r"(k1), [k0e] "=&r"(k0e),
-                     [k1e] "=&r"(k1e), [p] "=&r"(p)
-                   : [end] "r"(w0_end)
+                     [w1] "+r"(w1), [c] "+r"(c), [k0] "=&r"(k0), [k1] "=&r"(k1), [k0e] "+r"(k0e), [k1e] "=&r"(k1e),
+                     [p0] "=&r"(p0), [p1] "=&r"(p1)
+                   : [end] "m"(c_end)
                    : "cc", "memory");
   }
 #else
-  for (; w0 < w0_end; w0 += 4, w1 += 4, c += 8) {
+  for (; c < c_end; w0 += 4, w1 += 4, c += 8) {
     const uint32_t k0 = mcunas_load_word(w0), k1 = mcunas_load_word(w1);
     int16x2_t p[4];
     memcpy(p, c, sizeof p); /* pixel 0's pairs (x0, x2), (x1, x3), then pixel 1's */
@@ -154,11 +172,12 @@ static inline void mcunas_block_2x2(const int16_t *columns, ptrdiff_t k, const i
     a10 += c[i] * w1[i];
     a11 += c[tail + i] * w1[i];
   }
-  acc[0] = a00;
-  acc[1] = a01;
-  acc[2] = a10;
-  acc[3] = a11;
+  a[0] = a00;
+  a[1] = a01;
+  a[2] = a10;
+  a[3] = a11;
 }
+#undef MCUNAS_BLOCK_2X2_GROUP
 
 /* The same block read from two int8 pixels in place (x0 and x0 + k): the 1x1 path. */
 static inline void mcunas_block_2x2_s8(const int8_t *x0, ptrdiff_t k, const int8_t *w0, int pair,
@@ -230,7 +249,7 @@ static MCUNAS_CONV_INLINE void mcunas_conv_two_pixels_body(const mcunas_conv_par
     if (in_place)
       mcunas_block_2x2_s8((const int8_t *)columns, k, w, pair, input_offset, acc);
     else
-      mcunas_block_2x2((const int16_t *)columns, k, w, pair, acc);
+      mcunas_block_2x2((const int16_t *)columns, k, w, pair ? w + k : w, acc);
     const int32_t m0 = multiplier[o], s0 = shift[o], round0 = mode ? mcunas_requantize_round(-s0) : 0;
     const int8_t r00 = mcunas_conv_output(acc[0], mode, m0, s0, round0, output_offset, act_min, act_max);
     const int8_t r01 = mcunas_conv_output(acc[1], mode, m0, s0, round0, output_offset, act_min, act_max);
@@ -250,15 +269,52 @@ static void mcunas_conv_two_pixels_exact(const mcunas_conv_params *p, const mcun
                                          const int32_t *bias, int32_t out_c, int8_t *out0) {
   mcunas_conv_two_pixels_body(p, q, columns, in_place, k, weights, bias, out_c, 0, out0);
 }
+/* The same from two im2col columns with a fast requantisation (`mode` 1 or 2, a constant in each function below, so
+ * each compiles to its own loop) and a bias: what every convolution with scratch runs. Walked by pointers, with the
+ * channel's rounding constant formed as it is needed: around the inner loop's 13 registers every value lives on the
+ * stack, and each one the block needs costs a load. */
+static MCUNAS_CONV_INLINE void mcunas_conv_columns_body(const mcunas_conv_params *p, const mcunas_channel_quant *q,
+                                                        const int16_t *columns, ptrdiff_t k, const int8_t *w,
+                                                        const int32_t *bias, int32_t out_c, int mode, int8_t *out0) {
+  const int32_t output_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
+  const int32_t *multiplier = q->multiplier, *shift = q->shift;
+  int8_t *out1 = out0 + out_c;
+  const int8_t *const pairs_end = out0 + (out_c & ~1);
+  for (; out0 != pairs_end; out0 += 2, out1 += 2, bias += 2, multiplier += 2, shift += 2, w += 2 * k) {
+    int32_t acc[4] = {bias[0], bias[0], bias[1], bias[1]};
+    mcunas_block_2x2(columns, k, w, w + k, acc);
+    /* Every parameter read before the first store: an int8 store may alias them and would force a reload. */
+    const int32_t m0 = multiplier[0], m1 = multiplier[1], r0 = -shift[0], r1 = -shift[1];
+    const int32_t round0 = mcunas_requantize_round(r0), round1 = mcunas_requantize_round(r1);
+    const int8_t y00 = mcunas_conv_output(acc[0], mode, m0, -r0, round0, output_offset, act_min, act_max);
+    const int8_t y01 = mcunas_conv_output(acc[1], mode, m0, -r0, round0, output_offset, act_min, act_max);
+    const int8_t y10 = mcunas_conv_output(acc[2], mode, m1, -r1, round1, output_offset, act_min, act_max);
+    const int8_t y11 = mcunas_conv_output(acc[3], mode, m1, -r1, round1, output_offset, act_min, act_max);
+    out0[0] = y00;
+    out0[1] = y10;
+    out1[0] = y01;
+    out1[1] = y11;
+  }
+  if (out_c & 1) { /* the last channel alone */
+    int32_t acc[4] = {bias[0], bias[0], 0, 0};
+    mcunas_block_2x2(columns, k, w, w, acc);
+    const int32_t m0 = multiplier[0], r0 = -shift[0], round0 = mcunas_requantize_round(r0);
+    const int8_t y00 = mcunas_conv_output(acc[0], mode, m0, -r0, round0, output_offset, act_min, act_max);
+    const int8_t y01 = mcunas_conv_output(acc[1], mode, m0, -r0, round0, output_offset, act_min, act_max);
+    out0[0] = y00;
+    out1[0] = y01;
+  }
+}
+
 static void mcunas_conv_two_pixels_fast(const mcunas_conv_params *p, const mcunas_channel_quant *q,
-                                        const void *columns, ptrdiff_t k, const int8_t *weights, const int32_t *bias,
-                                        int32_t out_c, int8_t *out0) {
-  mcunas_conv_two_pixels_body(p, q, columns, 0, k, weights, bias, out_c, 1, out0);
+                                        const int16_t *columns, ptrdiff_t k, const int8_t *weights,
+                                        const int32_t *bias, int32_t out_c, int8_t *out0) {
+  mcunas_conv_columns_body(p, q, columns, k, weights, bias, out_c, 1, out0);
 }
 static void mcunas_conv_two_pixels_full(const mcunas_conv_params *p, const mcunas_channel_quant *q,
-                                        const void *columns, ptrdiff_t k, const int8_t *weights, const int32_t *bias,
-                                        int32_t out_c, int8_t *out0) {
-  mcunas_conv_two_pixels_body(p, q, columns, 0, k, weights, bias, out_c, 2, out0);
+                                        const int16_t *columns, ptrdiff_t k, const int8_t *weights,
+                                        const int32_t *bias, int32_t out_c, int8_t *out0) {
+  mcunas_conv_columns_body(p, q, columns, k, weights, bias, out_c, 2, out0);
 }
 
 /* Every output channel of one pixel x read in place, with the requantisation `mode`: a 1x1 convolution's odd last
@@ -294,12 +350,12 @@ static void mcunas_conv_one_pixel(const mcunas_conv_params *p, const mcunas_chan
 static void mcunas_conv_two_pixels(const mcunas_conv_params *p, const mcunas_channel_quant *q, const void *columns,
                                    int in_place, ptrdiff_t k, const int8_t *weights, const int32_t *bias,
                                    int32_t out_c, int mode, int8_t *out0) {
-  if (in_place || mode == 0)
+  if (in_place || mode == 0 || !bias)
     mcunas_conv_two_pixels_exact(p, q, columns, in_place, k, weights, bias, out_c, out0);
   else if (mode == 1)
-    mcunas_conv_two_pixels_fast(p, q, columns, k, weights, bias, out_c, out0);
+    mcunas_conv_two_pixels_fast(p, q, (const int16_t *)columns, k, weights, bias, out_c, out0);
   else
-    mcunas_conv_two_pixels_full(p, q, columns, k, weights, bias, out_c, out0);
+    mcunas_conv_two_pixels_full(p, q, (const int16_t *)columns, k, weights, bias, out_c, out0);
 }
 
 #endif /* MCUNAS_DSP_PATH */

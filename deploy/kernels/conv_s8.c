@@ -62,7 +62,7 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
 #ifdef MCUNAS_DSP_PATH
     const int mode = requantize_mode(p, q, bias, out_c, in_c);
     if (scratch) { /* the two pixels split into int16 columns once, for every output channel's assembly loop */
-      int16_t *columns = (int16_t *)scratch;
+      int16_t *columns = mcunas_columns_align(scratch);
       for (; px + 2 <= pixels; px += 2) {
         const int8_t *x = input + (ptrdiff_t)px * in_c;
         mcunas_pixel_column(columns, 0, x, in_c, p->input_offset);
@@ -88,7 +88,7 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
 #ifdef MCUNAS_DSP_PATH
   if (scratch && mcunas_conv_planar(p, q, in_dims, input, f_dims, weights, bias, out_dims, output, scratch)) return;
   if (scratch) { /* two im2col columns, then blocks of 2 pixels x 2 channels (conv_dsp.h) */
-    int16_t *columns = (int16_t *)scratch;
+    int16_t *columns = mcunas_columns_align(scratch);
     const ptrdiff_t k = (ptrdiff_t)k_h * k_w * in_c;
     const int mode = requantize_mode(p, q, bias, out_c, (int32_t)k);
     for (int32_t b = 0; b < in_dims->n; ++b) {
@@ -140,7 +140,7 @@ void mcunas_conv_s8(const mcunas_conv_params *p, const mcunas_channel_quant *q, 
 int32_t mcunas_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                      const mcunas_dims *filter_dims) {
   if (input_dims->h * input_dims->w == 1 && filter_dims->h == 1 && filter_dims->w == 1) return 0;
-  const int32_t columns = 2 * 2 * input_dims->c * filter_dims->h * filter_dims->w;
+  const int32_t columns = 2 * 2 * input_dims->c * filter_dims->h * filter_dims->w + MCUNAS_COLUMNS_SLACK;
   if (input_dims->c > MCUNAS_CONV_PLANAR_MAX_IN || !mcunas_plane_has_loop(filter_dims->h, filter_dims->w))
     return columns;
   /* Few input channels: one plane each (conv_planar_dsp.h), at least the columns, which a layer too large for

@@ -68,9 +68,24 @@ static inline int32_t mcunas_high_multiply_doubled(int32_t acc2, int32_t multipl
 #endif
 }
 
+/* The high multiply with a constant added: h + add, in one SMMLAR on a DSP core (add * 2^32 is a multiple of 2^32, so
+ * the high word is h + add exactly; the sum must fit an int32). */
+static inline int32_t mcunas_high_multiply_add_doubled(int32_t acc2, int32_t multiplier, int32_t add) {
+#if defined(__ARM_FEATURE_DSP) && !defined(MCUNAS_PORTABLE_KERNELS)
+  int32_t g;
+  __asm("smmlar %0, %1, %2, %3" : "=r"(g) : "r"(acc2), "r"(multiplier), "r"(add));
+  return g;
+#else
+  return mcunas_high_multiply_doubled(acc2, multiplier) + add;
+#endif
+}
+
+/* The whole fast form: the rounding constant added in the multiply, and the sign correction n taken from the sum
+ * instead of from h: with a multiplier m >= 0 (deploy/quantize_multiplier.cpp gives 0 or [2^30, 2^31)), acc >= 0
+ * gives h >= 0 and acc < 0 gives h <= 0, where h = 0 rounds to 0 with n = 0 or 1 alike (its remainder 0 is below
+ * 2^(r-1)). Three instructions (SMMLAR, ADD with ASR #31, ASR) instead of five. */
 static inline int32_t mcunas_requantize_doubled(int32_t acc2, int32_t multiplier, int32_t right, int32_t round) {
-  const int32_t h = mcunas_high_multiply_doubled(acc2, multiplier);
-  return (h + round + (h >> 31)) >> right;
+  return (mcunas_high_multiply_add_doubled(acc2, multiplier, round) + (acc2 >> 31)) >> right;
 }
 
 /* Whether every sum of a channel (bias plus `taps` products of an input in [-255, 255], input_offset added, and a

@@ -60,7 +60,7 @@ TEST(Requantize, TheDoubledFormGivesTheExactFormsBits) {
   std::uniform_int_distribution<int32_t> multiplier(1 << 30, INT32_MAX);
   std::uniform_int_distribution<int32_t> acc(-(1 << 30) + 1, (1 << 30) - 1);
   const int32_t edges[] = {0, 1, -1, 2, -2, (1 << 30) - 1, -(1 << 30) + 1, 12345, -12345};
-  const int32_t multiplier_edges[] = {1 << 30, INT32_MAX, (1 << 30) + 1, 1518500250};
+  const int32_t multiplier_edges[] = {0, 1 << 30, INT32_MAX, (1 << 30) + 1, 1518500250};  // 0: a zero scale
   for (int32_t shift = -31; shift <= -1; ++shift) {
     const int32_t right = -shift, round = mcunas_requantize_round(right);
     auto check = [&](int32_t a, int32_t m) {
