@@ -5,8 +5,10 @@
  * layers issue 18 adds: conv 1x1 with 8 input channels (16x16x8 -> 16, 32,768 MACs), first layers conv 3x3 with one
  * input channel (28x28x1 -> 12, the README network's, 84,672 MACs) and with three (32x32x3 -> 16, 442,368 MACs),
  * the 5x5 layers the searched networks pick (depthwise 5x5 on 16x16x16 with padding 2, 102,400 MACs, and at stride
- * 2, 25,600 MACs; a first layer conv 5x5 28x28x1 -> 16 with padding 2, 313,600 MACs), and 1,024 requantisations
- * of the fast and of the exact form (each with its load and store). */
+ * 2, 25,600 MACs; a first layer conv 5x5 28x28x1 -> 16 with padding 2, 313,600 MACs), 1,024 requantisations
+ * of the fast and of the exact form (each with its load and store), and the depthwise layers of MLPerf Tiny's
+ * small maps, 16 of their channels (a plane's cost does not depend on the others): DS-CNN's 25x5 (3x3, padding 1,
+ * 18,000 MACs), MobileNetV1's 6x6 (5,184 MACs) and its 12x12 at stride 2 (5,184 MACs). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +45,8 @@ int main(void) {
   const mcunas_conv_params padded2 = {1, 1, 2, 2, 3, -5, -128, 127}, strided2 = {2, 2, 2, 2, 3, -5, -128, 127};
   const mcunas_dims dw5 = {1, 5, 5, 16}, out5 = {1, 28, 28, 16}, f5_1 = {16, 5, 5, 1}, half = {1, 8, 8, 16};
   const mcunas_dims fc_in = {1, 1, 1, 1024}, fc_filter = {16, 1, 1, 1024}, fc_out = {1, 1, 1, 16};
+  const mcunas_dims kws = {1, 25, 5, 16}, small = {1, 6, 6, 16}, small_in2 = {1, 12, 12, 16};
+  const mcunas_conv_params strided = {2, 2, 0, 0, 3, -5, -128, 127}; /* TensorFlow "same" at stride 2: 0 on top */
   const int32_t right = 9, round = mcunas_requantize_round(right);
   MARK();
   mcunas_conv_s8(&padded, &q, &in, input, &f3, weights, bias, &out, output, scratch + 1);
@@ -72,6 +76,12 @@ int main(void) {
     output[i] = mcunas_requantize_doubled_full_s8(2 * sums[i], 1518500250, right, round, -5);
   MARK();
   for (int i = 0; i < 1024; ++i) output[i] = mcunas_requantize_to_s8(sums[i], 1518500250, -9, -5, -128, 127);
+  MARK();
+  mcunas_depthwise_conv_s8(&padded, &q, &kws, input, &dw, weights, bias, &kws, output, scratch + 1);
+  MARK();
+  mcunas_depthwise_conv_s8(&padded, &q, &small, input, &dw, weights, bias, &small, output, scratch + 1);
+  MARK();
+  mcunas_depthwise_conv_s8(&strided, &q, &small_in2, input, &dw, weights, bias, &small, output, scratch + 1);
   MARK();
   return 0;
 }

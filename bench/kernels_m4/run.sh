@@ -44,4 +44,11 @@ awk -v f="${dsp[11]}" -v e="${dsp[12]}" 'BEGIN {
   printf "requantisation per output on the DSP build (load and store included): fast %.1f, exact %.1f instructions\n",
     (f - 1) / 1024, (e - 1) / 1024 }'
 echo "peers on the 3x3 layer: CMSIS-NN 2.33, plain C loop at -O2 6.65, SMLAD floor 0.5 instructions/MAC (DESIGN.md)"
+names=("depthwise 3x3 25x5x16 pad 1" "depthwise 3x3 6x6x16 pad 1" "depthwise 3x3 12x12x16 s2")
+macs=(18000 5184 5184)
+echo "the depthwise layers of MLPerf Tiny's small maps (DS-CNN 25x5, MobileNetV1 6x6 and 12x12 at stride 2):"
+for i in 0 1 2; do
+  awk -v n="${names[$i]}" -v m="${macs[$i]}" -v p="${portable[$((i + 13))]}" -v d="${dsp[$((i + 13))]}" \
+    'BEGIN { printf "%-31s %10d %14.2f %14.2f %8.2fx\n", n, m, (p - 1) / m, (d - 1) / m, p / d }'
+done
 awk -v d="${dsp[0]}" 'BEGIN { printf "ratio to CMSIS-NN: %.2fx\nconv3x3_instr_per_mac=%.2f\n", (d - 1) / 589824 / 2.33, (d - 1) / 589824 }'
