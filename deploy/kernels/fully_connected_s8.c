@@ -1,5 +1,5 @@
 /* Fully connected layer, int8, one requantisation scale for the whole output (mcunas_kernels.h). On the DSP path
- * four outputs at a time (mcunas_dot4_s8): each input word is split once for four weight rows; the last outputs two
+ * four outputs at a time (mcunas_dot4_rows_s8): each input word is split once for four weight rows; the last outputs two
  * at a time (mcunas_dot2_s8), as the portable path does all of them. (The networks we deploy run their linear layers
  * as a one-pixel 1x1 convolution with per-channel scales, conv_s8.c, which uses the same four-row product.) */
 #include <stddef.h>
@@ -24,13 +24,15 @@ void mcunas_fully_connected_s8(const mcunas_fc_params *p, int32_t batches, int32
     int8_t *out = output + (ptrdiff_t)b * out_features;
     int32_t o = 0;
 #ifdef MCUNAS_DSP_PATH
-    for (; o + 4 <= out_features; o += 4) {
-      int32_t acc[4];
-      for (int32_t j = 0; j < 4; ++j) acc[j] = bias ? bias[o + j] : 0;
-      mcunas_dot4_s8(acc, in, weights + (ptrdiff_t)o * in_features, in_features, p->input_offset);
-      for (int32_t j = 0; j < 4; ++j)
-        out[o + j] = fast ? mcunas_requantize_doubled_to_s8(acc[j] * 2, multiplier, right, round, out_offset, lo, hi)
-                          : mcunas_requantize_to_s8(acc[j], multiplier, shift, out_offset, lo, hi);
+    int32_t sums[32]; /* four rows at a time in one call, then requantised: up to 32 outputs a chunk */
+    while (out_features - o >= 4) {
+      const int32_t left = (out_features - o) & ~3, chunk = left < 32 ? left : 32;
+      mcunas_dot4_rows_s8(sums, bias ? bias + o : NULL, chunk / 4, in, weights + (ptrdiff_t)o * in_features,
+                          in_features, p->input_offset);
+      for (int32_t j = 0; j < chunk; ++j)
+        out[o + j] = fast ? mcunas_requantize_doubled_to_s8(sums[j] * 2, multiplier, right, round, out_offset, lo, hi)
+                          : mcunas_requantize_to_s8(sums[j], multiplier, shift, out_offset, lo, hi);
+      o += chunk;
     }
 #endif
     for (; o < out_features; o += 2) {

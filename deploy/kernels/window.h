@@ -102,29 +102,40 @@ static inline void mcunas_dot2_s8(int32_t *acc0, int32_t *acc1, const int8_t *in
   *acc1 = a1;
 }
 
-/* Four dot products over the same inputs, for the four weight rows w, w + n, w + 2n, w + 3n:
- * acc[r] += Σ (in[i] + input_offset)·w[r·n + i]. For one pixel (a fully connected layer) nothing shares a weight
- * word, so each input word is split once for four rows instead. On the DSP path, optimised, in assembly: eight values
- * of four rows (32 MACs) a step, 2 input words split once (SXTAB16 adds the offset) and 8 weight words split (SXTB16)
- * into 16 SMLADs, 49 instructions (as C, GCC spills an accumulator). Rows 0 and 1 are read through one pointer and the
- * row length, rows 2 and 3 through a second, so 13 registers do; the loop's end is compared from memory. The loads
- * may be unaligned (LDR allows it on v7E-M). Never inlined: the loop needs 13 registers, which a large caller with
- * its own values live cannot always give (GCC then refuses the constraints); the call costs a few instructions per
- * four rows. Unoptimised builds keep a frame pointer and leave too few registers: there, on the portable path and
- * for the last n mod 8 values, a plain C loop. */
+/* Four dot products over the same inputs, for the four weight rows w, w + n, w + 2n, w + 3n, for `groups` groups of
+ * four consecutive rows: sums[4g + r] = bias[4g + r] (0 without a bias) + Σ (in[i] + input_offset)·w[(4g + r)·n + i].
+ * For one pixel (a fully connected layer) nothing shares a weight word, so each input word is split once for four
+ * rows instead. On the DSP path, optimised, in assembly: eight values of four rows (32 MACs) a step, 2 input words
+ * split once (SXTAB16 adds the offset) and 8 weight words split (SXTB16) into 16 SMLADs, 49 instructions (as C, GCC
+ * spills an accumulator). Rows 0 and 1 are read through one pointer and the row length, rows 2 and 3 through a
+ * second, so 13 registers do; the loop's end is compared from memory. The loads may be unaligned (LDR allows it on
+ * v7E-M). Every group in one call, so the caller requantises the sums in a loop of its own: one call per four rows
+ * and the requantisation between them cost about 60 instructions per output beyond the products on a 128 -> 128
+ * layer, this way 25. Never inlined: the loop needs 13 registers, which a large caller with its own values live
+ * cannot always give (GCC then refuses the constraints). Unoptimised builds keep a frame pointer and leave too few
+ * registers: there, on the portable path and for the last n mod 8 values, a plain C loop. */
 #if defined(__GNUC__)
 __attribute__((noinline, unused))
 #endif
-static void mcunas_dot4_s8(int32_t *acc, const int8_t *in, const int8_t *w, int32_t n, int32_t input_offset) {
+static void mcunas_dot4_rows_s8(int32_t *sums, const int32_t *bias, int32_t groups, const int8_t *in,
+                                const int8_t *w, int32_t n, int32_t input_offset) {
   const ptrdiff_t row = n;
-  int32_t done = 0;
+  for (int32_t *const sums_end = sums + 4 * groups; sums != sums_end; sums += 4, w += 4 * row) {
+    int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+    if (bias) {
+      a0 = bias[0];
+      a1 = bias[1];
+      a2 = bias[2];
+      a3 = bias[3];
+      bias += 4;
+    }
+    int32_t done = 0;
 #if defined(MCUNAS_DSP_PATH) && defined(__OPTIMIZE__)
-  if (n >= 8) {
-    const int16x2_t offset = (int16x2_t)(((uint32_t)input_offset & 0xFFFFu) | ((uint32_t)input_offset << 16));
-    done = n & ~7;
-    const int8_t *x = in, *const x_end = in + done, *wa = w, *wb = w + 2 * row;
-    int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-    uint32_t xe, xo, ke, ko;
+    if (n >= 8) {
+      const int16x2_t offset = (int16x2_t)(((uint32_t)input_offset & 0xFFFFu) | ((uint32_t)input_offset << 16));
+      done = n & ~7;
+      const int8_t *x = in, *const x_end = in + done, *wa = w, *wb = w + 2 * row;
+      uint32_t xe, xo, ke, ko;
 #define MCUNAS_DOT4_HALF_STEP(row_addr, post, a) \
   "ldr %[ko], " row_addr post "\n\t"             \
   "sxtb16 %[ke], %[ko]\n\t"                      \
@@ -139,26 +150,29 @@ static void mcunas_dot4_s8(int32_t *acc, const int8_t *in, const int8_t *w, int3
   MCUNAS_DOT4_HALF_STEP("[%[wa]]", ", #4", "%[a0]")      \
   MCUNAS_DOT4_HALF_STEP("[%[wb], %[n]]", "", "%[a3]")    \
   MCUNAS_DOT4_HALF_STEP("[%[wb]]", ", #4", "%[a2]")
-    __asm volatile("1:\n\t" MCUNAS_DOT4_STEP MCUNAS_DOT4_STEP
-                   "ldr %[ke], %[end]\n\t"
-                   "cmp %[x], %[ke]\n\t"
-                   "bne 1b"
-                   : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [wa] "+r"(wa),
-                     [wb] "+r"(wb), [xe] "=&r"(xe), [xo] "=&r"(xo), [ke] "=&r"(ke), [ko] "=&r"(ko)
-                   : [n] "r"(row), [off] "r"(offset), [end] "m"(x_end)
-                   : "cc", "memory");
+      __asm volatile("1:\n\t" MCUNAS_DOT4_STEP MCUNAS_DOT4_STEP
+                     "ldr %[ke], %[end]\n\t"
+                     "cmp %[x], %[ke]\n\t"
+                     "bne 1b"
+                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [wa] "+r"(wa),
+                       [wb] "+r"(wb), [xe] "=&r"(xe), [xo] "=&r"(xo), [ke] "=&r"(ke), [ko] "=&r"(ko)
+                     : [n] "r"(row), [off] "r"(offset), [end] "m"(x_end)
+                     : "cc", "memory");
 #undef MCUNAS_DOT4_STEP
 #undef MCUNAS_DOT4_HALF_STEP
-    acc[0] = a0;
-    acc[1] = a1;
-    acc[2] = a2;
-    acc[3] = a3;
-  }
+    }
 #endif
-  if (done == n) return;
-  for (int32_t r = 0; r < 4; ++r) { /* the last n mod 8 values (all of them unoptimised): short, so plain C */
-    const int8_t *wr = w + r * row;
-    for (int32_t i = done; i < n; ++i) acc[r] += ((int32_t)in[i] + input_offset) * (int32_t)wr[i];
+    for (int32_t i = done; i < n; ++i) { /* the last n mod 8 values (all of them unoptimised): short, so plain C */
+      const int32_t x = (int32_t)in[i] + input_offset;
+      a0 += x * (int32_t)w[i];
+      a1 += x * (int32_t)w[row + i];
+      a2 += x * (int32_t)w[2 * row + i];
+      a3 += x * (int32_t)w[3 * row + i];
+    }
+    sums[0] = a0;
+    sums[1] = a1;
+    sums[2] = a2;
+    sums[3] = a3;
   }
 }
 
