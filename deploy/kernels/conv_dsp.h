@@ -177,7 +177,6 @@ static inline void mcunas_block_2x2(const int16_t *columns, ptrdiff_t k, const i
   a[2] = a10;
   a[3] = a11;
 }
-#undef MCUNAS_BLOCK_2X2_GROUP
 
 /* The same block read from two int8 pixels in place (x0 and x0 + k): the 1x1 path. */
 static inline void mcunas_block_2x2_s8(const int8_t *x0, ptrdiff_t k, const int8_t *w0, int pair,
@@ -311,9 +310,157 @@ static void mcunas_conv_two_pixels_fast(const mcunas_conv_params *p, const mcuna
                                         const int32_t *bias, int32_t out_c, int8_t *out0) {
   mcunas_conv_columns_body(p, q, columns, k, weights, bias, out_c, 1, out0);
 }
+#if defined(__OPTIMIZE__)
+/* What mcunas_conv_pairs_full's assembly reads and advances, block after block (its registers hold only the block's
+ * own values: the inner loop takes 13 of them and this structure's address the 14th). */
+typedef struct {
+  const int32_t *bias, *multiplier, *shift; /* of the next channel pair */
+  int8_t *out0;                             /* pixel 0's output of the next channel pair; pixel 1's is out_c on */
+  const int8_t *out0_end;                   /* out0 after the last pair */
+  const int16_t *columns, *columns_end;     /* the two columns, and the end of their whole groups */
+  int32_t k, odd, tail, out_c, output_offset;
+} mcunas_conv_pairs;
+
+/* Every pair of output channels of the two pixels in `columns`, requantised by the fast form on the whole int8 range
+ * (mode 2) and stored, in one piece of assembly: the inner loop of mcunas_block_2x2 (the same two groups per pass),
+ * the k mod 4 tail values one at a time (SMLABB), then the four outputs, 7 instructions each (doubled sum, SMMLAR,
+ * the sign, the shift, the offset, SSAT, STRB). As C around the inner loop's assembly, GCC spilled and reloaded the
+ * block's values through the stack: about 95 instructions per block besides the products, here 66. Needs k >= 4, a
+ * bias, 4-byte aligned columns, and w0 the weights of the first pair. */
+static void mcunas_conv_pairs_full(mcunas_conv_pairs *st, const int8_t *w0) {
+  int32_t a00, a01, a10, a11;
+  uint32_t k0, k1, k0e, k1e, p0, p1;
+  const int8_t *w1;
+  const int16_t *c;
+  __asm volatile(
+      "0:\n\t"
+      /* the block's sums start at the pair's biases */
+      "ldr %[k0], [%[st], %[o_bias]]\n\t"
+      "ldrd %[a00], %[a10], [%[k0]], #8\n\t"
+      "str %[k0], [%[st], %[o_bias]]\n\t"
+      "mov %[a01], %[a00]\n\t"
+      "mov %[a11], %[a10]\n\t"
+      "ldr %[k1], [%[st], %[o_k]]\n\t"
+      "add %[w1], %[w0], %[k1]\n\t"
+      "ldr %[c], [%[st], %[o_columns]]\n\t"
+      "ldr %[k0e], [%[st], %[o_odd]]\n\t"
+      "cmp %[k0e], #0\n\t"
+      "bne 2f\n"
+      "1:\n\t" MCUNAS_BLOCK_2X2_GROUP
+      "2:\n\t" MCUNAS_BLOCK_2X2_GROUP
+      "ldr %[k0e], [%[st], %[o_columns_end]]\n\t"
+      "cmp %[c], %[k0e]\n\t"
+      "bne 1b\n\t"
+      /* the k mod 4 values after the groups: pixel 0's, then pixel 1's */
+      "ldr %[p0], [%[st], %[o_tail]]\n\t"
+      "cmp %[p0], #0\n\t"
+      "beq 4f\n\t"
+      "add %[p1], %[c], %[p0], lsl #1\n"
+      "3:\n\t"
+      "ldrsb %[k0], [%[w0]], #1\n\t"
+      "ldrsb %[k1], [%[w1]], #1\n\t"
+      "ldrsh %[k0e], [%[c]], #2\n\t"
+      "ldrsh %[k1e], [%[p1]], #2\n\t"
+      "smlabb %[a00], %[k0], %[k0e], %[a00]\n\t"
+      "smlabb %[a10], %[k1], %[k0e], %[a10]\n\t"
+      "smlabb %[a01], %[k0], %[k1e], %[a01]\n\t"
+      "smlabb %[a11], %[k1], %[k1e], %[a11]\n\t"
+      "subs %[p0], %[p0], #1\n\t"
+      "bne 3b\n"
+      "4:\n\t"
+      /* w1 now starts the next pair's rows; the pair's multipliers and shifts */
+      "mov %[w0], %[w1]\n\t"
+      "ldr %[k0], [%[st], %[o_multiplier]]\n\t"
+      "ldrd %[k1], %[k1e], [%[k0]], #8\n\t"
+      "str %[k0], [%[st], %[o_multiplier]]\n\t"
+      "ldr %[k0], [%[st], %[o_shift]]\n\t"
+      "ldrd %[p0], %[p1], [%[k0]], #8\n\t"
+      "str %[k0], [%[st], %[o_shift]]\n\t"
+      /* channel 0: right shift r = -shift in p0, rounding 2^(r - 1) = 1 << ~shift in k0e */
+      "mvn %[k0e], %[p0]\n\t"
+      "mov %[c], #1\n\t"
+      "lsl %[k0e], %[c], %[k0e]\n\t"
+      "rsb %[p0], %[p0], #0\n\t"
+      "ldr %[c], [%[st], %[o_output_offset]]\n\t"
+      "ldr %[k0], [%[st], %[o_out0]]\n\t"
+      "lsl %[a00], %[a00], #1\n\t"
+      "smmlar %[w1], %[a00], %[k1], %[k0e]\n\t"
+      "add %[w1], %[w1], %[a00], asr #31\n\t"
+      "asr %[w1], %[w1], %[p0]\n\t"
+      "add %[w1], %[w1], %[c]\n\t"
+      "ssat %[w1], #8, %[w1]\n\t"
+      "strb %[w1], [%[k0]]\n\t"
+      "lsl %[a01], %[a01], #1\n\t"
+      "smmlar %[w1], %[a01], %[k1], %[k0e]\n\t"
+      "add %[w1], %[w1], %[a01], asr #31\n\t"
+      "asr %[w1], %[w1], %[p0]\n\t"
+      "add %[w1], %[w1], %[c]\n\t"
+      "ssat %[w1], #8, %[w1]\n\t"
+      "ldr %[a00], [%[st], %[o_out_c]]\n\t"
+      "strb %[w1], [%[k0], %[a00]]\n\t"
+      /* channel 1 */
+      "mvn %[k0e], %[p1]\n\t"
+      "mov %[k1], #1\n\t"
+      "lsl %[k0e], %[k1], %[k0e]\n\t"
+      "rsb %[p1], %[p1], #0\n\t"
+      "lsl %[a10], %[a10], #1\n\t"
+      "smmlar %[w1], %[a10], %[k1e], %[k0e]\n\t"
+      "add %[w1], %[w1], %[a10], asr #31\n\t"
+      "asr %[w1], %[w1], %[p1]\n\t"
+      "add %[w1], %[w1], %[c]\n\t"
+      "ssat %[w1], #8, %[w1]\n\t"
+      "strb %[w1], [%[k0], #1]\n\t"
+      "add %[a00], %[a00], %[k0]\n\t"
+      "lsl %[a11], %[a11], #1\n\t"
+      "smmlar %[w1], %[a11], %[k1e], %[k0e]\n\t"
+      "add %[w1], %[w1], %[a11], asr #31\n\t"
+      "asr %[w1], %[w1], %[p1]\n\t"
+      "add %[w1], %[w1], %[c]\n\t"
+      "ssat %[w1], #8, %[w1]\n\t"
+      "strb %[w1], [%[a00], #1]\n\t"
+      /* the next pair */
+      "add %[k0], %[k0], #2\n\t"
+      "str %[k0], [%[st], %[o_out0]]\n\t"
+      "ldr %[k1], [%[st], %[o_out0_end]]\n\t"
+      "cmp %[k0], %[k1]\n\t"
+      "bne 0b"
+      : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11), [w0] "+r"(w0), [w1] "=&r"(w1),
+        [c] "=&r"(c), [k0] "=&r"(k0), [k1] "=&r"(k1), [k0e] "=&r"(k0e), [k1e] "=&r"(k1e), [p0] "=&r"(p0),
+        [p1] "=&r"(p1)
+      : [st] "r"(st), [o_bias] "i"(offsetof(mcunas_conv_pairs, bias)),
+        [o_multiplier] "i"(offsetof(mcunas_conv_pairs, multiplier)), [o_shift] "i"(offsetof(mcunas_conv_pairs, shift)),
+        [o_out0] "i"(offsetof(mcunas_conv_pairs, out0)), [o_out0_end] "i"(offsetof(mcunas_conv_pairs, out0_end)),
+        [o_columns] "i"(offsetof(mcunas_conv_pairs, columns)),
+        [o_columns_end] "i"(offsetof(mcunas_conv_pairs, columns_end)), [o_k] "i"(offsetof(mcunas_conv_pairs, k)),
+        [o_odd] "i"(offsetof(mcunas_conv_pairs, odd)), [o_tail] "i"(offsetof(mcunas_conv_pairs, tail)),
+        [o_out_c] "i"(offsetof(mcunas_conv_pairs, out_c)),
+        [o_output_offset] "i"(offsetof(mcunas_conv_pairs, output_offset))
+      : "cc", "memory");
+}
+#endif
+
 static void mcunas_conv_two_pixels_full(const mcunas_conv_params *p, const mcunas_channel_quant *q,
                                         const int16_t *columns, ptrdiff_t k, const int8_t *weights,
                                         const int32_t *bias, int32_t out_c, int8_t *out0) {
+#if defined(__OPTIMIZE__)
+  if (k >= 4 && out_c >= 2) {
+    const int32_t pairs = out_c / 2, full = (int32_t)(k & ~(ptrdiff_t)3);
+    mcunas_conv_pairs st = {bias, q->multiplier, q->shift, out0, out0 + 2 * pairs, columns, columns + 2 * full,
+                            (int32_t)k, (full >> 2) & 1, (int32_t)(k & 3), out_c, p->output_offset};
+    mcunas_conv_pairs_full(&st, weights);
+    if (!(out_c & 1)) return;
+    /* the last channel alone */
+    const ptrdiff_t o = out_c - 1;
+    int32_t acc[4] = {bias[o], bias[o], 0, 0};
+    mcunas_block_2x2(columns, k, weights + o * k, weights + o * k, acc);
+    const int32_t m = q->multiplier[o], right = -q->shift[o], round = mcunas_requantize_round(right);
+    const int8_t y0 = mcunas_requantize_doubled_full_s8(2 * acc[0], m, right, round, p->output_offset);
+    const int8_t y1 = mcunas_requantize_doubled_full_s8(2 * acc[1], m, right, round, p->output_offset);
+    out0[o] = y0;
+    out0[o + out_c] = y1;
+    return;
+  }
+#endif
   mcunas_conv_columns_body(p, q, columns, k, weights, bias, out_c, 2, out0);
 }
 
