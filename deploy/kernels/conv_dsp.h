@@ -325,8 +325,8 @@ typedef struct {
  * (mode 2) and stored, in one piece of assembly: the inner loop of mcunas_block_2x2 (the same two groups per pass),
  * the k mod 4 tail values one at a time (SMLABB), then the four outputs, 7 instructions each (doubled sum, SMMLAR,
  * the sign, the shift, the offset, SSAT, STRB). As C around the inner loop's assembly, GCC spilled and reloaded the
- * block's values through the stack: about 95 instructions per block besides the products, here 66. Needs k >= 4, a
- * bias, 4-byte aligned columns, and w0 the weights of the first pair. */
+ * block's values through the stack: about 95 instructions per block besides the products, here 67. Needs a bias,
+ * 4-byte aligned columns, at least one pair, and w0 the weights of the first pair. */
 static void mcunas_conv_pairs_full(mcunas_conv_pairs *st, const int8_t *w0) {
   int32_t a00, a01, a10, a11;
   uint32_t k0, k1, k0e, k1e, p0, p1;
@@ -343,15 +343,17 @@ static void mcunas_conv_pairs_full(mcunas_conv_pairs *st, const int8_t *w0) {
       "ldr %[k1], [%[st], %[o_k]]\n\t"
       "add %[w1], %[w0], %[k1]\n\t"
       "ldr %[c], [%[st], %[o_columns]]\n\t"
-      "ldr %[k0e], [%[st], %[o_odd]]\n\t"
-      "cmp %[k0e], #0\n\t"
-      "bne 2f\n"
+      "ldr %[k0e], [%[st], %[o_odd]]\n\t" /* 0: an even number of groups, 1: odd, 2: none (k < 4) */
+      "cmp %[k0e], #1\n\t"
+      "beq 2f\n\t"
+      "bhi 5f\n"
       "1:\n\t" MCUNAS_BLOCK_2X2_GROUP
       "2:\n\t" MCUNAS_BLOCK_2X2_GROUP
       "ldr %[k0e], [%[st], %[o_columns_end]]\n\t"
       "cmp %[c], %[k0e]\n\t"
-      "bne 1b\n\t"
+      "bne 1b\n"
       /* the k mod 4 values after the groups: pixel 0's, then pixel 1's */
+      "5:\n\t"
       "ldr %[p0], [%[st], %[o_tail]]\n\t"
       "cmp %[p0], #0\n\t"
       "beq 4f\n\t"
@@ -443,10 +445,10 @@ static void mcunas_conv_two_pixels_full(const mcunas_conv_params *p, const mcuna
                                         const int16_t *columns, ptrdiff_t k, const int8_t *weights,
                                         const int32_t *bias, int32_t out_c, int8_t *out0) {
 #if defined(__OPTIMIZE__)
-  if (k >= 4 && out_c >= 2) {
+  if (out_c >= 2) {
     const int32_t pairs = out_c / 2, full = (int32_t)(k & ~(ptrdiff_t)3);
     mcunas_conv_pairs st = {bias, q->multiplier, q->shift, out0, out0 + 2 * pairs, columns, columns + 2 * full,
-                            (int32_t)k, (full >> 2) & 1, (int32_t)(k & 3), out_c, p->output_offset};
+                            (int32_t)k, full ? (full >> 2) & 1 : 2, (int32_t)(k & 3), out_c, p->output_offset};
     mcunas_conv_pairs_full(&st, weights);
     if (!(out_c & 1)) return;
     /* the last channel alone */
