@@ -5,9 +5,9 @@
  * General convolutions first copy each pixel's window into an im2col column in the caller's scratch: K = k_h * k_w *
  * in_c values, (x + input_offset) as int16, padding taps 0, and every group of four values (x0, x1, x2, x3) stored as
  * the pairs (x0, x2), (x1, x3) — the order SXTB16 splits a weight word into, so the column needs no splitting in the
- * inner loop and the weights need no reordering in flash. That loop is then 2 weight loads, 4 SXTB16, 4 column loads
- * and 8 SMLADs for 16 MACs. An unpadded 1x1 convolution reads its two pixels in place (no scratch) and splits both
- * input words instead (SXTAB16 adds the offset on the way). Integer sums in another order: the portable path's bits,
+ * inner loop and the weights need no reordering in flash. That loop is then 2 weight loads, 4 SXTB16, 2 LDRD of the
+ * columns and 8 SMLADs for 16 MACs. A 1x1 convolution splits its two pixels into the same columns (no window); one
+ * given no scratch reads them in place and splits both input words instead (SXTAB16 adds the offset on the way). Integer sums in another order: the portable path's bits,
  * which QEMU checks (tests/integration/firmware_qemu_test.sh). */
 #ifndef MCUNAS_CONV_DSP_H
 #define MCUNAS_CONV_DSP_H
@@ -268,10 +268,11 @@ static void mcunas_conv_two_pixels_exact(const mcunas_conv_params *p, const mcun
                                          const int32_t *bias, int32_t out_c, int8_t *out0) {
   mcunas_conv_two_pixels_body(p, q, columns, in_place, k, weights, bias, out_c, 0, out0);
 }
-/* The same from two im2col columns with a fast requantisation (`mode` 1 or 2, a constant in each function below, so
- * each compiles to its own loop) and a bias: what every convolution with scratch runs. Walked by pointers, with the
- * channel's rounding constant formed as it is needed: around the inner loop's 13 registers every value lives on the
- * stack, and each one the block needs costs a load. */
+
+/* The same from two im2col columns with a fast requantisation and a bias (`mode` 1 or 2, a constant in each function
+ * below, so each compiles to its own loop): a clamp narrower than int8's range, and mode 2 where the assembly below
+ * does not run (one output channel, unoptimised builds). Around the inner loop's 13 registers every value lives on
+ * the stack, and each one the block needs costs a load. */
 static MCUNAS_CONV_INLINE void mcunas_conv_columns_body(const mcunas_conv_params *p, const mcunas_channel_quant *q,
                                                         const int16_t *columns, ptrdiff_t k, const int8_t *w,
                                                         const int32_t *bias, int32_t out_c, int mode, int8_t *out0) {

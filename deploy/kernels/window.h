@@ -110,8 +110,8 @@ static inline void mcunas_dot2_s8(int32_t *acc0, int32_t *acc1, const int8_t *in
  * spills an accumulator). Rows 0 and 1 are read through one pointer and the row length, rows 2 and 3 through a
  * second, so 13 registers do; the loop's end is compared from memory. The loads may be unaligned (LDR allows it on
  * v7E-M). Every group in one call, so the caller requantises the sums in a loop of its own: one call per four rows
- * and the requantisation between them cost about 60 instructions per output beyond the products on a 128 -> 128
- * layer, this way 25. Never inlined: the loop needs 13 registers, which a large caller with its own values live
+ * and the requantisation between them cost about 72 instructions per output beyond the products on a 128 -> 128
+ * layer, this way 45. Never inlined: the loop needs 13 registers, which a large caller with its own values live
  * cannot always give (GCC then refuses the constraints). Unoptimised builds keep a frame pointer and leave too few
  * registers: there, on the portable path and for the last n mod 8 values, a plain C loop. */
 #if defined(__GNUC__)
