@@ -7,8 +7,9 @@
  * the pairs (x0, x2), (x1, x3) — the order SXTB16 splits a weight word into, so the column needs no splitting in the
  * inner loop and the weights need no reordering in flash. That loop is then 2 weight loads, 4 SXTB16, 2 LDRD of the
  * columns and 8 SMLADs for 16 MACs. A 1x1 convolution splits its two pixels into the same columns (no window); one
- * given no scratch reads them in place and splits both input words instead (SXTAB16 adds the offset on the way). Integer sums in another order: the portable path's bits,
- * which QEMU checks (tests/integration/firmware_qemu_test.sh). */
+ * given no scratch reads them in place and splits both input words instead (SXTAB16 adds the offset on the way).
+ * Integer sums in another order: the portable path's bits, which QEMU checks (tests/integration/firmware_qemu_test.sh).
+ */
 #ifndef MCUNAS_CONV_DSP_H
 #define MCUNAS_CONV_DSP_H
 
@@ -228,19 +229,19 @@ static MCUNAS_CONV_INLINE int8_t mcunas_conv_output(int32_t acc, int mode, int32
   return mcunas_requantize_to_s8(acc, multiplier, shift, output_offset, act_min, act_max);
 }
 
-/* Every output channel of two pixels (out0 and out0 + out_c), from two im2col columns (`in_place` 0) or from two
- * int8 pixels read in place (`in_place` 1); `mode` as in mcunas_conv_output, a constant in each of the functions
- * below so each compiles to its own loop. The parameters sit in locals: the int8 stores may alias anything, so the
- * compiler would otherwise load them again for every output. */
+/* Output channels first .. out_c - 1 of two pixels (out0 and out0 + out_c), from two im2col columns (`in_place` 0)
+ * or from two int8 pixels read in place (`in_place` 1); `mode` as in mcunas_conv_output, a constant in each of the
+ * functions below so each compiles to its own loop. The parameters sit in locals: the int8 stores may alias
+ * anything, so the compiler would otherwise load them again for every output. */
 static MCUNAS_CONV_INLINE void mcunas_conv_two_pixels_body(const mcunas_conv_params *p, const mcunas_channel_quant *q,
                                                            const void *columns, int in_place, ptrdiff_t k,
                                                            const int8_t *weights, const int32_t *bias, int32_t out_c,
-                                                           int mode, int8_t *out0) {
+                                                           int mode, int8_t *out0, int32_t first) {
   const int32_t input_offset = p->input_offset, output_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int32_t *const multiplier = q->multiplier, *const shift = q->shift;
   int8_t *out1 = out0 + out_c;
-  for (int32_t o = 0; o < out_c; o += 2) {
+  for (int32_t o = first; o < out_c; o += 2) {
     const int pair = o + 1 < out_c;
     const int32_t b0 = bias ? bias[o] : 0, b1 = bias && pair ? bias[o + 1] : 0;
     int32_t acc[4] = {b0, b0, b1, b1};
@@ -266,50 +267,13 @@ static MCUNAS_CONV_INLINE void mcunas_conv_two_pixels_body(const mcunas_conv_par
 static void mcunas_conv_two_pixels_exact(const mcunas_conv_params *p, const mcunas_channel_quant *q,
                                          const void *columns, int in_place, ptrdiff_t k, const int8_t *weights,
                                          const int32_t *bias, int32_t out_c, int8_t *out0) {
-  mcunas_conv_two_pixels_body(p, q, columns, in_place, k, weights, bias, out_c, 0, out0);
-}
-
-/* The same from two im2col columns with a fast requantisation and a bias (`mode` 1 or 2, a constant in each function
- * below, so each compiles to its own loop): a clamp narrower than int8's range, and mode 2 where the assembly below
- * does not run (one output channel, unoptimised builds). Around the inner loop's 13 registers every value lives on
- * the stack, and each one the block needs costs a load. */
-static MCUNAS_CONV_INLINE void mcunas_conv_columns_body(const mcunas_conv_params *p, const mcunas_channel_quant *q,
-                                                        const int16_t *columns, ptrdiff_t k, const int8_t *w,
-                                                        const int32_t *bias, int32_t out_c, int mode, int8_t *out0) {
-  const int32_t output_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
-  const int32_t *multiplier = q->multiplier, *shift = q->shift;
-  int8_t *out1 = out0 + out_c;
-  const int8_t *const pairs_end = out0 + (out_c & ~1);
-  for (; out0 != pairs_end; out0 += 2, out1 += 2, bias += 2, multiplier += 2, shift += 2, w += 2 * k) {
-    int32_t acc[4] = {bias[0], bias[0], bias[1], bias[1]};
-    mcunas_block_2x2(columns, k, w, w + k, acc);
-    /* Every parameter read before the first store: an int8 store may alias them and would force a reload. */
-    const int32_t m0 = multiplier[0], m1 = multiplier[1], r0 = -shift[0], r1 = -shift[1];
-    const int32_t round0 = mcunas_requantize_round(r0), round1 = mcunas_requantize_round(r1);
-    const int8_t y00 = mcunas_conv_output(acc[0], mode, m0, -r0, round0, output_offset, act_min, act_max);
-    const int8_t y01 = mcunas_conv_output(acc[1], mode, m0, -r0, round0, output_offset, act_min, act_max);
-    const int8_t y10 = mcunas_conv_output(acc[2], mode, m1, -r1, round1, output_offset, act_min, act_max);
-    const int8_t y11 = mcunas_conv_output(acc[3], mode, m1, -r1, round1, output_offset, act_min, act_max);
-    out0[0] = y00;
-    out0[1] = y10;
-    out1[0] = y01;
-    out1[1] = y11;
-  }
-  if (out_c & 1) { /* the last channel alone */
-    int32_t acc[4] = {bias[0], bias[0], 0, 0};
-    mcunas_block_2x2(columns, k, w, w, acc);
-    const int32_t m0 = multiplier[0], r0 = -shift[0], round0 = mcunas_requantize_round(r0);
-    const int8_t y00 = mcunas_conv_output(acc[0], mode, m0, -r0, round0, output_offset, act_min, act_max);
-    const int8_t y01 = mcunas_conv_output(acc[1], mode, m0, -r0, round0, output_offset, act_min, act_max);
-    out0[0] = y00;
-    out1[0] = y01;
-  }
+  mcunas_conv_two_pixels_body(p, q, columns, in_place, k, weights, bias, out_c, 0, out0, 0);
 }
 
 static void mcunas_conv_two_pixels_fast(const mcunas_conv_params *p, const mcunas_channel_quant *q,
                                         const int16_t *columns, ptrdiff_t k, const int8_t *weights,
                                         const int32_t *bias, int32_t out_c, int8_t *out0) {
-  mcunas_conv_columns_body(p, q, columns, k, weights, bias, out_c, 1, out0);
+  mcunas_conv_two_pixels_body(p, q, columns, 0, k, weights, bias, out_c, 1, out0, 0);
 }
 #if defined(__OPTIMIZE__)
 /* What mcunas_conv_pairs_full's assembly reads and advances, block after block (its registers hold only the block's
@@ -445,30 +409,18 @@ static void mcunas_conv_pairs_full(mcunas_conv_pairs *st, const int8_t *w0) {
 static void mcunas_conv_two_pixels_full(const mcunas_conv_params *p, const mcunas_channel_quant *q,
                                         const int16_t *columns, ptrdiff_t k, const int8_t *weights,
                                         const int32_t *bias, int32_t out_c, int8_t *out0) {
+  int32_t first = 0; /* the output channels the assembly leaves: all of them, or a last odd one */
 #if defined(__OPTIMIZE__)
-  if (out_c >= 2) {
+  if (bias && out_c >= 2) {
     const int32_t pairs = out_c / 2, full = (int32_t)(k & ~(ptrdiff_t)3);
     mcunas_conv_pairs st = {bias, q->multiplier, q->shift, out0, out0 + 2 * pairs, columns, columns + 2 * full,
                             (int32_t)k, full ? (full >> 2) & 1 : 2, (int32_t)(k & 3), out_c, p->output_offset};
     mcunas_conv_pairs_full(&st, weights);
-    if (!(out_c & 1)) return;
-    /* the last channel alone */
-    const ptrdiff_t o = out_c - 1;
-    int32_t acc[4] = {bias[o], bias[o], 0, 0};
-    mcunas_block_2x2(columns, k, weights + o * k, weights + o * k, acc);
-    const int32_t m = q->multiplier[o], right = -q->shift[o], round = mcunas_requantize_round(right);
-    const int8_t y0 = mcunas_requantize_doubled_full_s8(2 * acc[0], m, right, round, p->output_offset);
-    const int8_t y1 = mcunas_requantize_doubled_full_s8(2 * acc[1], m, right, round, p->output_offset);
-    out0[o] = y0;
-    out0[o + out_c] = y1;
-    return;
+    first = 2 * pairs;
   }
 #endif
-  mcunas_conv_columns_body(p, q, columns, k, weights, bias, out_c, 2, out0);
+  if (first < out_c) mcunas_conv_two_pixels_body(p, q, columns, 0, k, weights, bias, out_c, 2, out0, first);
 }
-
-/* Sums of one pixel computed before they are requantised: this many channels at a time (on the stack). */
-#define MCUNAS_ONE_PIXEL_CHUNK 32
 
 /* Every output channel of one pixel x read in place, with the requantisation `mode`: a 1x1 convolution's odd last
  * pixel, and a fully connected layer, which we deploy as a one-pixel 1x1 convolution (deploy/int8_ops.cpp). With no
@@ -479,9 +431,9 @@ static void mcunas_conv_one_pixel(const mcunas_conv_params *p, const mcunas_chan
                                   int8_t *out) {
   const int32_t input_offset = p->input_offset, output_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
-  int32_t sums[MCUNAS_ONE_PIXEL_CHUNK];
-  for (int32_t o = 0; o < out_c; o += MCUNAS_ONE_PIXEL_CHUNK) {
-    const int32_t n = out_c - o < MCUNAS_ONE_PIXEL_CHUNK ? out_c - o : MCUNAS_ONE_PIXEL_CHUNK;
+  int32_t sums[MCUNAS_DOT4_ROWS_CHUNK];
+  for (int32_t o = 0; o < out_c; o += MCUNAS_DOT4_ROWS_CHUNK) {
+    const int32_t n = out_c - o < MCUNAS_DOT4_ROWS_CHUNK ? out_c - o : MCUNAS_DOT4_ROWS_CHUNK;
     const int8_t *w = weights + (ptrdiff_t)o * k;
     const int32_t *b = bias ? bias + o : NULL;
     mcunas_dot4_rows_s8(sums, b, n / 4, x, w, k, input_offset);

@@ -1,7 +1,7 @@
 /* Fully connected layer, int8, one requantisation scale for the whole output (mcunas_kernels.h). On the DSP path
- * four outputs at a time (mcunas_dot4_rows_s8): each input word is split once for four weight rows; the last outputs two
- * at a time (mcunas_dot2_s8), as the portable path does all of them. (The networks we deploy run their linear layers
- * as a one-pixel 1x1 convolution with per-channel scales, conv_s8.c, which uses the same four-row product.) */
+ * four outputs at a time (mcunas_dot4_rows_s8): each input word is split once for four weight rows; the last outputs
+ * two at a time (mcunas_dot2_s8), as the portable path does all of them. (The networks we deploy run their linear
+ * layers as a one-pixel 1x1 convolution with per-channel scales, conv_s8.c, which uses the same four-row product.) */
 #include <stddef.h>
 
 #include "mcunas_kernels.h"
@@ -24,9 +24,10 @@ void mcunas_fully_connected_s8(const mcunas_fc_params *p, int32_t batches, int32
     int8_t *out = output + (ptrdiff_t)b * out_features;
     int32_t o = 0;
 #ifdef MCUNAS_DSP_PATH
-    int32_t sums[32]; /* four rows at a time in one call, then requantised: up to 32 outputs a chunk */
+    int32_t sums[MCUNAS_DOT4_ROWS_CHUNK]; /* four rows at a time in one call, then requantised */
     while (out_features - o >= 4) {
-      const int32_t left = (out_features - o) & ~3, chunk = left < 32 ? left : 32;
+      const int32_t left = (out_features - o) & ~3;
+      const int32_t chunk = left < MCUNAS_DOT4_ROWS_CHUNK ? left : MCUNAS_DOT4_ROWS_CHUNK;
       mcunas_dot4_rows_s8(sums, bias ? bias + o : NULL, chunk / 4, in, weights + (ptrdiff_t)o * in_features,
                           in_features, p->input_offset);
       for (int32_t j = 0; j < chunk; ++j)

@@ -114,6 +114,9 @@ static inline void mcunas_dot2_s8(int32_t *acc0, int32_t *acc1, const int8_t *in
  * layer, this way 45. Never inlined: the loop needs 13 registers, which a large caller with its own values live
  * cannot always give (GCC then refuses the constraints). Unoptimised builds keep a frame pointer and leave too few
  * registers: there, on the portable path and for the last n mod 8 values, a plain C loop. */
+/* The sums its callers compute before they requantise them: this many output channels at a time (on the stack). */
+#define MCUNAS_DOT4_ROWS_CHUNK 32
+
 #if defined(__GNUC__)
 __attribute__((noinline, unused))
 #endif
