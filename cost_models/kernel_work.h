@@ -21,11 +21,12 @@
 //   scalar_patch_values  the plane's values zeroed once per call ((in_h + 2p)·pitch)
 //   window_rows          passes of the sums and store loops (cin·plane_passes: whole output rows up to 64 sums)
 //   tail_macs            MACs of the two-outputs-per-pass loop, each kernel row padded to pairs (cin·pixels·k·2⌈k/2⌉;
-//                        every kernel but 3×3 at stride 1 and 5×5 at stride 1 or 2)
-//   tail_outputs         outputs of the four-outputs-per-pass loops (3×3 at stride 1, 5×5 at 1 or 2), in units
+//                        every kernel but 3×3 and 5×5 at stride 1 or 2)
+//   tail_outputs         outputs of the four-outputs-per-pass loops (3×3 and 5×5 at stride 1 or 2), in units
 //                        of a 3×3 output: they spend about two instructions per output, kernel row and weight pair
 //                        (3×3: 12 per output, 5×5: 30), so an output counts k·⌈k/2⌉ / 6 (four_output_loop_weight);
-//                        a 5×5 row's last out_w mod 4 outputs run the two-output loop and count in tail_macs instead
+//                        a 5×5 row's (and a 3×3 row's at stride 2) last out_w mod 4 outputs run the two-output loop
+//                        and count in tail_macs instead
 //   valid_row_outputs    kernel rows of the one-output-at-a-time loop's outputs (outputs·k: a row step each)
 //   scalar_taps          input rows gathered and output rows summed (cin·(in_h + out_h): a loop set-up each)
 // conv_planar (a convolution with at most 3 input channels: a first layer) runs the same planes, one per input
@@ -104,19 +105,20 @@ inline bool runs_on_planes(int32_t in_channels, const CallShape& s) {
          (s.out_w - 1) * s.sw() + s.kw() + 1 <= plane_pitch(s.in_w, s.pw());
 }
 // The planes' four-outputs-per-pass loops in assembly (deploy/kernels/plane_dsp.h, which chooses them by the
-// kernel's rows and pairs and the width's stride): 3×3 at stride 1, 5×5 at stride 1 and 2 (which loads six words
-// per kernel row instead of eight; pricing it apart fitted no better).
+// kernel's rows and pairs and the width's stride): 3×3 and 5×5 at stride 1 and 2 (stride 2 loads fewer words per
+// kernel row; pricing it apart fitted no better for 5×5).
 inline bool four_output_loop(const CallShape& s) {
-  return (s.kernel == 3 && s.kw() == 3 && s.sw() == 1) ||
+  return (s.kernel == 3 && s.kw() == 3 && (s.sw() == 1 || s.sw() == 2)) ||
          (s.kernel == 5 && plane_pairs(s) == 3 && (s.sw() == 1 || s.sw() == 2));
 }
 // One output of those loops in units of a 3×3 output (1 for 3×3, 2.5 for 5×5): their work per output is two
 // instructions per kernel row and weight pair, kh·⌈kw/2⌉ of them.
 inline double four_output_loop_weight(const CallShape& s) { return s.kernel * plane_pairs(s) / 6.0; }
-// Share of a plane's outputs those loops compute: the 5×5 loop leaves each row's last out_w mod 4 outputs to the
-// two-output loop (3×3's C loop for the rest costs about what its assembly does, so 3×3 counts every output).
+// Share of a plane's outputs those loops compute: the 5×5 loops and 3×3's at stride 2 leave each row's last out_w
+// mod 4 outputs to the two-output loop (3×3's C loop at stride 1 for the rest costs about what its assembly does,
+// so there every output counts).
 inline double four_output_share(const CallShape& s) {
-  return s.kernel == 3 ? 1.0 : static_cast<double>(s.out_w / 4 * 4) / s.out_w;
+  return s.kernel == 3 && s.sw() == 1 ? 1.0 : static_cast<double>(s.out_w / 4 * 4) / s.out_w;
 }
 
 // Passes of the planes' sums and store loops over one output channel (deploy/kernels/plane_dsp.h): whole output
