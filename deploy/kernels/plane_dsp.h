@@ -152,6 +152,21 @@ static MCUNAS_ALWAYS_INLINE void mcunas_plane_row_3x3(const int16_t *row, ptrdif
 }
 
 #if defined(__OPTIMIZE__)
+/* The end of every four-output pass below: the four sums stored (word-aligned: STRD), then the next pass until dst
+ * reaches end. */
+#define MCUNAS_PLANE_BY4_NEXT                \
+  "strd %[s0], %[s1], [%[dst]], #8\n\t"     \
+  "strd %[s2], %[s3], [%[dst]], #8\n\t"     \
+  "cmp %[dst], %[end]\n\t"                  \
+  "bne 1b"
+/* The operands of the loops that walk the kernel rows through one pointer r, pitch bytes apart (5x5 at stride 1 and
+ * 2, 3x3 at stride 2): 13 registers. */
+#define MCUNAS_PLANE_BY4_OPERANDS                                                                             \
+  : [r] "+r"(r), [dst] "+r"(dst), [wa] "=&r"(wa), [wb] "=&r"(wb), [wc] "=&r"(wc), [t] "=&r"(t), [s0] "=&r"(s0), \
+    [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3)                                                          \
+  : [k] "r"(k), [end] "r"(end), [pitch] "r"(pitch_bytes)                                                    \
+  : "cc", "memory"
+
 /* Four outputs per pass of a 3x3 stride-1 row in assembly: 48 instructions for 36 MACs. Per kernel row the five
  * words (0,1) (1,2) (2,3) (3,4) (4,5) of the plane row are loaded once each; (0,1)..(3,4) meet the row's pair
  * (w0, w1) in SMLAD, (2,3) and (4,5) meet w2 in SMLABB / SMLATB, one temporary register at a time. k: the kernel's
@@ -211,10 +226,7 @@ static inline int32_t mcunas_plane_row_3x3_by4(const int16_t *row, ptrdiff_t pit
                  "ldr %[t], [%[r2], #8]!\n\t"
                  "smlabb %[s2], %[t], %[wb], %[s2]\n\t"
                  "smlatb %[s3], %[t], %[wb], %[s3]\n\t"
-                 "strd %[s0], %[s1], [%[dst]], #8\n\t"
-                 "strd %[s2], %[s3], [%[dst]], #8\n\t"
-                 "cmp %[dst], %[end]\n\t"
-                 "bne 1b"
+                 MCUNAS_PLANE_BY4_NEXT
                  : [r0] "+r"(r0), [r1] "+r"(r1), [r2] "+r"(r2), [dst] "+r"(dst), [wa] "=&r"(wa), [wb] "=&r"(wb),
                    [t] "=&r"(t), [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3)
                  : [k] "r"(k), [end] "r"(end)
@@ -315,14 +327,8 @@ static inline int32_t mcunas_plane_row_5x5_by4(const int16_t *row, ptrdiff_t pit
                  /* back to row 0, four outputs on */
                  "sub %[r], %[r], %[pitch], lsl #2\n\t"
                  "add %[r], %[r], #8\n\t"
-                 "strd %[s0], %[s1], [%[dst]], #8\n\t"
-                 "strd %[s2], %[s3], [%[dst]], #8\n\t"
-                 "cmp %[dst], %[end]\n\t"
-                 "bne 1b"
-                 : [r] "+r"(r), [dst] "+r"(dst), [wa] "=&r"(wa), [wb] "=&r"(wb), [wc] "=&r"(wc), [t] "=&r"(t),
-                   [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3)
-                 : [k] "r"(k), [end] "r"(end), [pitch] "r"(pitch_bytes)
-                 : "cc", "memory");
+                 MCUNAS_PLANE_BY4_NEXT
+                 MCUNAS_PLANE_BY4_OPERANDS);
   return 4 * blocks;
 }
 
@@ -394,14 +400,8 @@ static inline int32_t mcunas_plane_row_5x5_s2_by4(const int16_t *row, ptrdiff_t 
                  /* back to row 0, four outputs (eight values) on */
                  "sub %[r], %[r], %[pitch], lsl #2\n\t"
                  "add %[r], %[r], #16\n\t"
-                 "strd %[s0], %[s1], [%[dst]], #8\n\t"
-                 "strd %[s2], %[s3], [%[dst]], #8\n\t"
-                 "cmp %[dst], %[end]\n\t"
-                 "bne 1b"
-                 : [r] "+r"(r), [dst] "+r"(dst), [wa] "=&r"(wa), [wb] "=&r"(wb), [wc] "=&r"(wc), [t] "=&r"(t),
-                   [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3)
-                 : [k] "r"(k), [end] "r"(end), [pitch] "r"(pitch_bytes)
-                 : "cc", "memory");
+                 MCUNAS_PLANE_BY4_NEXT
+                 MCUNAS_PLANE_BY4_OPERANDS);
   return 4 * blocks;
 }
 #undef MCUNAS_PLANE_ROW5_S2
@@ -451,17 +451,13 @@ static inline int32_t mcunas_plane_row_3x3_s2_by4(const int16_t *row, ptrdiff_t 
                  "sub %[r], %[r], %[pitch], lsl #1\n\t"
                  "sub %[r], %[r], %[pitch]\n\t"
                  "add %[r], %[r], #16\n\t"
-                 "strd %[s0], %[s1], [%[dst]], #8\n\t"
-                 "strd %[s2], %[s3], [%[dst]], #8\n\t"
-                 "cmp %[dst], %[end]\n\t"
-                 "bne 1b"
-                 : [r] "+r"(r), [dst] "+r"(dst), [wa] "=&r"(wa), [wb] "=&r"(wb), [wc] "=&r"(wc), [t] "=&r"(t),
-                   [s0] "=&r"(s0), [s1] "=&r"(s1), [s2] "=&r"(s2), [s3] "=&r"(s3)
-                 : [k] "r"(k), [end] "r"(end), [pitch] "r"(pitch_bytes)
-                 : "cc", "memory");
+                 MCUNAS_PLANE_BY4_NEXT
+                 MCUNAS_PLANE_BY4_OPERANDS);
   return 4 * blocks;
 }
 #undef MCUNAS_PLANE_ROW3_S2
+#undef MCUNAS_PLANE_BY4_OPERANDS
+#undef MCUNAS_PLANE_BY4_NEXT
 #endif
 
 /* Step 3, any kernel and stride: two outputs per pass, each weight pair loaded once for both, `pairs` words per
