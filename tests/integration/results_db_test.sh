@@ -44,8 +44,12 @@ wait "$victim" 2> /dev/null || true
 check "the killed search is listed as stale" stale "$(status_of stale.db 1)"
 check "the database still says running (nothing rewrote it)" running \
   "$(sqlite3 stale.db 'SELECT status FROM runs WHERE id = 1')"
-"$nas" runs --db stale.db | grep -q "stale" || fail "nas runs does not show stale: $("$nas" runs --db stale.db)"
-"$nas" show 1 --db stale.db | grep -q "stale" || fail "nas show does not say stale"
+# Captured before grep: with pipefail, `nas ... | grep -q` fails whenever grep exits on the first match while nas is
+# still writing (SIGPIPE), which made this check flaky.
+stale_runs="$("$nas" runs --db stale.db)"
+grep -q "stale" <<< "$stale_runs" || fail "nas runs does not show stale: $stale_runs"
+stale_show="$("$nas" show 1 --db stale.db)"
+grep -q "stale" <<< "$stale_show" || fail "nas show does not say stale: $stale_show"
 check "integrity after SIGKILL" ok "$(sqlite3 stale.db 'PRAGMA integrity_check')"
 
 # --- concurrent writers ----------------------------------------------------------------------------------------
