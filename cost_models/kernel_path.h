@@ -11,6 +11,8 @@ namespace nas::cost_models {
 
 // conv_planar: a general convolution with at most MCUNAS_CONV_PLANAR_MAX_IN (3) input channels, a first layer,
 // which the DSP path runs through one int16 plane per input channel instead of im2col columns.
+// depthwise_groups: a depthwise convolution on a narrow map, whose DSP path runs four channels at a time
+// (mcunas_depthwise_conv_s8_groups) instead of one plane per channel.
 enum class KernelPath {
   conv,
   conv1x1,
@@ -20,10 +22,11 @@ enum class KernelPath {
   avg_pool,
   global_avg_pool,
   add,
-  conv_planar
+  conv_planar,
+  depthwise_groups
 };
 
-inline constexpr size_t kKernelPathCount = 9;
+inline constexpr size_t kKernelPathCount = 10;
 // The largest input channel count of conv_planar: deploy/kernels' MCUNAS_CONV_PLANAR_MAX_IN (held equal by
 // tests/deploy/scratch_bytes_test.cpp).
 inline constexpr int kConvPlanarMaxInputs = 3;
@@ -33,9 +36,9 @@ inline constexpr int kPlaneMaxPairs = 48;
 // Names in enum order; they are the keys under `latency:` and `code_bytes:` in a target YAML.
 inline constexpr std::array<std::string_view, kKernelPathCount> kKernelPathNames = {
     "conv", "conv1x1", "depthwise", "fully_connected", "max_pool", "avg_pool", "global_avg_pool", "add",
-    "conv_planar"};
+    "conv_planar", "depthwise_groups"};
 
-static_assert(static_cast<size_t>(KernelPath::conv_planar) + 1 == kKernelPathCount, "one name per kernel path");
+static_assert(static_cast<size_t>(KernelPath::depthwise_groups) + 1 == kKernelPathCount, "one name per kernel path");
 
 constexpr size_t index_of(KernelPath path) { return static_cast<size_t>(path); }
 
@@ -49,7 +52,8 @@ constexpr size_t family_of(KernelPath path) {
     case KernelPath::conv_planar:
     case KernelPath::conv1x1:
     case KernelPath::fully_connected: return 0;
-    case KernelPath::depthwise: return 1;
+    case KernelPath::depthwise:
+    case KernelPath::depthwise_groups: return 1;
     case KernelPath::max_pool:
     case KernelPath::avg_pool: return 2;
     case KernelPath::global_avg_pool: return 3;

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "cost_models/kernel_path.h"
+#include "cost_models/kernel_work.h"
 #include "mcunas_kernels.h"
 
 namespace nas::cost_models {
@@ -57,6 +58,10 @@ S kernel_scratch_bytes(KernelPath path, ScratchCall call, const S& in_channels) 
 // channel plane on every path), so the planners never put an output where the kernel cannot take it. No other
 // path may. Channel counts do not matter.
 bool may_write_over_input(KernelPath path, ScratchCall call, int32_t out_h, int32_t out_w);
+
+// Whether a depthwise call of `channels` channels and shape s takes the depthwise_groups path: the kernel's own
+// answer (mcunas_depthwise_conv_s8_groups), asked by the search's lowering and by a fixed model alike.
+bool depthwise_runs_in_groups(int32_t channels, const CallShape& s);
 
 // A convolution-shaped call (conv, conv1x1, conv_planar, depthwise, fully connected as a 1×1 convolution of a
 // 1×1 input, pooling over a k×k window): an in_h × in_w input, a square k×k window at `stride`, `pad` leading

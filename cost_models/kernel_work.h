@@ -29,6 +29,16 @@
 //                        and count in tail_macs instead
 //   valid_row_outputs    kernel rows of the one-output-at-a-time loop's outputs (outputs·k: a row step each)
 //   scalar_taps          input rows gathered and output rows summed (cin·(in_h + out_h): a loop set-up each)
+// depthwise_groups (a narrow map, deploy/kernels/depthwise_groups_dsp.h) runs its first cg = c & ~3 channels four at
+// a time on a group plane and its last c mod 4 through single planes:
+//   executed_macs, outputs  all of them (a group's tap is 1.5 instructions per MAC, its output 8 with the position's
+//                           share of the loop)
+//   patch_values            values gathered into the group planes (cg·in_h·in_w)
+//   scalar_patch_values     int16 values zeroed once per call (the group plane, four values per position, and a
+//                           single plane when there are last channels)
+//   window_rows             groups (cg / 4): each one's weights and constants prepared
+//   scalar_taps             input rows gathered and output rows summed by the groups ((cg / 4)·(in_h + out_h))
+//   tail_macs, tail_outputs MACs and outputs of the last c mod 4 channels (their planes cost what depthwise's do)
 // conv_planar (a convolution with at most 3 input channels: a first layer) runs the same planes, one per input
 // channel, and sums each output channel over them. Besides the portable path's quantities (executed and valid
 // MACs, valid row outputs, as conv) it has depthwise's, per plane: patch_values (values gathered), scalar_taps
@@ -226,6 +236,20 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       op.tail_outputs = op.outputs * (four * four_output_loop_weight(s));
       op.tail_macs = in_c * (pixels * (1 - four) * s.kernel * 2.0 * plane_pairs(s));
       op.valid_row_outputs = op.outputs * ((1 - four) * s.kernel);
+      break;
+    }
+    case KernelPath::depthwise_groups: {
+      const double pitch = plane_pitch(s.in_w, s.pw());
+      const double rest = mod4(value_of(in_c)), groups = (std::round(value_of(in_c)) - rest) / 4;
+      op.macs = in_c * (pixels * k2);
+      op.executed_macs = op.macs;
+      op.outputs = in_c * pixels;
+      op.patch_values = S(4 * groups * s.in_h * s.in_w);
+      op.scalar_patch_values = S((rest > 0 ? 5.0 : 4.0) * plane_rows(s.in_h, s.pad) * pitch);
+      op.window_rows = S(groups);
+      op.scalar_taps = S(groups * (s.in_h + s.out_h));
+      op.tail_macs = S(rest * pixels * k2);
+      op.tail_outputs = S(rest * pixels);
       break;
     }
     case KernelPath::max_pool:

@@ -134,7 +134,10 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         const CallShape shape{ih, iw, oh, ow, k, stride, k / 2};
         const bool planar =
             !depthwise && k > 1 && runs_on_planes(static_cast<int32_t>(std::round(scalar_value(c))), shape);
-        op.path = depthwise ? KernelPath::depthwise
+        const bool groups =
+            depthwise && depthwise_runs_in_groups(static_cast<int32_t>(std::round(scalar_value(c))), shape);
+        op.path = groups      ? KernelPath::depthwise_groups
+                  : depthwise ? KernelPath::depthwise
                   : k == 1  ? KernelPath::conv1x1
                   : planar  ? KernelPath::conv_planar
                             : KernelPath::conv;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cost_models/kernel_scratch.h"
 #include "cost_models/kernel_work.h"
 
 namespace nas::deploy {
@@ -63,7 +64,12 @@ const Int8OpRow kDepthwise{
     .shape_problem = [](const Int8Tensor& in, const Int8Tensor& out, const Int8Op& op) {
       return in.c != out.c ? "depthwise op '" + op.name + "' changes the channel count" : std::string();
     },
-    .path = [](const Int8Tensor&, const Int8Tensor&, const Int8Op&) { return KernelPath::depthwise; },
+    .path = [](const Int8Tensor& in, const Int8Tensor& out, const Int8Op& op) {
+      const cost_models::CallShape shape{in.h,        in.w,        out.h,    out.w,       op.kernel_h,
+                                         op.stride_h, op.pad_h,    op.kernel_w, op.stride_w, op.pad_w};
+      return cost_models::depthwise_runs_in_groups(in.c, shape) ? KernelPath::depthwise_groups
+                                                                : KernelPath::depthwise;
+    },
     .call = [](const Int8Tensor& in, const Int8Tensor&, const Int8Op& op,
                KernelCall& c) { c.filter = {1, op.kernel_h, op.kernel_w, in.c}; },
     .run = [](const Int8Op& op, const KernelCall& c, const int8_t* const* in, int8_t* out, void* scratch) {

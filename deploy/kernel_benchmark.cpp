@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "common/error.h"
+#include "cost_models/kernel_scratch.h"
 #include "deploy/int8_ops.h"
 #include "deploy/kernel_call.h"
 
@@ -23,7 +24,7 @@ int32_t out_size(int32_t in, int32_t kernel, int32_t stride, int32_t pad) {
 constexpr std::array<Int8OpKind, cost_models::kKernelPathCount> kBenchmarkKind = {
     Int8OpKind::conv,     Int8OpKind::conv,     Int8OpKind::depthwise,       Int8OpKind::fully_connected,
     Int8OpKind::max_pool, Int8OpKind::avg_pool, Int8OpKind::global_avg_pool, Int8OpKind::add,
-    Int8OpKind::conv};
+    Int8OpKind::conv,     Int8OpKind::depthwise};
 
 }  // namespace
 
@@ -44,10 +45,17 @@ std::vector<BenchmarkCase> benchmark_grid(double max_macs) {
   for (const int32_t hw : maps)
     for (const int32_t cin : channels)
       for (const int32_t cout : outs) grid.push_back({KernelPath::conv1x1, hw, hw, cin, cout, 1, 1, 0});
+  // Depthwise on the planes and, on narrow maps (more of them: 3 to 12), in channel groups: the kernel's rule
+  // decides each case's path.
   for (const int32_t k : {3, 5})
     for (const int32_t stride : {1, 2})
-      for (const int32_t hw : maps)
-        for (const int32_t c : channels) grid.push_back({KernelPath::depthwise, hw, hw, c, c, k, stride, k / 2});
+      for (const int32_t hw : {3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 28})
+        for (const int32_t c : channels) {
+          const int32_t out = out_size(hw, k, stride, k / 2);
+          const bool groups = cost_models::depthwise_runs_in_groups(c, {hw, hw, out, out, k, stride, k / 2});
+          grid.push_back(
+              {groups ? KernelPath::depthwise_groups : KernelPath::depthwise, hw, hw, c, c, k, stride, k / 2});
+        }
   // Input counts that are not multiples of 8 too (12 .. 83): the four-row loop leaves their last values to C.
   for (const int32_t cin : {8, 12, 16, 20, 32, 36, 48, 64, 83, 128, 256, 512})
     for (const int32_t cout : {2, 10, 32, 100}) grid.push_back({KernelPath::fully_connected, 1, 1, cin, cout});

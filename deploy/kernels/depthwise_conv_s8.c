@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "depthwise_dsp.h"
+#include "depthwise_groups_dsp.h"
 #include "mcunas_kernels.h"
 #include "requantize.h"
 #include "window.h"
@@ -96,13 +97,20 @@ int mcunas_depthwise_conv_s8_in_place(const mcunas_conv_params *params, const mc
          output_dims->n == input_dims->n && mcunas_plane_fits(params, input_dims, filter_dims, output_dims, 1);
 }
 
+int mcunas_depthwise_conv_s8_groups(const mcunas_conv_params *params, const mcunas_dims *input_dims,
+                                    const mcunas_dims *filter_dims, const mcunas_dims *output_dims) {
+  return mcunas_depthwise_groups_fit(params, input_dims, filter_dims, output_dims);
+}
+
 /* The DSP path's plane of one channel (plane_dsp.h): the padded input rows and columns as int16, a row pitch
  * of mcunas_plane_pitch values, and 4 bytes to align it to a word wherever the scratch lies; the portable path's
- * int8 plane takes the first half. Written on every build, so the arena the host plans is the one the firmware
+ * int8 plane takes the first half. A narrow map of four channels or more needs the group plane of four channels
+ * instead (depthwise_groups_dsp.h). Written on every build, so the arena the host plans is the one the firmware
  * needs; the cost model prices the same bytes (cost_models/kernel_scratch.h, held equal by
  * tests/deploy/scratch_bytes_test.cpp). */
 int32_t mcunas_depthwise_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                                const mcunas_dims *filter_dims) {
-  (void)filter_dims;
+  if (mcunas_depthwise_groups_sized(input_dims, filter_dims))
+    return mcunas_depthwise_groups_scratch_bytes(params, input_dims);
   return 2 * mcunas_plane_rows(input_dims->h, params->pad_h) * mcunas_plane_pitch(input_dims->w, params->pad_w) + 4;
 }

@@ -69,6 +69,10 @@ void mcunas_depthwise_conv_s8(const mcunas_conv_params *params, const mcunas_cha
                               int8_t *output, void *scratch);
 int32_t mcunas_depthwise_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                                const mcunas_dims *filter_dims);
+/* 1 when the DSP path runs the layer's first c & ~3 channels four at a time (a narrow map: depthwise_groups_dsp.h)
+ * rather than one plane each; the cost model prices the two apart (cost_models/kernel_path.h). */
+int mcunas_depthwise_conv_s8_groups(const mcunas_conv_params *params, const mcunas_dims *input_dims,
+                                    const mcunas_dims *filter_dims, const mcunas_dims *output_dims);
 /* 1 when the output may be written over the input (output == input): it has the input's shape and the layer runs
  * through a channel plane on every path, which copies a channel before writing its outputs (TinyEngine's in-place
  * depthwise). The memory plan uses it (cost_models/kernel_scratch.h). */

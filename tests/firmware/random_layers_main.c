@@ -31,10 +31,11 @@ static int32_t between(int32_t lo, int32_t hi) { return lo + (int32_t)((next() >
 enum { kMaxSide = 16, kMaxIn = kMaxSide * kMaxSide * 24, kMaxWeights = 24 * 5 * 5 * 24, kMaxChannels = 24 };
 static int8_t input[kMaxIn], weights[kMaxWeights], output[kMaxIn];
 static int32_t bias[kMaxChannels], multiplier[kMaxChannels], shift[kMaxChannels];
-/* at least mcunas_conv_s8_scratch_bytes of the largest layer, one byte more: two im2col columns of a 10x4 window of
- * 12 channels (4 * 10 * 4 * 12 bytes), or three planes of a 16 x 16 image padded by 5 rows and 2 columns each side
- * (27 rows, a spare one included, of pitch 22) for a first layer, larger than any depthwise plane here */
-static int8_t scratch[3 * 2 * 27 * 22 + 4 + 1];
+/* at least the largest layer's scratch, one byte more: two im2col columns of a 10x4 window of 12 channels
+ * (4 * 10 * 4 * 12 bytes), three planes of a 16 x 16 image padded by 5 rows and 2 columns each side (27 rows, a
+ * spare one included, of pitch 22) for a first layer, or the depthwise group plane of a 16 x 16 map padded by 3
+ * (23 rows of 24 positions of 8 bytes, depthwise_groups_dsp.h) */
+static int8_t scratch[8 * 23 * 24 + 4 + 1];
 
 static void fill(int8_t *v, int32_t n, int extremes) {
   for (int32_t i = 0; i < n; ++i) v[i] = extremes ? (next() >> 31 ? 127 : -128) : (int8_t)(next() >> 24);
