@@ -29,16 +29,17 @@
 //                        and count in tail_macs instead
 //   valid_row_outputs    kernel rows of the one-output-at-a-time loop's outputs (outputs·k: a row step each)
 //   scalar_taps          input rows gathered and output rows summed (cin·(in_h + out_h): a loop set-up each)
-// depthwise_groups (a narrow map, deploy/kernels/depthwise_groups_dsp.h) runs its first cg = c & ~3 channels four at
-// a time on a group plane and its last c mod 4 through single planes:
-//   executed_macs, outputs  all of them (a group's tap is 1.5 instructions per MAC, its output 8 with the position's
-//                           share of the loop)
-//   patch_values            values gathered into the group planes (cg·in_h·in_w)
-//   scalar_patch_values     int16 values zeroed once per call (the group plane, four values per position, and a
-//                           single plane when there are last channels)
-//   window_rows             groups (cg / 4): each one's weights and constants prepared
-//   scalar_taps             input rows gathered and output rows summed by the groups ((cg / 4)·(in_h + out_h))
-//   tail_macs, tail_outputs MACs and outputs of the last c mod 4 channels (their planes cost what depthwise's do)
+// depthwise_groups (a map of at most 16 columns, deploy/kernels/depthwise_groups_dsp.h) runs its channels four at a
+// time on a group plane, g = ⌈c/4⌉ groups, the last one of c mod 4 channels (if any) through a loop in C:
+//   executed_macs, outputs  all of them (a whole group's tap is 1.5 instructions per MAC in assembly, its output
+//                           about 8 with the position's share of the loop)
+//   patch_values            values gathered word by word into the whole groups' planes (4·⌊c/4⌋·in_h·in_w)
+//   scalar_patch_values     int16 values zeroed once per call (the group plane: four per position)
+//   window_rows             weight taps prepared (g·kh·kw)
+//   scalar_taps             input rows gathered and output rows summed (g·(in_h + out_h))
+//   tail_macs, tail_outputs the last group of c mod 4 channels: its taps (pixels·kh·kw, four lanes whatever it holds,
+//                           the C loop around the assembly's) and its outputs (requantised a channel at a time)
+//   plane_sums              input positions that group gathers byte by byte (in_h·in_w)
 // conv_planar (a convolution with at most 3 input channels: a first layer) runs the same planes, one per input
 // channel, and sums each output channel over them. Besides the portable path's quantities (executed and valid
 // MACs, valid row outputs, as conv) it has depthwise's, per plane: patch_values (values gathered), scalar_taps
@@ -240,16 +241,20 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
     }
     case KernelPath::depthwise_groups: {
       const double pitch = plane_pitch(s.in_w, s.pw());
-      const double rest = mod4(value_of(in_c)), groups = (std::round(value_of(in_c)) - rest) / 4;
+      const double rest = mod4(value_of(in_c)), whole = (std::round(value_of(in_c)) - rest) / 4;
+      const double groups = whole + (rest > 0 ? 1 : 0), in_pixels = static_cast<double>(s.in_h) * s.in_w;
       op.macs = in_c * (pixels * k2);
       op.executed_macs = op.macs;
       op.outputs = in_c * pixels;
-      op.patch_values = S(4 * groups * s.in_h * s.in_w);
-      op.scalar_patch_values = S((rest > 0 ? 5.0 : 4.0) * plane_rows(s.in_h, s.pad) * pitch);
-      op.window_rows = S(groups);
+      op.patch_values = S(4 * whole * in_pixels);
+      op.scalar_patch_values = S(4.0 * plane_rows(s.in_h, s.pad) * pitch);
+      op.window_rows = S(groups * k2);
       op.scalar_taps = S(groups * (s.in_h + s.out_h));
-      op.tail_macs = S(rest * pixels * k2);
-      op.tail_outputs = S(rest * pixels);
+      if (rest > 0) {
+        op.tail_macs = S(pixels * k2);
+        op.tail_outputs = S(rest * pixels);
+        op.plane_sums = S(in_pixels);
+      }
       break;
     }
     case KernelPath::max_pool:

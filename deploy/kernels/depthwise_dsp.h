@@ -9,7 +9,7 @@
 #ifdef MCUNAS_DSP_PATH
 
 /* The whole layer; returns 0 (nothing written) when it does not fit the planes (mcunas_plane_fits). A narrow map
- * runs its channels four at a time (depthwise_groups_dsp.h), the last c mod 4 of them through single planes. */
+ * runs its channels four at a time instead (depthwise_groups_dsp.h). */
 static int mcunas_depthwise_planar(const mcunas_conv_params *p, const mcunas_channel_quant *q,
                                    const mcunas_dims *in_dims, const int8_t *input, const mcunas_dims *f_dims,
                                    const int8_t *weights, const int32_t *bias, const mcunas_dims *out_dims,
@@ -20,8 +20,14 @@ static int mcunas_depthwise_planar(const mcunas_conv_params *p, const mcunas_cha
   const int32_t out_h = out_dims->h, out_w = out_dims->w;
   const int32_t pitch = mcunas_plane_pitch(in_w, p->pad_w);
   const ptrdiff_t plane_values = (ptrdiff_t)mcunas_plane_rows(in_h, p->pad_h) * pitch;
-  const int groups = mcunas_depthwise_groups_fit(p, in_dims, f_dims, out_dims);
-  const int32_t first_single = groups ? c & ~3 : 0;
+  if (mcunas_depthwise_groups_fit(p, in_dims, f_dims, out_dims)) {
+    for (int32_t b = 0; b < in_dims->n; ++b)
+      mcunas_depthwise_groups(p, q, in_dims, input + (ptrdiff_t)b * in_h * in_w * c, f_dims, weights, bias, out_dims,
+                              output + (ptrdiff_t)b * out_h * out_w * c,
+                              (uint32_t *)mcunas_plane_start(scratch, plane_values, 4));
+    return 1;
+  }
+  int16_t *plane = mcunas_plane_start(scratch, plane_values, 1);
   const int32_t input_offset = p->input_offset, output_offset = p->output_offset;
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int full_range = act_min == -128 && act_max == 127;
@@ -29,11 +35,7 @@ static int mcunas_depthwise_planar(const mcunas_conv_params *p, const mcunas_cha
   for (int32_t b = 0; b < in_dims->n; ++b) {
     const int8_t *in_batch = input + (ptrdiff_t)b * in_h * in_w * c;
     int8_t *out_batch = output + (ptrdiff_t)b * out_h * out_w * c;
-    if (groups)
-      mcunas_depthwise_groups(p, q, in_dims, in_batch, f_dims, weights, bias, out_dims, out_batch,
-                              (uint32_t *)mcunas_plane_start(scratch, plane_values, 4));
-    int16_t *plane = first_single < c ? mcunas_plane_start(scratch, plane_values, 1) : NULL;
-    for (int32_t ch = first_single; ch < c; ++ch) {
+    for (int32_t ch = 0; ch < c; ++ch) {
       const int32_t multiplier = q->multiplier[ch], shift = q->shift[ch], b0 = bias ? bias[ch] : 0;
       const int fast = mcunas_requantize_doubled_fits(b0, shift, k_h * k_w);
       mcunas_plane_weights(wp, weights + ch, c, k_h, k_w, fast ? 2 : 1);

@@ -11,7 +11,7 @@
  * arm_depthwise_conv_s8_opt, which works on channel groups of NHWC too).
  *
  * A group's four channels are copied whole before any of their outputs is written, so the layer may still run in
- * place (mcunas_depthwise_conv_s8_in_place); the last c mod 4 channels take the single planes. Integer sums in
+ * place (mcunas_depthwise_conv_s8_in_place); a last group of c mod 4 channels has zero weights for the others. Integer sums in
  * another order: the portable path's bits, which QEMU checks (tests/integration). */
 #ifndef MCUNAS_DEPTHWISE_GROUPS_DSP_H
 #define MCUNAS_DEPTHWISE_GROUPS_DSP_H
@@ -29,14 +29,14 @@ static inline int mcunas_depthwise_groups_sized(const mcunas_dims *in_dims, cons
   return in_dims->c >= 4 && in_dims->w <= MCUNAS_DEPTHWISE_GROUPS_MAX_W &&
          f_dims->h * f_dims->w <= MCUNAS_DEPTHWISE_GROUPS_MAX_TAPS;
 }
-/* Whether the DSP path runs the layer's first c & ~3 channels in groups: sized for it and within the planes'
- * padding (the group plane has a single plane's rows and pitch). */
+/* Whether the DSP path runs the layer in groups: sized for it and within the planes' padding (the group plane has a
+ * single plane's rows and pitch). */
 static inline int mcunas_depthwise_groups_fit(const mcunas_conv_params *p, const mcunas_dims *in_dims,
                                               const mcunas_dims *f_dims, const mcunas_dims *out_dims) {
   return mcunas_depthwise_groups_sized(in_dims, f_dims) && mcunas_plane_fits(p, in_dims, f_dims, out_dims, 1);
 }
 /* The group plane's bytes: four int16 values per position, and 4 bytes to align it to a word (what LDRD needs on
- * ARMv7-M) wherever the scratch lies; the single planes of the last c mod 4 channels take its first quarter. */
+ * ARMv7-M) wherever the scratch lies. */
 static inline int32_t mcunas_depthwise_groups_scratch_bytes(const mcunas_conv_params *p, const mcunas_dims *in_dims) {
   return 8 * mcunas_plane_rows(in_dims->h, p->pad_h) * mcunas_plane_pitch(in_dims->w, p->pad_w) + 4;
 }
@@ -78,6 +78,24 @@ static void mcunas_group_gather(uint32_t *plane, int32_t pitch, const int8_t *in
       d[1] = (uint32_t)mcunas_sxtab16_ror8(offset2, v);
       d += 2;
       src += c;
+    }
+  }
+}
+
+/* The same for a layer's last group of n < 4 channels, read byte by byte (a word could run past the tensor's end);
+ * the missing channels are zeros. */
+static void mcunas_group_gather_partial(uint32_t *plane, int32_t pitch, const int8_t *in_batch, int32_t in_h,
+                                        int32_t in_w, int32_t c, int32_t ch, int32_t n, int32_t pad_h, int32_t pad_w,
+                                        int16x2_t offset2) {
+  const int8_t *src = in_batch + ch;
+  for (int32_t iy = 0; iy < in_h; ++iy) {
+    uint32_t *d = plane + 2 * ((ptrdiff_t)(iy + pad_h) * pitch + pad_w);
+    for (int32_t ix = 0; ix < in_w; ++ix, d += 2, src += c) {
+      uint32_t v = 0;
+      for (int32_t j = 0; j < n; ++j) v |= (uint32_t)(uint8_t)src[j] << (8 * j);
+      d[0] = (uint32_t)__sxtab16(offset2, v);
+      d[1] = (uint32_t)mcunas_sxtab16_ror8(offset2, v);
+      /* a missing channel's value is the offset alone; its weight is 0, so it adds nothing */
     }
   }
 }
@@ -156,12 +174,12 @@ static void mcunas_group_sums(const uint32_t *win, ptrdiff_t pitch2, const mcuna
 #define MCUNAS_GROUP_CHUNK 16
 
 /* One group's outputs over the whole map, any kernel and requantisation, in raster order (consecutive outputs are
- * c bytes apart across rows too). mode 0: the exact requantisation (a channel the fast one does not fit); 1: the
+ * c bytes apart across rows too); the first `channels` of the four (fewer in a layer's last group). mode 0: the exact requantisation (a channel the fast one does not fit); 1: the
  * fast one clamped to [-128, 127]; 2: the fast one with the layer's clamp (requantize.h, mcunas_plane_store). */
 static void mcunas_group_outputs(const uint32_t *plane, int32_t pitch, const mcunas_group_state *st, int32_t k_h,
                                  int32_t k_w, int32_t stride_h, int32_t stride_w, int32_t out_h, int32_t out_w,
-                                 int8_t *out, ptrdiff_t c, int mode, const int32_t *multiplier, const int32_t *shift,
-                                 int32_t output_offset, int32_t act_min, int32_t act_max) {
+                                 int8_t *out, ptrdiff_t c, int32_t channels, int mode, const int32_t *multiplier,
+                                 const int32_t *shift, int32_t output_offset, int32_t act_min, int32_t act_max) {
   int32_t sums[4][MCUNAS_GROUP_CHUNK];
   const ptrdiff_t pitch2 = 2 * (ptrdiff_t)pitch, step = 2 * (ptrdiff_t)stride_w;
   const ptrdiff_t next_row = (ptrdiff_t)stride_h * pitch2 - (ptrdiff_t)out_w * step;
@@ -179,7 +197,7 @@ static void mcunas_group_outputs(const uint32_t *plane, int32_t pitch, const mcu
         win += next_row;
       }
     }
-    for (int32_t j = 0; j < 4; ++j)
+    for (int32_t j = 0; j < channels; ++j)
       mcunas_plane_store(sums[j], n, out + j, c, mode, multiplier[j], shift[j], output_offset, act_min, act_max);
     out += n * c;
     left -= n;
@@ -257,7 +275,8 @@ static void mcunas_group_outputs_full(const uint32_t *plane, int32_t pitch, mcun
 #undef MCUNAS_GROUP_NEXT_ROW
 #undef MCUNAS_GROUP_TAP
 
-/* Channels 0 .. c & ~3 of the layer, a group at a time, in batch b's input and output; the caller has checked
+/* The layer's channels a group of four at a time (the last group holds the c mod 4 others, if any, with zero
+ * weights for the missing ones, through the C loop), in batch b's input and output; the caller has checked
  * mcunas_depthwise_groups_fit and zeroed the plane (mcunas_plane_start with 4 values per position). */
 static void mcunas_depthwise_groups(const mcunas_conv_params *p, const mcunas_channel_quant *q,
                                     const mcunas_dims *in_dims, const int8_t *in_batch, const mcunas_dims *f_dims,
@@ -270,14 +289,20 @@ static void mcunas_depthwise_groups(const mcunas_conv_params *p, const mcunas_ch
       (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) | ((uint32_t)p->input_offset << 16));
   const int full_range = p->act_min == -128 && p->act_max == 127;
   mcunas_group_state st;
-  for (int32_t ch = 0; ch + 4 <= c; ch += 4) {
+  for (int32_t ch = 0; ch < c; ch += 4) {
+    const int32_t n = c - ch < 4 ? c - ch : 4; /* channels in this group: 4 but in the last one */
     int fast = 1;
     for (int32_t j = 0; j < 4; ++j) {
-      st.acc0[j] = bias ? bias[ch + j] : 0;
-      fast = fast && mcunas_requantize_doubled_fits(st.acc0[j], q->shift[ch + j], taps);
+      st.acc0[j] = bias && j < n ? bias[ch + j] : 0;
+      fast = fast && (j >= n || mcunas_requantize_doubled_fits(st.acc0[j], q->shift[ch + j], taps));
     }
     for (int32_t t = 0; t < taps; ++t) { /* each tap's four weights split into (c0, c2), (c1, c3), doubled if fast */
-      const uint32_t v = mcunas_load_word(weights + (ptrdiff_t)t * c + ch);
+      const int8_t *wt = weights + (ptrdiff_t)t * c + ch;
+      uint32_t v = 0;
+      if (n == 4)
+        v = mcunas_load_word(wt);
+      else
+        for (int32_t j = 0; j < n; ++j) v |= (uint32_t)(uint8_t)wt[j] << (8 * j);
       int16x2_t we = __sxtb16(v), wo = mcunas_sxtb16_ror8(v);
       if (fast) {
         we = __sadd16(we, we);
@@ -286,9 +311,9 @@ static void mcunas_depthwise_groups(const mcunas_conv_params *p, const mcunas_ch
       st.w[2 * t] = (uint32_t)we;
       st.w[2 * t + 1] = (uint32_t)wo;
     }
-    int offset_in_round = fast;
+    int offset_in_round = fast && n == 4;
     if (fast)
-      for (int32_t j = 0; j < 4; ++j) {
+      for (int32_t j = 0; j < n; ++j) {
         const int32_t right = -q->shift[ch + j];
         st.acc0[j] *= 2;
         st.channel[j][0] = q->multiplier[ch + j];
@@ -297,7 +322,10 @@ static void mcunas_depthwise_groups(const mcunas_conv_params *p, const mcunas_ch
         if (offset_in_round)
           st.channel[j][1] = mcunas_requantize_round(right) + (int32_t)((uint32_t)p->output_offset << right);
       }
-    mcunas_group_gather(plane, pitch, in_batch, in_h, in_w, c, ch, p->pad_h, p->pad_w, offset2);
+    if (n == 4)
+      mcunas_group_gather(plane, pitch, in_batch, in_h, in_w, c, ch, p->pad_h, p->pad_w, offset2);
+    else
+      mcunas_group_gather_partial(plane, pitch, in_batch, in_h, in_w, c, ch, n, p->pad_h, p->pad_w, offset2);
     const int mode = !fast ? 0 : (full_range ? 1 : 2);
 #if defined(__OPTIMIZE__) /* unoptimised, GCC keeps a frame pointer and cannot give the assembly 14 registers */
     if (mode == 1 && offset_in_round && k_h == k_w && (k_h == 3 || k_h == 5))
@@ -306,8 +334,8 @@ static void mcunas_depthwise_groups(const mcunas_conv_params *p, const mcunas_ch
     else
 #endif
       mcunas_group_outputs(plane, pitch, &st, k_h, k_w, p->stride_h, p->stride_w, out_dims->h, out_dims->w,
-                           out_batch + ch, c, mode, q->multiplier + ch, q->shift + ch, p->output_offset, p->act_min,
-                           p->act_max);
+                           out_batch + ch, c, n, mode, q->multiplier + ch, q->shift + ch, p->output_offset,
+                           p->act_min, p->act_max);
   }
 }
 

@@ -69,7 +69,7 @@ void mcunas_depthwise_conv_s8(const mcunas_conv_params *params, const mcunas_cha
                               int8_t *output, void *scratch);
 int32_t mcunas_depthwise_conv_s8_scratch_bytes(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                                const mcunas_dims *filter_dims);
-/* 1 when the DSP path runs the layer's first c & ~3 channels four at a time (a narrow map: depthwise_groups_dsp.h)
+/* 1 when the DSP path runs the layer's channels four at a time (a map of at most 16 columns: depthwise_groups_dsp.h)
  * rather than one plane each; the cost model prices the two apart (cost_models/kernel_path.h). */
 int mcunas_depthwise_conv_s8_groups(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                     const mcunas_dims *filter_dims, const mcunas_dims *output_dims);
