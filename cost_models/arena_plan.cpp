@@ -121,8 +121,11 @@ std::vector<size_t> sorted_buffers(const std::vector<Buffer>& buffers, Before be
   return order;
 }
 
-// Largest first (TFLite Micro's greedy planner), and longest-lived first (a residual branch's input, alive through
-// the whole block, then settles at one end and the block's short-lived tensors pack around it); the smaller kept.
+// Largest first (TFLite Micro's greedy planner), longest-lived first (a residual branch's input, alive through the
+// whole block, then settles at one end and the block's short-lived tensors pack around it), largest bytes × life
+// first, and in order of birth; the smallest kept. (The first two alone missed the liveness bound by 648 bytes on
+// an inverted-residual network once the depthwise group planes made its scratch buffers large:
+// tests/deploy/export_costs_test.cpp.)
 ArenaPlan greedy(const OpGraph<double>& g, const Residence& r, const std::vector<Buffer>& buffers) {
   ArenaPlan by_size = first_fit(g, r, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
     return a.bytes != b.bytes ? a.bytes > b.bytes : a.first < b.first;
@@ -132,7 +135,17 @@ ArenaPlan greedy(const OpGraph<double>& g, const Residence& r, const std::vector
     if (life_a != life_b) return life_a > life_b;
     return a.bytes != b.bytes ? a.bytes > b.bytes : a.first < b.first;
   }), "greedy by lifetime");
-  return by_life.arena_bytes < by_size.arena_bytes ? by_life : by_size;
+  ArenaPlan best = by_life.arena_bytes < by_size.arena_bytes ? by_life : by_size;
+  ArenaPlan by_area = first_fit(g, r, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
+    const int64_t area_a = a.bytes * (a.last - a.first + 1), area_b = b.bytes * (b.last - b.first + 1);
+    return area_a != area_b ? area_a > area_b : a.first < b.first;
+  }), "greedy by area");
+  if (by_area.arena_bytes < best.arena_bytes) best = by_area;
+  ArenaPlan by_birth = first_fit(g, r, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
+    return a.first != b.first ? a.first < b.first : a.bytes > b.bytes;
+  }), "in order of birth");
+  if (by_birth.arena_bytes < best.arena_bytes) best = by_birth;
+  return best;
 }
 
 // Tensor ids t_0 .. t_n along a chain (op j reads exactly t_j and writes t_{j+1}), or empty when the graph is not

@@ -1,33 +1,36 @@
-/* The depthwise convolution's path for narrow maps (Cortex-M4/M7, MCUNAS_DSP_PATH): four channels at a time instead
- * of one plane per channel. Internal to depthwise_conv_s8.c (not part of the interface).
+/* The depthwise convolution's path for maps of at most 16 columns (Cortex-M4/M7, MCUNAS_DSP_PATH): four channels at
+ * a time instead of one plane per channel. Internal to depthwise_conv_s8.c (not part of the interface).
  *
  * Why: a plane (plane_dsp.h) makes two MACs per LDR + SMLAD, but pays per channel and per output row (the gather's
  * row set-up, the weight pairs, a pass of sums and one of stores); on MLPerf Tiny's narrow maps (DS-CNN's 25x5,
- * MobileNet's 6x6) that set-up is most of the work (5.2-7.5 instructions per MAC). Here four channels share one
+ * MobileNet's 6x6) that set-up was most of the work (5.2-7.5 instructions per MAC). Here four channels share one
  * padded int16 "group plane" (each position the pairs (c0, c2), (c1, c3) that SXTAB16 splits a word of four channels
  * into, the input offset added) and each output position sums all four with one LDRD of the inputs, one of the
  * weights and four SMLAxy per tap: 1.5 instructions per MAC with no per-row or per-channel set-up inside the map,
- * and the four outputs leave together with the group's constants at hand (the idea of CMSIS-NN's
- * arm_depthwise_conv_s8_opt, which works on channel groups of NHWC too).
+ * and the four outputs leave together (CMSIS-NN's arm_depthwise_conv_s8_opt also works on channels side by side in
+ * NHWC).
  *
  * A group's four channels are copied whole before any of their outputs is written, so the layer may still run in
- * place (mcunas_depthwise_conv_s8_in_place); a last group of c mod 4 channels has zero weights for the others. Integer sums in
- * another order: the portable path's bits, which QEMU checks (tests/integration). */
+ * place (mcunas_depthwise_conv_s8_in_place); a last group of c mod 4 channels has zero weights for the missing
+ * ones. Integer sums in another order: the portable path's bits, which QEMU checks (tests/integration). */
 #ifndef MCUNAS_DEPTHWISE_GROUPS_DSP_H
 #define MCUNAS_DEPTHWISE_GROUPS_DSP_H
 
 #include "plane_dsp.h"
 
-/* Input widths up to which a depthwise layer of at least four channels takes the groups (bench/kernels_m4 measures
- * both sides of it), and the taps a group's weights hold on the stack (7 x 7). */
+/* Input widths up to which a depthwise layer of at least four channels takes the groups: on 16 columns they beat
+ * the planes (3x3: 2.88 against 3.52 instructions per MAC, 5x5 at stride 2: 2.41 against 2.83, 5x5 at stride 1:
+ * 2.03 against 2.01; bench/kernels_m4), and the group plane (four channels) is still small, 8 bytes a position;
+ * wider maps keep the planes, a quarter of the scratch, whose longer rows need less set-up. */
 #define MCUNAS_DEPTHWISE_GROUPS_MAX_W 16
-#define MCUNAS_DEPTHWISE_GROUPS_MAX_TAPS 49
+#define MCUNAS_DEPTHWISE_GROUPS_MAX_TAPS 25
 
 /* Whether the layer's scratch is sized for a group plane: the rule without the output's shape (the scratch size
- * is asked without it); mcunas_depthwise_groups_fit adds the plane's own geometry. */
+ * is asked without it): 4 channels or more, at most 16 columns, a 3x3 or 5x5 kernel (the ones with loops in
+ * assembly here); mcunas_depthwise_groups_fit adds the plane's own geometry. */
 static inline int mcunas_depthwise_groups_sized(const mcunas_dims *in_dims, const mcunas_dims *f_dims) {
-  return in_dims->c >= 4 && in_dims->w <= MCUNAS_DEPTHWISE_GROUPS_MAX_W &&
-         f_dims->h * f_dims->w <= MCUNAS_DEPTHWISE_GROUPS_MAX_TAPS;
+  return in_dims->c >= 4 && in_dims->w <= MCUNAS_DEPTHWISE_GROUPS_MAX_W && f_dims->h == f_dims->w &&
+         (f_dims->h == 3 || f_dims->h == 5);
 }
 /* Whether the DSP path runs the layer in groups: sized for it and within the planes' padding (the group plane has a
  * single plane's rows and pitch). */
@@ -131,10 +134,10 @@ typedef struct {
 #define MCUNAS_GROUP_ROW5(wo) \
   MCUNAS_GROUP_ROW3(wo) MCUNAS_GROUP_TAP(24, (wo + 24)) MCUNAS_GROUP_TAP(32, (wo + 32))
 
-/* The four sums of one output position, any kernel: taps of k_h rows of k_w, `pitch2` words from one row of the
- * group plane to the next. 3x3 in one block of assembly, 5x5 a row per block, others in C. */
-static void mcunas_group_sums(const uint32_t *win, ptrdiff_t pitch2, const mcunas_group_state *st, int32_t k_h,
-                              int32_t k_w, int32_t *s) {
+/* The four sums of one output position of a 3x3 or a 5x5 kernel (k), `pitch2` words from one row of the group
+ * plane to the next: 3x3 in one block of assembly, 5x5 a row per block. */
+static void mcunas_group_sums(const uint32_t *win, ptrdiff_t pitch2, const mcunas_group_state *st, int32_t k,
+                              int32_t *s) {
   int32_t a0 = st->acc0[0], a1 = st->acc0[1], a2 = st->acc0[2], a3 = st->acc0[3];
   uint32_t xe, xo, we, wo;
   const uint32_t *r = win, *q = st->w;
@@ -145,23 +148,12 @@ static void mcunas_group_sums(const uint32_t *win, ptrdiff_t pitch2, const mcuna
                    [xo] "=&r"(xo), [we] "=&r"(we), [wo] "=&r"(wo)                                                \
                  : [q] "r"(q), [pitch] "r"(pitch_bytes)                                                            \
                  : "memory")
-  if (k_h == 3 && k_w == 3) {
+  if (k == 3)
     MCUNAS_GROUP_SUMS(MCUNAS_GROUP_ROW3(0) MCUNAS_GROUP_NEXT_ROW MCUNAS_GROUP_ROW3(24) MCUNAS_GROUP_NEXT_ROW
                           MCUNAS_GROUP_ROW3(48));
-  } else if (k_w == 5) {
-    for (const uint32_t *const q_end = q + 10 * k_h; q != q_end; q += 10)
+  else
+    for (const uint32_t *const q_end = q + 50; q != q_end; q += 10)
       MCUNAS_GROUP_SUMS(MCUNAS_GROUP_ROW5(0) MCUNAS_GROUP_NEXT_ROW);
-  } else {
-    for (int32_t ky = 0; ky < k_h; ++ky, r += pitch2)
-      for (int32_t kx = 0; kx < k_w; ++kx, q += 2) {
-        const int16x2_t x0 = (int16x2_t)r[2 * kx], x1 = (int16x2_t)r[2 * kx + 1];
-        a0 = __smlabb(x0, (int16x2_t)q[0], a0);
-        a2 = __smlatt(x0, (int16x2_t)q[0], a2);
-        a1 = __smlabb(x1, (int16x2_t)q[1], a1);
-        a3 = __smlatt(x1, (int16x2_t)q[1], a3);
-      }
-    (void)xe, (void)xo, (void)we, (void)wo, (void)pitch_bytes;
-  }
 #undef MCUNAS_GROUP_SUMS
   s[0] = a0;
   s[1] = a1;
@@ -173,11 +165,12 @@ static void mcunas_group_sums(const uint32_t *win, ptrdiff_t pitch2, const mcuna
  * each channel's chunk is requantised with its constants in registers (mcunas_plane_store). */
 #define MCUNAS_GROUP_CHUNK 16
 
-/* One group's outputs over the whole map, any kernel and requantisation, in raster order (consecutive outputs are
- * c bytes apart across rows too); the first `channels` of the four (fewer in a layer's last group). mode 0: the exact requantisation (a channel the fast one does not fit); 1: the
- * fast one clamped to [-128, 127]; 2: the fast one with the layer's clamp (requantize.h, mcunas_plane_store). */
-static void mcunas_group_outputs(const uint32_t *plane, int32_t pitch, const mcunas_group_state *st, int32_t k_h,
-                                 int32_t k_w, int32_t stride_h, int32_t stride_w, int32_t out_h, int32_t out_w,
+/* One group's outputs over the whole map, any requantisation, in raster order (consecutive outputs are c bytes
+ * apart across rows too); the first `channels` of the four (fewer in a layer's last group). mode 0: the exact
+ * requantisation (a channel the fast one does not fit); 1: the fast one clamped to [-128, 127]; 2: the fast one
+ * with the layer's clamp (requantize.h, mcunas_plane_store). */
+static void mcunas_group_outputs(const uint32_t *plane, int32_t pitch, const mcunas_group_state *st, int32_t k,
+                                 int32_t stride_h, int32_t stride_w, int32_t out_h, int32_t out_w,
                                  int8_t *out, ptrdiff_t c, int32_t channels, int mode, const int32_t *multiplier,
                                  const int32_t *shift, int32_t output_offset, int32_t act_min, int32_t act_max) {
   int32_t sums[4][MCUNAS_GROUP_CHUNK];
@@ -189,7 +182,7 @@ static void mcunas_group_outputs(const uint32_t *plane, int32_t pitch, const mcu
     const int32_t n = left < MCUNAS_GROUP_CHUNK ? left : MCUNAS_GROUP_CHUNK;
     for (int32_t i = 0; i < n; ++i) {
       int32_t s[4];
-      mcunas_group_sums(win, pitch2, st, k_h, k_w, s);
+      mcunas_group_sums(win, pitch2, st, k, s);
       for (int32_t j = 0; j < 4; ++j) sums[j][i] = s[j];
       win += step;
       if (++ox == out_w) {
@@ -231,7 +224,8 @@ static void mcunas_group_outputs(const uint32_t *plane, int32_t pitch, const mcu
                  : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3), [r] "+r"(r), [out] "+r"(out),  \
                    [xe] "=&r"(xe), [xo] "=&r"(xo), [we] "=&r"(we), [wo] "=&r"(wo)                                  \
                  : [q] "r"(st), [pitch] "r"(pitch_bytes), [end] "r"(row_end),                                        \
-                   [o_acc] "i"(offsetof(mcunas_group_state, acc0)), [o_acc2] "i"(offsetof(mcunas_group_state, acc0[2])), \
+                   [o_acc] "i"(offsetof(mcunas_group_state, acc0)),                                                  \
+                   [o_acc2] "i"(offsetof(mcunas_group_state, acc0[2])),                                              \
                    [o_m0] "i"(offsetof(mcunas_group_state, channel[0][0])),                                          \
                    [o_r0] "i"(offsetof(mcunas_group_state, channel[0][2])),                                          \
                    [o_m1] "i"(offsetof(mcunas_group_state, channel[1][0])),                                          \
@@ -328,12 +322,12 @@ static void mcunas_depthwise_groups(const mcunas_conv_params *p, const mcunas_ch
       mcunas_group_gather_partial(plane, pitch, in_batch, in_h, in_w, c, ch, n, p->pad_h, p->pad_w, offset2);
     const int mode = !fast ? 0 : (full_range ? 1 : 2);
 #if defined(__OPTIMIZE__) /* unoptimised, GCC keeps a frame pointer and cannot give the assembly 14 registers */
-    if (mode == 1 && offset_in_round && k_h == k_w && (k_h == 3 || k_h == 5))
+    if (mode == 1 && offset_in_round)
       mcunas_group_outputs_full(plane, pitch, &st, k_h, p->stride_h, p->stride_w, out_dims->h, out_dims->w,
                                 out_batch + ch, c);
     else
 #endif
-      mcunas_group_outputs(plane, pitch, &st, k_h, k_w, p->stride_h, p->stride_w, out_dims->h, out_dims->w,
+      mcunas_group_outputs(plane, pitch, &st, k_h, p->stride_h, p->stride_w, out_dims->h, out_dims->w,
                            out_batch + ch, c, n, mode, q->multiplier + ch, q->shift + ch, p->output_offset,
                            p->act_min, p->act_max);
   }

@@ -345,25 +345,27 @@ TEST(ArenaPlan, FixedNetworksWithoutSkipMatchTheSearchEstimate) {
   expect_plan_matches_search(arch_of({{{OpKind::conv, 3}, 1}, {{OpKind::conv, 3}, 1}, {{OpKind::conv, 3}, 1},
                                       {{OpKind::conv, 1}, 1}}),
                              "all conv, one channel", 823);
-  // Mixed, peak at b1's conv: input 162 + out 81·6 = 486 + planes 580 (b2's depthwise comes second: 486 + 150
-  // + plane 396 = 1032).
+  // Mixed, peak at b2's depthwise, whose 6 channels on a 9-column map run in groups of four: input 81·6 = 486 +
+  // out 25·6 = 150 + the group plane, 14 rows of pitch 14 positions of 8 bytes, + 4 = 1572 (b1's conv comes second:
+  // 162 + 486 + planes 580 = 1228).
   expect_plan_matches_search(arch_of({{{OpKind::conv, 3}, 6}, {{OpKind::dwsep, 5}, 10}, {{OpKind::conv, 3}, 4},
                                       {{OpKind::dwsep, 3}, 3}}),
-                             "conv and dwsep mixed", 1228);
+                             "conv and dwsep mixed", 2208);
 }
 
 TEST(ArenaPlan, FixedNetworksWithSkipMatchTheSearchEstimate) {
   using supernet::OpKind;
-  // lowering_test's hand network: 1066 at b1's conv (162 + 324 + planes 580).
-  expect_plan_matches_search(hand_arch(), "hand network", 1066);
+  // lowering_test's hand network: 1996 at b2's depthwise (324 + 100 + group plane 1572).
+  expect_plan_matches_search(hand_arch(), "hand network", 1996);
   expect_plan_matches_search(arch_of({{{OpKind::dwsep, 3}, 5}, {{OpKind::conv, 3}, 12}, {{OpKind::skip, 0}, 12},
                                       {{OpKind::dwsep, 3}, 1}}),
                              "skip between conv and dwsep");
   // Peak at b4's depthwise, which reads what b3 (skip) passes on, b2's output: 25·16 = 400, + intermediate
-  // 9·16 = 144 + plane 132 (b1's depthwise, written over the input, 162 + 292 = 454).
+  // 9·16 = 144 + its 16 channels' group plane, 8 rows of pitch 8 positions of 8 bytes, + 4 = 516 (b1's depthwise,
+  // 2 channels on one plane written over the input, 162 + 292 = 454).
   expect_plan_matches_search(arch_of({{{OpKind::dwsep, 3}, 2}, {{OpKind::dwsep, 5}, 16}, {{OpKind::skip, 0}, 16},
                                       {{OpKind::dwsep, 3}, 1}}),
-                             "skip before a wide depthwise", 676);
+                             "skip before a wide depthwise", 1060);
   // b1's depthwise writes over the input (stride 1, and nothing reads the input after it): 162 + plane 292 = 454,
   // not 162 + 162 + 292 = 616. So the peak is b2's conv5x5 of one channel: 81 + 25·3 + its plane 2·14·14 + 4 = 552.
   // The skip is not at the peak, yet the arena must still meet it.

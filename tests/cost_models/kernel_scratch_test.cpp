@@ -41,12 +41,13 @@ TEST(KernelScratchTest, EveryPathAsksTheKernelItRuns) {
 }
 
 // The paths whose scratch grows with the input channels must differ on this call, or the rows above could be
-// swapped unnoticed: a 3×3 convolution's columns, one depthwise plane, the pooling sums.
+// swapped unnoticed: a 3×3 convolution's columns, a depthwise group plane (four channels), the pooling sums.
 TEST(KernelScratchTest, TheRowsDifferWhereTheKernelsDo) {
   ScratchCall c = conv_scratch_call(16, 16, 3, 1, 1);
   c.input.c = c.filter.c = 16;
   EXPECT_EQ(kernel_scratch_bytes(KernelPath::conv, c), 2 * 2 * 16 * 9 + 3);  // 3 bytes to align the columns
-  EXPECT_EQ(kernel_scratch_bytes(KernelPath::depthwise, c), 2 * 19 * 20 + 4);  // 18 rows and a spare
+  EXPECT_EQ(kernel_scratch_bytes(KernelPath::depthwise, c), 8 * 19 * 20 + 4);  // 18 rows and a spare
+  EXPECT_EQ(kernel_scratch_bytes(KernelPath::depthwise_groups, c), 8 * 19 * 20 + 4);
   EXPECT_EQ(kernel_scratch_bytes(KernelPath::avg_pool, c), 4 * 16);
   EXPECT_EQ(kernel_scratch_bytes(KernelPath::max_pool, c), 0);
 }

@@ -63,25 +63,26 @@ TEST(Lowering, HandComputedNetwork) {
   EXPECT_EQ(qparams, 8 * (4 + 4 + 6 + 5 + 10));
 
   const auto costs = estimate(graph, synthetic_target());
-  // Arena peak at b1's conv, which reads the 2-channel input through conv_planar: input 162 + out 81·4 = 324 +
-  // two planes of 9×9 padded by 1 (11 rows and a spare one of pitch 12 int16: 288 bytes each) + 4 = 1066. (b2's
-  // depthwise: 324 + intermediate 25·4 = 100 + one plane 9×9 padded by 2, 14 rows of pitch 14, + 4 = 396 → 820.)
-  // (b1's conv: 162 + 324 + im2col 2·2·9·2 = 72 → 558; b2's pointwise: 100 + 150 = 250; b4: 150 + 45 = 195.)
-  EXPECT_EQ(costs.arena_bytes, 1066);
-  EXPECT_EQ(costs.ram_bytes, 1066 + 1000);
+  // Arena peak at b2's depthwise, whose 4 channels on a 9-column map run in a group (depthwise_groups): input
+  // 81·4 = 324 + intermediate 25·4 = 100 + the group plane of 9×9 padded by 2, 14 rows of pitch 14 positions of 8
+  // bytes, + 4 = 1572 → 1996. (b1's conv, reading the 2-channel input through conv_planar: 162 + 324 + two planes
+  // of 9×9 padded by 1, 11 rows and a spare one of pitch 12 int16, 288 bytes each, + 4 → 1066; b2's pointwise:
+  // 100 + 150 = 250; b4: 150 + 45 = 195.)
+  EXPECT_EQ(costs.arena_bytes, 1996);
+  EXPECT_EQ(costs.ram_bytes, 1996 + 1000);
   // Flash: parameters 276 + 116 + 232 = 624, per-layer code 6·50 = 300, kernel code once per source file used:
-  // conv_s8.c (conv_planar, conv1x1 and fully connected: the largest, conv_planar's 9000) + depthwise 3000 +
-  // global_avg_pool 7000.
-  EXPECT_EQ(costs.model_flash_bytes, 624 + 300 + 19000);
-  EXPECT_EQ(costs.flash_bytes, 624 + 300 + 19000 + 2000);
+  // conv_s8.c (conv_planar, conv1x1 and fully connected: the largest, conv_planar's 9000) + depthwise_conv_s8.c
+  // (depthwise and depthwise_groups: the largest, depthwise_groups' 10000) + global_avg_pool 7000.
+  EXPECT_EQ(costs.model_flash_bytes, 624 + 300 + 26000);
+  EXPECT_EQ(costs.flash_bytes, 624 + 300 + 26000 + 2000);
   // Cycles (per_mac, per_output, per_call of path p = 1 + p, 10 + p, 100·(p + 1); per executed MAC, and the
-  // depthwise 5×5, stride 2, pad 2 on 9×9 runs whole windows on its planes, padding included: 2500 MACs):
+  // depthwise 5×5, stride 2, pad 2 on 9×9 runs whole windows on its group plane, padding included: 2500 MACs):
   //   b1 conv_planar (2 input channels, path 8)  5832·9 + 324·18 + 900 = 59220
-  //   b2 dw    2500·3 + 100·12 + 300 = 9000      b2 pw  600·2 + 150·11 + 200 = 3050
-  //   b4       270·2 + 45·11 + 200 = 1235        pool   45·7 + 5·16 + 700 = 1095
-  //   fc       50·4 + 10·13 + 400 = 730                                        total 74330 at 1 MHz
-  EXPECT_DOUBLE_EQ(costs.latency_s, 74330e-6);
-  EXPECT_DOUBLE_EQ(costs.energy_j, 74330e-6 * 0.5);
+  //   b2 dw (depthwise_groups, path 9)           2500·10 + 100·19 + 1000 = 27900
+  //   b2 pw    600·2 + 150·11 + 200 = 3050       b4     270·2 + 45·11 + 200 = 1235
+  //   pool     45·7 + 5·16 + 700 = 1095          fc     50·4 + 10·13 + 400 = 730     total 93230 at 1 MHz
+  EXPECT_DOUBLE_EQ(costs.latency_s, 93230e-6);
+  EXPECT_DOUBLE_EQ(costs.energy_j, 93230e-6 * 0.5);
 
   const auto exact = exact_costs(small_space(), hand_arch(), small_input(), kClasses, synthetic_target());
   EXPECT_EQ(exact.ram_bytes, costs.ram_bytes);

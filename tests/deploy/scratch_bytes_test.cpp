@@ -27,11 +27,16 @@ TEST(ScratchBytes, GeneralConvolutionsDepthwiseAndPoolingByHand) {
   const mcunas_dims input{1, 16, 16, 16}, filter{24, 3, 3, 16}, dw_filter{1, 3, 3, 16};
   const mcunas_conv_params params{1, 1, 1, 1, 0, 0, -128, 127};
   EXPECT_EQ(mcunas_conv_s8_scratch_bytes(&params, &input, &filter), 2 * 2 * 16 * 9 + 3);
-  // Depthwise: one channel's plane, 19 rows (18 and a spare) of pitch 20 (18 and a spare column, even), + 4 to
-  // align it, whatever the channel count.
-  EXPECT_EQ(mcunas_depthwise_conv_s8_scratch_bytes(&params, &input, &dw_filter), 2 * 19 * 20 + 4);
-  const mcunas_dims wide{1, 16, 16, 200}, wide_filter{1, 3, 3, 200};
-  EXPECT_EQ(mcunas_depthwise_conv_s8_scratch_bytes(&params, &wide, &wide_filter), 2 * 19 * 20 + 4);
+  // Depthwise on at most 16 columns and 4 channels or more: the group plane of four channels, 19 rows (18 and a
+  // spare) of pitch 20 (18 and a spare column, even) positions of four int16 values, + 4 to align it, whatever the
+  // channel count.
+  EXPECT_EQ(mcunas_depthwise_conv_s8_scratch_bytes(&params, &input, &dw_filter), 8 * 19 * 20 + 4);
+  const mcunas_dims deep{1, 16, 16, 200}, deep_filter{1, 3, 3, 200};
+  EXPECT_EQ(mcunas_depthwise_conv_s8_scratch_bytes(&params, &deep, &deep_filter), 8 * 19 * 20 + 4);
+  // Otherwise one channel's plane: 17 columns (pitch 20), or 3 channels.
+  const mcunas_dims wide{1, 16, 17, 16}, few{1, 16, 16, 3}, few_filter{1, 3, 3, 3};
+  EXPECT_EQ(mcunas_depthwise_conv_s8_scratch_bytes(&params, &wide, &dw_filter), 2 * 19 * 20 + 4);
+  EXPECT_EQ(mcunas_depthwise_conv_s8_scratch_bytes(&params, &few, &few_filter), 2 * 19 * 20 + 4);
   // Average pooling, global included: one int32 sum per channel; max pooling and add: nothing.
   EXPECT_EQ(mcunas_avg_pool_s8_scratch_bytes(&input), 4 * 16);
   EXPECT_EQ(mcunas_global_avg_pool_s8_scratch_bytes(&input), 4 * 16);

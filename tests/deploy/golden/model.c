@@ -73,7 +73,7 @@ static const int32_t op5_shift[3] = {
 /* The arena as int32 words: 4-byte aligned for the kernels' scratch buffers. Planned offsets (bytes):
  *        364  input (72 bytes)
  *        436  b1.conv (36 bytes)
- *         76  b2.dw (36 bytes)
+ *        292  b2.dw (36 bytes)
  *          0  b2.pw (36 bytes)
  *         36  join (36 bytes)
  *         16  head.pool (4 bytes)
@@ -110,14 +110,14 @@ int mcunas_invoke(const int8_t *input, int8_t *output) {
     static const mcunas_conv_params params = {1, 1, 1, 1, 100, -128, -128, 127};
     static const mcunas_channel_quant quant = {op1_multiplier, op1_shift};
     static const mcunas_dims input_dims = {1, 3, 3, 4}, filter_dims = {1, 3, 3, 4}, output_dims = {1, 3, 3, 4};
-    mcunas_depthwise_conv_s8(&params, &quant, &input_dims, arena + 436, &filter_dims, op1_weights, op1_bias, &output_dims, arena + 76, arena + 0);
+    mcunas_depthwise_conv_s8(&params, &quant, &input_dims, arena + 436, &filter_dims, op1_weights, op1_bias, &output_dims, arena + 292, arena + 0);
   }
   MCUNAS_LAYER_MARK();
   {  /* b2.pw */
     static const mcunas_conv_params params = {1, 1, 0, 0, 128, 5, -128, 127};
     static const mcunas_channel_quant quant = {op2_multiplier, op2_shift};
     static const mcunas_dims input_dims = {1, 3, 3, 4}, filter_dims = {4, 1, 1, 4}, output_dims = {1, 3, 3, 4};
-    mcunas_conv_s8(&params, &quant, &input_dims, arena + 76, &filter_dims, op2_weights, op2_bias, &output_dims, arena + 0, arena + 36);
+    mcunas_conv_s8(&params, &quant, &input_dims, arena + 292, &filter_dims, op2_weights, op2_bias, &output_dims, arena + 0, arena + 36);
   }
   MCUNAS_LAYER_MARK();
   {  /* join */
