@@ -45,11 +45,11 @@ std::vector<BenchmarkCase> benchmark_grid(double max_macs) {
   for (const int32_t hw : maps)
     for (const int32_t cin : channels)
       for (const int32_t cout : outs) grid.push_back({KernelPath::conv1x1, hw, hw, cin, cout, 1, 1, 0});
-  // Depthwise on the planes and, on narrow maps (more of them: 3 to 12), in channel groups: the kernel's rule
-  // decides each case's path.
+  // Depthwise in channel groups (maps of 3 to 16 columns) and on the planes (wider maps, up to MobileNetV1's 48,
+  // and fewer than 4 channels): the kernel's rule decides each case's path.
   for (const int32_t k : {3, 5})
     for (const int32_t stride : {1, 2})
-      for (const int32_t hw : {3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 28})
+      for (const int32_t hw : {3, 4, 5, 6, 7, 8, 10, 12, 14, 16, 20, 24, 28, 36, 48})
         for (const int32_t c : channels) {
           const int32_t out = out_size(hw, k, stride, k / 2);
           const bool groups = cost_models::depthwise_runs_in_groups(c, {hw, hw, out, out, k, stride, k / 2});
