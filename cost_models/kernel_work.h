@@ -40,6 +40,10 @@
 //   tail_macs, tail_outputs the last group of c mod 4 channels: its taps (pixels·kh·kw, four lanes whatever it holds,
 //                           the C loop around the assembly's) and its outputs (requantised a channel at a time)
 //   plane_sums              input positions that group gathers byte by byte (in_h·in_w)
+// add (deploy/kernels/add_s8.c) looks one input's rescaled values up in a table from MCUNAS_ADD_TABLE_MIN_SIZE
+// elements on (TFLite's ADD, as our quantiser writes it: the other input at exactly 0.5, the whole int8 range):
+// executed_macs counts the elements of a call without the table, tail_macs those of a call with it, window_rows
+// the table built (1).
 // conv_planar (a convolution with at most 3 input channels: a first layer) runs the same planes, one per input
 // channel, and sums each output channel over them. Besides the portable path's quantities (executed and valid
 // MACs, valid row outputs, as conv) it has depthwise's, per plane: patch_values (values gathered), scalar_taps
@@ -62,6 +66,7 @@
 
 #include "cost_models/kernel_path.h"
 #include "cost_models/op_graph.h"
+#include "mcunas_kernels.h"
 
 namespace nas::cost_models {
 
@@ -270,8 +275,13 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       break;
     case KernelPath::add:  // element-wise: no MAC, one requantisation per output
       op.macs = in_c * pixels;
-      op.executed_macs = op.macs;
       op.outputs = in_c * pixels;
+      if (std::round(value_of(op.macs)) >= MCUNAS_ADD_TABLE_MIN_SIZE) {
+        op.tail_macs = op.macs;  // the table's loop (about 10 instructions an element)
+        op.window_rows = S(1.0);  // the table built
+      } else {
+        op.executed_macs = op.macs;  // rescaled element by element (about 34)
+      }
       break;
   }
 }

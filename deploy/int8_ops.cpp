@@ -170,7 +170,7 @@ const Int8OpRow kAdd{
     .call = [](const Int8Tensor&, const Int8Tensor& out, const Int8Op&,
                KernelCall& c) { c.elements = static_cast<int32_t>(out.bytes()); },
     .run = [](const Int8Op& op, const KernelCall& c, const int8_t* const* in, int8_t* out,
-              void*) { mcunas_add_s8(&op.add, c.elements, in[0], in[1], out); },
+              void* scratch) { mcunas_add_s8(&op.add, c.elements, in[0], in[1], out, scratch); },
     .emit = [](std::ostream& out, const Int8Op& op, const KernelCall& c, const CallSite& site) {
       const auto& a = op.add;
       out << fmt::format("    static const mcunas_add_params params = {{{}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {}, "
@@ -179,7 +179,7 @@ const Int8OpRow kAdd{
                          a.input2_shift, a.left_shift, a.output_offset, a.output_multiplier, a.output_shift,
                          a.act_min, a.act_max);
       out << "    mcunas_add_s8(&params, " << c.elements << ", " << site.input << ", " << site.input2 << ", "
-          << site.output << ");\n";
+          << site.output << ", " << site.scratch << ");\n";
     },
 };
 

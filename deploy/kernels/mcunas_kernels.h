@@ -131,10 +131,15 @@ typedef struct {
   int32_t act_min, act_max;
 } mcunas_add_params;
 
-/* Element-wise add of two int8 tensors of `size` values with different quantisations (a residual connection). */
+/* Element-wise add of two int8 tensors of `size` values with different quantisations (a residual connection).
+ * scratch: mcunas_add_s8_scratch_bytes(size) bytes, any alignment, for the DSP path's table of one input's rescaled
+ * values; NULL makes it compute them element by element (slower, the same result). */
 void mcunas_add_s8(const mcunas_add_params *params, int32_t size, const int8_t *input1, const int8_t *input2,
-                   int8_t *output);
-/* Element-wise: 0. */
+                   int8_t *output, void *scratch);
+/* Elements from which an add reserves the table (1 KB, then at most half the output's bytes). */
+#define MCUNAS_ADD_TABLE_MIN_SIZE 2048
+/* The table's 256 int32 values and 3 bytes to align them, from MCUNAS_ADD_TABLE_MIN_SIZE elements on; else 0.
+ * Written on every build, so the arena the host plans is the one the firmware needs. */
 int32_t mcunas_add_s8_scratch_bytes(int32_t size);
 
 #ifdef __cplusplus

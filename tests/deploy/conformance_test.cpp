@@ -142,7 +142,7 @@ TEST(Int8Conformance, Add) {
                               get(c, "output_shift"),      get(c, "act_min"),           get(c, "act_max")};
     const auto a = values<int8_t>(c, "input1"), b = values<int8_t>(c, "input2");
     std::vector<int8_t> output(static_cast<size_t>(get(c, "size")));
-    mcunas_add_s8(&p, get(c, "size"), a.data(), b.data(), output.data());
+    mcunas_add_s8(&p, get(c, "size"), a.data(), b.data(), output.data(), nullptr);
     expect_same(output, c);
   }
 }

@@ -64,7 +64,7 @@ TEST(KernelBenchmark, TheSourceMakesEachCallWithTheRowsEmission) {
     EXPECT_NE(source.find(function + call.str() + "}\n"), std::string::npos) << call.str();
     EXPECT_NE(source.find("    mcunas_bench_case_" + std::to_string(i) + ",\n"), std::string::npos);
   }
-  EXPECT_NE(source.find("mcunas_add_s8(&params, 128, input, input2, output);"), std::string::npos);
+  EXPECT_NE(source.find("mcunas_add_s8(&params, 128, input, input2, output, NULL);"), std::string::npos);
 }
 
 }  // namespace

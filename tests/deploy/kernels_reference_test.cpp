@@ -248,7 +248,7 @@ TEST(KernelsAgainstReference, Add) {
                               r.between(-3, 0), 20, zp_out, r.multipliers(1)[0], r.between(-22, -17), lo, hi};
     const auto a = r.int8s(static_cast<size_t>(size), t % 3 == 0), b = r.int8s(static_cast<size_t>(size), t % 4 == 0);
     std::vector<int8_t> got(static_cast<size_t>(size));
-    mcunas_add_s8(&p, size, a.data(), b.data(), got.data());
+    mcunas_add_s8(&p, size, a.data(), b.data(), got.data(), nullptr);
     for (int32_t i = 0; i < size; ++i) {
       const int32_t v1 = (a[i] - zp1) * (1 << 20), v2 = (b[i] - zp2) * (1 << 20);
       const int32_t sum = reference_requantize(v1, p.input1_multiplier, p.input1_shift) +

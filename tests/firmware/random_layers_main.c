@@ -1,13 +1,14 @@
-/* 340 random int8 layers: convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
+/* 360 random int8 layers: convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
  * (half of them multiples of four, which take the DSP path's word-wise im2col, and one in eight general
  * convolutions of 1 to 3 input channels, which take its planes), strides, paddings, extreme inputs; after every
- * third one an element-wise add; then general convolutions with non-square kernels and strides and uneven padding;
- * then depthwise layers in place, each checked against itself out of place (exit status 2 when they differ).
- * Each is printed as a hash of its output bytes. General and depthwise convolutions get their scratch at an odd
- * address, as the arena may place it; random shifts (0 included) and clamps take the DSP path's exact and both fast
- * requantisations. Built for the host and for Cortex-M3 (portable path) and Cortex-M4 / M7 (DSP path) in QEMU, the
- * printouts must be identical (tests/integration/firmware_qemu_test.sh): the DSP path gives the portable path's
- * bits. */
+ * third one an element-wise add; then adds large enough for the DSP path's table; then general convolutions with
+ * non-square kernels and strides and uneven padding; then depthwise layers in place, each checked against itself
+ * out of place (exit status 2 when they differ). Each is printed as a hash of its output bytes. General and
+ * depthwise convolutions get their scratch at an odd address, as the arena may place it; random shifts (0
+ * included) and clamps take the DSP path's exact and both fast requantisations. Built for the host and for
+ * Cortex-M3 (portable path) and Cortex-M4 / M7 (DSP path) in QEMU, the printouts must be identical
+ * (tests/integration/firmware_qemu_test.sh): the DSP path gives the portable path's bits. */
+#include <stddef.h>
 #include <stdint.h>
 
 #include "mcunas_kernels.h"
@@ -33,9 +34,9 @@ static int8_t input[kMaxIn], weights[kMaxWeights], output[kMaxIn];
 static int32_t bias[kMaxChannels], multiplier[kMaxChannels], shift[kMaxChannels];
 /* at least the largest layer's scratch, one byte more: two im2col columns of a 10x4 window of 12 channels
  * (4 * 10 * 4 * 12 bytes), three planes of a 16 x 16 image padded by 5 rows and 2 columns each side (27 rows, a
- * spare one included, of pitch 22) for a first layer, or the depthwise group plane of a 16 x 16 map padded by 3
- * (23 rows of 24 positions of 8 bytes, depthwise_groups_dsp.h) */
-static int8_t scratch[8 * 23 * 24 + 4 + 1];
+ * spare one included, of pitch 22) for a first layer, the depthwise group plane of a 16 x 16 map padded by 2 (21
+ * rows of 22 positions of 8 bytes, depthwise_groups_dsp.h), or an add's table (1,027 bytes) */
+static int8_t scratch[8 * 21 * 22 + 4 + 1];
 
 static void fill(int8_t *v, int32_t n, int extremes) {
   for (int32_t i = 0; i < n; ++i) v[i] = extremes ? (next() >> 31 ? 127 : -128) : (int8_t)(next() >> 24);
@@ -103,18 +104,38 @@ int main(void) {
       print_hash(layer, 'f', output, out_c);
     }
     if (layer % 3 == 0) { /* an element-wise add of the input and a fresh tensor: TFLite's left shift of 20, input
-                           * shifts of 0 (the larger input scale's exact 0.5) to -12 and output scales below 1 (the
-                           * DSP path's fast requantisation) or, one add in four, an output shift of 0 (its exact
-                           * one) */
+                           * shifts of 0 to -12, one input of two in three at TFLite's exact 0.5 (multiplier 2^30,
+                           * shift 0: the DSP path's table for 2,048 elements or more), and output scales below 1
+                           * (the DSP path's fast requantisation) or, one add in four, an output shift of 0 (its
+                           * exact one) */
       const int32_t size = h * w * in_c, zp_out_add = between(-128, 127);
       fill(weights, size, extremes);
-      const mcunas_add_params a = {between(-127, 128), (int32_t)(0x40000000u + (next() >> 2)), between(-12, 0),
-                                   between(-127, 128), (int32_t)(0x40000000u + (next() >> 2)), between(-12, 0),
+      const int half = layer % 9 == 0 ? 1 : layer % 9 == 3 ? 2 : 0;
+      const int32_t m1 = (int32_t)(0x40000000u + (next() >> 2)), s1 = between(-12, 0);
+      const int32_t m2 = (int32_t)(0x40000000u + (next() >> 2)), s2 = between(-12, 0);
+      const mcunas_add_params a = {between(-127, 128), half == 1 ? 0x40000000 : m1, half == 1 ? 0 : s1,
+                                   between(-127, 128), half == 2 ? 0x40000000 : m2, half == 2 ? 0 : s2,
                                    20, zp_out_add, (int32_t)(0x40000000u + (next() >> 2)),
                                    layer % 4 == 0 ? 0 : between(-24, -14), between(0, 1) ? zp_out_add : -128, 127};
-      mcunas_add_s8(&a, size, input, weights, output);
+      if (mcunas_add_s8_scratch_bytes(size) > (int32_t)sizeof scratch - 1) return 1;
+      mcunas_add_s8(&a, size, input, weights, output, mcunas_add_s8_scratch_bytes(size) ? scratch + 1 : NULL);
       print_hash(layer, 'a', output, size);
     }
+  }
+  /* 20 adds large enough for the DSP path's table (2,048 to 6,144 elements), one input at TFLite's exact 0.5, the
+   * output offset inside the rounding constant (output shifts to -21) or added after the shift (-22 to -24). */
+  for (int32_t layer = 340; layer < 360; ++layer) {
+    const int32_t size = between(2048, kMaxIn), zp_out = between(-128, 127), first_half = layer % 2;
+    fill(input, size, layer % 7 == 0);
+    fill(weights, size, layer % 5 == 0);
+    const int32_t m = (int32_t)(0x40000000u + (next() >> 2)), s = between(-12, 0);
+    const mcunas_add_params a = {between(-127, 128), first_half ? 0x40000000 : m, first_half ? 0 : s,
+                                 between(-127, 128), first_half ? m : 0x40000000, first_half ? s : 0,
+                                 20, zp_out, (int32_t)(0x40000000u + (next() >> 2)), between(-24, -17),
+                                 layer % 4 == 3 ? zp_out : -128, 127};
+    if (mcunas_add_s8_scratch_bytes(size) > (int32_t)sizeof scratch - 1) return 1;
+    mcunas_add_s8(&a, size, input, weights, output, scratch + 1);
+    print_hash(layer, 't', output, size);
   }
   /* 60 general convolutions with non-square kernels (up to 10 rows, DS-CNN's 10x4 among them) and strides, and one
    * more row or column of padding at the bottom or right than at the top or left (TensorFlow's "same"): the kernels

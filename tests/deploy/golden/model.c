@@ -122,7 +122,7 @@ int mcunas_invoke(const int8_t *input, int8_t *output) {
   MCUNAS_LAYER_MARK();
   {  /* join */
     static const mcunas_add_params params = {-5, 1073741824, 0, 100, 1342177280, -1, 20, -2, 1073741824, -19, -128, 127};
-    mcunas_add_s8(&params, 36, arena + 0, arena + 436, arena + 36);
+    mcunas_add_s8(&params, 36, arena + 0, arena + 436, arena + 36, NULL);
   }
   MCUNAS_LAYER_MARK();
   {  /* head.pool */
