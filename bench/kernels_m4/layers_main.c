@@ -7,8 +7,9 @@
  * the 5x5 layers the searched networks pick (depthwise 5x5 on 16x16x16 with padding 2, 102,400 MACs, and at stride
  * 2, 25,600 MACs; a first layer conv 5x5 28x28x1 -> 16 with padding 2, 313,600 MACs), 1,024 requantisations
  * of the fast and of the exact form (each with its load and store), and the depthwise layers of MLPerf Tiny's
- * small maps, 16 of their channels (a plane's cost does not depend on the others): DS-CNN's 25x5 (3x3, padding 1,
- * 18,000 MACs), MobileNetV1's 6x6 (5,184 MACs) and its 12x12 at stride 2 (5,184 MACs). */
+ * small maps, 16 of their channels (four groups of four on the DSP path): DS-CNN's 25x5 (3x3, padding 1, 18,000
+ * MACs), MobileNetV1's 6x6 (5,184 MACs) and its 12x12 at stride 2 (5,184 MACs), and a residual join of 4,096
+ * elements (int8 ADD). */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -82,6 +83,12 @@ int main(void) {
   mcunas_depthwise_conv_s8(&padded, &q, &small, input, &dw, weights, bias, &small, output, scratch + 1);
   MARK();
   mcunas_depthwise_conv_s8(&strided, &q, &small_in2, input, &dw, weights, bias, &small, output, scratch + 1);
+  MARK();
+  /* A residual join of two 16x16x16 tensors as TFLite's int8 ADD quantises it (left shift 20, the larger input
+   * scale's exact 0.5, output shift -18), with its table in the scratch; the second input is the upper half of the
+   * output buffer, which the layers above wrote. */
+  const mcunas_add_params join = {3, 1073741824, 0, -7, 1518500250, -2, 20, -5, 1518500250, -18, -128, 127};
+  mcunas_add_s8(&join, 4096, input, output + 8192, output, scratch + 1);
   MARK();
   return 0;
 }

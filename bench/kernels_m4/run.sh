@@ -51,4 +51,7 @@ for i in 0 1 2; do
   awk -v n="${names[$i]}" -v m="${macs[$i]}" -v p="${portable[$((i + 13))]}" -v d="${dsp[$((i + 13))]}" \
     'BEGIN { printf "%-31s %10d %14.2f %14.2f %8.2fx\n", n, m, (p - 1) / m, (d - 1) / m, p / d }'
 done
+awk -v p="${portable[16]}" -v d="${dsp[16]}" 'BEGIN {
+  printf "add 16x16x16 (TFLite int8 ADD)   %10d %14.2f %14.2f %8.2fx   (instructions per element)\n", 4096,
+    (p - 1) / 4096, (d - 1) / 4096, p / d }'
 awk -v d="${dsp[0]}" 'BEGIN { printf "ratio to CMSIS-NN: %.2fx\nconv3x3_instr_per_mac=%.2f\n", (d - 1) / 589824 / 2.33, (d - 1) / 589824 }'
