@@ -37,11 +37,14 @@ TEST(ScratchBytes, GeneralConvolutionsDepthwiseAndPoolingByHand) {
   const mcunas_dims wide{1, 16, 17, 16}, few{1, 16, 16, 3}, few_filter{1, 3, 3, 3};
   EXPECT_EQ(mcunas_depthwise_conv_s8_scratch_bytes(&params, &wide, &dw_filter), 2 * 19 * 20 + 4);
   EXPECT_EQ(mcunas_depthwise_conv_s8_scratch_bytes(&params, &few, &few_filter), 2 * 19 * 20 + 4);
-  // Average pooling, global included: one int32 sum per channel; max pooling and add: nothing.
+  // Average pooling, global included: one int32 sum per channel; max pooling: nothing; add: a table of 256 int32
+  // values (+ 3 to align it) from 2,048 elements on, nothing below.
   EXPECT_EQ(mcunas_avg_pool_s8_scratch_bytes(&input), 4 * 16);
   EXPECT_EQ(mcunas_global_avg_pool_s8_scratch_bytes(&input), 4 * 16);
   EXPECT_EQ(mcunas_max_pool_s8_scratch_bytes(&input), 0);
-  EXPECT_EQ(mcunas_add_s8_scratch_bytes(16 * 16 * 16), 0);
+  EXPECT_EQ(mcunas_add_s8_scratch_bytes(16 * 16 * 16), 4 * 256 + 3);
+  EXPECT_EQ(mcunas_add_s8_scratch_bytes(2048), 4 * 256 + 3);
+  EXPECT_EQ(mcunas_add_s8_scratch_bytes(2047), 0);
 }
 
 TEST(ScratchBytes, OneByOneConvolutionsHoldTwoPixelsAndFullyConnectedNothing) {
