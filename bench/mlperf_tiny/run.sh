@@ -60,8 +60,9 @@ for entry in "${models[@]}"; do
       leader_cycles="$(awk -v ms="$leader_ms" 'BEGIN { printf "%.0f", ms * 1e-3 * 120e6 }')"
       ratio="$(awk -v i="$instr" -v c="$leader_cycles" 'BEGIN { printf "%.2f", i / c }')"
       cycle_ratio="$(awk -v i="$cycles" -v c="$leader_cycles" 'BEGIN { printf "%.2f", i / c }')"
-      ratios+=("$ratio")
-      cycle_ratios+=("$cycle_ratio")
+      # the geometric means from the unrounded ratios
+      ratios+=("$(awk -v i="$instr" -v c="$leader_cycles" 'BEGIN { printf "%.6f", i / c }')")
+      cycle_ratios+=("$(awk -v i="$cycles" -v c="$leader_cycles" 'BEGIN { printf "%.6f", i / c }')")
     fi
     printf '%-17s %-6s %10d %12d %10.3f %12s %9d %11d %9d %10d %10s %13s %7s %7s %12s\n' "$name" "$target" "$macs" \
       "$instr" "$(awk -v m="$macs" -v i="$instr" 'BEGIN { print m / i }')" \
@@ -85,6 +86,6 @@ echo "leaders (l4r5, 120 MHz): ResNet-8 165.1 ms, DS-CNN 43.2 ms, MobileNetV1 0.
 echo "autoencoder 4.05 ms (Plumerai); instructions are a lower bound on our cycles; TRM cycles: the measured"
 echo "instructions by timing class with the Cortex-M4 manual's timings (cost_models/core_timing.h; none for the M7)"
 printf '%s\n' "${cycle_ratios[@]}" | awk '{ s += log($1); n++ } END {
-  printf "mlperf_trm_cycles_over_leader_cycles=%.2f\n", exp(s / n) }'
+  printf "mlperf_trm_cycles_over_leader_cycles=%.3f\n", exp(s / n) }'
 [ "$failed" -eq 0 ] || { echo "mlperf_tiny: host and QEMU outputs differ (see bit-exact)" >&2; exit 1; }
-printf '%s\n' "${ratios[@]}" | awk '{ s += log($1); n++ } END { printf "mlperf_instr_over_leader_cycles=%.2f\n", exp(s / n) }'
+printf '%s\n' "${ratios[@]}" | awk '{ s += log($1); n++ } END { printf "mlperf_instr_over_leader_cycles=%.3f\n", exp(s / n) }'
