@@ -45,19 +45,40 @@ static inline void mcunas_im2col_zero(int16_t *columns, ptrdiff_t i, ptrdiff_t n
   for (int16_t *dst = columns + 2 * i + 4 * pixel, *end = dst + 2 * n; dst < end; dst += 8) memset(dst, 0, 8);
 }
 
+/* `groups` words of four int8 values from src (any alignment) into one pixel's slots from dst on (word-aligned):
+ * each word split by SXTAB16 into the pairs (v0, v2), (v1, v3), the offset added, stored with one STRD, 16 bytes
+ * apart (the other pixel's pairs sit between). Four words per pass in assembly, then one at a time: 4.75
+ * instructions a word with the loop (GCC's loop took about 8, with the pointer arithmetic of two memcpy's). */
+#define MCUNAS_SPLIT_WORD(v)                             \
+  "ldr %[" v "], [%[s]], #4\n\t"                        \
+  "sxtab16 %[e], %[off], %[" v "]\n\t"                  \
+  "sxtab16 %[" v "], %[off], %[" v "], ror #8\n\t"      \
+  "strd %[e], %[" v "], [%[d]], #16\n\t"
+static inline void mcunas_split_words(int16_t *dst, const int8_t *src, ptrdiff_t groups, int16x2_t offset) {
+  uint32_t v, e;
+  if (groups >= 4)
+    __asm volatile("1:\n\t" MCUNAS_SPLIT_WORD("v") MCUNAS_SPLIT_WORD("v") MCUNAS_SPLIT_WORD("v")
+                       MCUNAS_SPLIT_WORD("v") "subs %[n], %[n], #4\n\t"
+                   "cmp %[n], #3\n\t"
+                   "bgt 1b"
+                   : [s] "+r"(src), [d] "+r"(dst), [n] "+r"(groups), [v] "=&r"(v), [e] "=&r"(e)
+                   : [off] "r"(offset)
+                   : "cc", "memory");
+  for (; groups > 0; --groups)
+    __asm volatile(MCUNAS_SPLIT_WORD("v")
+                   : [s] "+r"(src), [d] "+r"(dst), [v] "=&r"(v), [e] "=&r"(e)
+                   : [off] "r"(offset)
+                   : "memory");
+}
+#undef MCUNAS_SPLIT_WORD
+
 /* One pixel's k values read in place (a 1x1 convolution's window) as column `pixel` (0 or 1): the column layout
  * above without any window arithmetic, whole words split on the way. */
 static inline void mcunas_pixel_column(int16_t *columns, int pixel, const int8_t *x, ptrdiff_t k,
                                        int32_t input_offset) {
   const int16x2_t offset = (int16x2_t)(((uint32_t)input_offset & 0xFFFFu) | ((uint32_t)input_offset << 16));
   const ptrdiff_t full = k & ~(ptrdiff_t)3;
-  int16_t *dst = columns + 4 * pixel;
-  for (ptrdiff_t i = 0; i < full; i += 4, dst += 8) {
-    const uint32_t v = mcunas_load_word(x + i);
-    const int16x2_t even = __sxtab16(offset, (int8x4_t)v), odd = mcunas_sxtab16_ror8(offset, v);
-    memcpy(dst, &even, 4);
-    memcpy(dst + 2, &odd, 4);
-  }
+  mcunas_split_words(columns + 4 * pixel, x, full / 4, offset);
   for (ptrdiff_t i = full; i < k; ++i)
     columns[2 * full + pixel * (k - full) + (i - full)] = (int16_t)(x[i] + input_offset);
 }
@@ -68,6 +89,14 @@ static void mcunas_im2col_s8(int16_t *columns, int pixel, const int8_t *in_batch
   const ptrdiff_t row_values = (ptrdiff_t)k_w * in_c, k = (ptrdiff_t)k_h * row_values;
   if ((in_c & 3) == 0) { /* groups of four never straddle a tap: whole words, split on the way */
     const int16x2_t offset = (int16x2_t)(((uint32_t)input_offset & 0xFFFFu) | ((uint32_t)input_offset << 16));
+    if (y0 >= 0 && x0 >= 0 && y0 + k_h <= in_h && x0 + k_w <= in_w) { /* inside the input: each row in one go */
+      const int8_t *src = in_batch + ((ptrdiff_t)y0 * in_w + x0) * in_c;
+      int16_t *dst = columns + 4 * pixel;
+      const ptrdiff_t in_row = (ptrdiff_t)in_w * in_c;
+      for (int32_t ky = 0; ky < k_h; ++ky, src += in_row, dst += 2 * row_values)
+        mcunas_split_words(dst, src, row_values / 4, offset);
+      return;
+    }
     for (int32_t ky = 0; ky < k_h; ++ky) {
       const ptrdiff_t row = ky * row_values;
       const int32_t iy = y0 + ky;
@@ -78,14 +107,8 @@ static void mcunas_im2col_s8(int16_t *columns, int pixel, const int8_t *in_batch
       }
       const ptrdiff_t lead = (ptrdiff_t)(x_begin - x0) * in_c, run = (ptrdiff_t)(x_end - x_begin) * in_c;
       mcunas_im2col_zero(columns, row, lead, pixel);
-      const int8_t *src = in_batch + ((ptrdiff_t)iy * in_w + x_begin) * in_c;
-      int16_t *dst = columns + 2 * (row + lead) + 4 * pixel;
-      for (ptrdiff_t i = 0; i < run; i += 4, dst += 8) {
-        const uint32_t x = mcunas_load_word(src + i);
-        const int16x2_t even = __sxtab16(offset, (int8x4_t)x), odd = mcunas_sxtab16_ror8(offset, x);
-        memcpy(dst, &even, 4);
-        memcpy(dst + 2, &odd, 4);
-      }
+      mcunas_split_words(columns + 2 * (row + lead) + 4 * pixel, in_batch + ((ptrdiff_t)iy * in_w + x_begin) * in_c,
+                         run / 4, offset);
       mcunas_im2col_zero(columns, row + lead + run, row_values - lead - run, pixel);
     }
     return;
@@ -283,11 +306,15 @@ typedef struct {
   int8_t *out0;                             /* pixel 0's output of the next channel pair; pixel 1's is out_c on */
   const int8_t *out0_end;                   /* out0 after the last pair */
   const int16_t *columns, *columns_end;     /* the two columns, and the end of their whole groups */
-  int32_t k, odd, tail, out_c, output_offset;
+  /* entry: the whole groups mod 8, or 8 when there are none; the assembly replaces it by its entry's address */
+  intptr_t entry;
+  int32_t k, tail, out_c, output_offset;
 } mcunas_conv_pairs;
 
 /* Every pair of output channels of the two pixels in `columns`, requantised by the fast form on the whole int8 range
- * (mode 2) and stored, in one piece of assembly: the inner loop of mcunas_block_2x2 (the same two groups per pass),
+ * (mode 2) and stored, in one piece of assembly: the inner loop of mcunas_block_2x2 with eight groups per pass
+ * (131 instructions per 128 MACs; two per pass took 140: bench/kernels_m4's 3x3 layer 1.36 → 1.32 with four, 1.31
+ * → 1.29 with eight), entered by the group count mod 8,
  * the k mod 4 tail values one at a time (SMLABB), then the four outputs, 7 instructions each (doubled sum, SMMLAR,
  * the sign, the shift, the offset, SSAT, STRB). As C around the inner loop's assembly, GCC spilled and reloaded the
  * block's values through the stack: about 95 instructions per block besides the products, here 67. Needs a bias,
@@ -298,6 +325,51 @@ static void mcunas_conv_pairs_full(mcunas_conv_pairs *st, const int8_t *w0) {
   const int8_t *w1;
   const int16_t *c;
   __asm volatile(
+      /* Eight groups per pass; the pass is entered as far in as the groups mod 8 say (r left: at group 9 - r, 0 at
+       * the first, 8: none, k < 4). The entry's address (Thumb bit set) is worked out once here and kept in the
+       * state: each block then branches to it with two instructions. */
+      "ldr %[k0e], [%[st], %[o_entry]]\n\t"
+      "cmp %[k0e], #4\n\t"
+      "bhi 6f\n\t"
+      "beq 7f\n\t"
+      "cmp %[k0e], #2\n\t"
+      "bhi 8f\n\t"
+      "beq 9f\n\t"
+      "cmp %[k0e], #1\n\t"
+      "beq 10f\n\t"
+      "adr %[k1], 1f\n\t"
+      "b 18f\n"
+      "10:\n\t"
+      "adr %[k1], 17f\n\t"
+      "b 18f\n"
+      "9:\n\t"
+      "adr %[k1], 16f\n\t"
+      "b 18f\n"
+      "8:\n\t"
+      "adr %[k1], 15f\n\t"
+      "b 18f\n"
+      "7:\n\t"
+      "adr %[k1], 14f\n\t"
+      "b 18f\n"
+      "6:\n\t"
+      "cmp %[k0e], #6\n\t"
+      "bhi 19f\n\t"
+      "beq 20f\n\t"
+      "adr %[k1], 13f\n\t"
+      "b 18f\n"
+      "20:\n\t"
+      "adr %[k1], 12f\n\t"
+      "b 18f\n"
+      "19:\n\t"
+      "cmp %[k0e], #7\n\t"
+      "bne 21f\n\t"
+      "adr %[k1], 11f\n\t"
+      "b 18f\n"
+      "21:\n\t"
+      "adr %[k1], 5f\n"
+      "18:\n\t"
+      "orr %[k1], %[k1], #1\n\t"
+      "str %[k1], [%[st], %[o_entry]]\n"
       "0:\n\t"
       /* the block's sums start at the pair's biases */
       "ldr %[k0], [%[st], %[o_bias]]\n\t"
@@ -308,12 +380,17 @@ static void mcunas_conv_pairs_full(mcunas_conv_pairs *st, const int8_t *w0) {
       "ldr %[k1], [%[st], %[o_k]]\n\t"
       "add %[w1], %[w0], %[k1]\n\t"
       "ldr %[c], [%[st], %[o_columns]]\n\t"
-      "ldr %[k0e], [%[st], %[o_odd]]\n\t" /* 0: an even number of groups, 1: odd, 2: none (k < 4) */
-      "cmp %[k0e], #1\n\t"
-      "beq 2f\n\t"
-      "bhi 5f\n"
+      /* the pass's entry for this call's group count, computed before the first block */
+      "ldr %[k0e], [%[st], %[o_entry]]\n\t"
+      "bx %[k0e]\n"
       "1:\n\t" MCUNAS_BLOCK_2X2_GROUP
-      "2:\n\t" MCUNAS_BLOCK_2X2_GROUP
+      "11:\n\t" MCUNAS_BLOCK_2X2_GROUP
+      "12:\n\t" MCUNAS_BLOCK_2X2_GROUP
+      "13:\n\t" MCUNAS_BLOCK_2X2_GROUP
+      "14:\n\t" MCUNAS_BLOCK_2X2_GROUP
+      "15:\n\t" MCUNAS_BLOCK_2X2_GROUP
+      "16:\n\t" MCUNAS_BLOCK_2X2_GROUP
+      "17:\n\t" MCUNAS_BLOCK_2X2_GROUP
       "ldr %[k0e], [%[st], %[o_columns_end]]\n\t"
       "cmp %[c], %[k0e]\n\t"
       "bne 1b\n"
@@ -399,7 +476,7 @@ static void mcunas_conv_pairs_full(mcunas_conv_pairs *st, const int8_t *w0) {
         [o_out0] "i"(offsetof(mcunas_conv_pairs, out0)), [o_out0_end] "i"(offsetof(mcunas_conv_pairs, out0_end)),
         [o_columns] "i"(offsetof(mcunas_conv_pairs, columns)),
         [o_columns_end] "i"(offsetof(mcunas_conv_pairs, columns_end)), [o_k] "i"(offsetof(mcunas_conv_pairs, k)),
-        [o_odd] "i"(offsetof(mcunas_conv_pairs, odd)), [o_tail] "i"(offsetof(mcunas_conv_pairs, tail)),
+        [o_entry] "i"(offsetof(mcunas_conv_pairs, entry)), [o_tail] "i"(offsetof(mcunas_conv_pairs, tail)),
         [o_out_c] "i"(offsetof(mcunas_conv_pairs, out_c)),
         [o_output_offset] "i"(offsetof(mcunas_conv_pairs, output_offset))
       : "cc", "memory");
@@ -413,8 +490,9 @@ static void mcunas_conv_two_pixels_full(const mcunas_conv_params *p, const mcuna
 #if defined(__OPTIMIZE__)
   if (bias && out_c >= 2) {
     const int32_t pairs = out_c / 2, full = (int32_t)(k & ~(ptrdiff_t)3);
-    mcunas_conv_pairs st = {bias, q->multiplier, q->shift, out0, out0 + 2 * pairs, columns, columns + 2 * full,
-                            (int32_t)k, full ? (full >> 2) & 1 : 2, (int32_t)(k & 3), out_c, p->output_offset};
+    mcunas_conv_pairs st = {bias,    q->multiplier,      q->shift,          out0,  out0 + 2 * pairs,
+                            columns, columns + 2 * full, full ? (full >> 2) & 7 : 8, (int32_t)k, (int32_t)(k & 3),
+                            out_c,   p->output_offset};
     mcunas_conv_pairs_full(&st, weights);
     first = 2 * pairs;
   }
