@@ -112,6 +112,10 @@ typedef struct {
   int32_t step, c;       /* bytes from one output position's window to the next's, and between outputs */
 } mcunas_group_state;
 
+/* Output positions per row a last group of fewer than four channels takes through the assembly (its row buffer on
+ * the stack); wider rows take the C loop. */
+#define MCUNAS_GROUP_ROW_MAX 32
+
 /* The largest right shift whose rounding constant may carry the output offset: with r <= 21, |o * 2^r| < 2^29, and
  * (h + n + 2^(r-1) + o * 2^r) >> r = ((h + n + 2^(r-1)) >> r) + o exactly (|h| < 2^30, requantize.h), so the
  * offset costs no instruction of its own. */
@@ -241,15 +245,21 @@ static void mcunas_group_outputs(const uint32_t *plane, int32_t pitch, const mcu
  * constants; st's step and c are set here. */
 static void mcunas_group_outputs_full(const uint32_t *plane, int32_t pitch, mcunas_group_state *st, int32_t k,
                                       int32_t stride_h, int32_t stride_w, int32_t out_h, int32_t out_w, int8_t *out,
-                                      ptrdiff_t c) {
+                                      ptrdiff_t c, int32_t channels) {
   const ptrdiff_t pitch_bytes = 8 * (ptrdiff_t)pitch;
   int32_t a0, a1, a2, a3;
   uint32_t xe, xo, we, wo;
+  /* A last group of fewer than four channels writes each output row's four bytes per position into `row` and
+   * copies the real ones: the assembly's cost and a few instructions more, where the C loop took about twice. */
+  int8_t row[4 * MCUNAS_GROUP_ROW_MAX];
+  const int whole = channels == 4;
   st->step = 8 * stride_w;
-  st->c = (int32_t)c;
-  for (int32_t oy = 0; oy < out_h; ++oy) {
+  st->c = whole ? (int32_t)c : 4;
+  for (int32_t oy = 0; oy < out_h; ++oy, out += whole ? 0 : (ptrdiff_t)out_w * c) {
     const uint32_t *r = plane + (ptrdiff_t)oy * stride_h * 2 * pitch;
-    const int8_t *const row_end = out + (ptrdiff_t)out_w * c;
+    int8_t *const row_start = out;
+    if (!whole) out = row;
+    const int8_t *const row_end = out + (ptrdiff_t)out_w * st->c;
     if (k == 3)
       MCUNAS_GROUP_ROW(MCUNAS_GROUP_ROW3(0) MCUNAS_GROUP_NEXT_ROW MCUNAS_GROUP_ROW3(24) MCUNAS_GROUP_NEXT_ROW
                            MCUNAS_GROUP_ROW3(48),
@@ -259,6 +269,11 @@ static void mcunas_group_outputs_full(const uint32_t *plane, int32_t pitch, mcun
                            MCUNAS_GROUP_ROW5(80) MCUNAS_GROUP_NEXT_ROW MCUNAS_GROUP_ROW5(120) MCUNAS_GROUP_NEXT_ROW
                                MCUNAS_GROUP_ROW5(160),
                        "sub %[r], %[r], %[pitch], lsl #2\n\t");
+    if (!whole) {
+      out = row_start;
+      for (int32_t x = 0; x < out_w; ++x)
+        for (int32_t j = 0; j < channels; ++j) out[(ptrdiff_t)x * c + j] = row[4 * x + j];
+    }
   }
 }
 #undef MCUNAS_GROUP_ROW
@@ -270,7 +285,7 @@ static void mcunas_group_outputs_full(const uint32_t *plane, int32_t pitch, mcun
 #undef MCUNAS_GROUP_TAP
 
 /* The layer's channels a group of four at a time (the last group holds the c mod 4 others, if any, with zero
- * weights for the missing ones, through the C loop), in batch b's input and output; the caller has checked
+ * weights for the missing ones), in batch b's input and output; the caller has checked
  * mcunas_depthwise_groups_fit and zeroed the plane (mcunas_plane_start with 4 values per position). */
 static void mcunas_depthwise_groups(const mcunas_conv_params *p, const mcunas_channel_quant *q,
                                     const mcunas_dims *in_dims, const int8_t *in_batch, const mcunas_dims *f_dims,
@@ -305,12 +320,13 @@ static void mcunas_depthwise_groups(const mcunas_conv_params *p, const mcunas_ch
       st.w[2 * t] = (uint32_t)we;
       st.w[2 * t + 1] = (uint32_t)wo;
     }
-    int offset_in_round = fast && n == 4;
+    int offset_in_round = fast && (n == 4 || out_dims->w <= MCUNAS_GROUP_ROW_MAX);
     if (fast)
-      for (int32_t j = 0; j < n; ++j) {
-        const int32_t right = -q->shift[ch + j];
+      for (int32_t j = 0; j < 4; ++j) { /* a missing channel takes the first's constants (its bytes are dropped) */
+        const int32_t from = j < n ? ch + j : ch;
+        const int32_t right = -q->shift[from];
         st.acc0[j] *= 2;
-        st.channel[j][0] = q->multiplier[ch + j];
+        st.channel[j][0] = q->multiplier[from];
         st.channel[j][2] = right;
         offset_in_round = offset_in_round && right <= MCUNAS_GROUP_MAX_RIGHT;
         if (offset_in_round)
@@ -324,7 +340,7 @@ static void mcunas_depthwise_groups(const mcunas_conv_params *p, const mcunas_ch
 #if defined(__OPTIMIZE__) /* unoptimised, GCC keeps a frame pointer and cannot give the assembly 14 registers */
     if (mode == 1 && offset_in_round)
       mcunas_group_outputs_full(plane, pitch, &st, k_h, p->stride_h, p->stride_w, out_dims->h, out_dims->w,
-                                out_batch + ch, c);
+                                out_batch + ch, c, n);
     else
 #endif
       mcunas_group_outputs(plane, pitch, &st, k_h, p->stride_h, p->stride_w, out_dims->h, out_dims->w,
