@@ -8,7 +8,9 @@
 // most given the blocks already set; later blocks start at their first candidate). The greedy result is the cost
 // of a real architecture, so it is an upper bound of the true minimum, not the minimum itself: refuse a budget
 // only when smallest_is_exact(space), otherwise warn.
-// largest_costs: every block keeps all its channels, same search maximising.
+// largest_costs: every block keeps all its channels, same search maximising. Flash and RAM of any architecture are
+// below it; latency and energy may not be, by a few percent: a convolution whose input channels are not a multiple
+// of 4 copies its im2col value by value, so a narrower block can be the slower one (tests/cost_models/reachable_test).
 // Each metric is optimised on its own, so the four figures may come from different architectures.
 #pragma once
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 
 #include "tests/cost_models/small_space.h"
@@ -22,12 +23,28 @@ TEST(Reachable, SmallestIsBelowEveryArchitectureAndLargestAbove) {
   const auto high = metrics(largest_costs(space, small_input(), kClasses, target));
   std::mt19937 rng(3);
   for (int trial = 0; trial < 100; ++trial) {
-    const auto cost = metrics(exact_costs(space, test::random_arch(space, small_input().c, rng), small_input(),
-                                          kClasses, target));
+    const auto arch = test::random_arch(space, small_input().c, rng);
+    const auto cost = metrics(exact_costs(space, arch, small_input(), kClasses, target));
+    // Flash and RAM grow with every block's width. Latency and energy need not: a convolution whose input channels
+    // are not a multiple of 4 copies its im2col value by value (about 9 times dearer a value on nano33), so 5 input
+    // channels can cost more than 8 (b1 conv3x3 5, b2 conv5x5 10, b3 conv3x3 14, b4 dwsep3x3 8 is 5 % above every
+    // block at its widest). Among widths that are multiples of 4 (the input's 2 channels aside) the widest network
+    // is the dearest.
     for (size_t m = 0; m < 4; ++m) {
       EXPECT_LE(low[m], cost[m]) << m;
-      EXPECT_GE(high[m], cost[m]) << m;
+      if (m < 2) EXPECT_GE(high[m], cost[m]) << m;
     }
+    auto rounded = arch;  // the same operators, every width rounded up to a multiple of 4
+    int32_t in = small_input().c;
+    for (size_t b = 0; b < rounded.blocks.size(); ++b) {
+      auto& block = rounded.blocks[b];
+      block.out_channels = block.op.keeps_input_channels()
+                               ? in
+                               : std::min(space.blocks[b].out_channels, (block.out_channels + 3) / 4 * 4);
+      in = block.out_channels;
+    }
+    const auto rounded_cost = metrics(exact_costs(space, rounded, small_input(), kClasses, target));
+    for (size_t m = 0; m < 4; ++m) EXPECT_GE(high[m], rounded_cost[m]) << m;
   }
 }
 
