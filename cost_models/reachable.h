@@ -4,8 +4,8 @@
 // smallest_costs: every block keeps 1 channel (every cost grows with channels), and the operator choices are
 // searched by brute force when the product of the blocks' candidate counts is at most kBruteForceLimit (one
 // evaluation lowers and prices the whole net, ~36 µs for 9 blocks on the development machine, so 1e5 combinations
-// take a few seconds); above that, by one greedy sweep per metric (block by block, each block takes the candidate that lowers the metric
-// most given the blocks already set; later blocks start at their first candidate). The greedy result is the cost
+// take a few seconds); above that, by one greedy sweep per metric (block by block, each block takes the candidate
+// that lowers the metric most given the blocks already set; later blocks start at their first candidate). The greedy result is the cost
 // of a real architecture, so it is an upper bound of the true minimum, not the minimum itself: refuse a budget
 // only when smallest_is_exact(space), otherwise warn.
 // largest_costs: every block keeps all its channels, same search maximising. Flash and RAM of any architecture are
