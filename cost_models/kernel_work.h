@@ -30,15 +30,15 @@
 //   valid_row_outputs    kernel rows of the one-output-at-a-time loop's outputs (outputs·k: a row step each)
 //   scalar_taps          input rows gathered and output rows summed (cin·(in_h + out_h): a loop set-up each)
 // depthwise_groups (a map of at most 16 columns, deploy/kernels/depthwise_groups_dsp.h) runs its channels four at a
-// time on a group plane, g = ⌈c/4⌉ groups, the last one of c mod 4 channels (if any) through a loop in C:
+// time on a group plane, g = ⌈c/4⌉ groups, the last one of c mod 4 channels (if any) through a row buffer:
 //   executed_macs, outputs  all of them (a whole group's tap is 1.5 instructions per MAC in assembly, its output
 //                           about 8 with the position's share of the loop)
 //   patch_values            values gathered word by word into the whole groups' planes (4·⌊c/4⌋·in_h·in_w)
 //   scalar_patch_values     int16 values zeroed once per call (the group plane: four per position)
 //   window_rows             weight taps prepared (g·kh·kw)
 //   scalar_taps             input rows gathered and output rows summed (g·(in_h + out_h))
-//   tail_macs, tail_outputs the last group of c mod 4 channels: its taps (pixels·kh·kw, four lanes whatever it holds,
-//                           the C loop around the assembly's) and its outputs (requantised a channel at a time)
+//   tail_macs, tail_outputs the last group of c mod 4 channels: its taps (pixels·kh·kw, four lanes whatever it holds)
+//                           and its outputs (copied out of the row buffer a channel at a time)
 //   plane_sums              input positions that group gathers byte by byte (in_h·in_w)
 // add (deploy/kernels/add_s8.c) looks one input's rescaled values up in a table from MCUNAS_ADD_TABLE_MIN_SIZE
 // elements on (TFLite's ADD, as our quantiser writes it: the other input at exactly 0.5, the whole int8 range):

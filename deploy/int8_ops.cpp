@@ -29,6 +29,11 @@ void emit_conv_like(std::ostream& out, const char* kernel, const KernelCall& c, 
       << "weights, " << site.prefix << "bias, &output_dims, " << site.output << ", " << site.scratch << ");\n";
 }
 
+// A windowed op's shape as the kernels' path rules take it (cost_models/kernel_work.h).
+cost_models::CallShape call_shape(const Int8Tensor& in, const Int8Tensor& out, const Int8Op& op) {
+  return {in.h, in.w, out.h, out.w, op.kernel_h, op.stride_h, op.pad_h, op.kernel_w, op.stride_w, op.pad_w};
+}
+
 void run_conv(const Int8Op& op, const KernelCall& c, const int8_t* const* in, int8_t* out, void* scratch) {
   const mcunas_channel_quant quant = channel_quant(op);
   mcunas_conv_s8(&c.conv, &quant, &c.input, in[0], &c.filter, op.weights.data(), op.bias.data(), &c.output, out,
@@ -43,9 +48,7 @@ const Int8OpRow kConv{
     },
     .path = [](const Int8Tensor& in, const Int8Tensor& out, const Int8Op& op) {
       if (op.kernel_h == 1 && op.kernel_w == 1) return KernelPath::conv1x1;
-      const cost_models::CallShape shape{in.h,        in.w,        out.h,    out.w,       op.kernel_h,
-                                         op.stride_h, op.pad_h,    op.kernel_w, op.stride_w, op.pad_w};
-      return cost_models::runs_on_planes(in.c, shape) ? KernelPath::conv_planar : KernelPath::conv;
+      return cost_models::runs_on_planes(in.c, call_shape(in, out, op)) ? KernelPath::conv_planar : KernelPath::conv;
     },
     .call = [](const Int8Tensor& in, const Int8Tensor& out, const Int8Op& op,
                KernelCall& c) { c.filter = {out.c, op.kernel_h, op.kernel_w, in.c}; },
@@ -65,10 +68,8 @@ const Int8OpRow kDepthwise{
       return in.c != out.c ? "depthwise op '" + op.name + "' changes the channel count" : std::string();
     },
     .path = [](const Int8Tensor& in, const Int8Tensor& out, const Int8Op& op) {
-      const cost_models::CallShape shape{in.h,        in.w,        out.h,    out.w,       op.kernel_h,
-                                         op.stride_h, op.pad_h,    op.kernel_w, op.stride_w, op.pad_w};
-      return cost_models::depthwise_runs_in_groups(in.c, shape) ? KernelPath::depthwise_groups
-                                                                : KernelPath::depthwise;
+      return cost_models::depthwise_runs_in_groups(in.c, call_shape(in, out, op)) ? KernelPath::depthwise_groups
+                                                                                  : KernelPath::depthwise;
     },
     .call = [](const Int8Tensor& in, const Int8Tensor&, const Int8Op& op,
                KernelCall& c) { c.filter = {1, op.kernel_h, op.kernel_w, in.c}; },

@@ -19,7 +19,7 @@
 #include "plane_dsp.h"
 
 /* Input widths up to which a depthwise layer of at least four channels takes the groups: on 16 columns they beat
- * the planes (3x3: 2.88 against 3.52 instructions per MAC, 5x5 at stride 2: 2.41 against 2.83, 5x5 at stride 1:
+ * the planes (3x3: 2.90 against 3.52 instructions per MAC, 5x5 at stride 2: 2.40 against 2.83, 5x5 at stride 1:
  * 2.03 against 2.01; bench/kernels_m4), and the group plane (four channels) is still small, 8 bytes a position;
  * wider maps keep the planes, a quarter of the scratch, whose longer rows need less set-up. */
 #define MCUNAS_DEPTHWISE_GROUPS_MAX_W 16
@@ -86,7 +86,7 @@ static void mcunas_group_gather(uint32_t *plane, int32_t pitch, const int8_t *in
 }
 
 /* The same for a layer's last group of n < 4 channels, read byte by byte (a word could run past the tensor's end);
- * the missing channels are zeros. */
+ * a missing channel reads as 0 (its weights are 0 too). */
 static void mcunas_group_gather_partial(uint32_t *plane, int32_t pitch, const int8_t *in_batch, int32_t in_h,
                                         int32_t in_w, int32_t c, int32_t ch, int32_t n, int32_t pad_h, int32_t pad_w,
                                         int16x2_t offset2) {

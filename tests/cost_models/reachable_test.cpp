@@ -32,7 +32,9 @@ TEST(Reachable, SmallestIsBelowEveryArchitectureAndLargestAbove) {
     // is the dearest.
     for (size_t m = 0; m < 4; ++m) {
       EXPECT_LE(low[m], cost[m]) << m;
-      if (m < 2) EXPECT_GE(high[m], cost[m]) << m;
+      if (m < 2) {
+        EXPECT_GE(high[m], cost[m]) << m;
+      }
     }
     auto rounded = arch;  // the same operators, every width rounded up to a multiple of 4
     int32_t in = small_input().c;
