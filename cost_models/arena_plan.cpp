@@ -127,24 +127,28 @@ std::vector<size_t> sorted_buffers(const std::vector<Buffer>& buffers, Before be
 // an inverted-residual network once the depthwise group planes made its scratch buffers large:
 // tests/deploy/export_costs_test.cpp.)
 ArenaPlan greedy(const OpGraph<double>& g, const Residence& r, const std::vector<Buffer>& buffers) {
-  ArenaPlan by_size = first_fit(g, r, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
-    return a.bytes != b.bytes ? a.bytes > b.bytes : a.first < b.first;
-  }), "greedy by size");
-  ArenaPlan by_life = first_fit(g, r, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
-    const int32_t life_a = a.last - a.first, life_b = b.last - b.first;
-    if (life_a != life_b) return life_a > life_b;
-    return a.bytes != b.bytes ? a.bytes > b.bytes : a.first < b.first;
-  }), "greedy by lifetime");
-  ArenaPlan best = by_life.arena_bytes < by_size.arena_bytes ? by_life : by_size;
-  ArenaPlan by_area = first_fit(g, r, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
-    const int64_t area_a = a.bytes * (a.last - a.first + 1), area_b = b.bytes * (b.last - b.first + 1);
-    return area_a != area_b ? area_a > area_b : a.first < b.first;
-  }), "greedy by area");
-  if (by_area.arena_bytes < best.arena_bytes) best = by_area;
-  ArenaPlan by_birth = first_fit(g, r, buffers, sorted_buffers(buffers, [](const Buffer& a, const Buffer& b) {
-    return a.first != b.first ? a.first < b.first : a.bytes > b.bytes;
-  }), "in order of birth");
-  if (by_birth.arena_bytes < best.arena_bytes) best = by_birth;
+  ArenaPlan best;
+  auto consider = [&](auto before, const char* layout) {  // an order's layout replaces a larger one, ties kept
+    ArenaPlan plan = first_fit(g, r, buffers, sorted_buffers(buffers, before), layout);
+    if (best.layout.empty() || plan.arena_bytes < best.arena_bytes) best = std::move(plan);
+  };
+  consider([](const Buffer& a, const Buffer& b) { return a.bytes != b.bytes ? a.bytes > b.bytes : a.first < b.first; },
+           "greedy by size");
+  consider(
+      [](const Buffer& a, const Buffer& b) {
+        const int32_t life_a = a.last - a.first, life_b = b.last - b.first;
+        if (life_a != life_b) return life_a > life_b;
+        return a.bytes != b.bytes ? a.bytes > b.bytes : a.first < b.first;
+      },
+      "greedy by lifetime");
+  consider(
+      [](const Buffer& a, const Buffer& b) {
+        const int64_t area_a = a.bytes * (a.last - a.first + 1), area_b = b.bytes * (b.last - b.first + 1);
+        return area_a != area_b ? area_a > area_b : a.first < b.first;
+      },
+      "greedy by area");
+  consider([](const Buffer& a, const Buffer& b) { return a.first != b.first ? a.first < b.first : a.bytes > b.bytes; },
+           "in order of birth");
   return best;
 }
 
