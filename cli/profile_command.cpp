@@ -70,6 +70,8 @@ int command_profile(const DeployArgs& args, const std::string& db_path, bool jso
       "#", "layer", "kernel", "shape", "MACs", "est. instr", "measured", "error",
       trm_total ? fmt::format("{:>12} ", "TRM cycles") : "", "live RAM", "weights");
   double worst = 0;
+  const auto graph = deploy::op_graph(d.model);
+  std::string reuse_lines;
   for (size_t j = 0; j < r.layers.size(); ++j) {
     const auto& l = r.layers[j];
     const auto& op = d.model.ops[j];
@@ -84,7 +86,19 @@ int command_profile(const DeployArgs& args, const std::string& db_path, bool jso
                         l.parameter_bytes);
     out["layers"][j]["estimated_instructions"] = estimate;
     if (trm[j]) out["layers"][j]["trm_cycles"] = *trm[j];
+    if (op.kind == deploy::Int8OpKind::reuse_conv) {
+      // The multiply-adds a reuse convolution runs (hashing and the clusters' products) against its dense MACs.
+      const auto& work = graph.ops[j];
+      const double done = work.executed_macs + work.tail_macs;
+      out["layers"][j]["reuse_rate"] = op.reuse_rate;
+      out["layers"][j]["reuse_macs"] = done;
+      reuse_lines += fmt::format("  reuse   {}: L {}, H {}, {:.3f} clusters per sub-vector on the calibration images, "
+                                 "{:.0f} multiply-adds ({:.1f} % of its {} dense MACs)\n",
+                                 op.name, op.sub_len, op.hash_bits, op.reuse_rate, done, 100 * done / work.macs,
+                                 l.macs);
+    }
   }
+  text += reuse_lines;
   const double estimate_total = *r.estimated_cycles_per_inference / cpi;
   const double whole = error_pct(estimate_total, *r.instructions_per_inference);
   out["estimated_instructions_per_inference"] = estimate_total;

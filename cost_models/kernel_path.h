@@ -13,6 +13,8 @@ namespace nas::cost_models {
 // which the DSP path runs through one int16 plane per input channel instead of im2col columns.
 // depthwise_groups: a depthwise convolution on a narrow map, whose DSP path runs four channels at a time
 // (mcunas_depthwise_conv_s8_groups) instead of one plane per channel.
+// reuse_conv: a convolution with transient redundancy elimination (mcunas_reuse_conv_s8: im2col sub-vectors hashed
+// and clustered, one product per cluster).
 enum class KernelPath {
   conv,
   conv1x1,
@@ -23,10 +25,11 @@ enum class KernelPath {
   global_avg_pool,
   add,
   conv_planar,
-  depthwise_groups
+  depthwise_groups,
+  reuse_conv
 };
 
-inline constexpr size_t kKernelPathCount = 10;
+inline constexpr size_t kKernelPathCount = 11;
 // The largest input channel count of conv_planar: deploy/kernels' MCUNAS_CONV_PLANAR_MAX_IN (held equal by
 // tests/deploy/scratch_bytes_test.cpp).
 inline constexpr int kConvPlanarMaxInputs = 3;
@@ -36,16 +39,16 @@ inline constexpr int kPlaneMaxPairs = 48;
 // Names in enum order; they are the keys under `latency:` and `code_bytes:` in a target YAML.
 inline constexpr std::array<std::string_view, kKernelPathCount> kKernelPathNames = {
     "conv", "conv1x1", "depthwise", "fully_connected", "max_pool", "avg_pool", "global_avg_pool", "add",
-    "conv_planar", "depthwise_groups"};
+    "conv_planar", "depthwise_groups", "reuse_conv"};
 
-static_assert(static_cast<size_t>(KernelPath::depthwise_groups) + 1 == kKernelPathCount, "one name per kernel path");
+static_assert(static_cast<size_t>(KernelPath::reuse_conv) + 1 == kKernelPathCount, "one name per kernel path");
 
 constexpr size_t index_of(KernelPath path) { return static_cast<size_t>(path); }
 
 // The kernel source a path runs: conv, conv_planar, conv1x1 and fully connected are all mcunas_conv_s8
 // (conv_s8.c), max and average pooling share pool_s8.c. Kernel code is linked once per source file that any layer
 // uses, so flash counts it once per family.
-inline constexpr size_t kKernelFamilyCount = 5;
+inline constexpr size_t kKernelFamilyCount = 6;
 constexpr size_t family_of(KernelPath path) {
   switch (path) {
     case KernelPath::conv:
@@ -58,6 +61,7 @@ constexpr size_t family_of(KernelPath path) {
     case KernelPath::avg_pool: return 2;
     case KernelPath::global_avg_pool: return 3;
     case KernelPath::add: return 4;
+    case KernelPath::reuse_conv: return 5;
   }
   return 0;
 }

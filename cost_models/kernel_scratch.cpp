@@ -17,6 +17,7 @@ int32_t kernel_scratch_bytes(KernelPath path, const ScratchCall& c) {
     case KernelPath::avg_pool: return mcunas_avg_pool_s8_scratch_bytes(&c.input);
     case KernelPath::global_avg_pool: return mcunas_global_avg_pool_s8_scratch_bytes(&c.input);
     case KernelPath::add: return mcunas_add_s8_scratch_bytes(c.elements);
+    case KernelPath::reuse_conv: return mcunas_reuse_conv_s8_scratch_bytes(&c.reuse, &c.input, &c.filter, &c.output);
   }
   return 0;
 }

@@ -16,11 +16,14 @@ namespace nas::cost_models {
 
 // What a kernel's scratch size is computed from, in the kernels' own terms: the call's input and filter shapes
 // (filter c = input channels, as the kernels take them), its convolution parameters, and for add the values per
-// input. The fields a path does not read may stay zero.
+// input; a reuse convolution also its output and its sub-vector length and hash bits (its scratch holds int32 sums
+// of every output). The fields a path does not read may stay zero.
 struct ScratchCall {
   mcunas_dims input{}, filter{};
   mcunas_conv_params conv{};
   int32_t elements = 0;
+  mcunas_dims output{};
+  mcunas_reuse_params reuse{};
 };
 
 // The bytes the kernel of `path` asks for on `call`.

@@ -40,6 +40,23 @@
 //   tail_macs, tail_outputs the last group of c mod 4 channels: its taps (pixels·kh·kw, four lanes whatever it holds)
 //                           and its outputs (copied out of the row buffer a channel at a time)
 //   plane_sums              input positions that group gathers byte by byte (in_h·in_w)
+// reuse_conv (deploy/kernels/reuse_conv_s8.c, reuse_dsp.h; K = kh·kw·cin im2col values per pixel, cut into nb
+// blocks of L values, the last one shorter; a share `reuse_rate` of the sub-vectors start a cluster). The kernel works
+// a block at a time: each pixel's sub-vector gathered, hashed and added into its cluster's sums in one pass, then the
+// clusters' centroids and products, then the block's table added into every pixel's sums:
+//   executed_macs        hashing: H multiply-adds per value, in pairs, of every sub-vector with a tap inside the
+//                        input (its padding values too; a sub-vector wholly on the padding is not hashed)
+//   patch_values         values gathered and summed (pixels·K)
+//   valid_macs           the hashed sub-vectors' values in pairs (added into their clusters' sums)
+//   scalar_taps          sub-vectors (pixels·nb: a code formed and its cluster looked up)
+//   scalar_patch_values  sub-vectors of windows that reach into the padding (gathered a run at a time)
+//   tail_outputs         blocks (nb: each block's passes set up)
+//   plane_sums           centroid values (a rounded division each): rate·pixels·K
+//   tail_macs            the clusters' products with the weights (that times cout)
+//   valid_row_outputs    groups of four values per block and output channel (Σ_j ⌈len_j/4⌉·cout: the products'
+//                        loop set-up, whatever the clusters)
+//   window_rows          table rows added into the int32 sums (pixels·nb·cout)
+//   outputs              requantisations (pixels·cout)
 // add (deploy/kernels/add_s8.c) looks one input's rescaled values up in a table from MCUNAS_ADD_TABLE_MIN_SIZE
 // elements on (TFLite's ADD, as our quantiser writes it: the other input at exactly 0.5, the whole int8 range):
 // executed_macs counts the elements of a call without the table, tail_macs those of a call with it, window_rows
@@ -85,6 +102,10 @@ struct CallShape {
   int32_t in_h = 1, in_w = 1, out_h = 1, out_w = 1;
   int32_t kernel = 1, stride = 1, pad = 0;
   int32_t kernel_w = 0, stride_w = 0, pad_w = -1;  // 0 / -1: the height's
+  // reuse_conv: sub-vector length L, hash bits H, and clusters per sub-vector (measured on calibration images for
+  // a fixed model, a fitted function of L and H in the search).
+  int32_t sub_len = 0, hash_bits = 0;
+  double reuse_rate = 1.0;
   int32_t kw() const { return kernel_w > 0 ? kernel_w : kernel; }
   int32_t sw() const { return stride_w > 0 ? stride_w : stride; }
   int32_t pw() const { return pad_w >= 0 ? pad_w : pad; }
@@ -157,6 +178,42 @@ double value_of(const S& v) {
 inline double mod4(double v) { return std::fmod(std::round(v), 4.0); }
 }  // namespace work_detail
 
+// Sub-vectors of a reuse convolution's im2col rows (blocks of `len` of the k = kh·kw·cin values, the last shorter)
+// that hold at least one tap inside the input, and their values rounded up to pairs: the kernel hashes those (a
+// sub-vector wholly on the padding gets code 0 without work).
+struct HashedSubvectors {
+  double count = 0, pair_values = 0;
+};
+inline HashedSubvectors hashed_subvectors(const CallShape& s, int32_t in_c, int32_t len) {
+  const int32_t kw = s.kw(), k = s.kernel * kw * in_c, blocks = (k + len - 1) / len;
+  HashedSubvectors h;
+  for (int32_t oy = 0; oy < s.out_h; ++oy) {
+    const int32_t iy0 = oy * s.stride - s.pad;
+    const int32_t ky_lo = iy0 < 0 ? -iy0 : 0, ky_hi = iy0 + s.kernel > s.in_h ? s.in_h - iy0 : s.kernel;
+    for (int32_t ox = 0; ox < s.out_w; ++ox) {
+      const int32_t ix0 = ox * s.sw() - s.pw();
+      const int32_t kx_lo = ix0 < 0 ? -ix0 : 0, kx_hi = ix0 + kw > s.in_w ? s.in_w - ix0 : kw;
+      for (int32_t j = 0; j < blocks; ++j) {
+        const int32_t begin = j * len, end = begin + len < k ? begin + len : k;
+        bool valid = false;  // a kernel row's taps inside the input are one run of values
+        for (int32_t ky = ky_lo; ky < ky_hi && !valid && kx_lo < kx_hi; ++ky)
+          valid = (ky * kw + kx_lo) * in_c < end && (ky * kw + kx_hi) * in_c > begin;
+        if (valid) {
+          h.count += 1;
+          h.pair_values += 2 * ((end - begin + 1) / 2);
+        }
+      }
+    }
+  }
+  return h;
+}
+
+// Output positions along one axis whose window lies wholly inside the input.
+inline double inside_along(int32_t in, int32_t out, int32_t kernel, int32_t stride, int32_t pad) {
+  double inside = 0;
+  for (int32_t o = 0; o < out; ++o) inside += (o * stride - pad >= 0 && o * stride - pad + kernel <= in) ? 1 : 0;
+  return inside;
+}
 // Sets op.macs (the nominal count reports show), op.outputs and the latency quantities for op.path.
 template <class S>
 void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallShape& s) {
@@ -273,6 +330,28 @@ void set_kernel_work(OpInfo<S>& op, const S& in_c, const S& out_c, const CallSha
       op.executed_macs = op.macs;
       op.outputs = in_c;
       break;
+    case KernelPath::reuse_conv: {
+      const S row = in_c * k2;  // K
+      const double k = std::round(value_of(row)), len = s.sub_len;
+      const double blocks = std::ceil(k / len - 1e-9), last = k - (blocks - 1) * len;
+      const double groups = (blocks - 1) * std::ceil(len / 4) + std::ceil(last / 4);
+      const double border = pixels - inside_along(s.in_h, s.out_h, s.kernel, s.stride, s.pad) *
+                                         inside_along(s.in_w, s.out_w, s.kw(), s.sw(), s.pw());
+      op.macs = row * out_c * pixels;  // the dense convolution's, which reports compare with
+      const HashedSubvectors hashed = hashed_subvectors(s, static_cast<int32_t>(std::round(value_of(in_c))), s.sub_len);
+      op.executed_macs = S(hashed.pair_values * s.hash_bits);
+      op.valid_macs = S(hashed.pair_values);
+      op.patch_values = row * pixels;
+      op.scalar_taps = S(pixels * blocks);
+      op.scalar_patch_values = S(border * blocks);
+      op.tail_outputs = S(blocks);
+      op.plane_sums = row * (pixels * s.reuse_rate);
+      op.tail_macs = op.plane_sums * out_c;
+      op.valid_row_outputs = out_c * groups;
+      op.window_rows = out_c * (pixels * blocks);
+      op.outputs = out_c * pixels;
+      break;
+    }
     case KernelPath::add:  // element-wise: no MAC, one requantisation per output
       op.macs = in_c * pixels;
       op.outputs = in_c * pixels;

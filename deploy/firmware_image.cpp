@@ -164,7 +164,7 @@ std::array<int64_t, cost_models::kKernelFamilyCount> kernel_family_bytes(const s
   }
   const std::array<const char*, cost_models::kKernelFamilyCount> defines = {
       ".text.mcunas_conv_s8", ".text.mcunas_depthwise_conv_s8", ".text.mcunas_max_pool_s8",
-      ".text.mcunas_global_avg_pool_s8", ".text.mcunas_add_s8"};
+      ".text.mcunas_global_avg_pool_s8", ".text.mcunas_add_s8", ".text.mcunas_reuse_conv_s8"};
   std::array<int64_t, cost_models::kKernelFamilyCount> bytes{};
   for (size_t f = 0; f < defines.size(); ++f) {
     std::string object;

@@ -10,6 +10,7 @@
 #include "supernet/conv2d.h"
 #include "supernet/linear.h"
 #include "supernet/pooling.h"
+#include "supernet/reuse_conv2d.h"
 
 namespace nas::deploy {
 
@@ -100,6 +101,8 @@ class Folder {
     const supernet::Shape out = net_.output_shape(node);
     if (const auto* conv = dynamic_cast<const supernet::Conv2d*>(&layer)) {
       lower_conv(node, *conv, in, out);
+    } else if (const auto* reuse = dynamic_cast<const supernet::ReuseConv2d*>(&layer)) {
+      lower_reuse_conv(node, *reuse, in, out);
     } else if (const auto* bn = dynamic_cast<const supernet::BatchNorm2d*>(&layer)) {
       FloatOp& op = foldable_producer(node, /*activation=*/false);
       fold(op, node, *bn);
@@ -126,7 +129,7 @@ class Folder {
       new_op(node, Int8OpKind::add);
     } else {
       throw refuse(node, "layer type '" + layer.type() + "' has no int8 kernel (known: conv2d, depthwise_conv2d, "
-                         "batchnorm, relu, relu6, max_pool, avg_pool, global_avg_pool, linear, add)");
+                         "reuse_conv2d, batchnorm, relu, relu6, max_pool, avg_pool, global_avg_pool, linear, add)");
     }
   }
 
@@ -162,6 +165,38 @@ class Folder {
       const auto b = slot(net_, node, 1);
       op.bias.assign(b.begin(), b.end());
     }
+  }
+
+  // The weights as a convolution's (OHWI, folded like one: BatchNorm scales whole output channels, which the
+  // clusters do not depend on); the projections as they are.
+  void lower_reuse_conv(int32_t node, const supernet::ReuseConv2d& conv, const supernet::Shape& in,
+                        const supernet::Shape& out) {
+    FloatOp& op = new_op(node, Int8OpKind::reuse_conv);
+    const auto& spec = conv.conv_spec();
+    const int32_t cin = in.c, cout = out.c, kh = spec.kernel_h, kw = spec.kernel_w;
+    const supernet::Conv2dGeometry& g = conv.geometry();
+    op.kernel_h = kh;
+    op.kernel_w = kw;
+    op.stride_h = g.stride_h;
+    op.stride_w = g.stride_w;
+    op.pad_h = g.pad_top;
+    op.pad_w = g.pad_left;
+    const auto w = conv.weights();  // HWIO
+    op.weights.resize(w.size());
+    for (int32_t o = 0; o < cout; ++o)
+      for (int32_t t = 0; t < kh * kw; ++t)
+        for (int32_t i = 0; i < cin; ++i)
+          op.weights[(static_cast<size_t>(o) * kh * kw + t) * cin + i] =
+              w[(static_cast<size_t>(t) * cin + i) * cout + o];
+    op.bias.assign(static_cast<size_t>(cout), 0.0f);
+    if (spec.bias) {
+      const auto b = slot(net_, node, 1);
+      op.bias.assign(b.begin(), b.end());
+    }
+    op.sub_len = conv.reuse_spec().sub_len;
+    op.hash_bits = conv.reuse_spec().hash_bits;
+    const auto p = conv.projections();
+    op.projections.assign(p.begin(), p.end());
   }
 
   void lower_linear(int32_t node, const supernet::Shape& in, const supernet::Shape& out) {

@@ -31,6 +31,8 @@ struct FloatOp {
   float act_max = std::numeric_limits<float>::infinity();
   std::vector<float> weights;  // in the int8 layouts (int8_model.h): OHWI, [k_h][k_w][c], [out][in]
   std::vector<float> bias;     // one per output channel (zeros when the layer had none)
+  int32_t sub_len = 0, hash_bits = 0;  // reuse_conv: as supernet::ReuseSpec
+  std::vector<float> projections;      // reuse_conv: L × H
 };
 
 struct FoldedModel {

@@ -13,10 +13,14 @@ cost_models::KernelPath kernel_path(const Int8Model& model, const Int8Op& op) {
                               model.tensors.at(static_cast<size_t>(op.output)), op);
 }
 
+namespace {
+cost_models::ScratchCall scratch_call(const KernelCall& call) {
+  return {call.input, call.filter, call.conv, call.elements, call.output, call.reuse};
+}
+}  // namespace
+
 int32_t scratch_bytes(const Int8Model& model, const Int8Op& op) {
-  const KernelCall call = kernel_call(model, op);
-  return cost_models::kernel_scratch_bytes(kernel_path(model, op),
-                                           {call.input, call.filter, call.conv, call.elements});
+  return cost_models::kernel_scratch_bytes(kernel_path(model, op), scratch_call(kernel_call(model, op)));
 }
 
 int64_t parameter_bytes(const Int8Op& op) {
@@ -37,16 +41,16 @@ cost_models::OpGraph<double> op_graph(const Int8Model& model) {
     info.inputs = op.inputs;
     info.output = op.output;
     const KernelCall call = kernel_call(model, op);
-    const cost_models::CallShape shape{call.input.h,  call.input.w, call.output.h, call.output.w,
-                                       op.kernel_h,   op.stride_h,  op.pad_h,      op.kernel_w,
-                                       op.stride_w,   op.pad_w};
+    const cost_models::CallShape shape{call.input.h, call.input.w, call.output.h, call.output.w, op.kernel_h,
+                                       op.stride_h,  op.pad_h,     op.kernel_w,   op.stride_w,   op.pad_w,
+                                       op.sub_len,   op.hash_bits, op.reuse_rate};
     cost_models::set_kernel_work(info, static_cast<double>(call.input.c), static_cast<double>(call.output.c), shape);
     info.weight_bytes = static_cast<double>(op.weights.size());
     info.bias_bytes = 4.0 * static_cast<double>(op.bias.size());
     info.qparam_bytes = 4.0 * static_cast<double>(op.multiplier.size() + op.shift.size());
     info.scratch_bytes = scratch_bytes(model, op);
-    info.writes_over_input = cost_models::may_write_over_input(
-        info.path, {call.input, call.filter, call.conv, call.elements}, call.output.h, call.output.w);
+    info.writes_over_input =
+        cost_models::may_write_over_input(info.path, scratch_call(call), call.output.h, call.output.w);
     g.ops.push_back(std::move(info));
   }
   return g;

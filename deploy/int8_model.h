@@ -38,6 +38,8 @@ enum class Int8OpKind {
   avg_pool,         // a window of the whole input is global average pooling at the input's quantisation
   global_avg_pool,  // mcunas_global_avg_pool_s8: the mean over the map, requantised to its own scale (mean)
   add,              // residual join: both inputs requantised (add_params)
+  reuse_conv,       // mcunas_reuse_conv_s8: a convolution (weights OHWI) whose im2col sub-vectors are clustered
+                    // by sign hashes and multiplied once per cluster (TREC, supernet/reuse_conv2d.h)
 };
 
 struct Int8Op {
@@ -55,6 +57,12 @@ struct Int8Op {
   // Per output channel, the weights' scale s_w[c] (conv, depthwise, fully connected): the multipliers say
   // s_in · s_w[c] / s_out only to 31 bits, and a TFLite file stores s_w itself (tflite_export.h).
   std::vector<double> weight_scale;
+  // reuse_conv only: sub-vector length L, hash bits H, the L × H int8 projections (only their signs' pattern
+  // matters, so one scale for all), and the clusters per sub-vector measured on calibration images, which the
+  // latency model prices the call by (deploy/reuse_rate.h).
+  int32_t sub_len = 0, hash_bits = 0;
+  std::vector<int8_t> projections;
+  double reuse_rate = 1.0;
 };
 
 struct Int8Model {

@@ -104,6 +104,49 @@ const Int8OpRow kFullyConnected{
                const CallSite& site) { emit_conv_like(out, "mcunas_conv_s8", c, site); },
 };
 
+// --- the reuse convolution: mcunas_reuse_conv_s8 ---------------------------------------------------------------
+
+const Int8OpRow kReuseConv{
+    .description = "reuse convolution (TREC)",
+    .weighted = true,
+    .weight_count = kConv.weight_count,
+    .shape_problem = [](const Int8Tensor&, const Int8Tensor&, const Int8Op& op) {
+      if (op.sub_len < 1 || op.hash_bits < 1 || op.hash_bits > 8)
+        return "reuse op '" + op.name + "' needs sub_len >= 1 and hash_bits 1 to 8";
+      if (op.projections.size() != static_cast<size_t>(op.sub_len) * static_cast<size_t>(op.hash_bits))
+        return "reuse op '" + op.name + "' has " + std::to_string(op.projections.size()) + " projections, needs " +
+               std::to_string(op.sub_len * op.hash_bits);
+      return std::string();
+    },
+    .path = [](const Int8Tensor&, const Int8Tensor&, const Int8Op&) { return KernelPath::reuse_conv; },
+    .call = [](const Int8Tensor& in, const Int8Tensor& out, const Int8Op& op, KernelCall& c) {
+      c.filter = {out.c, op.kernel_h, op.kernel_w, in.c};
+      c.reuse = {op.sub_len, op.hash_bits, op.projections.data()};
+    },
+    .run = [](const Int8Op& op, const KernelCall& c, const int8_t* const* in, int8_t* out, void* scratch) {
+      const mcunas_channel_quant quant = channel_quant(op);
+      mcunas_reuse_conv_s8(&c.conv, &c.reuse, &quant, &c.input, in[0], &c.filter, op.weights.data(), op.bias.data(),
+                           &c.output, out, scratch);
+    },
+    .emit = [](std::ostream& out, const Int8Op& op, const KernelCall& c, const CallSite& site) {
+      out << "    static const int8_t projections[" << op.projections.size() << "] = {";
+      for (size_t i = 0; i < op.projections.size(); ++i) out << (i ? ", " : "") << int{op.projections[i]};
+      out << "};\n";
+      out << fmt::format("    static const mcunas_conv_params params = {{{}, {}, {}, {}, {}, {}, {}, {}}};\n",
+                         c.conv.stride_h, c.conv.stride_w, c.conv.pad_h, c.conv.pad_w, c.conv.input_offset,
+                         c.conv.output_offset, c.conv.act_min, c.conv.act_max);
+      out << "    static const mcunas_reuse_params reuse = {" << op.sub_len << ", " << op.hash_bits
+          << ", projections};\n";
+      out << "    static const mcunas_channel_quant quant = {" << site.prefix << "multiplier, " << site.prefix
+          << "shift};\n";
+      out << "    static const mcunas_dims input_dims = " << dims(c.input) << ", filter_dims = " << dims(c.filter)
+          << ", output_dims = " << dims(c.output) << ";\n";
+      out << "    mcunas_reuse_conv_s8(&params, &reuse, &quant, &input_dims, " << site.input << ", &filter_dims, "
+          << site.prefix << "weights, " << site.prefix << "bias, &output_dims, " << site.output << ", "
+          << site.scratch << ");\n";
+    },
+};
+
 // --- pooling: mcunas_max_pool_s8, mcunas_avg_pool_s8 (the input's quantisation) and mcunas_global_avg_pool_s8 ------
 
 void pool_call(const Int8Tensor&, const Int8Tensor&, const Int8Op& op, KernelCall& c) {
@@ -196,6 +239,7 @@ const Int8OpRow& op_row(Int8OpKind kind) {
     case Int8OpKind::avg_pool: return kAvgPool;
     case Int8OpKind::global_avg_pool: return kGlobalAvgPool;
     case Int8OpKind::add: return kAdd;
+    case Int8OpKind::reuse_conv: return kReuseConv;
   }
   return kConv;
 }

@@ -8,6 +8,7 @@
 #include "cost_models/kernel_scratch.h"
 #include "deploy/int8_ops.h"
 #include "deploy/kernel_call.h"
+#include "deploy/reuse_rate.h"
 
 namespace nas::deploy {
 
@@ -24,9 +25,19 @@ int32_t out_size(int32_t in, int32_t kernel, int32_t stride, int32_t pad) {
 constexpr std::array<Int8OpKind, cost_models::kKernelPathCount> kBenchmarkKind = {
     Int8OpKind::conv,     Int8OpKind::conv,     Int8OpKind::depthwise,       Int8OpKind::fully_connected,
     Int8OpKind::max_pool, Int8OpKind::avg_pool, Int8OpKind::global_avg_pool, Int8OpKind::add,
-    Int8OpKind::conv,     Int8OpKind::depthwise};
+    Int8OpKind::conv,     Int8OpKind::depthwise,       Int8OpKind::reuse_conv};
+
+// The calibration firmware's generator (firmware/benchmark_main.c, fill()): a linear congruential sequence's top
+// bytes.
+std::vector<int8_t> lcg_bytes(int64_t bytes, uint32_t state) {
+  std::vector<int8_t> v(static_cast<size_t>(bytes));
+  for (auto& x : v) x = static_cast<int8_t>((state = state * 1664525u + 1013904223u) >> 24);
+  return v;
+}
 
 }  // namespace
+
+std::vector<int8_t> benchmark_input(int64_t bytes) { return lcg_bytes(bytes, 2026u); }
 
 std::vector<BenchmarkCase> benchmark_grid(double max_macs) {
   std::vector<BenchmarkCase> grid;
@@ -67,6 +78,18 @@ std::vector<BenchmarkCase> benchmark_grid(double max_macs) {
   // Input counts that are not multiples of 8 too (12 .. 83): the four-row loop leaves their last values to C.
   for (const int32_t cin : {8, 12, 16, 20, 32, 36, 48, 64, 83, 128, 256, 512})
     for (const int32_t cout : {2, 10, 32, 100}) grid.push_back({KernelPath::fully_connected, 1, 1, cin, cout});
+  // Reuse convolutions: sub-vector lengths and hash bits as the search offers them, over maps, channels and
+  // kernels; a fixed stride through the combinations keeps about one in seven.
+  int32_t reuse_index = 0;
+  for (const int32_t k : {1, 3, 5})
+    for (const int32_t stride : {1, 2})
+      for (const int32_t hw : {4, 8, 14, 28})
+        for (const int32_t cin : {1, 3, 8, 16, 32})
+          for (const int32_t cout : {8, 16, 32})
+            for (const int32_t len : {4, 9, 16})
+              for (const int32_t bits : {2, 4, 6, 8})
+                if (reuse_index++ % 7 == 0)
+                  grid.push_back({KernelPath::reuse_conv, hw, hw, cin, cout, k, stride, k / 2, len, bits});
   for (const int32_t hw : maps)
     for (const int32_t c : {4, 8, 16, 32, 64}) {
       grid.push_back({KernelPath::global_avg_pool, hw, hw, c, c, hw, 1, 0});
@@ -118,7 +141,15 @@ Int8Model benchmark_model(const BenchmarkCase& c) {
     m.tensors.push_back({"input" + std::to_string(extra + 1), c.in_h, c.in_w, c.in_c, {0.03, 7}});
     op.inputs.push_back(static_cast<int32_t>(m.tensors.size()) - 1);
   }
+  if (kind == Int8OpKind::reuse_conv) {
+    op.sub_len = c.sub_len;
+    op.hash_bits = c.hash_bits;
+    const std::vector<int8_t> p = lcg_bytes(int64_t{c.sub_len} * c.hash_bits, 7u + static_cast<uint32_t>(c.sub_len));
+    op.projections = p;
+  }
   m.ops.push_back(op);
+  if (kind == Int8OpKind::reuse_conv)
+    m.ops[0].reuse_rate = reuse_rate_on(m, m.ops[0], benchmark_input(m.tensors[0].bytes()).data());
   if (kernel_path(m, m.ops[0]) != c.path)
     throw Error("kernel benchmark", "a " + std::string(cost_models::name_of(c.path)) + " case runs on the " +
                                         std::string(cost_models::name_of(kernel_path(m, m.ops[0]))) + " path",

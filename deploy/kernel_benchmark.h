@@ -16,14 +16,20 @@ namespace nas::deploy {
 struct BenchmarkCase {
   cost_models::KernelPath path = cost_models::KernelPath::conv;
   int32_t in_h = 1, in_w = 1, in_c = 1, out_c = 1, kernel = 1, stride = 1, pad = 0;
+  int32_t sub_len = 0, hash_bits = 0;  // reuse_conv
 };
 
 // The grid, in a fixed order; calls above `max_macs` are left out (they add QEMU time, not information).
 std::vector<BenchmarkCase> benchmark_grid(double max_macs = 4e6);
 
 // The case as a one-operator int8 model: the operator kind whose row puts it on c.path, the case's shapes, fixed
-// quantisation. Throws nas::Error (failure) if the row prices it on another path.
+// quantisation. A reuse convolution's projections come from a fixed generator, and its reuse rate is what the kernel
+// gives on the firmware's input (benchmark_input), so the calibration prices each case at its real cluster count.
+// Throws nas::Error (failure) if the row prices it on another path.
 Int8Model benchmark_model(const BenchmarkCase& c);
+
+// The first `bytes` values of the calibration firmware's input buffer (firmware/benchmark_main.c, fill()).
+std::vector<int8_t> benchmark_input(int64_t bytes);
 
 // The call's quantities for the latency model (macs, outputs, executed_macs, ...): op_graph of benchmark_model, the
 // formula every deployed model is priced by.

@@ -11,6 +11,7 @@ struct KernelCall {
   mcunas_conv_params conv{};                // conv, depthwise, fully connected
   mcunas_pool_params pool{};                // max and average pooling
   int32_t elements = 0;                     // add: values per input
+  mcunas_reuse_params reuse{};              // reuse_conv: its projections point into the op's
 };
 
 KernelCall kernel_call(const Int8Model& model, const Int8Op& op);

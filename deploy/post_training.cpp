@@ -6,6 +6,7 @@
 #include "deploy/bias_correction.h"
 #include "deploy/fold_batchnorm.h"
 #include "deploy/quantize.h"
+#include "deploy/reuse_rate.h"
 
 namespace nas::deploy {
 
@@ -14,6 +15,7 @@ Int8Model quantize_network(supernet::Network& net, const supernet::DataSplits& d
   const auto ranges = calibrate(net, folded, data.train, spec);
   Int8Model model = quantize(folded, ranges, data.norm.mean, data.norm.stddev);
   if (spec.bias_correction) correct_biases(net, folded, model, data.train, spec.images, spec.batch_size);
+  measure_reuse_rates(model, data.train, spec.images);
   return model;
 }
 

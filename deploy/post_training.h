@@ -14,7 +14,7 @@
 namespace nas::deploy {
 
 // fold_batchnorm → calibrate on data.train → quantize (data.norm as the input normalisation) → correct_biases
-// (unless spec.bias_correction is off).
+// (unless spec.bias_correction is off) → the reuse convolutions' rates on the same images (reuse_rate.h).
 Int8Model quantize_network(supernet::Network& net, const supernet::DataSplits& data, const CalibrationSpec& spec);
 
 struct Int8Evaluation {

@@ -53,6 +53,20 @@ void quantize_weights(Int8Op& op, const FloatOp& f, double s_in, double s_out) {
   }
 }
 
+// A reuse convolution's hash projections: symmetric int8 with one scale (only the signs of the input's products
+// with them are used, so the scale itself is not stored). The int8 kernel hashes the input's integer values, whose
+// products have the float ones' signs up to rounding near zero.
+void quantize_projections(Int8Op& op, const FloatOp& f) {
+  op.sub_len = f.sub_len;
+  op.hash_bits = f.hash_bits;
+  double max_abs = 0;
+  for (const float p : f.projections) max_abs = std::max(max_abs, std::abs(static_cast<double>(p)));
+  const double scale = max_abs > 0 ? max_abs / 127.0 : 1.0;
+  op.projections.resize(f.projections.size());
+  for (size_t i = 0; i < f.projections.size(); ++i)
+    op.projections[i] = static_cast<int8_t>(std::clamp(std::round(f.projections[i] / scale), -127.0, 127.0));
+}
+
 }  // namespace
 
 QuantParams activation_quant(double min, double max) {
@@ -96,6 +110,10 @@ Int8Model quantize(const FoldedModel& model, const std::vector<TensorRange>& ran
       case Int8OpKind::depthwise:
       case Int8OpKind::fully_connected:
         quantize_weights(op, f, in.scale, out.scale);
+        break;
+      case Int8OpKind::reuse_conv:
+        quantize_weights(op, f, in.scale, out.scale);
+        quantize_projections(op, f);
         break;
       case Int8OpKind::max_pool:
       case Int8OpKind::avg_pool:

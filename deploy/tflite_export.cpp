@@ -353,6 +353,8 @@ class Writer {
                      });
         return;
       }
+      case Int8OpKind::reuse_conv:  // refused in tflite_model() before anything is written
+        return;
     }
   }
 
@@ -367,6 +369,10 @@ class Writer {
 
 std::vector<uint8_t> tflite_model(const Int8Model& model, const std::string& description) {
   validate(model);
+  for (const Int8Op& op : model.ops)
+    if (op.kind == Int8OpKind::reuse_conv)
+      throw Error("tflite export", "op '" + op.name + "' is a reuse convolution (TREC), which TFLite has no "
+                  "operator for; export it as C (--format c or arduino) instead");
   return Writer(model).finish(description);
 }
 

@@ -14,6 +14,7 @@
 #include "supernet/add.h"
 #include "supernet/batchnorm2d.h"
 #include "supernet/conv2d.h"
+#include "supernet/reuse_conv2d.h"
 #include "supernet/linear.h"
 #include "supernet/pooling.h"
 
@@ -188,6 +189,14 @@ const std::map<std::string, Factory>& factories() {
          Conv2dSpec spec = read_conv(r, in, in.c, in.c);
          spec.depthwise = true;
          return std::make_unique<Conv2d>(spec);
+       }},
+      {"reuse_conv2d",
+       [](LayerReader& r, const Shape& in) {
+         const Conv2dSpec conv = read_conv(r, in, r.integer("out"), 1);
+         ReuseSpec reuse;
+         reuse.sub_len = r.integer("sub_len", reuse.sub_len);
+         reuse.hash_bits = r.integer("hash_bits", reuse.hash_bits);
+         return std::make_unique<ReuseConv2d>(conv, reuse);
        }},
       {"batchnorm", [](LayerReader&, const Shape&) { return std::make_unique<BatchNorm2d>(); }},
       {"relu", [](LayerReader&, const Shape&) { return std::make_unique<Relu>(0.0f); }},

@@ -79,6 +79,41 @@ int mcunas_depthwise_conv_s8_groups(const mcunas_conv_params *params, const mcun
 int mcunas_depthwise_conv_s8_in_place(const mcunas_conv_params *params, const mcunas_dims *input_dims,
                                       const mcunas_dims *filter_dims, const mcunas_dims *output_dims);
 
+/* 2-D convolution with transient redundancy elimination (TREC, Liu et al., IEEE TC 2024): similar im2col
+ * sub-vectors share one product, so the weights multiply one centroid per cluster instead of every pixel's values.
+ * This definition is the contract (the float training layer and the cost model follow it); per image:
+ * - the im2col row of output pixel n = oy * out_w + ox holds K = k_h * k_w * in_c values v in OHWI order
+ *   (k = (ky * k_w + kx) * in_c + c): v = x + input_offset inside the input, 0 on the padding;
+ * - it is cut into nb = ceil(K / L) blocks, block j the values j*L .. min(K, (j+1)*L) - 1;
+ * - hash: bit h of a block's code is 1 when sum_i v[j*L+i] * projections[i*H + h] > 0 (int32; 0 gives 0);
+ * - the pixels whose block j has the same code form one cluster; its centroid is the mean of their sub-vectors,
+ *   rounded half away from zero: c = (2*s + (s >= 0 ? count : -count)) / (2*count), C99 division;
+ * - each cluster's table t[o] = sum_i c[i] * weights[o*K + j*L + i]; a pixel's accumulator is bias[o] (0 when bias
+ *   is NULL) plus the table of its cluster in every block, requantised as mcunas_conv_s8 does.
+ * Clusters never span blocks or images. When every cluster has one member the result is mcunas_conv_s8's. */
+typedef struct {
+  int32_t sub_len;           /* L >= 1: im2col rows are cut into sub-vectors of L values (a row's last may be
+                              * shorter) */
+  int32_t hash_bits;         /* H in 1..8: sign projections shared by every sub-vector of the layer */
+  const int8_t *projections; /* L x H, row-major: projections[i * H + h] */
+} mcunas_reuse_params;
+/* Returns the number of clusters formed, summed over blocks and images (the host's reuse rate is clusters / (N * nb)
+ * per image, N = out_h * out_w), or -1, writing nothing, when scratch is NULL: the kernel has no path without it.
+ * scratch: mcunas_reuse_conv_s8_scratch_bytes() bytes, any alignment. */
+int32_t mcunas_reuse_conv_s8(const mcunas_conv_params *params, const mcunas_reuse_params *reuse,
+                             const mcunas_channel_quant *quant, const mcunas_dims *input_dims, const int8_t *input,
+                             const mcunas_dims *filter_dims, const int8_t *weights, const int32_t *bias,
+                             const mcunas_dims *output_dims, int8_t *output, void *scratch);
+/* The scratch holds one image's work, a block at a time (only the accumulators outlive a block): 3 bytes to align
+ * to 4, the accumulators int32 [N][out_c], the member counts int32 [2^H] (by code), the clusters' sums int32
+ * [2^H][L] (the centroids are later written over them), the table int32 [2^H][out_c], the DSP path's paired
+ * projections int32 [H][R/2] (reserved on every build, so the host plans the firmware's arena) and one sub-vector
+ * int16 [R], R = L rounded up to a multiple of 4, then the clusters' codes and the codes' clusters uint8 [2^H]
+ * each and the pixels' clusters uint8 [N]:
+ *   3 + 4*N*out_c + 4*2^H + 4*2^H*L + 4*2^H*out_c + 2*H*R + 2*R + 2*2^H + N. */
+int32_t mcunas_reuse_conv_s8_scratch_bytes(const mcunas_reuse_params *reuse, const mcunas_dims *input_dims,
+                                           const mcunas_dims *filter_dims, const mcunas_dims *output_dims);
+
 typedef struct {
   int32_t input_offset, output_offset;
   int32_t multiplier, shift; /* one for the whole tensor */

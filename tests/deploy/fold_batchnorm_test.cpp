@@ -89,6 +89,9 @@ std::vector<std::vector<double>> reference_run(const FoldedModel& m, const float
             case Int8OpKind::add:
               acc = x[k] + v[static_cast<size_t>(op.inputs.at(1))][k];
               break;
+            case Int8OpKind::reuse_conv:  // its clusters: tests/supernet/reuse_conv2d_test.cpp
+              ADD_FAILURE() << "this reference has no reuse convolution";
+              break;
           }
           y[k] = std::clamp(acc, static_cast<double>(op.act_min), static_cast<double>(op.act_max));
         }

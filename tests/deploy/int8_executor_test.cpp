@@ -126,6 +126,9 @@ std::vector<int8_t> run_op(const Int8Model& m, const Int8Op& op, const std::vect
             y[k] = to_s8(sum, op.add.output_multiplier, op.add.output_shift, zp_out, op.act_min, op.act_max);
             break;
           }
+          case Int8OpKind::reuse_conv:  // its clusters: tests/deploy/reuse_conv_test.cpp
+            ADD_FAILURE() << "this reference has no reuse convolution";
+            break;
         }
       }
   return y;

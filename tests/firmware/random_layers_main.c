@@ -1,13 +1,15 @@
-/* 360 random int8 layers: convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
+/* 400 random int8 layers: convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
  * (half of them multiples of four, which take the DSP path's word-wise im2col, and one in eight general
  * convolutions of 1 to 3 input channels, which take its planes), strides, paddings, extreme inputs; after every
  * third one an element-wise add; then adds large enough for the DSP path's table; then general convolutions with
  * non-square kernels and strides and uneven padding; then depthwise layers in place, each checked against itself
- * out of place (exit status 2 when they differ). Each is printed as a hash of its output bytes. General and
- * depthwise convolutions get their scratch at an odd address, as the arena may place it; random shifts (0
- * included) and clamps take the DSP path's exact and both fast requantisations. Built for the host and for
- * Cortex-M3 (portable path) and Cortex-M4 / M7 (DSP path) in QEMU, the printouts must be identical
- * (tests/integration/firmware_qemu_test.sh): the DSP path gives the portable path's bits. */
+ * out of place (exit status 2 when they differ); then reuse convolutions (portable C on every core, so what they
+ * check is that the compilers and cores agree on its 32-bit divisions and int16 / int32 arithmetic). Each is printed
+ * as a hash of its output bytes. General and depthwise convolutions get their scratch at an odd address, as the
+ * arena may place it; random shifts (0 included) and clamps take the DSP path's exact and both fast
+ * requantisations. Built for the host and for Cortex-M3 (portable path) and Cortex-M4 / M7 (DSP path) in QEMU, the
+ * printouts must be identical (tests/integration/firmware_qemu_test.sh): the DSP path gives the portable path's
+ * bits. */
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,14 +39,22 @@ static int32_t bias[kMaxChannels], multiplier[kMaxChannels], shift[kMaxChannels]
  * spare one included, of pitch 22) for a first layer, the depthwise group plane of a 16 x 16 map padded by 2 (21
  * rows of 22 positions of 8 bytes, depthwise_groups_dsp.h), or an add's table (1,027 bytes) */
 static int8_t scratch[8 * 21 * 22 + 4 + 1];
+/* The reuse convolutions' scratch, one byte more: at most 3 + 4 * 169 * 24 (accumulators of a 13 x 13 output map)
+ * + 4 * 256 (counts) + 4 * 256 * 303 (sums of the longest sub-vector, K + 3 for a 5x5 window of 12 channels) +
+ * 4 * 256 * 24 (table) + 2 * 8 * 304 (paired projections) + 2 * 304 (one sub-vector) + 2 * 256 (code map) + 169
+ * (codes) bytes, 358,252 (mcunas_reuse_conv_s8_scratch_bytes); and their sign projections. */
+static int8_t reuse_scratch[400 * 1024 + 1], projections[303 * 8];
 
 static void fill(int8_t *v, int32_t n, int extremes) {
   for (int32_t i = 0; i < n; ++i) v[i] = extremes ? (next() >> 31 ? 127 : -128) : (int8_t)(next() >> 24);
 }
 
-static void print_hash(int32_t layer, char kind, const int8_t *v, int32_t n) {
-  uint32_t h = 2166136261u; /* FNV-1a */
+static uint32_t fnv1a(uint32_t h, const int8_t *v, int32_t n) {
   for (int32_t i = 0; i < n; ++i) h = (h ^ (uint8_t)v[i]) * 16777619u;
+  return h;
+}
+
+static void print_value(int32_t layer, char kind, uint32_t h) {
   char line[32];
   char *p = line + sizeof line;
   *--p = '\0';
@@ -55,6 +65,10 @@ static void print_hash(int32_t layer, char kind, const int8_t *v, int32_t n) {
   *--p = ' ';
   do *--p = (char)('0' + layer % 10); while ((layer /= 10) > 0);
   emit(p);
+}
+
+static void print_hash(int32_t layer, char kind, const int8_t *v, int32_t n) {
+  print_value(layer, kind, fnv1a(2166136261u, v, n));
 }
 
 /* Random biases, and per-channel scales below 1 with right shifts of 0 to 12. */
@@ -178,6 +192,47 @@ int main(void) {
     for (int32_t i = 0; i < h * w * c; ++i)
       if (input[i] != output[i]) return 2;
     print_hash(layer, 'i', input, h * w * c);
+  }
+  /* 40 reuse convolutions (TREC, mcunas_reuse_conv_s8): 1x1, 3x3, 5x5, 1x3 and 3x1 windows, strides and paddings
+   * as above, sub-vectors of 1 to 16 values or the whole row, 1 to 8 hash bits with projections zero (one cluster
+   * per block), of signs only, or uniform; inputs of a few values one layer in three, so clusters hold many members
+   * and centroids round. The cluster count is hashed with the output: the host reads its reuse rate from it. */
+  for (int32_t layer = 360; layer < 400; ++layer) {
+    static const int32_t windows[5][2] = {{1, 1}, {3, 3}, {5, 5}, {1, 3}, {3, 1}};
+    const int32_t *window = windows[between(0, 4)];
+    const int32_t k_h = window[0], k_w = window[1];
+    const int32_t h = between(1, 12), w = between(1, 12), in_c = between(1, 12), out_c = between(1, 24);
+    const int32_t pad_h = between(0, k_h / 2), pad_w = between(0, k_w / 2);
+    const int32_t stride_h = between(1, 2), stride_w = between(1, 2);
+    const int32_t out_h = (h + 2 * pad_h + between(0, 1) - k_h) / stride_h + 1;
+    const int32_t out_w = (w + 2 * pad_w + between(0, 1) - k_w) / stride_w + 1;
+    if (h + 2 * pad_h < k_h || w + 2 * pad_w < k_w || out_h < 1 || out_w < 1) continue;
+    const int32_t k = k_h * k_w * in_c;
+    static const int32_t lengths[8] = {1, 2, 3, 4, 7, 8, 9, 16};
+    const int32_t choice = between(0, 9);
+    const int32_t sub_len = choice < 8 ? lengths[choice] : choice == 8 ? k : k + 3, bits = between(1, 8);
+    const int32_t projection_kind = layer % 6;
+    for (int32_t i = 0; i < sub_len * bits; ++i)
+      projections[i] = (int8_t)(projection_kind == 0 ? 0 : projection_kind == 1 ? between(-1, 1) : between(-128, 127));
+    const int32_t zp_out = between(-128, 127);
+    const mcunas_conv_params p = {stride_h, stride_w, pad_h, pad_w, between(-127, 128), zp_out,
+                                  between(0, 1) ? zp_out : -128, 127};
+    const mcunas_channel_quant q = random_channel_quant();
+    const mcunas_reuse_params reuse = {sub_len, bits, projections};
+    const mcunas_dims in_dims = {1, h, w, in_c}, f = {out_c, k_h, k_w, in_c}, o = {1, out_h, out_w, out_c};
+    if (layer % 3 == 1) {
+      for (int32_t i = 0; i < h * w * in_c; ++i) input[i] = (int8_t)(between(-2, 2) * 50 + between(0, 1));
+    } else {
+      fill(input, h * w * in_c, layer % 7 == 0);
+    }
+    fill(weights, out_c * k, layer % 7 == 0);
+    if (mcunas_reuse_conv_s8_scratch_bytes(&reuse, &in_dims, &f, &o) > (int32_t)sizeof reuse_scratch - 1) return 1;
+    const int32_t clusters = mcunas_reuse_conv_s8(&p, &reuse, &q, &in_dims, input, &f, weights,
+                                                  layer % 4 == 3 ? NULL : bias, &o, output, reuse_scratch + 1);
+    if (clusters < 1) return 4;
+    const int8_t count[4] = {(int8_t)clusters, (int8_t)(clusters >> 8), (int8_t)(clusters >> 16),
+                             (int8_t)(clusters >> 24)};
+    print_value(layer, 'r', fnv1a(fnv1a(2166136261u, output, out_h * out_w * out_c), count, 4));
   }
   return 0;
 }

@@ -5,7 +5,7 @@
 # qemu-system-arm runs it with semihosting, and the printed outputs of 20 inferences must equal the host build's.
 # A firmware whose main fails must make QEMU exit non-zero, so the check can fail. Our QEMU plugin counts the
 # instructions of every layer (the generated MCUNAS_LAYER_MARK markers); the counts of two runs are identical.
-# Then about 410 random layers (tests/firmware/random_layers_main.c) hash alike on the host, on the Cortex-M3
+# Then about 450 random layers (tests/firmware/random_layers_main.c) hash alike on the host, on the Cortex-M3
 # (portable path) and on the Cortex-M4 and M7 (DSP path; on the M4 also unoptimised, where the conv block runs as
 # C, not assembly). The plugin's timing classes are exact on known sequences (tests/firmware/timing_classes_main.c).
 #
