@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "deploy/int8_executor.h"
+#include "deploy/int8_activations.h"
 #include "deploy/int8_ops.h"
 
 namespace nas::deploy {
@@ -13,45 +13,13 @@ namespace {
 
 bool weighted(const Int8Op& op) { return op_row(op.kind).weighted; }
 
-// The int8 values of the model's tensors on every calibration image, filled op by op.
-class Int8Activations {
- public:
-  Int8Activations(const Int8Model& model, int32_t images) : model_(model), images_(images), values_(model.tensors.size()) {}
-
-  int8_t* at(int32_t tensor, int32_t image) {
-    auto& v = values_[static_cast<size_t>(tensor)];
-    const int64_t bytes = model_.tensors[static_cast<size_t>(tensor)].bytes();
-    if (v.empty()) v.resize(static_cast<size_t>(bytes * images_));
-    return v.data() + image * bytes;
-  }
-  void run(const Int8Op& op) {
-    std::vector<int8_t> scratch(static_cast<size_t>(scratch_bytes(model_, op)));
-    for (int32_t i = 0; i < images_; ++i) {
-      const int8_t* inputs[2] = {at(op.inputs[0], i), op.inputs.size() > 1 ? at(op.inputs[1], i) : nullptr};
-      run_op(model_, op, inputs, at(op.output, i), scratch.empty() ? nullptr : scratch.data());
-    }
-  }
-  void release(int32_t tensor) { std::vector<int8_t>().swap(values_[static_cast<size_t>(tensor)]); }
-
- private:
-  const Int8Model& model_;
-  int32_t images_;
-  std::vector<std::vector<int8_t>> values_;
-};
-
 }  // namespace
 
 void correct_biases(supernet::Network& net, const FoldedModel& folded, Int8Model& model, const supernet::Dataset& data,
                     int32_t images, int32_t batch_size) {
   const int32_t n = std::min(images, data.count);
   const int64_t item = data.item_size();
-  Int8Activations q(model, n);
-  for (int32_t i = 0; i < n; ++i)
-    quantize_input(model, {data.images.data() + i * item, static_cast<size_t>(item)},
-                   {q.at(model.input, i), static_cast<size_t>(item)});
-  std::vector<size_t> last_reader(model.tensors.size(), 0);
-  for (size_t j = 0; j < model.ops.size(); ++j)
-    for (const int32_t t : model.ops[j].inputs) last_reader[static_cast<size_t>(t)] = j;
+  Int8Activations q(model, data, n);
 
   supernet::Tensor batch;
   for (size_t j = 0; j < model.ops.size(); ++j) {
@@ -88,8 +56,7 @@ void correct_biases(supernet::Network& net, const FoldedModel& folded, Int8Model
       }
       q.run(op);  // the next layers see this one corrected
     }
-    for (const int32_t t : op.inputs)
-      if (last_reader[static_cast<size_t>(t)] == j) q.release(t);
+    q.release_inputs_of(j);
   }
 }
 

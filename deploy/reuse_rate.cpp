@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "deploy/int8_executor.h"
+#include "deploy/int8_activations.h"
 #include "deploy/kernel_call.h"
 
 namespace nas::deploy {
@@ -24,27 +24,17 @@ double reuse_rate_on(const Int8Model& model, const Int8Op& op, const int8_t* inp
 void measure_reuse_rates(Int8Model& model, const supernet::Dataset& data, int32_t images) {
   const auto is_reuse = [](const Int8Op& op) { return op.kind == Int8OpKind::reuse_conv; };
   if (std::none_of(model.ops.begin(), model.ops.end(), is_reuse)) return;
-  const int32_t n = std::max(1, std::min(images, data.count));
-  const int64_t item = data.item_size();
-  std::vector<double> sum(model.ops.size(), 0.0);
-  std::vector<std::vector<int8_t>> values(model.tensors.size());
-  for (int32_t i = 0; i < n; ++i) {
-    for (size_t t = 0; t < model.tensors.size(); ++t)
-      values[t].resize(static_cast<size_t>(model.tensors[t].bytes()));
-    quantize_input(model, {data.images.data() + i * item, static_cast<size_t>(item)},
-                   values[static_cast<size_t>(model.input)]);
-    for (size_t j = 0; j < model.ops.size(); ++j) {
-      const Int8Op& op = model.ops[j];
-      const int8_t* inputs[2] = {values[static_cast<size_t>(op.inputs[0])].data(),
-                                 op.inputs.size() > 1 ? values[static_cast<size_t>(op.inputs[1])].data() : nullptr};
-      std::vector<uint8_t> scratch(static_cast<size_t>(scratch_bytes(model, op)));
-      run_op(model, op, inputs, values[static_cast<size_t>(op.output)].data(),
-             scratch.empty() ? nullptr : scratch.data());
-      if (is_reuse(op)) sum[j] += reuse_rate_on(model, op, inputs[0]);
+  Int8Activations q(model, data, std::max(1, std::min(images, data.count)));
+  for (size_t j = 0; j < model.ops.size(); ++j) {
+    Int8Op& op = model.ops[j];
+    q.run(op);
+    if (is_reuse(op)) {
+      double sum = 0;
+      for (int32_t i = 0; i < q.images(); ++i) sum += reuse_rate_on(model, op, q.at(op.inputs[0], i));
+      op.reuse_rate = sum / q.images();
     }
+    q.release_inputs_of(j);
   }
-  for (size_t j = 0; j < model.ops.size(); ++j)
-    if (is_reuse(model.ops[j])) model.ops[j].reuse_rate = sum[j] / n;
 }
 
 }  // namespace nas::deploy
