@@ -11,6 +11,7 @@
 #include "common/error.h"
 #include "common/threads.h"
 #include "cost_models/costs.h"
+#include "cost_models/reuse_rate_model.h"
 #include "deploy/codegen.h"
 #include "results/deployment_records.h"
 #include "runner/firmware_deploy.h"
@@ -90,12 +91,20 @@ int command_profile(const DeployArgs& args, const std::string& db_path, bool jso
       // The multiply-adds a reuse convolution runs (hashing and the clusters' products) against its dense MACs.
       const auto& work = graph.ops[j];
       const double done = work.executed_macs + work.tail_macs;
+      const auto& output = d.model.tensors[static_cast<size_t>(op.output)];
       out["layers"][j]["reuse_rate"] = op.reuse_rate;
+      out["layers"][j]["sub_len"] = op.sub_len;
+      out["layers"][j]["hash_bits"] = op.hash_bits;
+      out["layers"][j]["pixels"] = output.h * output.w;  // sub-vectors per block and image
+      // What the search priced it at before the network existed (cost_models/reuse_rate_model.h).
+      const double expected = cost_models::estimated_reuse_rate(op.sub_len, op.hash_bits, output.h * output.w);
+      out["layers"][j]["estimated_reuse_rate"] = expected;
       out["layers"][j]["reuse_macs"] = done;
-      reuse_lines += fmt::format("  reuse   {}: L {}, H {}, {:.3f} clusters per sub-vector on the calibration images, "
-                                 "{:.0f} multiply-adds ({:.1f} % of its {} dense MACs)\n",
-                                 op.name, op.sub_len, op.hash_bits, op.reuse_rate, done, 100 * done / work.macs,
-                                 l.macs);
+      reuse_lines += fmt::format("  reuse   {}: L {}, H {}, {:.3f} clusters per sub-vector on the calibration images "
+                                 "(the search's rate model: {:.3f}), {:.0f} multiply-adds ({:.1f} % of its {} dense "
+                                 "MACs)\n",
+                                 op.name, op.sub_len, op.hash_bits, op.reuse_rate, expected, done,
+                                 100 * done / work.macs, l.macs);
     }
   }
   text += reuse_lines;

@@ -37,23 +37,38 @@ double scalar_value(const S& v) {
 }
 
 // The same for a soft input channel count (an expectation during search): linear between the kernel's sizes at the
-// two whole counts around it, so it is the kernel's own figure for a fixed network and its slope per channel
-// carries the gradient in between. `call` gives everything else; its channel fields are set here (input and
-// filter c, and for add the elements of an in_h × in_w × c input).
-template <class S>
-S kernel_scratch_bytes(KernelPath path, ScratchCall call, const S& in_channels) {
-  const double c = scalar_value(in_channels);
+// two whole counts around it (between_whole_counts, with `at` the size at a whole count), so it is the kernel's own
+// figure for a fixed network and its slope per channel carries the gradient in between. `call` gives everything
+// else; its channel fields are set here (input and filter c, and for add the elements of an in_h × in_w × c input).
+template <class S, class At>
+S between_whole_counts(const S& count, At&& at) {
+  const double c = scalar_value(count);
   const auto below = static_cast<int32_t>(std::floor(c));
   const int32_t n = below < 1 ? 1 : below;
-  auto at = [&](int32_t channels) {
+  const double low = at(n);
+  if (c == static_cast<double>(n)) return S(low);
+  return (count - static_cast<double>(n)) * (at(n + 1) - low) + low;
+}
+
+template <class S>
+S kernel_scratch_bytes(KernelPath path, ScratchCall call, const S& in_channels) {
+  return between_whole_counts(in_channels, [&](int32_t channels) {
     call.input.c = channels;
     call.filter.c = channels;
     call.elements = call.input.h * call.input.w * channels;
     return static_cast<double>(kernel_scratch_bytes(path, call));
-  };
-  const double low = at(n);
-  if (c == static_cast<double>(n)) return S(low);
-  return (in_channels - static_cast<double>(n)) * (at(n + 1) - low) + low;
+  });
+}
+
+// A reuse convolution's scratch holds int32 sums of every output, so it follows the soft output channel count the
+// same way; `call` has the input, filter, output shape and reuse parameters (channel counts set here).
+template <class S>
+S reuse_scratch_bytes(ScratchCall call, int32_t in_channels, const S& out_channels) {
+  call.input.c = call.filter.c = in_channels;
+  return between_whole_counts(out_channels, [&](int32_t channels) {
+    call.output.c = channels;
+    return static_cast<double>(kernel_scratch_bytes(KernelPath::reuse_conv, call));
+  });
 }
 
 // Whether the kernel of `path` may write an out_h × out_w output over its input on `call` (in place, as TinyEngine

@@ -8,6 +8,8 @@
 //   depthwise k×k   → a depthwise op keeping its c channels (Ho·Wo·k²·c MACs, k²·c weights, 4·c bias,
 //                     8·c requantisation bytes);
 //   expansion 1×1   → a conv1x1 op to E·c channels;
+//   reuse k×k       → a reuse_conv op (TREC) to cout channels, priced at the rate estimated_reuse_rate expects for
+//                     its L, H and output pixels (reuse_rate_model.h); its L·H int8 projections count as weights;
 // so conv k×k is one conv op, dwsep k×k a depthwise op into an intermediate of Ho·Wo·cin bytes and a 1×1 conv,
 // mbconv k×k eE a 1×1 expansion to E·cin, a depthwise op and a 1×1 projection (plus, when residual, an add op
 // joining the projection, which then has cin channels, with the block's input), and skip (the identity) no op:
@@ -30,6 +32,7 @@
 #include "cost_models/kernel_scratch.h"
 #include "cost_models/kernel_work.h"
 #include "cost_models/op_graph.h"
+#include "cost_models/reuse_rate_model.h"
 #include "supernet/candidate_kinds.h"
 #include "supernet/search_space.h"
 
@@ -121,6 +124,7 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
       for (size_t s = 0; s < calls.size(); ++s) {
         const supernet::CandidateStage& stage = calls[s];
         const bool depthwise = stage.kind == supernet::CandidateStage::Kind::depthwise;
+        const bool reuse = stage.kind == supernet::CandidateStage::Kind::reuse_conv;
         const int32_t k = stage.kxk ? cand.kernel : 1, stride = stage.kxk ? block.stride : 1;
         const int32_t oh = (ih + stride - 1) / stride, ow = (iw + stride - 1) / stride;
         // A depthwise call keeps its channels, an expansion multiplies them, the last convolution outputs the
@@ -131,12 +135,18 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
                                                                              : cout;
         OpInfo<S> op = base;
         op.name = prefix + (calls.size() == 1 ? "" : "." + std::string(stage.name));
-        const CallShape shape{ih, iw, oh, ow, k, stride, k / 2};
+        CallShape shape{ih, iw, oh, ow, k, stride, k / 2};
+        if (reuse) {  // priced at the rate the model expects (no calibration images exist during the search)
+          shape.sub_len = cand.sub_len;
+          shape.hash_bits = cand.hash_bits;
+          shape.reuse_rate = estimated_reuse_rate(cand.sub_len, cand.hash_bits, oh * ow);
+        }
         const bool planar =
             !depthwise && k > 1 && runs_on_planes(static_cast<int32_t>(std::round(scalar_value(c))), shape);
         const bool groups =
             depthwise && depthwise_runs_in_groups(static_cast<int32_t>(std::round(scalar_value(c))), shape);
-        op.path = groups      ? KernelPath::depthwise_groups
+        op.path = reuse       ? KernelPath::reuse_conv
+                  : groups    ? KernelPath::depthwise_groups
                   : depthwise ? KernelPath::depthwise
                   : k == 1  ? KernelPath::conv1x1
                   : planar  ? KernelPath::conv_planar
@@ -148,7 +158,15 @@ OpGraph<S> lower(const supernet::SearchSpace& space, const ArchView<S>& view, su
         op.weight_bytes = depthwise ? c * k2 : c * out_c * k2;
         op.bias_bytes = out_c * kBiasBytesPerChannel;
         op.qparam_bytes = out_c * kQuantBytesPerChannel;
-        op.scratch_bytes = kernel_scratch_bytes(op.path, conv_scratch_call(ih, iw, k, stride, k / 2), c);
+        if (reuse) {  // its int8 projections (L × H) are weights too; its scratch grows with its outputs
+          op.weight_bytes += static_cast<double>(cand.sub_len) * cand.hash_bits;
+          ScratchCall call = conv_scratch_call(ih, iw, k, stride, k / 2);
+          call.output = {1, oh, ow, 0};
+          call.reuse = {cand.sub_len, cand.hash_bits, nullptr};
+          op.scratch_bytes = reuse_scratch_bytes(call, static_cast<int32_t>(std::round(scalar_value(c))), out_c);
+        } else {
+          op.scratch_bytes = kernel_scratch_bytes(op.path, conv_scratch_call(ih, iw, k, stride, k / 2), c);
+        }
         op.writes_over_input = may_write_over_input(op.path, conv_scratch_call(ih, iw, k, stride, k / 2), oh, ow);
         from = op.output;
         g.ops.push_back(std::move(op));

@@ -19,6 +19,7 @@ struct GeneratedC {
   std::string header;            // model.h
   std::string source;            // model.c
   int64_t parameter_bytes = 0;   // bytes of the const weight, bias, multiplier and shift arrays
+                                 // (and reuse projections)
   int64_t arena_bytes = 0;
 };
 

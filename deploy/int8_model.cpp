@@ -24,7 +24,7 @@ int32_t scratch_bytes(const Int8Model& model, const Int8Op& op) {
 }
 
 int64_t parameter_bytes(const Int8Op& op) {
-  return static_cast<int64_t>(op.weights.size()) + 4 * static_cast<int64_t>(op.bias.size()) +
+  return static_cast<int64_t>(op.weights.size() + op.projections.size()) + 4 * static_cast<int64_t>(op.bias.size()) +
          4 * static_cast<int64_t>(op.multiplier.size() + op.shift.size());
 }
 
@@ -45,7 +45,7 @@ cost_models::OpGraph<double> op_graph(const Int8Model& model) {
                                        op.stride_h,  op.pad_h,     op.kernel_w,   op.stride_w,   op.pad_w,
                                        op.sub_len,   op.hash_bits, op.reuse_rate};
     cost_models::set_kernel_work(info, static_cast<double>(call.input.c), static_cast<double>(call.output.c), shape);
-    info.weight_bytes = static_cast<double>(op.weights.size());
+    info.weight_bytes = static_cast<double>(op.weights.size() + op.projections.size());  // projections: int8 too
     info.bias_bytes = 4.0 * static_cast<double>(op.bias.size());
     info.qparam_bytes = 4.0 * static_cast<double>(op.multiplier.size() + op.shift.size());
     info.scratch_bytes = scratch_bytes(model, op);

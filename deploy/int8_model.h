@@ -79,7 +79,8 @@ cost_models::KernelPath kernel_path(const Int8Model& model, const Int8Op& op);
 // Bytes of scratch the op's kernel asks for (the kernels' own *_scratch_bytes functions).
 int32_t scratch_bytes(const Int8Model& model, const Int8Op& op);
 
-// Flash bytes of the op's constant arrays: int8 weights, int32 biases, int32 multipliers and shifts.
+// Flash bytes of the op's constant arrays: int8 weights (and a reuse convolution's int8 projections), int32 biases,
+// int32 multipliers and shifts.
 int64_t parameter_bytes(const Int8Op& op);
 
 // The model as the cost model's op graph (tensor bytes, scratch, MACs, parameter bytes) for the memory planner and

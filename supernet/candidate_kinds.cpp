@@ -37,6 +37,14 @@ const CandidateKind kMbconv{
                {.kind = StageKind::batchnorm, .activation = Act::none, .name = "project_bn"}},
     .join_name = "add"};
 
+// A k×k reuse convolution (TREC) to the block's channels, BatchNorm, ReLU: conv's stages with the convolution
+// computed once per cluster of similar im2col sub-vectors.
+const CandidateKind kConvReuse{
+    .prefix = "conv",
+    .reuses = true,
+    .stages = {{.kind = StageKind::reuse_conv, .kxk = true, .name = "conv"},
+               {.kind = StageKind::batchnorm, .name = "bn", .activation_name = "relu"}}};
+
 }  // namespace
 
 // A switch without a default: a kind without a row fails to compile (-Wswitch, -Werror).
@@ -46,6 +54,7 @@ const CandidateKind& candidate_kind(OpKind kind) {
     case OpKind::dwsep: return kDwsep;
     case OpKind::skip: return kSkip;
     case OpKind::mbconv: return kMbconv;
+    case OpKind::conv_reuse: return kConvReuse;
   }
   return kConv;
 }

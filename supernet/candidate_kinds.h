@@ -19,6 +19,8 @@ struct CandidateStage {
                 // weighted stage
     expand,     // a bias-free 1×1 convolution to E × the input's channels (only when E > 1)
     depthwise,  // a bias-free depthwise convolution: as many outputs as inputs
+    reuse_conv, // a bias-free k×k reuse convolution (TREC, supernet/reuse_conv2d.h) to the block's channels, with
+                // the candidate's L and H; the candidate's last weighted stage
     batchnorm,  // BatchNorm then `activation` (fused in the supernet; a BatchNorm and an activation layer in a
                 // fixed network)
   };
@@ -35,11 +37,12 @@ struct CandidateStage {
 };
 
 struct CandidateKind {
-  // The op's name is <prefix><k>x<k> ("conv3x3"), <prefix><k>x<k>_e<E> for an expanding kind ("mbconv3x3_e6"), or
-  // the prefix alone for the identity.
+  // The op's name is <prefix><k>x<k> ("conv3x3"), <prefix><k>x<k>_e<E> for an expanding kind ("mbconv3x3_e6"),
+  // <prefix><k>x<k>_reuse_l<L>h<H> for a reusing kind ("conv3x3_reuse_l16h4"), or the prefix alone for the identity.
   std::string_view prefix;
   bool identity = false;   // skip: no stages, its output is its input (stride 1, the same channels)
   bool expands = false;    // the name carries an expansion factor E (OpCandidate::expansion)
+  bool reuses = false;     // the name carries a sub-vector length and hash bits: _reuse_lLhH (OpCandidate::sub_len)
   // The candidate adds the block's input to its last stage's output when the block has stride 1 and as many input
   // as output channels (OpCandidate::residual); the join is named "<block>.<join_name>".
   bool residual_join = false;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 
 #include "common/error.h"
 #include "common/yaml_keys.h"
@@ -65,7 +66,8 @@ std::string OpCandidate::name() const {
   const CandidateKind& row = candidate_kind(kind);
   if (row.identity) return std::string(row.prefix);
   const std::string k = std::to_string(kernel);
-  return std::string(row.prefix) + k + "x" + k + (row.expands ? "_e" + std::to_string(expansion) : "");
+  return std::string(row.prefix) + k + "x" + k + (row.expands ? "_e" + std::to_string(expansion) : "") +
+         (row.reuses ? "_reuse_l" + std::to_string(sub_len) + "h" + std::to_string(hash_bits) : "");
 }
 
 namespace {
@@ -79,9 +81,10 @@ std::string accepted_ops() {
     if (row.identity) {
       identities.emplace_back(row.prefix);
     } else {
-      const std::string suffix = row.expands ? "_eE" : "";
+      const std::string suffix = row.expands ? "_eE" : row.reuses ? "_reuse_lLhH" : "";
       sized.push_back(std::string(row.prefix) + "KxK" + suffix);
-      examples.push_back(std::string(row.prefix) + (examples.empty() ? "3x3" : "5x5") + (row.expands ? "_e6" : ""));
+      examples.push_back(std::string(row.prefix) + (examples.empty() ? "3x3" : "5x5") + (row.expands ? "_e6" : "") +
+                         (row.reuses ? "_reuse_l16h4" : ""));
     }
   }
   auto join = [](const std::vector<std::string>& items, const char* last) {
@@ -90,8 +93,9 @@ std::string accepted_ops() {
       out += (i == 0 ? "" : i + 1 == items.size() ? last : ", ") + items[i];
     return out;
   };
-  std::string text = join(sized, " or ") + " with odd K in 1..7 and E in 1.." + std::to_string(kMaxExpansion) +
-                     " (e.g. " + join(examples, ", ") + ")";
+  std::string text = join(sized, " or ") + " with odd K in 1..7, E in 1.." + std::to_string(kMaxExpansion) +
+                     ", L in 1.." + std::to_string(kMaxReuseSubLen) + " and H in 1..8 (e.g. " + join(examples, ", ") +
+                     ")";
   for (const auto& identity : identities) text += ", or " + identity;
   return text;
 }
@@ -110,6 +114,25 @@ int32_t expansion_of(const std::string& rest) {
   return rest[2] - '0';
 }
 
+// "_reuse_lLhH" with L in 1..kMaxReuseSubLen and H in 1..8 (decimal, no leading zero): {L, H}, or {0, 0}.
+std::pair<int32_t, int32_t> reuse_of(const std::string& rest) {
+  const std::string head = "_reuse_l";
+  const size_t h = rest.find('h', head.size());
+  if (rest.rfind(head, 0) != 0 || h == std::string::npos) return {0, 0};
+  auto number = [](const std::string& digits, int32_t most) {
+    if (digits.empty() || digits.size() > 2 || digits[0] == '0') return 0;
+    int32_t v = 0;
+    for (const char c : digits) {
+      if (c < '0' || c > '9') return 0;
+      v = v * 10 + (c - '0');
+    }
+    return v <= most ? v : 0;
+  };
+  const int32_t len = number(rest.substr(head.size(), h - head.size()), kMaxReuseSubLen);
+  const int32_t bits = number(rest.substr(h + 1), 8);
+  return len > 0 && bits > 0 ? std::pair{len, bits} : std::pair{0, 0};
+}
+
 }  // namespace
 
 bool OpCandidate::is_identity() const { return candidate_kind(kind).identity; }
@@ -123,7 +146,11 @@ OpCandidate parse_op(const std::string& text, const std::string& where) {
       if (text == row.prefix) return {kind, 0};
     } else if (text.rfind(row.prefix, 0) == 0) {
       const std::string rest = text.substr(row.prefix.size());
-      if (!row.expands) {
+      if (row.reuses) {
+        const int32_t k = rest.size() > 3 ? kernel_of(rest.substr(0, 3)) : 0;
+        const auto [len, bits] = rest.size() > 3 ? reuse_of(rest.substr(3)) : std::pair{0, 0};
+        if (k > 0 && len > 0) return {.kind = kind, .kernel = k, .sub_len = len, .hash_bits = bits};
+      } else if (!row.expands) {
         if (const int32_t k = kernel_of(rest); k > 0) return {kind, k};
       } else if (rest.size() > 3) {
         const int32_t k = kernel_of(rest.substr(0, 3)), e = expansion_of(rest.substr(3));
@@ -334,13 +361,19 @@ YAML::Node fixed_model_yaml(const FixedArch& arch) {
   };
   auto add = [&](const std::string& name, const std::string& type) { layers.push_back(layer(name, type)); };
   // A k×k convolution without bias: the BatchNorm after it has its own shift, so a bias would be redundant.
-  auto conv = [&](const std::string& name, const std::string& type, int32_t out, int32_t kernel, int32_t stride) {
+  // A reuse convolution also names its sub-vector length and hash bits (`reuse`: its op, else null).
+  auto conv = [&](const std::string& name, const std::string& type, int32_t out, int32_t kernel, int32_t stride,
+                  const OpCandidate* reuse = nullptr) {
     YAML::Node node = layer(name, type);
     if (out > 0) node["out"] = out;  // a depthwise convolution keeps its input's channels
     node["kernel"] = kernel;
     node["stride"] = stride;
     node["padding"] = kernel / 2;
     node["bias"] = false;
+    if (reuse) {
+      node["sub_len"] = reuse->sub_len;
+      node["hash_bits"] = reuse->hash_bits;
+    }
     layers.push_back(node);
   };
   std::string last = "input";  // the layer the next block reads
@@ -367,6 +400,9 @@ YAML::Node fixed_model_yaml(const FixedArch& arch) {
         }
         case CandidateStage::Kind::depthwise:
           conv(layer_name, "depthwise_conv2d", 0, kernel, stride);
+          break;
+        case CandidateStage::Kind::reuse_conv:
+          conv(layer_name, "reuse_conv2d", block.out_channels, kernel, stride, &block.op);
           break;
         case CandidateStage::Kind::batchnorm:
           add(layer_name, "batchnorm");

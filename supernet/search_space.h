@@ -9,6 +9,7 @@
 //       - {name: b3, out: 64, stride: 1, ops: [conv3x3, dwsep3x3, skip]}   # skip: stride 1 and in == out only
 //       - {name: b4, out: 64, ops: [conv3x3], widths: [16, 32, 48, 64]}    # optional; default ⌈k·out/8⌉, k=1..8
 //       - {name: b5, out: 64, ops: [mbconv3x3_e6, mbconv5x5_e3, skip]}    # inverted residuals (below)
+//       - {name: b6, out: 64, ops: [conv3x3, conv3x3_reuse_l16h4]}       # TREC reuse convolution (below)
 //     share_kernels: false    # optional: k×k candidates use the centre of the largest kernel of their kind
 //     share_expansions: false # optional: an mbconv's hidden channels are a subset of the largest expansion's
 //
@@ -18,6 +19,9 @@
 // times its input channels (BN, ReLU6; none when E = 1), a depthwise k×k convolution (BN, ReLU6) and a linear 1×1
 // projection (BN, no activation); at stride 1 with as many input as output channels it adds its input to the
 // projection (the residual join), and then, like skip, keeps its input's channels whatever width the block picks.
+// A reuse convolution convKxK_reuse_lLhH is convKxK computed by transient redundancy elimination
+// (supernet/reuse_conv2d.h: sub-vectors of L im2col values hashed by H trainable sign projections, one product per
+// cluster), BN, ReLU; the cost model prices it with an estimated reuse rate (cost_models/reuse_rate_model.h).
 // The fixed architecture that a search ends with (FixedArch) names one operator and a channel count per block; it is
 // the hand-off to training, cost models and deployment.
 #pragma once
@@ -33,9 +37,13 @@
 namespace nas::supernet {
 
 // The kinds of candidate operator; each has one row in candidate_kinds.cpp (its name and stages).
-enum class OpKind { conv, dwsep, skip, mbconv };
-inline constexpr int kOpKindCount = 4;
-static_assert(static_cast<int>(OpKind::mbconv) + 1 == kOpKindCount, "kOpKindCount counts the kinds");
+enum class OpKind { conv, dwsep, skip, mbconv, conv_reuse };
+inline constexpr int kOpKindCount = 5;
+static_assert(static_cast<int>(OpKind::conv_reuse) + 1 == kOpKindCount, "kOpKindCount counts the kinds");
+
+// The longest sub-vector a reuse convolution candidate may hash (its name's L; the kernel takes any L >= 1, but
+// longer sub-vectors than a 7×7 window of one channel cluster almost nothing).
+inline constexpr int32_t kMaxReuseSubLen = 64;
 
 // The most an inverted residual may expand its input (MobileNetV2 and MCUNet use 1..6).
 inline constexpr int32_t kMaxExpansion = 8;
@@ -47,7 +55,9 @@ struct OpCandidate {
   // mbconv: the block adds its input to the projection (stride 1 and the block's input channels equal its out); set
   // by parse_search_space from the shapes, and by parse_fixed_arch from the architecture's `residual: true`.
   bool residual = false;
-  std::string name() const;  // "conv3x3", "dwsep5x5", "skip", "mbconv3x3_e6"
+  // conv_reuse (TREC, supernet/reuse_conv2d.h): sub-vector length L and hash bits H (1..8); 0 for the other kinds.
+  int32_t sub_len = 0, hash_bits = 0;
+  std::string name() const;  // "conv3x3", "dwsep5x5", "skip", "mbconv3x3_e6", "conv3x3_reuse_l16h4"
   bool is_identity() const;  // skip: no layers, its output is its input (candidate_kinds.h)
   // Skip and residual candidates: the output has the input's channels and the block's width choice does not apply
   // (a fixed network's block has its input's channels).
@@ -56,7 +66,8 @@ struct OpCandidate {
 };
 
 // Parses "conv3x3", "conv5x5", "dwsep3x3", "dwsep5x5", "skip", "mbconv3x3_e6" (any odd kernel 1..7, any expansion
-// 1..kMaxExpansion); throws nas::Error naming `where` and listing the accepted forms. The result has residual false.
+// 1..kMaxExpansion), "conv3x3_reuse_l16h4" (L in 1..kMaxReuseSubLen, H in 1..8); throws nas::Error naming `where`
+// and listing the accepted forms. The result has residual false.
 OpCandidate parse_op(const std::string& text, const std::string& where);
 
 struct SearchBlock {

@@ -9,6 +9,7 @@
 #include "supernet/batchnorm2d.h"
 #include "supernet/conv2d.h"
 #include "supernet/parallel.h"
+#include "supernet/reuse_conv2d.h"
 
 namespace nas::supernet {
 
@@ -183,6 +184,14 @@ std::vector<SearchableBlock::Stage> SearchableBlock::build_stages(const OpCandid
       case CandidateStage::Kind::depthwise:
         stage(std::make_unique<Conv2d>(conv_spec(channels, kernel, stride, channels)));
         break;
+      case CandidateStage::Kind::reuse_conv: {
+        channels = spec_.out_channels;
+        ReuseSpec reuse;
+        reuse.sub_len = op.sub_len;
+        reuse.hash_bits = op.hash_bits;
+        stage(std::make_unique<ReuseConv2d>(conv_spec(channels, kernel, stride, 1), reuse));
+        break;
+      }
       case CandidateStage::Kind::batchnorm: {
         using Act = CandidateStage::Activation;
         const auto activation = row.activation == Act::relu    ? BatchNorm2d::Activation::relu
@@ -199,6 +208,8 @@ std::vector<SearchableBlock::Stage> SearchableBlock::build_stages(const OpCandid
 size_t SearchableBlock::weight_source(size_t j) const {
   const OpCandidate& small = ops_[j].op;
   size_t source = j;
+  // A reuse convolution's projections are its own and its clusters depend on its L: it shares nothing.
+  if (candidate_kind(small.kind).reuses) return source;
   for (size_t i = 0; i < ops_.size(); ++i) {
     const OpCandidate& big = ops_[i].op;
     const bool kernel_ok = spec_.share_kernels ? big.kernel >= small.kernel : big.kernel == small.kernel;
@@ -243,7 +254,10 @@ void SearchableBlock::share_weights() {
 }
 
 std::vector<float> SearchableBlock::conv_weights(size_t op, size_t stage) const {
-  const auto* conv = dynamic_cast<const Conv2d*>(ops_.at(op).stages.at(stage).layer.get());
+  const Layer* layer = ops_.at(op).stages.at(stage).layer.get();
+  if (const auto* reuse = dynamic_cast<const ReuseConv2d*>(layer))
+    return {reuse->weights().begin(), reuse->weights().end()};
+  const auto* conv = dynamic_cast<const Conv2d*>(layer);
   if (!conv)
     throw Error("searchable block '" + spec_.name + "'", "stage " + std::to_string(stage) + " of op " +
                                                            ops_.at(op).op.name() + " is not a convolution",

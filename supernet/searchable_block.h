@@ -94,13 +94,14 @@ class SearchableBlock final : public Layer {
   std::vector<int32_t> strongest_channels(int32_t count) const;
 
   // Parameter slots (handles into the weight store) of candidate `op`'s stage `stage`: a Conv2d stage declares
-  // [weight], a BatchNorm stage [gamma, beta, running_mean, running_var]. Stages: candidate_stages(op), e.g.
-  // conv → {conv, bn}; dwsep → {dw, dw_bn, pw, pw_bn}; skip → none.
+  // [weight], a ReuseConv2d stage [weight, projection], a BatchNorm stage [gamma, beta, running_mean, running_var].
+  // Stages: candidate_stages(op), e.g. conv → {conv, bn}; dwsep → {dw, dw_bn, pw, pw_bn}; skip → none.
   // A stage whose convolution shares a larger candidate's weights (SearchBlock::share_kernels, share_expansions) has
   // no slots.
   std::vector<int32_t> stage_slots(size_t op, size_t stage) const;
   size_t stage_count(size_t op) const { return ops_.at(op).stages.size(); }
-  // The weights candidate `op`'s convolution stage computes with (HWIO): its own, or the centre of the shared kernel.
+  // The weights candidate `op`'s convolution stage (Conv2d or ReuseConv2d) computes with (HWIO): its own, or the
+  // centre of the shared kernel.
   std::vector<float> conv_weights(size_t op, size_t stage) const;
 
   // The selected candidate's output before the width mask, as of the last sampled forward (the input for skip).

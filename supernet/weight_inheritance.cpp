@@ -202,6 +202,7 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
           cur_full *= e;
           break;
         }
+        case CandidateStage::Kind::reuse_conv:  // a convolution's weights, plus its projections as they are
         case CandidateStage::Kind::conv: {
           const auto weighted = [](const CandidateStage& later) {
             return later.kind != CandidateStage::Kind::batchnorm;
@@ -211,6 +212,8 @@ void inherit_weights(const SuperNet& supernet, const FixedArch& arch, Network& f
                         Error::Kind::failure);
           std::vector<float> weights = block.conv_weights(op, s);
           copy.conv(weights, fixed_slots(layer)[0], cur_full, sb.out_channels, cur, out, layer);
+          if (stage.kind == CandidateStage::Kind::reuse_conv)
+            copy.all(block.stage_slots(op, s).at(1), fixed_slots(layer).at(1), layer + " projections");
           if (!depthwise_bn.empty() && !row.expands)
             fold.emplace(std::move(weights), zero_and_dropped(cur_full, cur_live, cur));
           cur = out;

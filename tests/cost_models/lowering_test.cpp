@@ -110,6 +110,65 @@ TEST(Lowering, DualAndDoubleAgreeExactlyOnFixedArchitectures) {
   }
 }
 
+// A reuse candidate lowers to one reuse_conv call priced at the rate model's estimate for its L, H and output
+// pixels, with its projections counted as weights and its scratch growing with the soft output channel count
+// exactly as the kernel's (checked against the kernel's own size between whole counts, and through the Dual).
+TEST(Lowering, ReuseCandidatesArePricedAtTheEstimatedRate) {
+  supernet::SearchSpace space;
+  space.input_channels = 2;
+  space.blocks.push_back({"b1", 8, 2, {{supernet::OpKind::conv, 3}, supernet::parse_op("conv5x5_reuse_l8h4", "t")}});
+  const supernet::Shape input{1, 9, 9, 2};
+  ArchView<double> view;
+  view.blocks.push_back({{0.25, 0.75}, 6.5});
+  const auto graph = lower(space, view, input, kClasses);
+  const auto* reuse = &graph.ops.at(1);
+  ASSERT_EQ(reuse->path, KernelPath::reuse_conv) << reuse->name;
+  EXPECT_EQ(reuse->presence, 0.75);
+  // 5×5 over 2 channels to 6.5 channels, plus 8·4 projection bytes.
+  EXPECT_DOUBLE_EQ(reuse->weight_bytes, 25 * 2 * 6.5 + 32);
+  // The kernel's scratch at 6 and 7 output channels, halfway.
+  auto kernel_scratch = [](int32_t cout) {
+    const mcunas_dims in{1, 9, 9, 2}, filter{1, 5, 5, 2}, out{1, 5, 5, cout};
+    const mcunas_reuse_params params{8, 4, nullptr};
+    return static_cast<double>(mcunas_reuse_conv_s8_scratch_bytes(&params, &in, &filter, &out));
+  };
+  EXPECT_DOUBLE_EQ(reuse->scratch_bytes, 0.5 * (kernel_scratch(6) + kernel_scratch(7)));
+  // Its latency quantities are the kernel-work formulas at the estimated rate.
+  OpInfo<double> expected;
+  expected.path = KernelPath::reuse_conv;
+  CallShape shape{9, 9, 5, 5, 5, 2, 2};
+  shape.sub_len = 8;
+  shape.hash_bits = 4;
+  shape.reuse_rate = estimated_reuse_rate(8, 4, 25);
+  set_kernel_work(expected, 2.0, 6.5, shape);
+  EXPECT_DOUBLE_EQ(reuse->plane_sums, expected.plane_sums);
+  EXPECT_DOUBLE_EQ(reuse->tail_macs, expected.tail_macs);
+  EXPECT_DOUBLE_EQ(reuse->executed_macs, expected.executed_macs);
+  EXPECT_LT(reuse->tail_macs, reuse->macs);  // the clusters' products are fewer than the dense MACs
+  // Dual and double agree, and the channel derivative of the scratch is the kernel's step per channel.
+  const auto dual = lower(space, dual_view(view), input, kClasses);
+  EXPECT_EQ(dual.ops.at(1).scratch_bytes.v, reuse->scratch_bytes);
+  EXPECT_DOUBLE_EQ(dual.ops.at(1).scratch_bytes.d.at(2), kernel_scratch(7) - kernel_scratch(6));
+}
+
+// The rate model: a share of the sub-vectors in [1/N, 1], more clusters with more hash bits and more pixels per
+// block, and the share falling as the pixels grow.
+TEST(Lowering, EstimatedReuseRateIsAShareThatGrowsWithTheCodes) {
+  for (const int32_t len : {4, 16, 64})
+    for (const int32_t pixels : {1, 49, 784}) {
+      double last = 0;
+      for (int32_t bits = 1; bits <= 8; ++bits) {
+        const double rate = estimated_reuse_rate(len, bits, pixels);
+        EXPECT_GE(rate, 1.0 / pixels);
+        EXPECT_LE(rate, 1.0);
+        EXPECT_GE(rate, last) << len << " " << bits << " " << pixels;
+        last = rate;
+      }
+    }
+  EXPECT_GT(estimated_reuse_rate(16, 6, 784) * 784, estimated_reuse_rate(16, 6, 49) * 49);
+  EXPECT_LT(estimated_reuse_rate(16, 6, 784), estimated_reuse_rate(16, 6, 49));
+}
+
 // A fixed net's costs do not depend on the candidates it did not choose.
 TEST(Lowering, FixedCostIgnoresUnchosenCandidates) {
   auto narrow = small_space();

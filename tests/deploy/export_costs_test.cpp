@@ -16,6 +16,7 @@
 #include "cost_models/arena_plan.h"
 #include "cost_models/costs.h"
 #include "cost_models/lowering.h"
+#include "cost_models/reuse_rate_model.h"
 #include "cost_models/target.h"
 #include "deploy/codegen.h"
 #include "deploy/post_training.h"
@@ -101,7 +102,18 @@ void expect_export_matches_search(const supernet::SearchSpace& space, const Fixe
   CalibrationSpec calibration;
   calibration.images = 24;
   const Int8Model model = quantize_network(net, calibration_data(input, classes), calibration);
-  const auto graph = op_graph(model);
+  // A reuse convolution's rate is measured on the calibration images; the search prices it at the rate model's
+  // estimate (cost_models/reuse_rate_model.h). Here the formulas are compared, so the exported side takes the
+  // estimate too (how close the estimate comes to measured rates: experiments/trec/rate_fit.sh, docs/trec.md).
+  Int8Model priced_model = model;
+  for (auto& op : priced_model.ops)
+    if (op.kind == Int8OpKind::reuse_conv) {
+      const auto& out = priced_model.tensors[static_cast<size_t>(op.output)];
+      EXPECT_GT(op.reuse_rate, 0.0);
+      EXPECT_LE(op.reuse_rate, 1.0);
+      op.reuse_rate = cost_models::estimated_reuse_rate(op.sub_len, op.hash_bits, out.h * out.w);
+    }
+  const auto graph = op_graph(priced_model);
   const auto plan = cost_models::plan_arena(graph);
   ASSERT_EQ(cost_models::plan_violation(graph, plan), "");
   const GeneratedC code = generate_c(model, plan, "export_costs_test");
@@ -150,9 +162,12 @@ void expect_export_matches_search(const supernet::SearchSpace& space, const Fixe
     EXPECT_NEAR(priced_cycles[j], exported_cycles[j], 1e-6 * exported_cycles[j]) << "call " << j << ":" << names;
 
   // The same sums read back from the text of model.c: each array's declared length, its listed values, and its
-  // element type. Per layer: weights, bias, multiplier, shift.
+  // element type.
   const auto arrays = const_arrays(code.source);
-  EXPECT_EQ(arrays.size(), static_cast<size_t>(4 * weighted_ops));
+  // Per layer: weights, bias, multiplier, shift, and a reuse convolution's projections.
+  int32_t reuse_ops = 0;
+  for (const auto& op : model.ops) reuse_ops += op.kind == Int8OpKind::reuse_conv;
+  EXPECT_EQ(arrays.size(), static_cast<size_t>(4 * weighted_ops + reuse_ops));
   int64_t parsed_int8 = 0, parsed_int32 = 0;
   for (const auto& a : arrays) {
     EXPECT_EQ(static_cast<int64_t>(a.values.size()), a.declared) << a.name;
@@ -270,6 +285,27 @@ blocks:
     const FixedArch arch = cost_models::test::random_arch(space, input.c, rng);
     expect_export_matches_search(space, arch, input, 10, target, seed++);
   }
+}
+
+// Reuse convolutions (TREC) next to dense ones: the arena holds their int32 output sums in scratch as priced,
+// their projections are shipped and counted, and their calls are priced alike at the same rate.
+TEST(ExportCosts, ReuseSpaceMatchesTheSearchEstimates) {
+  const supernet::Shape input{1, 14, 14, 1};
+  const auto space = supernet::parse_search_space(YAML::Load(R"(
+blocks:
+  - {name: b1, out: 8, ops: [conv3x3, conv5x5_reuse_l8h4, conv3x3_reuse_l16h6]}
+  - {name: b2, out: 16, stride: 2, ops: [dwsep3x3, conv3x3_reuse_l32h3, conv5x5_reuse_l4h8]}
+  - {name: b3, out: 16, ops: [conv3x3_reuse_l9h5, skip]}
+)"), input);
+  const auto target = cost_models::load_target("nano33");
+  const std::vector<std::vector<std::pair<std::string, int32_t>>> archs = {
+      {{"conv5x5_reuse_l8h4", 8}, {"conv3x3_reuse_l32h3", 16}, {"conv3x3_reuse_l9h5", 16}},
+      {{"conv3x3_reuse_l16h6", 3}, {"conv5x5_reuse_l4h8", 11}, {"skip", 11}},
+      {{"conv3x3", 5}, {"conv3x3_reuse_l32h3", 1}, {"conv3x3_reuse_l9h5", 7}},
+  };
+  uint64_t seed = 60;
+  for (const auto& blocks : archs)
+    expect_export_matches_search(space, arch_of(space, blocks), input, 10, target, seed++);
 }
 
 }  // namespace

@@ -5,11 +5,17 @@
 #include <gtest/gtest.h>
 #include <yaml-cpp/yaml.h>
 
+#include <utility>
+#include <vector>
+
+#include "supernet/network_builder.h"
 #include "supernet/searchable_block.h"
 #include "tests/common/test_support.h"
 
 namespace nas::supernet {
 namespace {
+
+using Pairs = std::vector<std::pair<int32_t, int32_t>>;  // (L, H) of a reuse candidate
 
 TEST(CandidateKinds, EveryNameParsesBackToItsKindAndKernel) {
   ASSERT_EQ(all_candidate_kinds().size(), static_cast<size_t>(kOpKindCount));
@@ -21,10 +27,12 @@ TEST(CandidateKinds, EveryNameParsesBackToItsKindAndKernel) {
     }
     for (const int32_t k : {1, 3, 5, 7})
       for (const int32_t e : candidate_kind(kind).expands ? std::vector<int32_t>{1, 3, 6, kMaxExpansion}
-                                                          : std::vector<int32_t>{0}) {
-        const OpCandidate op{kind, k, e};
-        EXPECT_EQ(parse_op(op.name(), "test"), op) << op.name();
-      }
+                                                          : std::vector<int32_t>{0})
+        for (const auto& [len, bits] : candidate_kind(kind).reuses ? Pairs{{1, 1}, {16, 4}, {kMaxReuseSubLen, 8}}
+                                                                   : Pairs{{0, 0}}) {
+          const OpCandidate op{.kind = kind, .kernel = k, .expansion = e, .sub_len = len, .hash_bits = bits};
+          EXPECT_EQ(parse_op(op.name(), "test"), op) << op.name();
+        }
   }
 }
 
@@ -45,6 +53,28 @@ TEST(CandidateKinds, AFixedNetworkListsEachStageUnderItsName) {
   EXPECT_EQ(layers[6]["kernel"].as<int>(), 1);
   EXPECT_EQ(layers[6]["stride"].as<int>(), 1);
   EXPECT_EQ(layers[6]["out"].as<int>(), 16);
+}
+
+// A reuse convolution is one reuse_conv2d layer with the op's kernel, stride, sub-vector length and hash bits, and it
+// builds.
+TEST(CandidateKinds, AFixedNetworkListsAReuseConvolution) {
+  FixedArch arch;
+  arch.input_channels = 1;
+  arch.blocks.push_back({"b1", parse_op("conv5x5_reuse_l16h6", "test"), 8, 2});
+  const YAML::Node layers = fixed_model_yaml(arch)["layers"];
+  EXPECT_EQ(layers[0]["name"].as<std::string>(), "b1.conv");
+  EXPECT_EQ(layers[0]["type"].as<std::string>(), "reuse_conv2d");
+  EXPECT_EQ(layers[0]["kernel"].as<int>(), 5);
+  EXPECT_EQ(layers[0]["stride"].as<int>(), 2);
+  EXPECT_EQ(layers[0]["out"].as<int>(), 8);
+  EXPECT_EQ(layers[0]["sub_len"].as<int>(), 16);
+  EXPECT_EQ(layers[0]["hash_bits"].as<int>(), 6);
+  EXPECT_EQ(layers[1]["name"].as<std::string>(), "b1.bn");
+  Network net = build_network(fixed_model_yaml(arch), Shape{1, 12, 12, 1}, 4, 1);
+  Tensor image({2, 12, 12, 1});
+  for (int64_t i = 0; i < image.size(); ++i) image[i] = static_cast<float>(i % 7) - 3.0f;
+  const Tensor& logits = net.forward(image, false);
+  EXPECT_EQ(logits.size(), 2 * 4);
 }
 
 // An inverted residual lists its expansion (E·input channels), depthwise and linear projection, then the join
@@ -77,7 +107,8 @@ TEST(CandidateKinds, AFixedNetworkListsAnInvertedResidualsStagesAndJoin) {
 }
 
 TEST(CandidateKinds, TheSupernetTrainsTheRowsStages) {
-  SearchBlock spec{"b", 8, 1, {{OpKind::conv, 3}, {OpKind::dwsep, 5}, {OpKind::skip, 0}}};
+  SearchBlock spec{"b", 8, 1, {{OpKind::conv, 3}, {OpKind::dwsep, 5}, {OpKind::skip, 0},
+                               parse_op("conv3x3_reuse_l8h4", "test")}};
   SearchableBlock block(spec);
   const Shape in{1, 6, 6, 8};
   const Shape shapes[] = {in};

@@ -53,16 +53,21 @@ TEST(SearchSpace, WidthsDefaultToEighthsOrAreListed) {
 }
 
 TEST(SearchSpace, OpNamesRoundTrip) {
-  for (const char* name : {"conv1x1", "conv3x3", "conv7x7", "dwsep3x3", "dwsep5x5", "skip"})
+  for (const char* name : {"conv1x1", "conv3x3", "conv7x7", "dwsep3x3", "dwsep5x5", "skip", "conv3x3_reuse_l16h4",
+                           "conv5x5_reuse_l64h8", "conv1x1_reuse_l1h1"})
     EXPECT_EQ(parse_op(name, "here").name(), name);
 }
 
 TEST(SearchSpace, RejectsUnknownOps) {
   for (const char* bad : {"conv4x4", "conv3x5", "conv9x9", "dwsep", "pool3x3", "conv33", "Conv3x3", "mbconv3x3",
-                          "mbconv3x3_e0", "mbconv3x3_e9", "mbconv4x4_e6", "conv3x3_e6", "mbconv3x3_e6x"}) {
+                          "mbconv3x3_e0", "mbconv3x3_e9", "mbconv4x4_e6", "conv3x3_e6", "mbconv3x3_e6x",
+                          "conv3x3_reuse", "conv3x3_reuse_l16", "conv3x3_reuse_l0h4", "conv3x3_reuse_l65h4",
+                          "conv3x3_reuse_l16h0", "conv3x3_reuse_l16h9", "conv3x3_reuse_l016h4", "conv3x3_reuse_l16h4x",
+                          "conv4x4_reuse_l16h4", "dwsep3x3_reuse_l16h4", "conv3x3_reuse_lh4"}) {
     const std::string message = error_of([&] { parse_op(bad, "here"); });
     EXPECT_TRUE(contains(message, std::string("here: unknown op '") + bad + "'")) << message;
-    EXPECT_TRUE(contains(message, "convKxK, dwsepKxK or mbconvKxK_eE with odd K in 1..7 and E in 1..8")) << message;
+    EXPECT_TRUE(contains(message, "convKxK, dwsepKxK, mbconvKxK_eE or convKxK_reuse_lLhH with odd K in 1..7, E in "
+                                  "1..8, L in 1..64 and H in 1..8")) << message;
   }
 }
 

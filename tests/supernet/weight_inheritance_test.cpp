@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 #include "supernet/network_builder.h"
 #include "tests/common/test_support.h"
@@ -66,6 +67,18 @@ blocks:
   - {name: b2, out: 8, ops: [mbconv3x3_e2, mbconv5x5_e6, mbconv3x3_e1, skip]}
   - {name: b3, out: 12, stride: 2, ops: [mbconv3x3_e3, mbconv5x5_e6]}
   - {name: b4, out: 12, ops: [mbconv3x3_e1, mbconv3x3_e3, mbconv5x5_e3]}
+)"),
+                            kImage);
+}
+
+// Reuse convolutions (TREC): b0's reads the image (every input channel kept, so the fixed network hashes the same
+// sub-vectors as the supernet), b2's reads b1's masked output.
+SearchSpace reuse_space() {
+  return parse_search_space(YAML::Load(R"(
+blocks:
+  - {name: b0, out: 6, ops: [conv3x3_reuse_l4h3, conv3x3]}
+  - {name: b1, out: 8, ops: [conv3x3, dwsep3x3]}
+  - {name: b2, out: 8, stride: 2, ops: [dwsep3x3, conv5x5_reuse_l8h4]}
 )"),
                             kImage);
 }
@@ -132,6 +145,30 @@ TEST(WeightInheritance, InvertedResidualsKeepTheSupernetsFunction) {
   EXPECT_EQ(arch.blocks[2].out_channels, arch.blocks[1].out_channels);  // the join keeps its input's channels
   EXPECT_FALSE(arch.blocks[3].op.residual);
   EXPECT_EQ(arch.input_channels, kImage.c);
+}
+
+// A reuse convolution reading all its input channels keeps the function; its projections are copied as they are,
+// and one reading fewer channels than the supernet's still gets its kept weights and the same projections.
+TEST(WeightInheritance, ReuseConvolutionsKeepTheSupernetsFunctionAndProjections) {
+  expect_same_function({0, 0, 0}, reuse_space());
+  expect_same_function({0, 1, 0}, reuse_space());
+  SuperNet supernet = trained_supernet({0, 0, 1}, reuse_space());
+  const FixedArch arch = supernet.fix();
+  ASSERT_EQ(arch.blocks[2].op.name(), "conv5x5_reuse_l8h4");
+  Network fixed = build_network(fixed_model_yaml(arch), kImage, 5, 99);
+  inherit_weights(supernet, arch, fixed);
+  for (const auto& [b, op] : {std::pair<size_t, size_t>{0, 0}, {2, 1}}) {
+    const std::vector<int32_t> from = supernet.block(b).stage_slots(op, 0);  // weight, projections
+    const std::string layer = arch.blocks[b].name + ".conv";
+    const int32_t node = fixed.find(layer);
+    ASSERT_GE(node, 0) << layer;
+    ASSERT_EQ(fixed.param_slot_count(node), 2) << layer;
+    ASSERT_EQ(from.size(), 2u) << layer;
+    const auto want = supernet.weights().value(from[1]);
+    const auto got = fixed.params().value(fixed.first_param_slot(node) + 1);
+    ASSERT_EQ(got.size(), want.size()) << layer;
+    for (size_t i = 0; i < got.size(); ++i) EXPECT_EQ(got[i], want[i]) << layer << " projection " << i;
+  }
 }
 
 // Smaller expansions computing with the largest one's hidden channels: the fixed net gets those channels.
