@@ -112,3 +112,22 @@ LAYERS
       "$work/profile_$run.json"
   done
 done
+
+cat <<'TAIL'
+
+## Reading
+
+- **The search prices reuse well enough.** Its estimate of each found network (reuse layers at the rate model's
+  rate, before any calibration image was seen) is compared above with the instructions counted in QEMU. The rate
+  model misses single layers by up to about 30 % on the runs it was fitted on (docs/trec.md) and by more on new
+  networks (the layer tables above), but in a reuse layer the rate scales only the clusters' products; hashing,
+  gathering and the table rows do not depend on it.
+- **The search's distribution picks reuse under tight budgets; the shortlist does not keep it.** With the rate
+  model, a reuse convolution in b2 and b3 costs less per channel than the dense one, and the operator distribution
+  moves to it. On the runs in docs/results/trec_search.db, trained one epoch each the reuse networks score below
+  the dense seed scaled to the budget on the held-out images, and fine-tuned they stay below the best dense network
+  at the same counted latency (the per-budget lines above). That matches docs/trec.md: at equal epochs every reuse
+  setting there costs accuracy, and our dense kernels are fast enough (docs/trec.md, "Next to Liu et al.") that
+  the channels the saved latency buys do not make up for it. The shortlist, which scores real candidates on
+  held-out images, is what keeps `nas search` from ending on the worse network.
+TAIL
