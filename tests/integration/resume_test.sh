@@ -86,8 +86,8 @@ while :; do
   kills=$((kills + 1))
   check "integrity after kill $kills (at ${delay} s)" ok "$(sqlite3 killed.db 'PRAGMA integrity_check')"
   # Killed while exiting, after its last transaction: the run is done, there is nothing left to resume.
-  [ "$(sqlite3 killed.db 'SELECT status FROM runs WHERE id = 1')" = done ] && break
-  rows="$(sqlite3 killed.db 'SELECT count(*) FROM epochs WHERE run_id = 1')"
+  [ "$(sqlite3 killed.db 'SELECT status FROM runs WHERE id = 1' 2> /dev/null)" = done ] && break
+  rows="$(sqlite3 killed.db 'SELECT count(*) FROM epochs WHERE run_id = 1' 2> /dev/null || echo 0)"
   if [ "$rows" -gt 0 ]; then
     last="$(sqlite3 killed.db 'SELECT phase || " " || epoch FROM epochs WHERE run_id = 1 ORDER BY rowid DESC LIMIT 1')"
     saved="$(sqlite3 killed.db 'SELECT phase || " " || epoch FROM checkpoints WHERE run_id = 1')"
@@ -96,6 +96,11 @@ while :; do
     [ "$saved" = "finetune 0" ] && [ "$last" = "search 3" ] && saved="search 3 (then fixed: finetune 0)" &&
       last="search 3 (then fixed: finetune 0)"
     check "the checkpoint after kill $kills is the last committed epoch" "$last" "$saved"
+  elif [ "$(sqlite3 killed.db 'SELECT count(*) FROM runs WHERE id = 1' 2> /dev/null || echo 0)" = 0 ]; then
+    # Killed before the run was even recorded (a slow machine still loading the data): there is no run to resume.
+    refused "resuming a run killed before it was recorded" "no run 1" search --resume 1 --db killed.db
+    rm -f killed.db killed.db-wal killed.db-shm
+    first=1
   else
     # Killed before its first epoch ended: nothing to resume; the run starts again from scratch.
     refused "resuming a run killed before its first epoch" "has no checkpoint" search --resume 1 --db killed.db
