@@ -17,8 +17,7 @@
 #   bash tests/integration/resume_test.sh BUILD/nas [KILL_SEED]
 set -euo pipefail
 nas="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
-RANDOM="${2:-$$}"  # the kill times' seed, printed so a failure can be replayed
-kill_seed="$RANDOM"
+kill_seed="${2:-$$}"  # the kill times' seed, printed so a failure can be replayed with the same kill times
 RANDOM="$kill_seed"
 work="$(mktemp -d /tmp/mcunas-resume.XXXXXX)"
 trap 'rm -rf "$work"' EXIT
