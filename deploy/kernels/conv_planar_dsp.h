@@ -26,6 +26,7 @@ static int mcunas_conv_planar(const mcunas_conv_params *p, const mcunas_channel_
   int16_t *planes = mcunas_plane_start(scratch, plane_values, in_c);
   const int32_t output_offset = p->output_offset, act_min = p->act_min, act_max = p->act_max;
   const int full_range = act_min == -128 && act_max == 127;
+  const int32_t bound = mcunas_requantize_bias_bound((int32_t)filter);
   uint32_t wp[MCUNAS_PLANE_MAX_PAIRS];
   for (int32_t b = 0; b < in_dims->n; ++b) {
     const int8_t *in_batch = input + (ptrdiff_t)b * in_h * in_w * in_c;
@@ -35,7 +36,7 @@ static int mcunas_conv_planar(const mcunas_conv_params *p, const mcunas_channel_
                           p->input_offset);
     for (int32_t o = 0; o < out_c; ++o) {
       const int32_t multiplier = q->multiplier[o], shift = q->shift[o], b0 = bias ? bias[o] : 0;
-      const int fast = mcunas_requantize_doubled_fits(b0, shift, (int32_t)filter);
+      const int fast = mcunas_requantize_shift_fits(shift) && mcunas_requantize_bias_fits(b0, bound);
       for (int32_t ci = 0; ci < in_c; ++ci) /* OHWI: filter o's taps of channel ci lie in_c apart */
         mcunas_plane_weights(wp + (ptrdiff_t)ci * k_h * pairs, weights + o * filter + ci, in_c, k_h, k_w,
                              fast ? 2 : 1);

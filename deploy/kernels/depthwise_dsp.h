@@ -32,12 +32,13 @@ static int mcunas_depthwise_planar(const mcunas_conv_params *p, const mcunas_cha
   const int32_t act_min = p->act_min, act_max = p->act_max;
   const int full_range = act_min == -128 && act_max == 127;
   uint32_t wp[MCUNAS_PLANE_MAX_PAIRS];
+  const int32_t bound = mcunas_requantize_bias_bound(k_h * k_w);
   for (int32_t b = 0; b < in_dims->n; ++b) {
     const int8_t *in_batch = input + (ptrdiff_t)b * in_h * in_w * c;
     int8_t *out_batch = output + (ptrdiff_t)b * out_h * out_w * c;
     for (int32_t ch = 0; ch < c; ++ch) {
       const int32_t multiplier = q->multiplier[ch], shift = q->shift[ch], b0 = bias ? bias[ch] : 0;
-      const int fast = mcunas_requantize_doubled_fits(b0, shift, k_h * k_w);
+      const int fast = mcunas_requantize_shift_fits(shift) && mcunas_requantize_bias_fits(b0, bound);
       mcunas_plane_weights(wp, weights + ch, c, k_h, k_w, fast ? 2 : 1);
       mcunas_plane_gather(plane, pitch, in_batch, in_h, in_w, c, ch, p->pad_h, p->pad_w, input_offset);
       int8_t *out = out_batch + ch;

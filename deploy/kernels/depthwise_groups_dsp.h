@@ -297,13 +297,15 @@ static void mcunas_depthwise_groups(const mcunas_conv_params *p, const mcunas_ch
   const int16x2_t offset2 =
       (int16x2_t)(((uint32_t)p->input_offset & 0xFFFFu) | ((uint32_t)p->input_offset << 16));
   const int full_range = p->act_min == -128 && p->act_max == 127;
+  const int32_t bound = mcunas_requantize_bias_bound(taps);
   mcunas_group_state st;
   for (int32_t ch = 0; ch < c; ch += 4) {
     const int32_t n = c - ch < 4 ? c - ch : 4; /* channels in this group: 4 but in the last one */
     int fast = 1;
     for (int32_t j = 0; j < 4; ++j) {
       st.acc0[j] = bias && j < n ? bias[ch + j] : 0;
-      fast = fast && (j >= n || mcunas_requantize_doubled_fits(st.acc0[j], q->shift[ch + j], taps));
+      if (j < n) /* without branches: & for && */
+        fast &= mcunas_requantize_shift_fits(q->shift[ch + j]) & mcunas_requantize_bias_fits(st.acc0[j], bound);
     }
     for (int32_t t = 0; t < taps; ++t) { /* each tap's four weights split into (c0, c2), (c1, c3), doubled if fast */
       const int8_t *wt = weights + (ptrdiff_t)t * c + ch;

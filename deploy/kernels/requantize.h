@@ -90,19 +90,35 @@ static inline int32_t mcunas_requantize_doubled(int32_t acc2, int32_t multiplier
 
 /* Whether every sum of a channel (bias plus `taps` products of an input in [-255, 255], input_offset added, and a
  * weight in [-128, 127]) may take the fast form: |acc| < 2^30, so acc2 fits, and a right shift. Checked once per
- * channel and call; a channel that fails (a scale of 1/2 or more, or a huge bias) takes mcunas_requantize. */
+ * channel and call; a channel that fails (a scale of 1/2 or more, or a huge bias) takes mcunas_requantize.
+ * In two parts, so a call tests each channel's bias in 32 bits against one bound: the bound on |bias| that `taps`
+ * products leave, 2^30 - 255 * 128 * taps (0 where the products alone may reach 2^30: no bias fits then). */
+static inline int32_t mcunas_requantize_bias_bound(int32_t taps) {
+  const int64_t bound = ((int64_t)1 << 30) - (int64_t)255 * 128 * taps;
+  return bound > 0 ? (int32_t)bound : 0;
+}
+
+/* |bias| < bound, in one unsigned compare: bias + bound - 1 lies in [0, 2 * bound - 2] exactly when it holds (a very
+ * negative bias wraps above it; bound <= 2^30 keeps the sum of a positive one below 2^32). */
+static inline int mcunas_requantize_bias_fits(int32_t bias, int32_t bound) {
+  const uint32_t span = bound > 0 ? 2u * (uint32_t)bound - 1u : 0u; /* a bound of 0: nothing is below a span of 0 */
+  return (uint32_t)bias + (uint32_t)bound - 1u < span;
+}
+
+/* A right shift of 1 to 31 (shift in [-31, -1]), in one unsigned compare. */
+static inline int mcunas_requantize_shift_fits(int32_t shift) { return (uint32_t)shift + 31u < 31u; }
+
 static inline int mcunas_requantize_doubled_fits(int32_t bias, int32_t shift, int32_t taps) {
-  if (shift > -1 || shift < -31) return 0;
-  const int64_t magnitude = bias < 0 ? -(int64_t)bias : (int64_t)bias;
-  return magnitude + (int64_t)255 * 128 * taps < ((int64_t)1 << 30);
+  return mcunas_requantize_shift_fits(shift) && mcunas_requantize_bias_fits(bias, mcunas_requantize_bias_bound(taps));
 }
 
 /* mcunas_requantize_doubled_fits for every channel of a call: one flag per call, so the hot loop holds no per-channel
  * test. bias may be NULL. */
 static inline int mcunas_requantize_doubled_fits_all(const int32_t *bias, const int32_t *shift, int32_t channels,
                                                      int32_t taps) {
+  const int32_t bound = mcunas_requantize_bias_bound(taps);
   for (int32_t i = 0; i < channels; ++i)
-    if (!mcunas_requantize_doubled_fits(bias ? bias[i] : 0, shift[i], taps)) return 0;
+    if (!mcunas_requantize_shift_fits(shift[i]) || !mcunas_requantize_bias_fits(bias ? bias[i] : 0, bound)) return 0;
   return 1;
 }
 

@@ -105,23 +105,26 @@ static inline void mcunas_dot2_s8(int32_t *acc0, int32_t *acc1, const int8_t *in
 /* Four dot products over the same inputs, for the four weight rows w, w + n, w + 2n, w + 3n, for `groups` groups of
  * four consecutive rows: sums[4g + r] = bias[4g + r] (0 without a bias) + Σ (in[i] + input_offset)·w[(4g + r)·n + i].
  * For one pixel (a fully connected layer) nothing shares a weight word, so each input word is split once for four
- * rows instead. On the DSP path, optimised, in assembly: eight values of four rows (32 MACs) a step, 2 input words
- * split once (SXTAB16 adds the offset) and 8 weight words split (SXTB16) into 16 SMLADs, 49 instructions (as C, GCC
- * spills an accumulator). Rows 0 and 1 are read through one pointer and the row length, rows 2 and 3 through a
- * second, so 13 registers do; the loop's end is compared from memory. The loads may be unaligned (LDR allows it on
- * v7E-M). Every group in one call, so the caller requantises the sums in a loop of its own: one call per four rows
- * and the requantisation between them cost about 72 instructions per output beyond the products on a 128 -> 128
- * layer, this way 45. Never inlined: the loop needs 13 registers, which a large caller with its own values live
- * cannot always give (GCC then refuses the constraints). Unoptimised builds keep a frame pointer and leave too few
- * registers: there, on the portable path and for the last n mod 8 values, a plain C loop. */
+ * rows instead. On the DSP path, optimised, in assembly: per four values of four rows (16 MACs) one input word split
+ * once (SXTAB16 adds the offset) and 4 weight words split (SXTB16) into 8 SMLADs, 23 instructions (as C, GCC spills
+ * an accumulator). Rows 0 and 1 are read through one pointer and the row length, rows 2 and 3 through a second, so
+ * 13 registers do; the loop's end is compared from memory (LDR, CMP, BNE), so the loop takes 32 values a pass while
+ * they last (3 instructions per 128 MACs), then 8; the wide form, for mcunas_fully_connected_s8, 64 a pass (that
+ * kernel's linear layers are long; the convolution keeps the shorter code, whose flash every network pays). The loads
+ * may be unaligned (LDR allows it on v7E-M). Every group in one call, so the caller requantises the sums in a loop of
+ * its own: one call per four rows and the requantisation between them cost about 72 instructions per output beyond
+ * the products on a 128 -> 128 layer, this way 45. Never inlined: the loop needs 13 registers, which a large caller
+ * with its own values live cannot always give (GCC then refuses the constraints). Unoptimised builds keep a frame
+ * pointer and leave too few registers: there, on the portable path and for the last n mod 8 values, a plain C loop. */
 /* The sums its callers compute before they requantise them: this many output channels at a time (on the stack). */
 #define MCUNAS_DOT4_ROWS_CHUNK 32
 
 #if defined(__GNUC__)
-__attribute__((noinline, unused))
+__attribute__((always_inline))
 #endif
-static void mcunas_dot4_rows_s8(int32_t *sums, const int32_t *bias, int32_t groups, const int8_t *in,
-                                const int8_t *w, int32_t n, int32_t input_offset) {
+static inline void mcunas_dot4_rows_core(int32_t *sums, const int32_t *bias, int32_t groups, const int8_t *in,
+                                         const int8_t *w, int32_t n, int32_t input_offset, const int wide) {
+  (void)wide; /* a constant in each caller below: the other loop is compiled out */
   const ptrdiff_t row = n;
   for (int32_t *const sums_end = sums + 4 * groups; sums != sums_end; sums += 4, w += 4 * row) {
     int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
@@ -138,6 +141,7 @@ static void mcunas_dot4_rows_s8(int32_t *sums, const int32_t *bias, int32_t grou
       const int16x2_t offset = (int16x2_t)(((uint32_t)input_offset & 0xFFFFu) | ((uint32_t)input_offset << 16));
       done = n & ~7;
       const int8_t *x = in, *const x_end = in + done, *wa = w, *wb = w + 2 * row;
+      const int8_t *const x_end_long = in + (n & (wide ? ~63 : ~31)); /* the long passes' end */
       uint32_t xe, xo, ke, ko;
 #define MCUNAS_DOT4_HALF_STEP(row_addr, post, a) \
   "ldr %[ko], " row_addr post "\n\t"             \
@@ -153,14 +157,22 @@ static void mcunas_dot4_rows_s8(int32_t *sums, const int32_t *bias, int32_t grou
   MCUNAS_DOT4_HALF_STEP("[%[wa]]", ", #4", "%[a0]")      \
   MCUNAS_DOT4_HALF_STEP("[%[wb], %[n]]", "", "%[a3]")    \
   MCUNAS_DOT4_HALF_STEP("[%[wb]]", ", #4", "%[a2]")
-      __asm volatile("1:\n\t" MCUNAS_DOT4_STEP MCUNAS_DOT4_STEP
-                     "ldr %[ke], %[end]\n\t"
-                     "cmp %[x], %[ke]\n\t"
-                     "bne 1b"
-                     : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [wa] "+r"(wa),
-                       [wb] "+r"(wb), [xe] "=&r"(xe), [xo] "=&r"(xo), [ke] "=&r"(ke), [ko] "=&r"(ko)
-                     : [n] "r"(row), [off] "r"(offset), [end] "m"(x_end)
-                     : "cc", "memory");
+#define MCUNAS_DOT4_LOOP(steps, end)                                                                              \
+  __asm volatile("1:\n\t" steps "ldr %[ke], %[e]\n\t"                                                            \
+                 "cmp %[x], %[ke]\n\t"                                                                            \
+                 "bne 1b"                                                                                         \
+                 : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [wa] "+r"(wa),         \
+                   [wb] "+r"(wb), [xe] "=&r"(xe), [xo] "=&r"(xo), [ke] "=&r"(ke), [ko] "=&r"(ko)                    \
+                 : [n] "r"(row), [off] "r"(offset), [e] "m"(end)                                                  \
+                 : "cc", "memory")
+#define MCUNAS_DOT4_4_STEPS MCUNAS_DOT4_STEP MCUNAS_DOT4_STEP MCUNAS_DOT4_STEP MCUNAS_DOT4_STEP
+#define MCUNAS_DOT4_8_STEPS MCUNAS_DOT4_4_STEPS MCUNAS_DOT4_4_STEPS
+      if (wide && x != x_end_long) MCUNAS_DOT4_LOOP(MCUNAS_DOT4_8_STEPS MCUNAS_DOT4_8_STEPS, x_end_long);
+      if (!wide && x != x_end_long) MCUNAS_DOT4_LOOP(MCUNAS_DOT4_8_STEPS, x_end_long);
+      if (x != x_end) MCUNAS_DOT4_LOOP(MCUNAS_DOT4_STEP MCUNAS_DOT4_STEP, x_end);
+#undef MCUNAS_DOT4_8_STEPS
+#undef MCUNAS_DOT4_4_STEPS
+#undef MCUNAS_DOT4_LOOP
 #undef MCUNAS_DOT4_STEP
 #undef MCUNAS_DOT4_HALF_STEP
     }
@@ -177,6 +189,22 @@ static void mcunas_dot4_rows_s8(int32_t *sums, const int32_t *bias, int32_t grou
     sums[2] = a2;
     sums[3] = a3;
   }
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline, unused))
+#endif
+static void mcunas_dot4_rows_s8(int32_t *sums, const int32_t *bias, int32_t groups, const int8_t *in,
+                                const int8_t *w, int32_t n, int32_t input_offset) {
+  mcunas_dot4_rows_core(sums, bias, groups, in, w, n, input_offset, 0);
+}
+
+#if defined(__GNUC__)
+__attribute__((noinline, unused))
+#endif
+static void mcunas_dot4_rows_wide_s8(int32_t *sums, const int32_t *bias, int32_t groups, const int8_t *in,
+                                     const int8_t *w, int32_t n, int32_t input_offset) {
+  mcunas_dot4_rows_core(sums, bias, groups, in, w, n, input_offset, 1);
 }
 
 #endif /* MCUNAS_WINDOW_H */

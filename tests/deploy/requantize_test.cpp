@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdint>
 #include <random>
+#include <vector>
 
 #include "requantize.h"
 
@@ -93,4 +94,32 @@ TEST(Requantize, TheDoubledFormIsRefusedWhereItCouldOverflowOrHasNoRightShift) {
   EXPECT_TRUE(mcunas_requantize_doubled_fits_all(bias, shift, 2, 100));
   EXPECT_FALSE(mcunas_requantize_doubled_fits_all(bias, shift, 3, 100000));
   EXPECT_TRUE(mcunas_requantize_doubled_fits_all(nullptr, shift, 3, 9));
+}
+
+// The 32-bit test the kernels run per channel (a bound per call, one unsigned compare per bias) accepts exactly the
+// biases the 64-bit condition |bias| + 255 * 128 * taps < 2^30 accepts: at and around every edge, for tap counts
+// from 0 to past the point where the products alone reach 2^30 (bound 0: no bias fits, not even 0), and at random.
+TEST(Requantize, TheBiasTestPerChannelIsTheSixtyFourBitCondition) {
+  const auto reference = [](int32_t bias, int32_t taps) {
+    const int64_t magnitude = bias < 0 ? -int64_t{bias} : int64_t{bias};
+    return magnitude + int64_t{255} * 128 * taps < (int64_t{1} << 30);
+  };
+  std::mt19937 rng(11);
+  std::uniform_int_distribution<int32_t> any(INT32_MIN, INT32_MAX);
+  for (const int32_t taps : {0, 1, 9, 25, 1024, 32895, 32896, 32897, 40000, 1 << 20}) {
+    const int32_t bound = mcunas_requantize_bias_bound(taps);
+    const int64_t edge = (int64_t{1} << 30) - int64_t{255} * 128 * taps;
+    EXPECT_EQ(bound, edge > 0 ? edge : 0) << taps;
+    std::vector<int32_t> biases = {0, 1, -1, INT32_MIN, INT32_MAX, INT32_MIN + 1, 1 << 30, -(1 << 30)};
+    for (const int64_t d : {-2, -1, 0, 1, 2})
+      for (const int64_t b : {int64_t{bound} + d, -int64_t{bound} + d})
+        if (b >= INT32_MIN && b <= INT32_MAX) biases.push_back(static_cast<int32_t>(b));
+    for (int i = 0; i < 2000; ++i) biases.push_back(any(rng));
+    for (const int32_t bias : biases) {
+      EXPECT_EQ(mcunas_requantize_bias_fits(bias, bound) != 0, reference(bias, taps)) << bias << ", " << taps;
+      EXPECT_EQ(mcunas_requantize_doubled_fits(bias, -9, taps) != 0, reference(bias, taps)) << bias << ", " << taps;
+    }
+  }
+  for (int32_t shift = -40; shift <= 5; ++shift)
+    EXPECT_EQ(mcunas_requantize_shift_fits(shift) != 0, shift >= -31 && shift <= -1) << shift;
 }
