@@ -1,10 +1,11 @@
-/* 400 random int8 layers: convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
+/* 430 random int8 layers: convolutions general and 1x1, depthwise, fully connected, of odd and even channel counts
  * (half of them multiples of four, which take the DSP path's word-wise im2col, and one in eight general
  * convolutions of 1 to 3 input channels, which take its planes), strides, paddings, extreme inputs; after every
  * third one an element-wise add; then adds large enough for the DSP path's table; then general convolutions with
  * non-square kernels and strides and uneven padding; then depthwise layers in place, each checked against itself
  * out of place (exit status 2 when they differ); then reuse convolutions (portable C on every core, so what they
- * check is that the compilers and cores agree on its 32-bit divisions and int16 / int32 arithmetic). Each is printed
+ * check is that the compilers and cores agree on its 32-bit divisions and int16 / int32 arithmetic); then linear
+ * layers as the generated code runs them (one-pixel 1x1 convolutions of up to 400 features). Each is printed
  * as a hash of its output bytes. General and depthwise convolutions get their scratch at an odd address, as the
  * arena may place it; random shifts (0 included) and clamps take the DSP path's exact and both fast
  * requantisations. Built for the host and for Cortex-M3 (portable path) and Cortex-M4 / M7 (DSP path) in QEMU, the
@@ -233,6 +234,20 @@ int main(void) {
     const int8_t count[4] = {(int8_t)clusters, (int8_t)(clusters >> 8), (int8_t)(clusters >> 16),
                              (int8_t)(clusters >> 24)};
     print_value(layer, 'r', fnv1a(fnv1a(2166136261u, output, out_h * out_w * out_c), count, 4));
+  }
+  /* 30 linear layers as the generated code runs them: a one-pixel 1x1 convolution with per-channel scales, of 1 to
+   * 400 features (the four-row product's 32- and 8-value passes and its tail), out_c of 1 to 24 (the last out_c mod
+   * 4 rows two and one at a time), with and without a bias. */
+  for (int32_t layer = 400; layer < 430; ++layer) {
+    const int32_t features = layer % 3 == 0 ? between(1, 40) : between(32, 400), out_c = between(1, 24);
+    const int32_t zp_out = between(-128, 127);
+    const mcunas_conv_params p = {1, 1, 0, 0, between(-127, 128), zp_out, between(0, 1) ? zp_out : -128, 127};
+    const mcunas_channel_quant q = random_channel_quant();
+    const mcunas_dims in_dims = {1, 1, 1, features}, f = {out_c, 1, 1, features}, o = {1, 1, 1, out_c};
+    fill(input, features, layer % 7 == 0);
+    fill(weights, out_c * features, layer % 5 == 0);
+    mcunas_conv_s8(&p, &q, &in_dims, input, &f, weights, layer % 4 == 3 ? NULL : bias, &o, output, NULL);
+    print_hash(layer, 'l', output, out_c);
   }
   return 0;
 }
