@@ -24,6 +24,18 @@ Costs<double> values(const Costs<Dual>& c) {
   return out;
 }
 
+// Straight-through: each cost takes the argmax network's value and keeps the expectation's gradient.
+void argmax_values(Costs<Dual>& c, const Costs<double>& argmax) {
+  c.flash_bytes.v = argmax.flash_bytes;
+  c.ram_bytes.v = argmax.ram_bytes;
+  c.latency_s.v = argmax.latency_s;
+  c.energy_j.v = argmax.energy_j;
+  c.arena_bytes.v = argmax.arena_bytes;
+  c.model_flash_bytes.v = argmax.model_flash_bytes;
+  c.macs.v = argmax.macs;
+  c.params.v = argmax.params;
+}
+
 }  // namespace
 
 Costs<double> ArchCost::soft_costs(supernet::SuperNet& net, const constraints::Penalty* penalty,
@@ -37,14 +49,15 @@ Costs<double> ArchCost::soft_costs(supernet::SuperNet& net, const constraints::P
     cost_models::BlockView<Dual> block;
     const std::vector<double> p = net.op_probabilities(b);
     for (size_t i = 0; i < p.size(); ++i) {
-      const double value = pricing == Pricing::expected ? p[i] : (i == net.block(b).selected() ? 1.0 : 0.0);
+      const double value = pricing != Pricing::sampled ? p[i] : (i == net.block(b).selected() ? 1.0 : 0.0);
       block.op_prob.push_back(Dual::variable(value, index++, n));
     }
-    const double channels = pricing == Pricing::expected ? net.expected_channels(b) : net.selected_channels(b);
+    const double channels = pricing != Pricing::sampled ? net.expected_channels(b) : net.selected_channels(b);
     block.out_channels = Dual::variable(channels, index++, n);
     view.blocks.push_back(std::move(block));
   }
-  const Costs<Dual> costs = cost_models::estimate(cost_models::lower(space_, view, input_, classes_), target_);
+  Costs<Dual> costs = cost_models::estimate(cost_models::lower(space_, view, input_, classes_), target_);
+  if (pricing == Pricing::argmax) argmax_values(costs, exact(net.fix()));
   if (penalty) {
     const Dual total = penalty->total<Dual>([&](constraints::Metric m) { return metric_cost(costs, m); });
     index = 0;

@@ -40,8 +40,13 @@ class ArchCost {
   //    is that of p (GDAS). The gradient is the same as the expectation's (the costs are linear in each block's
   //    probabilities), but the hinge and λ see the cost of networks that really run, so once τ is low the
   //    penalty binds on the architecture that will be fixed rather than on an expectation inflated by expensive
-  //    operators kept at low probability.
-  enum class Pricing { expected, sampled };
+  //    operators kept at low probability;
+  //  - argmax: the network the fix step starts from (argmax operator and width per block, ArchCost::exact of
+  //    SuperNet::fix()), with the expectation's gradient (straight-through). The hinge, the pull and λ act on the
+  //    argmax network's use of each budget, so the search ends with that network near the budget: expected pricing
+  //    left it at 0.70–1.14 of the budget while the expectation sat at 0.95–1.00 (docs/search.md), because
+  //    the costs are not linear across blocks and a width halfway between two choices prices as neither.
+  enum class Pricing { expected, sampled, argmax };
 
   // The costs of the supernet's architecture now (channels: the binarised masks). With a penalty, also adds
   // d(Σ penalties)/dθ_a into the supernet's architecture gradients.

@@ -81,10 +81,16 @@ void read_arch_and_penalty(const YAML::Node& s, SearchConfig& config) {
     read_count(a, "search.arch", "batch_size", 1, config.arch.batch_size);
     read_count(a, "search.arch", "holdout", 1, config.arch.holdout);
     if (a["price"]) {
-      const auto price = read_scalar<std::string>(a["price"], "search.arch.price", "sampled or expected");
-      if (price != "sampled" && price != "expected")
-        throw Error(where("search.arch.price", a["price"]), "must be sampled or expected (got '" + price + "')");
-      config.arch.price_sampled = price == "sampled";
+      const auto price = read_scalar<std::string>(a["price"], "search.arch.price", "expected, argmax or sampled");
+      if (price == "expected")
+        config.arch.price = ArchCost::Pricing::expected;
+      else if (price == "argmax")
+        config.arch.price = ArchCost::Pricing::argmax;
+      else if (price == "sampled")
+        config.arch.price = ArchCost::Pricing::sampled;
+      else
+        throw Error(where("search.arch.price", a["price"]),
+                    "must be expected, argmax or sampled (got '" + price + "')");
     }
     read_number(a, "search.arch", "lr", config.arch.lr);
     read_number(a, "search.arch", "beta1", config.arch.beta1);

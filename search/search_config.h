@@ -10,6 +10,7 @@
 #include <string>
 
 #include "constraints/penalty.h"
+#include "search/arch_cost.h"
 #include "supernet/data_spec.h"
 #include "supernet/optimizer.h"
 #include "supernet/search_space.h"
@@ -35,7 +36,7 @@ struct ArchTraining {
   double lr = 0.01;
   double beta1 = 0.9, beta2 = 0.999;
   double tau_start = 1.0, tau_end = 0.1;
-  bool price_sampled = false;  // penalties on the sampled path's cost (true) or the expected cost (search/arch_cost.h)
+  ArchCost::Pricing price = ArchCost::Pricing::expected;  // what the penalties price (search/arch_cost.h)
   Estimator estimator = Estimator::reinforce;
   int32_t samples = 4;         // architectures per step (reinforce)
   int32_t every = 1;           // one architecture step per this many weight steps

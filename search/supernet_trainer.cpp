@@ -102,8 +102,7 @@ void SupernetTrainer::arch_step() {
   // (straight_through: the weight step's backward on the sampled path has written the task loss's θ_a gradient.)
   const auto grads = net_.arch().grads();
   const std::vector<float> accuracy(grads.begin(), grads.end());
-  soft_ = cost_.soft_costs(net_, &penalty_,
-                          config_.arch.price_sampled ? ArchCost::Pricing::sampled : ArchCost::Pricing::expected);
+  soft_ = cost_.soft_costs(net_, &penalty_, config_.arch.price);
   tally_gradients(accuracy, grads);
   arch_opt_->step(net_.arch(), config_.arch.lr);
   penalty_.update(ArchCost::per_budget(soft_, penalty_));

@@ -65,7 +65,7 @@ bad_search_config "uniform_share outside [0, 1]" 's/^  threads: 1$/  threads: 1\
 bad_search_config "an unknown estimator" 's/^  threads: 1$/  threads: 1\n  arch: {estimator: darts}/' \
   "search.arch.estimator (line 16): must be reinforce, mixture or straight_through (got 'darts')"
 bad_search_config "an unknown pricing" 's/^  threads: 1$/  threads: 1\n  arch: {price: median}/' \
-  "search.arch.price (line 16): must be sampled or expected (got 'median')"
+  "search.arch.price (line 16): must be expected, argmax or sampled (got 'median')"
 bad_search_config "a zero architecture learning rate" 's/^  threads: 1$/  threads: 1\n  arch: {lr: 0}/' \
   "search.arch.lr (line 16): must be positive"
 bad_search_config "label smoothing of 1" 's/^  threads: 1$/  threads: 1\n  label_smoothing: 1.0/' \
