@@ -11,29 +11,28 @@ using cost_models::Dual;
 
 namespace {
 
+// Calls f(dual, value) for each cost of the two structs, so the conversions below list the fields once.
+template <class DualCosts, class ValueCosts, class F>
+void for_each_cost(DualCosts& d, ValueCosts& v, F f) {
+  f(d.flash_bytes, v.flash_bytes);
+  f(d.ram_bytes, v.ram_bytes);
+  f(d.latency_s, v.latency_s);
+  f(d.energy_j, v.energy_j);
+  f(d.arena_bytes, v.arena_bytes);
+  f(d.model_flash_bytes, v.model_flash_bytes);
+  f(d.macs, v.macs);
+  f(d.params, v.params);
+}
+
 Costs<double> values(const Costs<Dual>& c) {
   Costs<double> out;
-  out.flash_bytes = c.flash_bytes.v;
-  out.ram_bytes = c.ram_bytes.v;
-  out.latency_s = c.latency_s.v;
-  out.energy_j = c.energy_j.v;
-  out.arena_bytes = c.arena_bytes.v;
-  out.model_flash_bytes = c.model_flash_bytes.v;
-  out.macs = c.macs.v;
-  out.params = c.params.v;
+  for_each_cost(c, out, [](const Dual& d, double& v) { v = d.v; });
   return out;
 }
 
 // Straight-through: each cost takes the argmax network's value and keeps the expectation's gradient.
 void argmax_values(Costs<Dual>& c, const Costs<double>& argmax) {
-  c.flash_bytes.v = argmax.flash_bytes;
-  c.ram_bytes.v = argmax.ram_bytes;
-  c.latency_s.v = argmax.latency_s;
-  c.energy_j.v = argmax.energy_j;
-  c.arena_bytes.v = argmax.arena_bytes;
-  c.model_flash_bytes.v = argmax.model_flash_bytes;
-  c.macs.v = argmax.macs;
-  c.params.v = argmax.params;
+  for_each_cost(c, argmax, [](Dual& d, const double& v) { d.v = v; });
 }
 
 }  // namespace
