@@ -19,6 +19,9 @@ Penalty::Penalty(std::vector<Budget> budgets, PenaltySchedule schedule)
   if (!(s.target_use > 0) || s.target_use > 1)
     throw Error("search.penalty.target_use", "must be in (0, 1] (got " + std::to_string(s.target_use) + ")");
   if (!(s.pull >= 0)) throw Error("search.penalty.pull", "must be >= 0 (got " + std::to_string(s.pull) + ")");
+  if (!(s.pull_growth >= 0))
+    throw Error("search.penalty.pull_growth", "must be >= 0 (got " + std::to_string(s.pull_growth) + ")");
+  pull_level_ = s.pull;
   for (const auto& b : budgets_)
     if (!(b.limit > 0)) throw Error("budget " + b.source, "must be positive");
   level_.assign(budgets_.size(), s.lambda_init);
@@ -31,12 +34,20 @@ double Penalty::ramp() const {
              : 1.0;
 }
 
+Penalty::State Penalty::state() const {
+  State state{lambda_, level_, steps_};
+  state.level.push_back(pull_level_);
+  return state;
+}
+
 void Penalty::restore(const State& state) {
-  if (state.lambda.size() != budgets_.size() || state.level.size() != budgets_.size())
+  const size_t n = budgets_.size();
+  if (state.lambda.size() != n || (state.level.size() != n && state.level.size() != n + 1))
     throw Error("checkpoint", "holds penalties for " + std::to_string(state.lambda.size()) + " budgets, the run has " +
-                                  std::to_string(budgets_.size()), Error::Kind::failure);
+                                  std::to_string(n), Error::Kind::failure);
   lambda_ = state.lambda;
-  level_ = state.level;
+  level_.assign(state.level.begin(), state.level.begin() + static_cast<std::ptrdiff_t>(n));
+  pull_level_ = state.level.size() > n ? state.level.back() : schedule_.pull;
   steps_ = state.steps;
 }
 
@@ -44,6 +55,15 @@ void Penalty::update(const std::vector<double>& costs) {
   if (costs.size() != budgets_.size()) throw Error("Penalty::update", "one cost per budget expected");
   ++steps_;
   const double ramp = this->ramp();
+  double most_used = 0;
+  for (size_t b = 0; b < budgets_.size(); ++b) most_used = std::max(most_used, costs[b] / budgets_[b].limit);
+  if (schedule_.pull_growth > 0) {
+    if (most_used < schedule_.target_use)
+      pull_level_ = std::min(schedule_.pull * schedule_.lambda_max / schedule_.lambda_init,
+                             pull_level_ * (1.0 + schedule_.pull_growth));
+    else
+      pull_level_ = std::max(schedule_.pull, pull_level_ * (1.0 - schedule_.decay));
+  }
   for (size_t b = 0; b < budgets_.size(); ++b) {
     double& level = level_[b];
     if (costs[b] > budgets_[b].limit)

@@ -20,7 +20,12 @@
 //     pull · max(0, target_use − max_b c_b/b)
 //
 // (the binding budget is the one used most; the term is zero once it reaches target_use, so the hinge and the
-// pull never act on the same side). pull = 0 switches it off.
+// pull never act on the same side). pull = 0 switches it off. With pull_growth > 0 the pull's weight adapts as λ
+// does, mirrored: it grows by (1 + pull_growth) per step while the binding use is below target_use (capped at
+// pull · lambda_max / lambda_init) and decays by (1 − decay) back to `pull` once it is reached. Why: at a low
+// temperature the distributions are nearly one-hot and the expectation's gradient that moves their argmax is
+// small, so a fixed pull leaves an argmax-priced search ending at 0.84 of its budget (docs/search.md); a growing
+// one keeps pushing until a width or an operator flips.
 #pragma once
 
 #include <cstdint>
@@ -38,6 +43,7 @@ struct PenaltySchedule {
   int64_t ramp_steps = 100;
   double target_use = 0.95;  // pull the binding budget's use up to this share
   double pull = 1.0;         // weight of that term (0: off)
+  double pull_growth = 0.0;  // per-step growth of that weight while under target_use (0: a fixed weight)
 };
 
 // The hinge of one budget, generic over the scalar type (double for reports, an autodiff scalar during search).
@@ -55,6 +61,7 @@ class Penalty {
 
   const std::vector<Budget>& budgets() const { return budgets_; }
   double lambda(size_t b) const { return lambda_.at(b); }
+  double pull_weight() const { return pull_level_; }  // before the ramp factor
 
   // Σ_b hinge(cost_b) + the pull on the binding budget: `cost_of(metric)` returns the current cost as S.
   template <class S, class CostOf>
@@ -70,7 +77,7 @@ class Penalty {
       any = true;
     }
     if (any && schedule_.pull > 0 && most_used < schedule_.target_use)
-      sum = sum + (S(schedule_.target_use) - most_used) * (ramp() * schedule_.pull);
+      sum = sum + (S(schedule_.target_use) - most_used) * (ramp() * pull_level_);
     return sum;
   }
 
@@ -79,12 +86,14 @@ class Penalty {
 
   int64_t steps() const { return steps_; }
 
-  // What update() has learnt (λ per budget before and after the ramp, steps taken), for checkpoints.
+  // What update() has learnt, for checkpoints: λ per budget after the ramp, and before it (`level`) with the
+  // pull's weight appended (so a checkpoint written before the pull adapted, one shorter, still restores: its pull
+  // weight is `pull`), and the steps taken.
   struct State {
     std::vector<double> lambda, level;
     int64_t steps = 0;
   };
-  State state() const { return {lambda_, level_, steps_}; }
+  State state() const;
   // Throws nas::Error (failure) when `state` has another number of budgets.
   void restore(const State& state);
 
@@ -96,6 +105,7 @@ class Penalty {
   PenaltySchedule schedule_;
   std::vector<double> lambda_;
   std::vector<double> level_;  // λ_b before the ramp factor
+  double pull_level_ = 0;      // the pull's weight before the ramp factor
   int64_t steps_ = 0;
 };
 

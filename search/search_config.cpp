@@ -25,6 +25,13 @@ void read_count(const YAML::Node& node, const std::string& path, const char* key
   if (node[key]) value = read_int(node[key], path + "." + key, min_value);
 }
 
+FinetuneInit read_start(const YAML::Node& node, const std::string& path) {
+  const auto start = read_scalar<std::string>(node, path, "supernet or scratch");
+  if (start == "supernet") return FinetuneInit::supernet;
+  if (start == "scratch") return FinetuneInit::scratch;
+  throw Error(where(path, node), "must be supernet or scratch (got '" + start + "')");
+}
+
 void read_phases(const YAML::Node& s, SearchConfig& config) {
   if (const YAML::Node epochs = s["epochs"]) {
     check_keys(epochs, "search.epochs", {"warmup", "search", "finetune"});
@@ -41,15 +48,7 @@ void read_phases(const YAML::Node& s, SearchConfig& config) {
   }
   if (const YAML::Node f = s["finetune"]) {
     check_keys(f, "search.finetune", {"optimizer", "schedule", "start"});
-    if (f["start"]) {
-      const auto start = read_scalar<std::string>(f["start"], "search.finetune.start", "supernet or scratch");
-      if (start == "supernet")
-        config.finetune_init = FinetuneInit::supernet;
-      else if (start == "scratch")
-        config.finetune_init = FinetuneInit::scratch;
-      else
-        throw Error(where("search.finetune.start", f["start"]), "must be supernet or scratch (got '" + start + "')");
-    }
+    if (f["start"]) config.finetune_init = read_start(f["start"], "search.finetune.start");
     if (f["optimizer"]) read_optimizer_spec(f["optimizer"], "search.finetune.optimizer", config.finetune_optimizer);
     if (f["schedule"]) read_schedule_spec(f["schedule"], "search.finetune.schedule", config.finetune_schedule);
   }
@@ -103,9 +102,10 @@ void read_arch_and_penalty(const YAML::Node& s, SearchConfig& config) {
   }
   if (const YAML::Node p = s["penalty"]) {
     check_keys(p, "search.penalty",
-               {"lambda_init", "growth", "decay", "lambda_max", "ramp_steps", "target_use", "pull"});
+               {"lambda_init", "growth", "decay", "lambda_max", "ramp_steps", "target_use", "pull", "pull_growth"});
     read_number(p, "search.penalty", "target_use", config.penalty.target_use);
     read_number(p, "search.penalty", "pull", config.penalty.pull);
+    read_number(p, "search.penalty", "pull_growth", config.penalty.pull_growth);
     read_number(p, "search.penalty", "lambda_init", config.penalty.lambda_init);
     read_number(p, "search.penalty", "growth", config.penalty.growth);
     read_number(p, "search.penalty", "decay", config.penalty.decay);
@@ -129,11 +129,12 @@ void read_search_section(const YAML::Node& s, SearchConfig& config) {
   read_arch_and_penalty(s, config);
   if (const YAML::Node l = s["shortlist"]) {
     yaml::require_map(l, "search.shortlist");
-    check_keys(l, "search.shortlist", {"candidates", "epochs", "seed_ops"});
+    check_keys(l, "search.shortlist", {"candidates", "epochs", "seed_ops", "start"});
     read_count(l, "search.shortlist", "candidates", 1, config.shortlist.candidates);
     read_count(l, "search.shortlist", "epochs", 1, config.shortlist.epochs);
     if (l["seed_ops"])
       config.shortlist.seed_ops = read_scalar<bool>(l["seed_ops"], "search.shortlist.seed_ops", "true or false");
+    if (l["start"]) config.shortlist.start = read_start(l["start"], "search.shortlist.start");
   }
 }
 

@@ -45,17 +45,21 @@ struct ArchTraining {
   int32_t holdout = 5000;      // training images held out for θ_a when the data names no validation split
 };
 
+enum class FinetuneInit { supernet, scratch };
+
 // The fix step's shortlist (search/shortlist.h): the `candidates` most probable operator sets under the search's
 // final distribution, each fixed to the budgets, and with `seed_ops` the seed network scaled uniformly to them,
-// trained for `epochs` from the supernet's weights on the training split; the one most accurate on the held-out
-// split is fine-tuned. 1 candidate: the argmax alone.
+// trained for `epochs` on the training split; the one most accurate on the held-out split is fine-tuned.
+// 1 candidate: the argmax alone. A probe is a short fine-tune, so it starts where the fine-tune will (`start`
+// unset: SearchConfig::finetune_init): a probe from the supernet's weights measures how much the supernet trained
+// each candidate's operators, which a network fine-tuned from fresh weights does not inherit (docs/search.md,
+// "Shortlist").
 struct ShortlistSpec {
   int32_t candidates = 1;
   int32_t epochs = 1;
   bool seed_ops = true;
+  std::optional<FinetuneInit> start;
 };
-
-enum class FinetuneInit { supernet, scratch };
 
 struct SearchConfig {
   std::string name;

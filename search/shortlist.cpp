@@ -182,16 +182,17 @@ FixedCandidate choose_fixed_network(supernet::SuperNet& net, const supernet::Sea
   if (candidates.size() > 1) {
     FinetunePlan plan = finetune_plan(config);
     plan.epochs = config.shortlist.epochs;
+    const bool inherit = config.shortlist.start.value_or(config.finetune_init) == FinetuneInit::supernet;
     std::vector<results::ShortlistRecord> records;
-    progress.message(fmt::format("shortlist: {} networks, each trained {} epoch{} from the supernet's weights and "
-                                 "scored on the {} held-out images", candidates.size(), plan.epochs,
-                                 plan.epochs == 1 ? "" : "s", data.validation.count));
+    progress.message(fmt::format("shortlist: {} networks, each trained {} epoch{} from {} and scored on the {} "
+                                 "held-out images", candidates.size(), plan.epochs, plan.epochs == 1 ? "" : "s",
+                                 inherit ? "the supernet's weights" : "fresh weights", data.validation.count));
     for (size_t i = 0; i < candidates.size(); ++i) {
       progress.set_phase("shortlist");
       const YAML::Node model = supernet::fixed_model_yaml(candidates[i].arch);
       supernet::Network probe = supernet::build_network(model, data.train.batch_shape(1), data.train.num_classes,
                                                         config.seed);
-      supernet::inherit_weights(net, candidates[i].arch, probe);
+      if (inherit) supernet::inherit_weights(net, candidates[i].arch, probe);
       ProbeHooks hooks;
       hooks.begin = [&](int32_t epoch) {
         progress.begin_epoch(epoch, plan.epochs, loader.batches_per_epoch());

@@ -6,13 +6,14 @@
 // The shortlist takes the `candidates` most probable operator sets under the final distribution (τ = 1: the
 // logits themselves, not the annealed τ_end, which makes every set but the argmax vanishingly unlikely), fixes each
 // like the argmax (argmax widths, repair, upgrade, fit: every one fits the budgets), trains each for a short probe
-// from the supernet's weights with the fine-tuning optimiser and its schedule compressed into the probe, and keeps
-// the one with the highest held-out accuracy (ties: the more probable). Real training decides between networks
-// the supernet cannot tell apart; the probe networks are discarded and the chosen one fine-tunes from the
-// supernet's weights like any other. choose_fixed_network adds the seed network scaled uniformly to the budgets
-// (scale_to_budgets in fix_to_budgets.h; ShortlistSpec in search_config.h). A space with one operator per block
-// has one operator set, and no probe runs. The probe favours what the supernet trained most: a candidate whose
-// operators shared their training with many others starts behind (docs/search.md, "Shortlist").
+// with the fine-tuning optimiser and its schedule compressed into the probe, from where the fine-tune starts (the
+// supernet's weights or fresh ones; ShortlistSpec::start), and keeps the one with the highest held-out accuracy
+// (ties: the more probable). Real training decides between networks the supernet cannot tell apart; the probe
+// networks are discarded and the chosen one is fine-tuned like any other. choose_fixed_network adds the seed network scaled
+// uniformly to the budgets (scale_to_budgets in fix_to_budgets.h; ShortlistSpec in search_config.h). A space with
+// one operator per block has one operator set, and no probe runs. A probe from the supernet's weights favours what
+// the supernet trained most: a candidate whose operators shared their training with many others starts behind
+// (docs/search.md, "Shortlist").
 #pragma once
 
 #include <cstddef>

@@ -133,5 +133,47 @@ TEST(Penalty, PullsTheBindingBudgetUpToItsTargetUse) {
   EXPECT_EQ(off.total<double>([](Metric) { return 0.01; }), 0.0);
 }
 
+
+// With pull_growth the pull's weight grows while the binding budget stays under target_use (capped at
+// pull · lambda_max / lambda_init), decays back to `pull` once it is reached, and survives a checkpoint; a
+// checkpoint written before the weight adapted (no weight stored) restores it as `pull`.
+TEST(Penalty, PullWeightGrowsWhileUnderTargetAndDecaysBack) {
+  PenaltySchedule schedule;
+  schedule.ramp_steps = 0;
+  schedule.target_use = 0.9;
+  schedule.pull = 2.0;
+  schedule.pull_growth = 0.5;
+  schedule.decay = 0.5;
+  schedule.lambda_max = 4.0;  // the weight's cap: 2 · 4 / 1 = 8
+  Penalty penalty({{Metric::latency, 0.05, "l"}}, schedule);
+  EXPECT_DOUBLE_EQ(penalty.pull_weight(), 2.0);
+  penalty.update({0.02});
+  EXPECT_DOUBLE_EQ(penalty.pull_weight(), 3.0);
+  EXPECT_NEAR(penalty.total<double>([](Metric) { return 0.02; }), 3.0 * (0.9 - 0.4), 1e-12);
+  penalty.update({0.02});
+  penalty.update({0.02});
+  EXPECT_DOUBLE_EQ(penalty.pull_weight(), 6.75);
+  penalty.update({0.02});
+  EXPECT_DOUBLE_EQ(penalty.pull_weight(), 8.0);  // capped
+  EXPECT_DOUBLE_EQ(penalty.lambda(0), 1.0);      // λ is untouched while the budget is met
+
+  Penalty resumed({{Metric::latency, 0.05, "l"}}, schedule);
+  resumed.restore(penalty.state());
+  EXPECT_DOUBLE_EQ(resumed.pull_weight(), 8.0);
+  Penalty::State legacy = penalty.state();
+  legacy.level.pop_back();
+  resumed.restore(legacy);
+  EXPECT_DOUBLE_EQ(resumed.pull_weight(), 2.0);
+
+  penalty.update({0.046});  // at 0.92 of the budget: back towards `pull`
+  EXPECT_DOUBLE_EQ(penalty.pull_weight(), 4.0);
+  penalty.update({0.046});
+  penalty.update({0.046});
+  EXPECT_DOUBLE_EQ(penalty.pull_weight(), 2.0);
+
+  schedule.pull_growth = -1;
+  EXPECT_TRUE(contains(error_of([&] { Penalty({}, schedule); }), "search.penalty.pull_growth: must be >= 0"));
+}
+
 }  // namespace
 }  // namespace nas::constraints

@@ -146,6 +146,42 @@ TEST_F(SearchDriverTest, TheShortlistProbesSeveralNetworksAndKeepsTheMostAccurat
   }));
 }
 
+// search.shortlist.start: the probes start where the fine-tune does unless told otherwise. The same search probed
+// from the supernet's weights and from fresh ones shortlists the same networks and scores them differently; a
+// probe start other than supernet or scratch is refused by name.
+TEST_F(SearchDriverTest, TheShortlistProbesStartFromTheSupernetOrFromScratch) {
+  Progress quiet(Progress::Mode::quiet);
+  results::ResultsDb db(dir_ / "results.db");
+  std::vector<results::ShortlistRecord> probed[2];
+  for (const FinetuneInit start : {FinetuneInit::supernet, FinetuneInit::scratch}) {
+    write_text("probe.yaml", std::string(kConfig) + "  shortlist: {candidates: 4, epochs: 1, start: " +
+                                 (start == FinetuneInit::scratch ? "scratch" : "supernet") + "}\n");
+    SearchConfig config = load_search_config(dir_ / "probe.yaml");
+    ASSERT_EQ(config.shortlist.start, start);
+    config.finetune_epochs = 0;
+    SearchRequest request{config, "nano33", {}, "test"};
+    request.budgets.max_latency = fmt::format("{:.6f}ms", 1e3 * largest().latency_s * 0.25);
+    const SearchOutcome outcome = run_search(request, db, quiet);
+    ASSERT_EQ(outcome.status, "done");
+    probed[start == FinetuneInit::scratch] = db.shortlist(outcome.run_id);
+  }
+  ASSERT_EQ(probed[0].size(), probed[1].size());
+  ASSERT_GE(probed[0].size(), 2u);
+  bool any_differs = false;
+  for (size_t i = 0; i < probed[0].size(); ++i) {
+    EXPECT_EQ(probed[0][i].arch_yaml, probed[1][i].arch_yaml);
+    any_differs = any_differs || probed[0][i].holdout_loss != probed[1][i].holdout_loss;
+  }
+  EXPECT_TRUE(any_differs);
+
+  write_text("unset.yaml", std::string(kConfig) + "  shortlist: {candidates: 4}\n");
+  EXPECT_FALSE(load_search_config(dir_ / "unset.yaml").shortlist.start.has_value());
+  write_text("bad_probe.yaml", std::string(kConfig) + "  shortlist: {candidates: 4, start: warm}\n");
+  const std::string message = error_of([&] { load_search_config(dir_ / "bad_probe.yaml"); });
+  EXPECT_TRUE(contains(message, "search.shortlist.start")) << message;
+  EXPECT_TRUE(contains(message, "supernet or scratch")) << message;
+}
+
 TEST_F(SearchDriverTest, WithoutAShortlistNoProbeRuns) {
   SearchConfig config = config_;
   config.finetune_epochs = 0;
